@@ -1,0 +1,22 @@
+//! The database schema, as sea-orm migrations that run unchanged on SQLite (the embedded default)
+//! and PostgreSQL (production). It owns table layout only: no domain rules and no seed data, which
+//! belong to the crates that own the data. It must not depend on any other kosodate crate, so that
+//! the schema history never changes when domain code does.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_municipalities;
+mod m20261121_000002_create_programs;
+
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_municipalities::Migration),
+            Box::new(m20261121_000002_create_programs::Migration),
+        ]
+    }
+}

@@ -1,0 +1,35 @@
+use kosodate_domain::ProgramId;
+
+use crate::import::ImportErrors;
+use crate::model::{ProgramOwner, ProgramStatus};
+use crate::page::InvalidCursor;
+use crate::validation::ValidationErrors;
+
+/// Everything the registry can refuse or fail with. The HTTP layer maps each variant to a status
+/// and a Japanese message in one place; the CLI prints them.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    #[error(transparent)]
+    Import(#[from] ImportErrors),
+    #[error("program {0} not found")]
+    ProgramNotFound(ProgramId),
+    #[error("municipality {0} not found")]
+    MunicipalityNotFound(String),
+    #[error("{actor} may not change programs of {owner}")]
+    Forbidden { actor: String, owner: ProgramOwner },
+    #[error("cannot {action} a program that is {}", current.id())]
+    InvalidTransition {
+        current: ProgramStatus,
+        action: &'static str,
+    },
+    #[error("program changed meanwhile: expected version {expected}, current version {current}")]
+    VersionMismatch { expected: i32, current: i32 },
+    #[error(transparent)]
+    InvalidCursor(#[from] InvalidCursor),
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
+    #[error("database error")]
+    Database(#[from] sea_orm::DbErr),
+}

@@ -1,0 +1,21 @@
+//! The 子育て支援制度レジストリ: programs (with their full version history), the municipalities
+//! that own them, the permission rule for changing them, and bulk import and export. It owns the
+//! registry's tables and their queries. It must not depend on HTTP, the server's settings or how
+//! staff sign in: callers pass a [`StaffIdentity`] and get typed errors back.
+
+pub mod authz;
+pub mod db;
+mod entity;
+mod error;
+pub mod import;
+mod model;
+pub mod page;
+pub mod seed;
+mod store;
+mod validation;
+
+pub use authz::{StaffIdentity, StaffRole};
+pub use error::RegistryError;
+pub use model::*;
+pub use store::{ProgramFilter, Registry, Visibility};
+pub use validation::{FieldError, ValidationErrors, normalize_width};

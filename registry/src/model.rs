@@ -1,0 +1,458 @@
+//! The program as staff enter it and as everyone reads it.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE, ProgramId};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use utoipa::ToSchema;
+
+/// What kind of support a program gives and at which life stage; a program has one or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    PregnancyBirth,
+    Infant,
+    ChildcareEducation,
+    Medical,
+    Allowance,
+    SingleParent,
+    Disability,
+    Consultation,
+    HealthCheckup,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 10] = [
+        Self::PregnancyBirth,
+        Self::Infant,
+        Self::ChildcareEducation,
+        Self::Medical,
+        Self::Allowance,
+        Self::SingleParent,
+        Self::Disability,
+        Self::Consultation,
+        Self::HealthCheckup,
+        Self::Other,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::PregnancyBirth => "pregnancy_birth",
+            Self::Infant => "infant",
+            Self::ChildcareEducation => "childcare_education",
+            Self::Medical => "medical",
+            Self::Allowance => "allowance",
+            Self::SingleParent => "single_parent",
+            Self::Disability => "disability",
+            Self::Consultation => "consultation",
+            Self::HealthCheckup => "health_checkup",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::PregnancyBirth => "妊娠・出産",
+            Self::Infant => "乳幼児",
+            Self::ChildcareEducation => "保育・教育",
+            Self::Medical => "医療",
+            Self::Allowance => "手当・給付",
+            Self::SingleParent => "ひとり親",
+            Self::Disability => "障がい",
+            Self::Consultation => "相談",
+            Self::HealthCheckup => "健診・予防接種",
+            Self::Other => "その他",
+        }
+    }
+
+    /// Accepts the id or the Japanese label, as spreadsheets carry either.
+    pub fn parse(input: &str) -> Option<Self> {
+        let input = input.trim();
+        Self::ALL
+            .into_iter()
+            .find(|category| category.id() == input || category.label_ja() == input)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgramStatus {
+    Draft,
+    Published,
+    Archived,
+}
+
+impl ProgramStatus {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+            Self::Archived => "archived",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Draft => "下書き",
+            Self::Published => "公開",
+            Self::Archived => "終了",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        let input = input.trim();
+        [Self::Draft, Self::Published, Self::Archived]
+            .into_iter()
+            .find(|status| status.id() == input || status.label_ja() == input)
+    }
+}
+
+/// Who runs a program: the nation (applies everywhere), the prefecture or one municipality.
+/// Written as `"national"` or the 6-digit 全国地方公共団体コード.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProgramOwner {
+    National,
+    Local(MunicipalityCode),
+}
+
+pub const NATIONAL_OWNER: &str = "national";
+
+impl ProgramOwner {
+    pub fn parse(input: &str) -> Result<Self, kosodate_domain::MunicipalityCodeError> {
+        let input = input.trim();
+        if input.eq_ignore_ascii_case(NATIONAL_OWNER) || input == "国" {
+            return Ok(Self::National);
+        }
+        MunicipalityCode::parse(input).map(Self::Local)
+    }
+
+    pub fn as_key(&self) -> String {
+        match self {
+            Self::National => NATIONAL_OWNER.to_owned(),
+            Self::Local(code) => code.to_string(),
+        }
+    }
+
+    pub fn is_prefecture(&self) -> bool {
+        matches!(self, Self::Local(code) if *code == PREFECTURE_CODE)
+    }
+}
+
+impl fmt::Display for ProgramOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_key())
+    }
+}
+
+impl Serialize for ProgramOwner {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.as_key())
+    }
+}
+
+impl<'de> Deserialize<'de> for ProgramOwner {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The event a relative application window counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LifeEvent {
+    /// 出生
+    Birth,
+    /// 妊娠の届出
+    PregnancyReport,
+    /// 転入
+    MoveIn,
+}
+
+impl LifeEvent {
+    pub const ALL: [LifeEvent; 3] = [Self::Birth, Self::PregnancyReport, Self::MoveIn];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Birth => "birth",
+            Self::PregnancyReport => "pregnancy_report",
+            Self::MoveIn => "move_in",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Birth => "出生",
+            Self::PregnancyReport => "妊娠の届出",
+            Self::MoveIn => "転入",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        let input = input.trim();
+        Self::ALL
+            .into_iter()
+            .find(|event| event.id() == input || event.label_ja() == input)
+    }
+}
+
+/// When a family can apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ApplicationWindow {
+    /// 随時: always open.
+    Always,
+    /// Fixed dates; either end may be open.
+    Fixed {
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    },
+    /// Within a number of days of an event, e.g. 15 days after the birth.
+    Relative { event: LifeEvent, within_days: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationMethodKind {
+    /// 窓口
+    Counter,
+    /// 郵送
+    Mail,
+    /// オンライン (e.g. マイナポータル)
+    Online,
+}
+
+impl ApplicationMethodKind {
+    pub const ALL: [ApplicationMethodKind; 3] = [Self::Counter, Self::Mail, Self::Online];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Mail => "mail",
+            Self::Online => "online",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Counter => "窓口",
+            Self::Mail => "郵送",
+            Self::Online => "オンライン",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        let input = input.trim();
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.id() == input || kind.label_ja() == input)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationMethod {
+    pub kind: ApplicationMethodKind,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Benefit {
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The headline amount in yen, when there is one.
+    #[serde(default)]
+    pub amount_yen: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default)]
+    pub section: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// A program as staff submit it (create and update) and as every import format is turned into.
+/// Validation turns it into [`ProgramContent`]; nothing is stored before that.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramInput {
+    /// `national`, or the 6-digit code of the prefecture or municipality that runs the program.
+    #[schema(example = "022012")]
+    pub owner: String,
+    #[schema(example = "子ども医療費助成")]
+    pub name: String,
+    #[serde(default)]
+    pub short_name: Option<String>,
+    pub categories: Vec<Category>,
+    pub summary: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Who is eligible, in words (対象者).
+    #[serde(default)]
+    pub eligibility_summary: Option<String>,
+    /// The structured eligibility rule document (`{"version": 1, "rule": {...}}`).
+    #[serde(default = "default_eligibility")]
+    #[schema(value_type = Object)]
+    pub eligibility: serde_json::Value,
+    #[serde(default)]
+    pub benefit: Benefit,
+    pub application_window: ApplicationWindow,
+    #[serde(default)]
+    pub application_methods: Vec<ApplicationMethod>,
+    #[serde(default)]
+    pub documents: Vec<String>,
+    #[serde(default)]
+    pub contact: Contact,
+    #[serde(default)]
+    pub source_url: Option<String>,
+    #[serde(default)]
+    pub last_reviewed_on: Option<NaiveDate>,
+}
+
+pub fn default_eligibility() -> serde_json::Value {
+    serde_json::json!({ "version": 1 })
+}
+
+/// A validated program body: what is stored, versioned and published. Text is trimmed, empty
+/// optional text is absent, lists are de-duplicated, and every code, URL and date range is valid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProgramContent {
+    #[schema(value_type = String, example = "022012")]
+    pub owner: ProgramOwner,
+    pub name: String,
+    pub short_name: Option<String>,
+    pub categories: Vec<Category>,
+    pub summary: String,
+    pub description: Option<String>,
+    pub eligibility_summary: Option<String>,
+    #[schema(value_type = Object)]
+    pub eligibility: serde_json::Value,
+    pub benefit: Benefit,
+    pub application_window: ApplicationWindow,
+    pub application_methods: Vec<ApplicationMethod>,
+    pub documents: Vec<String>,
+    pub contact: Contact,
+    pub source_url: Option<String>,
+    pub last_reviewed_on: Option<NaiveDate>,
+}
+
+impl From<ProgramContent> for ProgramInput {
+    fn from(content: ProgramContent) -> Self {
+        Self {
+            owner: content.owner.as_key(),
+            name: content.name,
+            short_name: content.short_name,
+            categories: content.categories,
+            summary: content.summary,
+            description: content.description,
+            eligibility_summary: content.eligibility_summary,
+            eligibility: content.eligibility,
+            benefit: content.benefit,
+            application_window: content.application_window,
+            application_methods: content.application_methods,
+            documents: content.documents,
+            contact: content.contact,
+            source_url: content.source_url,
+            last_reviewed_on: content.last_reviewed_on,
+        }
+    }
+}
+
+/// A program as read from the registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Program {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: ProgramId,
+    pub status: ProgramStatus,
+    /// Increases by one with every change; send it back in `If-Match` to avoid overwriting a
+    /// colleague's edit.
+    pub version: i32,
+    #[serde(flatten)]
+    pub content: ProgramContent,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+/// What happened in one version of a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgramAction {
+    Created,
+    Updated,
+    Published,
+    Archived,
+}
+
+impl ProgramAction {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Published => "published",
+            Self::Archived => "archived",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        [Self::Created, Self::Updated, Self::Published, Self::Archived]
+            .into_iter()
+            .find(|action| action.id() == input)
+    }
+}
+
+/// One field that a version changed, with its values before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FieldChange {
+    pub field: String,
+    #[schema(value_type = Object)]
+    pub before: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub after: serde_json::Value,
+}
+
+/// One entry in a program's history. Versions are never rewritten.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProgramVersion {
+    #[schema(value_type = String, format = Uuid)]
+    pub program_id: ProgramId,
+    pub version: i32,
+    pub action: ProgramAction,
+    /// Who made the change (the staff identity's name).
+    pub actor: String,
+    pub changes: Vec<FieldChange>,
+    pub recorded_at: DateTime<Utc>,
+    /// The whole program as it stood after this version.
+    pub snapshot: Program,
+}
+
+/// A prefecture or municipality.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Municipality {
+    #[schema(value_type = String, example = "022012")]
+    pub code: MunicipalityCode,
+    #[schema(example = "青森市")]
+    pub name: String,
+    #[schema(example = "あおもりし")]
+    pub kana: String,
+    /// 郡 for towns and villages.
+    pub district: Option<String>,
+    /// prefecture, city, town or village.
+    pub kind: String,
+    /// The prefecture's region (東青, 中南, 三八, 西北, 上北, 下北).
+    pub region: Option<String>,
+}

@@ -1,0 +1,91 @@
+//! The one pagination scheme of the API: keyset pagination with an opaque cursor. A page never
+//! skips or repeats an item when others are added meanwhile, and its cost does not grow with depth.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 500;
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageRequest {
+    /// How many items to return (1 to 500, default 50).
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid page cursor")]
+pub struct InvalidCursor;
+
+impl PageRequest {
+    pub fn limit(&self) -> u64 {
+        self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+    }
+
+    /// The key after which this page starts, if any.
+    pub fn after(&self) -> Result<Option<String>, InvalidCursor> {
+        let Some(cursor) = self.cursor.as_deref().filter(|cursor| !cursor.is_empty()) else {
+            return Ok(None);
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| InvalidCursor)?;
+        String::from_utf8(bytes).map(Some).map_err(|_| InvalidCursor)
+    }
+}
+
+/// One page of a list, and the cursor of the next page when there is one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` fetched items: the extra one only says that there is
+    /// a next page.
+    pub fn from_overfetch(mut items: Vec<T>, limit: u64, key: impl Fn(&T) -> String) -> Self {
+        let has_more = items.len() as u64 > limit;
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_cursor = match has_more {
+            true => items.last().map(|last| URL_SAFE_NO_PAD.encode(key(last))),
+            false => None,
+        };
+        Self { items, next_cursor }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trip() {
+        let page = Page::from_overfetch(vec![1, 2, 3], 2, |n| n.to_string());
+        assert_eq!(page.items, [1, 2]);
+        let request = PageRequest {
+            limit: Some(2),
+            cursor: page.next_cursor,
+        };
+        assert_eq!(request.after().unwrap().as_deref(), Some("2"));
+        let last = Page::from_overfetch(vec![3], 2, |n| n.to_string());
+        assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn limit_is_clamped_and_bad_cursor_rejected() {
+        assert_eq!(PageRequest { limit: Some(0), cursor: None }.limit(), 1);
+        assert_eq!(PageRequest { limit: Some(10_000), cursor: None }.limit(), MAX_LIMIT);
+        assert!(PageRequest { limit: None, cursor: Some("!!".into()) }.after().is_err());
+    }
+}
