@@ -12,6 +12,7 @@ mod model;
 pub mod page;
 pub mod seed;
 mod store;
+pub mod transfer;
 mod validation;
 
 pub use authz::{StaffIdentity, StaffRole};

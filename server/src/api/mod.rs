@@ -1,0 +1,62 @@
+//! The HTTP API under `/api/v1`, and its OpenAPI 3.1 document generated from the same handlers
+//! (utoipa-axum registers each route and its documentation together, so they cannot drift).
+
+mod municipalities;
+mod programs;
+mod transfer;
+
+use axum::Json;
+use axum::routing::get;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "kosodate 子育て支援制度レジストリ API",
+        description = "青森県と県内40市町村の子育て支援制度。読み取りは公開、変更は職員のトークンが必要です。エラーは RFC 9457 problem+json で返します。"
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::Problem)),
+    tags(
+        (name = "municipalities", description = "青森県と県内市町村"),
+        (name = "programs", description = "子育て支援制度")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "staff_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API routes, with `/api/v1/openapi.json` serving their generated description.
+pub fn router() -> axum::Router<AppState> {
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest(
+            "/api/v1",
+            OpenApiRouter::new()
+                .routes(routes!(municipalities::list_municipalities))
+                .routes(routes!(municipalities::get_municipality))
+                .routes(routes!(programs::list_programs, programs::create_program))
+                .routes(routes!(programs::get_program, programs::update_program))
+                .routes(routes!(programs::publish_program))
+                .routes(routes!(programs::archive_program))
+                .routes(routes!(programs::program_history))
+                .routes(routes!(transfer::import_programs))
+                .routes(routes!(transfer::export_programs)),
+        )
+        .split_for_parts();
+    router.route("/api/v1/openapi.json", get(move || async move { Json(openapi) }))
+}

@@ -1,0 +1,55 @@
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use kosodate_domain::MunicipalityCode;
+use kosodate_registry::Municipality;
+use kosodate_registry::page::{Page, PageRequest};
+
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+
+/// The prefecture and its municipalities, in code order.
+#[utoipa::path(
+    get,
+    path = "/municipalities",
+    tag = "municipalities",
+    params(PageRequest),
+    responses(
+        (status = 200, body = Page<Municipality>),
+        (status = 400, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn list_municipalities(
+    State(state): State<AppState>,
+    Query(page): Query<PageRequest>,
+) -> Result<Json<Page<Municipality>>, ApiError> {
+    Ok(Json(state.registry.municipalities(&page).await?))
+}
+
+/// One municipality by its 全国地方公共団体コード (5 or 6 digits).
+#[utoipa::path(
+    get,
+    path = "/municipalities/{code}",
+    tag = "municipalities",
+    params(("code" = String, Path, description = "全国地方公共団体コード", example = "022012")),
+    responses(
+        (status = 200, body = Municipality),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn get_municipality(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Municipality>, ApiError> {
+    let code = parse_code("/code", &code)?;
+    Ok(Json(state.registry.municipality(code).await?))
+}
+
+pub fn parse_code(pointer: &str, raw: &str) -> Result<MunicipalityCode, ApiError> {
+    MunicipalityCode::parse(raw).map_err(|error| {
+        ApiError::invalid_input(
+            vec![serde_json::json!({"pointer": pointer, "detail": error.message_ja(), "detail_en": error.to_string()})],
+            error.to_string(),
+        )
+    })
+}

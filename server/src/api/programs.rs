@@ -1,0 +1,273 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kosodate_domain::ProgramId;
+use kosodate_registry::page::{Page, PageRequest};
+use kosodate_registry::{
+    Category, Program, ProgramFilter, ProgramInput, ProgramOwner, ProgramStatus, ProgramVersion, Visibility,
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::municipalities::parse_code;
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiQuery, JsonBody, MaybeStaff, Staff};
+
+/// Filters for listing and exporting programs.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProgramQuery {
+    /// Programs run by this owner: `national` or a 全国地方公共団体コード.
+    pub owner: Option<String>,
+    /// Programs that apply to residents of this municipality (its own, the prefecture's and the
+    /// national ones).
+    pub applies_to: Option<String>,
+    pub category: Option<Category>,
+    /// Staff only; the public always sees published programs.
+    pub status: Option<ProgramStatus>,
+}
+
+impl ProgramQuery {
+    pub fn filter(&self) -> Result<ProgramFilter, ApiError> {
+        let owner = self
+            .owner
+            .as_deref()
+            .map(|raw| match ProgramOwner::parse(raw) {
+                Ok(owner) => Ok(owner),
+                Err(_) => parse_code("owner", raw).map(ProgramOwner::Local),
+            })
+            .transpose()?;
+        let applies_to = self.applies_to.as_deref().map(|raw| parse_code("applies_to", raw)).transpose()?;
+        Ok(ProgramFilter {
+            owner,
+            applies_to,
+            category: self.category,
+            status: self.status,
+        })
+    }
+}
+
+pub fn visibility(staff: &MaybeStaff) -> Visibility {
+    match staff.0 {
+        Some(_) => Visibility::Staff,
+        None => Visibility::Public,
+    }
+}
+
+/// The program with its version as a strong `ETag`, for `If-Match` on the next update.
+fn with_etag(status: StatusCode, program: Program) -> Response {
+    let etag = HeaderValue::from_str(&format!("\"{}\"", program.version)).ok();
+    let location = HeaderValue::from_str(&format!("/api/v1/programs/{}", program.id)).ok();
+    let mut response = (status, Json(program)).into_response();
+    if let Some(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    if status == StatusCode::CREATED
+        && let Some(location) = location
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+fn parse_id(raw: &str) -> Result<ProgramId, ApiError> {
+    ProgramId::parse(raw).map_err(|_| ApiError::not_found(format!("制度（ID: {raw}）は見つかりません"), format!("no program {raw:?}")))
+}
+
+/// Programs, filtered, in creation order.
+#[utoipa::path(
+    get,
+    path = "/programs",
+    tag = "programs",
+    params(ProgramQuery, PageRequest),
+    responses(
+        (status = 200, body = Page<Program>),
+        (status = 400, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn list_programs(
+    State(state): State<AppState>,
+    staff: MaybeStaff,
+    ApiQuery(query): ApiQuery<ProgramQuery>,
+    ApiQuery(page): ApiQuery<PageRequest>,
+) -> Result<Json<Page<Program>>, ApiError> {
+    let filter = query.filter()?;
+    let page = state.registry.list_programs(&filter, visibility(&staff), &page).await?;
+    Ok(Json(page))
+}
+
+/// Creates a program as a draft.
+#[utoipa::path(
+    post,
+    path = "/programs",
+    tag = "programs",
+    request_body = ProgramInput,
+    security(("staff_token" = [])),
+    responses(
+        (status = 201, body = Program),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_program(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    JsonBody(input): JsonBody<ProgramInput>,
+) -> Result<Response, ApiError> {
+    let program = state.registry.create_program(&staff, &input).await?;
+    tracing::info!(program_id = %program.id, actor = %staff.name, "program created");
+    Ok(with_etag(StatusCode::CREATED, program))
+}
+
+/// One program. Drafts and archived programs are visible to staff only.
+#[utoipa::path(
+    get,
+    path = "/programs/{id}",
+    tag = "programs",
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = Program),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn get_program(
+    State(state): State<AppState>,
+    staff: MaybeStaff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let program = state.registry.program(parse_id(&id)?, visibility(&staff)).await?;
+    Ok(with_etag(StatusCode::OK, program))
+}
+
+/// Replaces a program's content. Send the `ETag` you read as `If-Match` to be told (412) when a
+/// colleague changed it meanwhile instead of overwriting their change.
+#[utoipa::path(
+    put,
+    path = "/programs/{id}",
+    tag = "programs",
+    params(
+        ("id" = String, Path, format = Uuid),
+        ("If-Match" = Option<String>, Header, description = "the ETag (version) last read")
+    ),
+    request_body = ProgramInput,
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, body = Program),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn update_program(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<ProgramInput>,
+) -> Result<Response, ApiError> {
+    let expected_version = if_match_version(&headers)?;
+    let program = state
+        .registry
+        .update_program(&staff, parse_id(&id)?, &input, expected_version)
+        .await?;
+    tracing::info!(program_id = %program.id, version = program.version, actor = %staff.name, "program updated");
+    Ok(with_etag(StatusCode::OK, program))
+}
+
+fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-if-match",
+                "If-Match が正しくありません",
+                "If-Match には読み込んだときの ETag（例: \"3\"）をそのまま指定してください",
+                "If-Match must be the ETag that was read",
+            )
+        })
+}
+
+/// Publishes a draft: parents can see it from now on.
+#[utoipa::path(
+    post,
+    path = "/programs/{id}/publish",
+    tag = "programs",
+    params(("id" = String, Path, format = Uuid)),
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, body = Program),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn publish_program(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let program = state.registry.publish_program(&staff, parse_id(&id)?).await?;
+    tracing::info!(program_id = %program.id, actor = %staff.name, "program published");
+    Ok(with_etag(StatusCode::OK, program))
+}
+
+/// Archives a program (ended or replaced). Its history is kept.
+#[utoipa::path(
+    post,
+    path = "/programs/{id}/archive",
+    tag = "programs",
+    params(("id" = String, Path, format = Uuid)),
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, body = Program),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn archive_program(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let program = state.registry.archive_program(&staff, parse_id(&id)?).await?;
+    tracing::info!(program_id = %program.id, actor = %staff.name, "program archived");
+    Ok(with_etag(StatusCode::OK, program))
+}
+
+/// Every version of a program, oldest first: who changed which fields, when, and the program as
+/// it stood after each change.
+#[utoipa::path(
+    get,
+    path = "/programs/{id}/history",
+    tag = "programs",
+    params(("id" = String, Path, format = Uuid), PageRequest),
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, body = Page<ProgramVersion>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn program_history(
+    State(state): State<AppState>,
+    Staff(_staff): Staff,
+    Path(id): Path<String>,
+    ApiQuery(page): ApiQuery<PageRequest>,
+) -> Result<Json<Page<ProgramVersion>>, ApiError> {
+    Ok(Json(state.registry.history(parse_id(&id)?, &page).await?))
+}

@@ -1,0 +1,94 @@
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kosodate_registry::import::ImportReport;
+use kosodate_registry::transfer::{ExportFormat, ImportFormat};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::programs::{ProgramQuery, visibility};
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiQuery, Body, MaybeStaff, Staff};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    pub format: ImportFormat,
+    /// Report what would be created or changed without keeping anything.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Imports a whole file, all or nothing. Programs are matched by `ID` when the file has one, else
+/// by owner and name; new ones are drafts unless the file gives a status.
+#[utoipa::path(
+    post,
+    path = "/programs/import",
+    tag = "programs",
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "CSV (UTF-8 or Shift_JIS) or Tokyo registry JSON"),
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, body = ImportReport),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "every problem, by line and column; nothing was imported")
+    )
+)]
+pub async fn import_programs(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    Body(body): Body,
+) -> Result<Json<ImportReport>, ApiError> {
+    let report = state
+        .registry
+        .import_file(&staff, query.format, &body, query.dry_run, |_| {})
+        .await?;
+    tracing::info!(
+        actor = %staff.name,
+        dry_run = report.dry_run,
+        created = report.created,
+        updated = report.updated,
+        unchanged = report.unchanged,
+        "programs imported"
+    );
+    Ok(Json(report))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    pub format: ExportFormat,
+}
+
+/// Exports every program matching the filters as a file (CSV for Excel, or JSON open data).
+#[utoipa::path(
+    get,
+    path = "/programs/export",
+    tag = "programs",
+    params(ExportQuery, ProgramQuery),
+    responses(
+        (status = 200, description = "the file: CSV (text/csv) or JSON (application/json), by format"),
+        (status = 400, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn export_programs(
+    State(state): State<AppState>,
+    staff: MaybeStaff,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+    ApiQuery(filter): ApiQuery<ProgramQuery>,
+) -> Result<Response, ApiError> {
+    let filter = filter.filter()?;
+    let bytes = state.registry.export(query.format, &filter, visibility(&staff)).await?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(query.format.content_type()));
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", query.format.file_name())) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    Ok(response)
+}

@@ -1,0 +1,160 @@
+//! Assembling the service: the database and its migrations, the registry, the router with its
+//! middleware, and the server loop.
+
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Router, middleware};
+use kosodate_migrations::{Migrator, MigratorTrait};
+use kosodate_registry::Registry;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::extract::StaffTokens;
+use crate::settings::Settings;
+use crate::telemetry;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub registry: Registry,
+    pub tokens: StaffTokens,
+    pub metrics: PrometheusHandle,
+}
+
+impl FromRef<AppState> for StaffTokens {
+    fn from_ref(state: &AppState) -> Self {
+        state.tokens.clone()
+    }
+}
+
+/// Connects to the database and applies pending migrations.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let db = kosodate_registry::db::connect(&settings.database_url(), settings.max_connections).await?;
+    Ok(db)
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await?;
+    kosodate_registry::seed::seed_municipalities(db).await?;
+    Ok(())
+}
+
+/// Everything the server needs, ready: database migrated, reference data seeded, examples loaded
+/// when configured.
+pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
+    let db = open_database(settings).await?;
+    if settings.migrate_on_start {
+        migrate(&db).await?;
+    }
+    let registry = Registry::new(db);
+    if settings.should_load_examples()
+        && let Some(report) = registry.load_examples_if_empty().await?
+    {
+        tracing::info!(programs = report.created, "example programs loaded");
+    }
+    // The embedded default delivers email into this directory (see the notifier crate).
+    kosodate_notifier::FileMailbox::open(&settings.mailbox_dir())?;
+    Ok(AppState {
+        registry,
+        tokens: StaffTokens::from_settings(&settings.api_tokens)?,
+        metrics: telemetry::metrics_handle(),
+    })
+}
+
+pub fn router(state: AppState, settings: &Settings) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(crate::api::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .layer(middleware::from_fn(telemetry::record_metrics))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let request_id = request
+                .extensions()
+                .get::<RequestId>()
+                .and_then(|id| id.header_value().to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.registry.connection().ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(error) => {
+            tracing::warn!(error = %error, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database not reachable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("指定されたURLはありません", "no such route")
+}
+
+/// A server running in the background, as the tests and `serve` use it.
+#[derive(Debug)]
+pub struct RunningServer {
+    pub address: std::net::SocketAddr,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds `settings.listen` (port 0 picks a free port) and serves until `shutdown` resolves.
+pub async fn start(
+    settings: &Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningServer> {
+    let state = prepare(settings).await?;
+    let listener = TcpListener::bind(settings.listen).await?;
+    let address = listener.local_addr()?;
+    let app = router(state, settings);
+    let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
+    tracing::info!(%address, "listening");
+    Ok(RunningServer { address, task })
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so that in-flight requests finish before the process exits.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}

@@ -1,0 +1,181 @@
+//! The one typed settings struct. Sources, later ones winning: built-in defaults, a TOML file
+//! (`--config`, or `kosodate.toml` in the working directory when present), `KOSODATE_*`
+//! environment variables (nested keys with `__`), `DATABASE_URL`, and command-line flags.
+//! Secrets are `SecretString`s, so a `Debug` print or a log line never shows them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Where the HTTP server listens.
+    pub listen: SocketAddr,
+    /// Everything the embedded default keeps: the SQLite file, the search index, the mailbox.
+    pub data_dir: PathBuf,
+    /// `postgres://…` in production; absent means SQLite under `data_dir`.
+    pub database_url: Option<SecretString>,
+    pub max_connections: u32,
+    /// Apply pending migrations when the server starts.
+    pub migrate_on_start: bool,
+    /// Load the example programs into an empty registry. Defaults to on for the embedded default
+    /// and off when a database URL is configured.
+    pub load_examples: Option<bool>,
+    /// Largest request body accepted, in bytes (imports are the largest bodies).
+    pub body_limit_bytes: usize,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Machine identities for writing to the registry until staff sign-in exists, and for
+    /// scripted imports afterwards.
+    pub api_tokens: Vec<ApiTokenSetting>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiTokenSetting {
+    /// Recorded as the actor in program history, e.g. "青森市 こども支援課 取込".
+    pub name: String,
+    /// The organisation the token acts for: a municipality code, the prefecture's 020001, or
+    /// `admin`.
+    pub organisation: String,
+    pub token: SecretString,
+}
+
+/// Defaults, as a serialisable struct so figment can layer the other sources over them.
+#[derive(Serialize)]
+struct Defaults {
+    listen: SocketAddr,
+    data_dir: PathBuf,
+    max_connections: u32,
+    migrate_on_start: bool,
+    body_limit_bytes: usize,
+    log_format: LogFormat,
+    api_tokens: Vec<()>,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from(".kosodate"),
+            max_connections: 10,
+            migrate_on_start: true,
+            body_limit_bytes: 32 * 1024 * 1024,
+            log_format: LogFormat::Text,
+            api_tokens: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid settings: {0}")]
+pub struct SettingsError(#[from] Box<figment::Error>);
+
+impl Settings {
+    /// Loads settings from the file (if any) and the environment.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(Defaults::default()));
+        figment = match config_file {
+            Some(file) => figment.merge(Toml::file_exact(file)),
+            None => figment.merge(Toml::file("kosodate.toml")),
+        };
+        figment
+            .merge(Env::prefixed("KOSODATE_").split("__").ignore(&["config"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
+            .extract()
+            .map_err(|error| SettingsError(Box::new(error)))
+    }
+
+    /// The database to use: the configured URL, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("kosodate.sqlite").display()),
+        }
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.database_url.is_none()
+    }
+
+    pub fn should_load_examples(&self) -> bool {
+        self.load_examples.unwrap_or(self.is_embedded())
+    }
+
+    pub fn mailbox_dir(&self) -> PathBuf {
+        self.data_dir.join("mailbox")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let settings = Settings {
+            database_url: Some(SecretString::from("postgres://user:hunter2@db/kosodate")),
+            api_tokens: vec![ApiTokenSetting {
+                name: "青森市".into(),
+                organisation: "022012".into(),
+                token: SecretString::from("s3cret-token"),
+            }],
+            ..test_settings()
+        };
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"));
+        assert!(!printed.contains("s3cret-token"));
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("KOSODATE_LISTEN", "127.0.0.1:9999");
+            jail.set_env("DATABASE_URL", "postgres://127.0.0.1/test");
+            jail.set_env(
+                "KOSODATE_API_TOKENS",
+                r#"[{name="青森市",organisation="022012",token="t"}]"#,
+            );
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(settings.listen.port(), 9999);
+            assert_eq!(settings.database_url(), "postgres://127.0.0.1/test");
+            assert!(!settings.should_load_examples());
+            assert_eq!(settings.api_tokens[0].organisation, "022012");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn embedded_default_keeps_everything_under_the_data_dir() {
+        figment::Jail::expect_with(|_| {
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert!(settings.database_url().starts_with("sqlite://.kosodate/"));
+            assert!(settings.should_load_examples());
+            Ok(())
+        });
+    }
+
+    fn test_settings() -> Settings {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: PathBuf::from("."),
+            database_url: None,
+            max_connections: 1,
+            migrate_on_start: true,
+            load_examples: None,
+            body_limit_bytes: 1024,
+            log_format: LogFormat::Text,
+            api_tokens: Vec::new(),
+        }
+    }
+}
