@@ -213,7 +213,7 @@ pub enum ApplicationWindow {
     Relative { event: LifeEvent, within_days: u32 },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationMethodKind {
     /// 窓口

@@ -182,28 +182,43 @@ fn validate_window(errors: &mut Vec<FieldError>, window: &ApplicationWindow) {
     }
 }
 
+/// One entry per kind, in a fixed order (窓口, 郵送, オンライン), so that a spreadsheet row can
+/// carry every method and reordering is not a change.
 fn validate_methods(errors: &mut Vec<FieldError>, methods: &[ApplicationMethod]) -> Vec<ApplicationMethod> {
-    methods
-        .iter()
-        .enumerate()
-        .map(|(index, method)| {
-            let pointer = format!("/application_methods/{index}");
-            let url = optional_url(errors, &format!("{pointer}/url"), method.url.as_deref());
-            if method.kind == ApplicationMethodKind::Online && url.is_none() && method.url.is_none() {
-                errors.push(FieldError::new(
-                    format!("{pointer}/url"),
-                    "オンライン申請には申請先のURLを入力してください",
-                    "an online application method needs a url",
-                ));
-            }
-            let note = optional_text(errors, &format!("{pointer}/note"), "補足", method.note.as_deref(), LINE_MAX);
-            ApplicationMethod {
-                kind: method.kind,
-                url,
-                note,
-            }
-        })
-        .collect()
+    let mut validated: Vec<ApplicationMethod> = Vec::with_capacity(methods.len());
+    for (index, method) in methods.iter().enumerate() {
+        let pointer = format!("/application_methods/{index}");
+        if validated.iter().any(|seen| seen.kind == method.kind) {
+            errors.push(FieldError::new(
+                format!("{pointer}/kind"),
+                format!("申請方法「{}」が2つあります。補足欄にまとめて書いてください", method.kind.label_ja()),
+                format!("application method {} appears twice", method.kind.id()),
+            ));
+            continue;
+        }
+        let url = optional_url(errors, &format!("{pointer}/url"), method.url.as_deref());
+        match (method.kind, &url) {
+            (ApplicationMethodKind::Online, None) if method.url.is_none() => errors.push(FieldError::new(
+                format!("{pointer}/url"),
+                "オンライン申請には申請先のURLを入力してください",
+                "an online application method needs a url",
+            )),
+            (ApplicationMethodKind::Counter | ApplicationMethodKind::Mail, Some(_)) => errors.push(FieldError::new(
+                format!("{pointer}/url"),
+                "URLはオンライン申請にだけ指定できます（窓口の案内ページは問い合わせURLに入力してください）",
+                "only online application methods have a url",
+            )),
+            _ => {}
+        }
+        let note = optional_text(errors, &format!("{pointer}/note"), "補足", method.note.as_deref(), LINE_MAX);
+        validated.push(ApplicationMethod {
+            kind: method.kind,
+            url,
+            note,
+        });
+    }
+    validated.sort_by_key(|method| method.kind);
+    validated
 }
 
 fn validate_documents(errors: &mut Vec<FieldError>, documents: &[String]) -> Vec<String> {

@@ -1,1 +1,184 @@
-//! End-to-end behaviour tests live in `tests/`; this library is empty on purpose so that the\n//! tests have a crate to belong to. It must not be depended on.
+//! Test support for the end-to-end suites in `tests/`: `spawn_app` starts the whole service on a
+//! random port against a fresh database, SQLite or PostgreSQL, so every behaviour test runs on
+//! both. Nothing in the product may depend on this crate.
+
+use std::net::SocketAddr;
+
+use kosodate_server::settings::{ApiTokenSetting, LogFormat, Settings};
+use reqwest::{Client, RequestBuilder, Response};
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::SecretString;
+use serde_json::Value;
+
+/// Where the behaviour tests keep their data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Staff tokens the test app is configured with.
+pub const AOMORI_CITY_TOKEN: &str = "test-token-aomori-city";
+pub const HIROSAKI_CITY_TOKEN: &str = "test-token-hirosaki-city";
+pub const PREFECTURE_TOKEN: &str = "test-token-prefecture";
+pub const ADMIN_TOKEN: &str = "test-token-admin";
+
+#[derive(Debug)]
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub client: Client,
+    pub backend: Backend,
+    _data_dir: tempfile::TempDir,
+}
+
+/// The PostgreSQL server the tests create their databases on; `.ci/run` and `scripts/test`
+/// make sure it runs.
+fn postgres_admin_url() -> String {
+    std::env::var("KOSODATE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A new, empty PostgreSQL database for one test, so tests never see each other's data.
+async fn fresh_postgres_database() -> anyhow::Result<String> {
+    let admin_url = postgres_admin_url();
+    let name = format!("kosodate_test_{}", uuid::Uuid::now_v7().simple());
+    let admin = Database::connect(&admin_url).await?;
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+    admin.close().await?;
+    let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+    Ok(format!("{base}/{name}"))
+}
+
+fn token(name: &str, organisation: &str, token: &str) -> ApiTokenSetting {
+    ApiTokenSetting {
+        name: name.into(),
+        organisation: organisation.into(),
+        token: SecretString::from(token),
+    }
+}
+
+/// Settings for a test app: a random port, its own data directory and database, four tokens.
+pub async fn test_settings(backend: Backend, data_dir: &std::path::Path) -> anyhow::Result<Settings> {
+    let database_url = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(SecretString::from(fresh_postgres_database().await?)),
+    };
+    Ok(Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data_dir.to_owned(),
+        database_url,
+        max_connections: 5,
+        migrate_on_start: true,
+        load_examples: Some(false),
+        body_limit_bytes: 2 * 1024 * 1024,
+        log_format: LogFormat::Text,
+        api_tokens: vec![
+            token("青森市 こども支援課", "022012", AOMORI_CITY_TOKEN),
+            token("弘前市 こども家庭課", "022021", HIROSAKI_CITY_TOKEN),
+            token("青森県 こども家庭課", "020001", PREFECTURE_TOKEN),
+            token("運用担当", "admin", ADMIN_TOKEN),
+        ],
+    })
+}
+
+/// Starts the service on a random port with an empty registry (municipalities seeded).
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+    let mut settings = test_settings(backend, data_dir.path()).await.expect("test settings");
+    adjust(&mut settings);
+    let server = kosodate_server::app::start(&settings, std::future::pending())
+        .await
+        .expect("the service starts");
+    TestApp {
+        address: server.address,
+        client: Client::new(),
+        backend,
+        _data_dir: data_dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str, token: &str) -> RequestBuilder {
+        self.client.post(self.url(path)).bearer_auth(token)
+    }
+
+    pub fn put(&self, path: &str, token: &str) -> RequestBuilder {
+        self.client.put(self.url(path)).bearer_auth(token)
+    }
+
+    /// Creates a program and returns its JSON, asserting success.
+    pub async fn create_program(&self, token: &str, body: &Value) -> Value {
+        let response = self.post("/api/v1/programs", token).json(body).send().await.expect("request");
+        expect_status(response, 201).await
+    }
+}
+
+/// Asserts the status and returns the JSON body, printing the body when the status is wrong.
+pub async fn expect_status(response: Response, status: u16) -> Value {
+    let actual = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = response.text().await.expect("body");
+    assert_eq!(actual, status, "unexpected status; body: {text}");
+    if actual >= 400 {
+        assert_eq!(content_type, "application/problem+json", "errors are problem documents");
+    }
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+/// A program body that passes validation, owned by `owner`.
+pub fn program_body(owner: &str, name: &str) -> Value {
+    serde_json::json!({
+        "owner": owner,
+        "name": name,
+        "categories": ["medical", "infant"],
+        "summary": "高校生年代までの子どもの医療費の自己負担分を助成します。",
+        "eligibility_summary": "市内に住所があり、健康保険に加入している0歳から18歳到達後最初の3月31日までの子ども",
+        "benefit": {"description": "保険診療の自己負担分", "amount_yen": null},
+        "application_window": {"kind": "relative", "event": "birth", "within_days": 15},
+        "application_methods": [
+            {"kind": "counter", "note": "市役所 1階 窓口"},
+            {"kind": "online", "url": "https://example.jp/apply"}
+        ],
+        "documents": ["健康保険の資格確認書", "振込先口座がわかるもの"],
+        "contact": {"section": "こども支援課", "phone": "017-734-1111", "email": "kodomo@example.jp"},
+        "source_url": "https://www.city.aomori.aomori.jp/",
+        "last_reviewed_on": "2026-11-01"
+    })
+}
+
+/// Runs an async behaviour test once per backend: `both_backends!(name);` expects
+/// `async fn name(backend: Backend)` in scope and generates `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            }
+        )+
+    };
+}

@@ -82,6 +82,8 @@ pub fn decode(bytes: &[u8]) -> Result<String, ImportErrors> {
 
 /// Reads every row, collecting every problem; returns the records only if there is none.
 pub fn parse(text: &str) -> Result<Vec<ImportRecord>, ImportErrors> {
+    // The csv crate counts CRLF-terminated lines one short; Excel writes CRLF.
+    let text = text.replace("\r\n", "\n");
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
     let keys = read_header(&mut reader)?;
     let mut records = Vec::new();
@@ -486,6 +488,15 @@ mod tests {
     }
 
     #[test]
+    fn crlf_lines_are_counted_like_lf() {
+        for newline in ["\n", "\r\n"] {
+            let csv = format!("{HEADER}{newline}022012,a,医療,b,随時,,,,{newline}022012,c,保険,d,随時,,,,{newline}");
+            let errors = parse(&csv).unwrap_err().0;
+            assert_eq!(errors[0].line, 3, "newline {newline:?}");
+        }
+    }
+
+    #[test]
     fn ragged_rows_are_refused_with_their_line() {
         let csv = format!("{HEADER}\n022012,a,医療\n");
         let errors = parse(&csv).unwrap_err().0;
@@ -500,3 +511,4 @@ mod tests {
         assert_eq!(column_for_pointer("/eligibility/version"), "対象条件(JSON)");
     }
 }
+

@@ -109,7 +109,11 @@ struct TokyoContact {
 #[serde(rename_all = "camelCase", default)]
 struct Area {
     area_code: Option<String>,
+    area_text: Option<String>,
 }
+
+/// National programs have no area code; they are written with this area text instead.
+const NATIONAL_AREA_TEXT: &str = "全国";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -163,13 +167,11 @@ fn record_to_import(position: usize, record: Record) -> ImportRecord {
         .or_else(|| description.clone())
         .map(|summary| truncate(&summary, SUMMARY_MAX))
         .unwrap_or_else(|| name.clone());
-    let owner = record
-        .area
-        .area_code
-        .as_deref()
-        .and_then(|code| code.split(';').next())
-        .map(|code| code.trim().to_owned())
-        .unwrap_or_default();
+    let owner = match (record.area.area_code.as_deref(), record.area.area_text.as_deref().map(str::trim)) {
+        (Some(code), _) => code.split(';').next().unwrap_or_default().trim().to_owned(),
+        (None, Some(NATIONAL_AREA_TEXT)) => crate::model::NATIONAL_OWNER.to_owned(),
+        (None, _) => String::new(),
+    };
     let input = ProgramInput {
         owner,
         name,
@@ -407,9 +409,9 @@ fn record_for(program: &Program, owner_name: &str) -> Value {
         .collect();
     let (category_codes, target_codes) = tags_for(&content.categories);
     let null_age = json!({"targetAge": null, "targetAgeOfMonths": null});
-    let area_code = match content.owner {
-        crate::model::ProgramOwner::National => Value::Null,
-        crate::model::ProgramOwner::Local(code) => Value::from(format!("{code};{owner_name}")),
+    let (area_code, area_text) = match content.owner {
+        crate::model::ProgramOwner::National => (Value::Null, Value::from(NATIONAL_AREA_TEXT)),
+        crate::model::ProgramOwner::Local(code) => (Value::from(format!("{code};{owner_name}")), Value::Null),
     };
     json!({
         "institutionName": {"canonicalName": content.short_name.clone().unwrap_or_else(|| content.name.clone()), "shortName": content.name},
@@ -446,7 +448,7 @@ fn record_for(program: &Program, owner_name: &str) -> Value {
             "contactEx": null, "contactEmail": content.contact.email, "contactUrl": content.contact.url,
             "contactComment": null, "zipCode": null, "contactAddress": null
         },
-        "area": {"areaCode": area_code, "areaText": null},
+        "area": {"areaCode": area_code, "areaText": area_text},
         "class": 1,
         "remarks": null,
         "regulation": {"regulationName": null, "regulationArticle": null},
