@@ -32,9 +32,7 @@ impl MunicipalityCodeError {
             Self::Malformed { given } => {
                 format!("地方公共団体コードは5桁または6桁の数字で入力してください（入力値: {given}）")
             }
-            Self::WrongCheckDigit {
-                given, expected, ..
-            } => format!(
+            Self::WrongCheckDigit { given, expected, .. } => format!(
                 "地方公共団体コード {given} の検査数字（6桁目）が正しくありません。正しくは {expected} です"
             ),
             Self::UnknownPrefecture { given, .. } => {
@@ -215,7 +213,7 @@ mod tests {
             let code = MunicipalityCode::parse(&five).unwrap();
             proptest::prop_assert_eq!(MunicipalityCode::parse(code.as_str()).unwrap(), code);
             for wrong in (0..10u8).map(|d| char::from(b'0' + d)) {
-                if Some(wrong) != code.as_str().chars().last() {
+                if !code.as_str().ends_with(wrong) {
                     let candidate = format!("{five}{wrong}");
                     proptest::prop_assert!(MunicipalityCode::parse(&candidate).is_err());
                 }

@@ -68,11 +68,7 @@ impl EligibilityDocument {
         let rule = match object.get("rule") {
             None | Some(Value::Null) => None,
             Some(Value::Object(rule)) if rule.is_empty() => {
-                errors.push(error(
-                    "/rule",
-                    "the rule is empty",
-                    "条件が空です",
-                ));
+                errors.push(error("/rule", "the rule is empty", "条件が空です"));
                 None
             }
             Some(Value::Object(rule)) => Some(rule.clone()),

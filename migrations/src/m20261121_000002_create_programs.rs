@@ -28,8 +28,16 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ProgramCategories::Table)
-                    .col(ColumnDef::new(ProgramCategories::ProgramId).string_len(36).not_null())
-                    .col(ColumnDef::new(ProgramCategories::Category).string_len(32).not_null())
+                    .col(
+                        ColumnDef::new(ProgramCategories::ProgramId)
+                            .string_len(36)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ProgramCategories::Category)
+                            .string_len(32)
+                            .not_null(),
+                    )
                     .primary_key(
                         Index::create()
                             .col(ProgramCategories::ProgramId)
@@ -75,7 +83,12 @@ impl MigrationTrait for Migration {
 fn programs_table() -> TableCreateStatement {
     Table::create()
         .table(Programs::Table)
-        .col(ColumnDef::new(Programs::Id).string_len(36).not_null().primary_key())
+        .col(
+            ColumnDef::new(Programs::Id)
+                .string_len(36)
+                .not_null()
+                .primary_key(),
+        )
         .col(ColumnDef::new(Programs::OwnerCode).string_len(8).not_null())
         .col(ColumnDef::new(Programs::Name).string_len(200).not_null())
         .col(ColumnDef::new(Programs::ShortName).string_len(100))
@@ -86,16 +99,32 @@ fn programs_table() -> TableCreateStatement {
         .col(ColumnDef::new(Programs::Eligibility).json_binary().not_null())
         .col(ColumnDef::new(Programs::BenefitText).text())
         .col(ColumnDef::new(Programs::BenefitAmountYen).big_integer())
-        .col(ColumnDef::new(Programs::ApplicationWindow).json_binary().not_null())
-        .col(ColumnDef::new(Programs::ApplicationMethods).json_binary().not_null())
+        .col(
+            ColumnDef::new(Programs::ApplicationWindow)
+                .json_binary()
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(Programs::ApplicationMethods)
+                .json_binary()
+                .not_null(),
+        )
         .col(ColumnDef::new(Programs::Documents).json_binary().not_null())
         .col(ColumnDef::new(Programs::Contact).json_binary().not_null())
         .col(ColumnDef::new(Programs::SourceUrl).text())
         .col(ColumnDef::new(Programs::Status).string_len(16).not_null())
         .col(ColumnDef::new(Programs::LastReviewedOn).date())
         .col(ColumnDef::new(Programs::Version).integer().not_null())
-        .col(ColumnDef::new(Programs::CreatedAt).timestamp_with_time_zone().not_null())
-        .col(ColumnDef::new(Programs::UpdatedAt).timestamp_with_time_zone().not_null())
+        .col(
+            ColumnDef::new(Programs::CreatedAt)
+                .timestamp_with_time_zone()
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(Programs::UpdatedAt)
+                .timestamp_with_time_zone()
+                .not_null(),
+        )
         .col(ColumnDef::new(Programs::PublishedAt).timestamp_with_time_zone())
         .col(ColumnDef::new(Programs::ArchivedAt).timestamp_with_time_zone())
         .to_owned()
@@ -105,13 +134,21 @@ fn programs_table() -> TableCreateStatement {
 fn program_versions_table() -> TableCreateStatement {
     Table::create()
         .table(ProgramVersions::Table)
-        .col(ColumnDef::new(ProgramVersions::ProgramId).string_len(36).not_null())
+        .col(
+            ColumnDef::new(ProgramVersions::ProgramId)
+                .string_len(36)
+                .not_null(),
+        )
         .col(ColumnDef::new(ProgramVersions::Version).integer().not_null())
         .col(ColumnDef::new(ProgramVersions::Action).string_len(16).not_null())
         .col(ColumnDef::new(ProgramVersions::Actor).string_len(200).not_null())
         .col(ColumnDef::new(ProgramVersions::Changes).json_binary().not_null())
         .col(ColumnDef::new(ProgramVersions::Snapshot).json_binary().not_null())
-        .col(ColumnDef::new(ProgramVersions::RecordedAt).timestamp_with_time_zone().not_null())
+        .col(
+            ColumnDef::new(ProgramVersions::RecordedAt)
+                .timestamp_with_time_zone()
+                .not_null(),
+        )
         .primary_key(
             Index::create()
                 .col(ProgramVersions::ProgramId)

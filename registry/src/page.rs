@@ -84,8 +84,29 @@ mod tests {
 
     #[test]
     fn limit_is_clamped_and_bad_cursor_rejected() {
-        assert_eq!(PageRequest { limit: Some(0), cursor: None }.limit(), 1);
-        assert_eq!(PageRequest { limit: Some(10_000), cursor: None }.limit(), MAX_LIMIT);
-        assert!(PageRequest { limit: None, cursor: Some("!!".into()) }.after().is_err());
+        assert_eq!(
+            PageRequest {
+                limit: Some(0),
+                cursor: None
+            }
+            .limit(),
+            1
+        );
+        assert_eq!(
+            PageRequest {
+                limit: Some(10_000),
+                cursor: None
+            }
+            .limit(),
+            MAX_LIMIT
+        );
+        assert!(
+            PageRequest {
+                limit: None,
+                cursor: Some("!!".into())
+            }
+            .after()
+            .is_err()
+        );
     }
 }

@@ -61,7 +61,10 @@ impl Registry {
             query = query.filter(municipality::Column::Code.gt(after));
         }
         let rows = query.limit(limit + 1).all(&self.db).await?;
-        let items = rows.into_iter().map(municipality_from_row).collect::<Result<Vec<_>, _>>()?;
+        let items = rows
+            .into_iter()
+            .map(municipality_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(items, limit, |m| m.code.to_string()))
     }
 
@@ -86,12 +89,19 @@ impl Registry {
             query = query.filter(program::Column::Id.gt(after));
         }
         let rows = query.limit(limit + 1).all(&self.db).await?;
-        let items = rows.into_iter().map(program_from_row).collect::<Result<Vec<_>, _>>()?;
+        let items = rows
+            .into_iter()
+            .map(program_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(items, limit, |p| p.id.to_string()))
     }
 
     /// Every program matching `filter`, in id order: for exports.
-    pub async fn all_programs(&self, filter: &ProgramFilter, visibility: Visibility) -> Result<Vec<Program>, RegistryError> {
+    pub async fn all_programs(
+        &self,
+        filter: &ProgramFilter,
+        visibility: Visibility,
+    ) -> Result<Vec<Program>, RegistryError> {
         let rows = filtered_programs(filter, visibility)
             .order_by_asc(program::Column::Id)
             .all(&self.db)
@@ -111,7 +121,11 @@ impl Registry {
         }
     }
 
-    pub async fn create_program(&self, actor: &StaffIdentity, input: &ProgramInput) -> Result<Program, RegistryError> {
+    pub async fn create_program(
+        &self,
+        actor: &StaffIdentity,
+        input: &ProgramInput,
+    ) -> Result<Program, RegistryError> {
         let content = input.validate()?;
         let txn = self.db.begin().await?;
         let program = create_in(&txn, actor, content, ProgramId::new()).await?;
@@ -143,15 +157,28 @@ impl Registry {
         Ok(program)
     }
 
-    pub async fn publish_program(&self, actor: &StaffIdentity, id: ProgramId) -> Result<Program, RegistryError> {
+    pub async fn publish_program(
+        &self,
+        actor: &StaffIdentity,
+        id: ProgramId,
+    ) -> Result<Program, RegistryError> {
         self.transition(actor, id, ProgramStatus::Published).await
     }
 
-    pub async fn archive_program(&self, actor: &StaffIdentity, id: ProgramId) -> Result<Program, RegistryError> {
+    pub async fn archive_program(
+        &self,
+        actor: &StaffIdentity,
+        id: ProgramId,
+    ) -> Result<Program, RegistryError> {
         self.transition(actor, id, ProgramStatus::Archived).await
     }
 
-    async fn transition(&self, actor: &StaffIdentity, id: ProgramId, target: ProgramStatus) -> Result<Program, RegistryError> {
+    async fn transition(
+        &self,
+        actor: &StaffIdentity,
+        id: ProgramId,
+        target: ProgramStatus,
+    ) -> Result<Program, RegistryError> {
         let txn = self.db.begin().await?;
         let current = load(&txn, id).await?;
         authorize(actor, &current.content.owner)?;
@@ -160,7 +187,11 @@ impl Registry {
         Ok(program)
     }
 
-    pub async fn history(&self, id: ProgramId, page: &PageRequest) -> Result<Page<ProgramVersion>, RegistryError> {
+    pub async fn history(
+        &self,
+        id: ProgramId,
+        page: &PageRequest,
+    ) -> Result<Page<ProgramVersion>, RegistryError> {
         load(&self.db, id).await?;
         let limit = page.limit();
         let mut query = program_version::Entity::find()
@@ -171,7 +202,10 @@ impl Registry {
             query = query.filter(program_version::Column::Version.gt(after));
         }
         let rows = query.limit(limit + 1).all(&self.db).await?;
-        let items = rows.into_iter().map(version_from_row).collect::<Result<Vec<_>, _>>()?;
+        let items = rows
+            .into_iter()
+            .map(version_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(items, limit, |v| v.version.to_string()))
     }
 }
@@ -234,7 +268,10 @@ async fn check_owner_exists(db: &impl ConnectionTrait, owner: &ProgramOwner) -> 
     let ProgramOwner::Local(code) = owner else {
         return Ok(());
     };
-    let known = municipality::Entity::find_by_id(code.to_string()).one(db).await?.is_some();
+    let known = municipality::Entity::find_by_id(code.to_string())
+        .one(db)
+        .await?
+        .is_some();
     match known || *code == PREFECTURE_CODE {
         true => Ok(()),
         false => Err(ValidationErrors(vec![FieldError::new(
@@ -288,7 +325,9 @@ pub(crate) async fn create_in(
         published_at: None,
         archived_at: None,
     };
-    program::Entity::insert(row_from_program(&program)?).exec_without_returning(db).await?;
+    program::Entity::insert(row_from_program(&program)?)
+        .exec_without_returning(db)
+        .await?;
     write_categories(db, &program).await?;
     let changes = diff(None, &program.content)?;
     append_version(db, actor, &program, ProgramAction::Created, changes).await?;
@@ -347,7 +386,10 @@ pub(crate) async fn transition_in(
     let allowed = matches!(
         (current.status, status),
         (ProgramStatus::Draft, ProgramStatus::Published)
-            | (ProgramStatus::Draft | ProgramStatus::Published, ProgramStatus::Archived)
+            | (
+                ProgramStatus::Draft | ProgramStatus::Published,
+                ProgramStatus::Archived
+            )
     );
     if !allowed {
         return Err(RegistryError::InvalidTransition {
@@ -380,7 +422,11 @@ pub(crate) async fn transition_in(
 }
 
 /// Writes the new state only if nobody wrote a version in between (optimistic locking).
-async fn save_versioned(db: &impl ConnectionTrait, program: &Program, previous_version: i32) -> Result<(), RegistryError> {
+async fn save_versioned(
+    db: &impl ConnectionTrait,
+    program: &Program,
+    previous_version: i32,
+) -> Result<(), RegistryError> {
     let row = row_from_program(program)?;
     let result = program::Entity::update_many()
         .set(row)
@@ -403,11 +449,17 @@ async fn write_categories(db: &impl ConnectionTrait, program: &Program) -> Resul
         .filter(program_category::Column::ProgramId.eq(id.clone()))
         .exec(db)
         .await?;
-    let rows = program.content.categories.iter().map(|category| program_category::ActiveModel {
-        program_id: Set(id.clone()),
-        category: Set(category.id().to_owned()),
-    });
-    program_category::Entity::insert_many(rows).exec_without_returning(db).await?;
+    let rows = program
+        .content
+        .categories
+        .iter()
+        .map(|category| program_category::ActiveModel {
+            program_id: Set(id.clone()),
+            category: Set(category.id().to_owned()),
+        });
+    program_category::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -427,12 +479,17 @@ async fn append_version(
         snapshot: Set(to_json(program)?),
         recorded_at: Set(program.updated_at),
     };
-    program_version::Entity::insert(row).exec_without_returning(db).await?;
+    program_version::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
 /// The top-level fields whose values differ, with both values; `None` as `before` means created.
-pub(crate) fn diff(before: Option<&ProgramContent>, after: &ProgramContent) -> Result<Vec<FieldChange>, RegistryError> {
+pub(crate) fn diff(
+    before: Option<&ProgramContent>,
+    after: &ProgramContent,
+) -> Result<Vec<FieldChange>, RegistryError> {
     let after = to_json(after)?;
     let before = before.map(to_json).transpose()?.unwrap_or(Value::Null);
     let Value::Object(after) = after else {
@@ -468,7 +525,10 @@ fn row_from_program(program: &Program) -> Result<program::ActiveModel, RegistryE
         eligibility_summary: Set(content.eligibility_summary.clone()),
         eligibility: Set(content.eligibility.clone()),
         benefit_text: Set(content.benefit.description.clone()),
-        benefit_amount_yen: Set(content.benefit.amount_yen.map(|amount| i64::try_from(amount).unwrap_or(i64::MAX))),
+        benefit_amount_yen: Set(content
+            .benefit
+            .amount_yen
+            .map(|amount| i64::try_from(amount).unwrap_or(i64::MAX))),
         application_window: Set(to_json(&content.application_window)?),
         application_methods: Set(to_json(&content.application_methods)?),
         documents: Set(to_json(&content.documents)?),
@@ -504,7 +564,9 @@ pub(crate) fn program_from_row(row: program::Model) -> Result<Program, RegistryE
             eligibility: row.eligibility,
             benefit: crate::model::Benefit {
                 description: row.benefit_text,
-                amount_yen: row.benefit_amount_yen.and_then(|amount| u64::try_from(amount).ok()),
+                amount_yen: row
+                    .benefit_amount_yen
+                    .and_then(|amount| u64::try_from(amount).ok()),
             },
             application_window: from_json("application_window", row.application_window)?,
             application_methods: from_json("application_methods", row.application_methods)?,
@@ -521,7 +583,12 @@ pub(crate) fn program_from_row(row: program::Model) -> Result<Program, RegistryE
 }
 
 fn version_from_row(row: program_version::Model) -> Result<ProgramVersion, RegistryError> {
-    let corrupt = |what: &str| RegistryError::Corrupt(format!("program version {} {}: {what}", row.program_id, row.version));
+    let corrupt = |what: &str| {
+        RegistryError::Corrupt(format!(
+            "program version {} {}: {what}",
+            row.program_id, row.version
+        ))
+    };
     Ok(ProgramVersion {
         program_id: ProgramId::parse(&row.program_id).map_err(|_| corrupt("program_id"))?,
         version: row.version,
@@ -535,7 +602,8 @@ fn version_from_row(row: program_version::Model) -> Result<ProgramVersion, Regis
 
 fn municipality_from_row(row: municipality::Model) -> Result<Municipality, RegistryError> {
     Ok(Municipality {
-        code: MunicipalityCode::parse(&row.code).map_err(|error| RegistryError::Corrupt(error.to_string()))?,
+        code: MunicipalityCode::parse(&row.code)
+            .map_err(|error| RegistryError::Corrupt(error.to_string()))?,
         name: row.name,
         kana: row.kana,
         district: row.district,

@@ -51,7 +51,10 @@ impl ExportFormat {
 }
 
 /// Reads a file into import records without touching the database.
-pub fn parse_file(format: ImportFormat, bytes: &[u8]) -> Result<Vec<crate::import::ImportRecord>, ImportErrors> {
+pub fn parse_file(
+    format: ImportFormat,
+    bytes: &[u8],
+) -> Result<Vec<crate::import::ImportRecord>, ImportErrors> {
     match format {
         ImportFormat::Csv => csv_format::parse(&csv_format::decode(bytes)?).map_err(csv_format::name_columns),
         ImportFormat::TokyoJson => tokyo::parse(bytes),
@@ -93,7 +96,9 @@ impl Registry {
         };
         Ok(match format {
             ExportFormat::Csv => csv_format::write(&programs, owner_name),
-            ExportFormat::Json => serde_json::to_vec_pretty(&programs).map_err(|e| RegistryError::Corrupt(e.to_string()))?,
+            ExportFormat::Json => {
+                serde_json::to_vec_pretty(&programs).map_err(|e| RegistryError::Corrupt(e.to_string()))?
+            }
             ExportFormat::TokyoJson => tokyo::write(&programs, owner_name),
         })
     }

@@ -59,11 +59,21 @@ impl ProgramInput {
             }
         };
         let name = required_text(&mut errors, "/name", "制度名", &self.name, NAME_MAX);
-        let short_name =
-            optional_text(&mut errors, "/short_name", "略称", self.short_name.as_deref(), SHORT_NAME_MAX);
+        let short_name = optional_text(
+            &mut errors,
+            "/short_name",
+            "略称",
+            self.short_name.as_deref(),
+            SHORT_NAME_MAX,
+        );
         let summary = required_text(&mut errors, "/summary", "概要", &self.summary, SUMMARY_MAX);
-        let description =
-            optional_text(&mut errors, "/description", "詳細", self.description.as_deref(), LONG_TEXT_MAX);
+        let description = optional_text(
+            &mut errors,
+            "/description",
+            "詳細",
+            self.description.as_deref(),
+            LONG_TEXT_MAX,
+        );
         let eligibility_summary = optional_text(
             &mut errors,
             "/eligibility_summary",
@@ -191,7 +201,10 @@ fn validate_methods(errors: &mut Vec<FieldError>, methods: &[ApplicationMethod])
         if validated.iter().any(|seen| seen.kind == method.kind) {
             errors.push(FieldError::new(
                 format!("{pointer}/kind"),
-                format!("申請方法「{}」が2つあります。補足欄にまとめて書いてください", method.kind.label_ja()),
+                format!(
+                    "申請方法「{}」が2つあります。補足欄にまとめて書いてください",
+                    method.kind.label_ja()
+                ),
                 format!("application method {} appears twice", method.kind.id()),
             ));
             continue;
@@ -210,7 +223,13 @@ fn validate_methods(errors: &mut Vec<FieldError>, methods: &[ApplicationMethod])
             )),
             _ => {}
         }
-        let note = optional_text(errors, &format!("{pointer}/note"), "補足", method.note.as_deref(), LINE_MAX);
+        let note = optional_text(
+            errors,
+            &format!("{pointer}/note"),
+            "補足",
+            method.note.as_deref(),
+            LINE_MAX,
+        );
         validated.push(ApplicationMethod {
             kind: method.kind,
             url,
@@ -234,14 +253,26 @@ fn validate_documents(errors: &mut Vec<FieldError>, documents: &[String]) -> Vec
         .iter()
         .enumerate()
         .filter_map(|(index, document)| {
-            optional_text(errors, &format!("/documents/{index}"), "必要書類", Some(document), LINE_MAX)
+            optional_text(
+                errors,
+                &format!("/documents/{index}"),
+                "必要書類",
+                Some(document),
+                LINE_MAX,
+            )
         })
         .filter(|document| seen.insert(document.clone()))
         .collect()
 }
 
 fn validate_contact(errors: &mut Vec<FieldError>, contact: &Contact) -> Contact {
-    let section = optional_text(errors, "/contact/section", "担当課", contact.section.as_deref(), LINE_MAX);
+    let section = optional_text(
+        errors,
+        "/contact/section",
+        "担当課",
+        contact.section.as_deref(),
+        LINE_MAX,
+    );
     let phone = contact
         .phone
         .as_deref()
@@ -263,17 +294,19 @@ fn validate_contact(errors: &mut Vec<FieldError>, contact: &Contact) -> Contact 
         .as_deref()
         .map(str::trim)
         .filter(|email| !email.is_empty())
-        .and_then(|email| match email_address::EmailAddress::parse_with_options(email, Default::default()) {
-            Ok(_) => Some(email.to_owned()),
-            Err(_) => {
-                errors.push(FieldError::new(
-                    "/contact/email",
-                    format!("メールアドレスの形式が正しくありません: {email}"),
-                    format!("invalid email address {email:?}"),
-                ));
-                None
-            }
-        });
+        .and_then(
+            |email| match email_address::EmailAddress::parse_with_options(email, Default::default()) {
+                Ok(_) => Some(email.to_owned()),
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        "/contact/email",
+                        format!("メールアドレスの形式が正しくありません: {email}"),
+                        format!("invalid email address {email:?}"),
+                    ));
+                    None
+                }
+            },
+        );
     let url = optional_url(errors, "/contact/url", contact.url.as_deref());
     Contact {
         section,
@@ -292,7 +325,13 @@ fn valid_phone(phone: &str) -> bool {
     allowed && digits.starts_with('0') && (10..=11).contains(&digits.len())
 }
 
-fn required_text(errors: &mut Vec<FieldError>, pointer: &str, label: &str, value: &str, max: usize) -> String {
+fn required_text(
+    errors: &mut Vec<FieldError>,
+    pointer: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> String {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         errors.push(FieldError::new(

@@ -14,7 +14,11 @@ use crate::app;
 use crate::settings::Settings;
 
 #[derive(Debug, Parser)]
-#[command(name = "kosodate", version, about = "青森県 子育て支援制度レジストリ — kosodate")]
+#[command(
+    name = "kosodate",
+    version,
+    about = "青森県 子育て支援制度レジストリ — kosodate"
+)]
 pub struct Cli {
     /// Settings file (TOML). Default: kosodate.toml in the working directory, if present.
     #[arg(long, global = true, env = "KOSODATE_CONFIG")]
@@ -138,7 +142,13 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
     let format = match args.format {
         Some(ImportFormatArg::Csv) => ImportFormat::Csv,
         Some(ImportFormatArg::TokyoJson) => ImportFormat::TokyoJson,
-        None if args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) => ImportFormat::TokyoJson,
+        None if args
+            .file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json")) =>
+        {
+            ImportFormat::TokyoJson
+        }
         None => ImportFormat::Csv,
     };
     let registry = registry(settings).await?;
@@ -150,10 +160,16 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, 残り {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    progress.set_message(if args.dry_run { "確認中" } else { "取り込み中" });
+    progress.set_message(if args.dry_run {
+        "確認中"
+    } else {
+        "取り込み中"
+    });
     let actor = StaffIdentity::administrator(args.actor);
     let result = registry
-        .import_file(&actor, format, &bytes, args.dry_run, |done| progress.set_position(done as u64))
+        .import_file(&actor, format, &bytes, args.dry_run, |done| {
+            progress.set_position(done as u64)
+        })
         .await;
     progress.finish_and_clear();
     let report = match result {
@@ -164,12 +180,20 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
     writeln!(
         stdout,
         "{}: 新規 {} 件, 更新 {} 件, 変更なし {} 件",
-        if report.dry_run { "確認のみ（保存していません）" } else { "取り込みました" },
+        if report.dry_run {
+            "確認のみ（保存していません）"
+        } else {
+            "取り込みました"
+        },
         report.created,
         report.updated,
         report.unchanged
     )?;
-    for item in report.items.iter().filter(|item| !item.changed_fields.is_empty() || args.dry_run) {
+    for item in report
+        .items
+        .iter()
+        .filter(|item| !item.changed_fields.is_empty() || args.dry_run)
+    {
         writeln!(
             stdout,
             "  {:>5}行目 {:?} {} {} [{}]",
@@ -188,7 +212,11 @@ fn report_refusal(error: RegistryError) -> anyhow::Result<()> {
         return Err(error.into());
     };
     let mut stderr = std::io::stderr();
-    let _ = writeln!(stderr, "取り込みを中止しました（{}件の誤り、1件も取り込んでいません）:", errors.0.len());
+    let _ = writeln!(
+        stderr,
+        "取り込みを中止しました（{}件の誤り、1件も取り込んでいません）:",
+        errors.0.len()
+    );
     for error in &errors.0 {
         let _ = writeln!(stderr, "  {}行目 {}: {}", error.line, error.field, error.detail);
     }
@@ -211,7 +239,9 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     let bytes = registry.export(format, &filter, Visibility::Staff).await?;
     spinner.finish_and_clear();
     match &args.output {
-        Some(path) => std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?
+        }
         None => std::io::stdout().write_all(&bytes)?,
     }
     Ok(())

@@ -31,24 +31,31 @@ pub struct Problem {
     pub errors: Vec<serde_json::Value>,
 }
 
+/// A failed request. The problem is boxed so that `Result<_, ApiError>` stays small.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    problem: Problem,
+    problem: Box<Problem>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>, detail_en: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        slug: &str,
+        title: &str,
+        detail: impl Into<String>,
+        detail_en: impl Into<String>,
+    ) -> Self {
         Self {
             status,
-            problem: Problem {
+            problem: Box::new(Problem {
                 kind: format!("/problems/{slug}"),
                 title: title.to_owned(),
                 status: status.as_u16(),
                 detail: detail.into(),
                 detail_en: detail_en.into(),
                 errors: Vec::new(),
-            },
+            }),
         }
     }
 
@@ -66,7 +73,10 @@ impl ApiError {
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation",
             "入力内容に誤りがあります",
-            format!("{}件の項目に誤りがあります。各項目の内容を確認してください", errors.len()),
+            format!(
+                "{}件の項目に誤りがあります。各項目の内容を確認してください",
+                errors.len()
+            ),
             detail_en,
         )
         .with_errors(errors)
@@ -83,7 +93,13 @@ impl ApiError {
     }
 
     pub fn not_found(detail: impl Into<String>, detail_en: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "見つかりません", detail, detail_en)
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "見つかりません",
+            detail,
+            detail_en,
+        )
     }
 
     pub fn internal() -> Self {
@@ -99,7 +115,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.problem)).into_response();
+        let mut response = (self.status, axum::Json(*self.problem)).into_response();
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
@@ -108,7 +124,10 @@ impl IntoResponse for ApiError {
 }
 
 fn to_values<T: Serialize>(items: &[T]) -> Vec<serde_json::Value> {
-    items.iter().filter_map(|item| serde_json::to_value(item).ok()).collect()
+    items
+        .iter()
+        .filter_map(|item| serde_json::to_value(item).ok())
+        .collect()
 }
 
 impl From<RegistryError> for ApiError {
@@ -120,16 +139,20 @@ impl From<RegistryError> for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "import-rejected",
                 "取り込みを中止しました",
-                format!("{}件の誤りがあるため、1件も取り込んでいません。誤りを直して再度取り込んでください", import.0.len()),
+                format!(
+                    "{}件の誤りがあるため、1件も取り込んでいません。誤りを直して再度取り込んでください",
+                    import.0.len()
+                ),
                 detail_en,
             )
             .with_errors(to_values(&import.0)),
             RegistryError::ProgramNotFound(id) => {
                 Self::not_found(format!("制度（ID: {id}）は見つかりません"), detail_en)
             }
-            RegistryError::MunicipalityNotFound(code) => {
-                Self::not_found(format!("地方公共団体コード {code} の団体は見つかりません"), detail_en)
-            }
+            RegistryError::MunicipalityNotFound(code) => Self::not_found(
+                format!("地方公共団体コード {code} の団体は見つかりません"),
+                detail_en,
+            ),
             RegistryError::Forbidden { owner, .. } => Self::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
@@ -141,14 +164,19 @@ impl From<RegistryError> for ApiError {
                 StatusCode::CONFLICT,
                 "invalid-transition",
                 "この操作はできません",
-                format!("この制度は「{}」の状態のため、この操作はできません", current.label_ja()),
+                format!(
+                    "この制度は「{}」の状態のため、この操作はできません",
+                    current.label_ja()
+                ),
                 detail_en,
             ),
             RegistryError::VersionMismatch { current, .. } => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 "version-mismatch",
                 "ほかの人が先に変更しました",
-                format!("編集中にほかの人がこの制度を変更しました（現在の版: {current}）。最新の内容を読み込んでから変更してください"),
+                format!(
+                    "編集中にほかの人がこの制度を変更しました（現在の版: {current}）。最新の内容を読み込んでから変更してください"
+                ),
                 detail_en,
             ),
             RegistryError::InvalidCursor(_) => Self::new(

@@ -26,11 +26,14 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Bytes::from_request(request, state).await.map(Body).map_err(body_rejection)
+        Bytes::from_request(request, state)
+            .await
+            .map(Body)
+            .map_err(|rejection| body_rejection(&rejection))
     }
 }
 
-fn body_rejection(rejection: BytesRejection) -> ApiError {
+fn body_rejection(rejection: &BytesRejection) -> ApiError {
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -39,7 +42,13 @@ fn body_rejection(rejection: BytesRejection) -> ApiError {
             "送信できる大きさの上限を超えています。ファイルを分けて送信してください",
             rejection.body_text(),
         ),
-        status => ApiError::new(status, "bad-request", "送信内容を読めません", "送信内容を読み取れませんでした", rejection.body_text()),
+        status => ApiError::new(
+            status,
+            "bad-request",
+            "送信内容を読めません",
+            "送信内容を読み取れませんでした",
+            rejection.body_text(),
+        ),
     }
 }
 
@@ -84,13 +93,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 StatusCode::BAD_REQUEST,
                 "malformed-json",
                 "JSONの形式が正しくありません",
-                format!("JSONとして読めません（{}行目 {}文字目付近）", inner.line(), inner.column()),
+                format!(
+                    "JSONとして読めません（{}行目 {}文字目付近）",
+                    inner.line(),
+                    inner.column()
+                ),
                 message,
             );
         }
         let pointer = pointer_for(error.path(), &message);
         let detail = japanese_for_serde(&message);
-        ApiError::invalid_input(vec![json!({"pointer": pointer, "detail": detail, "detail_en": message})], message.clone())
+        ApiError::invalid_input(
+            vec![json!({"pointer": pointer, "detail": detail, "detail_en": &message})],
+            message,
+        )
     })
 }
 
@@ -101,11 +117,16 @@ fn pointer_for(path: &serde_path_to_error::Path, message: &str) -> String {
     for segment in path.iter() {
         match segment {
             Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-            Segment::Map { key } => pointer.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            Segment::Map { key } => {
+                pointer.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+            }
             Segment::Enum { .. } | Segment::Unknown => {}
         }
     }
-    if let Some(field) = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
         pointer.push_str(&format!("/{field}"));
     }
     pointer
@@ -121,7 +142,10 @@ fn japanese_for_serde(message: &str) -> String {
         format!("「{quoted}」は選択できる値ではありません")
     } else if message.starts_with("invalid type") {
         "値の種類が正しくありません（文字列・数値・配列などを確認してください）".to_owned()
-    } else if message.contains("premature end of input") || message.contains("input contains invalid characters") || message.contains("input is out of range") {
+    } else if message.contains("premature end of input")
+        || message.contains("input contains invalid characters")
+        || message.contains("input is out of range")
+    {
         "日付の形式が正しくありません（例: 2026-04-01）".to_owned()
     } else {
         "値が正しくありません".to_owned()

@@ -34,7 +34,8 @@ pub struct TestApp {
 /// The PostgreSQL server the tests create their databases on; `.ci/run` and `scripts/test`
 /// make sure it runs.
 fn postgres_admin_url() -> String {
-    std::env::var("KOSODATE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("KOSODATE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A new, empty PostgreSQL database for one test, so tests never see each other's data.
@@ -42,9 +43,13 @@ async fn fresh_postgres_database() -> anyhow::Result<String> {
     let admin_url = postgres_admin_url();
     let name = format!("kosodate_test_{}", uuid::Uuid::now_v7().simple());
     let admin = Database::connect(&admin_url).await?;
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
     admin.close().await?;
-    let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
     Ok(format!("{base}/{name}"))
 }
 
@@ -87,7 +92,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary directory");
-    let mut settings = test_settings(backend, data_dir.path()).await.expect("test settings");
+    let mut settings = test_settings(backend, data_dir.path())
+        .await
+        .expect("test settings");
     adjust(&mut settings);
     let server = kosodate_server::app::start(&settings, std::future::pending())
         .await
@@ -119,7 +126,12 @@ impl TestApp {
 
     /// Creates a program and returns its JSON, asserting success.
     pub async fn create_program(&self, token: &str, body: &Value) -> Value {
-        let response = self.post("/api/v1/programs", token).json(body).send().await.expect("request");
+        let response = self
+            .post("/api/v1/programs", token)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
         expect_status(response, 201).await
     }
 }
@@ -136,7 +148,10 @@ pub async fn expect_status(response: Response, status: u16) -> Value {
     let text = response.text().await.expect("body");
     assert_eq!(actual, status, "unexpected status; body: {text}");
     if actual >= 400 {
-        assert_eq!(content_type, "application/problem+json", "errors are problem documents");
+        assert_eq!(
+            content_type, "application/problem+json",
+            "errors are problem documents"
+        );
     }
     serde_json::from_str(&text).unwrap_or(Value::String(text))
 }

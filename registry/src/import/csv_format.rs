@@ -8,8 +8,8 @@ use kosodate_domain::ProgramId;
 
 use super::{ImportError, ImportErrors, ImportRecord, parse_date_loose};
 use crate::model::{
-    ApplicationMethod, ApplicationMethodKind, ApplicationWindow, Benefit, Category, Contact, LifeEvent, Program,
-    ProgramInput, ProgramStatus,
+    ApplicationMethod, ApplicationMethodKind, ApplicationWindow, Benefit, Category, Contact, LifeEvent,
+    Program, ProgramInput, ProgramStatus,
 };
 
 /// Column key (stable, English) and header (what staff see).
@@ -84,7 +84,9 @@ pub fn decode(bytes: &[u8]) -> Result<String, ImportErrors> {
 pub fn parse(text: &str) -> Result<Vec<ImportRecord>, ImportErrors> {
     // The csv crate counts CRLF-terminated lines one short; Excel writes CRLF.
     let text = text.replace("\r\n", "\n");
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
     let keys = read_header(&mut reader)?;
     let mut records = Vec::new();
     let mut errors = Vec::new();
@@ -92,7 +94,9 @@ pub fn parse(text: &str) -> Result<Vec<ImportRecord>, ImportErrors> {
         let row = match row {
             Ok(row) => row,
             Err(error) => {
-                let line = error.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+                let line = error
+                    .position()
+                    .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
                 errors.push(ImportError::new(
                     line,
                     "",
@@ -102,7 +106,9 @@ pub fn parse(text: &str) -> Result<Vec<ImportRecord>, ImportErrors> {
                 continue;
             }
         };
-        let line = row.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+        let line = row
+            .position()
+            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
         if row.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
@@ -120,14 +126,22 @@ pub fn parse(text: &str) -> Result<Vec<ImportRecord>, ImportErrors> {
 
 fn read_header(reader: &mut csv::Reader<&[u8]>) -> Result<Vec<&'static str>, ImportErrors> {
     let malformed = |detail_en: String| {
-        ImportErrors(vec![ImportError::new(1, "", "CSVの見出し行を読めません", detail_en)])
+        ImportErrors(vec![ImportError::new(
+            1,
+            "",
+            "CSVの見出し行を読めません",
+            detail_en,
+        )])
     };
     let headers = reader.headers().map_err(|e| malformed(e.to_string()))?.clone();
     let mut errors = Vec::new();
     let mut keys = Vec::new();
     for cell in headers.iter() {
         let cell = cell.trim();
-        match COLUMNS.iter().find(|(key, header)| *key == cell || *header == cell) {
+        match COLUMNS
+            .iter()
+            .find(|(key, header)| *key == cell || *header == cell)
+        {
             Some((key, _)) if keys.contains(key) => errors.push(ImportError::new(
                 1,
                 cell,
@@ -138,7 +152,10 @@ fn read_header(reader: &mut csv::Reader<&[u8]>) -> Result<Vec<&'static str>, Imp
             None => errors.push(ImportError::new(
                 1,
                 cell,
-                format!("不明な列「{cell}」です。使える列: {}", COLUMNS.iter().map(|(_, h)| *h).collect::<Vec<_>>().join("、")),
+                format!(
+                    "不明な列「{cell}」です。使える列: {}",
+                    COLUMNS.iter().map(|(_, h)| *h).collect::<Vec<_>>().join("、")
+                ),
                 format!("unknown column {cell:?}"),
             )),
         }
@@ -181,12 +198,19 @@ impl<'a> RowReader<'a> {
 
     fn lines(&self, key: &str) -> Vec<String> {
         self.text(key)
-            .map(|cell| cell.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
+            .map(|cell| {
+                cell.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     fn fail(&mut self, key: &str, detail: String, detail_en: String) {
-        self.errors.push(ImportError::new(self.line, header(key), detail, detail_en));
+        self.errors
+            .push(ImportError::new(self.line, header(key), detail, detail_en));
     }
 
     fn parsed<T>(&mut self, key: &str, expected_ja: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
@@ -235,13 +259,19 @@ fn record_from_cells(line: usize, cells: &HashMap<&str, &str>) -> Result<ImportR
     let eligibility = match row.text("eligibility") {
         None => crate::model::default_eligibility(),
         Some(json) => serde_json::from_str(&json).unwrap_or_else(|error| {
-            row.fail("eligibility", "対象条件のJSONを読めません".into(), format!("invalid JSON: {error}"));
+            row.fail(
+                "eligibility",
+                "対象条件のJSONを読めません".into(),
+                format!("invalid JSON: {error}"),
+            );
             crate::model::default_eligibility()
         }),
     };
     let benefit = Benefit {
         description: row.text("benefit_description"),
-        amount_yen: row.parsed("benefit_amount_yen", "金額（円、数字のみ）", |v| v.replace([',', '円'], "").parse().ok()),
+        amount_yen: row.parsed("benefit_amount_yen", "金額（円、数字のみ）", |v| {
+            v.replace([',', '円'], "").parse().ok()
+        }),
     };
     let application_window = read_window(&mut row);
     let application_methods = read_methods(&row);
@@ -268,7 +298,12 @@ fn record_from_cells(line: usize, cells: &HashMap<&str, &str>) -> Result<ImportR
         last_reviewed_on: row.date("last_reviewed_on"),
     };
     match row.errors.is_empty() {
-        true => Ok(ImportRecord { line, id, status, input }),
+        true => Ok(ImportRecord {
+            line,
+            id,
+            status,
+            input,
+        }),
         false => Err(row.errors),
     }
 }
@@ -282,8 +317,14 @@ fn read_window(row: &mut RowReader<'_>) -> ApplicationWindow {
             to: row.date("window_to"),
         },
         WINDOW_RELATIVE | "relative" => {
-            let event = row.parsed("window_event", "出来事（出生・妊娠の届出・転入）", LifeEvent::parse);
-            let days = row.parsed("window_days", "日数（数字のみ）", |v| v.trim_end_matches('日').parse().ok());
+            let event = row.parsed(
+                "window_event",
+                "出来事（出生・妊娠の届出・転入）",
+                LifeEvent::parse,
+            );
+            let days = row.parsed("window_days", "日数（数字のみ）", |v| {
+                v.trim_end_matches('日').parse().ok()
+            });
             ApplicationWindow::Relative {
                 event: event.unwrap_or(LifeEvent::Birth),
                 within_days: days.unwrap_or(0),
@@ -401,13 +442,18 @@ pub fn write(programs: &[Program], owner_name: impl Fn(&crate::model::ProgramOwn
 fn row_for(program: &Program, owner_name: &str) -> Vec<String> {
     let content = &program.content;
     let method = |kind| content.application_methods.iter().find(|m| m.kind == kind);
-    let offline_cell = |kind| method(kind).map(|m: &ApplicationMethod| m.note.clone().unwrap_or_else(|| YES.to_owned()));
+    let offline_cell =
+        |kind| method(kind).map(|m: &ApplicationMethod| m.note.clone().unwrap_or_else(|| YES.to_owned()));
     let (window_kind, from, to, event, days) = match &content.application_window {
         ApplicationWindow::Always => (WINDOW_ALWAYS, None, None, None, None),
         ApplicationWindow::Fixed { from, to } => (WINDOW_FIXED, *from, *to, None, None),
-        ApplicationWindow::Relative { event, within_days } => {
-            (WINDOW_RELATIVE, None, None, Some(event.label_ja()), Some(*within_days))
-        }
+        ApplicationWindow::Relative { event, within_days } => (
+            WINDOW_RELATIVE,
+            None,
+            None,
+            Some(event.label_ja()),
+            Some(*within_days),
+        ),
     };
     let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
     vec![
@@ -416,13 +462,22 @@ fn row_for(program: &Program, owner_name: &str) -> Vec<String> {
         owner_name.to_owned(),
         content.name.clone(),
         text(content.short_name.as_deref()),
-        content.categories.iter().map(|c| c.label_ja()).collect::<Vec<_>>().join("\n"),
+        content
+            .categories
+            .iter()
+            .map(|c| c.label_ja())
+            .collect::<Vec<_>>()
+            .join("\n"),
         content.summary.clone(),
         text(content.description.as_deref()),
         text(content.eligibility_summary.as_deref()),
         content.eligibility.to_string(),
         text(content.benefit.description.as_deref()),
-        content.benefit.amount_yen.map(|a| a.to_string()).unwrap_or_default(),
+        content
+            .benefit
+            .amount_yen
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
         window_kind.to_owned(),
         from.map(|d| d.to_string()).unwrap_or_default(),
         to.map(|d| d.to_string()).unwrap_or_default(),
@@ -430,8 +485,12 @@ fn row_for(program: &Program, owner_name: &str) -> Vec<String> {
         days.map(|d| d.to_string()).unwrap_or_default(),
         offline_cell(ApplicationMethodKind::Counter).unwrap_or_default(),
         offline_cell(ApplicationMethodKind::Mail).unwrap_or_default(),
-        method(ApplicationMethodKind::Online).and_then(|m| m.url.clone()).unwrap_or_default(),
-        method(ApplicationMethodKind::Online).and_then(|m| m.note.clone()).unwrap_or_default(),
+        method(ApplicationMethodKind::Online)
+            .and_then(|m| m.url.clone())
+            .unwrap_or_default(),
+        method(ApplicationMethodKind::Online)
+            .and_then(|m| m.note.clone())
+            .unwrap_or_default(),
         content.documents.join("\n"),
         text(content.contact.section.as_deref()),
         text(content.contact.phone.as_deref()),
@@ -439,7 +498,10 @@ fn row_for(program: &Program, owner_name: &str) -> Vec<String> {
         text(content.contact.url.as_deref()),
         text(content.source_url.as_deref()),
         program.status.label_ja().to_owned(),
-        content.last_reviewed_on.map(|d| d.to_string()).unwrap_or_default(),
+        content
+            .last_reviewed_on
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
     ]
 }
 
@@ -447,11 +509,14 @@ fn row_for(program: &Program, owner_name: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    const HEADER: &str = "実施主体コード,制度名,分類,概要,申請期間,申請開始日,申請終了日,申請方法_窓口,必要書類";
+    const HEADER: &str =
+        "実施主体コード,制度名,分類,概要,申請期間,申請開始日,申請終了日,申請方法_窓口,必要書類";
 
     #[test]
     fn a_row_becomes_a_record() {
-        let csv = format!("{HEADER}\n02201,子ども医療費助成,\"医療\n乳幼児\",概要です,期間指定,2026/4/1,2026-05-31,○,\"保険証\n印鑑\"\n");
+        let csv = format!(
+            "{HEADER}\n02201,子ども医療費助成,\"医療\n乳幼児\",概要です,期間指定,2026/4/1,2026-05-31,○,\"保険証\n印鑑\"\n"
+        );
         let records = parse(&csv).unwrap();
         let input = &records[0].input;
         assert_eq!(records[0].line, 2);
@@ -459,7 +524,13 @@ mod tests {
         assert_eq!(input.categories, [Category::Medical, Category::Infant]);
         assert_eq!(input.documents, ["保険証", "印鑑"]);
         assert_eq!(input.application_methods[0].note, None);
-        assert!(matches!(input.application_window, ApplicationWindow::Fixed { from: Some(_), to: Some(_) }));
+        assert!(matches!(
+            input.application_window,
+            ApplicationWindow::Fixed {
+                from: Some(_),
+                to: Some(_)
+            }
+        ));
     }
 
     #[test]
@@ -490,7 +561,9 @@ mod tests {
     #[test]
     fn crlf_lines_are_counted_like_lf() {
         for newline in ["\n", "\r\n"] {
-            let csv = format!("{HEADER}{newline}022012,a,医療,b,随時,,,,{newline}022012,c,保険,d,随時,,,,{newline}");
+            let csv = format!(
+                "{HEADER}{newline}022012,a,医療,b,随時,,,,{newline}022012,c,保険,d,随時,,,,{newline}"
+            );
             let errors = parse(&csv).unwrap_err().0;
             assert_eq!(errors[0].line, 3, "newline {newline:?}");
         }
@@ -511,4 +584,3 @@ mod tests {
         assert_eq!(column_for_pointer("/eligibility/version"), "対象条件(JSON)");
     }
 }
-

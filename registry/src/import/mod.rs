@@ -41,7 +41,12 @@ pub struct ImportError {
 }
 
 impl ImportError {
-    pub fn new(line: usize, field: impl Into<String>, detail: impl Into<String>, detail_en: impl Into<String>) -> Self {
+    pub fn new(
+        line: usize,
+        field: impl Into<String>,
+        detail: impl Into<String>,
+        detail_en: impl Into<String>,
+    ) -> Self {
         Self {
             line,
             field: field.into(),
@@ -125,7 +130,12 @@ impl Registry {
             true => txn.rollback().await?,
             false => txn.commit().await?,
         }
-        let count = |action| items.iter().filter(|item: &&ImportItem| item.action == action).count();
+        let count = |action| {
+            items
+                .iter()
+                .filter(|item: &&ImportItem| item.action == action)
+                .count()
+        };
         Ok(ImportReport {
             dry_run,
             created: count(ImportAction::Create),
@@ -162,7 +172,10 @@ impl RecordError {
             RegistryError::InvalidTransition { current, action } => Self::Refused(vec![ImportError::new(
                 line,
                 "status",
-                format!("「{}」の制度の状態はこの取り込みでは変更できません", current.label_ja()),
+                format!(
+                    "「{}」の制度の状態はこの取り込みでは変更できません",
+                    current.label_ja()
+                ),
                 format!("cannot {action} a program that is {}", current.id()),
             )]),
             other => Self::Fatal(other),
@@ -193,18 +206,26 @@ async fn apply_record(
                 }));
             }
             let changes = store::diff(Some(&current.content), &content).map_err(refuse)?;
-            let program = store::update_in(db, actor, current, content).await.map_err(refuse)?;
+            let program = store::update_in(db, actor, current, content)
+                .await
+                .map_err(refuse)?;
             let action = match changes.is_empty() {
                 true => ImportAction::Unchanged,
                 false => ImportAction::Update,
             };
-            (program, action, changes.into_iter().map(|change| change.field).collect())
+            (
+                program,
+                action,
+                changes.into_iter().map(|change| change.field).collect(),
+            )
         }
     };
     let program = match record.status.filter(|status| *status != program.status) {
         Some(target) => {
             changed_fields.push("status".into());
-            store::transition_in(db, actor, program, target).await.map_err(refuse)?
+            store::transition_in(db, actor, program, target)
+                .await
+                .map_err(refuse)?
         }
         None => program,
     };

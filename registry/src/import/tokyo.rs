@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::{ImportError, ImportErrors, ImportRecord, parse_date_loose};
 use crate::model::{
-    ApplicationMethod, ApplicationMethodKind, ApplicationWindow, Benefit, Category, Contact, LifeEvent, Program,
-    ProgramInput, ProgramStatus,
+    ApplicationMethod, ApplicationMethodKind, ApplicationWindow, Benefit, Category, Contact, LifeEvent,
+    Program, ProgramInput, ProgramStatus,
 };
 
 const SUMMARY_MAX: usize = 400;
@@ -138,7 +138,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRecord>, ImportErrors> {
     for (index, value) in values.into_iter().enumerate() {
         let position = index + 1;
         match serde_path_to_error::deserialize::<_, Record>(value) {
-            Ok(record) => records.push(record_to_import(position, record)),
+            Ok(record) => records.push(record_to_import(position, &record)),
             Err(error) => errors.push(ImportError::new(
                 position,
                 format!("/{}", error.path().to_string().replace('.', "/")),
@@ -154,20 +154,26 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRecord>, ImportErrors> {
 }
 
 fn clean(value: Option<&str>) -> Option<String> {
-    value.map(str::trim).filter(|v| !v.is_empty()).map(|v| v.replace("\r\n", "\n"))
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.replace("\r\n", "\n"))
 }
 
-fn record_to_import(position: usize, record: Record) -> ImportRecord {
+fn record_to_import(position: usize, record: &Record) -> ImportRecord {
     let canonical = clean(record.institution_name.canonical_name.as_deref());
     let local_name = clean(record.institution_name.short_name.as_deref());
-    let name = local_name.clone().or_else(|| canonical.clone()).unwrap_or_default();
+    let name = local_name.or_else(|| canonical.clone()).unwrap_or_default();
     let short_name = canonical.filter(|canonical| *canonical != name);
     let description = clean(record.description.as_deref());
     let summary = clean(record.summary.as_deref())
         .or_else(|| description.clone())
         .map(|summary| truncate(&summary, SUMMARY_MAX))
         .unwrap_or_else(|| name.clone());
-    let owner = match (record.area.area_code.as_deref(), record.area.area_text.as_deref().map(str::trim)) {
+    let owner = match (
+        record.area.area_code.as_deref(),
+        record.area.area_text.as_deref().map(str::trim),
+    ) {
         (Some(code), _) => code.split(';').next().unwrap_or_default().trim().to_owned(),
         (None, Some(NATIONAL_AREA_TEXT)) => crate::model::NATIONAL_OWNER.to_owned(),
         (None, _) => String::new(),
@@ -183,16 +189,23 @@ fn record_to_import(position: usize, record: Record) -> ImportRecord {
         eligibility: crate::model::default_eligibility(),
         benefit: benefit_from(&record.support),
         application_window: window_from(&record.procedure_period),
-        application_methods: methods_from(&record),
+        application_methods: methods_from(record),
         documents: record
             .belongings
             .as_deref()
-            .map(|text| text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
+            .map(|text| {
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
         contact: Contact {
             section: first_item(record.contact.contact_name.as_deref()),
             phone: first_item(record.contact.contact_phone.as_deref()),
-            email: clean(record.contact.contact_email.as_deref()).map(|e| e.replace("(at)", "@").replace("＠", "@")),
+            email: clean(record.contact.contact_email.as_deref())
+                .map(|e| e.replace("(at)", "@").replace("＠", "@")),
             url: first_url(record.contact.contact_url.as_deref()),
         },
         source_url: first_url(record.local_government_link.uri.as_deref()),
@@ -240,7 +253,10 @@ fn eligibility_text(target: &Target) -> Option<String> {
     .filter_map(|(bound, word)| bound.describe().map(|age| format!("{age}{word}")))
     .collect();
     let mut parts: Vec<String> = Vec::new();
-    for text in [&target.target_persons, &target.conditions].into_iter().filter_map(|t| clean(t.as_deref())) {
+    for text in [&target.target_persons, &target.conditions]
+        .into_iter()
+        .filter_map(|t| clean(t.as_deref()))
+    {
         if !parts.contains(&text) {
             parts.push(text);
         }
@@ -260,9 +276,13 @@ fn benefit_from(support: &Support) -> Benefit {
         Some(_) => None,
         None => clean(support.monetary_support.as_deref()),
     };
-    for text in [clean(support.description.as_deref()), monetary, clean(support.materially_support.as_deref())]
-        .into_iter()
-        .flatten()
+    for text in [
+        clean(support.description.as_deref()),
+        monetary,
+        clean(support.materially_support.as_deref()),
+    ]
+    .into_iter()
+    .flatten()
     {
         if !parts.contains(&text) {
             parts.push(text);
@@ -286,11 +306,18 @@ fn window_from(period: &Period) -> ApplicationWindow {
 
 /// Recognises "出生日から15日以内"-style deadlines, which is how the data states most of them.
 fn relative_window(text: &str) -> Option<ApplicationWindow> {
-    let (event, rest) = [("出生", LifeEvent::Birth), ("転入", LifeEvent::MoveIn), ("妊娠の届出", LifeEvent::PregnancyReport)]
-        .into_iter()
-        .find_map(|(word, event)| text.find(word).map(|at| (event, &text[at + word.len()..])))?;
+    let (event, rest) = [
+        ("出生", LifeEvent::Birth),
+        ("転入", LifeEvent::MoveIn),
+        ("妊娠の届出", LifeEvent::PregnancyReport),
+    ]
+    .into_iter()
+    .find_map(|(word, event)| text.find(word).map(|at| (event, &text[at + word.len()..])))?;
     let digits_start = rest.find(|c: char| c.is_ascii_digit())?;
-    let digits: String = rest[digits_start..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = rest[digits_start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     let after = &rest[digits_start + digits.len()..];
     match after.starts_with("日以内") {
         true => Some(ApplicationWindow::Relative {
@@ -341,7 +368,12 @@ fn categories_from_tags(tag: &Tag) -> Vec<Category> {
         .iter()
         .chain(tag.target_code.iter())
         .flatten()
-        .flat_map(|code| code.split([',', '，', '、']).map(str::trim).map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|code| {
+            code.split([',', '，', '、'])
+                .map(str::trim)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
         .filter_map(|code| code.parse::<u32>().ok());
     let mut categories: Vec<Category> = codes.filter_map(category_for_code).collect();
     categories.sort();
@@ -376,7 +408,9 @@ fn tags_for(categories: &[Category]) -> (Vec<String>, Vec<String>) {
             Category::Medical => (Some("027"), None),
             Category::Disability => (Some("025"), Some("090")),
             Category::SingleParent => (None, Some("088")),
-            Category::Allowance | Category::Consultation | Category::HealthCheckup | Category::Other => (None, None),
+            Category::Allowance | Category::Consultation | Category::HealthCheckup | Category::Other => {
+                (None, None)
+            }
         };
         category_codes.extend(category_code.map(str::to_owned));
         target_codes.extend(target_code.map(str::to_owned));
@@ -386,20 +420,36 @@ fn tags_for(categories: &[Category]) -> (Vec<String>, Vec<String>) {
 
 /// Writes programs as Tokyo registry records, every key present.
 pub fn write(programs: &[Program], owner_name: impl Fn(&crate::model::ProgramOwner) -> String) -> Vec<u8> {
-    let records: Vec<Value> = programs.iter().map(|p| record_for(p, &owner_name(&p.content.owner))).collect();
+    let records: Vec<Value> = programs
+        .iter()
+        .map(|p| record_for(p, &owner_name(&p.content.owner)))
+        .collect();
     serde_json::to_vec_pretty(&records).unwrap_or_default()
 }
 
 fn record_for(program: &Program, owner_name: &str) -> Value {
     let content = &program.content;
-    let method = |kind| content.application_methods.iter().find(|m: &&ApplicationMethod| m.kind == kind);
-    let method_words: Vec<&str> = content.application_methods.iter().map(|m| m.kind.label_ja()).collect();
+    let method = |kind| {
+        content
+            .application_methods
+            .iter()
+            .find(|m: &&ApplicationMethod| m.kind == kind)
+    };
+    let method_words: Vec<&str> = content
+        .application_methods
+        .iter()
+        .map(|m| m.kind.label_ja())
+        .collect();
     let (from_ymd, to_ymd, conditions) = match &content.application_window {
         ApplicationWindow::Always => (None, None, Some("随時".to_owned())),
-        ApplicationWindow::Fixed { from, to } => (from.map(|d| d.to_string()), to.map(|d| d.to_string()), None),
-        ApplicationWindow::Relative { event, within_days } => {
-            (None, None, Some(format!("{}から{within_days}日以内", event.label_ja())))
+        ApplicationWindow::Fixed { from, to } => {
+            (from.map(|d| d.to_string()), to.map(|d| d.to_string()), None)
         }
+        ApplicationWindow::Relative { event, within_days } => (
+            None,
+            None,
+            Some(format!("{}から{within_days}日以内", event.label_ja())),
+        ),
     };
     let online = method(ApplicationMethodKind::Online);
     let form_link: Vec<Value> = online
@@ -473,7 +523,13 @@ mod tests {
         assert_eq!(first.owner, "131130");
         assert_eq!(first.name, "まちのこども園 代々木上原");
         assert_eq!(first.short_name.as_deref(), Some("一時預かり（一時保育）"));
-        assert!(first.eligibility_summary.as_deref().unwrap().contains("5か月以上"));
+        assert!(
+            first
+                .eligibility_summary
+                .as_deref()
+                .unwrap()
+                .contains("5か月以上")
+        );
         for record in &records {
             assert!(record.input.summary.chars().count() <= SUMMARY_MAX);
             assert!(!record.input.categories.is_empty());
@@ -484,7 +540,10 @@ mod tests {
     fn relative_deadlines_are_recognised() {
         assert_eq!(
             relative_window("出生日の翌日から15日以内に申請"),
-            Some(ApplicationWindow::Relative { event: LifeEvent::Birth, within_days: 15 })
+            Some(ApplicationWindow::Relative {
+                event: LifeEvent::Birth,
+                within_days: 15
+            })
         );
         assert_eq!(relative_window("随時"), None);
     }

@@ -39,7 +39,11 @@ impl ProgramQuery {
                 Err(_) => parse_code("owner", raw).map(ProgramOwner::Local),
             })
             .transpose()?;
-        let applies_to = self.applies_to.as_deref().map(|raw| parse_code("applies_to", raw)).transpose()?;
+        let applies_to = self
+            .applies_to
+            .as_deref()
+            .map(|raw| parse_code("applies_to", raw))
+            .transpose()?;
         Ok(ProgramFilter {
             owner,
             applies_to,
@@ -73,7 +77,12 @@ fn with_etag(status: StatusCode, program: Program) -> Response {
 }
 
 fn parse_id(raw: &str) -> Result<ProgramId, ApiError> {
-    ProgramId::parse(raw).map_err(|_| ApiError::not_found(format!("制度（ID: {raw}）は見つかりません"), format!("no program {raw:?}")))
+    ProgramId::parse(raw).map_err(|_| {
+        ApiError::not_found(
+            format!("制度（ID: {raw}）は見つかりません"),
+            format!("no program {raw:?}"),
+        )
+    })
 }
 
 /// Programs, filtered, in creation order.
@@ -94,7 +103,10 @@ pub async fn list_programs(
     ApiQuery(page): ApiQuery<PageRequest>,
 ) -> Result<Json<Page<Program>>, ApiError> {
     let filter = query.filter()?;
-    let page = state.registry.list_programs(&filter, visibility(&staff), &page).await?;
+    let page = state
+        .registry
+        .list_programs(&filter, visibility(&staff), &page)
+        .await?;
     Ok(Json(page))
 }
 

@@ -1,7 +1,7 @@
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use kosodate_registry::import::ImportReport;
 use kosodate_registry::transfer::{ExportFormat, ImportFormat};
 use serde::Deserialize;
@@ -83,11 +83,19 @@ pub async fn export_programs(
     ApiQuery(filter): ApiQuery<ProgramQuery>,
 ) -> Result<Response, ApiError> {
     let filter = filter.filter()?;
-    let bytes = state.registry.export(query.format, &filter, visibility(&staff)).await?;
+    let bytes = state
+        .registry
+        .export(query.format, &filter, visibility(&staff))
+        .await?;
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(query.format.content_type()));
-    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", query.format.file_name())) {
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(query.format.content_type()),
+    );
+    if let Ok(disposition) =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", query.format.file_name()))
+    {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
     Ok(response)
