@@ -197,3 +197,12 @@ macro_rules! both_backends {
         )+
     };
 }
+
+/// Sends a request and asserts its status; returns the JSON body.
+pub async fn call(request: RequestBuilder, status: u16) -> Value {
+    expect_status(
+        request.send().await.expect("the request reaches the server"),
+        status,
+    )
+    .await
+}

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use kosodate_tests::{
-    ADMIN_TOKEN, AOMORI_CITY_TOKEN, Backend, HIROSAKI_CITY_TOKEN, TestApp, both_backends, expect_status,
-    program_body, spawn_app, spawn_app_with,
+    ADMIN_TOKEN, AOMORI_CITY_TOKEN, Backend, HIROSAKI_CITY_TOKEN, TestApp, both_backends, call,
+    expect_status, program_body, spawn_app, spawn_app_with,
 };
 use serde_json::Value;
 
@@ -60,15 +60,11 @@ async fn csv_export_imports_into_an_empty_registry_unchanged(backend: Backend) {
     let program = source
         .create_program(AOMORI_CITY_TOKEN, &program_body("022012", "子ども医療費助成"))
         .await;
-    expect_status(
-        source
-            .post(
-                &format!("/api/v1/programs/{}/publish", program["id"].as_str().unwrap()),
-                AOMORI_CITY_TOKEN,
-            )
-            .send()
-            .await
-            .unwrap(),
+    call(
+        source.post(
+            &format!("/api/v1/programs/{}/publish", program["id"].as_str().unwrap()),
+            AOMORI_CITY_TOKEN,
+        ),
         200,
     )
     .await;
@@ -86,13 +82,10 @@ async fn csv_export_imports_into_an_empty_registry_unchanged(backend: Backend) {
         (dry["created"].as_u64(), dry["dry_run"].as_bool()),
         (Some(2), Some(true))
     );
-    let listed = expect_status(
+    let listed = call(
         target
             .get("/api/v1/programs?status=draft")
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap(),
+            .bearer_auth(ADMIN_TOKEN),
         200,
     )
     .await;
@@ -155,12 +148,9 @@ async fn shift_jis_csv_imports_and_errors_name_line_and_column(backend: Backend)
         [(3, "申請終了日"), (4, "実施主体コード"), (5, "実施主体コード")]
     );
     assert!(problem["errors"][1]["detail"].as_str().unwrap().contains("権限"));
-    let drafts = expect_status(
+    let drafts = call(
         app.get("/api/v1/programs?status=draft")
-            .bearer_auth(AOMORI_CITY_TOKEN)
-            .send()
-            .await
-            .unwrap(),
+            .bearer_auth(AOMORI_CITY_TOKEN),
         200,
     )
     .await;
@@ -237,20 +227,13 @@ async fn tokyo_registry_json_round_trips(backend: Backend) {
 
 async fn example_programs_round_trip_through_every_format(backend: Backend) {
     let app = spawn_app_with(backend, |settings| settings.load_examples = Some(true)).await;
-    let page = expect_status(app.get("/api/v1/programs?limit=500").send().await.unwrap(), 200).await;
+    let page = call(app.get("/api/v1/programs?limit=500"), 200).await;
     let count = page["items"].as_array().unwrap().len();
     assert!(count >= 20, "{count} example programs");
     for owner in [
         "national", "020001", "022012", "022021", "022039", "022080", "024236",
     ] {
-        let owned = expect_status(
-            app.get(&format!("/api/v1/programs?owner={owner}"))
-                .send()
-                .await
-                .unwrap(),
-            200,
-        )
-        .await;
+        let owned = call(app.get(&format!("/api/v1/programs?owner={owner}")), 200).await;
         assert!(
             !owned["items"].as_array().unwrap().is_empty(),
             "no example program for {owner}"

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use kosodate_tests::{AOMORI_CITY_TOKEN, Backend, both_backends, expect_status, program_body, spawn_app};
+use kosodate_tests::{AOMORI_CITY_TOKEN, Backend, both_backends, call, program_body, spawn_app};
 
 both_backends!(
     probes_metrics_and_request_ids,
@@ -42,7 +42,7 @@ async fn probes_metrics_and_request_ids(backend: Backend) {
 
 async fn openapi_describes_the_routes_that_exist(backend: Backend) {
     let app = spawn_app(backend).await;
-    let document = expect_status(app.get("/api/v1/openapi.json").send().await.unwrap(), 200).await;
+    let document = call(app.get("/api/v1/openapi.json"), 200).await;
     assert_eq!(document["openapi"], "3.1.0");
     let paths = document["paths"].as_object().unwrap();
     assert!(paths.len() >= 9);

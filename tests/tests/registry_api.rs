@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use kosodate_tests::{
-    ADMIN_TOKEN, AOMORI_CITY_TOKEN, Backend, HIROSAKI_CITY_TOKEN, PREFECTURE_TOKEN, both_backends,
+    ADMIN_TOKEN, AOMORI_CITY_TOKEN, Backend, HIROSAKI_CITY_TOKEN, PREFECTURE_TOKEN, both_backends, call,
     expect_status, program_body, spawn_app,
 };
 use serde_json::{Value, json};
@@ -26,7 +26,7 @@ async fn municipalities_are_the_prefecture_and_its_40_municipalities(backend: Ba
         if let Some(cursor) = &cursor {
             request = request.query(&[("cursor", cursor)]);
         }
-        let page = expect_status(request.send().await.unwrap(), 200).await;
+        let page = call(request, 200).await;
         codes.extend(
             page["items"]
                 .as_array()
@@ -45,14 +45,10 @@ async fn municipalities_are_the_prefecture_and_its_40_municipalities(backend: Ba
         let parsed = kosodate_domain_code(code);
         assert_eq!(&parsed, code, "check digit of {code}");
     }
-    let mutsu = expect_status(app.get("/api/v1/municipalities/02208").send().await.unwrap(), 200).await;
+    let mutsu = call(app.get("/api/v1/municipalities/02208"), 200).await;
     assert_eq!(mutsu["name"], "むつ市");
     assert_eq!(mutsu["region"], "下北");
-    let wrong = expect_status(
-        app.get("/api/v1/municipalities/022081").send().await.unwrap(),
-        422,
-    )
-    .await;
+    let wrong = call(app.get("/api/v1/municipalities/022081"), 422).await;
     assert!(
         wrong["errors"][0]["detail"]
             .as_str()
@@ -80,7 +76,7 @@ async fn a_program_is_created_published_changed_and_its_history_read(backend: Ba
     let path = format!("/api/v1/programs/{id}");
 
     // A draft is invisible to the public and visible to staff.
-    expect_status(app.get(&path).send().await.unwrap(), 404).await;
+    call(app.get(&path), 404).await;
     let response = app
         .get(&path)
         .bearer_auth(HIROSAKI_CITY_TOKEN)
@@ -90,17 +86,10 @@ async fn a_program_is_created_published_changed_and_its_history_read(backend: Ba
     assert_eq!(response.headers()["etag"], "\"1\"");
     expect_status(response, 200).await;
 
-    let published = expect_status(
-        app.post(&format!("{path}/publish"), AOMORI_CITY_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let published = call(app.post(&format!("{path}/publish"), AOMORI_CITY_TOKEN), 200).await;
     assert_eq!(published["status"], "published");
     assert!(published["published_at"].is_string());
-    let public = expect_status(app.get(&path).send().await.unwrap(), 200).await;
+    let public = call(app.get(&path), 200).await;
     assert_eq!(public["name"], "子ども医療費助成");
 
     let mut change = program_body("022012", "子ども医療費助成");
@@ -132,24 +121,12 @@ async fn a_program_is_created_published_changed_and_its_history_read(backend: Ba
     assert_eq!(stale["type"], "/problems/version-mismatch");
 
     // The same content again records no new version.
-    let same = expect_status(
-        app.put(&path, AOMORI_CITY_TOKEN)
-            .json(&change)
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let same = call(app.put(&path, AOMORI_CITY_TOKEN).json(&change), 200).await;
     assert_eq!(same["version"], 3);
 
-    expect_status(app.get(&format!("{path}/history")).send().await.unwrap(), 401).await;
-    let history = expect_status(
-        app.get(&format!("{path}/history"))
-            .bearer_auth(PREFECTURE_TOKEN)
-            .send()
-            .await
-            .unwrap(),
+    call(app.get(&format!("{path}/history")), 401).await;
+    let history = call(
+        app.get(&format!("{path}/history")).bearer_auth(PREFECTURE_TOKEN),
         200,
     )
     .await;
@@ -245,12 +222,8 @@ async fn bad_programs_get_problem_documents_naming_the_field(backend: Backend) {
     let problem = expect_status(post(huge).await.unwrap(), 413).await;
     assert_eq!(problem["type"], "/problems/too-large");
 
-    let listed = expect_status(
-        app.get("/api/v1/programs?status=draft")
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap(),
+    let listed = call(
+        app.get("/api/v1/programs?status=draft").bearer_auth(ADMIN_TOKEN),
         200,
     )
     .await;
@@ -260,15 +233,11 @@ async fn bad_programs_get_problem_documents_naming_the_field(backend: Backend) {
         "nothing half-written"
     );
 
-    let bad_query = expect_status(
-        app.get("/api/v1/programs?category=toys").send().await.unwrap(),
-        400,
-    )
-    .await;
+    let bad_query = call(app.get("/api/v1/programs?category=toys"), 400).await;
     assert_eq!(bad_query["type"], "/problems/invalid-query");
-    let bad_cursor = expect_status(app.get("/api/v1/programs?cursor=!!").send().await.unwrap(), 400).await;
+    let bad_cursor = call(app.get("/api/v1/programs?cursor=!!"), 400).await;
     assert_eq!(bad_cursor["type"], "/problems/invalid-cursor");
-    expect_status(app.get("/no/such/route").send().await.unwrap(), 404).await;
+    call(app.get("/no/such/route"), 404).await;
 }
 
 async fn staff_write_only_their_own_programs(backend: Backend) {
@@ -278,47 +247,28 @@ async fn staff_write_only_their_own_programs(backend: Backend) {
         .await;
     let aomori_path = format!("/api/v1/programs/{}", aomori["id"].as_str().unwrap());
 
-    let problem = expect_status(
+    let problem = call(
         app.post("/api/v1/programs", HIROSAKI_CITY_TOKEN)
-            .json(&program_body("022012", "X"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&program_body("022012", "X")),
         403,
     )
     .await;
     assert!(problem["detail"].as_str().unwrap().contains("権限"));
-    expect_status(
+    call(
         app.put(&aomori_path, HIROSAKI_CITY_TOKEN)
-            .json(&program_body("022012", "一時預かり"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&program_body("022012", "一時預かり")),
         403,
     )
     .await;
-    expect_status(
-        app.post(&format!("{aomori_path}/publish"), HIROSAKI_CITY_TOKEN)
-            .send()
-            .await
-            .unwrap(),
+    call(
+        app.post(&format!("{aomori_path}/publish"), HIROSAKI_CITY_TOKEN),
         403,
     )
     .await;
-    expect_status(
-        app.post(&format!("{aomori_path}/publish"), PREFECTURE_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-        403,
-    )
-    .await;
-    expect_status(
+    call(app.post(&format!("{aomori_path}/publish"), PREFECTURE_TOKEN), 403).await;
+    call(
         app.post("/api/v1/programs", HIROSAKI_CITY_TOKEN)
-            .json(&program_body("national", "X"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&program_body("national", "X")),
         403,
     )
     .await;
@@ -346,32 +296,23 @@ async fn staff_write_only_their_own_programs(backend: Backend) {
         expect_status(no_token, 401).await["type"],
         "/problems/unauthenticated"
     );
-    expect_status(
+    call(
         app.post("/api/v1/programs", "not-a-token")
-            .json(&program_body("022012", "Y"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&program_body("022012", "Y")),
         401,
     )
     .await;
 
-    let outside = expect_status(
+    let outside = call(
         app.post("/api/v1/programs", ADMIN_TOKEN)
-            .json(&program_body("131130", "Z"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&program_body("131130", "Z")),
         422,
     )
     .await;
     assert_eq!(outside["errors"][0]["pointer"], "/owner");
-    let duplicate = expect_status(
+    let duplicate = call(
         app.post("/api/v1/programs", AOMORI_CITY_TOKEN)
-            .json(&program_body("022012", "一時預かり"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&program_body("022012", "一時預かり")),
         422,
     )
     .await;
@@ -394,14 +335,7 @@ async fn lists_filter_and_paginate(backend: Backend) {
         }
         let program = app.create_program(token, &body).await;
         let id = program["id"].as_str().unwrap().to_owned();
-        expect_status(
-            app.post(&format!("/api/v1/programs/{id}/publish"), token)
-                .send()
-                .await
-                .unwrap(),
-            200,
-        )
-        .await;
+        call(app.post(&format!("/api/v1/programs/{id}/publish"), token), 200).await;
         ids.push(id);
     }
     app.create_program(AOMORI_CITY_TOKEN, &program_body("022012", "青森市の下書き"))
@@ -427,12 +361,9 @@ async fn lists_filter_and_paginate(backend: Backend) {
     assert_eq!(names(&owned), ["弘前市の制度"]);
     let consultation = expect_status(list("category=consultation").await.unwrap(), 200).await;
     assert_eq!(names(&consultation), ["県の制度"]);
-    let drafts = expect_status(
+    let drafts = call(
         app.get("/api/v1/programs?status=draft")
-            .bearer_auth(AOMORI_CITY_TOKEN)
-            .send()
-            .await
-            .unwrap(),
+            .bearer_auth(AOMORI_CITY_TOKEN),
         200,
     )
     .await;
@@ -471,39 +402,13 @@ async fn archived_programs_are_kept_but_frozen(backend: Backend) {
         .create_program(AOMORI_CITY_TOKEN, &program_body("022012", "終了する制度"))
         .await;
     let path = format!("/api/v1/programs/{}", program["id"].as_str().unwrap());
-    let archived = expect_status(
-        app.post(&format!("{path}/archive"), AOMORI_CITY_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let archived = call(app.post(&format!("{path}/archive"), AOMORI_CITY_TOKEN), 200).await;
     assert_eq!(archived["status"], "archived");
-    let problem = expect_status(
-        app.post(&format!("{path}/publish"), AOMORI_CITY_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-        409,
-    )
-    .await;
+    let problem = call(app.post(&format!("{path}/publish"), AOMORI_CITY_TOKEN), 409).await;
     assert!(problem["detail"].as_str().unwrap().contains("終了"));
     let mut change = program_body("022012", "終了する制度");
     change["summary"] = json!("変更");
-    expect_status(
-        app.put(&path, AOMORI_CITY_TOKEN)
-            .json(&change)
-            .send()
-            .await
-            .unwrap(),
-        409,
-    )
-    .await;
-    expect_status(app.get(&path).send().await.unwrap(), 404).await;
-    expect_status(
-        app.get(&path).bearer_auth(PREFECTURE_TOKEN).send().await.unwrap(),
-        200,
-    )
-    .await;
+    call(app.put(&path, AOMORI_CITY_TOKEN).json(&change), 409).await;
+    call(app.get(&path), 404).await;
+    call(app.get(&path).bearer_auth(PREFECTURE_TOKEN), 200).await;
 }
