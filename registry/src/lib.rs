@@ -4,6 +4,7 @@
 //! staff sign in: callers pass a [`StaffIdentity`] and get typed errors back.
 
 pub mod authz;
+mod changes;
 pub mod db;
 mod entity;
 mod error;

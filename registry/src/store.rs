@@ -2,7 +2,7 @@
 //! category index and appends a version, so history and current state never disagree.
 
 use chrono::Utc;
-use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE, ProgramId};
+use kosodate_domain::{MunicipalityCode, ProgramId};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -11,10 +11,11 @@ use sea_orm::{
 use serde_json::Value;
 
 use crate::authz::StaffIdentity;
+use crate::changes::{self, VersionEntry, to_json};
 use crate::entity::{municipality, program, program_category, program_version};
 use crate::error::RegistryError;
 use crate::model::{
-    Category, FieldChange, Municipality, Program, ProgramAction, ProgramContent, ProgramInput, ProgramOwner,
+    Category, Municipality, Program, ProgramAction, ProgramContent, ProgramInput, ProgramOwner,
     ProgramStatus, ProgramVersion,
 };
 use crate::page::{Page, PageRequest};
@@ -268,19 +269,19 @@ async fn check_owner_exists(db: &impl ConnectionTrait, owner: &ProgramOwner) -> 
     let ProgramOwner::Local(code) = owner else {
         return Ok(());
     };
-    let known = municipality::Entity::find_by_id(code.to_string())
-        .one(db)
-        .await?
-        .is_some();
-    match known || *code == PREFECTURE_CODE {
-        true => Ok(()),
-        false => Err(ValidationErrors(vec![FieldError::new(
-            "/owner",
-            format!("地方公共団体コード {code} は青森県または県内の市町村ではありません"),
-            format!("{code} is neither the prefecture nor one of its municipalities"),
-        )])
-        .into()),
+    match municipality::Entity::find_by_id(code.to_string()).one(db).await? {
+        Some(_) => Ok(()),
+        None => Err(unknown_owner(*code)),
     }
+}
+
+pub(crate) fn unknown_owner(code: MunicipalityCode) -> RegistryError {
+    ValidationErrors(vec![FieldError::new(
+        "/owner",
+        format!("地方公共団体コード {code} は青森県または県内の市町村ではありません"),
+        format!("{code} is neither the prefecture nor one of its municipalities"),
+    )])
+    .into()
 }
 
 async fn check_name_free(
@@ -296,13 +297,17 @@ async fn check_name_free(
     }
     match query.count(db).await? {
         0 => Ok(()),
-        _ => Err(ValidationErrors(vec![FieldError::new(
-            "/name",
-            format!("同じ実施主体に「{}」という制度がすでにあります", content.name),
-            format!("{} already has a program named {:?}", content.owner, content.name),
-        )])
-        .into()),
+        _ => Err(name_taken(content)),
     }
+}
+
+pub(crate) fn name_taken(content: &ProgramContent) -> RegistryError {
+    ValidationErrors(vec![FieldError::new(
+        "/name",
+        format!("同じ実施主体に「{}」という制度がすでにあります", content.name),
+        format!("{} already has a program named {:?}", content.owner, content.name),
+    )])
+    .into()
 }
 
 pub(crate) async fn create_in(
@@ -314,24 +319,11 @@ pub(crate) async fn create_in(
     authorize(actor, &content.owner)?;
     check_owner_exists(db, &content.owner).await?;
     check_name_free(db, &content, None).await?;
-    let now = Utc::now();
-    let program = Program {
-        id,
-        status: ProgramStatus::Draft,
-        version: 1,
-        content,
-        created_at: now,
-        updated_at: now,
-        published_at: None,
-        archived_at: None,
-    };
-    program::Entity::insert(row_from_program(&program)?)
-        .exec_without_returning(db)
-        .await?;
-    write_categories(db, &program).await?;
-    let changes = diff(None, &program.content)?;
-    append_version(db, actor, &program, ProgramAction::Created, changes).await?;
-    Ok(program)
+    let entry = changes::created(content, id, Utc::now())?;
+    insert_programs(db, &[&entry.snapshot]).await?;
+    replace_categories(db, &[&entry.snapshot]).await?;
+    insert_versions(db, actor, std::slice::from_ref(&entry)).await?;
+    Ok(entry.snapshot)
 }
 
 pub(crate) async fn update_in(
@@ -340,35 +332,14 @@ pub(crate) async fn update_in(
     current: Program,
     content: ProgramContent,
 ) -> Result<Program, RegistryError> {
-    if content.owner != current.content.owner {
-        return Err(ValidationErrors(vec![FieldError::new(
-            "/owner",
-            "実施主体は変更できません（新しい制度として登録してください）",
-            "the owner of a program cannot change; create a new program instead",
-        )])
-        .into());
-    }
-    let changes = diff(Some(&current.content), &content)?;
-    if changes.is_empty() {
+    let Some(entry) = changes::updated(&current, content, Utc::now())? else {
         return Ok(current);
-    }
-    if current.status == ProgramStatus::Archived {
-        return Err(RegistryError::InvalidTransition {
-            current: current.status,
-            action: "update",
-        });
-    }
-    check_name_free(db, &content, Some(current.id)).await?;
-    let program = Program {
-        version: current.version + 1,
-        content,
-        updated_at: Utc::now(),
-        ..current
     };
-    save_versioned(db, &program, current.version).await?;
-    write_categories(db, &program).await?;
-    append_version(db, actor, &program, ProgramAction::Updated, changes).await?;
-    Ok(program)
+    check_name_free(db, &entry.snapshot.content, Some(current.id)).await?;
+    save_versioned(db, &entry.snapshot, current.version).await?;
+    replace_categories(db, &[&entry.snapshot]).await?;
+    insert_versions(db, actor, std::slice::from_ref(&entry)).await?;
+    Ok(entry.snapshot)
 }
 
 pub(crate) async fn transition_in(
@@ -377,52 +348,33 @@ pub(crate) async fn transition_in(
     current: Program,
     status: ProgramStatus,
 ) -> Result<Program, RegistryError> {
-    let now = Utc::now();
-    let (action, verb) = match status {
-        ProgramStatus::Published => (ProgramAction::Published, "publish"),
-        ProgramStatus::Archived => (ProgramAction::Archived, "archive"),
-        ProgramStatus::Draft => (ProgramAction::Updated, "unpublish"),
-    };
-    let allowed = matches!(
-        (current.status, status),
-        (ProgramStatus::Draft, ProgramStatus::Published)
-            | (
-                ProgramStatus::Draft | ProgramStatus::Published,
-                ProgramStatus::Archived
-            )
-    );
-    if !allowed {
-        return Err(RegistryError::InvalidTransition {
-            current: current.status,
-            action: verb,
-        });
+    let entry = changes::transitioned(&current, status, Utc::now())?;
+    save_versioned(db, &entry.snapshot, current.version).await?;
+    insert_versions(db, actor, std::slice::from_ref(&entry)).await?;
+    Ok(entry.snapshot)
+}
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters for the widest table.
+const INSERT_CHUNK: usize = 500;
+
+pub(crate) async fn insert_programs(
+    db: &impl ConnectionTrait,
+    programs: &[&Program],
+) -> Result<(), RegistryError> {
+    for chunk in programs.chunks(INSERT_CHUNK) {
+        let rows = chunk
+            .iter()
+            .map(|program| row_from_program(program))
+            .collect::<Result<Vec<_>, _>>()?;
+        program::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
-    let program = Program {
-        status,
-        version: current.version + 1,
-        updated_at: now,
-        published_at: match status {
-            ProgramStatus::Published => Some(now),
-            _ => current.published_at,
-        },
-        archived_at: match status {
-            ProgramStatus::Archived => Some(now),
-            _ => current.archived_at,
-        },
-        ..current.clone()
-    };
-    save_versioned(db, &program, current.version).await?;
-    let change = FieldChange {
-        field: "status".into(),
-        before: Value::from(current.status.id()),
-        after: Value::from(status.id()),
-    };
-    append_version(db, actor, &program, action, vec![change]).await?;
-    Ok(program)
+    Ok(())
 }
 
 /// Writes the new state only if nobody wrote a version in between (optimistic locking).
-async fn save_versioned(
+pub(crate) async fn save_versioned(
     db: &impl ConnectionTrait,
     program: &Program,
     previous_version: i32,
@@ -443,69 +395,62 @@ async fn save_versioned(
     }
 }
 
-async fn write_categories(db: &impl ConnectionTrait, program: &Program) -> Result<(), RegistryError> {
-    let id = program.id.to_string();
-    program_category::Entity::delete_many()
-        .filter(program_category::Column::ProgramId.eq(id.clone()))
-        .exec(db)
-        .await?;
-    let rows = program
-        .content
-        .categories
-        .iter()
-        .map(|category| program_category::ActiveModel {
-            program_id: Set(id.clone()),
-            category: Set(category.id().to_owned()),
-        });
-    program_category::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
+/// Makes the category index match the programs' categories.
+pub(crate) async fn replace_categories(
+    db: &impl ConnectionTrait,
+    programs: &[&Program],
+) -> Result<(), RegistryError> {
+    for chunk in programs.chunks(INSERT_CHUNK) {
+        program_category::Entity::delete_many()
+            .filter(program_category::Column::ProgramId.is_in(chunk.iter().map(|p| p.id.to_string())))
+            .exec(db)
+            .await?;
+        let rows: Vec<_> = chunk
+            .iter()
+            .flat_map(|program| {
+                let id = program.id.to_string();
+                program
+                    .content
+                    .categories
+                    .iter()
+                    .map(move |category| program_category::ActiveModel {
+                        program_id: Set(id.clone()),
+                        category: Set(category.id().to_owned()),
+                    })
+            })
+            .collect();
+        program_category::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
 }
 
-async fn append_version(
+pub(crate) async fn insert_versions(
     db: &impl ConnectionTrait,
     actor: &StaffIdentity,
-    program: &Program,
-    action: ProgramAction,
-    changes: Vec<FieldChange>,
+    entries: &[VersionEntry],
 ) -> Result<(), RegistryError> {
-    let row = program_version::ActiveModel {
-        program_id: Set(program.id.to_string()),
-        version: Set(program.version),
-        action: Set(action.id().to_owned()),
-        actor: Set(actor.name.clone()),
-        changes: Set(to_json(&changes)?),
-        snapshot: Set(to_json(program)?),
-        recorded_at: Set(program.updated_at),
-    };
-    program_version::Entity::insert(row)
-        .exec_without_returning(db)
-        .await?;
+    for chunk in entries.chunks(INSERT_CHUNK) {
+        let rows = chunk
+            .iter()
+            .map(|entry| {
+                Ok(program_version::ActiveModel {
+                    program_id: Set(entry.snapshot.id.to_string()),
+                    version: Set(entry.snapshot.version),
+                    action: Set(entry.action.id().to_owned()),
+                    actor: Set(actor.name.clone()),
+                    changes: Set(to_json(&entry.changes)?),
+                    snapshot: Set(to_json(&entry.snapshot)?),
+                    recorded_at: Set(entry.snapshot.updated_at),
+                })
+            })
+            .collect::<Result<Vec<_>, RegistryError>>()?;
+        program_version::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
-}
-
-/// The top-level fields whose values differ, with both values; `None` as `before` means created.
-pub(crate) fn diff(
-    before: Option<&ProgramContent>,
-    after: &ProgramContent,
-) -> Result<Vec<FieldChange>, RegistryError> {
-    let after = to_json(after)?;
-    let before = before.map(to_json).transpose()?.unwrap_or(Value::Null);
-    let Value::Object(after) = after else {
-        return Err(RegistryError::Corrupt("program content is not an object".into()));
-    };
-    Ok(after
-        .into_iter()
-        .filter_map(|(field, after)| {
-            let before = before.get(&field).cloned().unwrap_or(Value::Null);
-            (before != after).then_some(FieldChange { field, before, after })
-        })
-        .collect())
-}
-
-fn to_json(value: &impl serde::Serialize) -> Result<Value, RegistryError> {
-    serde_json::to_value(value).map_err(|error| RegistryError::Corrupt(error.to_string()))
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(column: &str, value: Value) -> Result<T, RegistryError> {

@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p kosodate-server --bench registry` (add `-- 50000` for another size).
 
+#![allow(clippy::print_stdout)] // a benchmark prints its figures
+
 use std::time::{Duration, Instant};
 
 use kosodate_registry::page::PageRequest;

@@ -1,0 +1,153 @@
+//! How a program changes, as pure functions: the next state and the history entry it records.
+//! The single-program API and the bulk importer both use them, and differ only in how they read
+//! and write the database.
+
+use chrono::{DateTime, Utc};
+use kosodate_domain::ProgramId;
+use serde_json::Value;
+
+use crate::error::RegistryError;
+use crate::model::{FieldChange, Program, ProgramAction, ProgramContent, ProgramStatus};
+use crate::validation::{FieldError, ValidationErrors};
+
+/// One entry of a program's history, before it is stored.
+#[derive(Debug, Clone)]
+pub(crate) struct VersionEntry {
+    pub snapshot: Program,
+    pub action: ProgramAction,
+    pub changes: Vec<FieldChange>,
+}
+
+pub(crate) fn created(
+    content: ProgramContent,
+    id: ProgramId,
+    now: DateTime<Utc>,
+) -> Result<VersionEntry, RegistryError> {
+    let changes = diff(None, &content)?;
+    let program = Program {
+        id,
+        status: ProgramStatus::Draft,
+        version: 1,
+        content,
+        created_at: now,
+        updated_at: now,
+        published_at: None,
+        archived_at: None,
+    };
+    Ok(VersionEntry {
+        snapshot: program,
+        action: ProgramAction::Created,
+        changes,
+    })
+}
+
+/// The program with new content, or `None` when the content is what is stored already.
+pub(crate) fn updated(
+    current: &Program,
+    content: ProgramContent,
+    now: DateTime<Utc>,
+) -> Result<Option<VersionEntry>, RegistryError> {
+    if content.owner != current.content.owner {
+        return Err(ValidationErrors(vec![FieldError::new(
+            "/owner",
+            "実施主体は変更できません（新しい制度として登録してください）",
+            "the owner of a program cannot change; create a new program instead",
+        )])
+        .into());
+    }
+    let changes = diff(Some(&current.content), &content)?;
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    if current.status == ProgramStatus::Archived {
+        return Err(RegistryError::InvalidTransition {
+            current: current.status,
+            action: "update",
+        });
+    }
+    let program = Program {
+        version: current.version + 1,
+        content,
+        updated_at: now,
+        ..current.clone()
+    };
+    Ok(Some(VersionEntry {
+        snapshot: program,
+        action: ProgramAction::Updated,
+        changes,
+    }))
+}
+
+/// Draft → published, draft or published → archived; anything else is refused.
+pub(crate) fn transitioned(
+    current: &Program,
+    status: ProgramStatus,
+    now: DateTime<Utc>,
+) -> Result<VersionEntry, RegistryError> {
+    let (action, verb) = match status {
+        ProgramStatus::Published => (ProgramAction::Published, "publish"),
+        ProgramStatus::Archived => (ProgramAction::Archived, "archive"),
+        ProgramStatus::Draft => (ProgramAction::Updated, "unpublish"),
+    };
+    let allowed = matches!(
+        (current.status, status),
+        (ProgramStatus::Draft, ProgramStatus::Published)
+            | (
+                ProgramStatus::Draft | ProgramStatus::Published,
+                ProgramStatus::Archived
+            )
+    );
+    if !allowed {
+        return Err(RegistryError::InvalidTransition {
+            current: current.status,
+            action: verb,
+        });
+    }
+    let program = Program {
+        status,
+        version: current.version + 1,
+        updated_at: now,
+        published_at: match status {
+            ProgramStatus::Published => Some(now),
+            _ => current.published_at,
+        },
+        archived_at: match status {
+            ProgramStatus::Archived => Some(now),
+            _ => current.archived_at,
+        },
+        ..current.clone()
+    };
+    let change = FieldChange {
+        field: "status".into(),
+        before: Value::from(current.status.id()),
+        after: Value::from(status.id()),
+    };
+    Ok(VersionEntry {
+        snapshot: program,
+        action,
+        changes: vec![change],
+    })
+}
+
+/// The top-level fields whose values differ, with both values; `None` as `before` means created.
+pub(crate) fn diff(
+    before: Option<&ProgramContent>,
+    after: &ProgramContent,
+) -> Result<Vec<FieldChange>, RegistryError> {
+    let after = to_json(after)?;
+    let before = before.map(to_json).transpose()?.unwrap_or(Value::Null);
+    let Value::Object(after) = after else {
+        return Err(RegistryError::Corrupt("program content is not an object".into()));
+    };
+    Ok(after
+        .into_iter()
+        .filter_map(|(field, after)| {
+            let before = before.get(&field).cloned().unwrap_or(Value::Null);
+            (before != after).then_some(FieldChange { field, before, after })
+        })
+        .collect())
+}
+
+pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<Value, RegistryError> {
+    serde_json::to_value(value).map_err(|error| RegistryError::Corrupt(error.to_string()))
+}
