@@ -245,7 +245,7 @@ fn filtered_programs(filter: &ProgramFilter, visibility: Visibility) -> sea_orm:
     query
 }
 
-fn authorize(actor: &StaffIdentity, owner: &ProgramOwner) -> Result<(), RegistryError> {
+pub(crate) fn authorize(actor: &StaffIdentity, owner: &ProgramOwner) -> Result<(), RegistryError> {
     match actor.may_write(owner) {
         true => Ok(()),
         false => Err(RegistryError::Forbidden {

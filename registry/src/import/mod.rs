@@ -271,7 +271,7 @@ impl ImportPlan {
         id: ProgramId,
         now: DateTime<Utc>,
     ) -> Result<ProgramId, RegistryError> {
-        authorize(actor, &content.owner)?;
+        store::authorize(actor, &content.owner)?;
         if let ProgramOwner::Local(code) = content.owner
             && !self.known_municipalities.contains(code.as_str())
         {
@@ -300,7 +300,7 @@ impl ImportPlan {
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, RegistryError> {
         let current = &self.programs[&id];
-        authorize(actor, &current.content.owner)?;
+        store::authorize(actor, &current.content.owner)?;
         let Some(entry) = changes::updated(current, content, now)? else {
             return Ok(Vec::new());
         };
@@ -359,16 +359,6 @@ impl ImportPlan {
 
 fn name_key(program: &Program) -> (String, String) {
     (program.content.owner.as_key(), program.content.name.clone())
-}
-
-fn authorize(actor: &StaffIdentity, owner: &ProgramOwner) -> Result<(), RegistryError> {
-    match actor.may_write(owner) {
-        true => Ok(()),
-        false => Err(RegistryError::Forbidden {
-            actor: actor.name.clone(),
-            owner: *owner,
-        }),
-    }
 }
 
 enum RecordError {
