@@ -101,7 +101,12 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .expect("the service starts");
     TestApp {
         address: server.address,
-        client: Client::new(),
+        // No idle connections: a server that answered 413 early closes its connection, and a
+        // pooled client would otherwise try to reuse it.
+        client: Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("http client"),
         backend,
         _data_dir: data_dir,
     }

@@ -4,7 +4,7 @@
 
 use kosodate_tests::{
     ADMIN_TOKEN, AOMORI_CITY_TOKEN, Backend, HIROSAKI_CITY_TOKEN, PREFECTURE_TOKEN, both_backends, call,
-    expect_status, program_body, spawn_app,
+    expect_status, program_body, spawn_app, spawn_app_with,
 };
 use serde_json::{Value, json};
 
@@ -153,7 +153,8 @@ async fn a_program_is_created_published_changed_and_its_history_read(backend: Ba
 }
 
 async fn bad_programs_get_problem_documents_naming_the_field(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // A small body limit, so the oversized request below stays within loopback socket buffers.
+    let app = spawn_app_with(backend, |settings| settings.body_limit_bytes = 64 * 1024).await;
     let post = |body: Value| app.post("/api/v1/programs", AOMORI_CITY_TOKEN).json(&body).send();
 
     let mut wrong_code = program_body("022013", "A");
@@ -218,7 +219,7 @@ async fn bad_programs_get_problem_documents_naming_the_field(backend: Backend) {
     expect_status(not_json, 415).await;
 
     let mut huge = program_body("022012", "E");
-    huge["description"] = json!("あ".repeat(1024 * 1024));
+    huge["description"] = json!("あ".repeat(30 * 1024));
     let problem = expect_status(post(huge).await.unwrap(), 413).await;
     assert_eq!(problem["type"], "/problems/too-large");
 
