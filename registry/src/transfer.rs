@@ -73,6 +73,20 @@ impl Registry {
         progress: impl FnMut(usize),
     ) -> Result<ImportReport, RegistryError> {
         let records = parse_file(format, bytes)?;
+        self.import_parsed(actor, format, records, dry_run, progress)
+            .await
+    }
+
+    /// Imports records already read by [`parse_file`] (callers that want the count first, such as
+    /// a progress bar, parse once and pass the records here).
+    pub async fn import_parsed(
+        &self,
+        actor: &StaffIdentity,
+        format: ImportFormat,
+        records: Vec<crate::import::ImportRecord>,
+        dry_run: bool,
+        progress: impl FnMut(usize),
+    ) -> Result<ImportReport, RegistryError> {
         match self.import(actor, records, dry_run, progress).await {
             Err(RegistryError::Import(errors)) if format == ImportFormat::Csv => {
                 Err(RegistryError::Import(csv_format::name_columns(errors)))

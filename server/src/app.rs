@@ -1,8 +1,6 @@
 //! Assembling the service: the database and its migrations, the registry, the router with its
 //! middleware, and the server loop.
 
-use std::time::Duration;
-
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::response::IntoResponse;
@@ -34,7 +32,7 @@ impl FromRef<AppState> for StaffTokens {
     }
 }
 
-/// Connects to the database and applies pending migrations.
+/// Connects to the database (SQLite under the data directory unless a URL is configured).
 pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     std::fs::create_dir_all(&settings.data_dir)?;
     let db = kosodate_registry::db::connect(&settings.database_url(), settings.max_connections).await?;
@@ -156,5 +154,4 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
-    tokio::time::sleep(Duration::from_millis(10)).await;
 }

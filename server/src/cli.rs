@@ -152,11 +152,11 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         None => ImportFormat::Csv,
     };
     let registry = registry(settings).await?;
-    let count = match parse_file(format, &bytes) {
-        Ok(records) => records.len() as u64,
+    let records = match parse_file(format, &bytes) {
+        Ok(records) => records,
         Err(errors) => return report_refusal(RegistryError::Import(errors)),
     };
-    let progress = ProgressBar::new(count).with_style(
+    let progress = ProgressBar::new(records.len() as u64).with_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, 残り {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
@@ -167,7 +167,7 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
     });
     let actor = StaffIdentity::administrator(args.actor);
     let result = registry
-        .import_file(&actor, format, &bytes, args.dry_run, |done| {
+        .import_parsed(&actor, format, records, args.dry_run, |done| {
             progress.set_position(done as u64)
         })
         .await;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use kosodate_domain::ProgramId;
 
-use super::{ImportError, ImportErrors, ImportRecord, parse_date_loose};
+use super::{ImportError, ImportErrors, ImportRecord, non_empty_lines, parse_date_loose};
 use crate::model::{
     ApplicationMethod, ApplicationMethodKind, ApplicationWindow, Benefit, Category, Contact, LifeEvent,
     Program, ProgramInput, ProgramStatus,
@@ -198,13 +198,7 @@ impl<'a> RowReader<'a> {
 
     fn lines(&self, key: &str) -> Vec<String> {
         self.text(key)
-            .map(|cell| {
-                cell.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|cell| non_empty_lines(&cell))
             .unwrap_or_default()
     }
 
@@ -342,7 +336,8 @@ fn read_window(row: &mut RowReader<'_>) -> ApplicationWindow {
 }
 
 fn read_methods(row: &RowReader<'_>) -> Vec<ApplicationMethod> {
-    let note = |value: String| (value != YES && value != "○" && value != "◯").then_some(value);
+    // Both circles are typed for "yes": ○ (U+25CB) and ◯ (U+25EF).
+    let note = |value: String| (value != YES && value != "◯").then_some(value);
     let mut methods = Vec::new();
     if let Some(value) = row.text("method_counter") {
         methods.push(ApplicationMethod {

@@ -398,6 +398,15 @@ impl RecordError {
     }
 }
 
+/// The non-empty, trimmed lines of a cell: how both formats write lists such as documents.
+pub fn non_empty_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Dates as spreadsheets and open data write them: 2026-04-01, 2026/4/1, 20260401.
 pub fn parse_date_loose(input: &str) -> Option<NaiveDate> {
     let input = input.trim();

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ImportError, ImportErrors, ImportRecord, parse_date_loose};
+use super::{ImportError, ImportErrors, ImportRecord, non_empty_lines, parse_date_loose};
 use crate::model::{
     ApplicationMethod, ApplicationMethodKind, ApplicationWindow, Benefit, Category, Contact, LifeEvent,
     Program, ProgramInput, ProgramStatus,
@@ -193,13 +193,7 @@ fn record_to_import(position: usize, record: &Record) -> ImportRecord {
         documents: record
             .belongings
             .as_deref()
-            .map(|text| {
-                text.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(non_empty_lines)
             .unwrap_or_default(),
         contact: Contact {
             section: first_item(record.contact.contact_name.as_deref()),
