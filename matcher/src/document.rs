@@ -1,16 +1,19 @@
 use serde_json::{Map, Value};
 
+use crate::rule::{Parser, Rule};
+use crate::satisfy;
+
 /// Versions of the rule document this engine understands. A stored document names its version so
 /// that a later language can be introduced without rewriting what staff have entered.
 pub const SUPPORTED_VERSIONS: &[u64] = &[1];
 
 /// A program's eligibility rule document as stored: `{"version": 1, "rule": {...}}`. The `rule`
-/// member is optional while the rule language is being introduced; a document without one says
-/// "eligibility is described in words only" and never makes a household eligible by itself.
-#[derive(Debug, Clone, PartialEq)]
+/// member is optional: a document without one says "eligibility is described in words only", and
+/// the matcher leaves such a program out rather than guess.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EligibilityDocument {
     version: u64,
-    rule: Option<Map<String, Value>>,
+    rule: Option<Rule>,
 }
 
 /// One problem in a rule document, located by an RFC 6901 JSON pointer relative to the document.
@@ -40,7 +43,7 @@ impl EligibilityDocument {
         for key in object.keys() {
             if key != "version" && key != "rule" {
                 errors.push(error(
-                    &format!("/{}", escape_pointer(key)),
+                    &format!("/{}", pointer_segment(key)),
                     &format!("unknown member {key:?}; expected version or rule"),
                     &format!("不明な項目「{key}」です（version または rule を指定してください）"),
                 ));
@@ -71,14 +74,17 @@ impl EligibilityDocument {
                 errors.push(error("/rule", "the rule is empty", "条件が空です"));
                 None
             }
-            Some(Value::Object(rule)) => Some(rule.clone()),
-            Some(_) => {
-                errors.push(error(
-                    "/rule",
-                    "the rule must be a JSON object",
-                    "条件はJSONオブジェクトで指定してください",
-                ));
-                None
+            Some(rule) => {
+                let before = errors.len();
+                let parsed = Parser { errors: &mut errors }.rule(rule, "/rule");
+                match parsed {
+                    Some(parsed)
+                        if errors.len() == before && satisfy::check(&parsed, "/rule", &mut errors) =>
+                    {
+                        Some(parsed)
+                    }
+                    _ => None,
+                }
             }
         };
         match (version, errors.is_empty()) {
@@ -95,12 +101,27 @@ impl EligibilityDocument {
         self.rule.is_some()
     }
 
+    pub fn rule(&self) -> Option<&Rule> {
+        self.rule.as_ref()
+    }
+
+    pub fn into_rule(self) -> Option<Rule> {
+        self.rule
+    }
+
+    pub fn from_rule(rule: Rule) -> Self {
+        Self {
+            version: 1,
+            rule: Some(rule),
+        }
+    }
+
     /// The document in its canonical stored form.
     pub fn to_value(&self) -> Value {
         let mut object = Map::new();
         object.insert("version".into(), Value::from(self.version));
         if let Some(rule) = &self.rule {
-            object.insert("rule".into(), Value::Object(rule.clone()));
+            object.insert("rule".into(), rule.to_json());
         }
         Value::Object(object)
     }
@@ -114,7 +135,7 @@ fn error(pointer: &str, message_en: &str, message_ja: &str) -> RuleError {
     }
 }
 
-fn escape_pointer(segment: &str) -> String {
+pub(crate) fn pointer_segment(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 

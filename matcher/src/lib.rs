@@ -1,9 +1,25 @@
-//! The eligibility rule engine. It owns the rule document that each program carries (its JSON
-//! form, its versioning and its validation) and, as the rule language grows, the evaluation of a
-//! household against a rule at a given reference date. It is pure: it must not depend on a
+//! The eligibility rule engine. It owns the rule language (its JSON form, versioning and
+//! validation, including contradiction checks), Japanese child-rearing date arithmetic (age in
+//! months, 年度, 学年 with 早生まれ, 年度末 caps, weeks of pregnancy), and the evaluation of a
+//! household against a program: a three-valued answer with reasons, the facts still missing, the
+//! windows ahead and the next date the answer can change. It is pure: it must not depend on a
 //! database, HTTP, the system clock or any kosodate crate that does; the reference date and all
 //! facts are inputs.
 
+mod assess;
+pub mod date;
 mod document;
+mod eval;
+mod explain;
+mod household;
+mod rule;
+mod satisfy;
 
+pub use assess::{
+    Application, ApplicationPeriod, Area, Assessment, Eligibility, ProgramRule, Segment, Window,
+};
 pub use document::{EligibilityDocument, RuleError, RuleErrors, SUPPORTED_VERSIONS};
+pub use eval::{Outcome, PreparedChild, PreparedHousehold, Truth};
+pub use explain::{Explanation, Held, Reason, japanese_date};
+pub use household::{Birth, Child, Childcare, Household, IncomeBand, MissingFact};
+pub use rule::{AgeUnit, Bound, ChildRule, Range, Rule, SchoolStage, grade_name};
