@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_create_municipalities;
 mod m20261121_000002_create_programs;
+mod m20261121_000003_create_households;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_create_municipalities::Migration),
             Box::new(m20261121_000002_create_programs::Migration),
+            Box::new(m20261121_000003_create_households::Migration),
         ]
     }
 }
