@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_domain::MunicipalityCode;
 use kosodate_matcher::{Child, Household, IncomeBand};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -124,6 +124,8 @@ impl ConsentMethod {
 pub struct StoredHousehold {
     pub id: HouseholdId,
     pub household: Household,
+    /// The day programs not in the stored results must be looked at again.
+    pub rescan_on: Option<NaiveDate>,
 }
 
 /// The household data access. Cheap to clone.
@@ -300,6 +302,7 @@ fn stored(row: &household::Model) -> Result<StoredHousehold, HouseholdError> {
     Ok(StoredHousehold {
         id,
         household: profile.into_household(municipality),
+        rescan_on: row.rescan_on,
     })
 }
 

@@ -6,6 +6,7 @@ use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Router, middleware};
+use kosodate_households::MatchRunner;
 use kosodate_migrations::{Migrator, MigratorTrait};
 use kosodate_registry::Registry;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -22,6 +23,7 @@ use crate::telemetry;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub registry: Registry,
+    pub matching: MatchRunner,
     pub tokens: StaffTokens,
     pub metrics: PrometheusHandle,
 }
@@ -61,6 +63,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     // The embedded default delivers email into this directory (see the notifier crate).
     kosodate_notifier::FileMailbox::open(&settings.mailbox_dir())?;
     Ok(AppState {
+        matching: crate::matching::runner(&registry),
         registry,
         tokens: StaffTokens::from_settings(&settings.api_tokens)?,
         metrics: telemetry::metrics_handle(),
@@ -125,6 +128,10 @@ pub async fn start(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
     let state = prepare(settings).await?;
+    if settings.match_tick_minutes > 0 {
+        let interval = std::time::Duration::from_secs(settings.match_tick_minutes * 60);
+        crate::matching::spawn_tick(state.matching.clone(), interval);
+    }
     let listener = TcpListener::bind(settings.listen).await?;
     let address = listener.local_addr()?;
     let app = router(state, settings);

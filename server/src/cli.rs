@@ -1,4 +1,4 @@
-//! The `kosodate` command line: `serve` (the default), `migrate`, `import` and `export`.
+//! The `kosodate` command line: `serve` (the default), `migrate`, `import`, `export` and `match`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -40,6 +40,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Export programs as CSV, JSON or Tokyo registry JSON.
     Export(ExportArgs),
+    /// Match consenting households against the published programs and print what changed.
+    Match(MatchArgs),
 }
 
 #[derive(Debug, Default, Args)]
@@ -89,6 +91,28 @@ pub struct ExportArgs {
     pub owner: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// Reference date (YYYY-MM-DD). Default: today in Japan.
+    #[arg(long)]
+    pub today: Option<chrono::NaiveDate>,
+    /// First replace the synthetic households with this many generated ones, consenting.
+    #[arg(long, value_name = "HOUSEHOLDS")]
+    pub synthetic: Option<u64>,
+    /// Seed of the synthetic population.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Only the daily tick: pairs whose check date has come.
+    #[arg(long, conflicts_with_all = ["program", "household"])]
+    pub tick: bool,
+    /// Only the households in this program's area, for this program.
+    #[arg(long, conflicts_with = "household")]
+    pub program: Option<String>,
+    /// Only this household.
+    #[arg(long)]
+    pub household: Option<String>,
+}
+
 impl Cli {
     pub fn settings(&self) -> anyhow::Result<Settings> {
         let mut settings = Settings::load(self.config.as_deref())?;
@@ -115,6 +139,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import(args) => import(&settings, args).await,
         Command::Export(args) => export(&settings, args).await,
+        Command::Match(args) => crate::matching::run_command(&settings, args).await,
     }
 }
 

@@ -8,5 +8,6 @@ pub mod app;
 pub mod cli;
 pub mod error;
 pub mod extract;
+pub mod matching;
 pub mod settings;
 pub mod telemetry;

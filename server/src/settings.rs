@@ -32,6 +32,9 @@ pub struct Settings {
     /// Machine identities for writing to the registry until staff sign-in exists, and for
     /// scripted imports afterwards.
     pub api_tokens: Vec<ApiTokenSetting>,
+    /// Minutes between matching ticks (pairs whose check date has come); 0 turns the tick off,
+    /// for deployments that run `kosodate match --tick` from a scheduler instead.
+    pub match_tick_minutes: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +64,7 @@ struct Defaults {
     body_limit_bytes: usize,
     log_format: LogFormat,
     api_tokens: Vec<()>,
+    match_tick_minutes: u64,
 }
 
 impl Default for Defaults {
@@ -73,6 +77,7 @@ impl Default for Defaults {
             body_limit_bytes: 32 * 1024 * 1024,
             log_format: LogFormat::Text,
             api_tokens: Vec::new(),
+            match_tick_minutes: 60,
         }
     }
 }
@@ -180,6 +185,7 @@ mod tests {
             body_limit_bytes: 1024,
             log_format: LogFormat::Text,
             api_tokens: Vec::new(),
+            match_tick_minutes: 60,
         }
     }
 }

@@ -355,16 +355,24 @@ fn evaluate_household(
             None => {}
         }
     }
-    if let Selection::All = selection {
-        let stale: Vec<ProgramId> = previous
-            .keys()
-            .filter(|id| !kept.contains(id) && !outcome.removals.contains(id))
-            .copied()
-            .collect();
-        outcome.removals.extend(stale);
-        outcome.rescan_on = Some(rescan_on);
-    } else if rescan_on.is_some() {
-        outcome.rescan_on = Some(rescan_on);
+    // Stored pairs in scope that were not kept: the program stopped applying or was withdrawn.
+    let in_scope = |id: &ProgramId| match selection {
+        Selection::All => true,
+        Selection::Only(programs) => programs.contains(id),
+    };
+    let stale: Vec<ProgramId> = previous
+        .keys()
+        .filter(|id| in_scope(id) && !kept.contains(id) && !outcome.removals.contains(id))
+        .copied()
+        .collect();
+    outcome.removals.extend(stale);
+    match selection {
+        Selection::All => outcome.rescan_on = Some(rescan_on),
+        // Other programs' reasons for the stored date still hold: only bring it forward.
+        Selection::Only(_) if rescan_on.is_some_and(|date| stored.rescan_on.is_none_or(|old| date < old)) => {
+            outcome.rescan_on = Some(rescan_on);
+        }
+        Selection::Only(_) => {}
     }
     outcome
 }

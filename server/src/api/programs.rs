@@ -189,6 +189,7 @@ pub async fn update_program(
         .update_program(&staff, parse_id(&id)?, &input, expected_version)
         .await?;
     tracing::info!(program_id = %program.id, version = program.version, actor = %staff.name, "program updated");
+    crate::matching::rematch_program_later(state.matching.clone(), program.id);
     Ok(with_etag(StatusCode::OK, program))
 }
 
@@ -234,6 +235,7 @@ pub async fn publish_program(
 ) -> Result<Response, ApiError> {
     let program = state.registry.publish_program(&staff, parse_id(&id)?).await?;
     tracing::info!(program_id = %program.id, actor = %staff.name, "program published");
+    crate::matching::rematch_program_later(state.matching.clone(), program.id);
     Ok(with_etag(StatusCode::OK, program))
 }
 
@@ -258,6 +260,7 @@ pub async fn archive_program(
 ) -> Result<Response, ApiError> {
     let program = state.registry.archive_program(&staff, parse_id(&id)?).await?;
     tracing::info!(program_id = %program.id, actor = %staff.name, "program archived");
+    crate::matching::rematch_program_later(state.matching.clone(), program.id);
     Ok(with_etag(StatusCode::OK, program))
 }
 

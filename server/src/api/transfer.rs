@@ -56,6 +56,9 @@ pub async fn import_programs(
         unchanged = report.unchanged,
         "programs imported"
     );
+    if !report.dry_run && report.created + report.updated > 0 {
+        crate::matching::rematch_all_later(state.matching.clone());
+    }
     Ok(Json(report))
 }
 
