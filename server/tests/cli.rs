@@ -140,3 +140,40 @@ fn two_servers_run_side_by_side_on_their_own_data() {
         assert!(dir.path().join("mailbox").is_dir());
     }
 }
+
+#[test]
+fn match_runs_on_synthetic_households_and_prints_what_changed() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_kosodate"))
+            .arg("--data-dir")
+            .arg(data_dir.path())
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("KOSODATE_LOAD_EXAMPLES", "true")
+            .output()
+            .expect("kosodate runs");
+        stdout(&output)
+    };
+    let first = run(&[
+        "match",
+        "--synthetic",
+        "200",
+        "--seed",
+        "7",
+        "--today",
+        "2026-11-21",
+    ]);
+    assert!(first.contains("合成世帯 200 件を作成しました"), "{first}");
+    assert!(first.contains("世帯 200 件"), "{first}");
+    assert!(first.contains("新たに対象（newly_eligible）"), "{first}");
+    assert!(
+        first.contains("児童手当"),
+        "the example programs are matched: {first}"
+    );
+
+    let again = run(&["match", "--today", "2026-11-21"]);
+    assert!(again.contains("新しい変化はありません"), "{again}");
+    let tick = run(&["match", "--tick", "--today", "2026-11-22"]);
+    assert!(tick.contains("基準日 2026-11-22"), "{tick}");
+}

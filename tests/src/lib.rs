@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use kosodate_server::settings::{ApiTokenSetting, LogFormat, Settings};
 use reqwest::{Client, RequestBuilder, Response};
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -26,6 +26,8 @@ pub const ADMIN_TOKEN: &str = "test-token-admin";
 #[derive(Debug)]
 pub struct TestApp {
     pub address: SocketAddr,
+    /// The app's own database, for tests that set up or inspect data the API does not expose.
+    pub db: DatabaseConnection,
     pub client: Client,
     pub backend: Backend,
     _data_dir: tempfile::TempDir,
@@ -76,6 +78,8 @@ pub async fn test_settings(backend: Backend, data_dir: &std::path::Path) -> anyh
         load_examples: Some(false),
         body_limit_bytes: 2 * 1024 * 1024,
         log_format: LogFormat::Text,
+        // Tests run the tick themselves, with the reference date they choose.
+        match_tick_minutes: 0,
         api_tokens: vec![
             token("青森市 こども支援課", "022012", AOMORI_CITY_TOKEN),
             token("弘前市 こども家庭課", "022021", HIROSAKI_CITY_TOKEN),
@@ -99,8 +103,12 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let server = kosodate_server::app::start(&settings, std::future::pending())
         .await
         .expect("the service starts");
+    let db = kosodate_server::app::open_database(&settings)
+        .await
+        .expect("the test opens the app's database");
     TestApp {
         address: server.address,
+        db,
         // No idle connections: a server that answered 413 early closes its connection, and a
         // pooled client would otherwise try to reuse it.
         client: Client::builder()

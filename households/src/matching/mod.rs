@@ -18,7 +18,7 @@ use kosodate_registry::{ProgramOwner, Registry, Visibility};
 use rayon::prelude::*;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
@@ -73,6 +73,35 @@ impl MatchRunner {
             registry,
             policy,
         }
+    }
+
+    /// The stored results of a household, in program id order.
+    pub async fn results(&self, household: HouseholdId) -> Result<Vec<PairResult>, HouseholdError> {
+        let mut results = load_results(self.households.connection(), &[household.to_string()]).await?;
+        let mut results = results.remove(&household).unwrap_or_default();
+        results.sort_by_key(|pair| pair.program_id);
+        Ok(results)
+    }
+
+    /// The change events recorded for a household, oldest first.
+    pub async fn events(&self, household: HouseholdId) -> Result<Vec<ChangeEvent>, HouseholdError> {
+        let rows = match_event::Entity::find()
+            .filter(match_event::Column::HouseholdId.eq(household.to_string()))
+            .order_by_asc(match_event::Column::Id)
+            .all(self.households.connection())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let corrupt = |what: &str| HouseholdError::Corrupt(format!("match event {}: {what}", row.id));
+                Ok(ChangeEvent {
+                    program_id: ProgramId::parse(&row.program_id).map_err(|_| corrupt("program id"))?,
+                    kind: EventKind::parse(&row.kind).ok_or_else(|| corrupt("kind"))?,
+                    anchor_on: row.anchor_on,
+                    opens_on: row.opens_on,
+                    closes_on: row.closes_on,
+                })
+            })
+            .collect()
     }
 
     /// Every consenting household against every program that applies to it.

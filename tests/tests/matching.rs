@@ -1,0 +1,267 @@
+//! Matching end to end, on both databases: results and change events stored once, a program's
+//! change re-matching only its area, consent withdrawal forgetting everything derived, and the
+//! tick touching only what is due.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate};
+use kosodate_domain::ProgramId;
+use kosodate_households::matching::PairResult;
+use kosodate_households::{
+    ConsentMethod, ConsentPurpose, EventKind, HouseholdId, Households, MatchPolicy, MatchRunner,
+};
+use kosodate_matcher::{Child, Eligibility, Household};
+use kosodate_registry::Registry;
+use kosodate_tests::{AOMORI_CITY_TOKEN, Backend, TestApp, both_backends, call, program_body, spawn_app};
+use serde_json::{Value, json};
+
+both_backends!(
+    results_and_events_are_stored_once,
+    a_changed_program_rematches_only_its_area,
+    withdrawn_consent_leaves_nothing_behind,
+    the_tick_handles_only_what_is_due
+);
+
+fn d(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn household(municipality: &str, births: &[NaiveDate]) -> Household {
+    Household {
+        municipality: municipality.parse().unwrap(),
+        children: births.iter().map(|birth| Child::born(*birth)).collect(),
+        single_parent: None,
+        income_band: None,
+    }
+}
+
+fn runner(app: &TestApp) -> MatchRunner {
+    let households = Households::new(app.db.clone());
+    MatchRunner::new(households, Registry::new(app.db.clone()), MatchPolicy::default())
+}
+
+/// Creates and publishes a program of 青森市 with `rule`.
+async fn publish(app: &TestApp, name: &str, rule: Value) -> ProgramId {
+    let mut body = program_body("022012", name);
+    body["eligibility"] = json!({"version": 1, "rule": rule});
+    body["application_window"] = json!({"kind": "always"});
+    let created = app.create_program(AOMORI_CITY_TOKEN, &body).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    call(
+        app.post(&format!("/api/v1/programs/{id}/publish"), AOMORI_CITY_TOKEN),
+        200,
+    )
+    .await;
+    ProgramId::parse(&id).unwrap()
+}
+
+async fn insert(app: &TestApp, households: &[Household]) -> Vec<HouseholdId> {
+    Households::new(app.db.clone())
+        .insert_many(households, false, Some((ConsentMethod::Online, 1)))
+        .await
+        .unwrap()
+}
+
+async fn results_and_events_are_stored_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let program = publish(
+        &app,
+        "3歳未満の子の支援",
+        json!({"some_child": {"age": {"unit": "years", "lt": 3}}}),
+    )
+    .await;
+    let ids = insert(
+        &app,
+        &[
+            household("022012", &[d("2025-01-10")]),
+            household("022021", &[d("2025-01-10")]),
+            household("022012", &[d("2015-01-01")]),
+        ],
+    )
+    .await;
+    let without_consent = Households::new(app.db.clone())
+        .insert_many(&[household("022012", &[d("2025-02-01")])], false, None)
+        .await
+        .unwrap()[0];
+    let runner = runner(&app);
+
+    let first = runner.run_full(d("2026-11-21")).await.unwrap();
+    assert_eq!(first.households, 3, "only consenting households are matched");
+    assert_eq!(first.events.get(&EventKind::NewlyEligible), Some(&1));
+    let stored: Vec<PairResult> = runner.results(ids[0]).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].program_id, program);
+    assert_eq!(stored[0].eligibility, Eligibility::Eligible);
+    // The 3rd birthday (2028-01-10) is beyond the 366-day horizon: the window is open-ended, and
+    // the pair is looked at again 30 days before the horizon ends.
+    assert_eq!(stored[0].detail.windows[0].from, d("2026-11-21"));
+    assert_eq!(stored[0].detail.windows[0].until, None);
+    assert_eq!(stored[0].next_check, Some(d("2027-10-23")));
+    assert!(
+        runner.results(ids[1]).await.unwrap().is_empty(),
+        "弘前市 is outside 青森市's program"
+    );
+    assert!(
+        runner.results(ids[2]).await.unwrap().is_empty(),
+        "an 11-year-old is not eligible"
+    );
+    assert!(runner.results(without_consent).await.unwrap().is_empty());
+
+    let second = runner.run_full(d("2026-11-21")).await.unwrap();
+    assert_eq!(second.results_written, 0, "nothing changed");
+    assert!(
+        second.events.values().all(|count| *count == 0),
+        "{:?}",
+        second.events
+    );
+    let events = runner.events(ids[0]).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].kind, events[0].anchor_on),
+        (EventKind::NewlyEligible, d("2026-11-21"))
+    );
+}
+
+/// Waits for the server's background re-match to reach `expected`.
+async fn wait_for(runner: &MatchRunner, household: HouseholdId, expected: impl Fn(&[PairResult]) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let results = runner.results(household).await.unwrap();
+        if expected(&results) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "background re-match did not arrive: {results:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn a_changed_program_rematches_only_its_area(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let today = kosodate_server::matching::today_in_japan();
+    let eight_years_ago = today.checked_sub_days(Days::new(8 * 365 + 100)).unwrap();
+    let ids = insert(
+        &app,
+        &[
+            household("022012", &[eight_years_ago]),
+            household("022021", &[eight_years_ago]),
+        ],
+    )
+    .await;
+    let runner = runner(&app);
+
+    let program = publish(
+        &app,
+        "小学生の学びの支援",
+        json!({"some_child": {"school_stage": "elementary"}}),
+    )
+    .await;
+    wait_for(&runner, ids[0], |results| {
+        results.iter().any(|pair| pair.program_id == program)
+    })
+    .await;
+    assert!(runner.results(ids[1]).await.unwrap().is_empty());
+
+    let mut body = program_body("022012", "小学生の学びの支援");
+    body["eligibility"] = json!({"version": 1, "rule": {"some_child": {"age": {"unit": "years", "lt": 3}}}});
+    body["application_window"] = json!({"kind": "always"});
+    call(
+        app.put(&format!("/api/v1/programs/{program}"), AOMORI_CITY_TOKEN)
+            .header("if-match", "\"2\"")
+            .json(&body),
+        200,
+    )
+    .await;
+    wait_for(&runner, ids[0], <[PairResult]>::is_empty).await;
+    let kinds: Vec<_> = runner
+        .events(ids[0])
+        .await
+        .unwrap()
+        .iter()
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(kinds, [EventKind::NewlyEligible, EventKind::NoLongerEligible]);
+    assert!(
+        runner.events(ids[1]).await.unwrap().is_empty(),
+        "弘前市 was never evaluated"
+    );
+}
+
+async fn withdrawn_consent_leaves_nothing_behind(backend: Backend) {
+    let app = spawn_app(backend).await;
+    publish(
+        &app,
+        "乳児の支援",
+        json!({"some_child": {"age": {"unit": "years", "lt": 1}}}),
+    )
+    .await;
+    let ids = insert(&app, &[household("022012", &[d("2026-06-01")])]).await;
+    let households = Households::new(app.db.clone());
+    let runner = runner(&app);
+    runner.run_full(d("2026-11-21")).await.unwrap();
+    assert_eq!(runner.results(ids[0]).await.unwrap().len(), 1);
+
+    households
+        .withdraw_consent(ids[0], ConsentPurpose::Matching)
+        .await
+        .unwrap();
+    assert!(
+        runner.results(ids[0]).await.unwrap().is_empty(),
+        "results go with the consent"
+    );
+    let again = runner.run_full(d("2026-11-22")).await.unwrap();
+    assert_eq!(again.households, 0);
+    assert!(runner.results(ids[0]).await.unwrap().is_empty());
+}
+
+async fn the_tick_handles_only_what_is_due(backend: Backend) {
+    let app = spawn_app(backend).await;
+    publish(
+        &app,
+        "1歳6か月の健診",
+        json!({"some_child": {"age": {"unit": "months", "gte": 18, "lt": 24}}}),
+    )
+    .await;
+    // Turns 18 months old on 2027-01-15; the other child is far from it.
+    let ids = insert(
+        &app,
+        &[
+            household("022012", &[d("2025-07-15")]),
+            household("022012", &[d("2016-04-02")]),
+        ],
+    )
+    .await;
+    let runner = runner(&app);
+    let full = runner.run_full(d("2026-11-21")).await.unwrap();
+    assert_eq!(full.households, 2);
+    let stored = runner.results(ids[0]).await.unwrap();
+    assert_eq!(stored[0].eligibility, Eligibility::NotEligible);
+    assert_eq!(stored[0].detail.windows[0].from, d("2027-01-15"));
+    // The window opens soon 30 days before it opens.
+    assert_eq!(stored[0].next_check, Some(d("2026-12-16")));
+
+    let early = runner.run_tick(d("2026-12-15")).await.unwrap();
+    assert_eq!(
+        (early.households, early.pairs_evaluated),
+        (0, 0),
+        "nothing is due yet"
+    );
+    let due = runner.run_tick(d("2026-12-16")).await.unwrap();
+    assert_eq!((due.households, due.pairs_evaluated), (1, 1), "only the due pair");
+    assert_eq!(due.events.get(&EventKind::WindowOpensSoon), Some(&1));
+    let opened = runner.run_tick(d("2027-01-15")).await.unwrap();
+    assert_eq!(opened.events.get(&EventKind::NewlyEligible), Some(&1));
+    let kinds: Vec<_> = runner
+        .events(ids[0])
+        .await
+        .unwrap()
+        .iter()
+        .map(|event| event.kind)
+        .collect();
+    assert_eq!(kinds, [EventKind::WindowOpensSoon, EventKind::NewlyEligible]);
+    assert!(runner.events(ids[1]).await.unwrap().is_empty());
+}
