@@ -187,10 +187,14 @@ impl ProgramRule {
         }
         let horizon = date::add_days(on, u64::from(horizon_days));
         let segments = self.rule.timeline(household, on, horizon);
-        let first = segments.first().copied().unwrap_or(Segment {
-            start: on,
-            end: None,
-            truth: Truth::False,
+        // A zero-day horizon has no timeline, yet the answer on the reference date still stands.
+        let first = segments.first().copied().unwrap_or_else(|| {
+            let Outcome { truth, next_change } = self.rule.evaluate(household, on);
+            Segment {
+                start: on,
+                end: next_change,
+                truth,
+            }
         });
         let windows: Vec<Window> = segments
             .iter()
@@ -220,7 +224,10 @@ impl ProgramRule {
     ) -> Vec<ApplicationPeriod> {
         let limits: Vec<(NaiveDate, Option<NaiveDate>)> = match self.application {
             Application::Always | Application::AfterOtherEvent { .. } => vec![(NaiveDate::MIN, None)],
-            Application::Between { opens, closes } => vec![(opens, Some(closes))],
+            // An open end is stored as the largest date; it is no deadline.
+            Application::Between { opens, closes } => {
+                vec![(opens, Some(closes).filter(|closes| *closes != NaiveDate::MAX))]
+            }
             Application::AfterBirth { within_days } => household
                 .children
                 .iter()

@@ -317,7 +317,11 @@ fn grade_interval(
     min: Option<i64>,
     max: Option<i64>,
 ) -> (NaiveDate, NaiveDate) {
-    let start = min.map_or(birth, |min| date::grade_start(cohort, min as i32).max(birth));
+    // A baby born after 1 April is in 0歳児クラス from birth, a grade below its cohort's
+    // 0歳児クラス year, so a lower bound at 0歳児クラス or below starts at birth.
+    let start = min
+        .filter(|min| *min > -5)
+        .map_or(birth, |min| date::grade_start(cohort, min as i32).max(birth));
     let end = max.map_or(NaiveDate::MAX, |max| date::grade_start(cohort, max as i32 + 1));
     (start, end)
 }
