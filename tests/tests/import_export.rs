@@ -70,7 +70,8 @@ async fn csv_export_imports_into_an_empty_registry_unchanged(backend: Backend) {
     .await;
     let mut fixed = program_body("022021", "ショートステイ");
     fixed["application_window"] = serde_json::json!({"kind": "fixed", "from": "2026-04-01", "to": null});
-    fixed["eligibility"] = serde_json::json!({"version": 1, "rule": {"any_child": {}}});
+    fixed["eligibility"] =
+        serde_json::json!({"version": 1, "rule": {"some_child": {"age": {"unit": "years", "lt": 18}}}});
     source.create_program(HIROSAKI_CITY_TOKEN, &fixed).await;
     let csv = export(&source, "csv").await;
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "Excel needs the BOM");
