@@ -61,6 +61,46 @@ impl Rule {
         Explanation { reason, missing }
     }
 
+    /// The facts behind an `unknown` answer, without building the reasons: the batch path.
+    pub fn missing_facts(&self, household: &PreparedHousehold<'_>, on: NaiveDate) -> Vec<MissingFact> {
+        let mut missing = Vec::new();
+        self.collect_missing_fast(household, on, &mut missing);
+        missing.sort();
+        missing.dedup();
+        missing
+    }
+
+    fn collect_missing_fast(
+        &self,
+        household: &PreparedHousehold<'_>,
+        on: NaiveDate,
+        missing: &mut Vec<MissingFact>,
+    ) {
+        if self.evaluate(household, on).truth != Truth::Unknown {
+            return;
+        }
+        match self {
+            Rule::All(rules) | Rule::Any(rules) => {
+                rules
+                    .iter()
+                    .for_each(|rule| rule.collect_missing_fast(household, on, missing));
+            }
+            Rule::Not(rule) => rule.collect_missing_fast(household, on, missing),
+            Rule::SomeChild(rule)
+            | Rule::EveryChild(rule)
+            | Rule::CountChildren {
+                filter: Some(rule), ..
+            } => {
+                for child in &household.children {
+                    rule.collect_missing_fast(child, on, missing);
+                }
+            }
+            Rule::SingleParent(_) => missing.push(MissingFact::SingleParent),
+            Rule::IncomeBand(_) => missing.push(MissingFact::IncomeBand),
+            _ => {}
+        }
+    }
+
     fn reason(&self, household: &PreparedHousehold<'_>, on: NaiveDate) -> Reason {
         let outcome = self.evaluate(household, on);
         let (ja, en) = self.describe();
@@ -130,6 +170,25 @@ impl Rule {
 }
 
 impl ChildRule {
+    fn collect_missing_fast(&self, child: &PreparedChild, on: NaiveDate, missing: &mut Vec<MissingFact>) {
+        if self.evaluate(child, on).truth != Truth::Unknown {
+            return;
+        }
+        match self {
+            ChildRule::All(rules) | ChildRule::Any(rules) => {
+                rules
+                    .iter()
+                    .for_each(|rule| rule.collect_missing_fast(child, on, missing));
+            }
+            ChildRule::Not(rule) => rule.collect_missing_fast(child, on, missing),
+            ChildRule::DisabilityCertificate(_) => {
+                missing.push(MissingFact::DisabilityCertificate { child: child.order })
+            }
+            ChildRule::Childcare(_) => missing.push(MissingFact::Childcare { child: child.order }),
+            _ => {}
+        }
+    }
+
     fn reason(&self, child: &PreparedChild, on: NaiveDate) -> Reason {
         let outcome = self.evaluate(child, on);
         let (ja, en) = self.describe();

@@ -474,6 +474,17 @@ proptest! {
     }
 
     #[test]
+    fn the_batch_path_finds_the_same_missing_facts_as_the_reasons(
+        rule in household_rule(),
+        household in household(),
+        (anywhere, pick, offset) in reference(),
+    ) {
+        let prepared = PreparedHousehold::new(&household);
+        let on = reference_date(&household, anywhere, pick, offset);
+        prop_assert_eq!(rule.missing_facts(&prepared, on), rule.explain(&prepared, on).missing);
+    }
+
+    #[test]
     fn answering_the_missing_facts_settles_the_answer_and_never_overturns_it(
         rule in household_rule(),
         household in household(),

@@ -18,9 +18,10 @@ use kosodate_registry::{ProgramOwner, Registry, Visibility};
 use rayon::prelude::*;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
+use serde::Deserialize;
 use uuid::Uuid;
 
 pub use catalogue::{Catalogue, CatalogueEntry, application, entry};
@@ -428,7 +429,7 @@ fn assess(
     }
     let assessment = entry.rule.assess(prepared, today, policy.horizon_days);
     let missing = match assessment.eligibility {
-        Eligibility::Unknown => entry.rule.rule.explain(prepared, today).missing,
+        Eligibility::Unknown => entry.rule.rule.missing_facts(prepared, today),
         _ => Vec::new(),
     };
     Fresh {
@@ -465,7 +466,7 @@ async fn load_results(
         let eligibility =
             Eligibility::parse(&row.eligibility).ok_or_else(|| corrupt(row.eligibility.clone()))?;
         let detail: ResultDetail =
-            serde_json::from_value(row.detail.clone()).map_err(|e| corrupt(e.to_string()))?;
+            ResultDetail::deserialize(&row.detail).map_err(|e| corrupt(e.to_string()))?;
         results.entry(household_id).or_default().push(PairResult {
             program_id,
             program_version: row.program_version,
