@@ -133,6 +133,7 @@ impl MatchRunner {
             &mut report,
         )
         .await?;
+        refresh_statistics(db).await?;
         Ok(report)
     }
 
@@ -622,6 +623,16 @@ fn result_row(household_id: HouseholdId, pair: &PairResult, today: NaiveDate) ->
         next_check: Set(pair.next_check),
         evaluated_on: Set(today),
     }
+}
+
+/// After a full run has rewritten millions of rows, PostgreSQL's planner statistics are stale
+/// until autovacuum catches up, and it may then scan whole tables for the tick's indexed lookups.
+async fn refresh_statistics(db: &impl ConnectionTrait) -> Result<(), HouseholdError> {
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        db.execute_unprepared("ANALYZE households, match_results, match_events")
+            .await?;
+    }
+    Ok(())
 }
 
 /// Removes everything the matcher derived from a household (consent withdrawn or data deleted).
