@@ -16,7 +16,7 @@ use crate::store::Registry;
 const MUNICIPALITIES_CSV: &str = include_str!("../../data/aomori-municipalities.csv");
 
 /// The example programs, one file per owner, as published by each government.
-const EXAMPLE_PROGRAMS: &[(&str, &str)] = &[
+pub const EXAMPLE_PROGRAMS: &[(&str, &str)] = &[
     ("national.json", include_str!("../seed/programs/national.json")),
     ("020001.json", include_str!("../seed/programs/020001.json")),
     ("022012.json", include_str!("../seed/programs/022012.json")),

@@ -16,15 +16,7 @@ use kosodate_matcher::{
 };
 use serde_json::Value;
 
-const SEED_FILES: &[(&str, &str)] = &[
-    ("national.json", include_str!("../seed/programs/national.json")),
-    ("020001.json", include_str!("../seed/programs/020001.json")),
-    ("022012.json", include_str!("../seed/programs/022012.json")),
-    ("022021.json", include_str!("../seed/programs/022021.json")),
-    ("022039.json", include_str!("../seed/programs/022039.json")),
-    ("022080.json", include_str!("../seed/programs/022080.json")),
-    ("024236.json", include_str!("../seed/programs/024236.json")),
-];
+use kosodate_registry::seed::EXAMPLE_PROGRAMS as SEED_FILES;
 
 /// A seed program, named by its file and its name (names repeat across municipalities).
 type Program = (&'static str, &'static str);
