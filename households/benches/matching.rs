@@ -3,12 +3,15 @@
 //! on every core (`national`). Prints figures; asserts nothing about time.
 //!
 //! `cargo bench -p kosodate-households --bench matching` runs every section; name sections to run
-//! only those: `-- engine`, `-- aomori national`, `-- engine,national`.
+//! only those: `-- engine`, `-- aomori national`, `-- engine,national`. Under `cargo test` (no
+//! `--bench` argument) it measures nothing.
 //!
 //! Sizes: `KOSODATE_BENCH_ENGINE_HOUSEHOLDS` (20,000), `KOSODATE_BENCH_HOUSEHOLDS` (150,000),
 //! `KOSODATE_BENCH_PROGRAMS` (2,500), `KOSODATE_BENCH_NATIONAL_HOUSEHOLDS` (10,000,000).
 //! `KOSODATE_BENCH_POSTGRES_URL` (postgres://postgres@127.0.0.1:5432/postgres) names the server on
-//! which a fresh database is created for the run and dropped after it.
+//! which a fresh database is created for the run and dropped after it; `KOSODATE_BENCH_BACKENDS`
+//! (sqlite,postgres) chooses the databases of the Aomori section, and `KOSODATE_BENCH_ANALYZE=1`
+//! gathers planner statistics after each bulk change (what autovacuum does on its own in time).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)] // a benchmark prints its figures
 
@@ -104,6 +107,13 @@ fn print_peak_memory() {
 }
 
 fn main() -> anyhow::Result<()> {
+    // `cargo test --all-targets` runs bench targets too, without `--bench` and unoptimised.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        println!(
+            "matching benchmark: nothing measured outside `cargo bench` (pass --bench to run it directly)"
+        );
+        return Ok(());
+    }
     let wanted: Vec<String> = std::env::args()
         .skip(1)
         .filter(|arg| !arg.starts_with('-'))
@@ -225,7 +235,7 @@ fn runner_fast_path(rule: &ProgramRule, household: &PreparedHousehold<'_>, on: N
     }
     let assessment = rule.assess(household, on, HORIZON_DAYS);
     let missing = match quick.truth {
-        Truth::Unknown => rule.rule.explain(household, on).missing.len(),
+        Truth::Unknown => rule.rule.missing_facts(household, on).len(),
         _ => 0,
     };
     assessment.windows.len() + missing
@@ -255,8 +265,9 @@ fn print_outcomes(prepared: &[PreparedHousehold<'_>], rules: &[ProgramRule], on:
     );
 }
 
-/// Where the time of the runner path goes: `assess` on the pairs that need windows, `explain`
-/// (for the missing facts) on the pairs whose answer is unknown.
+/// Where the time of the runner path goes: `assess` on the pairs that need windows, and the
+/// missing facts of the pairs whose answer is unknown (`missing_facts`, which the runner uses,
+/// beside the full `explain` it replaced).
 fn print_slow_path(prepared: &[PreparedHousehold<'_>], rules: &[ProgramRule], on: NaiveDate) {
     let horizon = on + Days::new(u64::from(HORIZON_DAYS));
     let mut slow: Vec<(&PreparedHousehold<'_>, &ProgramRule)> = Vec::new();
@@ -290,6 +301,16 @@ fn print_slow_path(prepared: &[PreparedHousehold<'_>], rules: &[ProgramRule], on
     report_rate(
         "  Rule::explain, only the unknown pairs",
         explain,
+        unknown.len() as u64,
+    );
+    let missing_facts = measure(3, || {
+        for (household, rule) in &unknown {
+            black_box(rule.rule.missing_facts(black_box(household), black_box(on)));
+        }
+    });
+    report_rate(
+        "  Rule::missing_facts, only the unknown pairs",
+        missing_facts,
         unknown.len() as u64,
     );
 }
@@ -336,20 +357,34 @@ fn print_by_template(
 // 2. Aomori scale: the whole runner on SQLite and PostgreSQL
 
 #[derive(Debug, Clone, Copy)]
-struct AomoriSizes {
+struct AomoriOptions {
     households: u64,
     programs: usize,
+    /// Gather planner statistics after each bulk change, as autovacuum would before a later run.
+    analyze: bool,
 }
 
 async fn aomori() -> anyhow::Result<()> {
-    let sizes = AomoriSizes {
+    let options = AomoriOptions {
         households: env_count("KOSODATE_BENCH_HOUSEHOLDS", 150_000),
         programs: env_count("KOSODATE_BENCH_PROGRAMS", 2_500) as usize,
+        analyze: env_count("KOSODATE_BENCH_ANALYZE", 0) != 0,
     };
+    let backends = std::env::var("KOSODATE_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    if backends.contains("sqlite") {
+        aomori_on_sqlite(options).await?;
+    }
+    if backends.contains("postgres") {
+        aomori_on_postgres(options).await?;
+    }
+    Ok(())
+}
+
+async fn aomori_on_sqlite(options: AomoriOptions) -> anyhow::Result<()> {
     let data_dir = tempfile::tempdir()?;
     let file = data_dir.path().join("kosodate.sqlite");
     let db = kosodate_registry::db::connect(&format!("sqlite://{}?mode=rwc", file.display()), 10).await?;
-    aomori_on("SQLite", &db, sizes).await?;
+    aomori_on("SQLite", &db, options).await?;
     db.close().await?;
     let size: u64 = ["", "-wal"]
         .iter()
@@ -360,10 +395,10 @@ async fn aomori() -> anyhow::Result<()> {
         "  database file size (with WAL)  {:.1} MiB",
         size as f64 / 1048576.0
     );
-    aomori_on_postgres(sizes).await
+    Ok(())
 }
 
-async fn aomori_on_postgres(sizes: AomoriSizes) -> anyhow::Result<()> {
+async fn aomori_on_postgres(options: AomoriOptions) -> anyhow::Result<()> {
     let admin_url = std::env::var("KOSODATE_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let Ok(admin) = Database::connect(&admin_url).await else {
@@ -382,17 +417,16 @@ async fn aomori_on_postgres(sizes: AomoriSizes) -> anyhow::Result<()> {
         .map_or(admin_url.as_str(), |(base, _)| base);
     let result = async {
         let db = kosodate_registry::db::connect(&format!("{base}/{name}"), 10).await?;
-        aomori_on("PostgreSQL", &db, sizes).await?;
-        let size = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                "SELECT pg_database_size(current_database())::BIGINT AS size",
-            ))
-            .await?
-            .map(|row| row.try_get::<i64>("", "size"))
-            .transpose()?
-            .unwrap_or_default();
+        aomori_on("PostgreSQL", &db, options).await?;
+        let size: i64 = query_value(&db, "SELECT pg_database_size(current_database())::BIGINT").await?;
         println!("  database size  {:.1} MiB", size as f64 / 1048576.0);
+        let autovacuum: String = query_value(&db, "SELECT current_setting('autovacuum')").await?;
+        if autovacuum == "off" && !options.analyze {
+            println!(
+                "  note: autovacuum is off on this server, so the tables were never analyzed; \
+                 KOSODATE_BENCH_ANALYZE=1 analyzes them after each bulk change"
+            );
+        }
         db.close().await?;
         anyhow::Ok(())
     }
@@ -403,12 +437,21 @@ async fn aomori_on_postgres(sizes: AomoriSizes) -> anyhow::Result<()> {
     result
 }
 
-async fn aomori_on(backend: &str, db: &DatabaseConnection, sizes: AomoriSizes) -> anyhow::Result<()> {
+/// The first column of the first row of `sql`.
+async fn query_value<T: sea_orm::TryGetable>(db: &DatabaseConnection, sql: &str) -> anyhow::Result<T> {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no row from {sql}"))?;
+    Ok(row.try_get_by_index(0)?)
+}
+
+async fn aomori_on(backend: &str, db: &DatabaseConnection, options: AomoriOptions) -> anyhow::Result<()> {
     reset_peak_memory();
     let today = reference_date();
     println!(
         "\n{backend}: {} households × {} programs (Aomori scale)",
-        sizes.households, sizes.programs
+        options.households, options.programs
     );
     let started = Instant::now();
     Migrator::up(db, None).await?;
@@ -418,9 +461,64 @@ async fn aomori_on(backend: &str, db: &DatabaseConnection, sizes: AomoriSizes) -
         started.elapsed(),
         municipalities as u64,
     );
-
     let registry = Registry::new(db.clone());
-    let records: Vec<ImportRecord> = synthetic::programs(SEED, sizes.programs, today)
+    import_programs(&registry, options.programs, today).await?;
+
+    let households = Households::new(db.clone());
+    let started = Instant::now();
+    let generated: Vec<Household> = Population::new(SEED, today)
+        .households(options.households)
+        .collect();
+    report("generate households", started.elapsed(), options.households);
+    let started = Instant::now();
+    households
+        .insert_many(&generated, true, Some((ConsentMethod::Online, 1)))
+        .await?;
+    report(
+        "insert households with consent",
+        started.elapsed(),
+        options.households,
+    );
+    analyze(db, options, "ANALYZE after the insert").await?;
+    let catalogue = Catalogue::load(&registry).await?;
+    let (elapsed, pairs) = engine_share(&catalogue, &generated, today);
+    report(
+        "engine share of run_full (no database, all threads)",
+        elapsed,
+        pairs,
+    );
+    drop(generated);
+
+    let runner = MatchRunner::new(households, registry, MatchPolicy::default());
+    let started = Instant::now();
+    let first = runner.run_full(today).await?;
+    print_run("run_full, first (everything new)", started.elapsed(), &first);
+    analyze(db, options, "ANALYZE after the first run").await?;
+    let started = Instant::now();
+    let second = runner.run_full(today).await?;
+    print_run("run_full, second (nothing changed)", started.elapsed(), &second);
+    let started = Instant::now();
+    let tick = runner.run_tick(today + Days::new(1)).await?;
+    print_run("run_tick, the next day", started.elapsed(), &tick);
+    print_peak_memory();
+    Ok(())
+}
+
+/// Gathers planner statistics when asked to, as autovacuum would after a bulk change.
+async fn analyze(db: &DatabaseConnection, options: AomoriOptions, label: &str) -> anyhow::Result<()> {
+    if options.analyze {
+        let started = Instant::now();
+        db.execute_unprepared("ANALYZE").await?;
+        println!(
+            "  {label:<52} {:>10.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    Ok(())
+}
+
+async fn import_programs(registry: &Registry, count: usize, today: NaiveDate) -> anyhow::Result<()> {
+    let records: Vec<ImportRecord> = synthetic::programs(SEED, count, today)
         .iter()
         .enumerate()
         .map(|(index, program)| ImportRecord {
@@ -439,43 +537,6 @@ async fn aomori_on(backend: &str, db: &DatabaseConnection, sizes: AomoriSizes) -
         started.elapsed(),
         imported.created as u64,
     );
-
-    let households = Households::new(db.clone());
-    let started = Instant::now();
-    let generated: Vec<Household> = Population::new(SEED, today)
-        .households(sizes.households)
-        .collect();
-    report("generate households", started.elapsed(), sizes.households);
-    let started = Instant::now();
-    households
-        .insert_many(&generated, true, Some((ConsentMethod::Online, 1)))
-        .await?;
-    report(
-        "insert households with consent",
-        started.elapsed(),
-        sizes.households,
-    );
-    let catalogue = Catalogue::load(&registry).await?;
-    let (elapsed, pairs) = engine_share(&catalogue, &generated, today);
-    report(
-        "engine share of run_full (no database, all threads)",
-        elapsed,
-        pairs,
-    );
-    drop(generated);
-
-    let runner = MatchRunner::new(households, registry, MatchPolicy::default());
-    let started = Instant::now();
-    let first = runner.run_full(today).await?;
-    print_run("run_full, first (everything new)", started.elapsed(), &first);
-    let started = Instant::now();
-    let second = runner.run_full(today).await?;
-    print_run("run_full, second (nothing changed)", started.elapsed(), &second);
-    let tomorrow = today + Days::new(1);
-    let started = Instant::now();
-    let tick = runner.run_tick(tomorrow).await?;
-    print_run("run_tick, the next day", started.elapsed(), &tick);
-    print_peak_memory();
     Ok(())
 }
 

@@ -629,7 +629,7 @@ fn result_row(household_id: HouseholdId, pair: &PairResult, today: NaiveDate) ->
 /// until autovacuum catches up, and it may then scan whole tables for the tick's indexed lookups.
 async fn refresh_statistics(db: &impl ConnectionTrait) -> Result<(), HouseholdError> {
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        db.execute_unprepared("ANALYZE households, match_results, match_events")
+        db.execute_unprepared("ANALYZE households, consents, match_results, match_events")
             .await?;
     }
     Ok(())
