@@ -25,10 +25,11 @@ use kosodate_households::synthetic::{self, Population, SyntheticProgram};
 use kosodate_households::{ConsentMethod, Households, MatchPolicy, MatchReport, MatchRunner};
 use kosodate_matcher::{Household, PreparedHousehold, ProgramRule, Truth};
 use kosodate_migrations::{Migrator, MigratorTrait};
+use kosodate_registry::db::ScratchDatabase;
 use kosodate_registry::import::ImportRecord;
 use kosodate_registry::{ProgramStatus, Registry, StaffIdentity};
 use rayon::prelude::*;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 const SEED: u64 = 20_261_121;
 const NATIONAL_PROGRAMS: usize = 150;
@@ -401,22 +402,13 @@ async fn aomori_on_sqlite(options: AomoriOptions) -> anyhow::Result<()> {
 async fn aomori_on_postgres(options: AomoriOptions) -> anyhow::Result<()> {
     let admin_url = std::env::var("KOSODATE_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let Ok(admin) = Database::connect(&admin_url).await else {
+    let name = format!("kosodate_bench_matching_{}", std::process::id());
+    let Ok(scratch) = ScratchDatabase::create(&admin_url, &name).await else {
         println!("\nPostgreSQL: not reachable at {admin_url}; skipped");
         return Ok(());
     };
-    let name = format!("kosodate_bench_matching_{}", std::process::id());
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(base, _)| base);
     let result = async {
-        let db = kosodate_registry::db::connect(&format!("{base}/{name}"), 10).await?;
+        let db = kosodate_registry::db::connect(&scratch.url, 10).await?;
         aomori_on("PostgreSQL", &db, options).await?;
         let size: i64 = query_value(&db, "SELECT pg_database_size(current_database())::BIGINT").await?;
         println!("  database size  {:.1} MiB", size as f64 / 1048576.0);
@@ -431,9 +423,7 @@ async fn aomori_on_postgres(options: AomoriOptions) -> anyhow::Result<()> {
         anyhow::Ok(())
     }
     .await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await?;
+    scratch.drop_now().await?;
     result
 }
 

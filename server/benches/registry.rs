@@ -7,11 +7,11 @@
 
 use std::time::{Duration, Instant};
 
+use kosodate_registry::db::ScratchDatabase;
 use kosodate_registry::page::PageRequest;
 use kosodate_registry::transfer::{ExportFormat, ImportFormat};
 use kosodate_registry::{Category, ProgramFilter, Registry, StaffIdentity, Visibility};
 use kosodate_server::settings::Settings;
-use sea_orm::{ConnectionTrait, Database};
 
 const OWNERS: &[&str] = &[
     "national", "020001", "022012", "022021", "022039", "022047", "022055", "022063", "022080", "024236",
@@ -174,24 +174,13 @@ async fn main() -> anyhow::Result<()> {
 
     let admin_url = std::env::var("KOSODATE_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let Ok(admin) = Database::connect(&admin_url).await else {
+    let name = format!("kosodate_bench_{}", std::process::id());
+    let Ok(scratch) = ScratchDatabase::create(&admin_url, &name).await else {
         println!("PostgreSQL: not reachable at {admin_url}; skipped");
         return Ok(());
     };
-    let name = format!("kosodate_bench_{}", std::process::id());
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(base, _)| base);
-    settings.database_url = Some(format!("{base}/{name}").into());
+    settings.database_url = Some(scratch.url.clone().into());
     let result = bench("PostgreSQL", &settings, &csv, count).await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await?;
+    scratch.drop_now().await?;
     result
 }

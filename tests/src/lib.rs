@@ -4,9 +4,10 @@
 
 use std::net::SocketAddr;
 
+use kosodate_registry::db::ScratchDatabase;
 use kosodate_server::settings::{ApiTokenSetting, LogFormat, Settings};
 use reqwest::{Client, RequestBuilder, Response};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -42,17 +43,9 @@ fn postgres_admin_url() -> String {
 
 /// A new, empty PostgreSQL database for one test, so tests never see each other's data.
 async fn fresh_postgres_database() -> anyhow::Result<String> {
-    let admin_url = postgres_admin_url();
     let name = format!("kosodate_test_{}", uuid::Uuid::now_v7().simple());
-    let admin = Database::connect(&admin_url).await?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    admin.close().await?;
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(base, _)| base);
-    Ok(format!("{base}/{name}"))
+    // Left in place for scripts/test to drop: a failing test's data can then be inspected.
+    Ok(ScratchDatabase::create(&postgres_admin_url(), &name).await?.url)
 }
 
 fn token(name: &str, organisation: &str, token: &str) -> ApiTokenSetting {

@@ -138,6 +138,11 @@ async fn results_and_events_are_stored_once(backend: Backend) {
     );
 }
 
+async fn event_kinds(runner: &MatchRunner, household: HouseholdId) -> Vec<EventKind> {
+    let events = runner.events(household).await.unwrap();
+    events.iter().map(|event| event.kind).collect()
+}
+
 /// Waits for the server's background re-match to reach `expected`.
 async fn wait_for(runner: &MatchRunner, household: HouseholdId, expected: impl Fn(&[PairResult]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -191,13 +196,7 @@ async fn a_changed_program_rematches_only_its_area(backend: Backend) {
     )
     .await;
     wait_for(&runner, ids[0], <[PairResult]>::is_empty).await;
-    let kinds: Vec<_> = runner
-        .events(ids[0])
-        .await
-        .unwrap()
-        .iter()
-        .map(|event| event.kind)
-        .collect();
+    let kinds = event_kinds(&runner, ids[0]).await;
     assert_eq!(kinds, [EventKind::NewlyEligible, EventKind::NoLongerEligible]);
     assert!(
         runner.events(ids[1]).await.unwrap().is_empty(),
@@ -269,13 +268,7 @@ async fn the_tick_handles_only_what_is_due(backend: Backend) {
     assert_eq!(due.events.get(&EventKind::WindowOpensSoon), Some(&1));
     let opened = runner.run_tick(d("2027-01-15")).await.unwrap();
     assert_eq!(opened.events.get(&EventKind::NewlyEligible), Some(&1));
-    let kinds: Vec<_> = runner
-        .events(ids[0])
-        .await
-        .unwrap()
-        .iter()
-        .map(|event| event.kind)
-        .collect();
+    let kinds = event_kinds(&runner, ids[0]).await;
     assert_eq!(kinds, [EventKind::WindowOpensSoon, EventKind::NewlyEligible]);
     assert!(runner.events(ids[1]).await.unwrap().is_empty());
 }

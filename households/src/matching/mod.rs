@@ -121,18 +121,8 @@ impl MatchRunner {
             results_removed: removed,
             ..MatchReport::default()
         };
-        self.for_each_page(
-            None,
-            None,
-            |batch| {
-                let selections = batch.iter().map(|_| Selection::All).collect();
-                (batch, selections)
-            },
-            &catalogue,
-            today,
-            &mut report,
-        )
-        .await?;
+        self.for_each_page(None, None, select_all, &catalogue, today, &mut report)
+            .await?;
         refresh_statistics(db).await?;
         Ok(report)
     }
@@ -192,18 +182,8 @@ impl MatchRunner {
             ..MatchReport::default()
         };
         let ids = [id.to_string()];
-        self.for_each_page(
-            None,
-            Some(&ids),
-            |batch| {
-                let selections = batch.iter().map(|_| Selection::All).collect();
-                (batch, selections)
-            },
-            &catalogue,
-            today,
-            &mut report,
-        )
-        .await?;
+        self.for_each_page(None, Some(&ids), select_all, &catalogue, today, &mut report)
+            .await?;
         Ok(report)
     }
 
@@ -327,6 +307,12 @@ impl MatchRunner {
         report.pairs_evaluated += outcomes.iter().map(|outcome| outcome.evaluated).sum::<u64>();
         Ok(())
     }
+}
+
+/// Every applicable program for every household of the page.
+fn select_all(batch: Vec<StoredHousehold>) -> (Vec<StoredHousehold>, Vec<Selection>) {
+    let selections = batch.iter().map(|_| Selection::All).collect();
+    (batch, selections)
 }
 
 /// The changes for one household, computed without the database.
