@@ -23,11 +23,11 @@ use chrono::{Days, NaiveDate};
 use kosodate_households::matching::Catalogue;
 use kosodate_households::synthetic::{self, Population, SyntheticProgram};
 use kosodate_households::{ConsentMethod, Households, MatchPolicy, MatchReport, MatchRunner};
-use kosodate_matcher::{Household, PreparedHousehold, ProgramRule, Truth};
+use kosodate_matcher::{Area, Household, PreparedHousehold, ProgramRule, Truth};
 use kosodate_migrations::{Migrator, MigratorTrait};
 use kosodate_registry::db::ScratchDatabase;
 use kosodate_registry::import::ImportRecord;
-use kosodate_registry::{ProgramStatus, Registry, StaffIdentity};
+use kosodate_registry::{ProgramInput, ProgramStatus, Registry, StaffIdentity, Visibility};
 use rayon::prelude::*;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -479,7 +479,7 @@ async fn aomori_on(backend: &str, db: &DatabaseConnection, options: AomoriOption
     );
     drop(generated);
 
-    let runner = MatchRunner::new(households, registry, MatchPolicy::default());
+    let runner = MatchRunner::new(households, registry.clone(), MatchPolicy::default());
     let started = Instant::now();
     let first = runner.run_full(today).await?;
     print_run("run_full, first (everything new)", started.elapsed(), &first);
@@ -487,10 +487,30 @@ async fn aomori_on(backend: &str, db: &DatabaseConnection, options: AomoriOption
     let started = Instant::now();
     let second = runner.run_full(today).await?;
     print_run("run_full, second (nothing changed)", started.elapsed(), &second);
+    change_a_national_program(&registry, &catalogue).await?;
+    let started = Instant::now();
+    let changed = runner.run_full(today).await?;
+    print_run("run_full, a national program changed", started.elapsed(), &changed);
     let started = Instant::now();
     let tick = runner.run_tick(today + Days::new(1)).await?;
     print_run("run_tick, the next day", started.elapsed(), &tick);
     print_peak_memory();
+    Ok(())
+}
+
+/// Edits a national program's summary: every household's fingerprint changes, so the next full
+/// run re-evaluates and rewrites them all, as after any change to a program that applies to all.
+async fn change_a_national_program(registry: &Registry, catalogue: &Catalogue) -> anyhow::Result<()> {
+    let national = catalogue
+        .ids()
+        .find(|id| catalogue.entry(*id).is_some_and(|entry| entry.rule.area == Area::National))
+        .ok_or_else(|| anyhow::anyhow!("no national program"))?;
+    let program = registry.program(national, Visibility::Staff).await?;
+    let mut input = ProgramInput::from(program.content);
+    input.summary.push_str("（改定）");
+    registry
+        .update_program(&StaffIdentity::administrator("bench"), national, &input, None)
+        .await?;
     Ok(())
 }
 
@@ -539,7 +559,7 @@ fn engine_share(catalogue: &Catalogue, households: &[Household], today: NaiveDat
         .map(|household| {
             let prepared = PreparedHousehold::new(household);
             let mut pairs = 0;
-            for entry in catalogue.applicable(household.municipality) {
+            for (_, entry) in catalogue.applicable(household.municipality) {
                 black_box(runner_fast_path(&entry.rule, &prepared, today));
                 pairs += 1;
             }
@@ -561,12 +581,13 @@ fn print_run(label: &str, elapsed: Duration, report: &MatchReport) {
         .map(|(kind, count)| format!("{} {count}", kind.id()))
         .collect();
     println!(
-        "      households {}, programs {}, pairs evaluated {}, results written {}, removed {}, events: {}",
+        "      households evaluated {}, unchanged {}, programs {}, pairs evaluated {}, states written {}, eligible pairs {}, events: {}",
         report.households,
+        report.unchanged,
         report.programs,
         report.pairs_evaluated,
-        report.results_written,
-        report.results_removed,
+        report.states_written,
+        report.eligible.values().sum::<u64>(),
         if events.is_empty() {
             "none".to_owned()
         } else {

@@ -1,6 +1,6 @@
 //! Households and matching. It owns the personal data the matcher needs (municipality, children's
 //! birth or due dates, the optional facts a parent chose to share), the consent records without
-//! which a household is never matched, the stored match results and the change events the
+//! which a household is never matched, the stored match state and the change events the
 //! notifier turns into notices, and the deterministic synthetic population that tests and
 //! benchmarks share. It uses the registry for programs and the pure matcher for every decision;
 //! it must not depend on HTTP or on the notifier, and must never log personal data.

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use kosodate_domain::MunicipalityCode;
 use kosodate_matcher::{Child, Household, IncomeBand};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -14,7 +14,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::entity::{consent, household};
+use crate::entity::{consent, household, household_match};
 use crate::error::HouseholdError;
 
 /// A household's identifier: a UUIDv7, so that ids sort by creation time.
@@ -124,8 +124,6 @@ impl ConsentMethod {
 pub struct StoredHousehold {
     pub id: HouseholdId,
     pub household: Household,
-    /// The day programs not in the stored results must be looked at again.
-    pub rescan_on: Option<NaiveDate>,
 }
 
 /// The household data access. Cheap to clone.
@@ -210,8 +208,8 @@ impl Households {
         Ok(())
     }
 
-    /// Ends every active consent for `purpose`. Stored match results go with a withdrawn
-    /// matching consent: nothing derived from the household is kept without it.
+    /// Ends every active consent for `purpose`. The stored match state and change events go with
+    /// a withdrawn matching consent: nothing derived from the household is kept without it.
     pub async fn withdraw_consent(
         &self,
         id: HouseholdId,
@@ -264,20 +262,7 @@ pub(crate) async fn consenting_page(
     ids: Option<&[String]>,
 ) -> Result<Vec<StoredHousehold>, HouseholdError> {
     let mut query = household::Entity::find()
-        .filter(Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(consent::Entity)
-                .and_where(
-                    Expr::col((consent::Entity, consent::Column::HouseholdId))
-                        .equals((household::Entity, household::Column::Id)),
-                )
-                .and_where(
-                    Expr::col((consent::Entity, consent::Column::Purpose)).eq(ConsentPurpose::Matching.id()),
-                )
-                .and_where(Expr::col((consent::Entity, consent::Column::WithdrawnAt)).is_null())
-                .to_owned(),
-        ))
+        .filter(Expr::exists(matching_consent()))
         .order_by_asc(household::Column::Id)
         .limit(limit);
     if let Some(after) = after {
@@ -294,6 +279,41 @@ pub(crate) async fn consenting_page(
     query.all(db).await?.into_iter().map(|row| stored(&row)).collect()
 }
 
+/// An active consent to matching for the household of the outer query's row.
+fn matching_consent() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .expr(Expr::val(1))
+        .from(consent::Entity)
+        .and_where(
+            Expr::col((consent::Entity, consent::Column::HouseholdId))
+                .equals((household::Entity, household::Column::Id)),
+        )
+        .and_where(Expr::col((consent::Entity, consent::Column::Purpose)).eq(ConsentPurpose::Matching.id()))
+        .and_where(Expr::col((consent::Entity, consent::Column::WithdrawnAt)).is_null())
+        .to_owned()
+}
+
+/// Consenting households without a stored match state.
+pub(crate) async fn never_matched(db: &impl ConnectionTrait) -> Result<Vec<String>, HouseholdError> {
+    let matched = Query::select()
+        .expr(Expr::val(1))
+        .from(household_match::Entity)
+        .and_where(
+            Expr::col((household_match::Entity, household_match::Column::HouseholdId))
+                .equals((household::Entity, household::Column::Id)),
+        )
+        .to_owned();
+    let ids = household::Entity::find()
+        .select_only()
+        .column(household::Column::Id)
+        .filter(Expr::exists(matching_consent()))
+        .filter(Expr::exists(matched).not())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids)
+}
+
 fn stored(row: &household::Model) -> Result<StoredHousehold, HouseholdError> {
     let corrupt = |what: String| HouseholdError::Corrupt(format!("household {}: {what}", row.id));
     let id = HouseholdId::parse(&row.id).map_err(|e| corrupt(e.to_string()))?;
@@ -302,7 +322,6 @@ fn stored(row: &household::Model) -> Result<StoredHousehold, HouseholdError> {
     Ok(StoredHousehold {
         id,
         household: profile.into_household(municipality),
-        rescan_on: row.rescan_on,
     })
 }
 
@@ -317,7 +336,6 @@ fn household_row(
         municipality_code: Set(household.municipality.as_str().to_owned()),
         profile: Set(serde_json::to_value(Profile::of(household)).unwrap_or_default()),
         synthetic: Set(synthetic),
-        rescan_on: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

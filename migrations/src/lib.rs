@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_create_municipalities;
 mod m20261121_000002_create_programs;
 mod m20261121_000003_create_households;
+mod m20261122_000004_compact_match_state;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_create_municipalities::Migration),
             Box::new(m20261121_000002_create_programs::Migration),
             Box::new(m20261121_000003_create_households::Migration),
+            Box::new(m20261122_000004_compact_match_state::Migration),
         ]
     }
 }

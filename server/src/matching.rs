@@ -83,9 +83,16 @@ async fn print_report(
     )?;
     writeln!(
         out,
-        "  判定した組み合わせ {} / 結果の書き込み {} / 削除 {}",
-        report.pairs_evaluated, report.results_written, report.results_removed
+        "  判定した組み合わせ {} / 結果を更新した世帯 {} / 変化のない世帯 {}",
+        report.pairs_evaluated, report.states_written, report.unchanged
     )?;
+    let names: HashMap<ProgramId, String> = registry
+        .all_programs(&ProgramFilter::default(), Visibility::Staff)
+        .await?
+        .into_iter()
+        .map(|program| (program.id, program.content.name))
+        .collect();
+    print_most_eligible(out, report, &names)?;
     if report.events.values().all(|count| *count == 0) {
         writeln!(out, "  新しい変化はありません")?;
         return Ok(());
@@ -93,15 +100,12 @@ async fn print_report(
     for (kind, count) in &report.events {
         writeln!(out, "  {}（{}）: {count} 件", kind.label_ja(), kind.id())?;
     }
-    let names: HashMap<ProgramId, String> = registry
-        .all_programs(&ProgramFilter::default(), Visibility::Staff)
-        .await?
-        .into_iter()
-        .map(|program| (program.id, program.content.name))
-        .collect();
     writeln!(out, "  例:")?;
-    for (household, program, event) in &report.sample {
-        let name = names.get(program).map_or("?", String::as_str);
+    for (household, event) in &report.sample {
+        let name = event
+            .program_id
+            .and_then(|program| names.get(&program))
+            .map_or("（世帯全体）", String::as_str);
         let deadline = event
             .closes_on
             .map(|date| format!("（期限 {date}）"))
@@ -116,6 +120,25 @@ async fn print_report(
     Ok(())
 }
 
+/// The programs most households were found eligible for in this run: counts only.
+fn print_most_eligible(
+    out: &mut impl Write,
+    report: &MatchReport,
+    names: &HashMap<ProgramId, String>,
+) -> anyhow::Result<()> {
+    let mut counts: Vec<(&ProgramId, &u64)> = report.eligible.iter().collect();
+    if counts.is_empty() {
+        return Ok(());
+    }
+    counts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    writeln!(out, "  対象と判定された世帯の多い制度:")?;
+    for (program, count) in counts.into_iter().take(5) {
+        let name = names.get(program).map_or("?", String::as_str);
+        writeln!(out, "    {name}: {count} 世帯")?;
+    }
+    Ok(())
+}
+
 /// Re-matches a program's area in the background after it was published, changed or archived;
 /// the staff member's request does not wait for it.
 pub fn rematch_program_later(runner: MatchRunner, program_id: ProgramId) {
@@ -124,8 +147,8 @@ pub fn rematch_program_later(runner: MatchRunner, program_id: ProgramId) {
             Ok(report) => tracing::info!(
                 %program_id,
                 households = report.households,
-                written = report.results_written,
-                removed = report.results_removed,
+                written = report.states_written,
+                unchanged = report.unchanged,
                 "program re-matched"
             ),
             Err(error) => tracing::error!(%program_id, error = %error, "re-matching a program failed"),
@@ -139,7 +162,7 @@ pub fn rematch_all_later(runner: MatchRunner) {
         match runner.run_full(today_in_japan()).await {
             Ok(report) => tracing::info!(
                 households = report.households,
-                written = report.results_written,
+                written = report.states_written,
                 "re-matched after import"
             ),
             Err(error) => tracing::error!(error = %error, "re-matching after import failed"),
@@ -158,7 +181,7 @@ pub fn spawn_tick(runner: MatchRunner, interval: Duration) {
                 Ok(report) if report.households > 0 => {
                     tracing::info!(
                         households = report.households,
-                        written = report.results_written,
+                        written = report.states_written,
                         "matching tick"
                     )
                 }

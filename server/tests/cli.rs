@@ -166,13 +166,15 @@ fn match_runs_on_synthetic_households_and_prints_what_changed() {
     ]);
     assert!(first.contains("合成世帯 200 件を作成しました"), "{first}");
     assert!(first.contains("世帯 200 件"), "{first}");
-    assert!(first.contains("新たに対象（newly_eligible）"), "{first}");
+    assert!(first.contains("初回の判定結果（first_match）: "), "{first}");
     assert!(
         first.contains("児童手当"),
         "the example programs are matched: {first}"
     );
 
     let again = run(&["match", "--today", "2026-11-21"]);
+    assert!(again.contains("世帯 0 件"), "nothing changed, nothing evaluated: {again}");
+    assert!(again.contains("変化のない世帯 200"), "{again}");
     assert!(again.contains("新しい変化はありません"), "{again}");
     let tick = run(&["match", "--tick", "--today", "2026-11-22"]);
     assert!(tick.contains("基準日 2026-11-22"), "{tick}");

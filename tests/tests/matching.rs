@@ -1,4 +1,4 @@
-//! Matching end to end, on both databases: results and change events stored once, a program's
+//! Matching end to end, on both databases: states and change events stored once, a program's
 //! change re-matching only its area, consent withdrawal forgetting everything derived, and the
 //! tick touching only what is due.
 
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate};
 use kosodate_domain::ProgramId;
-use kosodate_households::matching::PairResult;
+use kosodate_households::matching::{ProgramMatch, StoredMatch};
 use kosodate_households::{
     ConsentMethod, ConsentPurpose, EventKind, HouseholdId, Households, MatchPolicy, MatchRunner,
 };
@@ -18,7 +18,7 @@ use kosodate_tests::{AOMORI_CITY_TOKEN, Backend, TestApp, both_backends, call, p
 use serde_json::{Value, json};
 
 both_backends!(
-    results_and_events_are_stored_once,
+    states_and_events_are_stored_once,
     a_changed_program_rematches_only_its_area,
     withdrawn_consent_leaves_nothing_behind,
     the_tick_handles_only_what_is_due
@@ -78,8 +78,19 @@ async fn insert(app: &TestApp, households: &[Household]) -> Vec<HouseholdId> {
         .unwrap()
 }
 
-async fn results_and_events_are_stored_once(backend: Backend) {
+async fn stored(runner: &MatchRunner, household: HouseholdId) -> StoredMatch {
+    runner.stored(household).await.unwrap().unwrap()
+}
+
+async fn states_and_events_are_stored_once(backend: Backend) {
     let app = spawn_app(backend).await;
+    // Published first, so that it precedes the others in the catalogue until it is archived.
+    let teenagers = publish_quietly(
+        &app,
+        "高校生年代の支援",
+        json!({"some_child": {"school_stage": "high_school"}}),
+    )
+    .await;
     let program = publish_quietly(
         &app,
         "3歳未満の子の支援",
@@ -100,41 +111,77 @@ async fn results_and_events_are_stored_once(backend: Backend) {
         .await
         .unwrap()[0];
     let runner = runner(&app);
+    let today = d("2026-11-21");
 
-    let first = runner.run_full(d("2026-11-21")).await.unwrap();
+    let first = runner.run_full(today).await.unwrap();
     assert_eq!(first.households, 3, "only consenting households are matched");
-    assert_eq!(first.events.get(&EventKind::NewlyEligible), Some(&1));
-    let stored: Vec<PairResult> = runner.results(ids[0]).await.unwrap();
-    assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].program_id, program);
-    assert_eq!(stored[0].eligibility, Eligibility::Eligible);
-    // The 3rd birthday (2028-01-10) is beyond the 366-day horizon: the window is open-ended, and
-    // the pair is looked at again 30 days before the horizon ends.
-    assert_eq!(stored[0].detail.windows[0].from, d("2026-11-21"));
-    assert_eq!(stored[0].detail.windows[0].until, None);
-    assert_eq!(stored[0].next_check, Some(d("2027-10-23")));
+    assert_eq!(first.events.get(&EventKind::FirstMatch), Some(&1));
+    assert_eq!(first.eligible.get(&program), Some(&1));
+    let state = stored(&runner, ids[0]).await;
+    assert_eq!(state.eligible, [program]);
+    // The 3rd birthday (2028-01-10) is beyond the 366-day horizon: looked at again 30 days before
+    // the horizon ends.
+    assert_eq!(state.next_check, Some(d("2027-10-23")));
+    let found: Vec<ProgramMatch> = runner.programs_for(ids[0], today).await.unwrap().unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].eligibility, Eligibility::Eligible);
+    assert_eq!(found[0].detail.windows[0].from, today);
+    assert_eq!(found[0].detail.windows[0].until, None, "open beyond the horizon");
     assert!(
-        runner.results(ids[1]).await.unwrap().is_empty(),
+        stored(&runner, ids[1]).await.eligible.is_empty(),
         "弘前市 is outside 青森市's program"
     );
     assert!(
-        runner.results(ids[2]).await.unwrap().is_empty(),
+        stored(&runner, ids[2]).await.eligible.is_empty(),
         "an 11-year-old is not eligible"
     );
-    assert!(runner.results(without_consent).await.unwrap().is_empty());
+    assert!(runner.events(ids[2]).await.unwrap().is_empty(), "nothing to say");
+    assert_eq!(runner.stored(without_consent).await.unwrap(), None);
+    assert_eq!(runner.programs_for(without_consent, today).await.unwrap(), None);
 
-    let second = runner.run_full(d("2026-11-21")).await.unwrap();
-    assert_eq!(second.results_written, 0, "nothing changed");
-    assert!(
-        second.events.values().all(|count| *count == 0),
-        "{:?}",
-        second.events
-    );
+    let second = runner.run_full(today).await.unwrap();
+    assert_eq!((second.households, second.unchanged), (0, 3), "nothing changed");
+    assert_eq!(second.states_written, 0);
+    assert!(second.events.is_empty(), "{:?}", second.events);
     let events = runner.events(ids[0]).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(
-        (events[0].kind, events[0].anchor_on),
-        (EventKind::NewlyEligible, d("2026-11-21"))
+        (events[0].kind, events[0].program_id, events[0].anchor_on),
+        (EventKind::FirstMatch, None, today)
+    );
+
+    // A changed household is evaluated again, alone, and hears about the change.
+    Households::new(app.db.clone())
+        .update_profile(ids[2], &household("022012", &[d("2015-01-01"), d("2026-10-01")]))
+        .await
+        .unwrap();
+    let changed = runner.run_household(ids[2], today).await.unwrap();
+    assert_eq!((changed.households, changed.pairs_evaluated), (1, 2));
+    assert_eq!(event_kinds(&runner, ids[2]).await, [EventKind::NewlyEligible]);
+
+    // Changing 青森市's programs re-evaluates only its households; 弘前市's keep a state that
+    // names programs by their positions in the previous catalogue, and the stored positions of
+    // 青森市's households are translated (the archived program shifts them) before comparing.
+    Registry::new(app.db.clone())
+        .archive_program(&StaffIdentity::administrator("テスト"), teenagers)
+        .await
+        .unwrap();
+    let infants = publish_quietly(
+        &app,
+        "乳児の支援",
+        json!({"some_child": {"age": {"unit": "years", "lt": 1}}}),
+    )
+    .await;
+    let widened = runner.run_full(today).await.unwrap();
+    assert_eq!((widened.households, widened.unchanged), (2, 1), "弘前市 is unaffected");
+    assert_eq!(widened.events.get(&EventKind::NewlyEligible), Some(&1));
+    assert_eq!(stored(&runner, ids[0]).await.eligible, [program], "no change, no event");
+    let mut expected = vec![program, infants];
+    expected.sort();
+    assert_eq!(stored(&runner, ids[2]).await.eligible, expected);
+    assert_eq!(
+        event_kinds(&runner, ids[2]).await,
+        [EventKind::NewlyEligible, EventKind::NewlyEligible]
     );
 }
 
@@ -144,11 +191,11 @@ async fn event_kinds(runner: &MatchRunner, household: HouseholdId) -> Vec<EventK
 }
 
 /// Waits for the server's background re-match to reach `expected`.
-async fn wait_for(runner: &MatchRunner, household: HouseholdId, expected: impl Fn(&[PairResult]) -> bool) {
+async fn wait_for(runner: &MatchRunner, household: HouseholdId, expected: impl Fn(&[ProgramId]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let results = runner.results(household).await.unwrap();
-        if expected(&results) {
+        let results = runner.stored(household).await.unwrap().map(|state| state.eligible);
+        if results.as_deref().is_some_and(&expected) {
             return;
         }
         assert!(
@@ -179,11 +226,8 @@ async fn a_changed_program_rematches_only_its_area(backend: Backend) {
         json!({"some_child": {"school_stage": "elementary"}}),
     )
     .await;
-    wait_for(&runner, ids[0], |results| {
-        results.iter().any(|pair| pair.program_id == program)
-    })
-    .await;
-    assert!(runner.results(ids[1]).await.unwrap().is_empty());
+    wait_for(&runner, ids[0], |eligible| eligible.contains(&program)).await;
+    assert_eq!(runner.stored(ids[1]).await.unwrap(), None, "弘前市 was never evaluated");
 
     let mut body = program_body("022012", "小学生の学びの支援");
     body["eligibility"] = json!({"version": 1, "rule": {"some_child": {"age": {"unit": "years", "lt": 3}}}});
@@ -195,9 +239,9 @@ async fn a_changed_program_rematches_only_its_area(backend: Backend) {
         200,
     )
     .await;
-    wait_for(&runner, ids[0], <[PairResult]>::is_empty).await;
+    wait_for(&runner, ids[0], <[ProgramId]>::is_empty).await;
     let kinds = event_kinds(&runner, ids[0]).await;
-    assert_eq!(kinds, [EventKind::NewlyEligible, EventKind::NoLongerEligible]);
+    assert_eq!(kinds, [EventKind::FirstMatch, EventKind::NoLongerEligible]);
     assert!(
         runner.events(ids[1]).await.unwrap().is_empty(),
         "弘前市 was never evaluated"
@@ -216,19 +260,20 @@ async fn withdrawn_consent_leaves_nothing_behind(backend: Backend) {
     let households = Households::new(app.db.clone());
     let runner = runner(&app);
     runner.run_full(d("2026-11-21")).await.unwrap();
-    assert_eq!(runner.results(ids[0]).await.unwrap().len(), 1);
+    assert_eq!(stored(&runner, ids[0]).await.eligible.len(), 1);
+    assert_eq!(runner.events(ids[0]).await.unwrap().len(), 1);
 
     households
         .withdraw_consent(ids[0], ConsentPurpose::Matching)
         .await
         .unwrap();
-    assert!(
-        runner.results(ids[0]).await.unwrap().is_empty(),
-        "results go with the consent"
-    );
+    assert_eq!(runner.stored(ids[0]).await.unwrap(), None, "the state goes with the consent");
+    assert!(runner.events(ids[0]).await.unwrap().is_empty(), "and so do its events");
     let again = runner.run_full(d("2026-11-22")).await.unwrap();
-    assert_eq!(again.households, 0);
-    assert!(runner.results(ids[0]).await.unwrap().is_empty());
+    assert_eq!((again.households, again.unchanged), (0, 0));
+    assert_eq!(runner.stored(ids[0]).await.unwrap(), None);
+    let tick = runner.run_tick(d("2026-11-23")).await.unwrap();
+    assert_eq!(tick.households, 0, "the tick leaves it alone too");
 }
 
 async fn the_tick_handles_only_what_is_due(backend: Backend) {
@@ -251,11 +296,12 @@ async fn the_tick_handles_only_what_is_due(backend: Backend) {
     let runner = runner(&app);
     let full = runner.run_full(d("2026-11-21")).await.unwrap();
     assert_eq!(full.households, 2);
-    let stored = runner.results(ids[0]).await.unwrap();
-    assert_eq!(stored[0].eligibility, Eligibility::NotEligible);
-    assert_eq!(stored[0].detail.windows[0].from, d("2027-01-15"));
+    assert!(full.events.is_empty(), "nobody is eligible yet: {:?}", full.events);
+    let found = runner.programs_for(ids[0], d("2026-11-21")).await.unwrap().unwrap();
+    assert_eq!(found[0].eligibility, Eligibility::NotEligible);
+    assert_eq!(found[0].detail.windows[0].from, d("2027-01-15"));
     // The window opens soon 30 days before it opens.
-    assert_eq!(stored[0].next_check, Some(d("2026-12-16")));
+    assert_eq!(stored(&runner, ids[0]).await.next_check, Some(d("2026-12-16")));
 
     let early = runner.run_tick(d("2026-12-15")).await.unwrap();
     assert_eq!(
@@ -264,7 +310,7 @@ async fn the_tick_handles_only_what_is_due(backend: Backend) {
         "nothing is due yet"
     );
     let due = runner.run_tick(d("2026-12-16")).await.unwrap();
-    assert_eq!((due.households, due.pairs_evaluated), (1, 1), "only the due pair");
+    assert_eq!((due.households, due.pairs_evaluated), (1, 1), "only the due household");
     assert_eq!(due.events.get(&EventKind::WindowOpensSoon), Some(&1));
     let opened = runner.run_tick(d("2027-01-15")).await.unwrap();
     assert_eq!(opened.events.get(&EventKind::NewlyEligible), Some(&1));

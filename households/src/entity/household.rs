@@ -9,7 +9,6 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub profile: Json,
     pub synthetic: bool,
-    pub rescan_on: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub household_id: String,
-    pub program_id: String,
+    pub program_id: Option<String>,
     pub kind: String,
     pub anchor_on: Date,
     pub opens_on: Option<Date>,

@@ -2,5 +2,6 @@
 
 pub mod consent;
 pub mod household;
+pub mod household_match;
+pub mod match_catalogue;
 pub mod match_event;
-pub mod match_result;

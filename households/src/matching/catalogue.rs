@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use kosodate_domain::{MunicipalityCode, ProgramId};
 use kosodate_matcher::{Application, Area, EligibilityDocument, ProgramRule};
+use xxhash_rust::xxh3::Xxh3;
 use kosodate_registry::{
     ApplicationWindow, LifeEvent, Program, ProgramFilter, ProgramOwner, ProgramStatus, Registry, Visibility,
 };
@@ -19,11 +20,15 @@ pub struct CatalogueEntry {
     pub rule: ProgramRule,
 }
 
+/// The published programs with rules, in id order: a program's position is its index, and the
+/// digest of the ids names the snapshot that stored match states refer to.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
     entries: Vec<CatalogueEntry>,
-    national: Vec<usize>,
-    by_owner: HashMap<MunicipalityCode, Vec<usize>>,
+    positions: HashMap<ProgramId, u32>,
+    national: Vec<u32>,
+    by_owner: HashMap<MunicipalityCode, Vec<u32>>,
+    digest: String,
     /// Published programs whose eligibility is described in words only.
     pub without_rule: usize,
 }
@@ -36,33 +41,32 @@ impl Catalogue {
             ..ProgramFilter::default()
         };
         let programs = registry.all_programs(&filter, Visibility::Staff).await?;
-        let mut catalogue = Catalogue::default();
-        for program in programs {
-            match entry(&program) {
-                Some(entry) => catalogue.push(entry),
-                None => catalogue.without_rule += 1,
-            }
-        }
+        let entries: Vec<CatalogueEntry> = programs.iter().filter_map(entry).collect();
+        let without_rule = programs.len() - entries.len();
+        let mut catalogue = Self::from_entries(entries);
+        catalogue.without_rule = without_rule;
         Ok(catalogue)
     }
 
     pub fn from_entries(entries: impl IntoIterator<Item = CatalogueEntry>) -> Self {
+        let mut entries: Vec<CatalogueEntry> = entries.into_iter().collect();
+        entries.sort_by_key(|entry| entry.id);
+        entries.dedup_by_key(|entry| entry.id);
         let mut catalogue = Catalogue::default();
-        for entry in entries {
-            catalogue.push(entry);
-        }
-        catalogue
-    }
-
-    fn push(&mut self, entry: CatalogueEntry) {
-        let index = self.entries.len();
-        match entry.rule.area {
-            Area::National => self.national.push(index),
-            Area::Prefecture(code) | Area::Municipality(code) => {
-                self.by_owner.entry(code).or_default().push(index)
+        let mut hasher = Xxh3::new();
+        for (position, entry) in (0u32..).zip(&entries) {
+            hasher.update(entry.id.as_uuid().as_bytes());
+            catalogue.positions.insert(entry.id, position);
+            match entry.rule.area {
+                Area::National => catalogue.national.push(position),
+                Area::Prefecture(code) | Area::Municipality(code) => {
+                    catalogue.by_owner.entry(code).or_default().push(position)
+                }
             }
         }
-        self.entries.push(entry);
+        catalogue.digest = format!("{:032x}", hasher.digest128());
+        catalogue.entries = entries;
+        catalogue
     }
 
     pub fn len(&self) -> usize {
@@ -73,16 +77,33 @@ impl Catalogue {
         self.entries.is_empty()
     }
 
+    /// Identifies the set of programs (not their versions): equal digests, equal positions.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// The program ids in position order.
     pub fn ids(&self) -> impl Iterator<Item = ProgramId> + '_ {
         self.entries.iter().map(|entry| entry.id)
     }
 
-    pub fn entry(&self, id: ProgramId) -> Option<&CatalogueEntry> {
-        self.entries.iter().find(|entry| entry.id == id)
+    pub fn position(&self, id: ProgramId) -> Option<u32> {
+        self.positions.get(&id).copied()
     }
 
-    /// The programs that apply to residents of `municipality`.
-    pub fn applicable(&self, municipality: MunicipalityCode) -> impl Iterator<Item = &CatalogueEntry> {
+    pub fn at(&self, position: u32) -> Option<&CatalogueEntry> {
+        self.entries.get(position as usize)
+    }
+
+    pub fn entry(&self, id: ProgramId) -> Option<&CatalogueEntry> {
+        self.position(id).and_then(|position| self.at(position))
+    }
+
+    /// The programs that apply to residents of `municipality`, with their positions.
+    pub fn applicable(
+        &self,
+        municipality: MunicipalityCode,
+    ) -> impl Iterator<Item = (u32, &CatalogueEntry)> {
         let prefecture = self
             .by_owner
             .get(&municipality.prefecture())
@@ -93,7 +114,7 @@ impl Catalogue {
             .iter()
             .chain(prefecture)
             .chain(local)
-            .map(|index| &self.entries[*index])
+            .map(|position| (*position, &self.entries[*position as usize]))
     }
 }
 

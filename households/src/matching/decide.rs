@@ -1,6 +1,6 @@
-//! What to keep and what to announce for one (household, program) pair, given what was stored
-//! before and what the matcher says now. Pure, so that the rules for change events are tested
-//! without a database.
+//! What to announce for one (household, program) pair, given what the household's stored state
+//! said and what the matcher says now, and when to look at the pair again. Pure, so that the
+//! rules for change events are tested without a database.
 
 use chrono::{Days, NaiveDate};
 use kosodate_domain::ProgramId;
@@ -39,21 +39,12 @@ pub struct ResultDetail {
     pub missing: Vec<MissingFact>,
 }
 
-/// One stored (household, program) result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PairResult {
-    pub program_id: ProgramId,
-    pub program_version: i32,
-    pub eligibility: Eligibility,
-    pub detail: ResultDetail,
-    /// The day this pair must be looked at again; `None`: only when the program or household
-    /// changes.
-    pub next_check: Option<NaiveDate>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
+    /// A household's first results: one event for all its programs, so that a new household
+    /// hears once what it can use rather than once per program.
+    FirstMatch,
     NewlyEligible,
     WindowOpensSoon,
     DeadlineNear,
@@ -61,7 +52,8 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 4] = [
+    pub const ALL: [EventKind; 5] = [
+        Self::FirstMatch,
         Self::NewlyEligible,
         Self::WindowOpensSoon,
         Self::DeadlineNear,
@@ -70,6 +62,7 @@ impl EventKind {
 
     pub fn id(self) -> &'static str {
         match self {
+            Self::FirstMatch => "first_match",
             Self::NewlyEligible => "newly_eligible",
             Self::WindowOpensSoon => "window_opens_soon",
             Self::DeadlineNear => "deadline_near",
@@ -79,6 +72,7 @@ impl EventKind {
 
     pub fn label_ja(self) -> &'static str {
         match self {
+            Self::FirstMatch => "初回の判定結果",
             Self::NewlyEligible => "新たに対象",
             Self::WindowOpensSoon => "申請期間がまもなく開始",
             Self::DeadlineNear => "申請期限が近い",
@@ -95,16 +89,29 @@ impl EventKind {
 /// so deciding the same change twice stores it once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeEvent {
-    pub program_id: ProgramId,
+    /// `None` for an event about the household as a whole.
+    pub program_id: Option<ProgramId>,
     pub kind: EventKind,
     pub anchor_on: NaiveDate,
     pub opens_on: Option<NaiveDate>,
     pub closes_on: Option<NaiveDate>,
 }
 
-/// The matcher's answer for one pair, as the runner hands it over.
-#[derive(Debug, Clone)]
-pub struct Fresh {
+impl ChangeEvent {
+    pub fn first_match(today: NaiveDate) -> Self {
+        Self {
+            program_id: None,
+            kind: EventKind::FirstMatch,
+            anchor_on: today,
+            opens_on: None,
+            closes_on: None,
+        }
+    }
+}
+
+/// The matcher's answer for one (household, program) pair on the reference date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramMatch {
     pub program_id: ProgramId,
     pub program_version: i32,
     pub eligibility: Eligibility,
@@ -112,60 +119,25 @@ pub struct Fresh {
     pub next_change: Option<NaiveDate>,
 }
 
-/// The decision for one pair.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    /// What to store; `None` removes the pair (nothing to say within the horizon).
-    pub store: Option<PairResult>,
-    pub events: Vec<ChangeEvent>,
-    /// For a pair not stored: the day its household must be rescanned because the pair may start
-    /// to matter after the horizon.
-    pub rescan_on: Option<NaiveDate>,
-}
-
-pub fn decide(
-    policy: MatchPolicy,
-    today: NaiveDate,
-    previous: Option<&PairResult>,
-    fresh: Fresh,
-) -> Decision {
-    let events = events(policy, today, previous, &fresh);
-    if fresh.detail.windows.is_empty() {
-        let rescan_on = fresh.next_change.map(|_| {
-            let days = policy.horizon_days.saturating_sub(policy.opens_soon_days).max(1);
-            today + Days::new(u64::from(days))
-        });
-        return Decision {
-            store: None,
-            events,
-            rescan_on,
-        };
-    }
-    let next_check = next_check(policy, today, &fresh);
-    let store = PairResult {
-        program_id: fresh.program_id,
-        program_version: fresh.program_version,
-        eligibility: fresh.eligibility,
-        detail: fresh.detail,
-        next_check,
-    };
-    Decision {
-        store: Some(store),
-        events,
-        rescan_on: None,
+impl ProgramMatch {
+    /// Whether there is anything to tell the household within the horizon.
+    pub fn matters(&self) -> bool {
+        !self.detail.windows.is_empty()
     }
 }
 
-fn events(
+/// The events one pair gives rise to. `was_eligible` is what the household's stored state said;
+/// `None` when the household has no stored state, whose first results are one `FirstMatch`
+/// event instead of one `NewlyEligible` per program.
+pub fn pair_events(
     policy: MatchPolicy,
     today: NaiveDate,
-    previous: Option<&PairResult>,
-    fresh: &Fresh,
+    was_eligible: Option<bool>,
+    fresh: &ProgramMatch,
 ) -> Vec<ChangeEvent> {
-    let was_eligible = previous.is_some_and(|previous| previous.eligibility == Eligibility::Eligible);
     let is_eligible = fresh.eligibility == Eligibility::Eligible;
     let event = |kind, anchor_on, period: Option<&ApplicationPeriod>| ChangeEvent {
-        program_id: fresh.program_id,
+        program_id: Some(fresh.program_id),
         kind,
         anchor_on,
         opens_on: period.map(|period| period.opens),
@@ -173,10 +145,10 @@ fn events(
     };
     let current_period = fresh.detail.periods.iter().find(|period| period.opens <= today);
     let mut events = Vec::new();
-    if is_eligible && !was_eligible {
+    if is_eligible && was_eligible == Some(false) {
         events.push(event(EventKind::NewlyEligible, today, current_period));
     }
-    if was_eligible && !is_eligible {
+    if !is_eligible && was_eligible == Some(true) {
         events.push(event(EventKind::NoLongerEligible, today, None));
     }
     for period in &fresh.detail.periods {
@@ -194,13 +166,19 @@ fn events(
     events
 }
 
-/// The first day after `today` on which the answer may change or an event becomes due.
-fn next_check(policy: MatchPolicy, today: NaiveDate, fresh: &Fresh) -> Option<NaiveDate> {
+/// The first day after `today` on which the pair's answer may change or one of its events
+/// becomes due; `None`: only when the program or the household changes.
+pub fn pair_next_check(policy: MatchPolicy, today: NaiveDate, fresh: &ProgramMatch) -> Option<NaiveDate> {
     let before = |date: NaiveDate, days: u32| date.checked_sub_days(Days::new(u64::from(days)));
+    // Windows are computed only up to the horizon: whatever may start or end after it is looked
+    // at again early enough for "opens soon" to fire in time.
     let horizon_refresh = today
         + Days::new(u64::from(
             policy.horizon_days.saturating_sub(policy.opens_soon_days).max(1),
         ));
+    if !fresh.matters() {
+        return fresh.next_change.map(|_| horizon_refresh);
+    }
     let mut candidates = vec![fresh.next_change];
     for period in &fresh.detail.periods {
         candidates.push(before(period.opens, policy.opens_soon_days));
@@ -210,7 +188,6 @@ fn next_check(policy: MatchPolicy, today: NaiveDate, fresh: &Fresh) -> Option<Na
                 .and_then(|closes| before(closes, policy.deadline_near_days)),
         );
     }
-    // A window lasting past the horizon may close after it; look again before it could.
     if fresh.detail.windows.iter().any(|window| window.until.is_none()) && fresh.next_change.is_some() {
         candidates.push(Some(horizon_refresh));
     }
@@ -229,8 +206,8 @@ mod tests {
         text.parse().unwrap_or_default()
     }
 
-    fn fresh(eligibility: Eligibility, windows: Vec<Window>, periods: Vec<ApplicationPeriod>) -> Fresh {
-        Fresh {
+    fn fresh(eligibility: Eligibility, windows: Vec<Window>, periods: Vec<ApplicationPeriod>) -> ProgramMatch {
+        ProgramMatch {
             program_id: ProgramId::new(),
             program_version: 1,
             eligibility,
@@ -251,8 +228,12 @@ mod tests {
         }
     }
 
+    fn kinds(events: &[ChangeEvent]) -> Vec<EventKind> {
+        events.iter().map(|event| event.kind).collect()
+    }
+
     #[test]
-    fn first_eligibility_is_announced_once() {
+    fn eligibility_is_announced_when_it_changes_and_not_on_first_results() {
         let today = d("2026-11-21");
         let fresh = fresh(
             Eligibility::Eligible,
@@ -262,13 +243,14 @@ mod tests {
                 closes: Some(d("2027-02-28")),
             }],
         );
-        let first = decide(MatchPolicy::default(), today, None, fresh.clone());
-        let kinds: Vec<_> = first.events.iter().map(|event| event.kind).collect();
-        assert_eq!(kinds, [EventKind::NewlyEligible]);
-        let stored = first.store.unwrap();
-        assert_eq!(stored.next_check, Some(d("2027-02-21")));
-        let second = decide(MatchPolicy::default(), today, Some(&stored), fresh);
-        assert!(second.events.is_empty());
+        let policy = MatchPolicy::default();
+        assert!(pair_events(policy, today, None, &fresh).is_empty());
+        assert_eq!(
+            kinds(&pair_events(policy, today, Some(false), &fresh)),
+            [EventKind::NewlyEligible]
+        );
+        assert!(pair_events(policy, today, Some(true), &fresh).is_empty());
+        assert_eq!(pair_next_check(policy, today, &fresh), Some(d("2027-02-21")));
     }
 
     #[test]
@@ -285,16 +267,7 @@ mod tests {
             },
         ];
         let fresh = fresh(Eligibility::Eligible, vec![window("2026-10-01", None)], periods);
-        let previous = PairResult {
-            program_id: fresh.program_id,
-            program_version: 1,
-            eligibility: Eligibility::Eligible,
-            detail: ResultDetail::default(),
-            next_check: None,
-        };
-        let decision = decide(MatchPolicy::default(), today, Some(&previous), fresh);
-        let events: Vec<_> = decision
-            .events
+        let events: Vec<_> = pair_events(MatchPolicy::default(), today, Some(true), &fresh)
             .iter()
             .map(|event| (event.kind, event.anchor_on))
             .collect();
@@ -308,21 +281,16 @@ mod tests {
     }
 
     #[test]
-    fn losing_eligibility_removes_the_pair_and_says_so() {
+    fn losing_eligibility_says_so_and_nothing_ahead_waits_for_the_horizon() {
         let today = d("2026-11-21");
-        let previous = PairResult {
-            program_id: ProgramId::new(),
-            program_version: 1,
-            eligibility: Eligibility::Eligible,
-            detail: ResultDetail::default(),
-            next_check: Some(today),
-        };
         let mut gone = fresh(Eligibility::NotEligible, Vec::new(), Vec::new());
-        gone.program_id = previous.program_id;
+        let policy = MatchPolicy::default();
+        assert_eq!(
+            kinds(&pair_events(policy, today, Some(true), &gone)),
+            [EventKind::NoLongerEligible]
+        );
+        assert_eq!(pair_next_check(policy, today, &gone), Some(d("2027-10-23")));
         gone.next_change = None;
-        let decision = decide(MatchPolicy::default(), today, Some(&previous), gone);
-        assert_eq!(decision.store, None);
-        assert_eq!(decision.rescan_on, None);
-        assert_eq!(decision.events[0].kind, EventKind::NoLongerEligible);
+        assert_eq!(pair_next_check(policy, today, &gone), None);
     }
 }

@@ -1,14 +1,16 @@
 //! Batch and incremental matching: evaluates consenting households against the programs that
-//! apply to them, stores what matters within the horizon, and records change events for the
-//! notifier in the same transaction. Four entry points share one batch step:
-//! a full run; a program published or changed (only the households in its area); a household
-//! changed (only itself); and the daily tick (only the pairs whose stored check date has come,
-//! plus households whose not-yet-stored programs may start to matter).
+//! apply to them, stores one compact state per household, and records change events for the
+//! notifier in the same transaction. Four entry points share one batch step: a full run; a
+//! program published or changed (only the households in its area); a household changed (only
+//! itself); and the tick (only households whose stored check date has come, and consenting
+//! households never matched). Every entry point skips a household whose fingerprint and check
+//! date say its stored state is still right, so repeating a run costs reads only.
 
 mod catalogue;
 mod decide;
+mod state;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
@@ -16,48 +18,51 @@ use kosodate_domain::{MunicipalityCode, ProgramId};
 use kosodate_matcher::{Area, Eligibility, PreparedHousehold, Truth};
 use kosodate_registry::{ProgramOwner, Registry, Visibility};
 use rayon::prelude::*;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
-use serde::Deserialize;
 use uuid::Uuid;
 
 pub use catalogue::{Catalogue, CatalogueEntry, application, entry};
-pub use decide::{ChangeEvent, Decision, EventKind, Fresh, MatchPolicy, PairResult, ResultDetail, decide};
+pub use decide::{ChangeEvent, EventKind, MatchPolicy, ProgramMatch, ResultDetail, pair_events, pair_next_check};
+pub use state::MatchState;
 
-use crate::entity::{household, match_event, match_result};
+use crate::entity::{household_match, match_catalogue, match_event};
 use crate::error::HouseholdError;
-use crate::store::{HouseholdId, Households, StoredHousehold, consenting_page};
+use crate::store::{HouseholdId, Households, StoredHousehold, consenting_page, never_matched};
 
-/// Households per batch: one read of their stored results, one transaction of writes.
+/// Households per batch: one read of their stored states, one transaction of writes.
 const BATCH: u64 = 2_000;
 /// Rows per multi-row statement, under both databases' bound-parameter limits.
 const WRITE_CHUNK: usize = 2_000;
+const SAMPLE_SIZE: usize = 20;
 
 /// What happened in a run, for the CLI and the logs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MatchReport {
+    /// Households evaluated.
     pub households: u64,
+    /// Households whose stored state was still right.
+    pub unchanged: u64,
     pub programs: u64,
     pub pairs_evaluated: u64,
-    pub results_written: u64,
-    pub results_removed: u64,
+    pub states_written: u64,
     pub events: BTreeMap<EventKind, u64>,
+    /// For each program, how many of the households evaluated were found eligible.
+    pub eligible: BTreeMap<ProgramId, u64>,
     /// The first events recorded, for a person to look at.
-    pub sample: Vec<(HouseholdId, ProgramId, ChangeEvent)>,
+    pub sample: Vec<(HouseholdId, ChangeEvent)>,
 }
 
-const SAMPLE_SIZE: usize = 20;
-
-/// Which programs to evaluate for a household.
-#[derive(Debug, Clone)]
-enum Selection {
-    /// Every applicable program; stored pairs not among them are removed.
-    All,
-    /// Only these programs; other stored pairs are left alone.
-    Only(HashSet<ProgramId>),
+/// A household's stored state, with programs by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMatch {
+    pub evaluated_on: NaiveDate,
+    pub next_check: Option<NaiveDate>,
+    pub eligible: Vec<ProgramId>,
+    pub unknown: Vec<ProgramId>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +70,27 @@ pub struct MatchRunner {
     households: Households,
     registry: Registry,
     policy: MatchPolicy,
+}
+
+/// Which consenting households a run looks at.
+enum Scope {
+    All,
+    /// The households of an area; `municipalities` narrows the read when the area is one city.
+    Area {
+        area: Area,
+        municipalities: Option<Vec<MunicipalityCode>>,
+    },
+    Ids(Vec<String>),
+}
+
+/// What every batch of one run shares.
+struct Run {
+    catalogue: Arc<Catalogue>,
+    catalogue_id: i64,
+    /// For stored states of other snapshots: old position → current position.
+    translations: HashMap<i64, Arc<Vec<Option<u32>>>>,
+    /// Households found eligible, by catalogue position.
+    eligible_counts: Vec<u64>,
 }
 
 impl MatchRunner {
@@ -76,12 +102,52 @@ impl MatchRunner {
         }
     }
 
-    /// The stored results of a household, in program id order.
-    pub async fn results(&self, household: HouseholdId) -> Result<Vec<PairResult>, HouseholdError> {
-        let mut results = load_results(self.households.connection(), &[household.to_string()]).await?;
-        let mut results = results.remove(&household).unwrap_or_default();
-        results.sort_by_key(|pair| pair.program_id);
-        Ok(results)
+    /// What the matcher finds for a consenting household on `today`: every applicable program
+    /// with something to say within the horizon, with windows, application periods and missing
+    /// facts. Computed on demand (about 0.1 ms for 2,500 programs); `None` when the household
+    /// does not exist or has not consented to matching.
+    pub async fn programs_for(
+        &self,
+        id: HouseholdId,
+        today: NaiveDate,
+    ) -> Result<Option<Vec<ProgramMatch>>, HouseholdError> {
+        let ids = [id.to_string()];
+        let db = self.households.connection();
+        let Some(stored) = consenting_page(db, None, 1, None, Some(&ids)).await?.pop() else {
+            return Ok(None);
+        };
+        let catalogue = Catalogue::load(&self.registry).await?;
+        let prepared = PreparedHousehold::new(&stored.household);
+        let horizon = self.policy.horizon(today);
+        let mut matches: Vec<ProgramMatch> = catalogue
+            .applicable(stored.household.municipality)
+            .map(|(_, entry)| assess(entry, &prepared, today, horizon, self.policy))
+            .filter(ProgramMatch::matters)
+            .collect();
+        matches.sort_by_key(|found| found.program_id);
+        Ok(Some(matches))
+    }
+
+    /// The stored state of a household, if it was ever matched.
+    pub async fn stored(&self, id: HouseholdId) -> Result<Option<StoredMatch>, HouseholdError> {
+        let db = self.households.connection();
+        let Some(row) = household_match::Entity::find_by_id(id.to_string()).one(db).await? else {
+            return Ok(None);
+        };
+        let programs = snapshot_programs(db, row.catalogue_id).await?;
+        let state = MatchState::decode(&row.state)?;
+        let ids = |positions: &[u32]| -> Vec<ProgramId> {
+            positions
+                .iter()
+                .filter_map(|position| programs.get(*position as usize).copied())
+                .collect()
+        };
+        Ok(Some(StoredMatch {
+            evaluated_on: row.evaluated_on,
+            next_check: row.next_check,
+            eligible: ids(&state.eligible),
+            unknown: ids(&state.unknown),
+        }))
     }
 
     /// The change events recorded for a household, oldest first.
@@ -94,8 +160,14 @@ impl MatchRunner {
         rows.iter()
             .map(|row| {
                 let corrupt = |what: &str| HouseholdError::Corrupt(format!("match event {}: {what}", row.id));
+                let program_id = row
+                    .program_id
+                    .as_deref()
+                    .map(ProgramId::parse)
+                    .transpose()
+                    .map_err(|_| corrupt("program id"))?;
                 Ok(ChangeEvent {
-                    program_id: ProgramId::parse(&row.program_id).map_err(|_| corrupt("program id"))?,
+                    program_id,
                     kind: EventKind::parse(&row.kind).ok_or_else(|| corrupt("kind"))?,
                     anchor_on: row.anchor_on,
                     opens_on: row.opens_on,
@@ -107,27 +179,17 @@ impl MatchRunner {
 
     /// Every consenting household against every program that applies to it.
     pub async fn run_full(&self, today: NaiveDate) -> Result<MatchReport, HouseholdError> {
-        let catalogue = Arc::new(Catalogue::load(&self.registry).await?);
+        let mut run = self.start().await?;
+        let mut report = run.report();
+        self.run_scope(&mut run, Scope::All, today, &mut report).await?;
         let db = self.households.connection();
-        // Results of programs no longer published, and of households that withdrew consent, go.
-        let published: Vec<String> = catalogue.ids().map(|id| id.to_string()).collect();
-        let removed = match_result::Entity::delete_many()
-            .filter(match_result::Column::ProgramId.is_not_in(published))
-            .exec(db)
-            .await?
-            .rows_affected;
-        let mut report = MatchReport {
-            programs: catalogue.len() as u64,
-            results_removed: removed,
-            ..MatchReport::default()
-        };
-        self.for_each_page(None, None, select_all, &catalogue, today, &mut report)
-            .await?;
+        prune_snapshots(db, run.catalogue_id).await?;
         refresh_statistics(db).await?;
         Ok(report)
     }
 
-    /// A program was published, changed or archived: re-evaluate only the households in its area.
+    /// A program was published, changed or archived: only the households in its area can be
+    /// affected, and of those only the ones whose fingerprint changed are evaluated.
     pub async fn run_program(
         &self,
         program_id: ProgramId,
@@ -138,35 +200,17 @@ impl MatchRunner {
             ProgramOwner::National => Area::National,
             ProgramOwner::Local(code) => Area::of_owner(Some(code)),
         };
-        let catalogue =
-            Arc::new(Catalogue::from_entries(catalogue::entry(&program).filter(|_| {
-                program.status == kosodate_registry::ProgramStatus::Published
-            })));
-        let mut report = MatchReport {
-            programs: catalogue.len() as u64,
-            ..MatchReport::default()
-        };
         let municipalities = match area {
             Area::Municipality(code) => Some(vec![code]),
             Area::National | Area::Prefecture(_) => None,
         };
-        let only: HashSet<ProgramId> = [program_id].into();
-        self.for_each_page(
-            municipalities.as_deref(),
-            None,
-            |batch| {
-                let batch: Vec<_> = batch
-                    .into_iter()
-                    .filter(|stored| area.includes(stored.household.municipality))
-                    .collect();
-                let selections = batch.iter().map(|_| Selection::Only(only.clone())).collect();
-                (batch, selections)
-            },
-            &catalogue,
-            today,
-            &mut report,
-        )
-        .await?;
+        let mut run = self.start().await?;
+        let mut report = run.report();
+        let scope = Scope::Area {
+            area,
+            municipalities,
+        };
+        self.run_scope(&mut run, scope, today, &mut report).await?;
         Ok(report)
     }
 
@@ -176,222 +220,253 @@ impl MatchRunner {
         id: HouseholdId,
         today: NaiveDate,
     ) -> Result<MatchReport, HouseholdError> {
-        let catalogue = Arc::new(Catalogue::load(&self.registry).await?);
-        let mut report = MatchReport {
-            programs: catalogue.len() as u64,
-            ..MatchReport::default()
-        };
-        let ids = [id.to_string()];
-        self.for_each_page(None, Some(&ids), select_all, &catalogue, today, &mut report)
+        let mut run = self.start().await?;
+        let mut report = run.report();
+        self.run_scope(&mut run, Scope::Ids(vec![id.to_string()]), today, &mut report)
             .await?;
         Ok(report)
     }
 
-    /// The daily tick: only pairs whose check date has come, and households due for a rescan.
+    /// The tick: households whose check date has come, and consenting households that were
+    /// never matched (say, registered while no server was running).
     pub async fn run_tick(&self, today: NaiveDate) -> Result<MatchReport, HouseholdError> {
         let db = self.households.connection();
-        let due: Vec<(String, String)> = match_result::Entity::find()
+        let mut ids: Vec<String> = household_match::Entity::find()
             .select_only()
-            .column(match_result::Column::HouseholdId)
-            .column(match_result::Column::ProgramId)
-            .filter(match_result::Column::NextCheck.lte(today))
+            .column(household_match::Column::HouseholdId)
+            .filter(household_match::Column::NextCheck.lte(today))
             .into_tuple()
             .all(db)
             .await?;
-        let rescan: Vec<String> = household::Entity::find()
-            .select_only()
-            .column(household::Column::Id)
-            .filter(household::Column::RescanOn.lte(today))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let mut selections: HashMap<String, Selection> = HashMap::new();
-        for (household_id, program_id) in due {
-            let Ok(program_id) = ProgramId::parse(&program_id) else {
-                continue;
-            };
-            if let Selection::Only(programs) = selections
-                .entry(household_id)
-                .or_insert_with(|| Selection::Only(HashSet::new()))
-            {
-                programs.insert(program_id);
-            }
-        }
-        for household_id in rescan {
-            selections.insert(household_id, Selection::All);
-        }
-        let catalogue = Arc::new(Catalogue::load(&self.registry).await?);
-        let mut report = MatchReport {
-            programs: catalogue.len() as u64,
-            ..MatchReport::default()
-        };
-        let mut ids: Vec<String> = selections.keys().cloned().collect();
+        ids.extend(never_matched(db).await?);
         ids.sort();
-        for chunk in ids.chunks(BATCH as usize) {
-            self.for_each_page(
-                None,
-                Some(chunk),
-                |batch| {
-                    let chosen = batch
-                        .iter()
-                        .map(|stored| selections[&stored.id.to_string()].clone())
-                        .collect();
-                    (batch, chosen)
-                },
-                &catalogue,
-                today,
-                &mut report,
-            )
-            .await?;
+        ids.dedup();
+        let mut run = self.start().await?;
+        let mut report = run.report();
+        if !ids.is_empty() {
+            self.run_scope(&mut run, Scope::Ids(ids), today, &mut report).await?;
         }
         Ok(report)
     }
 
-    async fn for_each_page(
+    async fn start(&self) -> Result<Run, HouseholdError> {
+        let catalogue = Catalogue::load(&self.registry).await?;
+        let catalogue_id = snapshot_id(self.households.connection(), &catalogue).await?;
+        Ok(Run {
+            eligible_counts: vec![0; catalogue.len()],
+            catalogue: Arc::new(catalogue),
+            catalogue_id,
+            translations: HashMap::new(),
+        })
+    }
+
+    async fn run_scope(
         &self,
-        municipalities: Option<&[MunicipalityCode]>,
-        ids: Option<&[String]>,
-        mut select: impl FnMut(Vec<StoredHousehold>) -> (Vec<StoredHousehold>, Vec<Selection>),
-        catalogue: &Arc<Catalogue>,
+        run: &mut Run,
+        scope: Scope,
         today: NaiveDate,
         report: &mut MatchReport,
     ) -> Result<(), HouseholdError> {
         let db = self.households.connection();
-        let mut after: Option<String> = None;
-        loop {
-            let page = consenting_page(db, after.as_deref(), BATCH, municipalities, ids).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id.to_string());
-            let full_page = page.len() as u64 == BATCH;
-            let (batch, selections) = select(page);
-            if !batch.is_empty() {
-                self.process_batch(catalogue, batch, selections, today, report)
-                    .await?;
-            }
-            if !full_page {
-                break;
+        let (municipalities, ids) = match &scope {
+            Scope::All => (None, None),
+            Scope::Area { municipalities, .. } => (municipalities.as_deref(), None),
+            Scope::Ids(ids) => (None, Some(ids.as_slice())),
+        };
+        for chunk in ids.map_or(vec![None], |ids| ids.chunks(BATCH as usize).map(Some).collect()) {
+            let mut after: Option<String> = None;
+            loop {
+                let page = consenting_page(db, after.as_deref(), BATCH, municipalities, chunk).await?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id.to_string());
+                let full_page = page.len() as u64 == BATCH;
+                let batch: Vec<StoredHousehold> = match &scope {
+                    Scope::Area { area, .. } => page
+                        .into_iter()
+                        .filter(|stored| area.includes(stored.household.municipality))
+                        .collect(),
+                    Scope::All | Scope::Ids(_) => page,
+                };
+                if !batch.is_empty() {
+                    self.process_batch(run, batch, today, report).await?;
+                }
+                if !full_page {
+                    break;
+                }
             }
         }
+        report.eligible = (0u32..)
+            .zip(&run.eligible_counts)
+            .filter(|(_, count)| **count > 0)
+            .filter_map(|(position, count)| Some((run.catalogue.at(position)?.id, *count)))
+            .collect();
         Ok(())
     }
 
     async fn process_batch(
         &self,
-        catalogue: &Arc<Catalogue>,
+        run: &mut Run,
         batch: Vec<StoredHousehold>,
-        selections: Vec<Selection>,
         today: NaiveDate,
         report: &mut MatchReport,
     ) -> Result<(), HouseholdError> {
         let db = self.households.connection();
         let ids: Vec<String> = batch.iter().map(|stored| stored.id.to_string()).collect();
-        let previous = load_results(db, &ids).await?;
-        let catalogue = Arc::clone(catalogue);
-        let policy = self.policy;
+        let previous: HashMap<String, household_match::Model> = household_match::Entity::find()
+            .filter(household_match::Column::HouseholdId.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| (row.household_id.clone(), row))
+            .collect();
+        for row in previous.values() {
+            if row.catalogue_id != run.catalogue_id && !run.translations.contains_key(&row.catalogue_id) {
+                let programs = snapshot_programs(db, row.catalogue_id).await?;
+                let translation = programs
+                    .iter()
+                    .map(|id| run.catalogue.position(*id))
+                    .collect();
+                run.translations.insert(row.catalogue_id, Arc::new(translation));
+            }
+        }
+        let context = Evaluation {
+            catalogue: Arc::clone(&run.catalogue),
+            catalogue_id: run.catalogue_id,
+            translations: run.translations.clone(),
+            policy: self.policy,
+            today,
+        };
         let outcomes = tokio::task::spawn_blocking(move || {
             batch
                 .par_iter()
-                .zip(selections.par_iter())
-                .map(|(stored, selection)| {
-                    let previous = previous.get(&stored.id).map(Vec::as_slice).unwrap_or_default();
-                    evaluate_household(&catalogue, policy, today, stored, selection, previous)
-                })
-                .collect::<Vec<_>>()
+                .map(|stored| context.household(stored, previous.get(&stored.id.to_string())))
+                .collect::<Result<Vec<_>, HouseholdError>>()
         })
         .await
-        .map_err(|e| HouseholdError::Task(e.to_string()))?;
+        .map_err(|e| HouseholdError::Task(e.to_string()))??;
         let txn = db.begin().await?;
-        write_outcomes(&txn, &outcomes, today, report).await?;
+        write_states(&txn, &outcomes, run.catalogue_id, today, report).await?;
+        write_events(&txn, &outcomes, today, report).await?;
         txn.commit().await?;
-        report.households += outcomes.len() as u64;
-        report.pairs_evaluated += outcomes.iter().map(|outcome| outcome.evaluated).sum::<u64>();
+        for outcome in &outcomes {
+            report.pairs_evaluated += outcome.evaluated;
+            let Some(new) = &outcome.write else {
+                report.unchanged += 1;
+                continue;
+            };
+            report.households += 1;
+            for position in &new.state.eligible {
+                run.eligible_counts[*position as usize] += 1;
+            }
+        }
         Ok(())
     }
 }
 
-/// Every applicable program for every household of the page.
-fn select_all(batch: Vec<StoredHousehold>) -> (Vec<StoredHousehold>, Vec<Selection>) {
-    let selections = batch.iter().map(|_| Selection::All).collect();
-    (batch, selections)
+impl Run {
+    fn report(&self) -> MatchReport {
+        MatchReport {
+            programs: self.catalogue.len() as u64,
+            ..MatchReport::default()
+        }
+    }
 }
 
-/// The changes for one household, computed without the database.
+/// One batch's evaluation, free of the database so that it runs on the rayon pool.
+struct Evaluation {
+    catalogue: Arc<Catalogue>,
+    catalogue_id: i64,
+    translations: HashMap<i64, Arc<Vec<Option<u32>>>>,
+    policy: MatchPolicy,
+    today: NaiveDate,
+}
+
+/// The new state of one household, or `write: None` when the stored one is still right.
 #[derive(Debug)]
 struct HouseholdOutcome {
     id: HouseholdId,
     evaluated: u64,
-    upserts: Vec<PairResult>,
-    removals: Vec<ProgramId>,
+    write: Option<NewState>,
     events: Vec<ChangeEvent>,
-    /// `Some(new value)` when the household's rescan date must be written.
-    rescan_on: Option<Option<NaiveDate>>,
 }
 
-fn evaluate_household(
-    catalogue: &Catalogue,
-    policy: MatchPolicy,
-    today: NaiveDate,
-    stored: &StoredHousehold,
-    selection: &Selection,
-    previous: &[PairResult],
-) -> HouseholdOutcome {
-    let prepared = PreparedHousehold::new(&stored.household);
-    let previous: HashMap<ProgramId, &PairResult> =
-        previous.iter().map(|pair| (pair.program_id, pair)).collect();
-    let mut outcome = HouseholdOutcome {
-        id: stored.id,
-        evaluated: 0,
-        upserts: Vec::new(),
-        removals: Vec::new(),
-        events: Vec::new(),
-        rescan_on: None,
-    };
-    let mut kept: HashSet<ProgramId> = HashSet::new();
-    let mut rescan_on: Option<NaiveDate> = None;
-    let horizon = today + chrono::Days::new(u64::from(policy.horizon_days));
-    for entry in catalogue.applicable(stored.household.municipality) {
-        if let Selection::Only(programs) = selection
-            && !programs.contains(&entry.id)
-        {
-            continue;
+#[derive(Debug)]
+struct NewState {
+    fingerprint: i64,
+    state: MatchState,
+    next_check: Option<NaiveDate>,
+}
+
+impl Evaluation {
+    fn household(
+        &self,
+        stored: &StoredHousehold,
+        previous: Option<&household_match::Model>,
+    ) -> Result<HouseholdOutcome, HouseholdError> {
+        let (policy, today) = (self.policy, self.today);
+        let municipality = stored.household.municipality;
+        let applicable = || self.catalogue.applicable(municipality);
+        let fingerprint = state::fingerprint(policy, &stored.household, applicable().map(|(_, entry)| entry));
+        let mut outcome = HouseholdOutcome {
+            id: stored.id,
+            evaluated: 0,
+            write: None,
+            events: Vec::new(),
+        };
+        if previous.is_some_and(|row| {
+            row.fingerprint == fingerprint && row.next_check.is_none_or(|next| next > today)
+        }) {
+            return Ok(outcome);
         }
-        outcome.evaluated += 1;
-        let old = previous.get(&entry.id).copied();
-        let fresh = assess(entry, &prepared, today, horizon, policy);
-        let decision = decide(policy, today, old, fresh);
-        outcome.events.extend(decision.events);
-        rescan_on = [rescan_on, decision.rescan_on].into_iter().flatten().min();
-        match decision.store {
-            Some(pair) => {
-                kept.insert(pair.program_id);
-                if old != Some(&pair) {
-                    outcome.upserts.push(pair);
-                }
+        let previous = previous.map(|row| self.previous_state(row)).transpose()?;
+        let prepared = PreparedHousehold::new(&stored.household);
+        let horizon = policy.horizon(today);
+        let mut state = MatchState::default();
+        let mut next_check: Option<NaiveDate> = None;
+        for (position, entry) in applicable() {
+            outcome.evaluated += 1;
+            let fresh = assess(entry, &prepared, today, horizon, policy);
+            match fresh.eligibility {
+                Eligibility::Eligible => state.eligible.push(position),
+                Eligibility::Unknown => state.unknown.push(position),
+                Eligibility::NotEligible => {}
             }
-            None if old.is_some() => outcome.removals.push(entry.id),
-            None => {}
+            let was_eligible = previous.as_ref().map(|previous| previous.is_eligible(position));
+            outcome.events.extend(pair_events(policy, today, was_eligible, &fresh));
+            next_check = [next_check, pair_next_check(policy, today, &fresh)]
+                .into_iter()
+                .flatten()
+                .min();
         }
-    }
-    // Stored pairs in scope that were not kept: the program stopped applying or was withdrawn.
-    let in_scope = |id: &ProgramId| match selection {
-        Selection::All => true,
-        Selection::Only(programs) => programs.contains(id),
-    };
-    let stale: Vec<ProgramId> = previous
-        .keys()
-        .filter(|id| in_scope(id) && !kept.contains(id) && !outcome.removals.contains(id))
-        .copied()
-        .collect();
-    outcome.removals.extend(stale);
-    match selection {
-        Selection::All => outcome.rescan_on = Some(rescan_on),
-        // Other programs' reasons for the stored date still hold: only bring it forward.
-        Selection::Only(_) if rescan_on.is_some_and(|date| stored.rescan_on.is_none_or(|old| date < old)) => {
-            outcome.rescan_on = Some(rescan_on);
+        state.eligible.sort_unstable();
+        state.unknown.sort_unstable();
+        if previous.is_none() && !state.is_empty() {
+            outcome.events.insert(0, ChangeEvent::first_match(today));
         }
-        Selection::Only(_) => {}
+        outcome.write = Some(NewState {
+            fingerprint,
+            state,
+            next_check,
+        });
+        Ok(outcome)
     }
-    outcome
+
+    fn previous_state(&self, row: &household_match::Model) -> Result<MatchState, HouseholdError> {
+        let state = MatchState::decode(&row.state)?;
+        if row.catalogue_id == self.catalogue_id {
+            return Ok(state);
+        }
+        let translation = self.translations.get(&row.catalogue_id).ok_or_else(|| {
+            HouseholdError::Corrupt(format!("match catalogue {} not loaded", row.catalogue_id))
+        })?;
+        Ok(state.translate(translation))
+    }
+}
+
+impl MatchPolicy {
+    fn horizon(self, today: NaiveDate) -> NaiveDate {
+        today + chrono::Days::new(u64::from(self.horizon_days))
+    }
 }
 
 /// The fast path decides most pairs from one evaluation; only pairs that matter within the
@@ -402,11 +477,11 @@ fn assess(
     today: NaiveDate,
     horizon: NaiveDate,
     policy: MatchPolicy,
-) -> Fresh {
+) -> ProgramMatch {
     let quick = entry.rule.evaluate(prepared, today);
     let nothing_ahead = quick.truth == Truth::False && quick.next_change.is_none_or(|next| next >= horizon);
     if nothing_ahead {
-        return Fresh {
+        return ProgramMatch {
             program_id: entry.id,
             program_version: entry.version,
             eligibility: Eligibility::NotEligible,
@@ -419,7 +494,7 @@ fn assess(
         Eligibility::Unknown => entry.rule.rule.missing_facts(prepared, today),
         _ => Vec::new(),
     };
-    Fresh {
+    ProgramMatch {
         program_id: entry.id,
         program_version: entry.version,
         eligibility: assessment.eligibility,
@@ -432,83 +507,111 @@ fn assess(
     }
 }
 
-async fn load_results(
-    db: &impl ConnectionTrait,
-    ids: &[String],
-) -> Result<HashMap<HouseholdId, Vec<PairResult>>, HouseholdError> {
-    let rows = match_result::Entity::find()
-        .filter(match_result::Column::HouseholdId.is_in(ids.iter().cloned()))
-        .all(db)
-        .await?;
-    let mut results: HashMap<HouseholdId, Vec<PairResult>> = HashMap::new();
-    for row in rows {
-        let corrupt = |what: String| {
-            HouseholdError::Corrupt(format!(
-                "match result {}/{}: {what}",
-                row.household_id, row.program_id
-            ))
-        };
-        let household_id = HouseholdId::parse(&row.household_id).map_err(|e| corrupt(e.to_string()))?;
-        let program_id = ProgramId::parse(&row.program_id).map_err(|e| corrupt(e.to_string()))?;
-        let eligibility =
-            Eligibility::parse(&row.eligibility).ok_or_else(|| corrupt(row.eligibility.clone()))?;
-        let detail: ResultDetail =
-            ResultDetail::deserialize(&row.detail).map_err(|e| corrupt(e.to_string()))?;
-        results.entry(household_id).or_default().push(PairResult {
-            program_id,
-            program_version: row.program_version,
-            eligibility,
-            detail,
-            next_check: row.next_check,
-        });
+/// The id of the stored snapshot of `catalogue`'s program list, stored now if it is new.
+async fn snapshot_id(db: &impl ConnectionTrait, catalogue: &Catalogue) -> Result<i64, HouseholdError> {
+    let find = || {
+        match_catalogue::Entity::find()
+            .select_only()
+            .column(match_catalogue::Column::Id)
+            .filter(match_catalogue::Column::Digest.eq(catalogue.digest()))
+            .into_tuple::<i64>()
+            .one(db)
+    };
+    if let Some(id) = find().await? {
+        return Ok(id);
     }
-    Ok(results)
+    let programs: Vec<String> = catalogue.ids().map(|id| id.to_string()).collect();
+    let row = match_catalogue::ActiveModel {
+        digest: Set(catalogue.digest().to_owned()),
+        programs: Set(serde_json::Value::from(programs)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    // Another process may store the same snapshot at the same moment: the digest is unique.
+    match_catalogue::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(match_catalogue::Column::Digest)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    find()
+        .await?
+        .ok_or_else(|| HouseholdError::Corrupt("match catalogue vanished while stored".to_owned()))
 }
 
-async fn write_outcomes(
+async fn snapshot_programs(db: &impl ConnectionTrait, id: i64) -> Result<Vec<ProgramId>, HouseholdError> {
+    let corrupt = |what: String| HouseholdError::Corrupt(format!("match catalogue {id}: {what}"));
+    let row = match_catalogue::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| corrupt("missing".to_owned()))?;
+    let ids: Vec<String> = serde_json::from_value(row.programs).map_err(|e| corrupt(e.to_string()))?;
+    ids.iter()
+        .map(|id| ProgramId::parse(id).map_err(|e| corrupt(e.to_string())))
+        .collect()
+}
+
+/// Snapshots no stored state refers to any more.
+async fn prune_snapshots(db: &impl ConnectionTrait, current: i64) -> Result<(), HouseholdError> {
+    let referenced = Query::select()
+        .expr(Expr::val(1))
+        .from(household_match::Entity)
+        .and_where(
+            Expr::col((household_match::Entity, household_match::Column::CatalogueId))
+                .equals((match_catalogue::Entity, match_catalogue::Column::Id)),
+        )
+        .to_owned();
+    match_catalogue::Entity::delete_many()
+        .filter(match_catalogue::Column::Id.ne(current))
+        .filter(Expr::exists(referenced).not())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn write_states(
     txn: &DatabaseTransaction,
     outcomes: &[HouseholdOutcome],
+    catalogue_id: i64,
     today: NaiveDate,
     report: &mut MatchReport,
 ) -> Result<(), HouseholdError> {
-    for outcome in outcomes.iter().filter(|outcome| !outcome.removals.is_empty()) {
-        let removed = match_result::Entity::delete_many()
-            .filter(match_result::Column::HouseholdId.eq(outcome.id.to_string()))
-            .filter(match_result::Column::ProgramId.is_in(outcome.removals.iter().map(ToString::to_string)))
-            .exec(txn)
-            .await?;
-        report.results_removed += removed.rows_affected;
-    }
-    let upserts: Vec<match_result::ActiveModel> = outcomes
+    let rows: Vec<household_match::ActiveModel> = outcomes
         .iter()
-        .flat_map(|outcome| {
-            outcome
-                .upserts
-                .iter()
-                .map(move |pair| result_row(outcome.id, pair, today))
+        .filter_map(|outcome| {
+            let new = outcome.write.as_ref()?;
+            Some(household_match::ActiveModel {
+                household_id: Set(outcome.id.to_string()),
+                catalogue_id: Set(catalogue_id),
+                fingerprint: Set(new.fingerprint),
+                state: Set(new.state.encode()),
+                evaluated_on: Set(today),
+                next_check: Set(new.next_check),
+            })
         })
         .collect();
-    report.results_written += upserts.len() as u64;
-    let mut upserts = upserts.into_iter().peekable();
-    while upserts.peek().is_some() {
-        let chunk: Vec<_> = upserts.by_ref().take(WRITE_CHUNK).collect();
-        match_result::Entity::insert_many(chunk)
+    report.states_written += rows.len() as u64;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(WRITE_CHUNK).collect();
+        household_match::Entity::insert_many(chunk)
             .on_conflict(
-                OnConflict::columns([match_result::Column::HouseholdId, match_result::Column::ProgramId])
+                OnConflict::column(household_match::Column::HouseholdId)
                     .update_columns([
-                        match_result::Column::ProgramVersion,
-                        match_result::Column::Eligibility,
-                        match_result::Column::Detail,
-                        match_result::Column::NextCheck,
-                        match_result::Column::EvaluatedOn,
+                        household_match::Column::CatalogueId,
+                        household_match::Column::Fingerprint,
+                        household_match::Column::State,
+                        household_match::Column::EvaluatedOn,
+                        household_match::Column::NextCheck,
                     ])
                     .to_owned(),
             )
             .exec_without_returning(txn)
             .await?;
     }
-    write_events(txn, outcomes, today, report).await?;
-    write_rescan_dates(txn, outcomes).await
+    Ok(())
 }
 
 async fn write_events(
@@ -534,7 +637,7 @@ async fn write_events(
                     chunk
                         .iter()
                         .take(room)
-                        .map(|(household, event)| (*household, event.program_id, (*event).clone())),
+                        .map(|(household, event)| (*household, (*event).clone())),
                 );
             }
         }
@@ -553,7 +656,7 @@ async fn insert_events(
         .map(|(household_id, event)| match_event::ActiveModel {
             id: Set(Uuid::now_v7().to_string()),
             household_id: Set(household_id.to_string()),
-            program_id: Set(event.program_id.to_string()),
+            program_id: Set(event.program_id.map(|id| id.to_string())),
             kind: Set(event.kind.id().to_owned()),
             anchor_on: Set(event.anchor_on),
             opens_on: Set(event.opens_on),
@@ -561,61 +664,20 @@ async fn insert_events(
             occurs_on: Set(today),
             created_at: Set(now),
         });
-    // The unique (household, program, kind, anchor) key makes a repeated decision a no-op.
+    // The unique keys ((household, program, kind, anchor), and (household, kind, anchor) for
+    // household events) make a repeated decision, or a concurrent run's, a no-op.
     let inserted = match_event::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([
-                match_event::Column::HouseholdId,
-                match_event::Column::ProgramId,
-                match_event::Column::Kind,
-                match_event::Column::AnchorOn,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
         .exec_without_returning(txn)
         .await?;
     Ok(inserted)
 }
 
-/// Rescan dates, grouped by value so that a batch costs a few statements, not one per household.
-async fn write_rescan_dates(
-    txn: &DatabaseTransaction,
-    outcomes: &[HouseholdOutcome],
-) -> Result<(), HouseholdError> {
-    let mut by_date: BTreeMap<Option<NaiveDate>, Vec<String>> = BTreeMap::new();
-    for outcome in outcomes {
-        if let Some(rescan_on) = outcome.rescan_on {
-            by_date.entry(rescan_on).or_default().push(outcome.id.to_string());
-        }
-    }
-    for (rescan_on, ids) in by_date {
-        household::Entity::update_many()
-            .col_expr(household::Column::RescanOn, Expr::value(rescan_on))
-            .filter(household::Column::Id.is_in(ids))
-            .exec(txn)
-            .await?;
-    }
-    Ok(())
-}
-
-fn result_row(household_id: HouseholdId, pair: &PairResult, today: NaiveDate) -> match_result::ActiveModel {
-    match_result::ActiveModel {
-        household_id: Set(household_id.to_string()),
-        program_id: Set(pair.program_id.to_string()),
-        program_version: Set(pair.program_version),
-        eligibility: Set(pair.eligibility.id().to_owned()),
-        detail: Set(serde_json::to_value(&pair.detail).unwrap_or_default()),
-        next_check: Set(pair.next_check),
-        evaluated_on: Set(today),
-    }
-}
-
-/// After a full run has rewritten millions of rows, PostgreSQL's planner statistics are stale
-/// until autovacuum catches up, and it may then scan whole tables for the tick's indexed lookups.
+/// After a full run has rewritten many rows, PostgreSQL's planner statistics are stale until
+/// autovacuum catches up, and it may then scan whole tables for the tick's indexed lookups.
 async fn refresh_statistics(db: &impl ConnectionTrait) -> Result<(), HouseholdError> {
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        db.execute_unprepared("ANALYZE households, consents, match_results, match_events")
+        db.execute_unprepared("ANALYZE households, consents, household_matches, match_events")
             .await?;
     }
     Ok(())
@@ -626,8 +688,12 @@ pub(crate) async fn forget_household(
     txn: &DatabaseTransaction,
     id: HouseholdId,
 ) -> Result<(), HouseholdError> {
-    match_result::Entity::delete_many()
-        .filter(match_result::Column::HouseholdId.eq(id.to_string()))
+    household_match::Entity::delete_many()
+        .filter(household_match::Column::HouseholdId.eq(id.to_string()))
+        .exec(txn)
+        .await?;
+    match_event::Entity::delete_many()
+        .filter(match_event::Column::HouseholdId.eq(id.to_string()))
         .exec(txn)
         .await?;
     Ok(())

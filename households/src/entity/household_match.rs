@@ -1,18 +1,15 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "match_results")]
+#[sea_orm(table_name = "household_matches")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub household_id: String,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub program_id: String,
-    pub program_version: i32,
-    pub eligibility: String,
-    #[sea_orm(column_type = "JsonBinary")]
-    pub detail: Json,
-    pub next_check: Option<Date>,
+    pub catalogue_id: i64,
+    pub fingerprint: i64,
+    pub state: Vec<u8>,
     pub evaluated_on: Date,
+    pub next_check: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,148 @@
+//! The one row stored per household: which programs were eligible or unknown, named by position
+//! in a catalogue snapshot, and a fingerprint of everything the answer depends on.
+//!
+//! Positions are stored as gaps between sorted positions, in postcard's variable-length integers:
+//! a household eligible for 75 of 2,500 programs costs about 80 bytes instead of 75 rows.
+
+use kosodate_matcher::Household;
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::Xxh3;
+
+use super::catalogue::CatalogueEntry;
+use super::decide::MatchPolicy;
+use crate::error::HouseholdError;
+use crate::store::Profile;
+
+/// Changes whenever the engine's semantics change, so that every stored state is recomputed.
+const ENGINE_REVISION: u32 = 1;
+
+/// Sorted, distinct catalogue positions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatchState {
+    pub eligible: Vec<u32>,
+    pub unknown: Vec<u32>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Encoded {
+    eligible: Vec<u32>,
+    unknown: Vec<u32>,
+}
+
+impl MatchState {
+    pub fn is_empty(&self) -> bool {
+        self.eligible.is_empty() && self.unknown.is_empty()
+    }
+
+    pub fn is_eligible(&self, position: u32) -> bool {
+        self.eligible.binary_search(&position).is_ok()
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let encoded = Encoded {
+            eligible: gaps(&self.eligible),
+            unknown: gaps(&self.unknown),
+        };
+        // Serialising plain integer vectors into memory cannot fail.
+        postcard::to_allocvec(&encoded).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, HouseholdError> {
+        let encoded: Encoded = postcard::from_bytes(bytes)
+            .map_err(|e| HouseholdError::Corrupt(format!("match state: {e}")))?;
+        Ok(Self {
+            eligible: ungaps(&encoded.eligible),
+            unknown: ungaps(&encoded.unknown),
+        })
+    }
+
+    /// The same state in another snapshot's positions; programs the other snapshot lacks drop.
+    pub fn translate(&self, to_new: &[Option<u32>]) -> Self {
+        let translate = |positions: &[u32]| {
+            let mut translated: Vec<u32> = positions
+                .iter()
+                .filter_map(|position| to_new.get(*position as usize).copied().flatten())
+                .collect();
+            translated.sort_unstable();
+            translated
+        };
+        Self {
+            eligible: translate(&self.eligible),
+            unknown: translate(&self.unknown),
+        }
+    }
+}
+
+fn gaps(positions: &[u32]) -> Vec<u32> {
+    let mut previous = 0;
+    positions
+        .iter()
+        .map(|position| {
+            let gap = position - previous;
+            previous = *position;
+            gap
+        })
+        .collect()
+}
+
+fn ungaps(gaps: &[u32]) -> Vec<u32> {
+    let mut position = 0u32;
+    gaps.iter()
+        .map(|gap| {
+            position = position.saturating_add(*gap);
+            position
+        })
+        .collect()
+}
+
+/// A hash of what a household's answer depends on apart from the date: the engine, the policy,
+/// the household, and the id and version of every program that applies to it. Equal
+/// fingerprints before the stored check date mean the stored state is still right.
+pub fn fingerprint<'a>(
+    policy: MatchPolicy,
+    household: &Household,
+    applicable: impl Iterator<Item = &'a CatalogueEntry>,
+) -> i64 {
+    let mut hasher = Xxh3::new();
+    hasher.update(&ENGINE_REVISION.to_le_bytes());
+    for number in [policy.horizon_days, policy.opens_soon_days, policy.deadline_near_days] {
+        hasher.update(&number.to_le_bytes());
+    }
+    hasher.update(household.municipality.as_str().as_bytes());
+    // The profile as JSON: every fact the matcher reads, in a fixed field order.
+    let profile = serde_json::to_vec(&Profile::of(household)).unwrap_or_default();
+    hasher.update(&profile);
+    for entry in applicable {
+        hasher.update(entry.id.as_uuid().as_bytes());
+        hasher.update(&entry.version.to_le_bytes());
+    }
+    i64::from_ne_bytes(hasher.digest().to_ne_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip_compactly() {
+        let state = MatchState {
+            eligible: (0..2_500).step_by(33).collect(),
+            unknown: vec![7, 2_499],
+        };
+        let bytes = state.encode();
+        assert!(bytes.len() < 100, "{} bytes", bytes.len());
+        assert_eq!(MatchState::decode(&bytes).ok(), Some(state));
+        assert!(MatchState::decode(&[0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn translation_follows_programs_and_drops_the_gone() {
+        let state = MatchState {
+            eligible: vec![0, 1, 2],
+            unknown: vec![3],
+        };
+        let translated = state.translate(&[Some(5), None, Some(1), Some(0)]);
+        assert_eq!(translated.eligible, [1, 5]);
+        assert_eq!(translated.unknown, [0]);
+    }
+}
