@@ -14,7 +14,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::entity::{consent, household, household_match};
+use crate::entity::{consent, household, household_match, match_event};
 use crate::error::HouseholdError;
 
 /// A household's identifier: a UUIDv7, so that ids sort by creation time.
@@ -230,12 +230,29 @@ impl Households {
         Ok(())
     }
 
-    /// Removes every synthetic household (and, by cascade, its consents and results).
+    /// Removes every synthetic household, with its consents and everything derived from it.
     pub async fn delete_synthetic(&self) -> Result<u64, HouseholdError> {
+        let txn = self.db.begin().await?;
+        let synthetic = || {
+            Query::select()
+                .column(household::Column::Id)
+                .from(household::Entity)
+                .and_where(Expr::col(household::Column::Synthetic).eq(true))
+                .to_owned()
+        };
+        household_match::Entity::delete_many()
+            .filter(household_match::Column::HouseholdId.in_subquery(synthetic()))
+            .exec(&txn)
+            .await?;
+        match_event::Entity::delete_many()
+            .filter(match_event::Column::HouseholdId.in_subquery(synthetic()))
+            .exec(&txn)
+            .await?;
         let result = household::Entity::delete_many()
             .filter(household::Column::Synthetic.eq(true))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        txn.commit().await?;
         Ok(result.rows_affected)
     }
 

@@ -21,7 +21,7 @@ pub struct CatalogueEntry {
 }
 
 /// The published programs with rules, in id order: a program's position is its index, and the
-/// digest of the ids names the snapshot that stored match states refer to.
+/// digest of the ids and versions names the snapshot that stored match states refer to.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
     entries: Vec<CatalogueEntry>,
@@ -56,6 +56,7 @@ impl Catalogue {
         let mut hasher = Xxh3::new();
         for (position, entry) in (0u32..).zip(&entries) {
             hasher.update(entry.id.as_uuid().as_bytes());
+            hasher.update(&entry.version.to_le_bytes());
             catalogue.positions.insert(entry.id, position);
             match entry.rule.area {
                 Area::National => catalogue.national.push(position),
@@ -77,7 +78,7 @@ impl Catalogue {
         self.entries.is_empty()
     }
 
-    /// Identifies the set of programs (not their versions): equal digests, equal positions.
+    /// Identifies the programs and their versions: equal digests, equal positions and versions.
     pub fn digest(&self) -> &str {
         &self.digest
     }
@@ -85,6 +86,11 @@ impl Catalogue {
     /// The program ids in position order.
     pub fn ids(&self) -> impl Iterator<Item = ProgramId> + '_ {
         self.entries.iter().map(|entry| entry.id)
+    }
+
+    /// The programs in position order, with their versions.
+    pub fn entries(&self) -> &[CatalogueEntry] {
+        &self.entries
     }
 
     pub fn position(&self, id: ProgramId) -> Option<u32> {

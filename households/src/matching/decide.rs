@@ -126,15 +126,30 @@ impl ProgramMatch {
     }
 }
 
-/// The events one pair gives rise to. `was_eligible` is what the household's stored state said;
-/// `None` when the household has no stored state, whose first results are one `FirstMatch`
-/// event instead of one `NewlyEligible` per program.
-pub fn pair_events(
-    policy: MatchPolicy,
-    today: NaiveDate,
-    was_eligible: Option<bool>,
-    fresh: &ProgramMatch,
-) -> Vec<ChangeEvent> {
+/// What the household's stored state says about one pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// The household has no stored state: its first results are one `FirstMatch` event, whose
+    /// notice lists the programs with their windows and deadlines, instead of one event each.
+    Never,
+    Before {
+        was_eligible: bool,
+        /// The day of the stored evaluation when neither the household nor the program has
+        /// changed since: events that were already due then were recorded then. `None`: record
+        /// every event that is due (the unique keys drop the ones already recorded).
+        unchanged_since: Option<NaiveDate>,
+    },
+}
+
+/// The events one pair gives rise to.
+pub fn pair_events(policy: MatchPolicy, today: NaiveDate, seen: Seen, fresh: &ProgramMatch) -> Vec<ChangeEvent> {
+    let Seen::Before {
+        was_eligible,
+        unchanged_since,
+    } = seen
+    else {
+        return Vec::new();
+    };
     let is_eligible = fresh.eligibility == Eligibility::Eligible;
     let event = |kind, anchor_on, period: Option<&ApplicationPeriod>| ChangeEvent {
         program_id: Some(fresh.program_id),
@@ -145,20 +160,30 @@ pub fn pair_events(
     };
     let current_period = fresh.detail.periods.iter().find(|period| period.opens <= today);
     let mut events = Vec::new();
-    if is_eligible && was_eligible == Some(false) {
+    if is_eligible && !was_eligible {
         events.push(event(EventKind::NewlyEligible, today, current_period));
     }
-    if !is_eligible && was_eligible == Some(true) {
+    if !is_eligible && was_eligible {
         events.push(event(EventKind::NoLongerEligible, today, None));
     }
+    let new_since = |became_due: Option<NaiveDate>| {
+        unchanged_since.is_none_or(|since| became_due.is_none_or(|due| due > since))
+    };
     for period in &fresh.detail.periods {
         let opens_in = (period.opens - today).num_days();
-        if opens_in > 0 && opens_in <= i64::from(policy.opens_soon_days) {
+        let opens_soon_from = period.opens.checked_sub_days(Days::new(u64::from(policy.opens_soon_days)));
+        if opens_in > 0 && opens_in <= i64::from(policy.opens_soon_days) && new_since(opens_soon_from) {
             events.push(event(EventKind::WindowOpensSoon, period.opens, Some(period)));
         }
         if let Some(closes) = period.closes {
             let closes_in = (closes - today).num_days();
-            if period.opens <= today && (0..=i64::from(policy.deadline_near_days)).contains(&closes_in) {
+            let near_from = closes
+                .checked_sub_days(Days::new(u64::from(policy.deadline_near_days)))
+                .map(|near| near.max(period.opens));
+            if period.opens <= today
+                && (0..=i64::from(policy.deadline_near_days)).contains(&closes_in)
+                && new_since(near_from)
+            {
                 events.push(event(EventKind::DeadlineNear, closes, Some(period)));
             }
         }
@@ -228,6 +253,13 @@ mod tests {
         }
     }
 
+    fn before(was_eligible: bool, unchanged_since: Option<NaiveDate>) -> Seen {
+        Seen::Before {
+            was_eligible,
+            unchanged_since,
+        }
+    }
+
     fn kinds(events: &[ChangeEvent]) -> Vec<EventKind> {
         events.iter().map(|event| event.kind).collect()
     }
@@ -244,12 +276,12 @@ mod tests {
             }],
         );
         let policy = MatchPolicy::default();
-        assert!(pair_events(policy, today, None, &fresh).is_empty());
+        assert!(pair_events(policy, today, Seen::Never, &fresh).is_empty());
         assert_eq!(
-            kinds(&pair_events(policy, today, Some(false), &fresh)),
+            kinds(&pair_events(policy, today, before(false, None), &fresh)),
             [EventKind::NewlyEligible]
         );
-        assert!(pair_events(policy, today, Some(true), &fresh).is_empty());
+        assert!(pair_events(policy, today, before(true, None), &fresh).is_empty());
         assert_eq!(pair_next_check(policy, today, &fresh), Some(d("2027-02-21")));
     }
 
@@ -267,17 +299,22 @@ mod tests {
             },
         ];
         let fresh = fresh(Eligibility::Eligible, vec![window("2026-10-01", None)], periods);
-        let events: Vec<_> = pair_events(MatchPolicy::default(), today, Some(true), &fresh)
-            .iter()
-            .map(|event| (event.kind, event.anchor_on))
-            .collect();
-        assert_eq!(
-            events,
-            [
-                (EventKind::WindowOpensSoon, d("2026-12-10")),
-                (EventKind::DeadlineNear, d("2026-11-25"))
-            ]
-        );
+        let events = |seen| -> Vec<_> {
+            pair_events(MatchPolicy::default(), today, seen, &fresh)
+                .iter()
+                .map(|event| (event.kind, event.anchor_on))
+                .collect()
+        };
+        let both = [
+            (EventKind::WindowOpensSoon, d("2026-12-10")),
+            (EventKind::DeadlineNear, d("2026-11-25")),
+        ];
+        assert_eq!(events(before(true, None)), both);
+        // Evaluated unchanged yesterday: "opens soon" (due since 11-10) was recorded then, and
+        // "deadline near" (due since 11-18) too.
+        assert_eq!(events(before(true, Some(d("2026-11-20")))), []);
+        // Evaluated unchanged on 11-15: only the deadline became due since.
+        assert_eq!(events(before(true, Some(d("2026-11-15")))), both[1..]);
     }
 
     #[test]
@@ -286,7 +323,7 @@ mod tests {
         let mut gone = fresh(Eligibility::NotEligible, Vec::new(), Vec::new());
         let policy = MatchPolicy::default();
         assert_eq!(
-            kinds(&pair_events(policy, today, Some(true), &gone)),
+            kinds(&pair_events(policy, today, before(true, Some(today)), &gone)),
             [EventKind::NoLongerEligible]
         );
         assert_eq!(pair_next_check(policy, today, &gone), Some(d("2027-10-23")));

@@ -18,7 +18,7 @@ use kosodate_domain::{MunicipalityCode, ProgramId};
 use kosodate_matcher::{Area, Eligibility, PreparedHousehold, Truth};
 use kosodate_registry::{ProgramOwner, Registry, Visibility};
 use rayon::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{ColumnRef, Expr, ExprTrait, IntoColumnRef, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -26,10 +26,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use catalogue::{Catalogue, CatalogueEntry, application, entry};
-pub use decide::{ChangeEvent, EventKind, MatchPolicy, ProgramMatch, ResultDetail, pair_events, pair_next_check};
+pub use decide::{
+    ChangeEvent, EventKind, MatchPolicy, ProgramMatch, ResultDetail, Seen, pair_events, pair_next_check,
+};
 pub use state::MatchState;
 
-use crate::entity::{household_match, match_catalogue, match_event};
+use crate::entity::{household, household_match, match_catalogue, match_event};
 use crate::error::HouseholdError;
 use crate::store::{HouseholdId, Households, StoredHousehold, consenting_page, never_matched};
 
@@ -38,6 +40,9 @@ const BATCH: u64 = 2_000;
 /// Rows per multi-row statement, under both databases' bound-parameter limits.
 const WRITE_CHUNK: usize = 2_000;
 const SAMPLE_SIZE: usize = 20;
+/// A snapshot no stored state refers to is removed only after this long, so that a run of
+/// another process that has just stored it can still write states that refer to it.
+const SNAPSHOT_GRACE: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
 /// What happened in a run, for the CLI and the logs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,8 +92,8 @@ enum Scope {
 struct Run {
     catalogue: Arc<Catalogue>,
     catalogue_id: i64,
-    /// For stored states of other snapshots: old position → current position.
-    translations: HashMap<i64, Arc<Vec<Option<u32>>>>,
+    /// For stored states of other snapshots.
+    translations: HashMap<i64, Arc<SnapshotMap>>,
     /// Households found eligible, by catalogue position.
     eligible_counts: Vec<u64>,
 }
@@ -139,7 +144,7 @@ impl MatchRunner {
         let ids = |positions: &[u32]| -> Vec<ProgramId> {
             positions
                 .iter()
-                .filter_map(|position| programs.get(*position as usize).copied())
+                .filter_map(|position| programs.get(*position as usize).map(|(id, _)| *id))
                 .collect()
         };
         Ok(Some(StoredMatch {
@@ -183,7 +188,7 @@ impl MatchRunner {
         let mut report = run.report();
         self.run_scope(&mut run, Scope::All, today, &mut report).await?;
         let db = self.households.connection();
-        prune_snapshots(db, run.catalogue_id).await?;
+        remove_orphans(db).await?;
         refresh_statistics(db).await?;
         Ok(report)
     }
@@ -295,6 +300,7 @@ impl MatchRunner {
                 }
             }
         }
+        prune_snapshots(db, run.catalogue_id).await?;
         report.eligible = (0u32..)
             .zip(&run.eligible_counts)
             .filter(|(_, count)| **count > 0)
@@ -322,11 +328,8 @@ impl MatchRunner {
         for row in previous.values() {
             if row.catalogue_id != run.catalogue_id && !run.translations.contains_key(&row.catalogue_id) {
                 let programs = snapshot_programs(db, row.catalogue_id).await?;
-                let translation = programs
-                    .iter()
-                    .map(|id| run.catalogue.position(*id))
-                    .collect();
-                run.translations.insert(row.catalogue_id, Arc::new(translation));
+                let map = SnapshotMap::new(&programs, &run.catalogue);
+                run.translations.insert(row.catalogue_id, Arc::new(map));
             }
         }
         let context = Evaluation {
@@ -372,11 +375,37 @@ impl Run {
     }
 }
 
+/// How a stored snapshot relates to the current catalogue.
+#[derive(Debug, Default)]
+struct SnapshotMap {
+    /// Old position → current position.
+    to_new: Vec<Option<u32>>,
+    /// Current position → the program's version in the old snapshot.
+    old_versions: Vec<Option<i32>>,
+}
+
+impl SnapshotMap {
+    fn new(old: &[(ProgramId, i32)], catalogue: &Catalogue) -> Self {
+        let mut map = SnapshotMap {
+            to_new: Vec::with_capacity(old.len()),
+            old_versions: vec![None; catalogue.len()],
+        };
+        for (id, version) in old {
+            let position = catalogue.position(*id);
+            if let Some(position) = position {
+                map.old_versions[position as usize] = Some(*version);
+            }
+            map.to_new.push(position);
+        }
+        map
+    }
+}
+
 /// One batch's evaluation, free of the database so that it runs on the rayon pool.
 struct Evaluation {
     catalogue: Arc<Catalogue>,
     catalogue_id: i64,
-    translations: HashMap<i64, Arc<Vec<Option<u32>>>>,
+    translations: HashMap<i64, Arc<SnapshotMap>>,
     policy: MatchPolicy,
     today: NaiveDate,
 }
@@ -406,7 +435,8 @@ impl Evaluation {
         let (policy, today) = (self.policy, self.today);
         let municipality = stored.household.municipality;
         let applicable = || self.catalogue.applicable(municipality);
-        let fingerprint = state::fingerprint(policy, &stored.household, applicable().map(|(_, entry)| entry));
+        let household_hash = state::household_hash(policy, &stored.household);
+        let fingerprint = state::fingerprint(household_hash, applicable().map(|(_, entry)| entry));
         let mut outcome = HouseholdOutcome {
             id: stored.id,
             evaluated: 0,
@@ -418,10 +448,13 @@ impl Evaluation {
         }) {
             return Ok(outcome);
         }
-        let previous = previous.map(|row| self.previous_state(row)).transpose()?;
+        let previous = previous.map(|row| self.previous(row)).transpose()?;
         let prepared = PreparedHousehold::new(&stored.household);
         let horizon = policy.horizon(today);
-        let mut state = MatchState::default();
+        let mut state = MatchState {
+            household: household_hash,
+            ..MatchState::default()
+        };
         let mut next_check: Option<NaiveDate> = None;
         for (position, entry) in applicable() {
             outcome.evaluated += 1;
@@ -431,8 +464,10 @@ impl Evaluation {
                 Eligibility::Unknown => state.unknown.push(position),
                 Eligibility::NotEligible => {}
             }
-            let was_eligible = previous.as_ref().map(|previous| previous.is_eligible(position));
-            outcome.events.extend(pair_events(policy, today, was_eligible, &fresh));
+            let seen = previous
+                .as_ref()
+                .map_or(Seen::Never, |previous| previous.seen(position, entry, household_hash));
+            outcome.events.extend(pair_events(policy, today, seen, &fresh));
             next_check = [next_check, pair_next_check(policy, today, &fresh)]
                 .into_iter()
                 .flatten()
@@ -441,7 +476,7 @@ impl Evaluation {
         state.eligible.sort_unstable();
         state.unknown.sort_unstable();
         if previous.is_none() && !state.is_empty() {
-            outcome.events.insert(0, ChangeEvent::first_match(today));
+            outcome.events.push(ChangeEvent::first_match(today));
         }
         outcome.write = Some(NewState {
             fingerprint,
@@ -451,15 +486,44 @@ impl Evaluation {
         Ok(outcome)
     }
 
-    fn previous_state(&self, row: &household_match::Model) -> Result<MatchState, HouseholdError> {
+    fn previous<'a>(&'a self, row: &household_match::Model) -> Result<Previous<'a>, HouseholdError> {
         let state = MatchState::decode(&row.state)?;
         if row.catalogue_id == self.catalogue_id {
-            return Ok(state);
+            return Ok(Previous {
+                state,
+                evaluated_on: row.evaluated_on,
+                snapshot: None,
+            });
         }
-        let translation = self.translations.get(&row.catalogue_id).ok_or_else(|| {
+        let snapshot = self.translations.get(&row.catalogue_id).ok_or_else(|| {
             HouseholdError::Corrupt(format!("match catalogue {} not loaded", row.catalogue_id))
         })?;
-        Ok(state.translate(translation))
+        Ok(Previous {
+            state: state.translate(&snapshot.to_new),
+            evaluated_on: row.evaluated_on,
+            snapshot: Some(snapshot),
+        })
+    }
+}
+
+/// A household's stored state, in the current catalogue's positions.
+struct Previous<'a> {
+    state: MatchState,
+    evaluated_on: NaiveDate,
+    /// `None` when stored against the current catalogue.
+    snapshot: Option<&'a SnapshotMap>,
+}
+
+impl Previous<'_> {
+    fn seen(&self, position: u32, entry: &CatalogueEntry, household_hash: u64) -> Seen {
+        let program_unchanged = self.snapshot.is_none_or(|snapshot| {
+            snapshot.old_versions.get(position as usize).copied().flatten() == Some(entry.version)
+        });
+        let unchanged = program_unchanged && self.state.household == household_hash;
+        Seen::Before {
+            was_eligible: self.state.is_eligible(position),
+            unchanged_since: unchanged.then_some(self.evaluated_on),
+        }
     }
 }
 
@@ -520,10 +584,14 @@ async fn snapshot_id(db: &impl ConnectionTrait, catalogue: &Catalogue) -> Result
     if let Some(id) = find().await? {
         return Ok(id);
     }
-    let programs: Vec<String> = catalogue.ids().map(|id| id.to_string()).collect();
+    let programs: Vec<(String, i32)> = catalogue
+        .entries()
+        .iter()
+        .map(|entry| (entry.id.to_string(), entry.version))
+        .collect();
     let row = match_catalogue::ActiveModel {
         digest: Set(catalogue.digest().to_owned()),
-        programs: Set(serde_json::Value::from(programs)),
+        programs: Set(serde_json::json!(programs)),
         created_at: Set(Utc::now()),
         ..Default::default()
     };
@@ -541,19 +609,25 @@ async fn snapshot_id(db: &impl ConnectionTrait, catalogue: &Catalogue) -> Result
         .ok_or_else(|| HouseholdError::Corrupt("match catalogue vanished while stored".to_owned()))
 }
 
-async fn snapshot_programs(db: &impl ConnectionTrait, id: i64) -> Result<Vec<ProgramId>, HouseholdError> {
+/// A stored snapshot: program ids and versions in position order.
+async fn snapshot_programs(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Vec<(ProgramId, i32)>, HouseholdError> {
     let corrupt = |what: String| HouseholdError::Corrupt(format!("match catalogue {id}: {what}"));
     let row = match_catalogue::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| corrupt("missing".to_owned()))?;
-    let ids: Vec<String> = serde_json::from_value(row.programs).map_err(|e| corrupt(e.to_string()))?;
-    ids.iter()
-        .map(|id| ProgramId::parse(id).map_err(|e| corrupt(e.to_string())))
+    let programs: Vec<(String, i32)> =
+        serde_json::from_value(row.programs).map_err(|e| corrupt(e.to_string()))?;
+    programs
+        .iter()
+        .map(|(id, version)| Ok((ProgramId::parse(id).map_err(|e| corrupt(e.to_string()))?, *version)))
         .collect()
 }
 
-/// Snapshots no stored state refers to any more.
+/// Snapshots no stored state refers to any more, once they are old enough.
 async fn prune_snapshots(db: &impl ConnectionTrait, current: i64) -> Result<(), HouseholdError> {
     let referenced = Query::select()
         .expr(Expr::val(1))
@@ -565,7 +639,32 @@ async fn prune_snapshots(db: &impl ConnectionTrait, current: i64) -> Result<(), 
         .to_owned();
     match_catalogue::Entity::delete_many()
         .filter(match_catalogue::Column::Id.ne(current))
+        .filter(match_catalogue::Column::CreatedAt.lt(Utc::now() - SNAPSHOT_GRACE))
         .filter(Expr::exists(referenced).not())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Derived rows whose household is gone. The derived tables have no foreign keys, because
+/// checking one costs a locked lookup per row written (measured: three times the cost of a bulk
+/// upsert on PostgreSQL); every deletion removes them explicitly, and this catches the rest.
+async fn remove_orphans(db: &impl ConnectionTrait) -> Result<(), HouseholdError> {
+    let household_exists = |reference: ColumnRef| {
+        Query::select()
+            .expr(Expr::val(1))
+            .from(household::Entity)
+            .and_where(Expr::col((household::Entity, household::Column::Id)).equals(reference))
+            .to_owned()
+    };
+    let state_owner = (household_match::Entity, household_match::Column::HouseholdId).into_column_ref();
+    household_match::Entity::delete_many()
+        .filter(Expr::exists(household_exists(state_owner)).not())
+        .exec(db)
+        .await?;
+    let event_owner = (match_event::Entity, match_event::Column::HouseholdId).into_column_ref();
+    match_event::Entity::delete_many()
+        .filter(Expr::exists(household_exists(event_owner)).not())
         .exec(db)
         .await?;
     Ok(())
