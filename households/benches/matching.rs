@@ -490,7 +490,11 @@ async fn aomori_on(backend: &str, db: &DatabaseConnection, options: AomoriOption
     change_a_national_program(&registry, &catalogue).await?;
     let started = Instant::now();
     let changed = runner.run_full(today).await?;
-    print_run("run_full, a national program changed", started.elapsed(), &changed);
+    print_run(
+        "run_full, a national program changed",
+        started.elapsed(),
+        &changed,
+    );
     let started = Instant::now();
     let tick = runner.run_tick(today + Days::new(1)).await?;
     print_run("run_tick, the next day", started.elapsed(), &tick);
@@ -503,7 +507,11 @@ async fn aomori_on(backend: &str, db: &DatabaseConnection, options: AomoriOption
 async fn change_a_national_program(registry: &Registry, catalogue: &Catalogue) -> anyhow::Result<()> {
     let national = catalogue
         .ids()
-        .find(|id| catalogue.entry(*id).is_some_and(|entry| entry.rule.area == Area::National))
+        .find(|id| {
+            catalogue
+                .entry(*id)
+                .is_some_and(|entry| entry.rule.area == Area::National)
+        })
         .ok_or_else(|| anyhow::anyhow!("no national program"))?;
     let program = registry.program(national, Visibility::Staff).await?;
     let mut input = ProgramInput::from(program.content);

@@ -1,6 +1,7 @@
 //! Households as stored: the municipality, the children and the optional facts (the profile), and
 //! the consent records that decide whether a household may be matched at all.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -269,17 +270,31 @@ impl Households {
     }
 }
 
-/// Households with an active consent to matching, after `after` in id order, at most `limit`;
-/// optionally only those living in `municipalities`.
+/// One page of households in id order, and those of them with an active consent to matching.
+#[derive(Debug)]
+pub(crate) struct ConsentingPage {
+    pub households: Vec<StoredHousehold>,
+    /// The last id read, consenting or not: where the next page starts.
+    pub last_read: Option<String>,
+    /// Whether the page was full, so that another may follow.
+    pub full: bool,
+}
+
+/// The households after `after` in id order, at most `limit` read, keeping those with an active
+/// consent to matching; optionally only those living in `municipalities` or with `ids`.
+///
+/// Two index-driven queries rather than one with `EXISTS`: with a correlated subquery, PostgreSQL
+/// chose a full scan of `consents` for every page (0.6 s a page at 150,000 households without
+/// statistics, 0.07 s with them), where reading the page by primary key and then its consents
+/// costs a few milliseconds whatever the planner knows.
 pub(crate) async fn consenting_page(
     db: &impl ConnectionTrait,
     after: Option<&str>,
     limit: u64,
     municipalities: Option<&[MunicipalityCode]>,
     ids: Option<&[String]>,
-) -> Result<Vec<StoredHousehold>, HouseholdError> {
+) -> Result<ConsentingPage, HouseholdError> {
     let mut query = household::Entity::find()
-        .filter(Expr::exists(matching_consent()))
         .order_by_asc(household::Column::Id)
         .limit(limit);
     if let Some(after) = after {
@@ -293,7 +308,49 @@ pub(crate) async fn consenting_page(
     if let Some(ids) = ids {
         query = query.filter(household::Column::Id.is_in(ids.iter().cloned()));
     }
-    query.all(db).await?.into_iter().map(|row| stored(&row)).collect()
+    let rows = query.all(db).await?;
+    let last_read = rows.last().map(|row| row.id.clone());
+    let full = rows.len() as u64 == limit;
+    let Some((first, last)) = rows.first().zip(rows.last()) else {
+        return Ok(ConsentingPage {
+            households: Vec::new(),
+            last_read,
+            full,
+        });
+    };
+    let of_page = match ids {
+        None => id_range(consent::Column::HouseholdId, &first.id, &last.id),
+        Some(_) => consent::Column::HouseholdId.is_in(rows.iter().map(|row| row.id.clone())),
+    };
+    let consenting: HashSet<String> = consent::Entity::find()
+        .select_only()
+        .column(consent::Column::HouseholdId)
+        .filter(of_page)
+        .filter(consent::Column::Purpose.eq(ConsentPurpose::Matching.id()))
+        .filter(consent::Column::WithdrawnAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let households = rows
+        .iter()
+        .filter(|row| consenting.contains(&row.id))
+        .map(stored)
+        .collect::<Result<_, _>>()?;
+    Ok(ConsentingPage {
+        households,
+        last_read,
+        full,
+    })
+}
+
+/// Rows whose household id lies between those of a page's first and last household. For a page
+/// read in id order this selects exactly its households' rows by an index range: PostgreSQL
+/// answers it in 4 ms at 150,000 households, where an `IN` list of the same 2,000 ids makes it
+/// scan the whole table (45 ms). Callers keep only the ids they asked for.
+pub(crate) fn id_range(column: impl ColumnTrait, first: &str, last: &str) -> sea_orm::sea_query::SimpleExpr {
+    column.between(first, last)
 }
 
 /// An active consent to matching for the household of the outer query's row.

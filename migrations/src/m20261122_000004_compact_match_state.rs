@@ -231,4 +231,3 @@ enum MatchEvents {
     OccursOn,
     CreatedAt,
 }
-

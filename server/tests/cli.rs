@@ -173,7 +173,10 @@ fn match_runs_on_synthetic_households_and_prints_what_changed() {
     );
 
     let again = run(&["match", "--today", "2026-11-21"]);
-    assert!(again.contains("世帯 0 件"), "nothing changed, nothing evaluated: {again}");
+    assert!(
+        again.contains("世帯 0 件"),
+        "nothing changed, nothing evaluated: {again}"
+    );
     assert!(again.contains("変化のない世帯 200"), "{again}");
     assert!(again.contains("新しい変化はありません"), "{again}");
     let tick = run(&["match", "--tick", "--today", "2026-11-22"]);

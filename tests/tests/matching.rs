@@ -173,9 +173,17 @@ async fn states_and_events_are_stored_once(backend: Backend) {
     )
     .await;
     let widened = runner.run_full(today).await.unwrap();
-    assert_eq!((widened.households, widened.unchanged), (2, 1), "弘前市 is unaffected");
+    assert_eq!(
+        (widened.households, widened.unchanged),
+        (2, 1),
+        "弘前市 is unaffected"
+    );
     assert_eq!(widened.events.get(&EventKind::NewlyEligible), Some(&1));
-    assert_eq!(stored(&runner, ids[0]).await.eligible, [program], "no change, no event");
+    assert_eq!(
+        stored(&runner, ids[0]).await.eligible,
+        [program],
+        "no change, no event"
+    );
     let mut expected = vec![program, infants];
     expected.sort();
     assert_eq!(stored(&runner, ids[2]).await.eligible, expected);
@@ -194,7 +202,11 @@ async fn event_kinds(runner: &MatchRunner, household: HouseholdId) -> Vec<EventK
 async fn wait_for(runner: &MatchRunner, household: HouseholdId, expected: impl Fn(&[ProgramId]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let results = runner.stored(household).await.unwrap().map(|state| state.eligible);
+        let results = runner
+            .stored(household)
+            .await
+            .unwrap()
+            .map(|state| state.eligible);
         if results.as_deref().is_some_and(&expected) {
             return;
         }
@@ -227,7 +239,11 @@ async fn a_changed_program_rematches_only_its_area(backend: Backend) {
     )
     .await;
     wait_for(&runner, ids[0], |eligible| eligible.contains(&program)).await;
-    assert_eq!(runner.stored(ids[1]).await.unwrap(), None, "弘前市 was never evaluated");
+    assert_eq!(
+        runner.stored(ids[1]).await.unwrap(),
+        None,
+        "弘前市 was never evaluated"
+    );
 
     let mut body = program_body("022012", "小学生の学びの支援");
     body["eligibility"] = json!({"version": 1, "rule": {"some_child": {"age": {"unit": "years", "lt": 3}}}});
@@ -267,8 +283,15 @@ async fn withdrawn_consent_leaves_nothing_behind(backend: Backend) {
         .withdraw_consent(ids[0], ConsentPurpose::Matching)
         .await
         .unwrap();
-    assert_eq!(runner.stored(ids[0]).await.unwrap(), None, "the state goes with the consent");
-    assert!(runner.events(ids[0]).await.unwrap().is_empty(), "and so do its events");
+    assert_eq!(
+        runner.stored(ids[0]).await.unwrap(),
+        None,
+        "the state goes with the consent"
+    );
+    assert!(
+        runner.events(ids[0]).await.unwrap().is_empty(),
+        "and so do its events"
+    );
     let again = runner.run_full(d("2026-11-22")).await.unwrap();
     assert_eq!((again.households, again.unchanged), (0, 0));
     assert_eq!(runner.stored(ids[0]).await.unwrap(), None);
@@ -296,8 +319,16 @@ async fn the_tick_handles_only_what_is_due(backend: Backend) {
     let runner = runner(&app);
     let full = runner.run_full(d("2026-11-21")).await.unwrap();
     assert_eq!(full.households, 2);
-    assert!(full.events.is_empty(), "nobody is eligible yet: {:?}", full.events);
-    let found = runner.programs_for(ids[0], d("2026-11-21")).await.unwrap().unwrap();
+    assert!(
+        full.events.is_empty(),
+        "nobody is eligible yet: {:?}",
+        full.events
+    );
+    let found = runner
+        .programs_for(ids[0], d("2026-11-21"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found[0].eligibility, Eligibility::NotEligible);
     assert_eq!(found[0].detail.windows[0].from, d("2027-01-15"));
     // The window opens soon 30 days before it opens.
@@ -310,7 +341,11 @@ async fn the_tick_handles_only_what_is_due(backend: Backend) {
         "nothing is due yet"
     );
     let due = runner.run_tick(d("2026-12-16")).await.unwrap();
-    assert_eq!((due.households, due.pairs_evaluated), (1, 1), "only the due household");
+    assert_eq!(
+        (due.households, due.pairs_evaluated),
+        (1, 1),
+        "only the due household"
+    );
     assert_eq!(due.events.get(&EventKind::WindowOpensSoon), Some(&1));
     let opened = runner.run_tick(d("2027-01-15")).await.unwrap();
     assert_eq!(opened.events.get(&EventKind::NewlyEligible), Some(&1));

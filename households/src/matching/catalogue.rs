@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use kosodate_domain::{MunicipalityCode, ProgramId};
 use kosodate_matcher::{Application, Area, EligibilityDocument, ProgramRule};
-use xxhash_rust::xxh3::Xxh3;
 use kosodate_registry::{
     ApplicationWindow, LifeEvent, Program, ProgramFilter, ProgramOwner, ProgramStatus, Registry, Visibility,
 };
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::error::HouseholdError;
 
@@ -106,10 +106,7 @@ impl Catalogue {
     }
 
     /// The programs that apply to residents of `municipality`, with their positions.
-    pub fn applicable(
-        &self,
-        municipality: MunicipalityCode,
-    ) -> impl Iterator<Item = (u32, &CatalogueEntry)> {
+    pub fn applicable(&self, municipality: MunicipalityCode) -> impl Iterator<Item = (u32, &CatalogueEntry)> {
         let prefecture = self
             .by_owner
             .get(&municipality.prefecture())

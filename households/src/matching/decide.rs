@@ -142,7 +142,12 @@ pub enum Seen {
 }
 
 /// The events one pair gives rise to.
-pub fn pair_events(policy: MatchPolicy, today: NaiveDate, seen: Seen, fresh: &ProgramMatch) -> Vec<ChangeEvent> {
+pub fn pair_events(
+    policy: MatchPolicy,
+    today: NaiveDate,
+    seen: Seen,
+    fresh: &ProgramMatch,
+) -> Vec<ChangeEvent> {
     let Seen::Before {
         was_eligible,
         unchanged_since,
@@ -171,7 +176,9 @@ pub fn pair_events(policy: MatchPolicy, today: NaiveDate, seen: Seen, fresh: &Pr
     };
     for period in &fresh.detail.periods {
         let opens_in = (period.opens - today).num_days();
-        let opens_soon_from = period.opens.checked_sub_days(Days::new(u64::from(policy.opens_soon_days)));
+        let opens_soon_from = period
+            .opens
+            .checked_sub_days(Days::new(u64::from(policy.opens_soon_days)));
         if opens_in > 0 && opens_in <= i64::from(policy.opens_soon_days) && new_since(opens_soon_from) {
             events.push(event(EventKind::WindowOpensSoon, period.opens, Some(period)));
         }
@@ -231,7 +238,11 @@ mod tests {
         text.parse().unwrap_or_default()
     }
 
-    fn fresh(eligibility: Eligibility, windows: Vec<Window>, periods: Vec<ApplicationPeriod>) -> ProgramMatch {
+    fn fresh(
+        eligibility: Eligibility,
+        windows: Vec<Window>,
+        periods: Vec<ApplicationPeriod>,
+    ) -> ProgramMatch {
         ProgramMatch {
             program_id: ProgramId::new(),
             program_version: 1,

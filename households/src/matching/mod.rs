@@ -33,7 +33,7 @@ pub use state::MatchState;
 
 use crate::entity::{household, household_match, match_catalogue, match_event};
 use crate::error::HouseholdError;
-use crate::store::{HouseholdId, Households, StoredHousehold, consenting_page, never_matched};
+use crate::store::{HouseholdId, Households, StoredHousehold, consenting_page, id_range, never_matched};
 
 /// Households per batch: one read of their stored states, one transaction of writes.
 const BATCH: u64 = 2_000;
@@ -118,7 +118,11 @@ impl MatchRunner {
     ) -> Result<Option<Vec<ProgramMatch>>, HouseholdError> {
         let ids = [id.to_string()];
         let db = self.households.connection();
-        let Some(stored) = consenting_page(db, None, 1, None, Some(&ids)).await?.pop() else {
+        let Some(stored) = consenting_page(db, None, 1, None, Some(&ids))
+            .await?
+            .households
+            .pop()
+        else {
             return Ok(None);
         };
         let catalogue = Catalogue::load(&self.registry).await?;
@@ -136,7 +140,10 @@ impl MatchRunner {
     /// The stored state of a household, if it was ever matched.
     pub async fn stored(&self, id: HouseholdId) -> Result<Option<StoredMatch>, HouseholdError> {
         let db = self.households.connection();
-        let Some(row) = household_match::Entity::find_by_id(id.to_string()).one(db).await? else {
+        let Some(row) = household_match::Entity::find_by_id(id.to_string())
+            .one(db)
+            .await?
+        else {
             return Ok(None);
         };
         let programs = snapshot_programs(db, row.catalogue_id).await?;
@@ -211,10 +218,7 @@ impl MatchRunner {
         };
         let mut run = self.start().await?;
         let mut report = run.report();
-        let scope = Scope::Area {
-            area,
-            municipalities,
-        };
+        let scope = Scope::Area { area, municipalities };
         self.run_scope(&mut run, scope, today, &mut report).await?;
         Ok(report)
     }
@@ -249,7 +253,8 @@ impl MatchRunner {
         let mut run = self.start().await?;
         let mut report = run.report();
         if !ids.is_empty() {
-            self.run_scope(&mut run, Scope::Ids(ids), today, &mut report).await?;
+            self.run_scope(&mut run, Scope::Ids(ids), today, &mut report)
+                .await?;
         }
         Ok(report)
     }
@@ -282,22 +287,22 @@ impl MatchRunner {
             let mut after: Option<String> = None;
             loop {
                 let page = consenting_page(db, after.as_deref(), BATCH, municipalities, chunk).await?;
-                let Some(last) = page.last() else { break };
-                after = Some(last.id.to_string());
-                let full_page = page.len() as u64 == BATCH;
                 let batch: Vec<StoredHousehold> = match &scope {
                     Scope::Area { area, .. } => page
+                        .households
                         .into_iter()
                         .filter(|stored| area.includes(stored.household.municipality))
                         .collect(),
-                    Scope::All | Scope::Ids(_) => page,
+                    Scope::All | Scope::Ids(_) => page.households,
                 };
                 if !batch.is_empty() {
-                    self.process_batch(run, batch, today, report).await?;
+                    let dense = chunk.is_none();
+                    self.process_batch(run, batch, dense, today, report).await?;
                 }
-                if !full_page {
+                if !page.full {
                     break;
                 }
+                after = page.last_read;
             }
         }
         prune_snapshots(db, run.catalogue_id).await?;
@@ -309,17 +314,24 @@ impl MatchRunner {
         Ok(())
     }
 
+    /// Evaluates a batch of households in id order. `dense`: the batch is a contiguous page of
+    /// households, so that their stored states are read by an id range rather than an id list.
     async fn process_batch(
         &self,
         run: &mut Run,
         batch: Vec<StoredHousehold>,
+        dense: bool,
         today: NaiveDate,
         report: &mut MatchReport,
     ) -> Result<(), HouseholdError> {
         let db = self.households.connection();
         let ids: Vec<String> = batch.iter().map(|stored| stored.id.to_string()).collect();
+        let of_batch = match (dense, ids.first(), ids.last()) {
+            (true, Some(first), Some(last)) => id_range(household_match::Column::HouseholdId, first, last),
+            _ => household_match::Column::HouseholdId.is_in(ids),
+        };
         let previous: HashMap<String, household_match::Model> = household_match::Entity::find()
-            .filter(household_match::Column::HouseholdId.is_in(ids))
+            .filter(of_batch)
             .all(db)
             .await?
             .into_iter()
@@ -464,9 +476,9 @@ impl Evaluation {
                 Eligibility::Unknown => state.unknown.push(position),
                 Eligibility::NotEligible => {}
             }
-            let seen = previous
-                .as_ref()
-                .map_or(Seen::Never, |previous| previous.seen(position, entry, household_hash));
+            let seen = previous.as_ref().map_or(Seen::Never, |previous| {
+                previous.seen(position, entry, household_hash)
+            });
             outcome.events.extend(pair_events(policy, today, seen, &fresh));
             next_check = [next_check, pair_next_check(policy, today, &fresh)]
                 .into_iter()
@@ -623,7 +635,12 @@ async fn snapshot_programs(
         serde_json::from_value(row.programs).map_err(|e| corrupt(e.to_string()))?;
     programs
         .iter()
-        .map(|(id, version)| Ok((ProgramId::parse(id).map_err(|e| corrupt(e.to_string()))?, *version)))
+        .map(|(id, version)| {
+            Ok((
+                ProgramId::parse(id).map_err(|e| corrupt(e.to_string()))?,
+                *version,
+            ))
+        })
         .collect()
 }
 

@@ -52,8 +52,8 @@ impl MatchState {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, HouseholdError> {
-        let encoded: Encoded = postcard::from_bytes(bytes)
-            .map_err(|e| HouseholdError::Corrupt(format!("match state: {e}")))?;
+        let encoded: Encoded =
+            postcard::from_bytes(bytes).map_err(|e| HouseholdError::Corrupt(format!("match state: {e}")))?;
         Ok(Self {
             eligible: ungaps(&encoded.eligible),
             unknown: ungaps(&encoded.unknown),
@@ -106,7 +106,11 @@ fn ungaps(gaps: &[u32]) -> Vec<u32> {
 pub fn household_hash(policy: MatchPolicy, household: &Household) -> u64 {
     let mut hasher = Xxh3::new();
     hasher.update(&ENGINE_REVISION.to_le_bytes());
-    for number in [policy.horizon_days, policy.opens_soon_days, policy.deadline_near_days] {
+    for number in [
+        policy.horizon_days,
+        policy.opens_soon_days,
+        policy.deadline_near_days,
+    ] {
         hasher.update(&number.to_le_bytes());
     }
     hasher.update(household.municipality.as_str().as_bytes());
