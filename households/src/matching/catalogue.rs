@@ -29,6 +29,8 @@ pub struct Catalogue {
     national: Vec<u32>,
     by_owner: HashMap<MunicipalityCode, Vec<u32>>,
     digest: String,
+    /// [`Catalogue::applicable_hash`] of every owner's municipality, computed once.
+    applicable_hashes: HashMap<MunicipalityCode, u64>,
     /// Published programs whose eligibility is described in words only.
     pub without_rule: usize,
 }
@@ -67,6 +69,11 @@ impl Catalogue {
         }
         catalogue.digest = format!("{:032x}", hasher.digest128());
         catalogue.entries = entries;
+        let owners: Vec<MunicipalityCode> = catalogue.by_owner.keys().copied().collect();
+        for owner in owners {
+            let hash = catalogue.compute_applicable_hash(owner);
+            catalogue.applicable_hashes.insert(owner, hash);
+        }
         catalogue
     }
 
@@ -103,6 +110,24 @@ impl Catalogue {
 
     pub fn entry(&self, id: ProgramId) -> Option<&CatalogueEntry> {
         self.position(id).and_then(|position| self.at(position))
+    }
+
+    /// A hash of the ids and versions of the programs that apply in `municipality`: the same for
+    /// all its households, so computed once per municipality rather than once per household.
+    pub fn applicable_hash(&self, municipality: MunicipalityCode) -> u64 {
+        match self.applicable_hashes.get(&municipality) {
+            Some(hash) => *hash,
+            None => self.compute_applicable_hash(municipality),
+        }
+    }
+
+    fn compute_applicable_hash(&self, municipality: MunicipalityCode) -> u64 {
+        let mut hasher = Xxh3::new();
+        for (_, entry) in self.applicable(municipality) {
+            hasher.update(entry.id.as_uuid().as_bytes());
+            hasher.update(&entry.version.to_le_bytes());
+        }
+        hasher.digest()
     }
 
     /// The programs that apply to residents of `municipality`, with their positions.

@@ -270,6 +270,9 @@ impl MatchRunner {
         })
     }
 
+    /// Reads, evaluates and writes the households of `scope`, batch by batch. Reading and
+    /// evaluating the next batch overlaps writing the previous one: the writes are one
+    /// connection's work, the evaluation every core's.
     async fn run_scope(
         &self,
         run: &mut Run,
@@ -278,33 +281,23 @@ impl MatchRunner {
         report: &mut MatchReport,
     ) -> Result<(), HouseholdError> {
         let db = self.households.connection();
-        let (municipalities, ids) = match &scope {
-            Scope::All => (None, None),
-            Scope::Area { municipalities, .. } => (municipalities.as_deref(), None),
-            Scope::Ids(ids) => (None, Some(ids.as_slice())),
-        };
-        for chunk in ids.map_or(vec![None], |ids| ids.chunks(BATCH as usize).map(Some).collect()) {
-            let mut after: Option<String> = None;
-            loop {
-                let page = consenting_page(db, after.as_deref(), BATCH, municipalities, chunk).await?;
-                let batch: Vec<StoredHousehold> = match &scope {
-                    Scope::Area { area, .. } => page
-                        .households
-                        .into_iter()
-                        .filter(|stored| area.includes(stored.household.municipality))
-                        .collect(),
-                    Scope::All | Scope::Ids(_) => page.households,
-                };
-                if !batch.is_empty() {
-                    let dense = chunk.is_none();
-                    self.process_batch(run, batch, dense, today, report).await?;
-                }
-                if !page.full {
-                    break;
-                }
-                after = page.last_read;
+        let catalogue_id = run.catalogue_id;
+        let (evaluated, mut receiver) = tokio::sync::mpsc::channel::<Vec<HouseholdOutcome>>(1);
+        let mut written = MatchReport::default();
+        let writer = async {
+            while let Some(outcomes) = receiver.recv().await {
+                let txn = db.begin().await?;
+                write_states(&txn, &outcomes, catalogue_id, today, &mut written).await?;
+                write_events(&txn, &outcomes, today, &mut written).await?;
+                txn.commit().await?;
             }
-        }
+            Ok::<_, HouseholdError>(())
+        };
+        let producer = async { self.evaluate_scope(run, &scope, today, report, evaluated).await };
+        tokio::try_join!(producer, writer)?;
+        report.states_written = written.states_written;
+        report.events = written.events;
+        report.sample = written.sample;
         prune_snapshots(db, run.catalogue_id).await?;
         report.eligible = (0u32..)
             .zip(&run.eligible_counts)
@@ -314,16 +307,60 @@ impl MatchRunner {
         Ok(())
     }
 
+    /// Pages through the consenting households of `scope` and hands each evaluated batch over.
+    async fn evaluate_scope(
+        &self,
+        run: &mut Run,
+        scope: &Scope,
+        today: NaiveDate,
+        report: &mut MatchReport,
+        evaluated: tokio::sync::mpsc::Sender<Vec<HouseholdOutcome>>,
+    ) -> Result<(), HouseholdError> {
+        let db = self.households.connection();
+        let (municipalities, ids) = match scope {
+            Scope::All => (None, None),
+            Scope::Area { municipalities, .. } => (municipalities.as_deref(), None),
+            Scope::Ids(ids) => (None, Some(ids.as_slice())),
+        };
+        for chunk in ids.map_or(vec![None], |ids| ids.chunks(BATCH as usize).map(Some).collect()) {
+            let mut after: Option<String> = None;
+            loop {
+                let page = consenting_page(db, after.as_deref(), BATCH, municipalities, chunk).await?;
+                let batch: Vec<StoredHousehold> = match scope {
+                    Scope::Area { area, .. } => page
+                        .households
+                        .into_iter()
+                        .filter(|stored| area.includes(stored.household.municipality))
+                        .collect(),
+                    Scope::All | Scope::Ids(_) => page.households,
+                };
+                if !batch.is_empty() {
+                    let dense = chunk.is_none();
+                    let outcomes = self.evaluate_batch(run, batch, dense, today, report).await?;
+                    evaluated
+                        .send(outcomes)
+                        .await
+                        .map_err(|_| HouseholdError::Task("the writer stopped".to_owned()))?;
+                }
+                if !page.full {
+                    break;
+                }
+                after = page.last_read;
+            }
+        }
+        Ok(())
+    }
+
     /// Evaluates a batch of households in id order. `dense`: the batch is a contiguous page of
     /// households, so that their stored states are read by an id range rather than an id list.
-    async fn process_batch(
+    async fn evaluate_batch(
         &self,
         run: &mut Run,
         batch: Vec<StoredHousehold>,
         dense: bool,
         today: NaiveDate,
         report: &mut MatchReport,
-    ) -> Result<(), HouseholdError> {
+    ) -> Result<Vec<HouseholdOutcome>, HouseholdError> {
         let db = self.households.connection();
         let ids: Vec<String> = batch.iter().map(|stored| stored.id.to_string()).collect();
         let of_batch = match (dense, ids.first(), ids.last()) {
@@ -359,10 +396,6 @@ impl MatchRunner {
         })
         .await
         .map_err(|e| HouseholdError::Task(e.to_string()))??;
-        let txn = db.begin().await?;
-        write_states(&txn, &outcomes, run.catalogue_id, today, report).await?;
-        write_events(&txn, &outcomes, today, report).await?;
-        txn.commit().await?;
         for outcome in &outcomes {
             report.pairs_evaluated += outcome.evaluated;
             let Some(new) = &outcome.write else {
@@ -374,7 +407,7 @@ impl MatchRunner {
                 run.eligible_counts[*position as usize] += 1;
             }
         }
-        Ok(())
+        Ok(outcomes)
     }
 }
 
@@ -448,7 +481,7 @@ impl Evaluation {
         let municipality = stored.household.municipality;
         let applicable = || self.catalogue.applicable(municipality);
         let household_hash = state::household_hash(policy, &stored.household);
-        let fingerprint = state::fingerprint(household_hash, applicable().map(|(_, entry)| entry));
+        let fingerprint = state::fingerprint(household_hash, self.catalogue.applicable_hash(municipality));
         let mut outcome = HouseholdOutcome {
             id: stored.id,
             evaluated: 0,

@@ -8,7 +8,6 @@ use kosodate_matcher::Household;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::catalogue::CatalogueEntry;
 use super::decide::MatchPolicy;
 use crate::error::HouseholdError;
 use crate::store::Profile;
@@ -121,15 +120,13 @@ pub fn household_hash(policy: MatchPolicy, household: &Household) -> u64 {
 }
 
 /// A hash of everything a household's answer depends on apart from the date: the household
-/// side, and the id and version of every program that applies to it. Equal fingerprints before
+/// side, and the ids and versions of the programs that apply to it
+/// ([`Catalogue::applicable_hash`](super::Catalogue::applicable_hash)). Equal fingerprints before
 /// the stored check date mean the stored state is still right.
-pub fn fingerprint<'a>(household_hash: u64, applicable: impl Iterator<Item = &'a CatalogueEntry>) -> i64 {
+pub fn fingerprint(household_hash: u64, applicable_hash: u64) -> i64 {
     let mut hasher = Xxh3::new();
     hasher.update(&household_hash.to_le_bytes());
-    for entry in applicable {
-        hasher.update(entry.id.as_uuid().as_bytes());
-        hasher.update(&entry.version.to_le_bytes());
-    }
+    hasher.update(&applicable_hash.to_le_bytes());
     i64::from_ne_bytes(hasher.digest().to_ne_bytes())
 }
 
