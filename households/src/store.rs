@@ -10,7 +10,7 @@ use kosodate_matcher::{Child, Household, IncomeBand};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -155,7 +155,7 @@ impl Households {
     ) -> Result<Vec<HouseholdId>, HouseholdError> {
         let now = Utc::now();
         let ids: Vec<HouseholdId> = households.iter().map(|_| HouseholdId::new()).collect();
-        let txn = self.db.begin().await?;
+        let txn = kosodate_registry::db::begin_write(&self.db).await?;
         for (chunk_ids, chunk) in ids.chunks(INSERT_CHUNK).zip(households.chunks(INSERT_CHUNK)) {
             let rows = chunk_ids
                 .iter()
@@ -216,7 +216,7 @@ impl Households {
         id: HouseholdId,
         purpose: ConsentPurpose,
     ) -> Result<(), HouseholdError> {
-        let txn = self.db.begin().await?;
+        let txn = kosodate_registry::db::begin_write(&self.db).await?;
         consent::Entity::update_many()
             .col_expr(consent::Column::WithdrawnAt, Expr::value(Utc::now()))
             .filter(consent::Column::HouseholdId.eq(id.to_string()))
@@ -233,7 +233,7 @@ impl Households {
 
     /// Removes every synthetic household, with its consents and everything derived from it.
     pub async fn delete_synthetic(&self) -> Result<u64, HouseholdError> {
-        let txn = self.db.begin().await?;
+        let txn = kosodate_registry::db::begin_write(&self.db).await?;
         let synthetic = || {
             Query::select()
                 .column(household::Column::Id)

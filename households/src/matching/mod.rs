@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use sea_orm::sea_query::{ColumnRef, Expr, ExprTrait, IntoColumnRef, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -286,7 +286,7 @@ impl MatchRunner {
         let mut written = MatchReport::default();
         let writer = async {
             while let Some(outcomes) = receiver.recv().await {
-                let txn = db.begin().await?;
+                let txn = kosodate_registry::db::begin_write(db).await?;
                 write_states(&txn, &outcomes, catalogue_id, today, &mut written).await?;
                 write_events(&txn, &outcomes, today, &mut written).await?;
                 txn.commit().await?;

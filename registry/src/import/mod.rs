@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_domain::ProgramId;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -106,7 +106,7 @@ impl Registry {
         dry_run: bool,
         mut progress: impl FnMut(usize),
     ) -> Result<ImportReport, RegistryError> {
-        let txn = self.connection().begin().await?;
+        let txn = crate::db::begin_write(self.connection()).await?;
         let mut plan = ImportPlan::load(&txn, &records).await?;
         let now = Utc::now();
         let mut items = Vec::with_capacity(records.len());
