@@ -270,9 +270,10 @@ impl MatchRunner {
         })
     }
 
-    /// Reads, evaluates and writes the households of `scope`, batch by batch. Reading and
-    /// evaluating the next batch overlaps writing the previous one: the writes are one
-    /// connection's work, the evaluation every core's.
+    /// Reads, evaluates and writes the households of `scope`, batch by batch, in three stages
+    /// joined by channels of depth 1: reading the next batch and writing the previous one
+    /// overlap evaluating the current one. Reads and writes are one connection's work each, the
+    /// evaluation every core's.
     async fn run_scope(
         &self,
         run: &mut Run,
@@ -281,11 +282,33 @@ impl MatchRunner {
         report: &mut MatchReport,
     ) -> Result<(), HouseholdError> {
         let db = self.households.connection();
-        let catalogue_id = run.catalogue_id;
-        let (evaluated, mut receiver) = tokio::sync::mpsc::channel::<Vec<HouseholdOutcome>>(1);
+        let Run {
+            catalogue,
+            catalogue_id,
+            translations,
+            eligible_counts,
+        } = run;
+        let (catalogue, catalogue_id) = (Arc::clone(catalogue), *catalogue_id);
+        let (read, mut to_evaluate) = tokio::sync::mpsc::channel::<ReadBatch>(1);
+        let (evaluated, mut to_write) = tokio::sync::mpsc::channel::<Vec<HouseholdOutcome>>(1);
+        let reader = self.read_scope(&scope, &catalogue, catalogue_id, translations, read);
+        let evaluator = async {
+            let evaluated = evaluated;
+            while let Some(batch) = to_evaluate.recv().await {
+                let outcomes = self
+                    .evaluate_batch(&catalogue, catalogue_id, batch, today)
+                    .await?;
+                tally(&outcomes, report, eligible_counts);
+                evaluated
+                    .send(outcomes)
+                    .await
+                    .map_err(|_| stage_stopped("writer"))?;
+            }
+            Ok::<_, HouseholdError>(())
+        };
         let mut written = MatchReport::default();
         let writer = async {
-            while let Some(outcomes) = receiver.recv().await {
+            while let Some(outcomes) = to_write.recv().await {
                 let txn = kosodate_registry::db::begin_write(db).await?;
                 write_states(&txn, &outcomes, catalogue_id, today, &mut written).await?;
                 write_events(&txn, &outcomes, today, &mut written).await?;
@@ -293,28 +316,27 @@ impl MatchRunner {
             }
             Ok::<_, HouseholdError>(())
         };
-        let producer = async { self.evaluate_scope(run, &scope, today, report, evaluated).await };
-        tokio::try_join!(producer, writer)?;
+        tokio::try_join!(reader, evaluator, writer)?;
         report.states_written = written.states_written;
         report.events = written.events;
         report.sample = written.sample;
-        prune_snapshots(db, run.catalogue_id).await?;
+        prune_snapshots(db, catalogue_id).await?;
         report.eligible = (0u32..)
-            .zip(&run.eligible_counts)
+            .zip(eligible_counts.iter())
             .filter(|(_, count)| **count > 0)
-            .filter_map(|(position, count)| Some((run.catalogue.at(position)?.id, *count)))
+            .filter_map(|(position, count)| Some((catalogue.at(position)?.id, *count)))
             .collect();
         Ok(())
     }
 
-    /// Pages through the consenting households of `scope` and hands each evaluated batch over.
-    async fn evaluate_scope(
+    /// Pages through the consenting households of `scope`, with their stored states.
+    async fn read_scope(
         &self,
-        run: &mut Run,
         scope: &Scope,
-        today: NaiveDate,
-        report: &mut MatchReport,
-        evaluated: tokio::sync::mpsc::Sender<Vec<HouseholdOutcome>>,
+        catalogue: &Catalogue,
+        catalogue_id: i64,
+        translations: &mut HashMap<i64, Arc<SnapshotMap>>,
+        read: tokio::sync::mpsc::Sender<ReadBatch>,
     ) -> Result<(), HouseholdError> {
         let db = self.households.connection();
         let (municipalities, ids) = match scope {
@@ -326,7 +348,7 @@ impl MatchRunner {
             let mut after: Option<String> = None;
             loop {
                 let page = consenting_page(db, after.as_deref(), BATCH, municipalities, chunk).await?;
-                let batch: Vec<StoredHousehold> = match scope {
+                let households: Vec<StoredHousehold> = match scope {
                     Scope::Area { area, .. } => page
                         .households
                         .into_iter()
@@ -334,13 +356,21 @@ impl MatchRunner {
                         .collect(),
                     Scope::All | Scope::Ids(_) => page.households,
                 };
-                if !batch.is_empty() {
-                    let dense = chunk.is_none();
-                    let outcomes = self.evaluate_batch(run, batch, dense, today, report).await?;
-                    evaluated
-                        .send(outcomes)
-                        .await
-                        .map_err(|_| HouseholdError::Task("the writer stopped".to_owned()))?;
+                if !households.is_empty() {
+                    let previous = stored_states(db, &households, chunk.is_none()).await?;
+                    for row in previous.values() {
+                        if row.catalogue_id != catalogue_id && !translations.contains_key(&row.catalogue_id) {
+                            let programs = snapshot_programs(db, row.catalogue_id).await?;
+                            let map = SnapshotMap::new(&programs, catalogue);
+                            translations.insert(row.catalogue_id, Arc::new(map));
+                        }
+                    }
+                    let batch = ReadBatch {
+                        households,
+                        previous,
+                        translations: translations.clone(),
+                    };
+                    read.send(batch).await.map_err(|_| stage_stopped("evaluator"))?;
                 }
                 if !page.full {
                     break;
@@ -351,63 +381,75 @@ impl MatchRunner {
         Ok(())
     }
 
-    /// Evaluates a batch of households in id order. `dense`: the batch is a contiguous page of
-    /// households, so that their stored states are read by an id range rather than an id list.
+    /// Evaluates a batch on every core.
     async fn evaluate_batch(
         &self,
-        run: &mut Run,
-        batch: Vec<StoredHousehold>,
-        dense: bool,
+        catalogue: &Arc<Catalogue>,
+        catalogue_id: i64,
+        batch: ReadBatch,
         today: NaiveDate,
-        report: &mut MatchReport,
     ) -> Result<Vec<HouseholdOutcome>, HouseholdError> {
-        let db = self.households.connection();
-        let ids: Vec<String> = batch.iter().map(|stored| stored.id.to_string()).collect();
-        let of_batch = match (dense, ids.first(), ids.last()) {
-            (true, Some(first), Some(last)) => id_range(household_match::Column::HouseholdId, first, last),
-            _ => household_match::Column::HouseholdId.is_in(ids),
-        };
-        let previous: HashMap<String, household_match::Model> = household_match::Entity::find()
-            .filter(of_batch)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| (row.household_id.clone(), row))
-            .collect();
-        for row in previous.values() {
-            if row.catalogue_id != run.catalogue_id && !run.translations.contains_key(&row.catalogue_id) {
-                let programs = snapshot_programs(db, row.catalogue_id).await?;
-                let map = SnapshotMap::new(&programs, &run.catalogue);
-                run.translations.insert(row.catalogue_id, Arc::new(map));
-            }
-        }
         let context = Evaluation {
-            catalogue: Arc::clone(&run.catalogue),
-            catalogue_id: run.catalogue_id,
-            translations: run.translations.clone(),
+            catalogue: Arc::clone(catalogue),
+            catalogue_id,
+            translations: batch.translations,
             policy: self.policy,
             today,
         };
-        let outcomes = tokio::task::spawn_blocking(move || {
-            batch
+        let (households, previous) = (batch.households, batch.previous);
+        tokio::task::spawn_blocking(move || {
+            households
                 .par_iter()
                 .map(|stored| context.household(stored, previous.get(&stored.id.to_string())))
                 .collect::<Result<Vec<_>, HouseholdError>>()
         })
         .await
-        .map_err(|e| HouseholdError::Task(e.to_string()))??;
-        for outcome in &outcomes {
-            report.pairs_evaluated += outcome.evaluated;
-            let Some(new) = &outcome.write else {
-                report.unchanged += 1;
-                continue;
-            };
-            report.households += 1;
-            for position in &new.state.eligible {
-                run.eligible_counts[*position as usize] += 1;
-            }
+        .map_err(|e| HouseholdError::Task(e.to_string()))?
+    }
+}
+
+/// A batch of households as read, with their stored states and the snapshots these refer to.
+struct ReadBatch {
+    households: Vec<StoredHousehold>,
+    previous: HashMap<String, household_match::Model>,
+    translations: HashMap<i64, Arc<SnapshotMap>>,
+}
+
+fn stage_stopped(stage: &str) -> HouseholdError {
+    HouseholdError::Task(format!("the {stage} stopped"))
+}
+
+/// The stored states of a batch in id order. `dense`: the batch is a contiguous page of
+/// households, so that the states are read by an id range rather than an id list.
+async fn stored_states(
+    db: &impl ConnectionTrait,
+    households: &[StoredHousehold],
+    dense: bool,
+) -> Result<HashMap<String, household_match::Model>, HouseholdError> {
+    let ids: Vec<String> = households.iter().map(|stored| stored.id.to_string()).collect();
+    let of_batch = match (dense, ids.first(), ids.last()) {
+        (true, Some(first), Some(last)) => id_range(household_match::Column::HouseholdId, first, last),
+        _ => household_match::Column::HouseholdId.is_in(ids),
+    };
+    let rows = household_match::Entity::find().filter(of_batch).all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.household_id.clone(), row))
+        .collect())
+}
+
+/// Adds a batch's outcomes to the run's counts.
+fn tally(outcomes: &[HouseholdOutcome], report: &mut MatchReport, eligible_counts: &mut [u64]) {
+    for outcome in outcomes {
+        report.pairs_evaluated += outcome.evaluated;
+        let Some(new) = &outcome.write else {
+            report.unchanged += 1;
+            continue;
+        };
+        report.households += 1;
+        for position in &new.state.eligible {
+            eligible_counts[*position as usize] += 1;
         }
-        Ok(outcomes)
     }
 }
 
