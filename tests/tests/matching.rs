@@ -351,5 +351,9 @@ async fn the_tick_handles_only_what_is_due(backend: Backend) {
     assert_eq!(opened.events.get(&EventKind::NewlyEligible), Some(&1));
     let kinds = event_kinds(&runner, ids[0]).await;
     assert_eq!(kinds, [EventKind::WindowOpensSoon, EventKind::NewlyEligible]);
+    let opens_soon = &runner.events(ids[0]).await.unwrap()[0];
+    assert_eq!(opens_soon.opens_on, Some(d("2027-01-15")));
+    assert!(opens_soon.closes_on.is_some(), "the 2nd birthday ends it");
+    assert!(opens_soon.program_id.is_some());
     assert!(runner.events(ids[1]).await.unwrap().is_empty());
 }

@@ -9,6 +9,7 @@
 mod catalogue;
 mod decide;
 mod state;
+mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -23,7 +24,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
-use uuid::Uuid;
 
 pub use catalogue::{Catalogue, CatalogueEntry, application, entry};
 pub use decide::{
@@ -310,8 +310,8 @@ impl MatchRunner {
         let writer = async {
             while let Some(outcomes) = to_write.recv().await {
                 let txn = kosodate_registry::db::begin_write(db).await?;
-                write_states(&txn, &outcomes, catalogue_id, today, &mut written).await?;
-                write_events(&txn, &outcomes, today, &mut written).await?;
+                write::write_states(&txn, &outcomes, catalogue_id, today, &mut written).await?;
+                write::write_events(&txn, &outcomes, today, &mut written).await?;
                 txn.commit().await?;
             }
             Ok::<_, HouseholdError>(())
@@ -760,108 +760,6 @@ async fn remove_orphans(db: &impl ConnectionTrait) -> Result<(), HouseholdError>
         .exec(db)
         .await?;
     Ok(())
-}
-
-async fn write_states(
-    txn: &DatabaseTransaction,
-    outcomes: &[HouseholdOutcome],
-    catalogue_id: i64,
-    today: NaiveDate,
-    report: &mut MatchReport,
-) -> Result<(), HouseholdError> {
-    let rows: Vec<household_match::ActiveModel> = outcomes
-        .iter()
-        .filter_map(|outcome| {
-            let new = outcome.write.as_ref()?;
-            Some(household_match::ActiveModel {
-                household_id: Set(outcome.id.to_string()),
-                catalogue_id: Set(catalogue_id),
-                fingerprint: Set(new.fingerprint),
-                state: Set(new.state.encode()),
-                evaluated_on: Set(today),
-                next_check: Set(new.next_check),
-            })
-        })
-        .collect();
-    report.states_written += rows.len() as u64;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(WRITE_CHUNK).collect();
-        household_match::Entity::insert_many(chunk)
-            .on_conflict(
-                OnConflict::column(household_match::Column::HouseholdId)
-                    .update_columns([
-                        household_match::Column::CatalogueId,
-                        household_match::Column::Fingerprint,
-                        household_match::Column::State,
-                        household_match::Column::EvaluatedOn,
-                        household_match::Column::NextCheck,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(())
-}
-
-async fn write_events(
-    txn: &DatabaseTransaction,
-    outcomes: &[HouseholdOutcome],
-    today: NaiveDate,
-    report: &mut MatchReport,
-) -> Result<(), HouseholdError> {
-    let now = Utc::now();
-    let mut events: Vec<(HouseholdId, &ChangeEvent)> = outcomes
-        .iter()
-        .flat_map(|outcome| outcome.events.iter().map(move |event| (outcome.id, event)))
-        .collect();
-    // Grouped by kind so that the count of rows inserted (repeats are skipped) is per kind.
-    events.sort_by_key(|(_, event)| event.kind);
-    for group in events.chunk_by(|(_, a), (_, b)| a.kind == b.kind) {
-        for chunk in group.chunks(WRITE_CHUNK) {
-            let inserted = insert_events(txn, chunk, today, now).await?;
-            *report.events.entry(chunk[0].1.kind).or_default() += inserted;
-            if inserted == chunk.len() as u64 {
-                let room = SAMPLE_SIZE.saturating_sub(report.sample.len());
-                report.sample.extend(
-                    chunk
-                        .iter()
-                        .take(room)
-                        .map(|(household, event)| (*household, (*event).clone())),
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn insert_events(
-    txn: &DatabaseTransaction,
-    events: &[(HouseholdId, &ChangeEvent)],
-    today: NaiveDate,
-    now: chrono::DateTime<Utc>,
-) -> Result<u64, HouseholdError> {
-    let rows = events
-        .iter()
-        .map(|(household_id, event)| match_event::ActiveModel {
-            id: Set(Uuid::now_v7().to_string()),
-            household_id: Set(household_id.to_string()),
-            program_id: Set(event.program_id.map(|id| id.to_string())),
-            kind: Set(event.kind.id().to_owned()),
-            anchor_on: Set(event.anchor_on),
-            opens_on: Set(event.opens_on),
-            closes_on: Set(event.closes_on),
-            occurs_on: Set(today),
-            created_at: Set(now),
-        });
-    // The unique keys ((household, program, kind, anchor), and (household, kind, anchor) for
-    // household events) make a repeated decision, or a concurrent run's, a no-op.
-    let inserted = match_event::Entity::insert_many(rows)
-        .on_conflict(OnConflict::new().do_nothing().to_owned())
-        .exec_without_returning(txn)
-        .await?;
-    Ok(inserted)
 }
 
 /// After a full run has rewritten many rows, PostgreSQL's planner statistics are stale until
