@@ -24,7 +24,11 @@ pub fn month_anniversary(birth: NaiveDate, months: u32) -> NaiveDate {
         return same_day;
     }
     // The month has no such day: the child reaches the age on the first of the next month.
-    let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let (next_year, next_month) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
     NaiveDate::from_ymd_opt(next_year, next_month, 1).unwrap_or(NaiveDate::MAX)
 }
 
