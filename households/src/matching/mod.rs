@@ -130,7 +130,7 @@ impl MatchRunner {
         let horizon = self.policy.horizon(today);
         let mut matches: Vec<ProgramMatch> = catalogue
             .applicable(stored.household.municipality)
-            .map(|(_, entry)| assess(entry, &prepared, today, horizon, self.policy))
+            .map(|(_, entry)| assess(entry, &prepared, today, horizon, self.policy, Detail::Full))
             .filter(ProgramMatch::matters)
             .collect();
         matches.sort_by_key(|found| found.program_id);
@@ -545,7 +545,7 @@ impl Evaluation {
         let mut next_check: Option<NaiveDate> = None;
         for (position, entry) in applicable() {
             outcome.evaluated += 1;
-            let fresh = assess(entry, &prepared, today, horizon, policy);
+            let fresh = assess(entry, &prepared, today, horizon, policy, Detail::ForEvents);
             match fresh.eligibility {
                 Eligibility::Eligible => state.eligible.push(position),
                 Eligibility::Unknown => state.unknown.push(position),
@@ -620,6 +620,15 @@ impl MatchPolicy {
     }
 }
 
+/// How much of an answer to compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Everything a parent sees, including the facts that would settle an unknown answer.
+    Full,
+    /// What events and check dates need: a batch run never shows missing facts.
+    ForEvents,
+}
+
 /// The fast path decides most pairs from one evaluation; only pairs that matter within the
 /// horizon get their windows computed.
 fn assess(
@@ -628,6 +637,7 @@ fn assess(
     today: NaiveDate,
     horizon: NaiveDate,
     policy: MatchPolicy,
+    detail: Detail,
 ) -> ProgramMatch {
     let quick = entry.rule.evaluate(prepared, today);
     let nothing_ahead = quick.truth == Truth::False && quick.next_change.is_none_or(|next| next >= horizon);
@@ -641,8 +651,8 @@ fn assess(
         };
     }
     let assessment = entry.rule.assess(prepared, today, policy.horizon_days);
-    let missing = match assessment.eligibility {
-        Eligibility::Unknown => entry.rule.rule.missing_facts(prepared, today),
+    let missing = match (assessment.eligibility, detail) {
+        (Eligibility::Unknown, Detail::Full) => entry.rule.rule.missing_facts(prepared, today),
         _ => Vec::new(),
     };
     ProgramMatch {
