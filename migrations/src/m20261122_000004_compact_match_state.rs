@@ -75,7 +75,9 @@ impl MigrationTrait for Migration {
     }
 }
 
-fn indexes() -> [IndexCreateStatement; 4] {
+/// No index on `match_events.created_at`: ids are UUIDv7, so the primary key already orders
+/// events by creation, and each index costs every one of the events a run records.
+fn indexes() -> [IndexCreateStatement; 3] {
     [
         Index::create()
             .name("household_matches_next_check_idx")
@@ -95,11 +97,6 @@ fn indexes() -> [IndexCreateStatement; 4] {
             .col(MatchEvents::Kind)
             .col(MatchEvents::AnchorOn)
             .unique()
-            .to_owned(),
-        Index::create()
-            .name("match_events_created_idx")
-            .table(MatchEvents::Table)
-            .col(MatchEvents::CreatedAt)
             .to_owned(),
     ]
 }

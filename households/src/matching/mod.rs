@@ -21,8 +21,8 @@ use kosodate_registry::{ProgramOwner, Registry, Visibility};
 use rayon::prelude::*;
 use sea_orm::sea_query::{ColumnRef, Expr, ExprTrait, IntoColumnRef, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 pub use catalogue::{Catalogue, CatalogueEntry, application, entry};
@@ -290,7 +290,7 @@ impl MatchRunner {
         } = run;
         let (catalogue, catalogue_id) = (Arc::clone(catalogue), *catalogue_id);
         let (read, mut to_evaluate) = tokio::sync::mpsc::channel::<ReadBatch>(1);
-        let (evaluated, mut to_write) = tokio::sync::mpsc::channel::<Vec<HouseholdOutcome>>(1);
+        let (evaluated, to_write) = tokio::sync::mpsc::channel::<Vec<HouseholdOutcome>>(1);
         let reader = self.read_scope(&scope, &catalogue, catalogue_id, translations, read);
         let evaluator = async {
             let evaluated = evaluated;
@@ -306,20 +306,21 @@ impl MatchRunner {
             }
             Ok::<_, HouseholdError>(())
         };
-        let mut written = MatchReport::default();
-        let writer = async {
-            while let Some(outcomes) = to_write.recv().await {
-                let txn = kosodate_registry::db::begin_write(db).await?;
-                write::write_states(&txn, &outcomes, catalogue_id, today, &mut written).await?;
-                write::write_events(&txn, &outcomes, today, &mut written).await?;
-                txn.commit().await?;
+        // Two writers on two connections: batches are disjoint, and PostgreSQL then inserts on
+        // both cores while the engine waits for neither. SQLite serialises them anyway.
+        let to_write = tokio::sync::Mutex::new(to_write);
+        let (mut first_written, mut second_written) = (MatchReport::default(), MatchReport::default());
+        let first_writer = write_batches(db, &to_write, catalogue_id, today, &mut first_written);
+        let second_writer = write_batches(db, &to_write, catalogue_id, today, &mut second_written);
+        tokio::try_join!(reader, evaluator, first_writer, second_writer)?;
+        for written in [first_written, second_written] {
+            report.states_written += written.states_written;
+            for (kind, count) in written.events {
+                *report.events.entry(kind).or_default() += count;
             }
-            Ok::<_, HouseholdError>(())
-        };
-        tokio::try_join!(reader, evaluator, writer)?;
-        report.states_written = written.states_written;
-        report.events = written.events;
-        report.sample = written.sample;
+            let room = SAMPLE_SIZE.saturating_sub(report.sample.len());
+            report.sample.extend(written.sample.into_iter().take(room));
+        }
         prune_snapshots(db, catalogue_id).await?;
         report.eligible = (0u32..)
             .zip(eligible_counts.iter())
@@ -405,6 +406,26 @@ impl MatchRunner {
         })
         .await
         .map_err(|e| HouseholdError::Task(e.to_string()))?
+    }
+}
+
+/// Writes batches as they come, each in one transaction, until the evaluator is done.
+async fn write_batches(
+    db: &DatabaseConnection,
+    to_write: &tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Vec<HouseholdOutcome>>>,
+    catalogue_id: i64,
+    today: NaiveDate,
+    written: &mut MatchReport,
+) -> Result<(), HouseholdError> {
+    loop {
+        // The lock is held only while waiting for the next batch, not while writing it.
+        let Some(outcomes) = to_write.lock().await.recv().await else {
+            return Ok(());
+        };
+        let txn = kosodate_registry::db::begin_write(db).await?;
+        write::write_states(&txn, &outcomes, catalogue_id, today, written).await?;
+        write::write_events(&txn, &outcomes, today, written).await?;
+        txn.commit().await?;
     }
 }
 
