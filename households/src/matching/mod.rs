@@ -306,12 +306,20 @@ impl MatchRunner {
             }
             Ok::<_, HouseholdError>(())
         };
-        // Two writers on two connections: batches are disjoint, and PostgreSQL then inserts on
-        // both cores while the engine waits for neither. SQLite serialises them anyway.
+        // On PostgreSQL two writers on two connections: batches are disjoint, and the server
+        // inserts on both cores. SQLite takes one writer at a time, and a second one would only
+        // sleep in its busy handler.
         let to_write = tokio::sync::Mutex::new(to_write);
         let (mut first_written, mut second_written) = (MatchReport::default(), MatchReport::default());
         let first_writer = write_batches(db, &to_write, catalogue_id, today, &mut first_written);
-        let second_writer = write_batches(db, &to_write, catalogue_id, today, &mut second_written);
+        let second_writer = async {
+            match db.get_database_backend() {
+                sea_orm::DatabaseBackend::Postgres => {
+                    write_batches(db, &to_write, catalogue_id, today, &mut second_written).await
+                }
+                _ => Ok(()),
+            }
+        };
         tokio::try_join!(reader, evaluator, first_writer, second_writer)?;
         for written in [first_written, second_written] {
             report.states_written += written.states_written;
