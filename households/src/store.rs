@@ -15,7 +15,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::entity::{consent, household, household_match, match_event};
+use crate::entity::{consent, household, household_match};
 use crate::error::HouseholdError;
 
 /// A household's identifier: a UUIDv7, so that ids sort by creation time.
@@ -225,7 +225,12 @@ impl Households {
             .exec(&txn)
             .await?;
         if purpose == ConsentPurpose::Matching {
-            crate::matching::forget_household(&txn, id).await?;
+            let this_one = Query::select()
+                .column(household::Column::Id)
+                .from(household::Entity)
+                .and_where(Expr::col(household::Column::Id).eq(id.to_string()))
+                .to_owned();
+            crate::matching::forget_households(&txn, this_one).await?;
         }
         txn.commit().await?;
         Ok(())
@@ -234,21 +239,12 @@ impl Households {
     /// Removes every synthetic household, with its consents and everything derived from it.
     pub async fn delete_synthetic(&self) -> Result<u64, HouseholdError> {
         let txn = kosodate_registry::db::begin_write(&self.db).await?;
-        let synthetic = || {
-            Query::select()
-                .column(household::Column::Id)
-                .from(household::Entity)
-                .and_where(Expr::col(household::Column::Synthetic).eq(true))
-                .to_owned()
-        };
-        household_match::Entity::delete_many()
-            .filter(household_match::Column::HouseholdId.in_subquery(synthetic()))
-            .exec(&txn)
-            .await?;
-        match_event::Entity::delete_many()
-            .filter(match_event::Column::HouseholdId.in_subquery(synthetic()))
-            .exec(&txn)
-            .await?;
+        let synthetic = Query::select()
+            .column(household::Column::Id)
+            .from(household::Entity)
+            .and_where(Expr::col(household::Column::Synthetic).eq(true))
+            .to_owned();
+        crate::matching::forget_households(&txn, synthetic).await?;
         let result = household::Entity::delete_many()
             .filter(household::Column::Synthetic.eq(true))
             .exec(&txn)

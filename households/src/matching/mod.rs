@@ -19,7 +19,7 @@ use kosodate_domain::{MunicipalityCode, ProgramId};
 use kosodate_matcher::{Area, Eligibility, PreparedHousehold, Truth};
 use kosodate_registry::{ProgramOwner, Registry, Visibility};
 use rayon::prelude::*;
-use sea_orm::sea_query::{ColumnRef, Expr, ExprTrait, IntoColumnRef, OnConflict, Query};
+use sea_orm::sea_query::{ColumnRef, Expr, ExprTrait, IntoColumnRef, OnConflict, Query, SelectStatement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -811,17 +811,19 @@ async fn refresh_statistics(db: &impl ConnectionTrait) -> Result<(), HouseholdEr
     Ok(())
 }
 
-/// Removes everything the matcher derived from a household (consent withdrawn or data deleted).
-pub(crate) async fn forget_household(
+/// Removes everything the matcher derived from the households `households` selects (their
+/// ids): consent withdrawn, or the households deleted. The derived tables have no foreign keys
+/// to cascade from, so every deletion goes through here.
+pub(crate) async fn forget_households(
     txn: &DatabaseTransaction,
-    id: HouseholdId,
+    households: SelectStatement,
 ) -> Result<(), HouseholdError> {
     household_match::Entity::delete_many()
-        .filter(household_match::Column::HouseholdId.eq(id.to_string()))
+        .filter(household_match::Column::HouseholdId.in_subquery(households.clone()))
         .exec(txn)
         .await?;
     match_event::Entity::delete_many()
-        .filter(match_event::Column::HouseholdId.eq(id.to_string()))
+        .filter(match_event::Column::HouseholdId.in_subquery(households))
         .exec(txn)
         .await?;
     Ok(())
