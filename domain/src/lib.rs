@@ -3,8 +3,10 @@
 //! edge, so code that holds a value never checks it again. This crate must stay free of I/O: no
 //! database, no HTTP, no clock, no async runtime.
 
+mod contact;
 mod municipality_code;
 mod program_id;
 
+pub use contact::{EmailAddress, EmailAddressError, LineUserId, LineUserIdError};
 pub use municipality_code::{MunicipalityCode, MunicipalityCodeError, PREFECTURE_CODE};
 pub use program_id::{ProgramId, ProgramIdError};

@@ -7,6 +7,14 @@ pub enum HouseholdError {
     HouseholdNotFound(String),
     #[error("program {0} not found")]
     ProgramNotFound(String),
+    #[error("invalid household data")]
+    Invalid(kosodate_registry::ValidationErrors),
+    #[error("this account already has a household")]
+    AlreadyRegistered,
+    #[error("contact channel {0} not found")]
+    ChannelNotFound(String),
+    #[error("verification link unknown or expired")]
+    VerificationFailed,
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
     #[error(transparent)]

@@ -5,12 +5,21 @@
 //! benchmarks share. It uses the registry for programs and the pure matcher for every decision;
 //! it must not depend on HTTP or on the notifier, and must never log personal data.
 
+mod channels;
+pub mod consent_texts;
+mod counts;
 mod entity;
 mod error;
+mod input;
 pub mod matching;
+mod parents;
 mod store;
 pub mod synthetic;
 
+pub use channels::{ChannelKind, ChannelRecord, PushKeys, PushSubscription, VerificationToken};
+pub use counts::{MIN_REPORTED, MunicipalityCounts, ReportedCount};
 pub use error::HouseholdError;
+pub use input::{ChildInput, HouseholdInput, Preferences, ValidHousehold};
 pub use matching::{EventKind, MatchPolicy, MatchReport, MatchRunner};
+pub use parents::{AccountId, ConsentRecord, HouseholdRecord, ParentAccount, Registration};
 pub use store::{ConsentMethod, ConsentPurpose, HouseholdId, Households, Profile, StoredHousehold};

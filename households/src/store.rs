@@ -46,6 +46,12 @@ impl fmt::Display for HouseholdId {
     }
 }
 
+impl Serialize for HouseholdId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
 impl fmt::Debug for HouseholdId {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "HouseholdId({})", self.0)
@@ -93,6 +99,18 @@ pub enum ConsentPurpose {
 }
 
 impl ConsentPurpose {
+    pub const ALL: [ConsentPurpose; 5] = [
+        Self::Matching,
+        Self::NoticeEmail,
+        Self::NoticeLine,
+        Self::NoticeWebPush,
+        Self::Statistics,
+    ];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|purpose| purpose.id() == text)
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             Self::Matching => "matching",
@@ -112,6 +130,12 @@ pub enum ConsentMethod {
 }
 
 impl ConsentMethod {
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Online, Self::Paper]
+            .into_iter()
+            .find(|method| method.id() == text)
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             Self::Online => "online",
@@ -209,31 +233,25 @@ impl Households {
         Ok(())
     }
 
-    /// Ends every active consent for `purpose`. The stored match state and change events go with
-    /// a withdrawn matching consent: nothing derived from the household is kept without it.
+    /// Ends every active consent for `purpose`, at once. The stored match state and change events
+    /// go with a withdrawn matching consent: nothing derived from the household is kept without
+    /// it. A matching run writing at the same moment either commits before (and its rows are
+    /// removed here) or waits and then leaves this household out (`exclude_matching_writes`).
     pub async fn withdraw_consent(
         &self,
         id: HouseholdId,
         purpose: ConsentPurpose,
-    ) -> Result<(), HouseholdError> {
+    ) -> Result<u64, HouseholdError> {
         let txn = kosodate_registry::db::begin_write(&self.db).await?;
-        consent::Entity::update_many()
-            .col_expr(consent::Column::WithdrawnAt, Expr::value(Utc::now()))
-            .filter(consent::Column::HouseholdId.eq(id.to_string()))
-            .filter(consent::Column::Purpose.eq(purpose.id()))
-            .filter(consent::Column::WithdrawnAt.is_null())
-            .exec(&txn)
-            .await?;
         if purpose == ConsentPurpose::Matching {
-            let this_one = Query::select()
-                .column(household::Column::Id)
-                .from(household::Entity)
-                .and_where(Expr::col(household::Column::Id).eq(id.to_string()))
-                .to_owned();
-            crate::matching::forget_households(&txn, this_one).await?;
+            crate::matching::exclude_matching_writes(&txn).await?;
+        }
+        let ended = crate::parents::end_consents(&txn, id, purpose, Utc::now()).await?;
+        if purpose == ConsentPurpose::Matching {
+            crate::matching::forget_households(&txn, crate::parents::this_household(id)).await?;
         }
         txn.commit().await?;
-        Ok(())
+        Ok(ended)
     }
 
     /// Removes every synthetic household, with its consents and everything derived from it.
@@ -406,12 +424,15 @@ fn household_row(
         municipality_code: Set(household.municipality.as_str().to_owned()),
         profile: Set(serde_json::to_value(Profile::of(household)).unwrap_or_default()),
         synthetic: Set(synthetic),
+        nicknames: Set(None),
+        preferences: Set(None),
+        registered_by: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
 }
 
-fn consent_row(
+pub(crate) fn consent_row(
     id: HouseholdId,
     purpose: ConsentPurpose,
     method: ConsentMethod,

@@ -9,6 +9,7 @@ mod m20261121_000001_create_municipalities;
 mod m20261121_000002_create_programs;
 mod m20261121_000003_create_households;
 mod m20261122_000004_compact_match_state;
+mod m20261122_000005_accounts_sessions_audit;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_create_programs::Migration),
             Box::new(m20261121_000003_create_households::Migration),
             Box::new(m20261122_000004_compact_match_state::Migration),
+            Box::new(m20261122_000005_accounts_sessions_audit::Migration),
         ]
     }
 }

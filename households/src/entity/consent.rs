@@ -14,6 +14,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::household::Entity",
+        from = "Column::HouseholdId",
+        to = "super::household::Column::Id"
+    )]
+    Household,
+}
+
+impl Related<super::household::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Household.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -9,6 +9,11 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub profile: Json,
     pub synthetic: bool,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub nicknames: Option<Json>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub preferences: Option<Json>,
+    pub registered_by: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

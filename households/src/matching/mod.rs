@@ -11,7 +11,7 @@ mod decide;
 mod state;
 mod write;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
@@ -21,8 +21,8 @@ use kosodate_registry::{ProgramOwner, Registry, Visibility};
 use rayon::prelude::*;
 use sea_orm::sea_query::{ColumnRef, Expr, ExprTrait, IntoColumnRef, OnConflict, Query, SelectStatement};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 pub use catalogue::{Catalogue, CatalogueEntry, application, entry};
@@ -31,9 +31,11 @@ pub use decide::{
 };
 pub use state::MatchState;
 
-use crate::entity::{household, household_match, match_catalogue, match_event};
+use crate::entity::{consent, household, household_match, match_catalogue, match_event};
 use crate::error::HouseholdError;
-use crate::store::{HouseholdId, Households, StoredHousehold, consenting_page, id_range, never_matched};
+use crate::store::{
+    ConsentPurpose, HouseholdId, Households, StoredHousehold, consenting_page, id_range, never_matched,
+};
 
 /// Households per batch: one read of their stored states, one transaction of writes.
 const BATCH: u64 = 2_000;
@@ -431,10 +433,66 @@ async fn write_batches(
             return Ok(());
         };
         let txn = kosodate_registry::db::begin_write(db).await?;
+        exclude_consent_changes(&txn).await?;
+        let outcomes = still_consenting(&txn, outcomes).await?;
         write::write_states(&txn, &outcomes, catalogue_id, today, written).await?;
         write::write_events(&txn, &outcomes, today, written).await?;
         txn.commit().await?;
     }
+}
+
+/// The advisory lock that orders matching writes against consent withdrawals and deletions on
+/// PostgreSQL: writers share it, a withdrawal takes it alone. SQLite needs none, since its write
+/// transactions (`BEGIN IMMEDIATE`) already run one at a time.
+const CONSENT_CHANGE_LOCK: i64 = 0x6b6f_736f_6461_7465;
+
+/// Taken by each matching write transaction before it re-reads consents.
+async fn exclude_consent_changes(txn: &DatabaseTransaction) -> Result<(), HouseholdError> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock_shared({CONSENT_CHANGE_LOCK})"
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Taken by a consent withdrawal or a deletion: it waits for matching writes in flight, which
+/// then commit before it and have their rows removed by it, and later writes see it committed.
+pub(crate) async fn exclude_matching_writes(txn: &DatabaseTransaction) -> Result<(), HouseholdError> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CONSENT_CHANGE_LOCK})"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The outcomes of households that still consent to matching, read inside the write
+/// transaction: a household whose consent was withdrawn (or that was deleted) after the batch was
+/// read gets neither a state nor an event.
+async fn still_consenting(
+    txn: &DatabaseTransaction,
+    outcomes: Vec<HouseholdOutcome>,
+) -> Result<Vec<HouseholdOutcome>, HouseholdError> {
+    let ids = outcomes.iter().map(|outcome| outcome.id.to_string());
+    let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) else {
+        return Ok(outcomes);
+    };
+    let consenting: HashSet<String> = consent::Entity::find()
+        .select_only()
+        .column(consent::Column::HouseholdId)
+        .filter(id_range(consent::Column::HouseholdId, &first, &last))
+        .filter(consent::Column::Purpose.eq(ConsentPurpose::Matching.id()))
+        .filter(consent::Column::WithdrawnAt.is_null())
+        .into_tuple()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(outcomes
+        .into_iter()
+        .filter(|outcome| consenting.contains(&outcome.id.to_string()))
+        .collect())
 }
 
 /// A batch of households as read, with their stored states and the snapshots these refer to.

@@ -1,0 +1,288 @@
+//! Where a household receives notices: verified email addresses, its LINE user id, Web Push
+//! subscriptions; each with its own opt-in. An email address is used only after its owner
+//! followed the link sent to it.
+
+use chrono::{DateTime, Duration, Utc};
+use kosodate_domain::{EmailAddress, LineUserId};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::entity::contact_channel;
+use crate::error::HouseholdError;
+use crate::store::{HouseholdId, Households};
+
+/// How long an email verification link works.
+const VERIFICATION_VALIDITY_HOURS: i64 = 48;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Email,
+    Line,
+    WebPush,
+}
+
+impl ChannelKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Line => "line",
+            Self::WebPush => "web_push",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Email, Self::Line, Self::WebPush]
+            .into_iter()
+            .find(|kind| kind.id() == text)
+    }
+}
+
+/// A Web Push subscription as the browser's `PushSubscription.toJSON()` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushSubscription {
+    pub endpoint: url::Url,
+    pub keys: PushKeys,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushKeys {
+    pub p256dh: String,
+    pub auth: String,
+}
+
+/// A contact channel as its household sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelRecord {
+    pub id: String,
+    pub kind: ChannelKind,
+    pub address: String,
+    pub opted_in: bool,
+    pub verified: bool,
+    /// Why delivery was switched off (a bounce, a blocked account, an expired subscription).
+    pub disabled_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A verification link's secret, to be mailed; only its hash is stored.
+#[derive(Debug)]
+pub struct VerificationToken(pub String);
+
+impl Households {
+    pub async fn channels(&self, household: HouseholdId) -> Result<Vec<ChannelRecord>, HouseholdError> {
+        let rows = contact_channel::Entity::find()
+            .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
+            .order_by_asc(contact_channel::Column::Id)
+            .all(self.connection())
+            .await?;
+        rows.into_iter().map(channel_record).collect()
+    }
+
+    /// Adds (or re-sends the link for) an email address; it stays unusable until verified.
+    pub async fn add_email(
+        &self,
+        household: HouseholdId,
+        address: &EmailAddress,
+    ) -> Result<(String, VerificationToken), HouseholdError> {
+        let token = VerificationToken(random_token());
+        let expires = Utc::now() + Duration::hours(VERIFICATION_VALIDITY_HOURS);
+        let row = new_channel(household, ChannelKind::Email, address.as_str(), None, None);
+        let id = self
+            .upsert_channel(
+                row,
+                &[
+                    (
+                        contact_channel::Column::VerificationHash,
+                        Expr::value(digest(&token.0)),
+                    ),
+                    (
+                        contact_channel::Column::VerificationExpiresAt,
+                        Expr::value(expires),
+                    ),
+                ],
+            )
+            .await?;
+        Ok((id, token))
+    }
+
+    /// Follows a verification link: the address becomes usable and opted in.
+    pub async fn verify_email(&self, token: &str) -> Result<HouseholdId, HouseholdError> {
+        let row = contact_channel::Entity::find()
+            .filter(contact_channel::Column::VerificationHash.eq(digest(token)))
+            .filter(contact_channel::Column::VerificationExpiresAt.gt(Utc::now()))
+            .one(self.connection())
+            .await?
+            .ok_or(HouseholdError::VerificationFailed)?;
+        contact_channel::Entity::update_many()
+            .col_expr(contact_channel::Column::VerifiedAt, Expr::value(Utc::now()))
+            .col_expr(contact_channel::Column::OptedIn, Expr::value(true))
+            .col_expr(
+                contact_channel::Column::VerificationHash,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                contact_channel::Column::VerificationExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(contact_channel::Column::Id.eq(row.id.as_str()))
+            .exec(self.connection())
+            .await?;
+        HouseholdId::parse(&row.household_id)
+    }
+
+    /// Links the household's LINE user id (from LINE Login, or the Official Account's webhook).
+    pub async fn add_line(
+        &self,
+        household: HouseholdId,
+        user: &LineUserId,
+    ) -> Result<String, HouseholdError> {
+        let row = new_channel(
+            household,
+            ChannelKind::Line,
+            user.as_str(),
+            None,
+            Some(Utc::now()),
+        );
+        self.upsert_channel(row, &[]).await
+    }
+
+    pub async fn add_web_push(
+        &self,
+        household: HouseholdId,
+        subscription: &PushSubscription,
+    ) -> Result<String, HouseholdError> {
+        let keys =
+            serde_json::to_value(&subscription.keys).map_err(|e| HouseholdError::Corrupt(e.to_string()))?;
+        let row = new_channel(
+            household,
+            ChannelKind::WebPush,
+            subscription.endpoint.as_str(),
+            Some(keys.clone()),
+            Some(Utc::now()),
+        );
+        self.upsert_channel(row, &[(contact_channel::Column::Keys, Expr::value(keys))])
+            .await
+    }
+
+    pub async fn set_channel_opt_in(
+        &self,
+        household: HouseholdId,
+        channel: &str,
+        opted_in: bool,
+    ) -> Result<(), HouseholdError> {
+        let result = contact_channel::Entity::update_many()
+            .col_expr(contact_channel::Column::OptedIn, Expr::value(opted_in))
+            .filter(contact_channel::Column::Id.eq(channel))
+            .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
+            .exec(self.connection())
+            .await?;
+        match result.rows_affected {
+            0 => Err(HouseholdError::ChannelNotFound(channel.to_owned())),
+            _ => Ok(()),
+        }
+    }
+
+    pub async fn remove_channel(&self, household: HouseholdId, channel: &str) -> Result<(), HouseholdError> {
+        let result = contact_channel::Entity::delete_many()
+            .filter(contact_channel::Column::Id.eq(channel))
+            .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
+            .exec(self.connection())
+            .await?;
+        match result.rows_affected {
+            0 => Err(HouseholdError::ChannelNotFound(channel.to_owned())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Inserts the channel, or, when the household already has this address, updates `changes`
+    /// on it. Returns the channel's id.
+    async fn upsert_channel(
+        &self,
+        row: contact_channel::ActiveModel,
+        changes: &[(contact_channel::Column, sea_orm::sea_query::SimpleExpr)],
+    ) -> Result<String, HouseholdError> {
+        let household = row.household_id.clone().unwrap();
+        let kind = row.kind.clone().unwrap();
+        let address = row.address.clone().unwrap();
+        let mut on_conflict = OnConflict::columns([
+            contact_channel::Column::HouseholdId,
+            contact_channel::Column::Kind,
+            contact_channel::Column::Address,
+        ]);
+        match changes.is_empty() {
+            true => on_conflict.do_nothing(),
+            false => on_conflict.values(changes.iter().cloned()),
+        };
+        let txn = kosodate_registry::db::begin_write(self.connection()).await?;
+        contact_channel::Entity::insert(row)
+            .on_conflict(on_conflict)
+            .exec_without_returning(&txn)
+            .await?;
+        let stored = contact_channel::Entity::find()
+            .filter(contact_channel::Column::HouseholdId.eq(household.as_str()))
+            .filter(contact_channel::Column::Kind.eq(kind.as_str()))
+            .filter(contact_channel::Column::Address.eq(address.as_str()))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| HouseholdError::Corrupt("channel vanished after upsert".into()))?;
+        txn.commit().await?;
+        Ok(stored.id)
+    }
+}
+
+fn new_channel(
+    household: HouseholdId,
+    kind: ChannelKind,
+    address: &str,
+    keys: Option<serde_json::Value>,
+    verified_at: Option<DateTime<Utc>>,
+) -> contact_channel::ActiveModel {
+    contact_channel::ActiveModel {
+        id: Set(Uuid::now_v7().to_string()),
+        household_id: Set(household.to_string()),
+        kind: Set(kind.id().to_owned()),
+        address: Set(address.to_owned()),
+        keys: Set(keys),
+        // Opting in is the parent's own step, except for an email address, whose verification
+        // link is that step.
+        opted_in: Set(false),
+        verified_at: Set(verified_at),
+        verification_hash: Set(None),
+        verification_expires_at: Set(None),
+        disabled_reason: Set(None),
+        created_at: Set(Utc::now()),
+    }
+}
+
+fn channel_record(row: contact_channel::Model) -> Result<ChannelRecord, HouseholdError> {
+    let kind = ChannelKind::parse(&row.kind)
+        .ok_or_else(|| HouseholdError::Corrupt(format!("channel {} has kind {}", row.id, row.kind)))?;
+    Ok(ChannelRecord {
+        id: row.id,
+        kind,
+        address: row.address,
+        opted_in: row.opted_in,
+        verified: row.verified_at.is_some(),
+        disabled_reason: row.disabled_reason,
+        created_at: row.created_at,
+    })
+}
+
+fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
