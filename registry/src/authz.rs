@@ -1,6 +1,7 @@
-//! The one permission rule for writing to the registry. How a staff identity is established (an
-//! API token today, OpenID Connect sign-in later) lives elsewhere; what an identity may do lives
-//! here, so that changing the former cannot change the latter.
+//! The one place that says what staff may do. How an identity is established (OpenID Connect
+//! sign-in for people, API tokens for machine imports) lives elsewhere; what an identity may do
+//! lives here, so that changing the former cannot change the latter. No staff role may see an
+//! individual household: the actions below are the whole list, and none reads one.
 
 use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE};
 
@@ -17,11 +18,54 @@ pub enum StaffRole {
     Administrator,
 }
 
+impl StaffRole {
+    pub fn id(&self) -> &'static str {
+        match self {
+            Self::Municipal(_) => "municipal",
+            Self::Prefecture => "prefecture",
+            Self::Administrator => "administrator",
+        }
+    }
+
+    /// The organisation the role belongs to: a municipality, or the prefecture.
+    pub fn organisation(&self) -> Option<MunicipalityCode> {
+        match self {
+            Self::Municipal(code) => Some(*code),
+            Self::Prefecture => Some(PREFECTURE_CODE),
+            Self::Administrator => None,
+        }
+    }
+}
+
+/// A person signed in, or a machine holding an API token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Person,
+    /// API tokens exist for scripted imports: they may write programs and nothing else.
+    Machine,
+}
+
 /// Somebody who changes the registry. `name` is recorded in the history of every change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffIdentity {
     pub name: String,
     pub role: StaffRole,
+    pub credential: Credential,
+}
+
+/// Everything staff can ask to do besides reading published programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffAction<'a> {
+    /// Create, change, publish or archive a program of this owner, or import it.
+    WriteProgram(&'a ProgramOwner),
+    /// See drafts and archived programs, and history.
+    ReviewPrograms,
+    /// Counts of households (never individuals) of one municipality, or of all (`None`).
+    ViewCounts(Option<MunicipalityCode>),
+    /// The audit log of one organisation, or all of it (`None`).
+    ViewAuditLog(Option<MunicipalityCode>),
+    /// Register a resident's household at the counter (窓口代理登録), with paper consent.
+    RegisterAtCounter(MunicipalityCode),
 }
 
 impl StaffIdentity {
@@ -35,6 +79,7 @@ impl StaffIdentity {
         Self {
             name: name.into(),
             role,
+            credential: Credential::Person,
         }
     }
 
@@ -42,6 +87,39 @@ impl StaffIdentity {
         Self {
             name: name.into(),
             role: StaffRole::Administrator,
+            credential: Credential::Person,
+        }
+    }
+
+    /// The same role held by a machine (an API token).
+    pub fn as_machine(self) -> Self {
+        Self {
+            credential: Credential::Machine,
+            ..self
+        }
+    }
+
+    /// Whether this identity may do `action`.
+    pub fn permits(&self, action: StaffAction<'_>) -> bool {
+        if self.credential == Credential::Machine {
+            return matches!(action, StaffAction::WriteProgram(_) | StaffAction::ReviewPrograms)
+                && self.permits_as_person(action);
+        }
+        self.permits_as_person(action)
+    }
+
+    fn permits_as_person(&self, action: StaffAction<'_>) -> bool {
+        match action {
+            StaffAction::WriteProgram(owner) => self.may_write(owner),
+            StaffAction::ReviewPrograms => true,
+            StaffAction::ViewCounts(scope) | StaffAction::ViewAuditLog(scope) => match (&self.role, scope) {
+                (StaffRole::Administrator | StaffRole::Prefecture, _) => true,
+                (StaffRole::Municipal(own), Some(code)) => *own == code,
+                (StaffRole::Municipal(_), None) => false,
+            },
+            // Only the municipality's own counter: prefecture staff and operators do not meet
+            // residents, and need no access to a household.
+            StaffAction::RegisterAtCounter(code) => self.role == StaffRole::Municipal(code),
         }
     }
 
@@ -87,6 +165,37 @@ mod tests {
         ];
         for (identity, owner, expected) in cases {
             assert_eq!(identity.may_write(owner), expected, "{identity:?} on {owner}");
+        }
+    }
+
+    #[test]
+    fn staff_see_counts_of_their_own_organisation_only_and_machines_only_write_programs() {
+        let aomori = code("022012");
+        let hirosaki = code("022021");
+        let hirosaki_staff = StaffIdentity::for_organisation("弘前市", hirosaki);
+        let prefecture_staff = StaffIdentity::for_organisation("青森県", PREFECTURE_CODE);
+        let admin = StaffIdentity::administrator("運用");
+        let importer = StaffIdentity::for_organisation("弘前市 取込", hirosaki).as_machine();
+        let cases = [
+            (&hirosaki_staff, StaffAction::ViewCounts(Some(hirosaki)), true),
+            (&hirosaki_staff, StaffAction::ViewCounts(Some(aomori)), false),
+            (&hirosaki_staff, StaffAction::ViewCounts(None), false),
+            (&prefecture_staff, StaffAction::ViewCounts(None), true),
+            (&hirosaki_staff, StaffAction::RegisterAtCounter(hirosaki), true),
+            (&hirosaki_staff, StaffAction::RegisterAtCounter(aomori), false),
+            (&prefecture_staff, StaffAction::RegisterAtCounter(aomori), false),
+            (&admin, StaffAction::RegisterAtCounter(aomori), false),
+            (&admin, StaffAction::ViewAuditLog(None), true),
+            (
+                &importer,
+                StaffAction::WriteProgram(&ProgramOwner::Local(hirosaki)),
+                true,
+            ),
+            (&importer, StaffAction::ViewCounts(Some(hirosaki)), false),
+            (&importer, StaffAction::RegisterAtCounter(hirosaki), false),
+        ];
+        for (identity, action, expected) in cases {
+            assert_eq!(identity.permits(action), expected, "{identity:?}: {action:?}");
         }
     }
 }

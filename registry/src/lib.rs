@@ -3,6 +3,7 @@
 //! registry's tables and their queries. It must not depend on HTTP, the server's settings or how
 //! staff sign in: callers pass a [`StaffIdentity`] and get typed errors back.
 
+pub mod audit;
 pub mod authz;
 mod changes;
 pub mod db;
@@ -16,7 +17,7 @@ mod store;
 pub mod transfer;
 mod validation;
 
-pub use authz::{StaffIdentity, StaffRole};
+pub use authz::{Credential, StaffAction, StaffIdentity, StaffRole};
 pub use error::RegistryError;
 pub use model::*;
 pub use store::{ProgramFilter, Registry, Visibility};

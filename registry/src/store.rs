@@ -246,7 +246,7 @@ fn filtered_programs(filter: &ProgramFilter, visibility: Visibility) -> sea_orm:
 }
 
 pub(crate) fn authorize(actor: &StaffIdentity, owner: &ProgramOwner) -> Result<(), RegistryError> {
-    match actor.may_write(owner) {
+    match actor.permits(crate::authz::StaffAction::WriteProgram(owner)) {
         true => Ok(()),
         false => Err(RegistryError::Forbidden {
             actor: actor.name.clone(),

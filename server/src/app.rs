@@ -6,7 +6,7 @@ use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Router, middleware};
-use kosodate_households::MatchRunner;
+use kosodate_households::{Households, MatchRunner};
 use kosodate_migrations::{Migrator, MigratorTrait};
 use kosodate_registry::Registry;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -15,22 +15,35 @@ use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Authenticator;
+use crate::auth::session::Sessions;
 use crate::error::ApiError;
 use crate::extract::StaffTokens;
+use crate::mail::Mailer;
 use crate::settings::Settings;
 use crate::telemetry;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub registry: Registry,
+    pub households: Households,
     pub matching: MatchRunner,
     pub tokens: StaffTokens,
+    pub auth: Authenticator,
+    pub sessions: Sessions,
+    pub mailer: Mailer,
     pub metrics: PrometheusHandle,
 }
 
 impl FromRef<AppState> for StaffTokens {
     fn from_ref(state: &AppState) -> Self {
         state.tokens.clone()
+    }
+}
+
+impl FromRef<AppState> for Sessions {
+    fn from_ref(state: &AppState) -> Self {
+        state.sessions.clone()
     }
 }
 
@@ -48,8 +61,8 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 }
 
 /// Everything the server needs, ready: database migrated, reference data seeded, examples loaded
-/// when configured.
-pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
+/// when configured. `public_url` is where people reach it (for sign-in redirects).
+pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Result<AppState> {
     let db = open_database(settings).await?;
     if settings.migrate_on_start {
         migrate(&db).await?;
@@ -60,12 +73,22 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     {
         tracing::info!(programs = report.created, "example programs loaded");
     }
-    // The embedded default delivers email into this directory (see the notifier crate).
-    kosodate_notifier::FileMailbox::open(&settings.mailbox_dir())?;
+    let secure = public_url.scheme() == "https";
+    let db = registry.connection().clone();
     Ok(AppState {
         matching: crate::matching::runner(&registry),
-        registry,
+        households: Households::new(db.clone()),
         tokens: StaffTokens::from_settings(&settings.api_tokens)?,
+        auth: Authenticator::new(&settings.oidc, public_url.clone(), db.clone()),
+        sessions: Sessions::new(
+            db,
+            secure,
+            settings.parent_session_hours,
+            settings.staff_session_hours,
+        ),
+        // The embedded default delivers email into this directory (see the notifier crate).
+        mailer: Mailer::from_settings(settings, public_url)?,
+        registry,
         metrics: telemetry::metrics_handle(),
     })
 }
@@ -74,6 +97,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(crate::api::router())
+        .merge(crate::auth::routes::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -127,13 +151,27 @@ pub async fn start(
     settings: &Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
-    let state = prepare(settings).await?;
+    let listener = TcpListener::bind(settings.listen).await?;
+    start_on(listener, settings, shutdown).await
+}
+
+/// Serves on a listener already bound, so that a test can tell an OpenID Provider the redirect
+/// URI before the service starts.
+pub async fn start_on(
+    listener: TcpListener,
+    settings: &Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningServer> {
+    let address = listener.local_addr()?;
+    let public_url = match &settings.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{address}/"))?,
+    };
+    let state = prepare(settings, public_url).await?;
     if settings.match_tick_minutes > 0 {
         let interval = std::time::Duration::from_secs(settings.match_tick_minutes * 60);
         crate::matching::spawn_tick(state.matching.clone(), interval);
     }
-    let listener = TcpListener::bind(settings.listen).await?;
-    let address = listener.local_addr()?;
     let app = router(state, settings);
     let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
     tracing::info!(%address, "listening");

@@ -6,7 +6,10 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kosodate_households::HouseholdError;
 use kosodate_registry::RegistryError;
+
+use crate::auth::AuthError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -87,8 +90,38 @@ impl ApiError {
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             "認証が必要です",
-            "この操作には職員の認証（Authorization: Bearer トークン）が必要です",
-            "this operation needs a staff token (Authorization: Bearer)",
+            "この操作には職員としてのログイン（または取込用の Authorization: Bearer トークン）が必要です",
+            "this operation needs a staff sign-in or a staff token (Authorization: Bearer)",
+        )
+    }
+
+    pub fn parent_unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "ログインが必要です",
+            "ログインしてから操作してください。ログインの有効期限が切れた場合は、もう一度ログインしてください",
+            "sign in as a parent first",
+        )
+    }
+
+    pub fn csrf() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "操作を確認できませんでした",
+            "画面を読み込み直してから、もう一度操作してください（X-CSRF-Token がありません）",
+            "a state-changing request of a session needs its X-CSRF-Token header",
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>, detail_en: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "権限がありません",
+            detail,
+            detail_en,
         )
     }
 
@@ -128,6 +161,90 @@ fn to_values<T: Serialize>(items: &[T]) -> Vec<serde_json::Value> {
         .iter()
         .filter_map(|item| serde_json::to_value(item).ok())
         .collect()
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        let detail_en = error.to_string();
+        match error {
+            AuthError::UnknownProvider(id) => {
+                Self::not_found(format!("ログイン方法「{id}」はありません"), detail_en)
+            }
+            AuthError::BadState | AuthError::TokenRejected(_) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "sign-in-failed",
+                "ログインできませんでした",
+                "ログインを確認できませんでした。時間が経ちすぎたか、別の画面で操作した可能性があります。もう一度ログインしてください",
+                detail_en,
+            ),
+            AuthError::ProviderDenied(_) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "sign-in-failed",
+                "ログインできませんでした",
+                "ログイン先のサービスでログインが完了しませんでした。もう一度ログインしてください",
+                detail_en,
+            ),
+            AuthError::ProviderUnavailable(_) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "provider-unavailable",
+                "ログイン先のサービスと通信できません",
+                "ログイン先のサービスと通信できませんでした。時間をおいて再度お試しください",
+                detail_en,
+            ),
+            AuthError::NotStaff => Self::forbidden(
+                "職員としての権限（所属と役割）が登録されていません。所属の管理者に確認してください",
+                detail_en,
+            ),
+            AuthError::Database(_) => {
+                tracing::error!(error = ?error, "sign-in failure");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        tracing::error!(error = %error, "database failure");
+        Self::internal()
+    }
+}
+
+impl From<HouseholdError> for ApiError {
+    fn from(error: HouseholdError) -> Self {
+        let detail_en = error.to_string();
+        match error {
+            HouseholdError::Invalid(invalid) => Self::invalid_input(to_values(&invalid.0), detail_en),
+            HouseholdError::HouseholdNotFound(_) => {
+                Self::not_found("世帯が登録されていません。先に世帯を登録してください", detail_en)
+            }
+            HouseholdError::AlreadyRegistered => Self::new(
+                StatusCode::CONFLICT,
+                "already-registered",
+                "すでに登録されています",
+                "このアカウントには世帯が登録済みです。変更は登録内容の編集から行ってください",
+                detail_en,
+            ),
+            HouseholdError::ChannelNotFound(_) => {
+                Self::not_found("その連絡先は登録されていません", detail_en)
+            }
+            HouseholdError::VerificationFailed => Self::new(
+                StatusCode::BAD_REQUEST,
+                "verification-failed",
+                "確認できませんでした",
+                "確認用のリンクが正しくないか、有効期限（48時間）が切れています。もう一度メールアドレスを登録してください",
+                detail_en,
+            ),
+            HouseholdError::Registry(registry) => registry.into(),
+            HouseholdError::ProgramNotFound(id) => {
+                Self::not_found(format!("制度（ID: {id}）は見つかりません"), detail_en)
+            }
+            HouseholdError::Corrupt(_) | HouseholdError::Database(_) | HouseholdError::Task(_) => {
+                tracing::error!(error = ?error, "household failure");
+                Self::internal()
+            }
+        }
+    }
 }
 
 impl From<RegistryError> for ApiError {

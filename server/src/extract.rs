@@ -7,14 +7,16 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use kosodate_domain::MunicipalityCode;
+use kosodate_households::AccountId;
 use kosodate_registry::StaffIdentity;
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::auth::session::{Session, SessionUser, Sessions, csrf_matches};
 use crate::error::ApiError;
 use crate::settings::ApiTokenSetting;
 
@@ -192,7 +194,7 @@ fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// A request made by staff: a valid bearer token is required.
+/// A request made by staff: a valid bearer token or a staff session is required.
 #[derive(Debug)]
 pub struct Staff(pub StaffIdentity);
 
@@ -203,35 +205,102 @@ pub struct MaybeStaff(pub Option<StaffIdentity>);
 impl<S: Send + Sync> FromRequestParts<S> for MaybeStaff
 where
     StaffTokens: FromRef<S>,
+    Sessions: FromRef<S>,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or_else(ApiError::unauthenticated)?;
+            return StaffTokens::from_ref(state)
+                .identify(token)
+                .map(|identity| Self(Some(identity.as_machine())))
+                .ok_or_else(ApiError::unauthenticated);
+        }
+        let Some(session) = checked_session(parts, &Sessions::from_ref(state)).await? else {
             return Ok(Self(None));
         };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(ApiError::unauthenticated)?;
-        StaffTokens::from_ref(state)
-            .identify(token)
-            .map(|identity| Self(Some(identity)))
-            .ok_or_else(ApiError::unauthenticated)
+        match session.user {
+            SessionUser::Staff(identity) => Ok(Self(Some(identity))),
+            SessionUser::Parent(_) => Ok(Self(None)),
+        }
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Staff
 where
     StaffTokens: FromRef<S>,
+    Sessions: FromRef<S>,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let MaybeStaff(identity) = MaybeStaff::from_request_parts(parts, state).await?;
         identity.map(Self).ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// A request of a signed-in parent.
+#[derive(Debug)]
+pub struct Parent {
+    pub account: AccountId,
+    pub session: Session,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Parent
+where
+    Sessions: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = checked_session(parts, &Sessions::from_ref(state))
+            .await?
+            .ok_or_else(ApiError::parent_unauthenticated)?;
+        match session.user {
+            SessionUser::Parent(account) => Ok(Self { account, session }),
+            SessionUser::Staff(_) => Err(ApiError::parent_unauthenticated()),
+        }
+    }
+}
+
+/// The request's session, if any; a state-changing request must carry the session's CSRF token.
+async fn checked_session(parts: &Parts, sessions: &Sessions) -> Result<Option<Session>, ApiError> {
+    let Some(session) = sessions.find(&parts.headers).await.map_err(|error| {
+        tracing::error!(error = %error, "session lookup failed");
+        ApiError::internal()
+    })?
+    else {
+        return Ok(None);
+    };
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !csrf_matches(&session, &parts.headers) {
+        return Err(ApiError::csrf());
+    }
+    Ok(Some(session))
+}
+
+/// What the audit log records about the request itself.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        Ok(Self { request_id })
     }
 }
 

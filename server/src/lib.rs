@@ -5,9 +5,12 @@
 
 pub mod api;
 pub mod app;
+pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod extract;
+pub mod mail;
 pub mod matching;
 pub mod settings;
 pub mod telemetry;

@@ -156,6 +156,16 @@ pub fn rematch_program_later(runner: MatchRunner, program_id: ProgramId) {
     });
 }
 
+/// Re-matches one household in the background, after its parent changed it or consented.
+pub fn rematch_household_later(runner: MatchRunner, household: HouseholdId) {
+    tokio::spawn(async move {
+        match runner.run_household(household, today_in_japan()).await {
+            Ok(report) => tracing::info!(%household, written = report.states_written, "household re-matched"),
+            Err(error) => tracing::error!(%household, error = %error, "re-matching a household failed"),
+        }
+    });
+}
+
 /// Re-matches everything in the background, after an import changed many programs at once.
 pub fn rematch_all_later(runner: MatchRunner) {
     tokio::spawn(async move {

@@ -35,6 +35,87 @@ pub struct Settings {
     /// Minutes between matching ticks (pairs whose check date has come); 0 turns the tick off,
     /// for deployments that run `kosodate match --tick` from a scheduler instead.
     pub match_tick_minutes: u64,
+    /// The address people reach the service at, e.g. `https://kosodate.pref.aomori.example`; sign-in
+    /// redirect URIs are made from it, and cookies are `Secure` when it is https. Absent: the
+    /// listening address over http (development and tests).
+    #[serde(default)]
+    pub public_url: Option<url::Url>,
+    /// OpenID Providers that parents and staff sign in with.
+    #[serde(default)]
+    pub oidc: Vec<OidcProviderSetting>,
+    /// How long a sign-in lasts.
+    pub parent_session_hours: u64,
+    pub staff_session_hours: u64,
+    /// The sender of the service's mail.
+    pub mail_from: String,
+}
+
+/// Who signs in with a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    Parents,
+    Staff,
+}
+
+/// One OpenID Provider: configured, not coded. LINE Login is one (`issuer =
+/// "https://access.line.me"`, `id_token_algs = ["HS256"]`, `token_auth = "client_secret_post"`,
+/// `line_user_ids = true`); an organisation's own provider for staff is another.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OidcProviderSetting {
+    /// The provider's name in URLs: `/auth/login/{id}`, `/auth/callback/{id}`.
+    pub id: String,
+    pub audience: Audience,
+    /// What the sign-in button says, e.g. "LINEでログイン".
+    pub label: String,
+    pub issuer: url::Url,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Scopes besides `openid`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// ID token algorithms to accept instead of those discovery lists (LINE signs web-login ID
+    /// tokens with HS256 and the channel secret but lists only ES256).
+    #[serde(default)]
+    pub id_token_algs: Option<Vec<String>>,
+    /// `client_secret_basic` (default) or `client_secret_post`.
+    #[serde(default)]
+    pub token_auth: Option<String>,
+    /// The provider's `sub` is a LINE user id, which the household can use for LINE notices.
+    #[serde(default)]
+    pub line_user_ids: bool,
+    /// Staff providers: the claim listing roles, and the values that name each role.
+    #[serde(default = "default_roles_claim")]
+    pub roles_claim: String,
+    #[serde(default = "default_municipality_claim")]
+    pub municipality_claim: String,
+    #[serde(default)]
+    pub role_values: RoleValues,
+}
+
+fn default_roles_claim() -> String {
+    "roles".into()
+}
+
+fn default_municipality_claim() -> String {
+    "municipality_code".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RoleValues {
+    pub municipal: String,
+    pub prefecture: String,
+    pub administrator: String,
+}
+
+impl Default for RoleValues {
+    fn default() -> Self {
+        Self {
+            municipal: "municipal_staff".into(),
+            prefecture: "prefecture_staff".into(),
+            administrator: "administrator".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +146,9 @@ struct Defaults {
     log_format: LogFormat,
     api_tokens: Vec<()>,
     match_tick_minutes: u64,
+    parent_session_hours: u64,
+    staff_session_hours: u64,
+    mail_from: String,
 }
 
 impl Default for Defaults {
@@ -78,6 +162,9 @@ impl Default for Defaults {
             log_format: LogFormat::Text,
             api_tokens: Vec::new(),
             match_tick_minutes: 60,
+            parent_session_hours: 24 * 30,
+            staff_session_hours: 9,
+            mail_from: "青森県 子育て支援 <noreply@kosodate.invalid>".into(),
         }
     }
 }
@@ -186,6 +273,11 @@ mod tests {
             log_format: LogFormat::Text,
             api_tokens: Vec::new(),
             match_tick_minutes: 60,
+            public_url: None,
+            oidc: Vec::new(),
+            parent_session_hours: 720,
+            staff_session_hours: 9,
+            mail_from: "kosodate <noreply@kosodate.invalid>".into(),
         }
     }
 }

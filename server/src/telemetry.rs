@@ -17,9 +17,18 @@ use crate::settings::LogFormat;
 pub fn init_tracing(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    init_tracing_to(format, filter, std::io::stderr);
+}
+
+/// Installs the global subscriber writing to `writer`: the tests read the logs back to check
+/// that they hold no personal data.
+pub fn init_tracing_to<W>(format: LogFormat, filter: EnvFilter, writer: W)
+where
+    W: for<'writer> tracing_subscriber::fmt::MakeWriter<'writer> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),

@@ -2,10 +2,15 @@
 //! random port against a fresh database, SQLite or PostgreSQL, so every behaviour test runs on
 //! both. Nothing in the product may depend on this crate.
 
+pub mod oidc;
+
 use std::net::SocketAddr;
 
 use kosodate_registry::db::ScratchDatabase;
-use kosodate_server::settings::{ApiTokenSetting, LogFormat, Settings};
+use kosodate_server::settings::{
+    ApiTokenSetting, Audience, LogFormat, OidcProviderSetting, RoleValues, Settings,
+};
+use oidc::{ClientSpec, OpenIdProvider};
 use reqwest::{Client, RequestBuilder, Response};
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
@@ -73,6 +78,11 @@ pub async fn test_settings(backend: Backend, data_dir: &std::path::Path) -> anyh
         log_format: LogFormat::Text,
         // Tests run the tick themselves, with the reference date they choose.
         match_tick_minutes: 0,
+        public_url: None,
+        oidc: Vec::new(),
+        parent_session_hours: 720,
+        staff_session_hours: 9,
+        mail_from: "kosodate <noreply@kosodate.invalid>".into(),
         api_tokens: vec![
             token("青森市 こども支援課", "022012", AOMORI_CITY_TOKEN),
             token("弘前市 こども家庭課", "022021", HIROSAKI_CITY_TOKEN),
@@ -211,4 +221,197 @@ pub async fn call(request: RequestBuilder, status: u16) -> Value {
         status,
     )
     .await
+}
+
+/// The LINE user id of the test account that signs in with the LINE-like provider.
+pub const LINE_USER: &str = "U4af4980629a1b2c3d4e5f60718293a4b";
+
+/// A service started with a real OpenID Provider: `parents` (RS256), `line` (HS256 signed with
+/// the client secret, `client_secret_post`, as LINE Login) and `staff` (ES256, roles in claims).
+#[derive(Debug)]
+pub struct SignInApp {
+    pub app: TestApp,
+    pub provider: OpenIdProvider,
+}
+
+fn provider_setting(
+    id: &str,
+    audience: Audience,
+    issuer: &str,
+    client: &ClientSpec,
+    scopes: &[&str],
+) -> OidcProviderSetting {
+    OidcProviderSetting {
+        id: id.into(),
+        audience,
+        label: format!("{id}でログイン"),
+        issuer: issuer.parse().expect("issuer URL"),
+        client_id: client.client_id.into(),
+        client_secret: SecretString::from(client.client_secret),
+        scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
+        id_token_algs: (client.alg == "HS256").then(|| vec!["HS256".to_owned()]),
+        token_auth: Some(client.token_auth.to_owned()),
+        line_user_ids: id == "line",
+        roles_claim: "roles".into(),
+        municipality_claim: "municipality_code".into(),
+        role_values: RoleValues::default(),
+    }
+}
+
+pub async fn spawn_app_with_sign_in(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> SignInApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let client = |client_id, client_secret, provider: &str, alg, token_auth| ClientSpec {
+        client_id,
+        client_secret,
+        redirect_uri: format!("{base}/auth/callback/{provider}"),
+        alg,
+        token_auth,
+    };
+    let parents = client(
+        "kosodate-parents",
+        "parents-secret",
+        "parents",
+        "RS256",
+        "client_secret_basic",
+    );
+    let line = client(
+        "1656000000",
+        "line-channel-secret-0123456789abcdef",
+        "line",
+        "HS256",
+        "client_secret_post",
+    );
+    let staff = client(
+        "kosodate-staff",
+        "staff-secret",
+        "staff",
+        "ES256",
+        "client_secret_basic",
+    );
+    let accounts = serde_json::json!({
+        "hanako": {"name": "青森 花子", "email": "hanako.parent@example.jp"},
+        LINE_USER: {"name": "LINE ユーザー"},
+        "hirosaki": {"name": "弘前市 こども家庭課 佐藤", "roles": ["municipal_staff"], "municipality_code": "022021"},
+        "aomori": {"name": "青森市 こども支援課 田中", "roles": ["municipal_staff"], "municipality_code": "022012"},
+        "prefecture": {"name": "青森県 こども家庭課 鈴木", "roles": ["prefecture_staff"]},
+        "admin": {"name": "運用担当 高橋", "roles": ["administrator"]},
+        "visitor": {"name": "役割なし", "roles": []},
+    });
+    let provider = OpenIdProvider::start(&[parents.clone(), line.clone(), staff.clone()], &accounts);
+    let issuer = provider.issuer.clone();
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+    let mut settings = test_settings(backend, data_dir.path())
+        .await
+        .expect("test settings");
+    settings.oidc = vec![
+        provider_setting(
+            "parents",
+            Audience::Parents,
+            &issuer,
+            &parents,
+            &["openid", "profile"],
+        ),
+        provider_setting("line", Audience::Parents, &issuer, &line, &["openid", "profile"]),
+        provider_setting(
+            "staff",
+            Audience::Staff,
+            &issuer,
+            &staff,
+            &["openid", "profile", "staff"],
+        ),
+    ];
+    adjust(&mut settings);
+    let server = kosodate_server::app::start_on(listener, &settings, std::future::pending())
+        .await
+        .expect("the service starts");
+    let db = kosodate_server::app::open_database(&settings)
+        .await
+        .expect("database");
+    SignInApp {
+        app: TestApp {
+            address: server.address,
+            db,
+            client: Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("http client"),
+            backend,
+            _data_dir: data_dir,
+        },
+        provider,
+    }
+}
+
+/// A browser: a cookie jar, following redirects, and the session's CSRF token once signed in.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+    pub csrf: Option<String>,
+}
+
+impl Browser {
+    /// A browser that follows redirects, except into the service's sign-in callback when
+    /// `stop_at_callback`, so a test can tamper with it.
+    pub fn new(app: &TestApp, stop_at_callback: bool) -> Self {
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if stop_at_callback && attempt.url().path().starts_with("/auth/callback/") {
+                attempt.stop()
+            } else if attempt.previous().len() > 10 {
+                attempt.error("too many redirects")
+            } else {
+                attempt.follow()
+            }
+        });
+        Self {
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(policy)
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("browser client"),
+            base: app.url(""),
+            csrf: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The URL that starts a sign-in at `provider` as `login`, coming back to the session info.
+    pub fn login_url(&self, provider: &str, login: &str) -> String {
+        self.url(&format!(
+            "/auth/login/{provider}?login_hint={login}&return_to=/api/v1/session"
+        ))
+    }
+
+    /// Signs in all the way through the provider and keeps the CSRF token.
+    pub async fn sign_in(app: &TestApp, provider: &str, login: &str) -> Self {
+        let mut browser = Self::new(app, false);
+        let response = browser
+            .client
+            .get(browser.login_url(provider, login))
+            .send()
+            .await
+            .expect("sign-in");
+        let session = expect_status(response, 200).await;
+        browser.csrf = session["csrf_token"].as_str().map(str::to_owned);
+        assert!(browser.csrf.is_some(), "signed in: {session}");
+        browser
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    /// A state-changing request, with the CSRF token.
+    pub fn send(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        let request = self.client.request(method, self.url(path));
+        match &self.csrf {
+            Some(token) => request.header("x-csrf-token", token),
+            None => request,
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! sea-orm entities: the rows as stored. Only the store module turns them into domain types.
 
+pub mod audit_entry;
 pub mod municipality;
 pub mod program;
 pub mod program_category;

@@ -1,8 +1,10 @@
 //! The HTTP API under `/api/v1`, and its OpenAPI 3.1 document generated from the same handlers
 //! (utoipa-axum registers each route and its documentation together, so they cannot drift).
 
+mod me;
 mod municipalities;
 mod programs;
+mod staff;
 mod transfer;
 
 use axum::Json;
@@ -24,7 +26,10 @@ use crate::app::AppState;
     components(schemas(crate::error::Problem)),
     tags(
         (name = "municipalities", description = "青森県と県内市町村"),
-        (name = "programs", description = "子育て支援制度")
+        (name = "programs", description = "子育て支援制度"),
+        (name = "session", description = "ログイン状態とCSRFトークン"),
+        (name = "me", description = "ログインした保護者の世帯（本人のデータのみ）"),
+        (name = "staff", description = "職員: 件数（10件未満は「<10」）、監査ログ、窓口代理登録")
     )
 )]
 struct ApiDoc;
@@ -55,7 +60,24 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(programs::archive_program))
                 .routes(routes!(programs::program_history))
                 .routes(routes!(transfer::import_programs))
-                .routes(routes!(transfer::export_programs)),
+                .routes(routes!(transfer::export_programs))
+                .routes(routes!(crate::auth::routes::session_info))
+                .routes(routes!(
+                    me::get_household,
+                    me::put_household,
+                    me::delete_household
+                ))
+                .routes(routes!(me::export))
+                .routes(routes!(me::get_consents, me::give_consent))
+                .routes(routes!(me::withdraw_consent))
+                .routes(routes!(me::programs))
+                .routes(routes!(me::channels, me::add_channel))
+                .routes(routes!(me::verify_email))
+                .routes(routes!(me::change_channel, me::remove_channel))
+                .routes(routes!(staff::counts))
+                .routes(routes!(staff::audit_log))
+                .routes(routes!(staff::register_at_counter))
+                .routes(routes!(staff::delete_at_counter)),
         )
         .split_for_parts();
     router.route("/api/v1/openapi.json", get(move || async move { Json(openapi) }))

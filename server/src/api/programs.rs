@@ -12,8 +12,9 @@ use utoipa::IntoParams;
 
 use super::municipalities::parse_code;
 use crate::app::AppState;
+use crate::audit;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiQuery, JsonBody, MaybeStaff, Staff};
+use crate::extract::{ApiQuery, JsonBody, MaybeStaff, RequestContext, Staff};
 
 /// Filters for listing and exporting programs.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -127,9 +128,11 @@ pub async fn list_programs(
 pub async fn create_program(
     State(state): State<AppState>,
     Staff(staff): Staff,
+    context: RequestContext,
     JsonBody(input): JsonBody<ProgramInput>,
 ) -> Result<Response, ApiError> {
-    let program = state.registry.create_program(&staff, &input).await?;
+    let result = state.registry.create_program(&staff, &input).await;
+    let program = audit::program_action(&state, &staff, &context, "program.create", None, result).await?;
     tracing::info!(program_id = %program.id, actor = %staff.name, "program created");
     Ok(with_etag(StatusCode::CREATED, program))
 }
@@ -179,15 +182,17 @@ pub async fn get_program(
 pub async fn update_program(
     State(state): State<AppState>,
     Staff(staff): Staff,
+    context: RequestContext,
     Path(id): Path<String>,
     headers: HeaderMap,
     JsonBody(input): JsonBody<ProgramInput>,
 ) -> Result<Response, ApiError> {
     let expected_version = if_match_version(&headers)?;
-    let program = state
+    let result = state
         .registry
         .update_program(&staff, parse_id(&id)?, &input, expected_version)
-        .await?;
+        .await;
+    let program = audit::program_action(&state, &staff, &context, "program.update", Some(id), result).await?;
     tracing::info!(program_id = %program.id, version = program.version, actor = %staff.name, "program updated");
     crate::matching::rematch_program_later(state.matching.clone(), program.id);
     Ok(with_etag(StatusCode::OK, program))
@@ -231,9 +236,12 @@ fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
 pub async fn publish_program(
     State(state): State<AppState>,
     Staff(staff): Staff,
+    context: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let program = state.registry.publish_program(&staff, parse_id(&id)?).await?;
+    let result = state.registry.publish_program(&staff, parse_id(&id)?).await;
+    let program =
+        audit::program_action(&state, &staff, &context, "program.publish", Some(id), result).await?;
     tracing::info!(program_id = %program.id, actor = %staff.name, "program published");
     crate::matching::rematch_program_later(state.matching.clone(), program.id);
     Ok(with_etag(StatusCode::OK, program))
@@ -256,9 +264,12 @@ pub async fn publish_program(
 pub async fn archive_program(
     State(state): State<AppState>,
     Staff(staff): Staff,
+    context: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let program = state.registry.archive_program(&staff, parse_id(&id)?).await?;
+    let result = state.registry.archive_program(&staff, parse_id(&id)?).await;
+    let program =
+        audit::program_action(&state, &staff, &context, "program.archive", Some(id), result).await?;
     tracing::info!(program_id = %program.id, actor = %staff.name, "program archived");
     crate::matching::rematch_program_later(state.matching.clone(), program.id);
     Ok(with_etag(StatusCode::OK, program))

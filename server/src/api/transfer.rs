@@ -10,7 +10,10 @@ use utoipa::IntoParams;
 use super::programs::{ProgramQuery, visibility};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiQuery, Body, MaybeStaff, Staff};
+use kosodate_registry::RegistryError;
+use kosodate_registry::audit::Outcome;
+
+use crate::extract::{ApiQuery, Body, MaybeStaff, RequestContext, Staff};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -41,13 +44,33 @@ pub struct ImportQuery {
 pub async fn import_programs(
     State(state): State<AppState>,
     Staff(staff): Staff,
+    context: RequestContext,
     ApiQuery(query): ApiQuery<ImportQuery>,
     Body(body): Body,
 ) -> Result<Json<ImportReport>, ApiError> {
-    let report = state
+    let result = state
         .registry
         .import_file(&staff, query.format, &body, query.dry_run, |_| {})
-        .await?;
+        .await;
+    let outcome = match &result {
+        Ok(_) => Outcome::Allowed,
+        Err(RegistryError::Forbidden { .. }) => Outcome::Denied,
+        Err(_) => Outcome::Failed,
+    };
+    let action = match query.dry_run {
+        true => "program.import_check",
+        false => "program.import",
+    };
+    crate::audit::staff_action(
+        &state,
+        &staff,
+        &context,
+        action,
+        staff.role.organisation(),
+        outcome,
+    )
+    .await?;
+    let report = result?;
     tracing::info!(
         actor = %staff.name,
         dry_run = report.dry_run,

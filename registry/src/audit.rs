@@ -1,0 +1,153 @@
+//! The append-only audit log: every staff action, allowed or denied, and every access to personal
+//! data, with who, what, on which organisation's data, and the request it came with. The database
+//! refuses updates and deletes of its rows (triggers, migration 5). Entries name households only
+//! by their random id, never by anything a parent entered.
+
+use chrono::{DateTime, Utc};
+use kosodate_domain::MunicipalityCode;
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::authz::{Credential, StaffIdentity};
+use crate::entity::audit_entry;
+use crate::error::RegistryError;
+
+/// Who acted.
+#[derive(Debug, Clone)]
+pub enum AuditActor<'a> {
+    Staff(&'a StaffIdentity),
+    /// A parent, acting on their own household (named by its id once it exists).
+    Parent {
+        household: Option<String>,
+    },
+    /// Somebody not signed in, or not recognised (a failed sign-in).
+    Anonymous,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Allowed,
+    Denied,
+    /// Allowed, but it did not happen (invalid input, a conflict).
+    Failed,
+}
+
+/// One thing that happened.
+#[derive(Debug, Clone)]
+pub struct AuditEvent<'a> {
+    pub actor: AuditActor<'a>,
+    /// What was done, e.g. `program.update`, `household.export`, `staff.sign_in`.
+    pub action: &'static str,
+    /// What it was done to: a program id, a household id, a provider.
+    pub target: Option<String>,
+    /// Whose data: the program's owner, the household's municipality.
+    pub municipality: Option<MunicipalityCode>,
+    pub outcome: Outcome,
+    pub request_id: Option<String>,
+}
+
+/// An entry as staff read it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditRecord {
+    pub id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_kind: String,
+    pub actor: String,
+    pub actor_role: Option<String>,
+    pub actor_municipality: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub municipality_code: Option<String>,
+    pub outcome: String,
+    pub request_id: Option<String>,
+}
+
+/// Appends one entry.
+pub async fn record(db: &impl ConnectionTrait, event: AuditEvent<'_>) -> Result<(), RegistryError> {
+    let (kind, actor, role, organisation) = match &event.actor {
+        AuditActor::Staff(identity) => (
+            match identity.credential {
+                Credential::Person => "staff",
+                Credential::Machine => "api_token",
+            },
+            identity.name.clone(),
+            Some(identity.role.id().to_owned()),
+            identity.role.organisation().map(|code| code.as_str().to_owned()),
+        ),
+        AuditActor::Parent { household } => (
+            "parent",
+            household
+                .clone()
+                .map_or_else(|| "parent".to_owned(), |id| format!("household:{id}")),
+            None,
+            None,
+        ),
+        AuditActor::Anonymous => ("anonymous", "anonymous".to_owned(), None, None),
+    };
+    let row = audit_entry::ActiveModel {
+        id: Set(Uuid::now_v7().to_string()),
+        occurred_at: Set(Utc::now()),
+        actor_kind: Set(kind.to_owned()),
+        actor: Set(actor),
+        actor_role: Set(role),
+        actor_municipality: Set(organisation),
+        action: Set(event.action.to_owned()),
+        target: Set(event.target),
+        municipality_code: Set(event.municipality.map(|code| code.as_str().to_owned())),
+        outcome: Set(match event.outcome {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+        .to_owned()),
+        request_id: Set(event.request_id),
+    };
+    audit_entry::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The newest entries first, of one organisation's data (or all), before the entry `before`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: Option<MunicipalityCode>,
+    before: Option<&str>,
+    limit: u64,
+) -> Result<Vec<AuditRecord>, RegistryError> {
+    let mut query = audit_entry::Entity::find()
+        .order_by_desc(audit_entry::Column::Id)
+        .limit(limit);
+    if let Some(code) = scope {
+        // An organisation sees what was done to its data and what its own staff did.
+        query = query.filter(
+            audit_entry::Column::MunicipalityCode
+                .eq(code.as_str())
+                .or(audit_entry::Column::ActorMunicipality.eq(code.as_str())),
+        );
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_entry::Column::Id.lt(before));
+    }
+    let rows = query.all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| AuditRecord {
+            id: row.id,
+            occurred_at: row.occurred_at,
+            actor_kind: row.actor_kind,
+            actor: row.actor,
+            actor_role: row.actor_role,
+            actor_municipality: row.actor_municipality,
+            action: row.action,
+            target: row.target,
+            municipality_code: row.municipality_code,
+            outcome: row.outcome,
+            request_id: row.request_id,
+        })
+        .collect())
+}

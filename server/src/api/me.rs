@@ -1,0 +1,624 @@
+//! The signed-in parent's own household under `/api/v1/me`: the profile, the consent ledger, the
+//! programs the matcher finds with reasons, contact channels, and "My data" (export and delete).
+//! Every handler reaches only the household of the session's account, so no request can name
+//! another household. Every access to the household's data is in the audit log.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use kosodate_domain::{EmailAddress, LineUserId, ProgramId};
+use kosodate_households::{
+    ChannelRecord, ChildInput, ConsentMethod, ConsentPurpose, ConsentRecord, HouseholdId, HouseholdInput,
+    HouseholdRecord, Preferences, PushSubscription, consent_texts,
+};
+use kosodate_matcher::{Birth, EligibilityDocument, Explanation, IncomeBand, PreparedHousehold};
+use kosodate_registry::audit::AuditActor;
+use kosodate_registry::page::PageRequest;
+use kosodate_registry::{Program, ProgramFilter, ProgramStatus, Visibility};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::session::set_cookie;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiQuery, JsonBody, Parent, RequestContext};
+use crate::matching::today_in_japan;
+
+/// The household as its parent enters and reads it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HouseholdView {
+    pub id: String,
+    pub municipality_code: String,
+    #[schema(value_type = Vec<Object>)]
+    pub children: Vec<ChildInput>,
+    pub single_parent: Option<bool>,
+    #[schema(value_type = Option<String>)]
+    pub income_band: Option<IncomeBand>,
+    #[schema(value_type = Object)]
+    pub preferences: Preferences,
+    pub registered_at_counter: bool,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn view(record: HouseholdRecord) -> HouseholdView {
+    let children = record
+        .household
+        .children
+        .iter()
+        .zip(record.nicknames)
+        .map(|(child, nickname)| {
+            let (birth_date, due_date) = match child.birth {
+                Birth::BirthDate(date) => (Some(date), None),
+                Birth::DueDate(date) => (None, Some(date)),
+            };
+            ChildInput {
+                nickname,
+                birth_date,
+                due_date,
+                disability_certificate: child.disability_certificate,
+                childcare: child.childcare,
+            }
+        })
+        .collect();
+    HouseholdView {
+        id: record.id.to_string(),
+        municipality_code: record.household.municipality.as_str().to_owned(),
+        children,
+        single_parent: record.household.single_parent,
+        income_band: record.household.income_band,
+        preferences: record.preferences,
+        registered_at_counter: record.registered_at_counter,
+        updated_at: record.updated_at,
+    }
+}
+
+/// The account's household, or 404 with what to do.
+async fn household_of(state: &AppState, parent: &Parent) -> Result<HouseholdId, ApiError> {
+    state
+        .households
+        .account(parent.account)
+        .await?
+        .and_then(|account| account.household)
+        .ok_or_else(|| {
+            kosodate_households::HouseholdError::HouseholdNotFound("of this account".into()).into()
+        })
+}
+
+fn parent_actor(household: Option<HouseholdId>) -> AuditActor<'static> {
+    AuditActor::Parent {
+        household: household.map(|id| id.to_string()),
+    }
+}
+
+/// The signed-in parent's household.
+#[utoipa::path(get, path = "/me/household", tag = "me",
+    responses((status = 200, body = HouseholdView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_household(
+    State(state): State<AppState>,
+    parent: Parent,
+    context: RequestContext,
+) -> Result<Json<HouseholdView>, ApiError> {
+    let id = household_of(&state, &parent).await?;
+    let record = state.households.record(id).await?;
+    let municipality = Some(record.household.municipality);
+    audit::personal_data(
+        &state,
+        parent_actor(Some(id)),
+        &context,
+        "household.read",
+        Some(id),
+        municipality,
+    )
+    .await?;
+    Ok(Json(view(record)))
+}
+
+/// Registers the household (201) or replaces what was entered (200). Children may be given by
+/// birth date or, before the birth, by due date; optional facts left out are "not shared".
+/// Matching runs again for the household in the background.
+#[utoipa::path(put, path = "/me/household", tag = "me", request_body(content = Object),
+    responses((status = 200, body = HouseholdView), (status = 201, body = HouseholdView),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_household(
+    State(state): State<AppState>,
+    parent: Parent,
+    context: RequestContext,
+    JsonBody(input): JsonBody<HouseholdInput>,
+) -> Result<Response, ApiError> {
+    let valid = input
+        .validate(today_in_japan())
+        .map_err(kosodate_households::HouseholdError::Invalid)?;
+    let existing = state
+        .households
+        .account(parent.account)
+        .await?
+        .and_then(|account| account.household);
+    let (id, status, action) = match existing {
+        Some(id) => {
+            state.households.change(id, &valid).await?;
+            (id, StatusCode::OK, "household.update")
+        }
+        None => {
+            let registration = kosodate_households::Registration::Online(parent.account);
+            let id = state.households.register(&valid, &registration).await?;
+            (id, StatusCode::CREATED, "household.create")
+        }
+    };
+    let municipality = Some(valid.household.municipality);
+    audit::personal_data(
+        &state,
+        parent_actor(Some(id)),
+        &context,
+        action,
+        Some(id),
+        municipality,
+    )
+    .await?;
+    crate::matching::rematch_household_later(state.matching.clone(), id);
+    let record = state.households.record(id).await?;
+    Ok((status, Json(view(record))).into_response())
+}
+
+/// Deletes the household and everything held about it, and signs out. Only an anonymous count of
+/// deletions per municipality and month remains.
+#[utoipa::path(delete, path = "/me/household", tag = "me",
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete_household(
+    State(state): State<AppState>,
+    parent: Parent,
+    context: RequestContext,
+) -> Result<Response, ApiError> {
+    let id = household_of(&state, &parent).await?;
+    let municipality = state.households.record(id).await?.household.municipality;
+    state.households.delete_household(id).await?;
+    audit::personal_data(
+        &state,
+        parent_actor(Some(id)),
+        &context,
+        "household.delete",
+        Some(id),
+        Some(municipality),
+    )
+    .await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    set_cookie(response.headers_mut(), &state.sessions.removal_cookie());
+    Ok(response)
+}
+
+/// "My data": everything held about the household, as a JSON file.
+#[utoipa::path(get, path = "/me/export", tag = "me",
+    responses((status = 200, content_type = "application/json"), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn export(
+    State(state): State<AppState>,
+    parent: Parent,
+    context: RequestContext,
+) -> Result<Response, ApiError> {
+    let id = household_of(&state, &parent).await?;
+    let data = state.households.export(id).await?;
+    audit::personal_data(
+        &state,
+        parent_actor(Some(id)),
+        &context,
+        "household.export",
+        Some(id),
+        None,
+    )
+    .await?;
+    let body = serde_json::to_vec_pretty(&data).map_err(|_| ApiError::internal())?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kosodate-my-data.json\"".to_owned(),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// One purpose in the consent screen.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentState {
+    pub purpose: String,
+    #[schema(value_type = Object)]
+    pub current_text: Option<consent_texts::ConsentText>,
+    /// The active consent, if any.
+    #[schema(value_type = Option<Object>)]
+    pub active: Option<ConsentRecord>,
+    /// Consented to an older text: ask again.
+    pub needs_renewal: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Consents {
+    pub purposes: Vec<ConsentState>,
+    /// Every consent given and withdrawn, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub ledger: Vec<ConsentRecord>,
+}
+
+/// The consent screen: each purpose with the text to agree to, and the ledger.
+#[utoipa::path(get, path = "/me/consents", tag = "me",
+    responses((status = 200, body = Consents), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_consents(State(state): State<AppState>, parent: Parent) -> Result<Json<Consents>, ApiError> {
+    let id = household_of(&state, &parent).await?;
+    let ledger = state.households.consent_ledger(id).await?;
+    let purposes = ConsentPurpose::ALL
+        .into_iter()
+        .map(|purpose| {
+            let current_text = consent_texts::current(purpose).cloned();
+            let active = ledger
+                .iter()
+                .rev()
+                .find(|record| record.purpose == purpose.id() && record.withdrawn_at.is_none())
+                .cloned();
+            let needs_renewal = match (&active, &current_text) {
+                (Some(active), Some(text)) => active.text_version < text.version,
+                _ => false,
+            };
+            ConsentState {
+                purpose: purpose.id().to_owned(),
+                current_text,
+                active,
+                needs_renewal,
+            }
+        })
+        .collect();
+    Ok(Json(Consents { purposes, ledger }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    /// `matching`, `notice_email`, `notice_line`, `notice_web_push` or `statistics`.
+    pub purpose: String,
+    /// The version of the text the parent was shown.
+    pub text_version: i32,
+}
+
+fn parse_purpose(raw: &str) -> Result<ConsentPurpose, ApiError> {
+    ConsentPurpose::parse(raw).ok_or_else(|| {
+        ApiError::invalid_input(
+            vec![serde_json::json!({
+                "pointer": "/purpose",
+                "detail": "同意の目的が正しくありません（matching, notice_email, notice_line, notice_web_push, statistics）",
+                "detail_en": "unknown purpose",
+            })],
+            format!("unknown purpose {raw:?}"),
+        )
+    })
+}
+
+/// Gives consent to a purpose's current text. Consent to matching starts matching at once.
+#[utoipa::path(post, path = "/me/consents", tag = "me", request_body = ConsentRequest,
+    responses((status = 200, body = Consents), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn give_consent(
+    State(state): State<AppState>,
+    parent: Parent,
+    context: RequestContext,
+    JsonBody(request): JsonBody<ConsentRequest>,
+) -> Result<Json<Consents>, ApiError> {
+    let purpose = parse_purpose(&request.purpose)?;
+    let id = household_of(&state, &parent).await?;
+    let recorded = state
+        .households
+        .consent(id, purpose, request.text_version, ConsentMethod::Online)
+        .await?;
+    audit::personal_data(
+        &state,
+        parent_actor(Some(id)),
+        &context,
+        "consent.give",
+        Some(id),
+        None,
+    )
+    .await?;
+    if recorded && purpose == ConsentPurpose::Matching {
+        crate::matching::rematch_household_later(state.matching.clone(), id);
+    }
+    get_consents(State(state), parent).await
+}
+
+/// Withdraws consent to a purpose, effective at once. Withdrawing matching deletes its results.
+#[utoipa::path(delete, path = "/me/consents/{purpose}", tag = "me", params(("purpose" = String, Path)),
+    responses((status = 200, body = Consents), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn withdraw_consent(
+    State(state): State<AppState>,
+    parent: Parent,
+    context: RequestContext,
+    Path(purpose): Path<String>,
+) -> Result<Json<Consents>, ApiError> {
+    let purpose = parse_purpose(&purpose)?;
+    let id = household_of(&state, &parent).await?;
+    state.households.withdraw_consent(id, purpose).await?;
+    audit::personal_data(
+        &state,
+        parent_actor(Some(id)),
+        &context,
+        "consent.withdraw",
+        Some(id),
+        None,
+    )
+    .await?;
+    get_consents(State(state), parent).await
+}
+
+/// A program the matcher found for the household, with why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Finding {
+    pub program_id: String,
+    pub name: String,
+    pub summary: String,
+    pub source_url: Option<String>,
+    #[schema(value_type = Object)]
+    pub contact: kosodate_registry::Contact,
+    /// `eligible` or `unknown` today, or `not_eligible` when it becomes eligible later.
+    #[schema(value_type = String)]
+    pub eligibility_today: kosodate_matcher::Eligibility,
+    /// When it applies (from, until) within the horizon.
+    #[schema(value_type = Vec<Object>)]
+    pub windows: Vec<kosodate_matcher::Window>,
+    /// When to apply.
+    #[schema(value_type = Vec<Object>)]
+    pub application_periods: Vec<kosodate_matcher::ApplicationPeriod>,
+    /// Questions whose answers would settle an unknown result.
+    pub questions: Vec<Question>,
+    /// Why, condition by condition.
+    #[schema(value_type = Object)]
+    pub reason: kosodate_matcher::Reason,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Question {
+    pub question_ja: String,
+    pub question_en: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FindingsQuery {
+    /// The reference date (default: today in Japan), to see what applies on another day.
+    pub on: Option<NaiveDate>,
+}
+
+/// The programs the household is or will be eligible for, with windows, deadlines and reasons.
+/// Needs consent to matching.
+#[utoipa::path(get, path = "/me/programs", tag = "me", params(FindingsQuery),
+    responses((status = 200, body = Vec<Finding>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn programs(
+    State(state): State<AppState>,
+    parent: Parent,
+    context: RequestContext,
+    ApiQuery(query): ApiQuery<FindingsQuery>,
+) -> Result<Json<Vec<Finding>>, ApiError> {
+    let id = household_of(&state, &parent).await?;
+    let today = query.on.unwrap_or_else(today_in_japan);
+    let Some(matches) = state.matching.programs_for(id, today).await? else {
+        return Err(ApiError::forbidden(
+            "対象となる制度を調べるには「対象となる制度の確認」への同意が必要です",
+            "matching needs consent to the matching purpose",
+        ));
+    };
+    let record = state.households.record(id).await?;
+    audit::personal_data(
+        &state,
+        parent_actor(Some(id)),
+        &context,
+        "household.match",
+        Some(id),
+        None,
+    )
+    .await?;
+    let programs = applicable_programs(&state, &record).await?;
+    let prepared = PreparedHousehold::new(&record.household);
+    let findings = matches
+        .into_iter()
+        .filter_map(|found| {
+            let program = programs.get(&found.program_id)?;
+            let rule = EligibilityDocument::parse(&program.content.eligibility)
+                .ok()?
+                .into_rule()?;
+            let Explanation { reason, .. } = rule.explain(&prepared, today);
+            Some(Finding {
+                program_id: program.id.to_string(),
+                name: program.content.name.clone(),
+                summary: program.content.summary.clone(),
+                source_url: program.content.source_url.clone(),
+                contact: program.content.contact.clone(),
+                eligibility_today: found.eligibility,
+                windows: found.detail.windows,
+                application_periods: found.detail.periods,
+                questions: found
+                    .detail
+                    .missing
+                    .iter()
+                    .map(|fact| Question {
+                        question_ja: fact.question_ja(),
+                        question_en: fact.question_en(),
+                    })
+                    .collect(),
+                reason,
+            })
+        })
+        .collect();
+    Ok(Json(findings))
+}
+
+/// The published programs that apply in the household's municipality, by id.
+async fn applicable_programs(
+    state: &AppState,
+    record: &HouseholdRecord,
+) -> Result<HashMap<ProgramId, Program>, ApiError> {
+    let filter = ProgramFilter {
+        applies_to: Some(record.household.municipality),
+        status: Some(ProgramStatus::Published),
+        ..ProgramFilter::default()
+    };
+    let mut programs = HashMap::new();
+    let mut page = PageRequest {
+        limit: Some(500),
+        cursor: None,
+    };
+    loop {
+        let found = state
+            .registry
+            .list_programs(&filter, Visibility::Public, &page)
+            .await?;
+        programs.extend(found.items.into_iter().map(|program| (program.id, program)));
+        match found.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return Ok(programs),
+        }
+    }
+}
+
+/// The household's contact channels.
+#[utoipa::path(get, path = "/me/channels", tag = "me",
+    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn channels(
+    State(state): State<AppState>,
+    parent: Parent,
+) -> Result<Json<Vec<ChannelRecord>>, ApiError> {
+    let id = household_of(&state, &parent).await?;
+    Ok(Json(state.households.channels(id).await?))
+}
+
+/// A new contact channel: `{"email": "…"}` (a verification link is mailed), `{"line": true}` (the
+/// LINE account signed in with) or `{"web_push": <PushSubscription.toJSON()>}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum NewChannel {
+    Email(String),
+    Line(bool),
+    #[schema(value_type = Object)]
+    WebPush(PushSubscription),
+}
+
+#[utoipa::path(post, path = "/me/channels", tag = "me", request_body = NewChannel,
+    responses((status = 201, body = Vec<Object>), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_channel(
+    State(state): State<AppState>,
+    parent: Parent,
+    JsonBody(channel): JsonBody<NewChannel>,
+) -> Result<Response, ApiError> {
+    let id = household_of(&state, &parent).await?;
+    match channel {
+        NewChannel::Email(raw) => {
+            let address = EmailAddress::parse(&raw).map_err(|_| {
+                field_error(
+                    "/email",
+                    "メールアドレスの形式が正しくありません",
+                    "not an email address",
+                )
+            })?;
+            let (_, token) = state.households.add_email(id, &address).await?;
+            state
+                .mailer
+                .send_verification(&address, &token.0)
+                .await
+                .map_err(|error| {
+                    tracing::error!(error = %error, "verification mail not sent");
+                    ApiError::internal()
+                })?;
+        }
+        NewChannel::Line(link) => {
+            let subject = match link && state.auth.is_line(&parent.session.provider) {
+                true => state.households.account_subject(parent.account).await?,
+                false => None,
+            };
+            let user = subject
+                .as_deref()
+                .and_then(|subject| LineUserId::parse(subject).ok())
+                .ok_or_else(|| {
+                    field_error(
+                        "/line",
+                        "LINEでログインしているときに登録できます",
+                        "sign in with LINE to link LINE",
+                    )
+                })?;
+            state.households.add_line(id, &user).await?;
+        }
+        NewChannel::WebPush(subscription) => {
+            if subscription.endpoint.scheme() != "https" {
+                return Err(field_error(
+                    "/web_push/endpoint",
+                    "プッシュ通知の送信先が正しくありません",
+                    "a push endpoint is an https URL",
+                ));
+            }
+            state.households.add_web_push(id, &subscription).await?;
+        }
+    }
+    Ok((StatusCode::CREATED, Json(state.households.channels(id).await?)).into_response())
+}
+
+fn field_error(pointer: &str, detail: &str, detail_en: &str) -> ApiError {
+    ApiError::invalid_input(
+        vec![serde_json::json!({"pointer": pointer, "detail": detail, "detail_en": detail_en})],
+        detail_en,
+    )
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelChange {
+    pub opted_in: bool,
+}
+
+/// Turns notices on one channel on or off.
+#[utoipa::path(patch, path = "/me/channels/{id}", tag = "me", request_body = ChannelChange, params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn change_channel(
+    State(state): State<AppState>,
+    parent: Parent,
+    Path(channel): Path<String>,
+    JsonBody(change): JsonBody<ChannelChange>,
+) -> Result<Json<Vec<ChannelRecord>>, ApiError> {
+    let id = household_of(&state, &parent).await?;
+    state
+        .households
+        .set_channel_opt_in(id, &channel, change.opted_in)
+        .await?;
+    Ok(Json(state.households.channels(id).await?))
+}
+
+#[utoipa::path(delete, path = "/me/channels/{id}", tag = "me", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn remove_channel(
+    State(state): State<AppState>,
+    parent: Parent,
+    Path(channel): Path<String>,
+) -> Result<Json<Vec<ChannelRecord>>, ApiError> {
+    let id = household_of(&state, &parent).await?;
+    state.households.remove_channel(id, &channel).await?;
+    Ok(Json(state.households.channels(id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    pub token: String,
+}
+
+/// The link in the verification mail: no sign-in needed, the token is the proof.
+#[utoipa::path(get, path = "/me/channels/verify", tag = "me", params(VerifyQuery),
+    responses((status = 200, description = "verified"), (status = 400, body = Problem)))]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<VerifyQuery>,
+) -> Result<Response, ApiError> {
+    state.households.verify_email(&query.token).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "メールアドレスを確認しました。お知らせをこのアドレスにお送りします。",
+    )
+        .into_response())
+}

@@ -1,0 +1,256 @@
+//! Staff endpoints besides the registry: household counts (never individuals; under 10 shows as
+//! "<10"), the audit log, and registering a resident's household at a municipal counter with the
+//! paper consent they signed. Every request here is checked by `StaffIdentity::permits` and
+//! recorded in the audit log, allowed or denied.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kosodate_domain::MunicipalityCode;
+use kosodate_households::{ConsentPurpose, HouseholdId, HouseholdInput, MunicipalityCounts, Registration};
+use kosodate_registry::audit::{AuditActor, AuditRecord, Outcome};
+use kosodate_registry::{StaffAction, StaffIdentity};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::municipalities::parse_code;
+use crate::app::AppState;
+use crate::audit;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
+use crate::matching::today_in_japan;
+
+/// Checks `action` for `staff`, records the decision, and answers 403 when it is denied.
+async fn authorize(
+    state: &AppState,
+    staff: &StaffIdentity,
+    context: &RequestContext,
+    action: StaffAction<'_>,
+    audit_action: &'static str,
+    municipality: Option<MunicipalityCode>,
+) -> Result<(), ApiError> {
+    let allowed = staff.permits(action);
+    let outcome = match allowed {
+        true => Outcome::Allowed,
+        false => Outcome::Denied,
+    };
+    audit::staff_action(state, staff, context, audit_action, municipality, outcome).await?;
+    match allowed {
+        true => Ok(()),
+        false => Err(ApiError::forbidden(
+            "この操作の権限がありません。所属する団体のデータのみ扱えます",
+            format!("{} may not {audit_action}", staff.name),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScopeQuery {
+    /// One municipality (全国地方公共団体コード); absent means every municipality (prefecture
+    /// staff and administrators).
+    pub municipality: Option<String>,
+}
+
+fn scope(query: &ScopeQuery) -> Result<Option<MunicipalityCode>, ApiError> {
+    query
+        .municipality
+        .as_deref()
+        .map(|raw| parse_code("municipality", raw))
+        .transpose()
+}
+
+/// Household counts per municipality: registered households, active consents per purpose,
+/// households registered at a counter, deletions per month. A count under 10 is "<10".
+#[utoipa::path(get, path = "/staff/counts", tag = "staff", params(ScopeQuery),
+    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn counts(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    ApiQuery(query): ApiQuery<ScopeQuery>,
+) -> Result<Json<Vec<MunicipalityCounts>>, ApiError> {
+    let scope = scope(&query)?;
+    authorize(
+        &state,
+        &staff,
+        &context,
+        StaffAction::ViewCounts(scope),
+        "counts.view",
+        scope,
+    )
+    .await?;
+    Ok(Json(state.households.counts(scope).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub municipality: Option<String>,
+    /// The `id` of the last entry of the previous page.
+    pub before: Option<String>,
+    /// 1 to 500, default 100.
+    pub limit: Option<u64>,
+}
+
+/// The audit log, newest first: every staff action and every access to personal data. Municipal
+/// staff see their own organisation's entries.
+#[utoipa::path(get, path = "/staff/audit-log", tag = "staff", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditRecord>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> Result<Json<Vec<AuditRecord>>, ApiError> {
+    let scope = scope(&ScopeQuery {
+        municipality: query.municipality.clone(),
+    })?;
+    authorize(
+        &state,
+        &staff,
+        &context,
+        StaffAction::ViewAuditLog(scope),
+        "audit.view",
+        scope,
+    )
+    .await?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 500);
+    let entries =
+        kosodate_registry::audit::list(state.registry.connection(), scope, query.before.as_deref(), limit)
+            .await?;
+    Ok(Json(entries))
+}
+
+/// A resident's household entered at the counter (窓口代理登録).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CounterRegistration {
+    #[schema(value_type = Object)]
+    pub household: HouseholdInput,
+    /// The purposes the resident agreed to on the paper form (current texts).
+    pub paper_consents: Vec<String>,
+    /// The staff member confirms the signed paper form is kept.
+    pub paper_form_kept: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CounterReceipt {
+    /// Written on the resident's copy of the form: with it, the counter can delete the data later.
+    pub household_id: String,
+}
+
+/// Registers a resident's household at the counter of the staff member's own municipality, with
+/// the consents given on paper. The household's data is not shown back.
+#[utoipa::path(post, path = "/staff/households", tag = "staff", request_body = CounterRegistration,
+    responses((status = 201, body = CounterReceipt), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn register_at_counter(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    JsonBody(registration): JsonBody<CounterRegistration>,
+) -> Result<Response, ApiError> {
+    let code = parse_code(
+        "household.municipality_code",
+        &registration.household.municipality_code,
+    )?;
+    authorize(
+        &state,
+        &staff,
+        &context,
+        StaffAction::RegisterAtCounter(code),
+        "household.register_at_counter",
+        Some(code),
+    )
+    .await?;
+    if !registration.paper_form_kept {
+        return Err(invalid(
+            "/paper_form_kept",
+            "署名された同意書を保管してから登録してください",
+            "keep the signed form first",
+        ));
+    }
+    let consents = registration
+        .paper_consents
+        .iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            ConsentPurpose::parse(raw).ok_or_else(|| {
+                invalid(
+                    &format!("/paper_consents/{index}"),
+                    "同意の目的が正しくありません",
+                    "unknown purpose",
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let valid = registration
+        .household
+        .validate(today_in_japan())
+        .map_err(kosodate_households::HouseholdError::Invalid)?;
+    let counter = Registration::Counter {
+        staff: staff.name.clone(),
+        consents,
+    };
+    let id = state.households.register(&valid, &counter).await?;
+    audit::personal_data(
+        &state,
+        AuditActor::Staff(&staff),
+        &context,
+        "household.create",
+        Some(id),
+        Some(code),
+    )
+    .await?;
+    crate::matching::rematch_household_later(state.matching.clone(), id);
+    Ok((
+        StatusCode::CREATED,
+        Json(CounterReceipt {
+            household_id: id.to_string(),
+        }),
+    )
+        .into_response())
+}
+
+/// Deletes a household registered at the counter, at the resident's request (they bring the
+/// receipt). Only the municipality where it lives may.
+#[utoipa::path(delete, path = "/staff/households/{id}", tag = "staff", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete_at_counter(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = HouseholdId::parse(&id)?;
+    let record = state.households.record(id).await?;
+    let code = record.household.municipality;
+    authorize(
+        &state,
+        &staff,
+        &context,
+        StaffAction::RegisterAtCounter(code),
+        "household.delete_at_counter",
+        Some(code),
+    )
+    .await?;
+    state.households.delete_household(id).await?;
+    audit::personal_data(
+        &state,
+        AuditActor::Staff(&staff),
+        &context,
+        "household.delete",
+        Some(id),
+        Some(code),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn invalid(pointer: &str, detail: &str, detail_en: &str) -> ApiError {
+    ApiError::invalid_input(
+        vec![serde_json::json!({"pointer": pointer, "detail": detail, "detail_en": detail_en})],
+        detail_en,
+    )
+}

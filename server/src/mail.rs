@@ -1,0 +1,60 @@
+//! Mail the service sends outside the notice queue: the link that verifies a household's email
+//! address. It goes through the notifier's transport (the file mailbox in the embedded default).
+
+use kosodate_domain::EmailAddress;
+use kosodate_notifier::FileMailbox;
+use lettre::Message;
+use lettre::message::header::ContentType;
+
+use crate::settings::Settings;
+
+#[derive(Debug, Clone)]
+pub struct Mailer {
+    mailbox: FileMailbox,
+    from: lettre::message::Mailbox,
+    public_url: url::Url,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("cannot build the message: {0}")]
+    Build(String),
+    #[error(transparent)]
+    Deliver(#[from] kosodate_notifier::MailboxError),
+}
+
+impl Mailer {
+    pub fn from_settings(settings: &Settings, public_url: url::Url) -> anyhow::Result<Self> {
+        Ok(Self {
+            mailbox: FileMailbox::open(&settings.mailbox_dir())?,
+            from: settings.mail_from.parse()?,
+            public_url,
+        })
+    }
+
+    /// Sends the verification link for a newly added address.
+    pub async fn send_verification(&self, to: &EmailAddress, token: &str) -> Result<(), MailError> {
+        let link = self
+            .public_url
+            .join(&format!("api/v1/me/channels/verify?token={token}"))
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        let body = format!(
+            "青森県 子育て支援制度のお知らせサービスです。\n\n\
+             お知らせを受け取るメールアドレスとして登録するには、48時間以内に次のリンクを開いてください。\n\n\
+             {link}\n\n\
+             心当たりのない場合は、このメールを破棄してください。登録はされません。\n"
+        );
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to
+                .as_str()
+                .parse()
+                .map_err(|e: lettre::address::AddressError| MailError::Build(e.to_string()))?)
+            .subject("【子育て支援】メールアドレスの確認")
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        self.mailbox.deliver(message).await?;
+        Ok(())
+    }
+}
