@@ -21,6 +21,8 @@ both_backends!(
     states_and_events_are_stored_once,
     a_changed_program_rematches_only_its_area,
     withdrawn_consent_leaves_nothing_behind,
+    withdrawal_racing_a_match_leaves_nothing_behind,
+    nothing_is_matched_without_consent,
     the_tick_handles_only_what_is_due
 );
 
@@ -356,4 +358,70 @@ async fn the_tick_handles_only_what_is_due(backend: Backend) {
     assert!(opens_soon.closes_on.is_some(), "the 2nd birthday ends it");
     assert!(opens_soon.program_id.is_some());
     assert!(runner.events(ids[1]).await.unwrap().is_empty());
+}
+
+/// Consents withdrawn while a full run is evaluating and writing: whatever the interleaving, no
+/// state and no event of a withdrawn household survives (the run re-reads consent inside each
+/// write transaction, and a withdrawal waits for a write in flight).
+async fn withdrawal_racing_a_match_leaves_nothing_behind(backend: Backend) {
+    let app = spawn_app(backend).await;
+    publish_quietly(
+        &app,
+        "乳幼児の支援",
+        json!({"some_child": {"age": {"unit": "years", "lt": 6}}}),
+    )
+    .await;
+    let population: Vec<Household> = (0..3_000u64)
+        .map(|index| household("022012", &[d("2022-01-01") + Days::new(index % 1_400)]))
+        .collect();
+    let ids = insert(&app, &population).await;
+    let households = Households::new(app.db.clone());
+    let runner = runner(&app);
+    let run = tokio::spawn({
+        let runner = runner.clone();
+        async move { runner.run_full(d("2026-11-21")).await }
+    });
+    // Every 15th household withdraws, spread over the run.
+    let withdrawn: Vec<HouseholdId> = ids.iter().step_by(15).copied().collect();
+    for id in &withdrawn {
+        households
+            .withdraw_consent(*id, ConsentPurpose::Matching)
+            .await
+            .unwrap();
+        tokio::task::yield_now().await;
+    }
+    let report = run.await.unwrap().unwrap();
+    assert!(report.households > 0);
+    for id in &withdrawn {
+        assert_eq!(runner.stored(*id).await.unwrap(), None, "no state for {id}");
+        assert!(runner.events(*id).await.unwrap().is_empty(), "no event for {id}");
+    }
+    let kept = ids.iter().find(|id| !withdrawn.contains(id)).unwrap();
+    assert!(
+        runner.stored(*kept).await.unwrap().is_some(),
+        "the others are matched"
+    );
+}
+
+/// A household without consent to matching is never evaluated, by a full run or the tick.
+async fn nothing_is_matched_without_consent(backend: Backend) {
+    let app = spawn_app(backend).await;
+    publish_quietly(
+        &app,
+        "乳児の支援",
+        json!({"some_child": {"age": {"unit": "years", "lt": 1}}}),
+    )
+    .await;
+    let households = Households::new(app.db.clone());
+    let ids = households
+        .insert_many(&[household("022012", &[d("2026-06-01")])], false, None)
+        .await
+        .unwrap();
+    let runner = runner(&app);
+    let full = runner.run_full(d("2026-11-21")).await.unwrap();
+    let tick = runner.run_tick(d("2026-11-22")).await.unwrap();
+    assert_eq!((full.households, tick.households), (0, 0));
+    assert_eq!(runner.stored(ids[0]).await.unwrap(), None);
+    assert!(runner.events(ids[0]).await.unwrap().is_empty());
+    assert_eq!(runner.programs_for(ids[0], d("2026-11-21")).await.unwrap(), None);
 }

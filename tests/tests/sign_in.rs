@@ -404,9 +404,114 @@ async fn staff_edit_only_their_own(backend: Backend) {
     assert_eq!(expect_status(response, 403).await["type"], "/problems/forbidden");
 }
 
+/// An action, and the status each caller (in the order of `callers`) must get.
+type MatrixRow<'body> = (&'static str, Method, &'static str, Option<&'body Value>, [u16; 6]);
+
+/// Who asks, in the authorization matrix.
+enum Caller {
+    Session(Browser),
+    Token(&'static str),
+    Anonymous(reqwest::Client),
+}
+
+impl Caller {
+    async fn status(&self, app: &SignInApp, method: Method, path: &str, body: Option<&Value>) -> u16 {
+        let request = match self {
+            Self::Session(browser) => browser.send(method, path),
+            Self::Token(token) => app
+                .app
+                .client
+                .request(method, app.app.url(path))
+                .bearer_auth(token),
+            Self::Anonymous(client) => client.request(method, app.app.url(path)),
+        };
+        let request = match body {
+            Some(body) => request.json(body),
+            None => request,
+        };
+        request.send().await.expect("request").status().as_u16()
+    }
+}
+
+fn counter_registration(code: &str) -> Value {
+    json!({
+        "household": {"municipality_code": code, "children": [{"birth_date": BIRTH_DATE}]},
+        "paper_consents": ["matching"],
+        "paper_form_kept": true
+    })
+}
+
+/// Every role against every endpoint that needs one, for its own and a foreign municipality.
+async fn authorization_matrix(backend: Backend) {
+    let app = start(backend, false).await;
+    let hirosaki = Browser::sign_in(&app.app, "staff", "hirosaki").await;
+    let callers = [
+        ("弘前市職員", Caller::Session(hirosaki.clone())),
+        (
+            "県職員",
+            Caller::Session(Browser::sign_in(&app.app, "staff", "prefecture").await),
+        ),
+        (
+            "管理者",
+            Caller::Session(Browser::sign_in(&app.app, "staff", "admin").await),
+        ),
+        ("弘前市の取込トークン", Caller::Token(HIROSAKI_CITY_TOKEN)),
+        (
+            "保護者",
+            Caller::Session(Browser::sign_in(&app.app, "parents", "hanako").await),
+        ),
+        ("未ログイン", Caller::Anonymous(reqwest::Client::new())),
+    ];
+    let own = program_body("022021", "弘前市の制度");
+    let foreign = program_body("022012", "青森市の制度");
+    let prefecture = program_body("020001", "青森県の制度");
+    let own_counter = counter_registration("022021");
+    let foreign_counter = counter_registration("022012");
+    #[rustfmt::skip]
+    let matrix: [MatrixRow<'_>; 11] = [
+        ("create own program", Method::POST, "/api/v1/programs", Some(&own), [201, 403, 201, 201, 401, 401]),
+        ("create foreign program", Method::POST, "/api/v1/programs", Some(&foreign), [403, 403, 201, 403, 401, 401]),
+        ("create prefecture program", Method::POST, "/api/v1/programs", Some(&prefecture), [403, 201, 201, 403, 401, 401]),
+        ("own counts", Method::GET, "/api/v1/staff/counts?municipality=022021", None, [200, 200, 200, 403, 401, 401]),
+        ("foreign counts", Method::GET, "/api/v1/staff/counts?municipality=022012", None, [403, 200, 200, 403, 401, 401]),
+        ("all counts", Method::GET, "/api/v1/staff/counts", None, [403, 200, 200, 403, 401, 401]),
+        ("own audit log", Method::GET, "/api/v1/staff/audit-log?municipality=022021", None, [200, 200, 200, 403, 401, 401]),
+        ("foreign audit log", Method::GET, "/api/v1/staff/audit-log?municipality=022012", None, [403, 200, 200, 403, 401, 401]),
+        ("own counter registration", Method::POST, "/api/v1/staff/households", Some(&own_counter), [201, 403, 403, 403, 401, 401]),
+        ("foreign counter registration", Method::POST, "/api/v1/staff/households", Some(&foreign_counter), [403, 403, 403, 403, 401, 401]),
+        ("a parent's own household", Method::GET, "/api/v1/me/household", None, [401, 401, 401, 401, 404, 401]),
+    ];
+    let mut wrong = Vec::new();
+    for (action, method, path, body, expected) in &matrix {
+        for ((role, caller), expected) in callers.iter().zip(expected) {
+            // Program names are unique per owner: each caller's program gets its own.
+            let body = body.map(|body| {
+                let mut body = body.clone();
+                if let Some(name) = body.get("name").and_then(Value::as_str) {
+                    body["name"] = json!(format!("{name}（{role}）"));
+                }
+                body
+            });
+            let actual = caller.status(&app, method.clone(), path, body.as_ref()).await;
+            if actual != *expected {
+                wrong.push(format!("{role} / {action}: expected {expected}, got {actual}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "authorization matrix:\n{}", wrong.join("\n"));
+
+    // The one counter registration shows in counts as "<10", never as a household.
+    let counts = call(hirosaki.get("/api/v1/staff/counts?municipality=022021"), 200).await;
+    assert_eq!(counts[0]["households"], "<10", "{counts}");
+    assert_eq!(counts[0]["registered_at_counter"], "<10");
+    let denied = count(&app, "SELECT COUNT(*) FROM audit_log WHERE outcome = 'denied'").await;
+    assert!(denied >= 10, "denials are audited ({denied})");
+}
+
 both_backends!(
     parent_journey,
     line_login_links_line,
     sign_in_failures,
-    staff_edit_only_their_own
+    staff_edit_only_their_own,
+    authorization_matrix
 );
