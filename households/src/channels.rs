@@ -181,10 +181,7 @@ impl Households {
             .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
             .exec(self.connection())
             .await?;
-        match result.rows_affected {
-            0 => Err(HouseholdError::ChannelNotFound(channel.to_owned())),
-            _ => Ok(()),
-        }
+        found(result.rows_affected, channel)
     }
 
     pub async fn remove_channel(&self, household: HouseholdId, channel: &str) -> Result<(), HouseholdError> {
@@ -193,10 +190,7 @@ impl Households {
             .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
             .exec(self.connection())
             .await?;
-        match result.rows_affected {
-            0 => Err(HouseholdError::ChannelNotFound(channel.to_owned())),
-            _ => Ok(()),
-        }
+        found(result.rows_affected, channel)
     }
 
     /// Inserts the channel, or, when the household already has this address, updates `changes`
@@ -232,6 +226,14 @@ impl Households {
             .ok_or_else(|| HouseholdError::Corrupt("channel vanished after upsert".into()))?;
         txn.commit().await?;
         Ok(stored.id)
+    }
+}
+
+/// A change that touched no row named a channel the household does not have.
+fn found(rows_affected: u64, channel: &str) -> Result<(), HouseholdError> {
+    match rows_affected {
+        0 => Err(HouseholdError::ChannelNotFound(channel.to_owned())),
+        _ => Ok(()),
     }
 }
 

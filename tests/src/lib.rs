@@ -106,20 +106,31 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let server = kosodate_server::app::start(&settings, std::future::pending())
         .await
         .expect("the service starts");
-    let db = kosodate_server::app::open_database(&settings)
-        .await
-        .expect("the test opens the app's database");
-    TestApp {
-        address: server.address,
-        db,
-        // No idle connections: a server that answered 413 early closes its connection, and a
-        // pooled client would otherwise try to reuse it.
-        client: Client::builder()
-            .pool_max_idle_per_host(0)
-            .build()
-            .expect("http client"),
-        backend,
-        _data_dir: data_dir,
+    TestApp::running(server.address, &settings, backend, data_dir).await
+}
+
+impl TestApp {
+    async fn running(
+        address: SocketAddr,
+        settings: &Settings,
+        backend: Backend,
+        data_dir: tempfile::TempDir,
+    ) -> Self {
+        let db = kosodate_server::app::open_database(settings)
+            .await
+            .expect("the test opens the app's database");
+        Self {
+            address,
+            db,
+            // No idle connections: a server that answered 413 early closes its connection, and
+            // a pooled client would otherwise try to reuse it.
+            client: Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("http client"),
+            backend,
+            _data_dir: data_dir,
+        }
     }
 }
 
@@ -325,20 +336,8 @@ pub async fn spawn_app_with_sign_in(backend: Backend, adjust: impl FnOnce(&mut S
     let server = kosodate_server::app::start_on(listener, &settings, std::future::pending())
         .await
         .expect("the service starts");
-    let db = kosodate_server::app::open_database(&settings)
-        .await
-        .expect("database");
     SignInApp {
-        app: TestApp {
-            address: server.address,
-            db,
-            client: Client::builder()
-                .pool_max_idle_per_host(0)
-                .build()
-                .expect("http client"),
-            backend,
-            _data_dir: data_dir,
-        },
+        app: TestApp::running(server.address, &settings, backend, data_dir).await,
         provider,
     }
 }
