@@ -51,7 +51,8 @@ pub struct AuditEvent<'a> {
 }
 
 /// An entry as staff read it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// Read straight from the table: the columns are the fields.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sea_orm::FromQueryResult)]
 pub struct AuditRecord {
     pub id: String,
     pub occurred_at: DateTime<Utc>,
@@ -133,21 +134,5 @@ pub async fn list(
     if let Some(before) = before {
         query = query.filter(audit_entry::Column::Id.lt(before));
     }
-    let rows = query.all(db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| AuditRecord {
-            id: row.id,
-            occurred_at: row.occurred_at,
-            actor_kind: row.actor_kind,
-            actor: row.actor,
-            actor_role: row.actor_role,
-            actor_municipality: row.actor_municipality,
-            action: row.action,
-            target: row.target,
-            municipality_code: row.municipality_code,
-            outcome: row.outcome,
-            request_id: row.request_id,
-        })
-        .collect())
+    Ok(query.into_model::<AuditRecord>().all(db).await?)
 }
