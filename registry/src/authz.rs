@@ -66,6 +66,8 @@ pub enum StaffAction<'a> {
     ViewAuditLog(Option<MunicipalityCode>),
     /// Register a resident's household at the counter (窓口代理登録), with paper consent.
     RegisterAtCounter(MunicipalityCode),
+    /// See dead-lettered notices (what and why, never to whom) and send them again.
+    ManageDeliveries,
 }
 
 impl StaffIdentity {
@@ -120,6 +122,7 @@ impl StaffIdentity {
             // Only the municipality's own counter: prefecture staff and operators do not meet
             // residents, and need no access to a household.
             StaffAction::RegisterAtCounter(code) => self.role == StaffRole::Municipal(code),
+            StaffAction::ManageDeliveries => self.role == StaffRole::Administrator,
         }
     }
 

@@ -18,6 +18,15 @@ pub(crate) struct VersionEntry {
     pub changes: Vec<FieldChange>,
 }
 
+/// The fields whose change is worth telling an eligible household about: what it gets, when and
+/// how to apply. A corrected summary or a new contact phone number is not.
+pub const MATERIAL_FIELDS: [&str; 4] = [
+    "benefit",
+    "application_window",
+    "application_methods",
+    "documents",
+];
+
 pub(crate) fn created(
     content: ProgramContent,
     id: ProgramId,
@@ -28,6 +37,7 @@ pub(crate) fn created(
         id,
         status: ProgramStatus::Draft,
         version: 1,
+        material_version: 1,
         content,
         created_at: now,
         updated_at: now,
@@ -65,8 +75,17 @@ pub(crate) fn updated(
             action: "update",
         });
     }
+    let version = current.version + 1;
+    let material = changes
+        .iter()
+        .any(|change| MATERIAL_FIELDS.contains(&change.field.as_str()));
     let program = Program {
-        version: current.version + 1,
+        version,
+        material_version: if material {
+            version
+        } else {
+            current.material_version
+        },
         content,
         updated_at: now,
         ..current.clone()

@@ -380,12 +380,21 @@ pub struct Program {
     /// Increases by one with every change; send it back in `If-Match` to avoid overwriting a
     /// colleague's edit.
     pub version: i32,
+    /// The last version that changed what a parent is told (the benefit, the application window,
+    /// how to apply, the documents): households eligible for the program hear about it.
+    #[serde(default = "first_version")]
+    pub material_version: i32,
     #[serde(flatten)]
     pub content: ProgramContent,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
     pub archived_at: Option<DateTime<Utc>>,
+}
+
+/// Snapshots recorded before `material_version` existed read as unchanged since the first.
+fn first_version() -> i32 {
+    1
 }
 
 /// What happened in one version of a program.

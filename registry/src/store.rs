@@ -482,6 +482,7 @@ fn row_from_program(program: &Program) -> Result<program::ActiveModel, RegistryE
         status: Set(program.status.id().to_owned()),
         last_reviewed_on: Set(content.last_reviewed_on),
         version: Set(program.version),
+        material_version: Set(program.material_version),
         created_at: Set(program.created_at),
         updated_at: Set(program.updated_at),
         published_at: Set(program.published_at),
@@ -498,6 +499,7 @@ pub(crate) fn program_from_row(row: program::Model) -> Result<Program, RegistryE
         id,
         status,
         version: row.version,
+        material_version: row.material_version,
         content: ProgramContent {
             owner,
             name: row.name,

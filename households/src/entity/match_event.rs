@@ -13,6 +13,8 @@ pub struct Model {
     pub closes_on: Option<Date>,
     pub occurs_on: Date,
     pub created_at: DateTimeUtc,
+    /// When the notifier planned its notices; `None`: not yet.
+    pub planned_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,8 @@ use crate::error::HouseholdError;
 pub struct CatalogueEntry {
     pub id: ProgramId,
     pub version: i32,
+    /// The last version that changed what a parent is told.
+    pub material_version: i32,
     pub rule: ProgramRule,
 }
 
@@ -158,6 +160,7 @@ pub fn entry(program: &Program) -> Option<CatalogueEntry> {
     Some(CatalogueEntry {
         id: program.id,
         version: program.version,
+        material_version: program.material_version,
         rule: ProgramRule {
             area: Area::of_owner(owner),
             rule,

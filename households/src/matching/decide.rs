@@ -16,6 +16,9 @@ pub struct MatchPolicy {
     pub opens_soon_days: u32,
     /// "The deadline is near" fires this many days before the deadline.
     pub deadline_near_days: u32,
+    /// "The deadline is tomorrow" fires this many days before the deadline; within this many days
+    /// it replaces "near", so that a household does not hear both on one day.
+    pub deadline_imminent_days: u32,
 }
 
 impl Default for MatchPolicy {
@@ -24,6 +27,7 @@ impl Default for MatchPolicy {
             horizon_days: 366,
             opens_soon_days: 30,
             deadline_near_days: 7,
+            deadline_imminent_days: 1,
         }
     }
 }
@@ -46,17 +50,25 @@ pub enum EventKind {
     /// hears once what it can use rather than once per program.
     FirstMatch,
     NewlyEligible,
+    /// Newly eligible for a program that was published since the household's last evaluation.
+    NewProgram,
+    /// A program the household stays eligible for changed what it gives, when or how to apply.
+    ProgramChanged,
     WindowOpensSoon,
     DeadlineNear,
+    DeadlineImminent,
     NoLongerEligible,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 8] = [
         Self::FirstMatch,
         Self::NewlyEligible,
+        Self::NewProgram,
+        Self::ProgramChanged,
         Self::WindowOpensSoon,
         Self::DeadlineNear,
+        Self::DeadlineImminent,
         Self::NoLongerEligible,
     ];
 
@@ -64,8 +76,11 @@ impl EventKind {
         match self {
             Self::FirstMatch => "first_match",
             Self::NewlyEligible => "newly_eligible",
+            Self::NewProgram => "new_program",
+            Self::ProgramChanged => "program_changed",
             Self::WindowOpensSoon => "window_opens_soon",
             Self::DeadlineNear => "deadline_near",
+            Self::DeadlineImminent => "deadline_imminent",
             Self::NoLongerEligible => "no_longer_eligible",
         }
     }
@@ -74,8 +89,11 @@ impl EventKind {
         match self {
             Self::FirstMatch => "初回の判定結果",
             Self::NewlyEligible => "新たに対象",
+            Self::NewProgram => "新しい制度の対象",
+            Self::ProgramChanged => "制度の内容が変更",
             Self::WindowOpensSoon => "申請期間がまもなく開始",
             Self::DeadlineNear => "申請期限が近い",
+            Self::DeadlineImminent => "申請期限が明日まで",
             Self::NoLongerEligible => "対象外になった",
         }
     }
@@ -134,11 +152,24 @@ pub enum Seen {
     Never,
     Before {
         was_eligible: bool,
+        /// How the program relates to the one the stored state was computed with.
+        program: ProgramSeen,
         /// The day of the stored evaluation when neither the household nor the program has
         /// changed since: events that were already due then were recorded then. `None`: record
         /// every event that is due (the unique keys drop the ones already recorded).
         unchanged_since: Option<NaiveDate>,
     },
+}
+
+/// The program as the household's stored state knew it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgramSeen {
+    /// The same program, or changed in nothing a parent is told.
+    Known,
+    /// Published since the stored state was computed.
+    New,
+    /// Changed what it gives, when or how to apply (`Program::material_version`).
+    MateriallyChanged,
 }
 
 /// The events one pair gives rise to.
@@ -150,6 +181,7 @@ pub fn pair_events(
 ) -> Vec<ChangeEvent> {
     let Seen::Before {
         was_eligible,
+        program,
         unchanged_since,
     } = seen
     else {
@@ -166,7 +198,14 @@ pub fn pair_events(
     let current_period = fresh.detail.periods.iter().find(|period| period.opens <= today);
     let mut events = Vec::new();
     if is_eligible && !was_eligible {
-        events.push(event(EventKind::NewlyEligible, today, current_period));
+        let kind = match program {
+            ProgramSeen::New => EventKind::NewProgram,
+            ProgramSeen::Known | ProgramSeen::MateriallyChanged => EventKind::NewlyEligible,
+        };
+        events.push(event(kind, today, current_period));
+    }
+    if is_eligible && was_eligible && program == ProgramSeen::MateriallyChanged {
+        events.push(event(EventKind::ProgramChanged, today, current_period));
     }
     if !is_eligible && was_eligible {
         events.push(event(EventKind::NoLongerEligible, today, None));
@@ -182,17 +221,26 @@ pub fn pair_events(
         if opens_in > 0 && opens_in <= i64::from(policy.opens_soon_days) && new_since(opens_soon_from) {
             events.push(event(EventKind::WindowOpensSoon, period.opens, Some(period)));
         }
-        if let Some(closes) = period.closes {
-            let closes_in = (closes - today).num_days();
-            let near_from = closes
-                .checked_sub_days(Days::new(u64::from(policy.deadline_near_days)))
-                .map(|near| near.max(period.opens));
-            if period.opens <= today
-                && (0..=i64::from(policy.deadline_near_days)).contains(&closes_in)
-                && new_since(near_from)
-            {
-                events.push(event(EventKind::DeadlineNear, closes, Some(period)));
-            }
+        let Some(closes) = period.closes else {
+            continue;
+        };
+        let closes_in = (closes - today).num_days();
+        let imminent_days = i64::from(policy.deadline_imminent_days);
+        let due_from = |days: u32| {
+            closes
+                .checked_sub_days(Days::new(u64::from(days)))
+                .map(|from| from.max(period.opens))
+        };
+        if period.opens > today {
+            continue;
+        }
+        if (imminent_days + 1..=i64::from(policy.deadline_near_days)).contains(&closes_in)
+            && new_since(due_from(policy.deadline_near_days))
+        {
+            events.push(event(EventKind::DeadlineNear, closes, Some(period)));
+        }
+        if (0..=imminent_days).contains(&closes_in) && new_since(due_from(policy.deadline_imminent_days)) {
+            events.push(event(EventKind::DeadlineImminent, closes, Some(period)));
         }
     }
     events
@@ -214,11 +262,9 @@ pub fn pair_next_check(policy: MatchPolicy, today: NaiveDate, fresh: &ProgramMat
     let mut candidates = vec![fresh.next_change];
     for period in &fresh.detail.periods {
         candidates.push(before(period.opens, policy.opens_soon_days));
-        candidates.push(
-            period
-                .closes
-                .and_then(|closes| before(closes, policy.deadline_near_days)),
-        );
+        for days in [policy.deadline_near_days, policy.deadline_imminent_days] {
+            candidates.push(period.closes.and_then(|closes| before(closes, days)));
+        }
     }
     if fresh.detail.windows.iter().any(|window| window.until.is_none()) && fresh.next_change.is_some() {
         candidates.push(Some(horizon_refresh));
@@ -267,6 +313,7 @@ mod tests {
     fn before(was_eligible: bool, unchanged_since: Option<NaiveDate>) -> Seen {
         Seen::Before {
             was_eligible,
+            program: ProgramSeen::Known,
             unchanged_since,
         }
     }
@@ -326,6 +373,65 @@ mod tests {
         assert_eq!(events(before(true, Some(d("2026-11-20")))), []);
         // Evaluated unchanged on 11-15: only the deadline became due since.
         assert_eq!(events(before(true, Some(d("2026-11-15")))), both[1..]);
+    }
+
+    #[test]
+    fn new_and_materially_changed_programs_and_the_last_day_have_their_own_events() {
+        let today = d("2026-11-21");
+        let period = ApplicationPeriod {
+            opens: d("2026-10-01"),
+            closes: Some(d("2026-11-22")),
+        };
+        let fresh = fresh(
+            Eligibility::Eligible,
+            vec![window("2026-10-01", None)],
+            vec![period],
+        );
+        let policy = MatchPolicy::default();
+        let seen = |was_eligible, program| Seen::Before {
+            was_eligible,
+            program,
+            unchanged_since: None,
+        };
+        // The deadline is tomorrow: "imminent", not also "near".
+        assert_eq!(
+            kinds(&pair_events(policy, today, seen(false, ProgramSeen::New), &fresh)),
+            [EventKind::NewProgram, EventKind::DeadlineImminent]
+        );
+        assert_eq!(
+            kinds(&pair_events(
+                policy,
+                today,
+                seen(true, ProgramSeen::MateriallyChanged),
+                &fresh
+            )),
+            [EventKind::ProgramChanged, EventKind::DeadlineImminent]
+        );
+        assert_eq!(
+            kinds(&pair_events(
+                policy,
+                today,
+                seen(false, ProgramSeen::MateriallyChanged),
+                &fresh
+            )),
+            [EventKind::NewlyEligible, EventKind::DeadlineImminent]
+        );
+        // Eight days ahead of the deadline nothing is due; the check dates include both lead times.
+        let early = d("2026-11-14");
+        assert_eq!(
+            kinds(&pair_events(
+                policy,
+                early,
+                seen(true, ProgramSeen::Known),
+                &fresh
+            )),
+            []
+        );
+        assert_eq!(pair_next_check(policy, early, &fresh), Some(d("2026-11-15")));
+        assert_eq!(
+            pair_next_check(policy, d("2026-11-16"), &fresh),
+            Some(d("2026-11-21"))
+        );
     }
 
     #[test]

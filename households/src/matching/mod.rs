@@ -27,7 +27,8 @@ use sea_orm::{
 
 pub use catalogue::{Catalogue, CatalogueEntry, application, entry};
 pub use decide::{
-    ChangeEvent, EventKind, MatchPolicy, ProgramMatch, ResultDetail, Seen, pair_events, pair_next_check,
+    ChangeEvent, EventKind, MatchPolicy, ProgramMatch, ProgramSeen, ResultDetail, Seen, pair_events,
+    pair_next_check,
 };
 pub use state::MatchState;
 
@@ -141,27 +142,7 @@ impl MatchRunner {
 
     /// The stored state of a household, if it was ever matched.
     pub async fn stored(&self, id: HouseholdId) -> Result<Option<StoredMatch>, HouseholdError> {
-        let db = self.households.connection();
-        let Some(row) = household_match::Entity::find_by_id(id.to_string())
-            .one(db)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let programs = snapshot_programs(db, row.catalogue_id).await?;
-        let state = MatchState::decode(&row.state)?;
-        let ids = |positions: &[u32]| -> Vec<ProgramId> {
-            positions
-                .iter()
-                .filter_map(|position| programs.get(*position as usize).map(|(id, _)| *id))
-                .collect()
-        };
-        Ok(Some(StoredMatch {
-            evaluated_on: row.evaluated_on,
-            next_check: row.next_check,
-            eligible: ids(&state.eligible),
-            unknown: ids(&state.unknown),
-        }))
+        stored_match(self.households.connection(), id).await
     }
 
     /// The change events recorded for a household, oldest first.
@@ -447,7 +428,7 @@ async fn write_batches(
 const CONSENT_CHANGE_LOCK: i64 = 0x6b6f_736f_6461_7465;
 
 /// Taken by each matching write transaction before it re-reads consents.
-async fn exclude_consent_changes(txn: &DatabaseTransaction) -> Result<(), HouseholdError> {
+pub(crate) async fn exclude_consent_changes(txn: &DatabaseTransaction) -> Result<(), HouseholdError> {
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_unprepared(&format!(
             "SELECT pg_advisory_xact_lock_shared({CONSENT_CHANGE_LOCK})"
@@ -547,6 +528,33 @@ impl Run {
             ..MatchReport::default()
         }
     }
+}
+
+/// A household's stored state with program ids, read on `db` (a transaction, for the planner).
+pub(crate) async fn stored_match(
+    db: &impl ConnectionTrait,
+    id: HouseholdId,
+) -> Result<Option<StoredMatch>, HouseholdError> {
+    let Some(row) = household_match::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let programs = snapshot_programs(db, row.catalogue_id).await?;
+    let state = MatchState::decode(&row.state)?;
+    let ids = |positions: &[u32]| -> Vec<ProgramId> {
+        positions
+            .iter()
+            .filter_map(|position| programs.get(*position as usize).map(|(id, _)| *id))
+            .collect()
+    };
+    Ok(Some(StoredMatch {
+        evaluated_on: row.evaluated_on,
+        next_check: row.next_check,
+        eligible: ids(&state.eligible),
+        unknown: ids(&state.unknown),
+    }))
 }
 
 /// How a stored snapshot relates to the current catalogue.
@@ -690,12 +698,19 @@ struct Previous<'a> {
 
 impl Previous<'_> {
     fn seen(&self, position: u32, entry: &CatalogueEntry, household_hash: u64) -> Seen {
-        let program_unchanged = self.snapshot.is_none_or(|snapshot| {
-            snapshot.old_versions.get(position as usize).copied().flatten() == Some(entry.version)
-        });
-        let unchanged = program_unchanged && self.state.household == household_hash;
+        let old_version = match self.snapshot {
+            None => Some(entry.version),
+            Some(snapshot) => snapshot.old_versions.get(position as usize).copied().flatten(),
+        };
+        let program = match old_version {
+            None => ProgramSeen::New,
+            Some(old) if old < entry.material_version => ProgramSeen::MateriallyChanged,
+            Some(_) => ProgramSeen::Known,
+        };
+        let unchanged = old_version == Some(entry.version) && self.state.household == household_hash;
         Seen::Before {
             was_eligible: self.state.is_eligible(position),
+            program,
             unchanged_since: unchanged.then_some(self.evaluated_on),
         }
     }

@@ -29,6 +29,7 @@ pub struct Model {
     pub status: String,
     pub last_reviewed_on: Option<Date>,
     pub version: i32,
+    pub material_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,
