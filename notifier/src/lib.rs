@@ -1,9 +1,43 @@
-//! Notice delivery. It owns the channels a notice travels through and, as the notifier grows, the
-//! outbox that makes delivery durable. Today it provides the file mailbox that the embedded default
-//! delivers email into, so a developer can read every message the service sends without an SMTP
-//! server. It must not depend on the registry, the matcher or HTTP routing: it receives rendered
-//! messages and addresses, never programs or households.
+//! Notice delivery. It owns the durable outbox (`notices`, `notice_attempts`), the worker that
+//! claims and delivers it, the templates that render a notice, the signed action links, quiet
+//! hours and digests, and the channels a notice travels through: email (SMTP, or the file mailbox
+//! of the embedded default), LINE and Web Push. It must not depend on the registry, the matcher,
+//! the households crate or HTTP routing: it receives notice content and addresses, never programs
+//! or households, so that a delivery problem cannot reach personal data it was not given.
 
+pub mod channel;
+pub mod channels;
+pub mod content;
+mod entity;
+pub mod links;
 mod mailbox;
+pub mod outbox;
+pub mod schedule;
+pub mod template;
+pub mod worker;
 
-pub use mailbox::{FileMailbox, MailboxError};
+pub use channel::{
+    Address, Channel, ChannelKind, Delivered, DeliveryError, Envelope, Link, PushSubscription,
+    RenderedNotice, Urgency,
+};
+pub use content::{NoticeContent, NoticeKind, ProgramNotice};
+pub use links::{LinkSigner, NoticeAction};
+pub use mailbox::{FileMailbox, MailboxError, MailboxReceipt};
+pub use outbox::{NoticeDraft, NoticeStatus, OutboxError};
+pub use schedule::{QuietHours, RetryPolicy};
+pub use worker::{DeliveryHooks, GoneAddress, Worker, WorkerConfig};
+
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+
+/// A transaction that writes: on SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+/// that a read-then-write never fails with "database is locked" halfway.
+async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    db.begin_with_options(options).await
+}

@@ -1,0 +1,98 @@
+//! What a notice says, as data: stored with the notice when it is planned and rendered by the
+//! templates when it is delivered.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Why a household hears from us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// The first results for a newly registered household: every program it can use.
+    FirstMatch,
+    NewlyEligible,
+    NewProgram,
+    ProgramChanged,
+    WindowOpensSoon,
+    DeadlineNear,
+    DeadlineImminent,
+    /// The day's notices of a household that prefers one message a day.
+    Digest,
+    /// One of the household's channels stopped working and was switched off.
+    ChannelDisabled,
+}
+
+impl NoticeKind {
+    pub const ALL: [NoticeKind; 9] = [
+        Self::FirstMatch,
+        Self::NewlyEligible,
+        Self::NewProgram,
+        Self::ProgramChanged,
+        Self::WindowOpensSoon,
+        Self::DeadlineNear,
+        Self::DeadlineImminent,
+        Self::Digest,
+        Self::ChannelDisabled,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::FirstMatch => "first_match",
+            Self::NewlyEligible => "newly_eligible",
+            Self::NewProgram => "new_program",
+            Self::ProgramChanged => "program_changed",
+            Self::WindowOpensSoon => "window_opens_soon",
+            Self::DeadlineNear => "deadline_near",
+            Self::DeadlineImminent => "deadline_imminent",
+            Self::Digest => "digest",
+            Self::ChannelDisabled => "channel_disabled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.id() == text)
+    }
+
+    /// Deadlines are worth waking a phone for; the rest can wait for a convenient moment.
+    pub fn is_urgent(self) -> bool {
+        matches!(self, Self::DeadlineNear | Self::DeadlineImminent)
+    }
+}
+
+/// The content of one notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeContent {
+    pub kind: NoticeKind,
+    /// The programs it is about: one, or all of a household's first results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<ProgramNotice>,
+    /// For `ChannelDisabled`: which channel, in words ("メール（h***@example.jp）").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_channel: Option<String>,
+}
+
+/// One program as a notice presents it: what it is, why this household, what it gives, by when
+/// and how to apply, whom to ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramNotice {
+    pub program_id: String,
+    pub name: String,
+    /// Who runs it: "弘前市", "青森県", "国".
+    pub owner: String,
+    pub summary: String,
+    /// Which of the household's children it is for, as the parent named them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benefit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub how_to_apply: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<url::Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+}

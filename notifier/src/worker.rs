@@ -1,0 +1,320 @@
+//! The delivery worker: claims due notices in batches, renders them, waits for its channel's
+//! rate limit (backpressure: it slows down rather than failing), delivers several at once, and
+//! records every attempt. Run as many as you like against PostgreSQL; one against SQLite.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::channel::{Channel, ChannelKind, DeliveryError, Envelope};
+use crate::content::{NoticeContent, NoticeKind};
+use crate::links::LinkSigner;
+use crate::outbox::{self, AttemptRecord, AttemptResult, ClaimedNotice, OutboxError};
+use crate::schedule::{RetryPolicy, next_allowed};
+use crate::template::{NoticeToRender, render};
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Notices claimed per round trip to the database.
+    pub batch_size: u64,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// How long a claim lasts before another worker may take the notice over.
+    pub lease: Duration,
+    /// Sleep between polls when nothing is due.
+    pub idle_poll: Duration,
+    /// How long one delivery attempt may take.
+    pub attempt_timeout: Duration,
+    pub retry: RetryPolicy,
+    /// Deliveries per second per channel kind, for this process.
+    pub rates: HashMap<ChannelKind, NonZeroU32>,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        let rate = |per_second: u32| NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+        Self {
+            batch_size: 200,
+            concurrency: 32,
+            lease: Duration::from_secs(300),
+            idle_poll: Duration::from_secs(1),
+            attempt_timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            // LINE allows 2,000 push requests per second per channel.
+            rates: HashMap::from([
+                (ChannelKind::Email, rate(100)),
+                (ChannelKind::Line, rate(2_000)),
+                (ChannelKind::WebPush, rate(500)),
+            ]),
+        }
+    }
+}
+
+/// An address that will never work again, reported after its notice was recorded dead.
+#[derive(Debug, Clone)]
+pub struct GoneAddress {
+    pub household_id: Uuid,
+    pub channel_id: Uuid,
+    pub channel_kind: ChannelKind,
+    pub reason: String,
+}
+
+/// What the rest of the service does when delivery learns something: the households crate
+/// switches the channel off and tells the household another way.
+#[async_trait::async_trait]
+pub trait DeliveryHooks: Send + Sync + std::fmt::Debug {
+    async fn address_gone(&self, gone: &GoneAddress);
+}
+
+#[derive(Debug, Clone)]
+pub struct Worker {
+    db: DatabaseConnection,
+    channels: HashMap<ChannelKind, Arc<dyn Channel>>,
+    limiters: HashMap<ChannelKind, Arc<DefaultDirectRateLimiter>>,
+    signer: LinkSigner,
+    my_page: url::Url,
+    config: WorkerConfig,
+    hooks: Option<Arc<dyn DeliveryHooks>>,
+}
+
+impl Worker {
+    pub fn new(
+        db: DatabaseConnection,
+        channels: Vec<Arc<dyn Channel>>,
+        signer: LinkSigner,
+        my_page: url::Url,
+        config: WorkerConfig,
+    ) -> Self {
+        let limiters = config
+            .rates
+            .iter()
+            .map(|(kind, rate)| (*kind, Arc::new(RateLimiter::direct(Quota::per_second(*rate)))))
+            .collect();
+        Self {
+            db,
+            channels: channels
+                .into_iter()
+                .map(|channel| (channel.kind(), channel))
+                .collect(),
+            limiters,
+            signer,
+            my_page,
+            config,
+            hooks: None,
+        }
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn with_hooks(mut self, hooks: Arc<dyn DeliveryHooks>) -> Self {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// Claims one batch and delivers it; returns how many notices it handled.
+    pub async fn run_once(&self) -> Result<usize, OutboxError> {
+        let now = Utc::now();
+        let lease_until = now + self.config.lease;
+        let claimed = outbox::claim(&self.db, self.config.batch_size, now, lease_until).await?;
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        // Owned notices: a stream of futures borrowing from the batch is not `Send` enough for
+        // `tokio::spawn` (rust-lang/rust#102211).
+        let records: Vec<AttemptRecord> = futures::stream::iter(claimed.clone())
+            .map(|notice| async move { self.attempt(&notice).await })
+            .buffer_unordered(self.config.concurrency)
+            .collect()
+            .await;
+        outbox::record(&self.db, &records).await?;
+        self.report_gone(&claimed, &records).await;
+        Ok(records.len())
+    }
+
+    /// Delivers until `shutdown` resolves. Errors (the database gone away) are logged and retried.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut last_gauges = std::time::Instant::now() - Duration::from_secs(60);
+        loop {
+            if last_gauges.elapsed() > Duration::from_secs(15) {
+                publish_gauges(&self.db).await;
+                last_gauges = std::time::Instant::now();
+            }
+            let pause = match self.run_once().await {
+                Ok(0) => self.config.idle_poll,
+                Ok(_) => Duration::ZERO,
+                Err(error) => {
+                    tracing::warn!(error = %error, "notice delivery round failed");
+                    self.config.idle_poll * 5
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    async fn attempt(&self, notice: &ClaimedNotice) -> AttemptRecord {
+        let started_at = Utc::now();
+        let (result, members) = match self.deliver(notice).await {
+            Ok(delivery) => delivery,
+            Err(error) => (
+                self.retry_or_give_up(notice, format!("cannot prepare the notice: {error}"), None),
+                Vec::new(),
+            ),
+        };
+        let finished_at = Utc::now();
+        metrics::counter!(
+            "kosodate_notice_attempts_total",
+            "channel" => notice.channel_kind.id(),
+            "outcome" => outcome_label(&result),
+        )
+        .increment(1);
+        metrics::histogram!("kosodate_notice_delivery_seconds", "channel" => notice.channel_kind.id())
+            .record((finished_at - started_at).as_seconds_f64());
+        AttemptRecord {
+            notice: notice.id,
+            attempt: notice.attempt,
+            members,
+            started_at,
+            finished_at,
+            result,
+        }
+    }
+
+    async fn deliver(&self, notice: &ClaimedNotice) -> Result<(AttemptResult, Vec<Uuid>), OutboxError> {
+        let members = match notice.content.kind {
+            NoticeKind::Digest => outbox::digest_members(&self.db, notice.id).await?,
+            _ => Vec::new(),
+        };
+        if notice.content.kind == NoticeKind::Digest && members.is_empty() {
+            return Ok((AttemptResult::Nothing, Vec::new()));
+        }
+        let member_ids = members.iter().map(|(id, _)| *id).collect();
+        let Some(channel) = self.channels.get(&notice.channel_kind) else {
+            let error = format!("no {} channel is configured", notice.channel_kind.id());
+            return Ok((AttemptResult::Dead { error, gone: false }, Vec::new()));
+        };
+        let envelope = self.envelope(notice, &members);
+        if let Some(limiter) = self.limiters.get(&notice.channel_kind) {
+            limiter.until_ready().await;
+        }
+        let result = match tokio::time::timeout(self.config.attempt_timeout, channel.deliver(&envelope)).await
+        {
+            Ok(Ok(delivered)) => AttemptResult::Sent {
+                provider_id: delivered.provider_id,
+                repeat: delivered.repeat,
+            },
+            Ok(Err(DeliveryError::Transient { reason, retry_after })) => {
+                self.retry_or_give_up(notice, reason, retry_after)
+            }
+            Ok(Err(DeliveryError::AddressGone { reason })) => AttemptResult::Dead {
+                error: format!("address gone: {reason}"),
+                gone: true,
+            },
+            Ok(Err(DeliveryError::Rejected { reason })) => AttemptResult::Dead {
+                error: format!("rejected: {reason}"),
+                gone: false,
+            },
+            Err(_) => self.retry_or_give_up(notice, "timed out".into(), None),
+        };
+        Ok((result, member_ids))
+    }
+
+    fn envelope(&self, notice: &ClaimedNotice, members: &[(Uuid, NoticeContent)]) -> Envelope {
+        let members: Vec<NoticeToRender<'_>> = members
+            .iter()
+            .map(|(id, content)| NoticeToRender { id: *id, content })
+            .collect();
+        let own = NoticeToRender {
+            id: notice.id,
+            content: &notice.content,
+        };
+        Envelope {
+            notice_id: notice.id,
+            address: notice.address.clone(),
+            notice: render(&self.signer, own, &members, &self.my_page),
+        }
+    }
+
+    fn retry_or_give_up(
+        &self,
+        notice: &ClaimedNotice,
+        error: String,
+        retry_after: Option<Duration>,
+    ) -> AttemptResult {
+        let attempts = u32::try_from(notice.attempt).unwrap_or(u32::MAX);
+        if attempts >= self.config.retry.max_attempts {
+            return AttemptResult::Dead {
+                error: format!("gave up after {attempts} attempts: {error}"),
+                gone: false,
+            };
+        }
+        let wait = self
+            .config
+            .retry
+            .backoff(attempts)
+            .max(retry_after.unwrap_or_default());
+        let retry_at: DateTime<Utc> = Utc::now() + wait;
+        AttemptResult::Retry {
+            retry_at: next_allowed(retry_at, notice.quiet),
+            error,
+        }
+    }
+
+    async fn report_gone(&self, claimed: &[ClaimedNotice], records: &[AttemptRecord]) {
+        let Some(hooks) = &self.hooks else {
+            return;
+        };
+        for record in records {
+            let AttemptResult::Dead { error, gone: true } = &record.result else {
+                continue;
+            };
+            let Some(notice) = claimed.iter().find(|notice| notice.id == record.notice) else {
+                continue;
+            };
+            let gone = GoneAddress {
+                household_id: notice.household_id,
+                channel_id: notice.channel_id,
+                channel_kind: notice.channel_kind,
+                reason: error.clone(),
+            };
+            hooks.address_gone(&gone).await;
+        }
+    }
+}
+
+fn outcome_label(result: &AttemptResult) -> &'static str {
+    match result {
+        AttemptResult::Sent { repeat: false, .. } => "sent",
+        AttemptResult::Sent { repeat: true, .. } => "repeat",
+        AttemptResult::Retry { .. } => "retry",
+        AttemptResult::Dead { gone: true, .. } => "gone",
+        AttemptResult::Dead { gone: false, .. } => "dead",
+        AttemptResult::Nothing => "nothing",
+    }
+}
+
+/// Sets `kosodate_notices{channel, status}` from the database, so that every process's
+/// `/metrics` shows the whole queue.
+pub async fn publish_gauges(db: &DatabaseConnection) {
+    match outbox::status_counts(db).await {
+        Ok(counts) => {
+            for count in counts {
+                metrics::gauge!("kosodate_notices", "channel" => count.channel_kind, "status" => count.status)
+                    .set(count.count as f64);
+            }
+        }
+        Err(error) => tracing::warn!(error = %error, "cannot count notices"),
+    }
+}
