@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use kosodate_notifier::NoticeStatus;
+use kosodate_notifier::outbox::{self, Scope};
+
 use crate::entity::contact_channel;
 use crate::error::HouseholdError;
 use crate::store::{HouseholdId, Households};
@@ -91,7 +94,10 @@ impl Households {
     ) -> Result<(String, VerificationToken), HouseholdError> {
         let token = VerificationToken(random_token());
         let expires = Utc::now() + Duration::hours(VERIFICATION_VALIDITY_HOURS);
-        let row = new_channel(household, ChannelKind::Email, address.as_str(), None, None);
+        let mut row = new_channel(household, ChannelKind::Email, address.as_str(), None, None);
+        // Both on a new row and on one re-sent: a first link that did not work was a bug.
+        row.verification_hash = Set(Some(digest(&token.0)));
+        row.verification_expires_at = Set(Some(expires));
         let id = self
             .upsert_channel(
                 row,
@@ -175,13 +181,25 @@ impl Households {
         channel: &str,
         opted_in: bool,
     ) -> Result<(), HouseholdError> {
-        let result = contact_channel::Entity::update_many()
+        let txn = kosodate_registry::db::begin_write(self.connection()).await?;
+        let mut update = contact_channel::Entity::update_many()
             .col_expr(contact_channel::Column::OptedIn, Expr::value(opted_in))
             .filter(contact_channel::Column::Id.eq(channel))
-            .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
-            .exec(self.connection())
-            .await?;
-        found(result.rows_affected, channel)
+            .filter(contact_channel::Column::HouseholdId.eq(household.to_string()));
+        // Opting in again after a channel was switched off is the parent saying it works again.
+        if opted_in {
+            update = update.col_expr(
+                contact_channel::Column::DisabledReason,
+                Expr::value(Option::<String>::None),
+            );
+        }
+        let result = update.exec(&txn).await?;
+        found(result.rows_affected, channel)?;
+        if !opted_in && let Ok(channel) = uuid::Uuid::parse_str(channel) {
+            outbox::stop_pending(&txn, Scope::Channel(channel), NoticeStatus::Cancelled).await?;
+        }
+        txn.commit().await?;
+        Ok(())
     }
 
     pub async fn remove_channel(&self, household: HouseholdId, channel: &str) -> Result<(), HouseholdError> {

@@ -148,3 +148,58 @@ mod tests {
         assert_eq!(shown, ["0", "\"<10\"", "\"<10\"", "10", "250"]);
     }
 }
+
+/// Notices of one municipality's households, by channel and status.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeCount {
+    pub municipality_code: String,
+    pub channel: String,
+    pub status: String,
+    pub notices: ReportedCount,
+}
+
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct NoticeCountRow {
+    municipality_code: String,
+    channel_kind: String,
+    status: String,
+    count: i64,
+}
+
+impl Households {
+    /// How notices fare, per municipality, channel and status (all municipalities when `None`):
+    /// counts only, never a household.
+    pub async fn notice_counts(
+        &self,
+        municipality: Option<MunicipalityCode>,
+    ) -> Result<Vec<NoticeCount>, HouseholdError> {
+        let backend = self.connection().get_database_backend();
+        let (filter, values): (&str, Vec<sea_orm::Value>) = match (municipality, backend) {
+            (Some(code), sea_orm::DatabaseBackend::Postgres) => {
+                ("WHERE h.municipality_code = $1", vec![code.as_str().into()])
+            }
+            (Some(code), _) => ("WHERE h.municipality_code = ?", vec![code.as_str().into()]),
+            (None, _) => ("", Vec::new()),
+        };
+        let sql = format!(
+            "SELECT h.municipality_code, n.channel_kind, n.status, COUNT(*) AS count \
+             FROM notices n JOIN households h ON h.id = n.household_id {filter} \
+             GROUP BY h.municipality_code, n.channel_kind, n.status \
+             ORDER BY h.municipality_code, n.channel_kind, n.status"
+        );
+        let rows = <NoticeCountRow as sea_orm::FromQueryResult>::find_by_statement(
+            sea_orm::Statement::from_sql_and_values(backend, sql, values),
+        )
+        .all(self.connection())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| NoticeCount {
+                municipality_code: row.municipality_code,
+                channel: row.channel_kind,
+                status: row.status,
+                notices: ReportedCount::of(u64::try_from(row.count).unwrap_or(0)),
+            })
+            .collect())
+    }
+}

@@ -21,6 +21,8 @@ pub enum HouseholdError {
     Registry(#[from] RegistryError),
     #[error("database error")]
     Database(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Outbox(#[from] kosodate_notifier::OutboxError),
     #[error("matching task failed: {0}")]
     Task(String),
 }

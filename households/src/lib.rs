@@ -12,14 +12,16 @@ mod entity;
 mod error;
 mod input;
 pub mod matching;
+pub mod notices;
 mod parents;
 mod store;
 pub mod synthetic;
 
 pub use channels::{ChannelKind, ChannelRecord, PushKeys, PushSubscription, VerificationToken};
-pub use counts::{MIN_REPORTED, MunicipalityCounts, ReportedCount};
+pub use counts::{MIN_REPORTED, MunicipalityCounts, NoticeCount, ReportedCount};
 pub use error::HouseholdError;
 pub use input::{ChildInput, HouseholdInput, Preferences, ValidHousehold};
 pub use matching::{EventKind, MatchPolicy, MatchReport, MatchRunner};
+pub use notices::{ChannelHealth, Dismissal, NoticePlanner};
 pub use parents::{AccountId, ConsentRecord, HouseholdRecord, ParentAccount, Registration};
 pub use store::{ConsentMethod, ConsentPurpose, HouseholdId, Households, Profile, StoredHousehold};

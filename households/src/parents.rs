@@ -365,7 +365,7 @@ fn parent_account(row: account::Model) -> Result<ParentAccount, HouseholdError> 
     })
 }
 
-fn record(row: &household::Model) -> Result<HouseholdRecord, HouseholdError> {
+pub(crate) fn record(row: &household::Model) -> Result<HouseholdRecord, HouseholdError> {
     let corrupt = |what: String| HouseholdError::Corrupt(format!("household {}: {what}", row.id));
     let municipality = MunicipalityCode::parse(&row.municipality_code).map_err(|e| corrupt(e.to_string()))?;
     let profile = Profile::deserialize(&row.profile).map_err(|e| corrupt(e.to_string()))?;

@@ -1,6 +1,8 @@
 //! Households as stored: the municipality, the children and the optional facts (the profile), and
 //! the consent records that decide whether a household may be matched at all.
 
+use kosodate_notifier::outbox::{self, Scope};
+use kosodate_notifier::{ChannelKind as NotifierChannel, NoticeStatus};
 use std::collections::HashSet;
 use std::fmt;
 
@@ -25,6 +27,10 @@ pub struct HouseholdId(Uuid);
 impl HouseholdId {
     pub fn new() -> Self {
         Self(Uuid::now_v7())
+    }
+
+    pub fn as_uuid(self) -> Uuid {
+        self.0
     }
 
     pub fn parse(input: &str) -> Result<Self, HouseholdError> {
@@ -243,12 +249,22 @@ impl Households {
         purpose: ConsentPurpose,
     ) -> Result<u64, HouseholdError> {
         let txn = kosodate_registry::db::begin_write(&self.db).await?;
-        if purpose == ConsentPurpose::Matching {
-            crate::matching::exclude_matching_writes(&txn).await?;
-        }
+        // Notice planning holds the same lock: it either committed before (and what it planned is
+        // cancelled here) or sees the withdrawal.
+        crate::matching::exclude_matching_writes(&txn).await?;
         let ended = crate::parents::end_consents(&txn, id, purpose, Utc::now()).await?;
-        if purpose == ConsentPurpose::Matching {
-            crate::matching::forget_households(&txn, crate::parents::this_household(id)).await?;
+        let cancel = match purpose {
+            ConsentPurpose::Matching => {
+                crate::matching::forget_households(&txn, crate::parents::this_household(id)).await?;
+                Some(Scope::Household(id.as_uuid()))
+            }
+            ConsentPurpose::NoticeEmail => Some(Scope::ChannelKind(id.as_uuid(), NotifierChannel::Email)),
+            ConsentPurpose::NoticeLine => Some(Scope::ChannelKind(id.as_uuid(), NotifierChannel::Line)),
+            ConsentPurpose::NoticeWebPush => Some(Scope::ChannelKind(id.as_uuid(), NotifierChannel::WebPush)),
+            ConsentPurpose::Statistics => None,
+        };
+        if let Some(scope) = cancel {
+            outbox::stop_pending(&txn, scope, NoticeStatus::Cancelled).await?;
         }
         txn.commit().await?;
         Ok(ended)

@@ -32,6 +32,7 @@ pub struct AppState {
     pub auth: Authenticator,
     pub sessions: Sessions,
     pub mailer: Mailer,
+    pub notices: crate::notices::Notices,
     pub metrics: PrometheusHandle,
 }
 
@@ -75,6 +76,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
     }
     let secure = public_url.scheme() == "https";
     let db = registry.connection().clone();
+    let notices = crate::notices::Notices::build(settings, &registry, &public_url).await?;
     Ok(AppState {
         matching: crate::matching::runner(&registry),
         households: Households::new(db.clone()),
@@ -87,7 +89,8 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
             settings.staff_session_hours,
         ),
         // The embedded default delivers email into this directory (see the notifier crate).
-        mailer: Mailer::from_settings(settings, public_url)?,
+        mailer: Mailer::new(notices.email.clone(), settings, public_url)?,
+        notices,
         registry,
         metrics: telemetry::metrics_handle(),
     })
@@ -171,6 +174,10 @@ pub async fn start_on(
     if settings.match_tick_minutes > 0 {
         let interval = std::time::Duration::from_secs(settings.match_tick_minutes * 60);
         crate::matching::spawn_tick(state.matching.clone(), interval);
+    }
+    if settings.notices.worker_in_server {
+        let notices = state.notices.clone();
+        tokio::spawn(notices.run(std::future::pending()));
     }
     let app = router(state, settings);
     let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });

@@ -42,6 +42,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Match consenting households against the published programs and print what changed.
     Match(MatchArgs),
+    /// Plan and deliver notices (email, LINE, Web Push) without serving HTTP; run as many as
+    /// needed against PostgreSQL.
+    Worker,
 }
 
 #[derive(Debug, Default, Args)]
@@ -140,6 +143,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import(&settings, args).await,
         Command::Export(args) => export(&settings, args).await,
         Command::Match(args) => crate::matching::run_command(&settings, args).await,
+        Command::Worker => crate::notices::run_worker(&settings).await,
     }
 }
 

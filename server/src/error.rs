@@ -239,11 +239,21 @@ impl From<HouseholdError> for ApiError {
             HouseholdError::ProgramNotFound(id) => {
                 Self::not_found(format!("制度（ID: {id}）は見つかりません"), detail_en)
             }
-            HouseholdError::Corrupt(_) | HouseholdError::Database(_) | HouseholdError::Task(_) => {
+            HouseholdError::Corrupt(_)
+            | HouseholdError::Database(_)
+            | HouseholdError::Task(_)
+            | HouseholdError::Outbox(_) => {
                 tracing::error!(error = ?error, "household failure");
                 Self::internal()
             }
         }
+    }
+}
+
+impl From<kosodate_notifier::OutboxError> for ApiError {
+    fn from(error: kosodate_notifier::OutboxError) -> Self {
+        tracing::error!(error = ?error, "outbox failure");
+        Self::internal()
     }
 }
 

@@ -12,5 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod mail;
 pub mod matching;
+pub mod notices;
+pub mod secrets;
 pub mod settings;
 pub mod telemetry;

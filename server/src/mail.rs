@@ -1,8 +1,9 @@
 //! Mail the service sends outside the notice queue: the link that verifies a household's email
-//! address. It goes through the notifier's transport (the file mailbox in the embedded default).
+//! address. It goes through the notices' email transport (SMTP, or the file mailbox of the
+//! embedded default).
 
 use kosodate_domain::EmailAddress;
-use kosodate_notifier::FileMailbox;
+use kosodate_notifier::channels::email::EmailChannel;
 use lettre::Message;
 use lettre::message::header::ContentType;
 
@@ -10,7 +11,7 @@ use crate::settings::Settings;
 
 #[derive(Debug, Clone)]
 pub struct Mailer {
-    mailbox: FileMailbox,
+    email: EmailChannel,
     from: lettre::message::Mailbox,
     public_url: url::Url,
 }
@@ -20,13 +21,13 @@ pub enum MailError {
     #[error("cannot build the message: {0}")]
     Build(String),
     #[error(transparent)]
-    Deliver(#[from] kosodate_notifier::MailboxError),
+    Deliver(#[from] kosodate_notifier::DeliveryError),
 }
 
 impl Mailer {
-    pub fn from_settings(settings: &Settings, public_url: url::Url) -> anyhow::Result<Self> {
+    pub fn new(email: EmailChannel, settings: &Settings, public_url: url::Url) -> anyhow::Result<Self> {
         Ok(Self {
-            mailbox: FileMailbox::open(&settings.mailbox_dir())?,
+            email,
             from: settings.mail_from.parse()?,
             public_url,
         })
@@ -54,7 +55,7 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| MailError::Build(e.to_string()))?;
-        self.mailbox.deliver(message).await?;
+        self.email.send_message(message).await?;
         Ok(())
     }
 }

@@ -48,6 +48,65 @@ pub struct Settings {
     pub staff_session_hours: u64,
     /// The sender of the service's mail.
     pub mail_from: String,
+    /// Notice delivery: channels, the worker, rate limits.
+    #[serde(default)]
+    pub notices: NoticeSettings,
+}
+
+/// How notices travel. Without `smtp_url` mail goes into the file mailbox under `data_dir`;
+/// without a LINE token no LINE notices are sent (they wait as dead letters until one is set).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct NoticeSettings {
+    /// Run the delivery worker inside `serve` (the embedded default); production may run
+    /// `kosodate worker` processes instead, as many as needed.
+    pub worker_in_server: bool,
+    /// `smtp://host:port`, `smtp://user:pass@host:587?tls=required` or `smtps://user:pass@host`.
+    pub smtp_url: Option<SecretString>,
+    pub smtp_pool_size: u32,
+    pub line_channel_access_token: Option<SecretString>,
+    pub line_api_base: url::Url,
+    /// The VAPID `sub`: how a push service can reach the operator.
+    pub web_push_subject: String,
+    /// Only for tests with a push receiver on loopback: production refuses such endpoints (SSRF).
+    pub web_push_allow_insecure_endpoints: bool,
+    /// Deliveries per second for this process.
+    pub email_per_second: u32,
+    pub line_per_second: u32,
+    pub web_push_per_second: u32,
+    pub batch_size: u64,
+    pub concurrency: usize,
+    /// How long a worker's claim lasts before another worker takes the notice over.
+    pub lease_seconds: u64,
+    pub idle_poll_millis: u64,
+    pub max_attempts: u32,
+    pub retry_base_seconds: u64,
+    pub retry_cap_seconds: u64,
+}
+
+impl Default for NoticeSettings {
+    fn default() -> Self {
+        Self {
+            worker_in_server: true,
+            smtp_url: None,
+            smtp_pool_size: 4,
+            line_channel_access_token: None,
+            line_api_base: url::Url::parse("https://api.line.me/")
+                .unwrap_or_else(|_| unreachable!("a valid URL")),
+            web_push_subject: "mailto:kosodate@pref.aomori.invalid".into(),
+            web_push_allow_insecure_endpoints: false,
+            email_per_second: 100,
+            line_per_second: 2_000,
+            web_push_per_second: 500,
+            batch_size: 200,
+            concurrency: 32,
+            lease_seconds: 300,
+            idle_poll_millis: 1_000,
+            max_attempts: 10,
+            retry_base_seconds: 30,
+            retry_cap_seconds: 6 * 3600,
+        }
+    }
 }
 
 /// Who signs in with a provider.
@@ -278,6 +337,7 @@ mod tests {
             parent_session_hours: 720,
             staff_session_hours: 9,
             mail_from: "kosodate <noreply@kosodate.invalid>".into(),
+            notices: NoticeSettings::default(),
         }
     }
 }

@@ -8,3 +8,4 @@ pub mod household;
 pub mod household_match;
 pub mod match_catalogue;
 pub mod match_event;
+pub mod program_dismissal;

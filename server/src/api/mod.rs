@@ -3,6 +3,7 @@
 
 mod me;
 mod municipalities;
+mod notices;
 mod programs;
 mod staff;
 mod transfer;
@@ -77,8 +78,17 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(staff::counts))
                 .routes(routes!(staff::audit_log))
                 .routes(routes!(staff::register_at_counter))
-                .routes(routes!(staff::delete_at_counter)),
+                .routes(routes!(staff::delete_at_counter))
+                .routes(routes!(notices::web_push_key))
+                .routes(routes!(notices::notice_counts))
+                .routes(routes!(notices::dead_letters))
+                .routes(routes!(notices::redrive)),
         )
         .split_for_parts();
-    router.route("/api/v1/openapi.json", get(move || async move { Json(openapi) }))
+    router
+        .route("/api/v1/openapi.json", get(move || async move { Json(openapi) }))
+        .route(
+            "/notices/actions/{token}",
+            get(notices::confirm_action).post(notices::perform_action),
+        )
 }

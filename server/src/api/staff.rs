@@ -22,7 +22,7 @@ use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
 use crate::matching::today_in_japan;
 
 /// Checks `action` for `staff`, records the decision, and answers 403 when it is denied.
-async fn authorize(
+pub(super) async fn authorize(
     state: &AppState,
     staff: &StaffIdentity,
     context: &RequestContext,
@@ -53,7 +53,7 @@ pub struct ScopeQuery {
     pub municipality: Option<String>,
 }
 
-fn scope(query: &ScopeQuery) -> Result<Option<MunicipalityCode>, ApiError> {
+pub(super) fn scope(query: &ScopeQuery) -> Result<Option<MunicipalityCode>, ApiError> {
     query
         .municipality
         .as_deref()

@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "program_dismissals")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub household_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub program_id: String,
+    pub reason: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,167 @@
+//! Running the notifier in this binary: the channels built from settings, the planner that turns
+//! change events into notices, and the loop that plans and delivers — inside `serve` (embedded
+//! default) or as `kosodate worker` processes, any number of them against PostgreSQL.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kosodate_households::{ChannelHealth, Households, NoticePlanner};
+use kosodate_notifier::channels::email::{EmailChannel, SmtpSettings};
+use kosodate_notifier::channels::line::LineChannel;
+use kosodate_notifier::channels::web_push::{VapidKey, WebPushChannel};
+use kosodate_notifier::{Channel, ChannelKind, FileMailbox, LinkSigner, RetryPolicy, Worker, WorkerConfig};
+use kosodate_registry::Registry;
+use secrecy::ExposeSecret;
+
+use crate::secrets;
+use crate::settings::{NoticeSettings, Settings};
+
+/// Everything notices need, built once per process.
+#[derive(Debug, Clone)]
+pub struct Notices {
+    pub planner: NoticePlanner,
+    pub worker: Worker,
+    pub email: EmailChannel,
+    pub signer: LinkSigner,
+    pub vapid_public_key: String,
+    pub idle_poll: Duration,
+}
+
+fn rate(per_second: u32) -> NonZeroU32 {
+    NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN)
+}
+
+fn worker_config(settings: &NoticeSettings) -> WorkerConfig {
+    WorkerConfig {
+        batch_size: settings.batch_size,
+        concurrency: settings.concurrency,
+        lease: Duration::from_secs(settings.lease_seconds),
+        idle_poll: Duration::from_millis(settings.idle_poll_millis),
+        attempt_timeout: Duration::from_secs(30),
+        retry: RetryPolicy {
+            base: Duration::from_secs(settings.retry_base_seconds),
+            cap: Duration::from_secs(settings.retry_cap_seconds),
+            max_attempts: settings.max_attempts,
+        },
+        rates: HashMap::from([
+            (ChannelKind::Email, rate(settings.email_per_second)),
+            (ChannelKind::Line, rate(settings.line_per_second)),
+            (ChannelKind::WebPush, rate(settings.web_push_per_second)),
+        ]),
+    }
+}
+
+fn email_channel(settings: &Settings) -> anyhow::Result<EmailChannel> {
+    let from: lettre::message::Mailbox = settings.mail_from.parse()?;
+    Ok(match &settings.notices.smtp_url {
+        Some(url) => {
+            let mut smtp = SmtpSettings::new(url.expose_secret());
+            smtp.pool_size = settings.notices.smtp_pool_size;
+            EmailChannel::smtp(&smtp, from)?
+        }
+        None => EmailChannel::file(FileMailbox::open(&settings.mailbox_dir())?, from),
+    })
+}
+
+impl Notices {
+    pub async fn build(
+        settings: &Settings,
+        registry: &Registry,
+        public_url: &url::Url,
+    ) -> anyhow::Result<Self> {
+        let db = registry.connection().clone();
+        let link_key = secrets::get_or_create(&db, "notice_link_key", secrets::random_key).await?;
+        let signer = LinkSigner::new(public_url.clone(), link_key.into_bytes());
+        let vapid = VapidKey::from_base64url(
+            &secrets::get_or_create(&db, "vapid_private_key", || VapidKey::generate().to_base64url()).await?,
+        )?;
+        let vapid_public_key = vapid.public_key_base64url();
+        let notice_settings = &settings.notices;
+        let email = email_channel(settings)?;
+        let timeout = Duration::from_secs(30);
+        let web_push = WebPushChannel::new(vapid, notice_settings.web_push_subject.clone(), timeout)?
+            .allow_insecure_endpoints(notice_settings.web_push_allow_insecure_endpoints);
+        let mut channels: Vec<Arc<dyn Channel>> = vec![Arc::new(email.clone()), Arc::new(web_push)];
+        if let Some(token) = &notice_settings.line_channel_access_token {
+            let line = LineChannel::new(
+                notice_settings.line_api_base.clone(),
+                token.expose_secret().to_owned(),
+                timeout,
+            )?;
+            channels.push(Arc::new(line));
+        }
+        let households = Households::new(db.clone());
+        let my_page = public_url.join("me")?;
+        let worker = Worker::new(
+            db,
+            channels,
+            signer.clone(),
+            my_page,
+            worker_config(notice_settings),
+        )
+        .with_hooks(Arc::new(ChannelHealth::new(households.clone())));
+        Ok(Self {
+            planner: NoticePlanner::new(households, registry.clone()),
+            worker,
+            email,
+            signer,
+            vapid_public_key,
+            idle_poll: Duration::from_millis(notice_settings.idle_poll_millis),
+        })
+    }
+
+    /// One round: plan what the matcher recorded, then deliver one batch. Returns whether there
+    /// was anything to do.
+    pub async fn round(&self) -> anyhow::Result<bool> {
+        let planned = self.planner.plan_pending().await?;
+        let delivered = self.worker.run_once().await?;
+        Ok(planned > 0 || delivered > 0)
+    }
+
+    /// Plans and delivers until `shutdown` resolves; failures are logged and retried.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut last_gauges = std::time::Instant::now() - Duration::from_secs(60);
+        loop {
+            if last_gauges.elapsed() > Duration::from_secs(15) {
+                kosodate_notifier::worker::publish_gauges(self.planner_db()).await;
+                last_gauges = std::time::Instant::now();
+            }
+            let pause = match self.round().await {
+                Ok(true) => Duration::ZERO,
+                Ok(false) => self.idle_poll,
+                Err(error) => {
+                    tracing::warn!(error = %error, "notice round failed");
+                    self.idle_poll * 5
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    fn planner_db(&self) -> &sea_orm::DatabaseConnection {
+        self.worker.connection()
+    }
+}
+
+/// `kosodate worker`: plans and delivers notices without serving HTTP, until SIGTERM or Ctrl-C.
+pub async fn run_worker(settings: &Settings) -> anyhow::Result<()> {
+    let db = crate::app::open_database(settings).await?;
+    if settings.migrate_on_start {
+        crate::app::migrate(&db).await?;
+    }
+    let registry = Registry::new(db);
+    let public_url = match &settings.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{}/", settings.listen))?,
+    };
+    let notices = Notices::build(settings, &registry, &public_url).await?;
+    tracing::info!("notice worker running");
+    notices.run(crate::app::shutdown_signal()).await;
+    Ok(())
+}
