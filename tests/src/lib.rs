@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use kosodate_registry::db::ScratchDatabase;
 use kosodate_server::settings::{
-    ApiTokenSetting, Audience, LogFormat, OidcProviderSetting, RoleValues, Settings,
+    ApiTokenSetting, Audience, LogFormat, NoticeSettings, OidcProviderSetting, RoleValues, Settings,
 };
 use oidc::{ClientSpec, OpenIdProvider};
 use reqwest::{Client, RequestBuilder, Response};
@@ -83,6 +83,11 @@ pub async fn test_settings(backend: Backend, data_dir: &std::path::Path) -> anyh
         parent_session_hours: 720,
         staff_session_hours: 9,
         mail_from: "kosodate <noreply@kosodate.invalid>".into(),
+        // Suites that deliver notices turn the worker on with their peers configured.
+        notices: NoticeSettings {
+            worker_in_server: false,
+            ..NoticeSettings::default()
+        },
         api_tokens: vec![
             token("青森市 こども支援課", "022012", AOMORI_CITY_TOKEN),
             token("弘前市 こども家庭課", "022021", HIROSAKI_CITY_TOKEN),

@@ -1,0 +1,337 @@
+//! Notices end to end, on both databases: the matcher's events become notices that reach a real
+//! SMTP server, a LINE contract server and a Web Push receiver that decrypts them; one-click
+//! unsubscribe; quiet hours and digests; withdrawal cancelling what waits; a gone address
+//! switching its channel off and the household told through another channel.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::time::Duration;
+
+use chrono::{NaiveDate, Timelike, Utc};
+use kosodate_domain::{EmailAddress, LineUserId};
+use kosodate_households::{
+    ConsentPurpose, HouseholdId, HouseholdInput, Households, MatchPolicy, MatchRunner, NoticePlanner,
+    PushKeys, PushSubscription, Registration,
+};
+use kosodate_registry::Registry;
+use kosodate_test_peers::line::LineContractServer;
+use kosodate_test_peers::smtp::SmtpServer;
+use kosodate_test_peers::web_push::{PushReceiver, Subscription};
+use kosodate_tests::{Backend, TestApp, both_backends, spawn_app_with};
+use sea_orm::{ConnectionTrait, Statement};
+use secrecy::SecretString;
+use serde_json::json;
+
+both_backends!(
+    events_reach_every_kind_of_sink,
+    quiet_hours_digests_and_withdrawal,
+    a_gone_address_switches_its_channel_off
+);
+
+const LINE_TOKEN: &str = "test-line-channel-token";
+const LINE_USER: &str = "U0123456789abcdef0123456789abcdef";
+
+struct Peers {
+    smtp: SmtpServer,
+    line: LineContractServer,
+    push: PushReceiver,
+}
+
+async fn peers() -> Peers {
+    Peers {
+        smtp: SmtpServer::start().await.unwrap(),
+        line: LineContractServer::start(LINE_TOKEN).await.unwrap(),
+        push: PushReceiver::start().await.unwrap(),
+    }
+}
+
+async fn app_with(backend: Backend, peers: &Peers, worker: bool) -> TestApp {
+    let smtp = peers.smtp.url();
+    let line = peers.line.base_url();
+    spawn_app_with(backend, |settings| {
+        settings.load_examples = Some(true);
+        let notices = &mut settings.notices;
+        notices.worker_in_server = worker;
+        notices.idle_poll_millis = 50;
+        notices.smtp_url = Some(SecretString::from(smtp));
+        notices.line_channel_access_token = Some(SecretString::from(LINE_TOKEN));
+        notices.line_api_base = url::Url::parse(&line).unwrap();
+        notices.web_push_allow_insecure_endpoints = true;
+    })
+    .await
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// A household in 青森市 with a one-year-old, registered at the counter with every consent, and
+/// its three channels.
+async fn household(
+    app: &TestApp,
+    peers: &Peers,
+    preferences: serde_json::Value,
+) -> (HouseholdId, Subscription) {
+    let households = Households::new(app.db.clone());
+    let birth = today() - chrono::Days::new(400);
+    let input: HouseholdInput = serde_json::from_value(json!({
+        "municipality_code": "022012",
+        "children": [{"nickname": "はなこ", "birth_date": birth}],
+        "preferences": preferences,
+    }))
+    .unwrap();
+    let valid = input.validate(today()).unwrap();
+    let registration = Registration::Counter {
+        staff: "青森市 窓口".into(),
+        consents: vec![
+            ConsentPurpose::Matching,
+            ConsentPurpose::NoticeEmail,
+            ConsentPurpose::NoticeLine,
+            ConsentPurpose::NoticeWebPush,
+        ],
+    };
+    let id = households.register(&valid, &registration).await.unwrap();
+    let (_, token) = households
+        .add_email(id, &EmailAddress::parse("hanako.parent@example.jp").unwrap())
+        .await
+        .unwrap();
+    households.verify_email(&token.0).await.unwrap();
+    let line = households
+        .add_line(id, &LineUserId::parse(LINE_USER).unwrap())
+        .await
+        .unwrap();
+    households.set_channel_opt_in(id, &line, true).await.unwrap();
+    let subscription = peers.push.subscribe();
+    let push = households
+        .add_web_push(
+            id,
+            &PushSubscription {
+                endpoint: url::Url::parse(&subscription.endpoint).unwrap(),
+                keys: PushKeys {
+                    p256dh: subscription.p256dh.clone(),
+                    auth: subscription.auth.clone(),
+                },
+            },
+        )
+        .await
+        .unwrap();
+    households.set_channel_opt_in(id, &push, true).await.unwrap();
+    (id, subscription)
+}
+
+fn never_quiet() -> serde_json::Value {
+    json!({"quiet_from": "00:00", "quiet_until": "00:00", "daily_digest": false})
+}
+
+fn runner(app: &TestApp) -> MatchRunner {
+    MatchRunner::new(
+        Households::new(app.db.clone()),
+        Registry::new(app.db.clone()),
+        MatchPolicy::default(),
+    )
+}
+
+async fn statuses(app: &TestApp) -> Vec<(String, String, String)> {
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT channel_kind, kind, status FROM notices ORDER BY channel_kind, kind",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| {
+            (
+                row.try_get::<String>("", "channel_kind").unwrap(),
+                row.try_get::<String>("", "kind").unwrap(),
+                row.try_get::<String>("", "status").unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn events_reach_every_kind_of_sink(backend: Backend) {
+    let peers = peers().await;
+    let app = app_with(backend, &peers, true).await;
+    let (_, subscription) = household(&app, &peers, never_quiet()).await;
+    let households_db = app.db.clone();
+    runner(&app).run_full(today()).await.unwrap();
+
+    let within = Duration::from_secs(20);
+    let mail = peers.smtp.wait_for_count(1, within).await.unwrap();
+    assert!(peers.line.wait_for_count(1, within).await);
+    let pushes = peers.push.wait_for_count(1, within).await.unwrap();
+
+    let mail = &mail[0];
+    assert!(
+        mail.subject.as_deref().unwrap().contains("利用できる制度が"),
+        "{:?}",
+        mail.subject
+    );
+    assert!(mail.text_body.as_deref().unwrap().contains("児童手当"));
+    assert_eq!(
+        mail.header("List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let line_text = peers.line.delivered()[0].texts().join("\n");
+    assert!(line_text.contains("児童手当"), "{line_text}");
+    assert!(
+        peers.line.rejections().is_empty(),
+        "{:?}",
+        peers.line.rejections()
+    );
+    assert!(
+        peers.push.rejections().is_empty(),
+        "{:?}",
+        peers.push.rejections()
+    );
+    let push = pushes[0].json.clone().unwrap();
+    assert!(
+        push["title"].as_str().unwrap().contains("利用できる制度が"),
+        "{push}"
+    );
+    assert_eq!(pushes[0].subscription_id, subscription.id);
+
+    // One-click unsubscribe (RFC 8058), as a mail client sends it.
+    let unsubscribe = mail
+        .header("List-Unsubscribe")
+        .unwrap()
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_owned();
+    let response = app
+        .client
+        .post(&unsubscribe)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let opted_in = households_db
+        .query_one_raw(Statement::from_string(
+            households_db.get_database_backend(),
+            "SELECT opted_in FROM contact_channels WHERE kind = 'email'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<bool>("", "opted_in")
+        .unwrap();
+    assert!(!opted_in);
+    // A forged link does nothing.
+    let forged = format!("{unsubscribe}x");
+    assert_eq!(app.client.post(&forged).send().await.unwrap().status(), 404);
+    let sent: Vec<_> = statuses(&app).await;
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert!(
+        sent.iter()
+            .all(|(_, kind, status)| kind == "first_match" && status == "sent"),
+        "{sent:?}"
+    );
+}
+
+/// Quiet hours from an hour ago to an hour ahead, Tokyo time.
+fn quiet_now(digest: bool) -> serde_json::Value {
+    let hour = (Utc::now().hour() + 9) % 24;
+    json!({
+        "quiet_from": format!("{:02}:00", (hour + 23) % 24),
+        "quiet_until": format!("{:02}:00", (hour + 1) % 24),
+        "daily_digest": digest,
+    })
+}
+
+async fn quiet_hours_digests_and_withdrawal(backend: Backend) {
+    let peers = peers().await;
+    let app = app_with(backend, &peers, false).await;
+    let (quiet, _) = household(&app, &peers, quiet_now(false)).await;
+    let (digest, _) = household(
+        &app,
+        &peers,
+        json!({"quiet_from": "00:00", "quiet_until": "00:00", "daily_digest": true}),
+    )
+    .await;
+    runner(&app).run_full(today()).await.unwrap();
+    let planner = NoticePlanner::new(Households::new(app.db.clone()), Registry::new(app.db.clone()));
+    planner.plan_pending().await.unwrap();
+    assert_eq!(
+        planner.plan_pending().await.unwrap(),
+        0,
+        "every event is planned once"
+    );
+
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT household_id, kind, digest_id, status, not_before FROM notices",
+        ))
+        .await
+        .unwrap();
+    let of = |household: HouseholdId| {
+        rows.iter()
+            .filter(|row| row.try_get::<String>("", "household_id").unwrap() == household.to_string())
+            .collect::<Vec<_>>()
+    };
+    // Quiet hours: three notices, none before the quiet hours end.
+    let quiet_rows = of(quiet);
+    assert_eq!(quiet_rows.len(), 3);
+    for row in &quiet_rows {
+        let not_before: chrono::DateTime<Utc> = row.try_get("", "not_before").unwrap();
+        // The end of the quiet hours: the next full hour, Tokyo and UTC alike.
+        let now = Utc::now();
+        assert!(
+            not_before > now && not_before <= now + chrono::Duration::hours(1),
+            "{not_before}"
+        );
+        assert_eq!((not_before.minute(), not_before.second()), (0, 0), "{not_before}");
+    }
+    // Digest: per channel one digest and its member, waiting for the morning.
+    let digest_rows = of(digest);
+    let digests = digest_rows
+        .iter()
+        .filter(|row| row.try_get::<String>("", "kind").unwrap() == "digest")
+        .count();
+    let members = digest_rows
+        .iter()
+        .filter(|row| row.try_get::<Option<String>>("", "digest_id").unwrap().is_some())
+        .count();
+    assert_eq!((digests, members), (3, 3));
+
+    // Withdrawing consent to email notices cancels the email notice that waits.
+    Households::new(app.db.clone())
+        .withdraw_consent(quiet, ConsentPurpose::NoticeEmail)
+        .await
+        .unwrap();
+    let after = statuses(&app).await;
+    let cancelled = after
+        .iter()
+        .filter(|(_, _, status)| status == "cancelled")
+        .count();
+    assert_eq!(cancelled, 1, "{after:?}");
+}
+
+async fn a_gone_address_switches_its_channel_off(backend: Backend) {
+    let peers = peers().await;
+    let app = app_with(backend, &peers, true).await;
+    let (household, subscription) = household(&app, &peers, never_quiet()).await;
+    peers.push.mark_gone(&subscription);
+    runner(&app).run_full(today()).await.unwrap();
+    // The first results by mail and LINE, then the notice that push was switched off.
+    let mail = peers
+        .smtp
+        .wait_for_count(2, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert!(
+        mail.iter()
+            .any(|mail| mail.subject.as_deref().unwrap().contains("配信先を停止"))
+    );
+    let channels = Households::new(app.db.clone()).channels(household).await.unwrap();
+    let push = channels
+        .iter()
+        .find(|channel| channel.kind == kosodate_households::ChannelKind::WebPush)
+        .unwrap();
+    assert!(!push.opted_in);
+    assert!(push.disabled_reason.is_some());
+}
