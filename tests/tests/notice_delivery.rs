@@ -1,0 +1,625 @@
+//! Notice delivery through crashes and outages, with real processes: `kosodate worker` processes
+//! sharing one PostgreSQL outbox are SIGKILLed at random moments, and the SMTP relay goes away
+//! for a while. Every notice must arrive. LINE must deliver each exactly once (its retry key drops
+//! repeats); email, whose relay has no idempotency key, may repeat only what a killed worker had
+//! delivered but not yet recorded. PostgreSQL only: several worker processes on one database is
+//! the production setup, and SQLite runs one worker.
+//!
+//! The workers are the `kosodate` binary next to this test executable: `cargo build -p
+//! kosodate-server` (which `scripts/test` runs) must have built it.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::print_stderr)] // the crash test reports its figures
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use kosodate_domain::{EmailAddress, LineUserId};
+use kosodate_notifier::outbox::{self, AttemptView, NoticeDraft};
+use kosodate_notifier::{Address, NoticeContent, NoticeKind, NoticeStatus, ProgramNotice};
+use kosodate_registry::db::ScratchDatabase;
+use kosodate_test_peers::line::LineContractServer;
+use kosodate_test_peers::smtp::{ReceivedMail, SmtpServer};
+use rand::Rng;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
+use uuid::Uuid;
+
+const LINE_TOKEN: &str = "test-line-channel-access-token";
+
+const CRASH_LINE_NOTICES: usize = 5_000;
+const CRASH_EMAIL_NOTICES: usize = 5_000;
+const CRASH_WORKERS: usize = 2;
+/// Notices a worker claims at once. A worker records a batch's outcomes together when the whole
+/// batch is done, so this is also how many a kill can leave delivered but unrecorded.
+const CRASH_BATCH_SIZE: usize = 20;
+/// Mail per second per worker process. Low enough that the mail alone keeps the run going for
+/// longer than the planned kills take (at most 10 × 2 s).
+const CRASH_EMAIL_PER_SECOND: u32 = 80;
+const CRASH_TIMEOUT: Duration = Duration::from_secs(240);
+
+const OUTAGE_NOTICES: usize = 200;
+const OUTAGE: Duration = Duration::from_secs(5);
+const OUTAGE_RETRY_BASE: Duration = Duration::from_secs(1);
+const OUTAGE_RETRY_CAP: Duration = Duration::from_secs(4);
+const OUTAGE_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_test_loses_nothing_and_repeats_only_at_smtp() {
+    let db = fresh_database().await;
+    let recipients = create_recipients(&db.connection, CRASH_LINE_NOTICES, CRASH_EMAIL_NOTICES).await;
+    let notices = enqueue_notices(&db.connection, &recipients).await;
+    let smtp = SmtpServer::start().await.unwrap();
+    let line = LineContractServer::start(LINE_TOKEN).await.unwrap();
+    // Each push takes a moment, as over a network, so that kills land while pushes are in flight.
+    line.set_latency(Duration::from_millis(1));
+    let batch_size = CRASH_BATCH_SIZE.to_string();
+    let email_rate = CRASH_EMAIL_PER_SECOND.to_string();
+    let mut setup = WorkerSetup::new(
+        &db.url,
+        &smtp.url(),
+        Some(&line.base_url()),
+        &[
+            ("LEASE_SECONDS", "3"),
+            ("BATCH_SIZE", &batch_size),
+            ("CONCURRENCY", &batch_size),
+            ("EMAIL_PER_SECOND", &email_rate),
+        ],
+    );
+    let started = Instant::now();
+    let mut workers: Vec<WorkerProcess> = (0..CRASH_WORKERS).map(|_| setup.spawn()).collect();
+    let planned_kills = rand::rng().random_range(6..=10);
+    let mut kills = 0;
+    loop {
+        let pause = match kills < planned_kills {
+            true => Duration::from_millis(rand::rng().random_range(500..=2_000)),
+            false => Duration::from_millis(200),
+        };
+        tokio::time::sleep(pause).await;
+        let progress = Progress::read(&db.connection).await;
+        if progress.sent() == notices.len() {
+            break;
+        }
+        progress.assert_healthy(&setup, &mut workers, started, CRASH_TIMEOUT);
+        if kills < planned_kills {
+            let victim = rand::rng().random_range(0..workers.len());
+            workers[victim].kill();
+            workers[victim] = setup.spawn();
+            kills += 1;
+        }
+    }
+    let elapsed = started.elapsed();
+    drop(workers);
+    assert_eq!(
+        kills, planned_kills,
+        "the run ended before the planned kills: it must last longer to test crashes"
+    );
+
+    let line_repeats = assert_line_delivered_each_once(&line, &notices);
+    let smtp_duplicates = assert_mail_arrived(&smtp, &notices, kills).await;
+    let reclaimed = reclaimed_notices(&db.connection).await;
+    assert!(
+        smtp_duplicates.is_subset(&reclaimed),
+        "mail was repeated for notices that were claimed once"
+    );
+    eprintln!(
+        "crash test: {} notices ({CRASH_LINE_NOTICES} LINE, {CRASH_EMAIL_NOTICES} email) with \
+         {CRASH_WORKERS} workers in {elapsed:.1?}; {kills} kills; {} notices claimed again after a \
+         kill; LINE dropped {line_repeats} repeats; SMTP received {} duplicates (bound: {kills} × \
+         {CRASH_BATCH_SIZE})",
+        notices.len(),
+        reclaimed.len(),
+        smtp_duplicates.len(),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_test_everything_arrives_after_the_smtp_server_returns() {
+    let db = fresh_database().await;
+    let recipients = create_recipients(&db.connection, 0, OUTAGE_NOTICES).await;
+    let notices = enqueue_notices(&db.connection, &recipients).await;
+    let mut smtp = SmtpServer::start().await.unwrap();
+    smtp.stop().await.unwrap();
+    let mut setup = WorkerSetup::new(
+        &db.url,
+        &smtp.url(),
+        None,
+        &[
+            ("RETRY_BASE_SECONDS", &OUTAGE_RETRY_BASE.as_secs().to_string()),
+            ("RETRY_CAP_SECONDS", &OUTAGE_RETRY_CAP.as_secs().to_string()),
+            ("MAX_ATTEMPTS", "20"),
+            ("EMAIL_PER_SECOND", "1000"),
+        ],
+    );
+    let started = Instant::now();
+    let mut workers = vec![setup.spawn()];
+    tokio::time::sleep(OUTAGE).await;
+    let during = Progress::read(&db.connection).await;
+    during.assert_healthy(&setup, &mut workers, started, OUTAGE_TIMEOUT);
+    assert_eq!(during.sent(), 0, "nothing can be sent while the relay is down");
+    assert!(during.count(NoticeStatus::Retrying) > 0, "{during:?}");
+
+    smtp.restart().await.unwrap();
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let progress = Progress::read(&db.connection).await;
+        if progress.sent() == notices.len() {
+            break;
+        }
+        progress.assert_healthy(&setup, &mut workers, started, OUTAGE_TIMEOUT);
+    }
+    drop(workers);
+
+    let messages = smtp
+        .wait_for_count(notices.len(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let arrived = mail_by_notice(&messages);
+    assert_eq!(messages.len(), notices.len(), "every notice arrives once");
+    assert_eq!(
+        arrived.keys().copied().collect::<HashSet<_>>(),
+        notices.ids(Channel::Email)
+    );
+    let mut most_attempts = 0;
+    for notice in notices.ids(Channel::Email) {
+        let attempts = outbox::attempts(&db.connection, notice).await.unwrap();
+        assert_backed_off(notice, &attempts);
+        most_attempts = most_attempts.max(attempts.len());
+    }
+    eprintln!(
+        "outage test: {} notices sent {:.1?} after the start, {OUTAGE:?} of it without a relay; at \
+         most {most_attempts} attempts per notice",
+        notices.len(),
+        started.elapsed(),
+    );
+}
+
+/// A fresh database of this test's own, migrated and seeded as `kosodate migrate` does.
+#[derive(Debug)]
+struct TestDatabase {
+    url: String,
+    connection: DatabaseConnection,
+}
+
+async fn fresh_database() -> TestDatabase {
+    let admin_url = std::env::var("KOSODATE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("kosodate_test_{}", Uuid::now_v7().simple());
+    // Left in place for scripts/test to drop: a failing test's outbox can then be inspected.
+    let url = ScratchDatabase::create(&admin_url, &name).await.unwrap().url;
+    let connection = kosodate_registry::db::connect(&url, 5).await.unwrap();
+    kosodate_server::app::migrate(&connection).await.unwrap();
+    TestDatabase { url, connection }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Channel {
+    Line,
+    Email,
+}
+
+/// One household's one channel, where its notice goes.
+#[derive(Debug, Clone)]
+struct Recipient {
+    household_id: Uuid,
+    channel_id: Uuid,
+    channel: Channel,
+    address: String,
+}
+
+/// One synthetic household per recipient, each with one opted-in, verified channel: LINE user
+/// ids for the first `line`, then `parent{n}@example.jp`. Inserted by the database itself, since
+/// ten thousand households through the API would take longer than the test.
+async fn create_recipients(db: &DatabaseConnection, line: usize, email: usize) -> Vec<Recipient> {
+    let total = line + email;
+    let statements = [
+        format!(
+            "INSERT INTO households (id, municipality_code, profile, synthetic, created_at, updated_at) \
+             SELECT md5('household-' || n)::uuid::text, '022012', '{{}}'::jsonb, true, now(), now() \
+             FROM generate_series(1, {total}) AS n"
+        ),
+        format!(
+            "INSERT INTO contact_channels (id, household_id, kind, address, opted_in, verified_at, created_at) \
+             SELECT md5('channel-' || n)::uuid::text, md5('household-' || n)::uuid::text, \
+                 CASE WHEN n <= {line} THEN 'line' ELSE 'email' END, \
+                 CASE WHEN n <= {line} THEN 'U' || md5('line-' || n) ELSE 'parent' || n || '@example.jp' END, \
+                 true, now(), now() \
+             FROM generate_series(1, {total}) AS n"
+        ),
+    ];
+    for statement in statements {
+        db.execute_unprepared(&statement).await.unwrap();
+    }
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT household_id, id, kind, address FROM contact_channels",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| Recipient {
+            household_id: row
+                .try_get::<String>("", "household_id")
+                .unwrap()
+                .parse()
+                .unwrap(),
+            channel_id: row.try_get::<String>("", "id").unwrap().parse().unwrap(),
+            channel: match row.try_get::<String>("", "kind").unwrap().as_str() {
+                "line" => Channel::Line,
+                _ => Channel::Email,
+            },
+            address: row.try_get("", "address").unwrap(),
+        })
+        .collect()
+}
+
+/// The notices planned, by id.
+#[derive(Debug)]
+struct Notices(HashMap<Uuid, Recipient>);
+
+impl Notices {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn ids(&self, channel: Channel) -> HashSet<Uuid> {
+        self.0
+            .iter()
+            .filter(|(_, recipient)| recipient.channel == channel)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}
+
+/// Plans one notice per recipient in one transaction, as the planner does with its events.
+async fn enqueue_notices(db: &DatabaseConnection, recipients: &[Recipient]) -> Notices {
+    let drafts: Vec<NoticeDraft> = recipients.iter().map(draft).collect();
+    let txn = db.begin().await.unwrap();
+    let inserted = outbox::enqueue(&txn, drafts, Utc::now()).await.unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(inserted, recipients.len() as u64);
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT id, channel_id FROM notices",
+        ))
+        .await
+        .unwrap();
+    let by_channel: HashMap<Uuid, &Recipient> = recipients.iter().map(|r| (r.channel_id, r)).collect();
+    let notices = rows
+        .iter()
+        .map(|row| {
+            let id: Uuid = row.try_get::<String>("", "id").unwrap().parse().unwrap();
+            let channel: Uuid = row.try_get::<String>("", "channel_id").unwrap().parse().unwrap();
+            (id, by_channel[&channel].clone())
+        })
+        .collect();
+    Notices(notices)
+}
+
+fn draft(recipient: &Recipient) -> NoticeDraft {
+    let address = match recipient.channel {
+        Channel::Line => Address::Line(LineUserId::parse(&recipient.address).unwrap()),
+        Channel::Email => Address::Email(EmailAddress::parse(&recipient.address).unwrap()),
+    };
+    NoticeDraft {
+        household_id: recipient.household_id,
+        channel_id: recipient.channel_id,
+        event_id: None,
+        program_id: None,
+        address,
+        content: NoticeContent {
+            kind: NoticeKind::NewProgram,
+            programs: vec![ProgramNotice {
+                program_id: "022012-notice-delivery".into(),
+                name: "青森市 子育て応援給付金".into(),
+                owner: "青森市".into(),
+                summary: "中学生までの子どもがいる世帯に給付します。".into(),
+                children: vec!["はなこ".into()],
+                benefit: Some("子ども1人につき 10,000円".into()),
+                opens_on: None,
+                closes_on: None,
+                how_to_apply: vec!["市役所の窓口で申請してください。".into()],
+                url: None,
+                contact: Some("青森市 こども支援課".into()),
+            }],
+            disabled_channel: None,
+        },
+        quiet: None,
+        digest: false,
+    }
+}
+
+/// Notices by status, all channels together.
+#[derive(Debug)]
+struct Progress(BTreeMap<String, i64>);
+
+impl Progress {
+    async fn read(db: &DatabaseConnection) -> Self {
+        let mut by_status = BTreeMap::new();
+        for count in outbox::status_counts(db).await.unwrap() {
+            *by_status.entry(count.status).or_default() += count.count;
+        }
+        Self(by_status)
+    }
+
+    fn count(&self, status: NoticeStatus) -> usize {
+        self.0
+            .get(status.id())
+            .map_or(0, |count| usize::try_from(*count).unwrap())
+    }
+
+    fn sent(&self) -> usize {
+        self.count(NoticeStatus::Sent)
+    }
+
+    /// Fails the test when a notice gave up, a worker exited by itself, or time ran out.
+    fn assert_healthy(
+        &self,
+        setup: &WorkerSetup,
+        workers: &mut [WorkerProcess],
+        started: Instant,
+        timeout: Duration,
+    ) {
+        let gave_up = self.count(NoticeStatus::Dead);
+        assert!(
+            gave_up == 0,
+            "{gave_up} notices went dead: {self:?}\n{}",
+            setup.logs()
+        );
+        for worker in workers {
+            if let Some(status) = worker.child.try_wait().unwrap() {
+                panic!("a worker exited by itself ({status}):\n{}", setup.logs());
+            }
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "not everything was sent within {timeout:?}: {self:?}\n{}",
+            setup.logs()
+        );
+    }
+}
+
+/// LINE got every LINE notice exactly once, as a valid push; returns the repeats it dropped.
+fn assert_line_delivered_each_once(line: &LineContractServer, notices: &Notices) -> usize {
+    assert_eq!(
+        line.rejections(),
+        Vec::new(),
+        "every push kept to LINE's contract"
+    );
+    let pushes = line.delivered();
+    assert_eq!(
+        pushes.len(),
+        CRASH_LINE_NOTICES,
+        "LINE delivered each notice once"
+    );
+    for push in &pushes {
+        let recipient = &notices.0[&push.retry_key];
+        assert_eq!(
+            push.to, recipient.address,
+            "notice {} went to its recipient",
+            push.retry_key
+        );
+    }
+    let keys: HashSet<Uuid> = pushes.iter().map(|push| push.retry_key).collect();
+    assert_eq!(keys, notices.ids(Channel::Line));
+    line.repeats_dropped()
+}
+
+/// Every email notice reached its recipient, repeated only within the bound a kill allows;
+/// returns the notices whose mail arrived more than once.
+async fn assert_mail_arrived(smtp: &SmtpServer, notices: &Notices, kills: usize) -> HashSet<Uuid> {
+    let messages = smtp
+        .wait_for_count(CRASH_EMAIL_NOTICES, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let arrived = mail_by_notice(&messages);
+    assert_eq!(
+        arrived.keys().copied().collect::<HashSet<_>>(),
+        notices.ids(Channel::Email)
+    );
+    for (notice, copies) in &arrived {
+        let address = &notices.0[notice].address;
+        for mail in copies {
+            assert_eq!(&mail.envelope_recipients, std::slice::from_ref(address));
+        }
+    }
+    let repeated: HashSet<Uuid> = arrived
+        .iter()
+        .filter(|(_, copies)| copies.len() > 1)
+        .map(|(notice, _)| *notice)
+        .collect();
+    let duplicates = messages.len() - arrived.len();
+    assert!(
+        duplicates <= kills * CRASH_BATCH_SIZE,
+        "{duplicates} duplicate mails after {kills} kills of workers claiming {CRASH_BATCH_SIZE} at a time"
+    );
+    repeated
+}
+
+/// Mail grouped by the notice its `Message-ID` (`<notice id@sender domain>`) names.
+fn mail_by_notice(messages: &[ReceivedMail]) -> HashMap<Uuid, Vec<&ReceivedMail>> {
+    let mut by_notice: HashMap<Uuid, Vec<&ReceivedMail>> = HashMap::new();
+    for mail in messages {
+        let message_id = mail.message_id.as_deref().unwrap();
+        let notice = message_id
+            .strip_prefix('<')
+            .and_then(|rest| rest.split_once('@'))
+            .map(|(local, _)| local.parse::<Uuid>().unwrap())
+            .unwrap_or_else(|| panic!("{message_id} is not <notice id@domain>"));
+        by_notice.entry(notice).or_default().push(mail);
+    }
+    by_notice
+}
+
+/// Notices claimed more than once: those a killed worker held.
+async fn reclaimed_notices(db: &DatabaseConnection) -> HashSet<Uuid> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT id FROM notices WHERE attempts > 1",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "id").unwrap().parse().unwrap())
+        .collect()
+}
+
+/// Failed attempts, each followed by the next no sooner than the retry policy's least wait for
+/// it (half of base · 2^(attempt-1), capped), then one that was sent. Lower bounds only: the
+/// policy guarantees them, while how much later a retry runs depends on the machine.
+fn assert_backed_off(notice: Uuid, attempts: &[AttemptView]) {
+    let summary: Vec<(i32, &str)> = attempts.iter().map(|a| (a.attempt, a.outcome.as_str())).collect();
+    assert!(attempts.len() >= 2, "notice {notice} was retried: {summary:?}");
+    assert_eq!(
+        attempts.last().unwrap().outcome,
+        "sent",
+        "notice {notice}: {summary:?}"
+    );
+    for (number, attempt) in (1..).zip(attempts) {
+        assert_eq!(attempt.attempt, number, "notice {notice}: {summary:?}");
+    }
+    // Timestamps go through the database at microsecond precision.
+    let rounding = Duration::from_millis(1);
+    for pair in attempts.windows(2) {
+        let [failed, next] = pair else { unreachable!() };
+        assert_eq!(failed.outcome, "retry", "notice {notice}: {summary:?}");
+        let gap = (next.started_at - failed.started_at).to_std().unwrap();
+        let least = least_backoff(u32::try_from(failed.attempt).unwrap());
+        assert!(
+            gap + rounding >= least,
+            "notice {notice}: attempt {} came {gap:?} after attempt {}, sooner than {least:?}",
+            next.attempt,
+            failed.attempt
+        );
+    }
+}
+
+fn least_backoff(failed_attempt: u32) -> Duration {
+    let full = OUTAGE_RETRY_BASE
+        .saturating_mul(1 << failed_attempt.saturating_sub(1).min(30))
+        .min(OUTAGE_RETRY_CAP);
+    full / 2
+}
+
+/// How every `kosodate worker` of one test starts: the same binary, database, peers and notice
+/// settings; each in the same scratch directory, with its log appended to its own file there.
+#[derive(Debug)]
+struct WorkerSetup {
+    binary: PathBuf,
+    directory: tempfile::TempDir,
+    environment: Vec<(String, String)>,
+    spawned: usize,
+}
+
+impl WorkerSetup {
+    /// `notices`: `KOSODATE_NOTICES__*` settings, without the prefix.
+    fn new(
+        database_url: &str,
+        smtp_url: &str,
+        line_api_base: Option<&str>,
+        notices: &[(&str, &str)],
+    ) -> Self {
+        let directory = tempfile::tempdir().unwrap();
+        let mut environment: Vec<(String, String)> = vec![
+            ("DATABASE_URL".into(), database_url.into()),
+            ("KOSODATE_DATA_DIR".into(), directory.path().display().to_string()),
+            // The test migrated the database; workers starting together need not race to check.
+            ("KOSODATE_MIGRATE_ON_START".into(), "false".into()),
+            ("KOSODATE_LOAD_EXAMPLES".into(), "false".into()),
+            ("KOSODATE_MATCH_TICK_MINUTES".into(), "0".into()),
+            ("KOSODATE_NOTICES__SMTP_URL".into(), smtp_url.into()),
+            ("KOSODATE_NOTICES__IDLE_POLL_MILLIS".into(), "100".into()),
+        ];
+        if let Some(base) = line_api_base {
+            environment.push((
+                "KOSODATE_NOTICES__LINE_CHANNEL_ACCESS_TOKEN".into(),
+                LINE_TOKEN.into(),
+            ));
+            environment.push(("KOSODATE_NOTICES__LINE_API_BASE".into(), base.into()));
+        }
+        for (name, value) in notices {
+            environment.push((format!("KOSODATE_NOTICES__{name}"), (*value).into()));
+        }
+        Self {
+            binary: kosodate_binary(),
+            directory,
+            environment,
+            spawned: 0,
+        }
+    }
+
+    fn spawn(&mut self) -> WorkerProcess {
+        self.spawned += 1;
+        let log = self.directory.path().join(format!("worker-{}.log", self.spawned));
+        let stderr = OpenOptions::new().create(true).append(true).open(&log).unwrap();
+        // Nothing inherited: a DATABASE_URL or KOSODATE_* variable of the shell running the tests
+        // must not point a worker elsewhere, nor a kosodate.toml in its working directory.
+        let child = Command::new(&self.binary)
+            .arg("worker")
+            .env_clear()
+            .envs(self.environment.iter().map(|(name, value)| (name, value)))
+            .current_dir(self.directory.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        WorkerProcess { child }
+    }
+
+    /// The end of every worker's log, for a failure message.
+    fn logs(&self) -> String {
+        let mut logs = String::new();
+        for number in 1..=self.spawned {
+            let path = self.directory.path().join(format!("worker-{number}.log"));
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+            logs.push_str(&format!("--- worker {number} ---\n{tail}\n"));
+        }
+        logs
+    }
+}
+
+/// The `kosodate` binary of this build: the test executable is `target/<profile>/deps/…`.
+fn kosodate_binary() -> PathBuf {
+    let test_executable = std::env::current_exe().unwrap();
+    let binary = test_executable
+        .parent()
+        .and_then(Path::parent)
+        .map(|profile| profile.join(format!("kosodate{}", std::env::consts::EXE_SUFFIX)));
+    match binary {
+        Some(binary) if binary.is_file() => binary,
+        _ => panic!(
+            "the kosodate binary is not next to {}: run `cargo build -p kosodate-server` first (scripts/test does)",
+            test_executable.display()
+        ),
+    }
+}
+
+/// A running `kosodate worker`, killed when dropped so that a failing test leaves none behind.
+#[derive(Debug)]
+struct WorkerProcess {
+    child: Child,
+}
+
+impl WorkerProcess {
+    /// SIGKILL: the worker gets no chance to finish or record anything.
+    fn kill(&mut self) {
+        // Fails only if the process is already reaped, which the drop below also tolerates.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
