@@ -180,7 +180,8 @@ async fn states_and_events_are_stored_once(backend: Backend) {
         (2, 1),
         "弘前市 is unaffected"
     );
-    assert_eq!(widened.events.get(&EventKind::NewlyEligible), Some(&1));
+    // The program was published after the household's last evaluation: a new program for it.
+    assert_eq!(widened.events.get(&EventKind::NewProgram), Some(&1));
     assert_eq!(
         stored(&runner, ids[0]).await.eligible,
         [program],
@@ -191,7 +192,7 @@ async fn states_and_events_are_stored_once(backend: Backend) {
     assert_eq!(stored(&runner, ids[2]).await.eligible, expected);
     assert_eq!(
         event_kinds(&runner, ids[2]).await,
-        [EventKind::NewlyEligible, EventKind::NewlyEligible]
+        [EventKind::NewlyEligible, EventKind::NewProgram]
     );
 }
 
