@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+pub use kosodate_notifier::ChannelKind;
 use kosodate_notifier::NoticeStatus;
 use kosodate_notifier::outbox::{self, Scope};
 
@@ -19,30 +20,6 @@ use crate::store::{HouseholdId, Households};
 
 /// How long an email verification link works.
 const VERIFICATION_VALIDITY_HOURS: i64 = 48;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelKind {
-    Email,
-    Line,
-    WebPush,
-}
-
-impl ChannelKind {
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Line => "line",
-            Self::WebPush => "web_push",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        [Self::Email, Self::Line, Self::WebPush]
-            .into_iter()
-            .find(|kind| kind.id() == text)
-    }
-}
 
 /// A Web Push subscription as the browser's `PushSubscription.toJSON()` gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,10 +7,11 @@
 //! when a channel's address turns out to be gone.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_domain::{EmailAddress, LineUserId, MunicipalityCode, ProgramId};
-use kosodate_matcher::{EligibilityDocument, Held, PreparedHousehold, Reason};
+use kosodate_matcher::{EligibilityDocument, Held, PreparedHousehold, Reason, Rule};
 use kosodate_notifier::outbox::{self, NoticeDraft, Scope};
 use kosodate_notifier::{
     Address, ChannelKind, DeliveryHooks, GoneAddress, NoticeContent, NoticeKind, NoticeStatus, ProgramNotice,
@@ -115,17 +116,13 @@ impl NoticePlanner {
                 return Ok(Vec::new());
             }
             Some(id) => vec![parse_program(id)?],
-            None => first_results(txn, record.id, &audience.dismissed).await?,
+            None => first_results(txn, record.id, &audience.dismissed, &mut programs.snapshots).await?,
         };
         let mut notices = Vec::new();
         for id in program_ids {
             if let Some(program) = programs.get(&self.registry, id).await? {
-                notices.push(program_notice(
-                    &program,
-                    record,
-                    event,
-                    programs.owner_name(&self.registry, &program).await?,
-                ));
+                let owner = programs.owner_name(&self.registry, &program.program).await?;
+                notices.push(program_notice(&program, record, event, owner));
             }
         }
         if notices.is_empty() {
@@ -214,8 +211,9 @@ async fn first_results(
     txn: &DatabaseTransaction,
     household: HouseholdId,
     dismissed: &HashSet<(String, String)>,
+    snapshots: &mut crate::matching::Snapshots,
 ) -> Result<Vec<ProgramId>, HouseholdError> {
-    let Some(stored) = crate::matching::stored_match(txn, household).await? else {
+    let Some(stored) = crate::matching::stored_match(txn, household, snapshots).await? else {
         return Ok(Vec::new());
     };
     let household = household.to_string();
@@ -326,20 +324,37 @@ fn channel_address(kind: ChannelKind, row: &contact_channel::Model) -> Result<Ad
     })
 }
 
-/// Programs and organisation names read once per batch.
+/// A program as notices need it, with its rule parsed once.
+struct PlannedProgram {
+    program: Program,
+    rule: Option<Rule>,
+}
+
+/// Programs (with parsed rules), organisation names and catalogue snapshots, read once per batch:
+/// a batch of first results names the same programs hundreds of times.
 #[derive(Default)]
 struct ProgramCache {
-    programs: HashMap<ProgramId, Option<Program>>,
+    programs: HashMap<ProgramId, Option<Arc<PlannedProgram>>>,
     owners: HashMap<MunicipalityCode, String>,
+    snapshots: crate::matching::Snapshots,
 }
 
 impl ProgramCache {
-    async fn get(&mut self, registry: &Registry, id: ProgramId) -> Result<Option<Program>, HouseholdError> {
+    async fn get(
+        &mut self,
+        registry: &Registry,
+        id: ProgramId,
+    ) -> Result<Option<Arc<PlannedProgram>>, HouseholdError> {
         if let Some(program) = self.programs.get(&id) {
             return Ok(program.clone());
         }
         let program = match registry.program(id, Visibility::Public).await {
-            Ok(program) => Some(program),
+            Ok(program) => Some(Arc::new(PlannedProgram {
+                rule: EligibilityDocument::parse(&program.content.eligibility)
+                    .ok()
+                    .and_then(|document| document.into_rule()),
+                program,
+            })),
             Err(kosodate_registry::RegistryError::ProgramNotFound(_)) => None,
             Err(error) => return Err(error.into()),
         };
@@ -361,11 +376,12 @@ impl ProgramCache {
 }
 
 fn program_notice(
-    program: &Program,
+    planned: &PlannedProgram,
     record: &HouseholdRecord,
     event: &match_event::Model,
     owner: String,
 ) -> ProgramNotice {
+    let program = &planned.program;
     let content = &program.content;
     let benefit = match (&content.benefit.description, content.benefit.amount_yen) {
         (Some(text), _) => Some(text.clone()),
@@ -386,7 +402,7 @@ fn program_notice(
         name: content.name.clone(),
         owner,
         summary: content.summary.clone(),
-        children: children_concerned(program, record, event.occurs_on),
+        children: children_concerned(planned.rule.as_ref(), record, event.occurs_on),
         benefit,
         opens_on: event.opens_on,
         closes_on: event.closes_on,
@@ -422,11 +438,8 @@ fn group_thousands(yen: u64) -> String {
 }
 
 /// The children the program's conditions held for, as the parent named them ("第2子" unnamed).
-fn children_concerned(program: &Program, record: &HouseholdRecord, on: NaiveDate) -> Vec<String> {
-    let Some(rule) = EligibilityDocument::parse(&program.content.eligibility)
-        .ok()
-        .and_then(|document| document.into_rule())
-    else {
+fn children_concerned(rule: Option<&Rule>, record: &HouseholdRecord, on: NaiveDate) -> Vec<String> {
+    let Some(rule) = rule else {
         return Vec::new();
     };
     let prepared = PreparedHousehold::new(&record.household);

@@ -2,7 +2,7 @@
 //! the consent records that decide whether a household may be matched at all.
 
 use kosodate_notifier::outbox::{self, Scope};
-use kosodate_notifier::{ChannelKind as NotifierChannel, NoticeStatus};
+use kosodate_notifier::{ChannelKind, NoticeStatus};
 use std::collections::HashSet;
 use std::fmt;
 
@@ -258,9 +258,9 @@ impl Households {
                 crate::matching::forget_households(&txn, crate::parents::this_household(id)).await?;
                 Some(Scope::Household(id.as_uuid()))
             }
-            ConsentPurpose::NoticeEmail => Some(Scope::ChannelKind(id.as_uuid(), NotifierChannel::Email)),
-            ConsentPurpose::NoticeLine => Some(Scope::ChannelKind(id.as_uuid(), NotifierChannel::Line)),
-            ConsentPurpose::NoticeWebPush => Some(Scope::ChannelKind(id.as_uuid(), NotifierChannel::WebPush)),
+            ConsentPurpose::NoticeEmail => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::Email)),
+            ConsentPurpose::NoticeLine => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::Line)),
+            ConsentPurpose::NoticeWebPush => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::WebPush)),
             ConsentPurpose::Statistics => None,
         };
         if let Some(scope) = cancel {

@@ -9,8 +9,9 @@ use kosodate_domain::{EmailAddress, LineUserId};
 use uuid::Uuid;
 
 /// The kinds of channel a household can choose; the ids are stored in `contact_channels.kind`
-/// and `notices.channel_kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// and `notices.channel_kind`, and are the names in the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     Email,
     Line,

@@ -278,23 +278,24 @@ pub struct ClaimedNotice {
     pub attempt: i32,
 }
 
-const CLAIM_POSTGRES: &str = "\
-    UPDATE notices SET status = 'sending', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
-    WHERE id IN (SELECT id FROM notices \
-        WHERE digest_id IS NULL \
-          AND ((status IN ('queued', 'retrying') AND not_before <= $2) \
-               OR (status = 'sending' AND lease_until < $2)) \
-        ORDER BY not_before LIMIT $3 FOR UPDATE SKIP LOCKED) \
-    RETURNING *";
-
-const CLAIM_SQLITE: &str = "\
-    UPDATE notices SET status = 'sending', attempts = attempts + 1, lease_until = ?1, updated_at = ?2 \
-    WHERE id IN (SELECT id FROM notices \
-        WHERE digest_id IS NULL \
-          AND ((status IN ('queued', 'retrying') AND not_before <= ?2) \
-               OR (status = 'sending' AND lease_until < ?2)) \
-        ORDER BY not_before LIMIT ?3) \
-    RETURNING *";
+/// Claims due rows in one statement. `{p1}`… are the backend's placeholders; `{lock}` lets
+/// PostgreSQL workers skip each other's rows (SQLite has one writer at a time anyway).
+fn claim_statement(backend: DatabaseBackend) -> String {
+    let (p1, p2, p3, lock) = match backend {
+        DatabaseBackend::Postgres => ("$1", "$2", "$3", "FOR UPDATE SKIP LOCKED"),
+        _ => ("?1", "?2", "?3", ""),
+    };
+    format!(
+        "UPDATE notices SET status = 'sending', attempts = attempts + 1, lease_until = {p1}, \
+             updated_at = {p2} \
+         WHERE id IN (SELECT id FROM notices \
+             WHERE digest_id IS NULL \
+               AND ((status IN ('queued', 'retrying') AND not_before <= {p2}) \
+                    OR (status = 'sending' AND lease_until < {p2})) \
+             ORDER BY not_before LIMIT {p3} {lock}) \
+         RETURNING *"
+    )
+}
 
 /// Claims up to `limit` notices that are due (or whose worker's lease ran out) until
 /// `lease_until`.
@@ -306,10 +307,7 @@ pub async fn claim(
 ) -> Result<Vec<ClaimedNotice>, OutboxError> {
     let txn = crate::begin_write(db).await?;
     let backend = txn.get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => CLAIM_POSTGRES,
-        _ => CLAIM_SQLITE,
-    };
+    let sql = claim_statement(backend);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let values: Vec<Value> = vec![lease_until.into(), now.into(), limit.into()];
     let rows = notice::Model::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
@@ -384,7 +382,8 @@ pub enum AttemptResult {
 }
 
 impl AttemptResult {
-    fn outcome(&self) -> &'static str {
+    /// The attempt's outcome as `notice_attempts.outcome` and the metrics label name it.
+    pub fn outcome(&self) -> &'static str {
         match self {
             Self::Sent { repeat: false, .. } => "sent",
             Self::Sent { repeat: true, .. } => "repeat",

@@ -1,6 +1,7 @@
 //! The delivery worker: claims due notices in batches, renders them, waits for its channel's
 //! rate limit (backpressure: it slows down rather than failing), delivers several at once, and
-//! records every attempt. Run as many as you like against PostgreSQL; one against SQLite.
+//! records every attempt. The binary's loop calls [`Worker::run_once`] with the notice planner;
+//! run as many processes as you like against PostgreSQL, one against SQLite.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -28,8 +29,6 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// How long a claim lasts before another worker may take the notice over.
     pub lease: Duration,
-    /// Sleep between polls when nothing is due.
-    pub idle_poll: Duration,
     /// How long one delivery attempt may take.
     pub attempt_timeout: Duration,
     pub retry: RetryPolicy,
@@ -44,7 +43,6 @@ impl Default for WorkerConfig {
             batch_size: 200,
             concurrency: 32,
             lease: Duration::from_secs(300),
-            idle_poll: Duration::from_secs(1),
             attempt_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             // LINE allows 2,000 push requests per second per channel.
@@ -140,30 +138,6 @@ impl Worker {
         Ok(records.len())
     }
 
-    /// Delivers until `shutdown` resolves. Errors (the database gone away) are logged and retried.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        let mut last_gauges = std::time::Instant::now() - Duration::from_secs(60);
-        loop {
-            if last_gauges.elapsed() > Duration::from_secs(15) {
-                publish_gauges(&self.db).await;
-                last_gauges = std::time::Instant::now();
-            }
-            let pause = match self.run_once().await {
-                Ok(0) => self.config.idle_poll,
-                Ok(_) => Duration::ZERO,
-                Err(error) => {
-                    tracing::warn!(error = %error, "notice delivery round failed");
-                    self.config.idle_poll * 5
-                }
-            };
-            tokio::select! {
-                () = &mut shutdown => break,
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
-    }
-
     async fn attempt(&self, notice: &ClaimedNotice) -> AttemptRecord {
         let started_at = Utc::now();
         let (result, members) = match self.deliver(notice).await {
@@ -177,7 +151,7 @@ impl Worker {
         metrics::counter!(
             "kosodate_notice_attempts_total",
             "channel" => notice.channel_kind.id(),
-            "outcome" => outcome_label(&result),
+            "outcome" => result.outcome(),
         )
         .increment(1);
         metrics::histogram!("kosodate_notice_delivery_seconds", "channel" => notice.channel_kind.id())
@@ -291,17 +265,6 @@ impl Worker {
             };
             hooks.address_gone(&gone).await;
         }
-    }
-}
-
-fn outcome_label(result: &AttemptResult) -> &'static str {
-    match result {
-        AttemptResult::Sent { repeat: false, .. } => "sent",
-        AttemptResult::Sent { repeat: true, .. } => "repeat",
-        AttemptResult::Retry { .. } => "retry",
-        AttemptResult::Dead { gone: true, .. } => "gone",
-        AttemptResult::Dead { gone: false, .. } => "dead",
-        AttemptResult::Nothing => "nothing",
     }
 }
 

@@ -7,12 +7,9 @@ use kosodate_notifier::channels::email::EmailChannel;
 use lettre::Message;
 use lettre::message::header::ContentType;
 
-use crate::settings::Settings;
-
 #[derive(Debug, Clone)]
 pub struct Mailer {
     email: EmailChannel,
-    from: lettre::message::Mailbox,
     public_url: url::Url,
 }
 
@@ -25,12 +22,9 @@ pub enum MailError {
 }
 
 impl Mailer {
-    pub fn new(email: EmailChannel, settings: &Settings, public_url: url::Url) -> anyhow::Result<Self> {
-        Ok(Self {
-            email,
-            from: settings.mail_from.parse()?,
-            public_url,
-        })
+    /// Sends through `email`, from its sender (`mail_from`).
+    pub fn new(email: EmailChannel, public_url: url::Url) -> Self {
+        Self { email, public_url }
     }
 
     /// Sends the verification link for a newly added address.
@@ -46,7 +40,7 @@ impl Mailer {
              心当たりのない場合は、このメールを破棄してください。登録はされません。\n"
         );
         let message = Message::builder()
-            .from(self.from.clone())
+            .from(self.email.from_mailbox().clone())
             .to(to
                 .as_str()
                 .parse()

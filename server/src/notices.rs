@@ -38,7 +38,6 @@ fn worker_config(settings: &NoticeSettings) -> WorkerConfig {
         batch_size: settings.batch_size,
         concurrency: settings.concurrency,
         lease: Duration::from_secs(settings.lease_seconds),
-        idle_poll: Duration::from_millis(settings.idle_poll_millis),
         attempt_timeout: Duration::from_secs(30),
         retry: RetryPolicy {
             base: Duration::from_secs(settings.retry_base_seconds),

@@ -142,7 +142,7 @@ impl MatchRunner {
 
     /// The stored state of a household, if it was ever matched.
     pub async fn stored(&self, id: HouseholdId) -> Result<Option<StoredMatch>, HouseholdError> {
-        stored_match(self.households.connection(), id).await
+        stored_match(self.households.connection(), id, &mut Snapshots::default()).await
     }
 
     /// The change events recorded for a household, oldest first.
@@ -530,10 +530,15 @@ impl Run {
     }
 }
 
+/// Catalogue snapshots already read, by id: the planner reads the stored states of many
+/// households, which nearly all name the same snapshot (thousands of program ids).
+pub(crate) type Snapshots = HashMap<i64, Arc<Vec<(ProgramId, i32)>>>;
+
 /// A household's stored state with program ids, read on `db` (a transaction, for the planner).
 pub(crate) async fn stored_match(
     db: &impl ConnectionTrait,
     id: HouseholdId,
+    snapshots: &mut Snapshots,
 ) -> Result<Option<StoredMatch>, HouseholdError> {
     let Some(row) = household_match::Entity::find_by_id(id.to_string())
         .one(db)
@@ -541,7 +546,14 @@ pub(crate) async fn stored_match(
     else {
         return Ok(None);
     };
-    let programs = snapshot_programs(db, row.catalogue_id).await?;
+    let programs = match snapshots.get(&row.catalogue_id) {
+        Some(programs) => Arc::clone(programs),
+        None => {
+            let programs = Arc::new(snapshot_programs(db, row.catalogue_id).await?);
+            snapshots.insert(row.catalogue_id, Arc::clone(&programs));
+            programs
+        }
+    };
     let state = MatchState::decode(&row.state)?;
     let ids = |positions: &[u32]| -> Vec<ProgramId> {
         positions

@@ -22,10 +22,11 @@ use std::fmt;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::retry_after;
 use crate::channel::{Address, Channel, ChannelKind, Delivered, DeliveryError, Envelope, RenderedNotice};
 
 /// Where LINE serves the Messaging API.
@@ -317,19 +318,6 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3). LINE does not document
 /// sending it, but proxies in front of it may.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at
-        .signed_duration_since(chrono::Utc::now())
-        .to_std()
-        .unwrap_or_default();
-    Some(wait)
-}
-
 /// The notice as one LINE text message, in Japanese, within [`MAX_TEXT_UTF16`]. The title, links
 /// and unsubscribe line are kept whole; the body gives way, because the link leads to all of it.
 fn render_text(notice: &RenderedNotice) -> String {
@@ -453,6 +441,7 @@ fn utf16_len(text: &str) -> usize {
 mod tests {
     use super::*;
     use crate::channel::{Link, Urgency};
+    use reqwest::header::RETRY_AFTER;
 
     fn notice(title: &str, body: &str) -> RenderedNotice {
         RenderedNotice {

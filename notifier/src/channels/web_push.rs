@@ -480,10 +480,7 @@ async fn delivery_outcome(response: reqwest::Response) -> Result<Delivered, Deli
             repeat: false,
         });
     }
-    let retry_after = response
-        .headers()
-        .get(header::RETRY_AFTER)
-        .and_then(retry_after_duration);
+    let retry_after = super::retry_after(response.headers());
     let answer = quoted_answer(response).await;
     let code = status.as_u16();
     match code {
@@ -525,16 +522,6 @@ async fn quoted_answer(mut response: reqwest::Response) -> String {
 }
 
 /// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3).
-fn retry_after_duration(value: &header::HeaderValue) -> Option<Duration> {
-    let text = value.to_str().ok()?.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = chrono::DateTime::parse_from_rfc2822(text).ok()?;
-    let seconds = (date.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
-    Some(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
-}
-
 fn gone(reason: &str) -> DeliveryError {
     DeliveryError::AddressGone {
         reason: reason.to_owned(),
@@ -678,14 +665,17 @@ mod tests {
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {
-        let seconds = header::HeaderValue::from_static("120");
-        assert_eq!(retry_after_duration(&seconds), Some(Duration::from_secs(120)));
-        let past = header::HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(retry_after_duration(&past), Some(Duration::ZERO));
+        let retry_after_duration = |value: &'static str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static(value));
+            crate::channels::retry_after(&headers)
+        };
+        assert_eq!(retry_after_duration("120"), Some(Duration::from_secs(120)));
         assert_eq!(
-            retry_after_duration(&header::HeaderValue::from_static("soon")),
-            None
+            retry_after_duration("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
         );
+        assert_eq!(retry_after_duration("soon"), None);
     }
 
     #[test]
