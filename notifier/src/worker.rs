@@ -167,6 +167,11 @@ impl Worker {
     }
 
     async fn deliver(&self, notice: &ClaimedNotice) -> Result<(AttemptResult, Vec<Uuid>), OutboxError> {
+        let now = Utc::now();
+        let allowed = next_allowed(now, notice.quiet);
+        if allowed > now {
+            return Ok((AttemptResult::Deferred { until: allowed }, Vec::new()));
+        }
         let members = match notice.content.kind {
             NoticeKind::Digest => outbox::digest_members(&self.db, notice.id).await?,
             _ => Vec::new(),

@@ -13,12 +13,13 @@ use kosodate_households::{
     ConsentPurpose, HouseholdId, HouseholdInput, Households, MatchPolicy, MatchRunner, NoticePlanner,
     PushKeys, PushSubscription, Registration,
 };
+use kosodate_notifier::{LinkSigner, Worker, WorkerConfig};
 use kosodate_registry::Registry;
 use kosodate_test_peers::line::LineContractServer;
 use kosodate_test_peers::smtp::SmtpServer;
 use kosodate_test_peers::web_push::{PushReceiver, Subscription};
 use kosodate_tests::{Backend, TestApp, both_backends, spawn_app_with};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -309,6 +310,67 @@ async fn quiet_hours_digests_and_withdrawal(backend: Backend) {
         .filter(|(_, _, status)| status == "cancelled")
         .count();
     assert_eq!(cancelled, 1, "{after:?}");
+
+    // A notice that comes due inside its quiet hours anyway (its worker's lease ran out at
+    // night) waits again, without an attempt. The worker has no channels: an attempt would fail.
+    make_due_now(&app, quiet).await;
+    let worker = Worker::new(
+        app.db.clone(),
+        Vec::new(),
+        LinkSigner::new(url::Url::parse("https://kosodate.example/").unwrap(), vec![7; 32]),
+        url::Url::parse("https://kosodate.example/my").unwrap(),
+        WorkerConfig::default(),
+    );
+    assert_eq!(worker.run_once().await.unwrap(), 2);
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!(
+                "SELECT status, attempts, not_before FROM notices \
+                 WHERE household_id = '{quiet}' AND status <> 'cancelled'"
+            ),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        let not_before: chrono::DateTime<Utc> = row.try_get("", "not_before").unwrap();
+        assert_eq!(row.try_get::<String>("", "status").unwrap(), "queued");
+        assert_eq!(row.try_get::<i32>("", "attempts").unwrap(), 0);
+        assert!(not_before > Utc::now(), "{not_before}");
+        assert_eq!((not_before.minute(), not_before.second()), (0, 0), "{not_before}");
+    }
+    let attempts = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM notice_attempts",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(attempts.try_get::<i64>("", "n").unwrap(), 0);
+}
+
+/// Makes the household's waiting notices due a minute ago, as an expired lease does.
+async fn make_due_now(app: &TestApp, household: HouseholdId) {
+    let backend = app.db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            "UPDATE notices SET not_before = $1 WHERE household_id = $2 AND status = 'queued'"
+        }
+        _ => "UPDATE notices SET not_before = ? WHERE household_id = ? AND status = 'queued'",
+    };
+    let due = Utc::now() - chrono::Duration::minutes(1);
+    app.db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [due.into(), household.to_string().into()],
+        ))
+        .await
+        .unwrap();
 }
 
 async fn a_gone_address_switches_its_channel_off(backend: Backend) {
