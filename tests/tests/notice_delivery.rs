@@ -18,12 +18,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use kosodate_domain::{EmailAddress, LineUserId};
 use kosodate_notifier::outbox::{self, AttemptView, NoticeDraft};
-use kosodate_notifier::{Address, NoticeContent, NoticeKind, NoticeStatus, ProgramNotice};
+use kosodate_notifier::{ChannelKind, NoticeStatus};
 use kosodate_registry::db::ScratchDatabase;
 use kosodate_test_peers::line::LineContractServer;
 use kosodate_test_peers::smtp::{ReceivedMail, SmtpServer};
+use kosodate_tests::notice_fixtures::{Recipient, create_recipients};
 use rand::Rng;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
 use uuid::Uuid;
@@ -50,7 +50,9 @@ const OUTAGE_TIMEOUT: Duration = Duration::from_secs(60);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_test_loses_nothing_and_repeats_only_at_smtp() {
     let db = fresh_database().await;
-    let recipients = create_recipients(&db.connection, CRASH_LINE_NOTICES, CRASH_EMAIL_NOTICES).await;
+    let recipients = create_recipients(&db.connection, CRASH_LINE_NOTICES, CRASH_EMAIL_NOTICES)
+        .await
+        .unwrap();
     let notices = enqueue_notices(&db.connection, &recipients).await;
     let smtp = SmtpServer::start().await.unwrap();
     let line = LineContractServer::start(LINE_TOKEN).await.unwrap();
@@ -119,7 +121,9 @@ async fn crash_test_loses_nothing_and_repeats_only_at_smtp() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outage_test_everything_arrives_after_the_smtp_server_returns() {
     let db = fresh_database().await;
-    let recipients = create_recipients(&db.connection, 0, OUTAGE_NOTICES).await;
+    let recipients = create_recipients(&db.connection, 0, OUTAGE_NOTICES)
+        .await
+        .unwrap();
     let notices = enqueue_notices(&db.connection, &recipients).await;
     let mut smtp = SmtpServer::start().await.unwrap();
     smtp.stop().await.unwrap();
@@ -161,10 +165,10 @@ async fn outage_test_everything_arrives_after_the_smtp_server_returns() {
     assert_eq!(messages.len(), notices.len(), "every notice arrives once");
     assert_eq!(
         arrived.keys().copied().collect::<HashSet<_>>(),
-        notices.ids(Channel::Email)
+        notices.ids(ChannelKind::Email)
     );
     let mut most_attempts = 0;
-    for notice in notices.ids(Channel::Email) {
+    for notice in notices.ids(ChannelKind::Email) {
         let attempts = outbox::attempts(&db.connection, notice).await.unwrap();
         assert_backed_off(notice, &attempts);
         most_attempts = most_attempts.max(attempts.len());
@@ -195,68 +199,6 @@ async fn fresh_database() -> TestDatabase {
     TestDatabase { url, connection }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Channel {
-    Line,
-    Email,
-}
-
-/// One household's one channel, where its notice goes.
-#[derive(Debug, Clone)]
-struct Recipient {
-    household_id: Uuid,
-    channel_id: Uuid,
-    channel: Channel,
-    address: String,
-}
-
-/// One synthetic household per recipient, each with one opted-in, verified channel: LINE user
-/// ids for the first `line`, then `parent{n}@example.jp`. Inserted by the database itself, since
-/// ten thousand households through the API would take longer than the test.
-async fn create_recipients(db: &DatabaseConnection, line: usize, email: usize) -> Vec<Recipient> {
-    let total = line + email;
-    let statements = [
-        format!(
-            "INSERT INTO households (id, municipality_code, profile, synthetic, created_at, updated_at) \
-             SELECT md5('household-' || n)::uuid::text, '022012', '{{}}'::jsonb, true, now(), now() \
-             FROM generate_series(1, {total}) AS n"
-        ),
-        format!(
-            "INSERT INTO contact_channels (id, household_id, kind, address, opted_in, verified_at, created_at) \
-             SELECT md5('channel-' || n)::uuid::text, md5('household-' || n)::uuid::text, \
-                 CASE WHEN n <= {line} THEN 'line' ELSE 'email' END, \
-                 CASE WHEN n <= {line} THEN 'U' || md5('line-' || n) ELSE 'parent' || n || '@example.jp' END, \
-                 true, now(), now() \
-             FROM generate_series(1, {total}) AS n"
-        ),
-    ];
-    for statement in statements {
-        db.execute_unprepared(&statement).await.unwrap();
-    }
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "SELECT household_id, id, kind, address FROM contact_channels",
-        ))
-        .await
-        .unwrap();
-    rows.iter()
-        .map(|row| Recipient {
-            household_id: row
-                .try_get::<String>("", "household_id")
-                .unwrap()
-                .parse()
-                .unwrap(),
-            channel_id: row.try_get::<String>("", "id").unwrap().parse().unwrap(),
-            channel: match row.try_get::<String>("", "kind").unwrap().as_str() {
-                "line" => Channel::Line,
-                _ => Channel::Email,
-            },
-            address: row.try_get("", "address").unwrap(),
-        })
-        .collect()
-}
-
 /// The notices planned, by id.
 #[derive(Debug)]
 struct Notices(HashMap<Uuid, Recipient>);
@@ -266,10 +208,10 @@ impl Notices {
         self.0.len()
     }
 
-    fn ids(&self, channel: Channel) -> HashSet<Uuid> {
+    fn ids(&self, kind: ChannelKind) -> HashSet<Uuid> {
         self.0
             .iter()
-            .filter(|(_, recipient)| recipient.channel == channel)
+            .filter(|(_, recipient)| recipient.kind == kind)
             .map(|(id, _)| *id)
             .collect()
     }
@@ -277,7 +219,7 @@ impl Notices {
 
 /// Plans one notice per recipient in one transaction, as the planner does with its events.
 async fn enqueue_notices(db: &DatabaseConnection, recipients: &[Recipient]) -> Notices {
-    let drafts: Vec<NoticeDraft> = recipients.iter().map(draft).collect();
+    let drafts: Vec<NoticeDraft> = recipients.iter().map(|r| r.draft().unwrap()).collect();
     let txn = db.begin().await.unwrap();
     let inserted = outbox::enqueue(&txn, drafts, Utc::now()).await.unwrap();
     txn.commit().await.unwrap();
@@ -299,39 +241,6 @@ async fn enqueue_notices(db: &DatabaseConnection, recipients: &[Recipient]) -> N
         })
         .collect();
     Notices(notices)
-}
-
-fn draft(recipient: &Recipient) -> NoticeDraft {
-    let address = match recipient.channel {
-        Channel::Line => Address::Line(LineUserId::parse(&recipient.address).unwrap()),
-        Channel::Email => Address::Email(EmailAddress::parse(&recipient.address).unwrap()),
-    };
-    NoticeDraft {
-        household_id: recipient.household_id,
-        channel_id: recipient.channel_id,
-        event_id: None,
-        program_id: None,
-        address,
-        content: NoticeContent {
-            kind: NoticeKind::NewProgram,
-            programs: vec![ProgramNotice {
-                program_id: "022012-notice-delivery".into(),
-                name: "青森市 子育て応援給付金".into(),
-                owner: "青森市".into(),
-                summary: "中学生までの子どもがいる世帯に給付します。".into(),
-                children: vec!["はなこ".into()],
-                benefit: Some("子ども1人につき 10,000円".into()),
-                opens_on: None,
-                closes_on: None,
-                how_to_apply: vec!["市役所の窓口で申請してください。".into()],
-                url: None,
-                contact: Some("青森市 こども支援課".into()),
-            }],
-            disabled_channel: None,
-        },
-        quiet: None,
-        digest: false,
-    }
 }
 
 /// Notices by status, all channels together.
@@ -406,7 +315,7 @@ fn assert_line_delivered_each_once(line: &LineContractServer, notices: &Notices)
         );
     }
     let keys: HashSet<Uuid> = pushes.iter().map(|push| push.retry_key).collect();
-    assert_eq!(keys, notices.ids(Channel::Line));
+    assert_eq!(keys, notices.ids(ChannelKind::Line));
     line.repeats_dropped()
 }
 
@@ -420,7 +329,7 @@ async fn assert_mail_arrived(smtp: &SmtpServer, notices: &Notices, kills: usize)
     let arrived = mail_by_notice(&messages);
     assert_eq!(
         arrived.keys().copied().collect::<HashSet<_>>(),
-        notices.ids(Channel::Email)
+        notices.ids(ChannelKind::Email)
     );
     for (notice, copies) in &arrived {
         let address = &notices.0[notice].address;

@@ -1,0 +1,107 @@
+//! Households with one contact channel each, and a notice for each, in bulk: what the delivery
+//! tests and the notice benchmark start from. PostgreSQL only; the database generates the rows,
+//! since ten thousand households through the API would take longer than the tests.
+
+use anyhow::Context;
+use kosodate_domain::{EmailAddress, LineUserId};
+use kosodate_notifier::outbox::NoticeDraft;
+use kosodate_notifier::{Address, ChannelKind, NoticeContent, NoticeKind, ProgramNotice};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use uuid::Uuid;
+
+/// One household's one channel, where its notice goes.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub household_id: Uuid,
+    pub channel_id: Uuid,
+    pub kind: ChannelKind,
+    /// The LINE user id or the email address.
+    pub address: String,
+}
+
+impl Recipient {
+    /// A notice for this recipient as the planner drafts one: sent at once, on its own.
+    pub fn draft(&self) -> anyhow::Result<NoticeDraft> {
+        let address = match self.kind {
+            ChannelKind::Line => Address::Line(LineUserId::parse(&self.address)?),
+            ChannelKind::Email => Address::Email(EmailAddress::parse(&self.address)?),
+            ChannelKind::WebPush => anyhow::bail!("web push recipients are not generated"),
+        };
+        Ok(NoticeDraft {
+            household_id: self.household_id,
+            channel_id: self.channel_id,
+            event_id: None,
+            program_id: None,
+            address,
+            content: sample_content(),
+            quiet: None,
+            digest: false,
+        })
+    }
+}
+
+/// A new program announced, with every field a notice can show filled in.
+pub fn sample_content() -> NoticeContent {
+    NoticeContent {
+        kind: NoticeKind::NewProgram,
+        programs: vec![ProgramNotice {
+            program_id: "022012-notice-delivery".into(),
+            name: "青森市 子育て応援給付金".into(),
+            owner: "青森市".into(),
+            summary: "中学生までの子どもがいる世帯に給付します。".into(),
+            children: vec!["はなこ".into()],
+            benefit: Some("子ども1人につき 10,000円".into()),
+            opens_on: None,
+            closes_on: None,
+            how_to_apply: vec!["市役所の窓口で申請してください。".into()],
+            url: None,
+            contact: Some("青森市 こども支援課".into()),
+        }],
+        disabled_channel: None,
+    }
+}
+
+/// One synthetic household per recipient, each with one opted-in, verified channel: LINE user
+/// ids for the first `line`, then `parent{n}@example.jp`.
+pub async fn create_recipients(
+    db: &DatabaseConnection,
+    line: usize,
+    email: usize,
+) -> anyhow::Result<Vec<Recipient>> {
+    let total = line + email;
+    let statements = [
+        format!(
+            "INSERT INTO households (id, municipality_code, profile, synthetic, created_at, updated_at) \
+             SELECT md5('household-' || n)::uuid::text, '022012', '{{}}'::jsonb, true, now(), now() \
+             FROM generate_series(1, {total}) AS n"
+        ),
+        format!(
+            "INSERT INTO contact_channels (id, household_id, kind, address, opted_in, verified_at, created_at) \
+             SELECT md5('channel-' || n)::uuid::text, md5('household-' || n)::uuid::text, \
+                 CASE WHEN n <= {line} THEN 'line' ELSE 'email' END, \
+                 CASE WHEN n <= {line} THEN 'U' || md5('line-' || n) ELSE 'parent' || n || '@example.jp' END, \
+                 true, now(), now() \
+             FROM generate_series(1, {total}) AS n"
+        ),
+    ];
+    for statement in statements {
+        db.execute_unprepared(&statement).await?;
+    }
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT household_id, id, kind, address FROM contact_channels",
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let kind: String = row.try_get("", "kind")?;
+            Ok(Recipient {
+                household_id: row.try_get::<String>("", "household_id")?.parse()?,
+                channel_id: row.try_get::<String>("", "id")?.parse()?,
+                kind: ChannelKind::parse(&kind).with_context(|| format!("channel kind {kind}"))?,
+                address: row.try_get("", "address")?,
+            })
+        })
+        .collect()
+}
