@@ -5,5 +5,7 @@
 //! query text, never a household.
 
 mod query;
+mod synonyms;
 
 pub use query::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, fold_kana, looks_personal, normalize};
+pub use synonyms::{DEFAULT_SYNONYMS, Expansion, SynonymError, Synonyms};
