@@ -178,17 +178,8 @@ impl LineContractServer {
     /// The next `count` valid pushes are refused with `status` and its reason phrase as LINE's
     /// `message` (429: `Too Many Requests`), without being delivered.
     pub fn fail_next(&self, count: usize, status: u16) {
-        let status = status_code(status);
-        let message = status.canonical_reason().unwrap_or("Error").to_owned();
-        self.plan(
-            count,
-            PlannedFailure {
-                status,
-                message,
-                retry_after: None,
-                after_accepting: false,
-            },
-        );
+        let reason = status_code(status).canonical_reason().unwrap_or("Error");
+        self.fail_next_with(count, status, reason, None);
     }
 
     /// Like [`Self::fail_next`], with LINE's `message` (e.g. `You have reached your monthly limit.`)
