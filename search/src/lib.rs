@@ -1,11 +1,28 @@
-//! Program search. It owns what a parent's query becomes before it reaches an index: width and
-//! case normalisation, the ひらがな/カタカナ fold, the limits on a query, and whether the query
-//! may be kept in the search log for policy analysis (never one that looks like personal data).
-//! It must not depend on the households crate, the notifier or HTTP: search sees programs and
-//! query text, never a household.
+//! Program search. It owns the tantivy index of published programs and everything a query goes
+//! through before it reaches it: width and case normalisation, the ひらがな/カタカナ fold, the
+//! two-character pieces that let Japanese be searched without a dictionary, synonyms and question
+//! words as data, ranking and filters, and what the search log may keep (never a query that looks
+//! like personal data). It must not depend on the households crate, the notifier or HTTP: search
+//! sees programs and query text, never a household.
 
+mod analyzer;
+mod compose;
+mod document;
+mod error;
+mod index;
+#[cfg(feature = "morphology")]
+pub mod morphology;
 mod query;
+mod request;
+mod searcher;
 mod synonyms;
 
+pub use analyzer::{BIGRAM_ANALYZER, BigramTokenizer, bigrams, normalize_mapped};
+pub use document::{ProgramCard, SCHEMA_VERSION};
+pub use error::SearchError;
+pub use index::{Indexed, Manifest, Opened, Reader, SearchIndex};
 pub use query::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, fold_kana, looks_personal, normalize};
+pub use request::{
+    FacetCount, Facets, MAX_PAGE, MatchMode, SearchHit, SearchRequest, SearchResults, Snippet,
+};
 pub use synonyms::{DEFAULT_SYNONYMS, Expansion, SynonymError, Synonyms};

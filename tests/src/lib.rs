@@ -4,6 +4,7 @@
 
 pub mod notice_fixtures;
 pub mod oidc;
+pub mod relevance;
 
 use std::net::SocketAddr;
 

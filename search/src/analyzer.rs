@@ -1,0 +1,169 @@
+//! How program text and queries become index terms without a dictionary: the text is normalised
+//! the way queries are (NFKC, lower case, カタカナ → ひらがな) while every normalised character
+//! remembers where it came from in the original, so that snippets highlight the original text;
+//! then each run of letters becomes overlapping two-character terms (児童手当 → 児童, 童手, 手当),
+//! and a run of one character becomes that character.
+
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::query::fold_kana;
+
+/// The name the bigram analyzer is registered under in the index.
+pub const BIGRAM_ANALYZER: &str = "ja_bigram";
+
+/// One normalised character and the byte range of the original text it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MappedChar {
+    pub character: char,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Half-width voiced sound marks follow their kana as separate characters; NFKC joins them.
+fn joins_previous(character: char) -> bool {
+    is_combining_mark(character) || matches!(character, '\u{FF9E}' | '\u{FF9F}')
+}
+
+/// Normalises `text` cluster by cluster (a character with the marks that follow it), so that each
+/// output character maps back to the original bytes of its cluster.
+pub fn normalize_mapped(text: &str) -> Vec<MappedChar> {
+    let mut mapped = Vec::with_capacity(text.len() / 2);
+    let mut clusters = text.char_indices().peekable();
+    while let Some((start, first)) = clusters.next() {
+        let mut end = start + first.len_utf8();
+        while let Some(&(offset, next)) = clusters.peek() {
+            if !joins_previous(next) {
+                break;
+            }
+            end = offset + next.len_utf8();
+            clusters.next();
+        }
+        let normalized: String = text[start..end].nfkc().flat_map(char::to_lowercase).collect();
+        mapped.extend(fold_kana(&normalized).chars().map(|character| MappedChar {
+            character,
+            start,
+            end,
+        }));
+    }
+    mapped
+}
+
+/// Characters that make up words; everything else separates them.
+fn is_word_char(character: char) -> bool {
+    character.is_alphanumeric() || matches!(character, 'ー' | '々' | '〆' | 'ヶ')
+}
+
+/// Tokenizes normalised text into bigrams (and lone characters), with positions counted in
+/// characters so that a phrase of bigrams matches the query word as a contiguous substring.
+#[derive(Debug, Clone, Default)]
+pub struct BigramTokenizer;
+
+#[derive(Debug)]
+pub struct BigramTokenStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl Tokenizer for BigramTokenizer {
+    type TokenStream<'a> = BigramTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        BigramTokenStream {
+            tokens: bigrams(text),
+            next: 0,
+        }
+    }
+}
+
+impl TokenStream for BigramTokenStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// The terms of `text`: every two adjacent word characters, or the character of a one-character
+/// word. Positions are character positions in the normalised text.
+pub fn bigrams(text: &str) -> Vec<Token> {
+    let mapped = normalize_mapped(text);
+    let mut tokens = Vec::with_capacity(mapped.len());
+    for run in mapped.split(|mapped| !is_word_char(mapped.character)) {
+        let run_start = run.as_ptr() as usize - mapped.as_ptr() as usize;
+        let position_base = run_start / std::mem::size_of::<MappedChar>();
+        if let [single] = run {
+            tokens.push(token(&[*single], position_base));
+            continue;
+        }
+        for (index, pair) in run.windows(2).enumerate() {
+            tokens.push(token(pair, position_base + index));
+        }
+    }
+    tokens
+}
+
+fn token(chars: &[MappedChar], position: usize) -> Token {
+    Token {
+        offset_from: chars.first().map_or(0, |first| first.start),
+        offset_to: chars.last().map_or(0, |last| last.end),
+        position,
+        text: chars.iter().map(|mapped| mapped.character).collect(),
+        position_length: 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(text: &str) -> Vec<String> {
+        bigrams(text).into_iter().map(|token| token.text).collect()
+    }
+
+    #[test]
+    fn runs_become_bigrams_and_lone_characters_stay() {
+        assert_eq!(terms("児童手当"), ["児童", "童手", "手当"]);
+        assert_eq!(terms("子ども・子育て"), ["子ど", "ども", "子育", "育て"]);
+        assert_eq!(terms("市 の 手当"), ["市", "の", "手当"]);
+    }
+
+    #[test]
+    fn width_case_and_kana_are_folded() {
+        assert_eq!(terms("ｼﾞﾄﾞｳ"), ["じど", "どう"]);
+        assert_eq!(terms("ＬＩＮＥ３"), ["li", "in", "ne", "e3"]);
+        assert_eq!(terms("ファミサポ"), terms("ふぁみさぽ"));
+    }
+
+    #[test]
+    fn offsets_point_into_the_original_text() {
+        let text = "ｼﾞﾄﾞｳ手当（３歳）";
+        for token in bigrams(text) {
+            let original = &text[token.offset_from..token.offset_to];
+            assert!(!original.is_empty(), "{token:?}");
+        }
+        let tokens = bigrams(text);
+        assert_eq!(&text[tokens[0].offset_from..tokens[0].offset_to], "ｼﾞﾄﾞ");
+        let last = tokens
+            .last()
+            .map(|token| &text[token.offset_from..token.offset_to]);
+        assert_eq!(last, Some("３歳"));
+    }
+
+    #[test]
+    fn positions_are_character_positions() {
+        let positions: Vec<usize> = bigrams("手当 いつまで")
+            .iter()
+            .map(|token| token.position)
+            .collect();
+        assert_eq!(positions, [0, 3, 4, 5]);
+    }
+}

@@ -1,0 +1,278 @@
+//! From a parent's words to a tantivy query. tantivy's query parser would turn a run of Japanese
+//! text into one exact phrase, so queries are built here: each word (or a synonym of it) must
+//! appear as a contiguous substring of the name, the reading, the summary or the body, weighted in
+//! that order. When no program has every word, a looser query accepts programs with some words or
+//! with most of a word's two-character pieces (保育園に入れない finds 保育園).
+
+use std::collections::HashSet;
+
+use tantivy::Term;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+
+use crate::analyzer::bigrams;
+use crate::document::Fields;
+use crate::query::{SearchQuery, fold_kana};
+use crate::synonyms::Synonyms;
+
+/// The weight of a synonym's match against the word the parent typed.
+const SYNONYM_WEIGHT: f32 = 0.8;
+/// In the loose query, the share of a word's pieces a program must contain.
+const LOOSE_SHARE: f32 = 0.6;
+/// In the loose query, the weight of piece matches against whole-word matches.
+const LOOSE_WEIGHT: f32 = 0.3;
+
+/// Words that say what a parent wants to know rather than which program (see the file).
+pub const DEFAULT_STOPWORDS: &str = include_str!("../stopwords.txt");
+
+pub fn parse_stopwords(text: &str) -> HashSet<String> {
+    text.lines()
+        .map(|line| line.split('#').next().unwrap_or_default().trim())
+        .filter(|word| !word.is_empty())
+        .map(|word| fold_kana(&crate::query::normalize(word)))
+        .collect()
+}
+
+/// One word of the query and its synonyms, each with its weight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub variants: Vec<(String, f32)>,
+}
+
+/// The query's words without the question words, each with its synonym variants. A run of text
+/// without spaces is cut where a particle sits between two non-ひらがな characters (子供の医療費 →
+/// 子供, 医療費) and around the synonym words it contains (1歳半健診 → 1歳半, 健診), so that each
+/// part may match on its own.
+pub fn words(query: &SearchQuery, synonyms: &Synonyms, stopwords: &HashSet<String>) -> Vec<Word> {
+    let folded = fold_kana(query.as_str());
+    let all: Vec<&str> = folded.split_whitespace().flat_map(split_at_particles).collect();
+    let mut kept: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|word| !stopwords.contains(*word))
+        .collect();
+    if kept.is_empty() {
+        kept = all;
+    }
+    let mut words: Vec<Word> = Vec::new();
+    for part in kept
+        .into_iter()
+        .flat_map(|word| split_at_synonyms(word, synonyms))
+    {
+        if !words.contains(&part) {
+            words.push(part);
+        }
+    }
+    words
+}
+
+const PARTICLES: [char; 9] = ['の', 'に', 'を', 'が', 'は', 'で', 'と', 'へ', 'や'];
+
+fn is_hiragana(character: char) -> bool {
+    ('\u{3041}'..='\u{309F}').contains(&character)
+}
+
+fn split_at_particles(word: &str) -> Vec<&str> {
+    let chars: Vec<(usize, char)> = word.char_indices().collect();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for window in chars.windows(3) {
+        let [(_, before), (offset, middle), (next_offset, after)] = window else {
+            continue;
+        };
+        if PARTICLES.contains(middle) && !is_hiragana(*before) && !is_hiragana(*after) {
+            parts.push(&word[start..*offset]);
+            start = *next_offset;
+        }
+    }
+    parts.push(&word[start..]);
+    parts.into_iter().filter(|part| !part.is_empty()).collect()
+}
+
+/// The word cut around the synonym words it contains (longest first, without overlaps); each
+/// synonym word carries its group as variants, the rest stands as typed.
+fn split_at_synonyms(word: &str, synonyms: &Synonyms) -> Vec<Word> {
+    let mut spans: Vec<(usize, usize, Vec<String>)> = Vec::new();
+    let mut expansions = synonyms.expand(word);
+    expansions.sort_by_key(|expansion| std::cmp::Reverse(expansion.found.len()));
+    for expansion in expansions {
+        let Some(start) = word.find(expansion.found) else {
+            continue;
+        };
+        let end = start + expansion.found.len();
+        if spans
+            .iter()
+            .any(|(other_start, other_end, _)| start < *other_end && *other_start < end)
+        {
+            continue;
+        }
+        let alternatives = expansion
+            .alternatives
+            .iter()
+            .map(|alternative| (*alternative).to_owned())
+            .collect();
+        spans.push((start, end, alternatives));
+    }
+    spans.sort_by_key(|(start, ..)| *start);
+    let mut parts = Vec::new();
+    let mut cursor = 0;
+    for (start, end, alternatives) in spans {
+        parts.extend(plain_word(&word[cursor..start]));
+        let mut variants = vec![(word[start..end].to_owned(), 1.0)];
+        variants.extend(
+            alternatives
+                .into_iter()
+                .map(|alternative| (alternative, SYNONYM_WEIGHT)),
+        );
+        parts.push(Word { variants });
+        cursor = end;
+    }
+    parts.extend(plain_word(&word[cursor..]));
+    parts
+}
+
+/// Text between synonym words, unless it is only a particle.
+fn plain_word(text: &str) -> Option<Word> {
+    let text = text.trim_matches(|character: char| !character.is_alphanumeric());
+    let lone_kana = text.chars().count() == 1 && text.chars().all(is_hiragana);
+    (!text.is_empty() && !lone_kana).then(|| Word {
+        variants: vec![(text.to_owned(), 1.0)],
+    })
+}
+
+/// The searched fields and their weights: name above reading and summary above the rest.
+pub fn weighted_fields(fields: &Fields) -> [(Field, f32); 4] {
+    [
+        (fields.name, 4.0),
+        (fields.reading, 2.0),
+        (fields.summary, 2.0),
+        (fields.body, 1.0),
+    ]
+}
+
+/// `text` as a contiguous substring of `field`: a phrase of its pieces, or one term.
+fn substring(field: Field, text: &str) -> Option<Box<dyn Query>> {
+    let tokens = bigrams(text);
+    let first = tokens.first()?.position;
+    if tokens.len() == 1 {
+        let term = Term::from_field_text(field, &tokens[0].text);
+        return Some(Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)));
+    }
+    let terms = tokens
+        .iter()
+        .map(|token| (token.position - first, Term::from_field_text(field, &token.text)))
+        .collect();
+    Some(Box::new(PhraseQuery::new_with_offset(terms)))
+}
+
+/// The word (or one of its synonyms) in any field, weighted by field.
+fn word_clause(fields: &[(Field, f32)], word: &Word) -> Option<Box<dyn Query>> {
+    let clauses: Vec<(Occur, Box<dyn Query>)> = word
+        .variants
+        .iter()
+        .flat_map(|(variant, weight)| {
+            fields.iter().filter_map(move |(field, field_weight)| {
+                let query = substring(*field, variant)?;
+                Some((Occur::Should, boosted(query, weight * field_weight)))
+            })
+        })
+        .collect();
+    (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+}
+
+fn boosted(query: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(query, weight))
+}
+
+/// Every word must appear.
+pub fn all_words(fields: &[(Field, f32)], words: &[Word]) -> Option<Box<dyn Query>> {
+    let clauses: Option<Vec<(Occur, Box<dyn Query>)>> = words
+        .iter()
+        .map(|word| word_clause(fields, word).map(|clause| (Occur::Must, clause)))
+        .collect();
+    clauses
+        .filter(|clauses| !clauses.is_empty())
+        .map(|clauses| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+}
+
+/// Some words, or most pieces of a word, appear; whole words score higher.
+pub fn some_words(fields: &[(Field, f32)], words: &[Word]) -> Option<Box<dyn Query>> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for word in words {
+        clauses.extend(word_clause(fields, word).map(|clause| (Occur::Should, clause)));
+        for ((field, field_weight), (variant, weight)) in fields
+            .iter()
+            .flat_map(|field| word.variants.iter().map(move |variant| (field, variant)))
+        {
+            if let Some(pieces) = most_pieces(*field, variant) {
+                clauses.push((
+                    Occur::Should,
+                    boosted(pieces, field_weight * weight * LOOSE_WEIGHT),
+                ));
+            }
+        }
+    }
+    (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+}
+
+/// At least [`LOOSE_SHARE`] of the word's distinct pieces, anywhere in the field; only for words
+/// long enough to have several pieces.
+fn most_pieces(field: Field, word: &str) -> Option<Box<dyn Query>> {
+    let mut pieces: Vec<String> = bigrams(word).into_iter().map(|token| token.text).collect();
+    pieces.sort();
+    pieces.dedup();
+    if pieces.len() < 3 {
+        return None;
+    }
+    let required = (pieces.len() as f32 * LOOSE_SHARE).ceil() as usize;
+    let terms: Vec<Box<dyn Query>> = pieces
+        .iter()
+        .map(|piece| {
+            let term = Term::from_field_text(field, piece);
+            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>
+        })
+        .collect();
+    Some(Box::new(BooleanQuery::union_with_minimum_required_clauses(
+        terms, required,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synonyms::DEFAULT_SYNONYMS;
+
+    fn words_of(text: &str) -> Vec<Vec<String>> {
+        let synonyms = Synonyms::parse(DEFAULT_SYNONYMS).unwrap_or_default();
+        let stopwords = parse_stopwords(DEFAULT_STOPWORDS);
+        let query = SearchQuery::parse(text).expect("a valid query");
+        words(&query, &synonyms, &stopwords)
+            .into_iter()
+            .map(|word| word.variants.into_iter().map(|(variant, _)| variant).collect())
+            .collect()
+    }
+
+    #[test]
+    fn question_words_are_dropped_unless_nothing_else_is_left() {
+        assert_eq!(words_of("手当 いつまで"), [["手当"]]);
+        assert_eq!(words_of("いつまで"), [["いつまで"]]);
+    }
+
+    #[test]
+    fn synonyms_become_variants_and_cut_the_word() {
+        assert_eq!(words_of("3歳児健診"), [["3歳児健診", "3歳児健康診査"]]);
+        let words = words_of("1歳半検診");
+        assert_eq!(words.len(), 2, "{words:?}");
+        assert!(words[0].contains(&"1歳6か月".to_owned()), "{words:?}");
+        assert!(words[1].contains(&"健康診査".to_owned()), "{words:?}");
+    }
+
+    #[test]
+    fn particles_between_kanji_cut_the_word() {
+        let words = words_of("子供の医療費");
+        assert_eq!(words.len(), 2, "{words:?}");
+        assert!(words[0].contains(&"子ども".to_owned()), "{words:?}");
+        assert_eq!(words[1][0], "医療費");
+        assert_eq!(words_of("ひとりで"), [["ひとりで"]]);
+    }
+}

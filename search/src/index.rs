@@ -1,0 +1,345 @@
+//! The tantivy index of published programs: opening (and rebuilding when it was built by another
+//! version), writing, and the program keys, versions and rules kept beside it in memory.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+use kosodate_domain::ProgramId;
+use kosodate_matcher::{EligibilityDocument, Rule};
+use kosodate_registry::Program;
+use serde::{Deserialize, Serialize};
+use tantivy::collector::DocSetCollector;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::AllQuery;
+use tantivy::schema::Value;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+
+use crate::analyzer::{BIGRAM_ANALYZER, BigramTokenizer};
+use crate::compose::{DEFAULT_STOPWORDS, parse_stopwords};
+use crate::document::{Fields, SCHEMA_VERSION, program_key};
+use crate::error::SearchError;
+use crate::synonyms::{DEFAULT_SYNONYMS, Synonyms};
+
+/// Memory for the writer's indexing buffer: programs are small, and several server processes may
+/// each hold an index.
+const WRITER_MEMORY: usize = 50_000_000;
+
+/// What the index was built with, kept in its commit payload: an index built by another schema
+/// or with another reading dictionary is rebuilt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    /// `None` when programs were indexed without readings (no dictionary).
+    pub reading_dictionary: Option<String>,
+    /// The latest `updated_at` of the programs the index has seen: following the registry
+    /// resumes from here.
+    pub watermark: Option<DateTime<Utc>>,
+}
+
+/// What the index holds of one program, besides the document.
+#[derive(Debug, Clone)]
+pub struct Indexed {
+    pub id: ProgramId,
+    pub version: i32,
+    /// `None` for programs whose eligibility is described in words only: no age filter excludes
+    /// them.
+    pub rule: Option<Arc<Rule>>,
+}
+
+/// Computes the ひらがな reading of a text, when a dictionary is available.
+pub trait Reader: Send + Sync + std::fmt::Debug {
+    /// Names the dictionary, so that an index built with another one is rebuilt.
+    fn dictionary(&self) -> String;
+    fn reading(&self, text: &str) -> String;
+}
+
+/// How [`SearchIndex::open`] found the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    /// It was there and built by this version: catch up from its watermark.
+    Existing,
+    /// It was missing or outdated and is now empty: fill it from the database.
+    Empty,
+}
+
+pub struct SearchIndex {
+    pub(crate) reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    pub(crate) fields: Fields,
+    pub(crate) programs: Arc<RwLock<HashMap<u64, Indexed>>>,
+    pub(crate) synonyms: Synonyms,
+    pub(crate) stopwords: HashSet<String>,
+    readings: Option<Arc<dyn Reader>>,
+    manifest: Mutex<Manifest>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `directory`, or starts an empty one there when it is missing or was
+    /// built by another version. `None` keeps the index in memory.
+    pub fn open(
+        directory: Option<&Path>,
+        readings: Option<Arc<dyn Reader>>,
+    ) -> Result<(Self, Opened), SearchError> {
+        let (schema, fields) = Fields::schema();
+        let wanted = Manifest {
+            schema_version: SCHEMA_VERSION,
+            reading_dictionary: readings.as_ref().map(|reader| reader.dictionary()),
+            watermark: None,
+        };
+        let Some(directory) = directory else {
+            let index = Index::create_in_ram(schema);
+            return Ok((Self::assemble(&index, fields, readings, wanted)?, Opened::Empty));
+        };
+        std::fs::create_dir_all(directory).map_err(|source| SearchError::Directory {
+            path: directory.to_owned(),
+            source,
+        })?;
+        if let Some(existing) = open_existing(directory, &wanted)? {
+            let manifest = manifest_of(&existing)?.unwrap_or(wanted);
+            let opened = Self::assemble(&existing, fields, readings, manifest)?;
+            opened.load_programs()?;
+            return Ok((opened, Opened::Existing));
+        }
+        let mmap = MmapDirectory::open(directory)?;
+        let index = Index::create(mmap, schema, tantivy::IndexSettings::default())?;
+        Ok((Self::assemble(&index, fields, readings, wanted)?, Opened::Empty))
+    }
+
+    fn assemble(
+        index: &Index,
+        fields: Fields,
+        readings: Option<Arc<dyn Reader>>,
+        manifest: Manifest,
+    ) -> Result<Self, SearchError> {
+        index
+            .tokenizers()
+            .register(BIGRAM_ANALYZER, TextAnalyzer::from(BigramTokenizer));
+        let writer = index.writer(WRITER_MEMORY).map_err(lock_error)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let synonyms = Synonyms::parse(DEFAULT_SYNONYMS)?;
+        Ok(Self {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            programs: Arc::new(RwLock::new(HashMap::new())),
+            synonyms,
+            stopwords: parse_stopwords(DEFAULT_STOPWORDS),
+            readings,
+            manifest: Mutex::new(manifest),
+        })
+    }
+
+    /// The keys, versions and rules of the programs in an index opened from disk.
+    fn load_programs(&self) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let addresses = searcher.search(&AllQuery, &DocSetCollector)?;
+        let mut programs = self.programs.write().map_err(|_| SearchError::Poisoned)?;
+        for address in addresses {
+            let document: TantivyDocument = searcher.doc(address)?;
+            let text = |field| document.get_first(field).and_then(|value| value.as_str());
+            let Some(id) = text(self.fields.id).and_then(|id| ProgramId::parse(id).ok()) else {
+                continue;
+            };
+            let version = document
+                .get_first(self.fields.version)
+                .and_then(|value| value.as_i64())
+                .unwrap_or_default();
+            let rule = text(self.fields.eligibility).and_then(parse_rule);
+            let indexed = Indexed {
+                id,
+                version: i32::try_from(version).unwrap_or_default(),
+                rule,
+            };
+            programs.insert(program_key(id), indexed);
+        }
+        Ok(())
+    }
+
+    /// The version of a program as indexed, if it is.
+    pub fn indexed_version(&self, id: ProgramId) -> Option<i32> {
+        let programs = self.programs.read().ok()?;
+        programs.get(&program_key(id)).map(|indexed| indexed.version)
+    }
+
+    /// Every indexed program and its version.
+    pub fn indexed_versions(&self) -> HashMap<ProgramId, i32> {
+        let Ok(programs) = self.programs.read() else {
+            return HashMap::new();
+        };
+        programs
+            .values()
+            .map(|indexed| (indexed.id, indexed.version))
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.programs
+            .read()
+            .map(|programs| programs.len())
+            .unwrap_or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn manifest(&self) -> Manifest {
+        self.manifest
+            .lock()
+            .map(|manifest| manifest.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Adds or replaces published programs; nothing is searchable before [`SearchIndex::commit`].
+    pub fn upsert<'p>(&self, programs: impl IntoIterator<Item = &'p Program>) -> Result<usize, SearchError> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        let mut indexed = self.programs.write().map_err(|_| SearchError::Poisoned)?;
+        let mut count = 0;
+        for program in programs {
+            let reading = self
+                .readings
+                .as_ref()
+                .map(|reader| program_reading(reader.as_ref(), program));
+            writer.delete_term(self.fields.id_term(program.id));
+            writer.add_document(self.fields.document(program, reading))?;
+            let entry = Indexed {
+                id: program.id,
+                version: program.version,
+                rule: parse_rule(&program.content.eligibility.to_string()),
+            };
+            indexed.insert(program_key(program.id), entry);
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Takes programs out (archived, or no longer published).
+    pub fn remove(&self, ids: impl IntoIterator<Item = ProgramId>) -> Result<usize, SearchError> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        let mut indexed = self.programs.write().map_err(|_| SearchError::Poisoned)?;
+        let mut count = 0;
+        for id in ids {
+            if indexed.remove(&program_key(id)).is_some() {
+                writer.delete_term(self.fields.id_term(id));
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Makes the changes searchable and durable, with the registry position they reach.
+    pub fn commit(&self, watermark: Option<DateTime<Utc>>) -> Result<(), SearchError> {
+        let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        let mut manifest = self.manifest.lock().map_err(|_| SearchError::Poisoned)?;
+        if watermark.is_some() {
+            manifest.watermark = watermark.max(manifest.watermark);
+        }
+        let payload = serde_json::to_string(&*manifest).map_err(|_| SearchError::Poisoned)?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Empties the index (for a rebuild); the watermark starts over.
+    pub fn clear(&self) -> Result<(), SearchError> {
+        let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        writer.delete_all_documents()?;
+        self.programs.write().map_err(|_| SearchError::Poisoned)?.clear();
+        self.manifest.lock().map_err(|_| SearchError::Poisoned)?.watermark = None;
+        Ok(())
+    }
+}
+
+/// The reading of what a parent may type by sound: the names and the summary.
+fn program_reading(reader: &dyn Reader, program: &Program) -> String {
+    let content = &program.content;
+    let mut text = content.name.clone();
+    for extra in [content.short_name.as_deref(), Some(content.summary.as_str())]
+        .into_iter()
+        .flatten()
+    {
+        text.push('\n');
+        text.push_str(extra);
+    }
+    reader.reading(&text)
+}
+
+fn parse_rule(eligibility: &str) -> Option<Arc<Rule>> {
+    let value: serde_json::Value = serde_json::from_str(eligibility).ok()?;
+    EligibilityDocument::parse(&value).ok()?.into_rule().map(Arc::new)
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("programs", &self.len())
+            .field("manifest", &self.manifest())
+            .finish_non_exhaustive()
+    }
+}
+
+fn manifest_of(index: &Index) -> Result<Option<Manifest>, SearchError> {
+    let metas = index.load_metas()?;
+    Ok(metas
+        .payload
+        .and_then(|payload| serde_json::from_str(&payload).ok()))
+}
+
+/// The index in `directory` if it exists and was built with the wanted schema and dictionary.
+/// An outdated one is cleared, unless another process is writing it.
+fn open_existing(directory: &Path, wanted: &Manifest) -> Result<Option<Index>, SearchError> {
+    let mmap = MmapDirectory::open(directory)?;
+    if !Index::exists(&mmap).map_err(|error| SearchError::Index(error.into()))? {
+        return Ok(None);
+    }
+    let index = match Index::open(mmap) {
+        Ok(index) => index,
+        Err(_) => return clear_directory(directory).map(|()| None),
+    };
+    let matches = manifest_of(&index)?.is_some_and(|found| {
+        found.schema_version == wanted.schema_version && found.reading_dictionary == wanted.reading_dictionary
+    });
+    if matches {
+        return Ok(Some(index));
+    }
+    // Holding the writer lock while deciding keeps us from deleting a live index's files.
+    drop(
+        index
+            .writer::<TantivyDocument>(WRITER_MEMORY)
+            .map_err(lock_error)?,
+    );
+    clear_directory(directory).map(|()| None)
+}
+
+fn lock_error(error: tantivy::TantivyError) -> SearchError {
+    match error {
+        tantivy::TantivyError::LockFailure(..) => SearchError::Locked,
+        other => SearchError::Index(other),
+    }
+}
+
+/// Removes an outdated index's files; the directory holds nothing else.
+fn clear_directory(directory: &Path) -> Result<(), SearchError> {
+    let io = |source| SearchError::Directory {
+        path: directory.to_owned(),
+        source,
+    };
+    for entry in std::fs::read_dir(directory).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let removed = match path.is_dir() {
+            true => std::fs::remove_dir_all(&path),
+            false => std::fs::remove_file(&path),
+        };
+        removed.map_err(io)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! What a search asks for and what it answers.
+
+use chrono::NaiveDate;
+use kosodate_domain::MunicipalityCode;
+use kosodate_registry::Category;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::document::ProgramCard;
+use crate::query::SearchQuery;
+
+/// The most results one page may hold.
+pub const MAX_PAGE: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// `None` lists every program that passes the filters, in a stable order.
+    pub query: Option<SearchQuery>,
+    /// Programs that apply to residents of this municipality: its own, the prefecture's and the
+    /// national ones.
+    pub municipality: Option<MunicipalityCode>,
+    /// Programs in any of these categories.
+    pub categories: Vec<Category>,
+    /// Programs whose eligibility can hold for a child of this age in months.
+    pub child_age_months: Option<u32>,
+    /// Programs one can apply for on this day.
+    pub open_on: Option<NaiveDate>,
+    /// The day ages are counted on.
+    pub today: NaiveDate,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl SearchRequest {
+    pub fn new(query: Option<SearchQuery>, today: NaiveDate) -> Self {
+        Self {
+            query,
+            municipality: None,
+            categories: Vec::new(),
+            child_age_months: None,
+            open_on: None,
+            today,
+            offset: 0,
+            limit: 20,
+        }
+    }
+}
+
+/// How closely the results match the query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchMode {
+    /// Every word of the query (or a synonym) appears.
+    AllWords,
+    /// Nothing had every word: programs with some of them.
+    SomeWords,
+    /// No query: every program that passes the filters.
+    Browse,
+}
+
+/// Part of a program's text with the query's words marked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Snippet {
+    /// Which text the fragment is from: `name`, `summary` or `body`.
+    pub field: &'static str,
+    /// The fragment, HTML-escaped, with matches in `<mark>`.
+    pub html: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SearchHit {
+    pub program: ProgramCard,
+    pub score: f32,
+    pub snippet: Option<Snippet>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FacetCount {
+    /// A category id, or an owner (`national`, or a 6-digit code).
+    pub value: String,
+    pub count: u64,
+}
+
+/// Counts of the matching programs. Category counts ignore the category filter, so that a parent
+/// sees what choosing another category would give.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Facets {
+    pub categories: Vec<FacetCount>,
+    pub owners: Vec<FacetCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<SearchHit>,
+    pub facets: Facets,
+    pub mode: MatchMode,
+}

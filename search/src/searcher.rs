@@ -1,0 +1,309 @@
+//! Running a [`SearchRequest`]: the text query, the filters, the age check, facets and snippets.
+
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::sync::{Arc, RwLock};
+
+use chrono::{Months, NaiveDate};
+use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE};
+use kosodate_matcher::{Child, Household, PreparedHousehold, Truth};
+use kosodate_registry::ProgramOwner;
+use tantivy::collector::{Count, FacetCollector, FilterCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+
+use crate::compose::{all_words, some_words, weighted_fields, words};
+use crate::document::{Fields, KEY_FIELD, ProgramCard, area_facet, category_facet, day_number};
+use crate::error::SearchError;
+use crate::index::{Indexed, SearchIndex};
+use crate::request::{
+    FacetCount, Facets, MAX_PAGE, MatchMode, SearchHit, SearchRequest, SearchResults, Snippet,
+};
+
+const SNIPPET_CHARS: usize = 120;
+
+impl SearchIndex {
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let searcher = self.reader.searcher();
+        let age = AgeFilter::new(request, Arc::clone(&self.programs));
+        let (mode, text) = self.text_query(&searcher, request, &age)?;
+        let query = with_filters(
+            text.as_ref().map(|text| text.box_clone()),
+            self.filters(request, true),
+        );
+        let limit = request.limit.clamp(1, MAX_PAGE);
+        let owners = FacetCollector::for_field("area").with_root();
+        let top = TopDocs::with_limit(limit).and_offset(request.offset);
+        // Without a query every score is equal: the program key gives a stable order instead.
+        let (total, owner_counts, page) = match mode {
+            MatchMode::Browse => {
+                let by_key = top.order_by_u64_field(KEY_FIELD, Order::Asc);
+                let (total, owners, page) = searcher.search(&query, &age.wrap((Count, owners, by_key)))?;
+                let page = page.into_iter().map(|(_, address)| (0.0, address)).collect();
+                (total, owners, page)
+            }
+            _ => searcher.search(&query, &age.wrap((Count, owners, top.order_by_score())))?,
+        };
+        let category_counts = match request.categories.is_empty() {
+            true => searcher.search(
+                &query,
+                &age.wrap(FacetCollector::for_field("category").with_root()),
+            )?,
+            false => {
+                let unfiltered = with_filters(
+                    text.as_ref().map(|text| text.box_clone()),
+                    self.filters(request, false),
+                );
+                searcher.search(
+                    &unfiltered,
+                    &age.wrap(FacetCollector::for_field("category").with_root()),
+                )?
+            }
+        };
+        let hits = self.hits(&searcher, &*query, page)?;
+        Ok(SearchResults {
+            total,
+            hits,
+            facets: Facets {
+                categories: facet_counts(&category_counts),
+                owners: facet_counts(&owner_counts),
+            },
+            mode,
+        })
+    }
+
+    /// Every word if any program has them all, otherwise some of them.
+    fn text_query(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        age: &AgeFilter,
+    ) -> Result<(MatchMode, Option<Box<dyn Query>>), SearchError> {
+        let Some(query) = &request.query else {
+            return Ok((MatchMode::Browse, None));
+        };
+        let words = words(query, &self.synonyms, &self.stopwords);
+        let fields = weighted_fields(&self.fields);
+        if let Some(strict) = all_words(&fields, &words) {
+            let filtered = with_filters(Some(strict.box_clone()), self.filters(request, true));
+            if searcher.search(&filtered, &age.wrap(Count))? > 0 {
+                return Ok((MatchMode::AllWords, Some(strict)));
+            }
+        }
+        Ok((MatchMode::SomeWords, some_words(&fields, &words)))
+    }
+
+    fn filters(&self, request: &SearchRequest, with_categories: bool) -> Vec<Box<dyn Query>> {
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        if let Some(municipality) = request.municipality {
+            let owners = applicable_owners(municipality);
+            filters.push(any_facet(self.fields.area, owners.iter().map(area_facet)));
+        }
+        if with_categories && !request.categories.is_empty() {
+            let facets = request
+                .categories
+                .iter()
+                .map(|category| category_facet(*category));
+            filters.push(any_facet(self.fields.category, facets));
+        }
+        if let Some(day) = request.open_on {
+            filters.extend(open_on(&self.fields, day));
+        }
+        filters
+    }
+
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        page: Vec<(f32, DocAddress)>,
+    ) -> Result<Vec<SearchHit>, SearchError> {
+        let generators = [("summary", self.fields.summary), ("body", self.fields.body)]
+            .into_iter()
+            .map(|(name, field)| {
+                let mut generator = SnippetGenerator::create(searcher, query, field)?;
+                generator.set_max_num_chars(SNIPPET_CHARS);
+                Ok((name, generator))
+            })
+            .collect::<Result<Vec<_>, SearchError>>()?;
+        let mut hits = Vec::with_capacity(page.len());
+        for (score, address) in page {
+            let document: TantivyDocument = searcher.doc(address)?;
+            let Some(card) = document
+                .get_first(self.fields.card)
+                .and_then(|value| value.as_str())
+                .and_then(|card| serde_json::from_str::<ProgramCard>(card).ok())
+            else {
+                continue;
+            };
+            let snippet = generators.iter().find_map(|(name, generator)| {
+                let mut snippet = generator.snippet_from_doc(&document);
+                snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+                (!snippet.highlighted().is_empty()).then(|| Snippet {
+                    field: name,
+                    html: snippet.to_html(),
+                })
+            });
+            hits.push(SearchHit {
+                program: card,
+                score,
+                snippet,
+            });
+        }
+        Ok(hits)
+    }
+}
+
+/// The owners whose programs apply to a municipality's residents.
+fn applicable_owners(municipality: MunicipalityCode) -> Vec<ProgramOwner> {
+    let mut owners = vec![ProgramOwner::National, ProgramOwner::Local(municipality)];
+    if municipality.prefecture() != municipality {
+        owners.push(ProgramOwner::Local(municipality.prefecture()));
+    }
+    owners
+}
+
+fn any_facet(field: tantivy::schema::Field, facets: impl Iterator<Item = Facet>) -> Box<dyn Query> {
+    let clauses = facets
+        .map(|facet| {
+            let term = Term::from_facet(field, &facet);
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+            )
+        })
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// The window has opened by `day` and has not closed before it.
+fn open_on(fields: &Fields, day: NaiveDate) -> [Box<dyn Query>; 2] {
+    let day = day_number(day);
+    [
+        Box::new(RangeQuery::new(
+            Bound::Unbounded,
+            Bound::Included(Term::from_field_i64(fields.open_from, day)),
+        )),
+        Box::new(RangeQuery::new(
+            Bound::Included(Term::from_field_i64(fields.open_to, day)),
+            Bound::Unbounded,
+        )),
+    ]
+}
+
+/// The text query scores; filters only select.
+fn with_filters(text: Option<Box<dyn Query>>, filters: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = filters
+        .into_iter()
+        .map(|filter| {
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(filter, 0.0)) as Box<dyn Query>,
+            )
+        })
+        .collect();
+    clauses.push((Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery))));
+    Box::new(BooleanQuery::new(clauses))
+}
+
+fn facet_counts(counts: &tantivy::collector::FacetCounts) -> Vec<FacetCount> {
+    let mut counts: Vec<FacetCount> = counts
+        .get("/")
+        .map(|(facet, count)| FacetCount {
+            value: facet
+                .to_path()
+                .last()
+                .map(|last| (*last).to_owned())
+                .unwrap_or_default(),
+            count,
+        })
+        .collect();
+    counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    counts
+}
+
+trait WithRoot {
+    fn with_root(self) -> Self;
+}
+
+impl WithRoot for FacetCollector {
+    fn with_root(mut self) -> Self {
+        self.add_facet(Facet::root());
+        self
+    }
+}
+
+/// Keeps only programs whose rule can hold for a child of the asked age in months; programs
+/// without a structured rule are kept, since nothing says they exclude the child.
+#[derive(Clone)]
+struct AgeFilter {
+    check: Option<Arc<AgeCheck>>,
+}
+
+struct AgeCheck {
+    /// The youngest and the oldest child of that age in months, on the reference day.
+    households: [Household; 2],
+    today: NaiveDate,
+    programs: Arc<RwLock<HashMap<u64, Indexed>>>,
+}
+
+impl AgeFilter {
+    fn new(request: &SearchRequest, programs: Arc<RwLock<HashMap<u64, Indexed>>>) -> Self {
+        let check = request.child_age_months.and_then(|months| {
+            let today = request.today;
+            let youngest = today.checked_sub_months(Months::new(months))?;
+            let oldest = today.checked_sub_months(Months::new(months + 1))?.succ_opt()?;
+            let municipality = request.municipality.unwrap_or(PREFECTURE_CODE);
+            let household = |birth| Household {
+                municipality,
+                children: vec![Child::born(birth)],
+                single_parent: None,
+                income_band: None,
+            };
+            Some(Arc::new(AgeCheck {
+                households: [household(youngest), household(oldest)],
+                today,
+                programs,
+            }))
+        });
+        Self { check }
+    }
+
+    fn wrap<C: tantivy::collector::Collector>(
+        &self,
+        collector: C,
+    ) -> FilterCollector<C, impl Fn(u64) -> bool + Clone + Send + Sync + 'static, u64> {
+        let check = self.check.clone();
+        FilterCollector::new(
+            KEY_FIELD.to_owned(),
+            move |key: u64| check.as_ref().is_none_or(|check| check.possible(key)),
+            collector,
+        )
+    }
+}
+
+impl AgeCheck {
+    fn possible(&self, key: u64) -> bool {
+        let Ok(programs) = self.programs.read() else {
+            return true;
+        };
+        let Some(rule) = programs.get(&key).and_then(|indexed| indexed.rule.clone()) else {
+            return true;
+        };
+        drop(programs);
+        self.households.iter().any(|household| {
+            let prepared = PreparedHousehold::new(household);
+            rule.evaluate(&prepared, self.today).truth != Truth::False
+        })
+    }
+}
+
+impl std::fmt::Debug for AgeFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgeFilter")
+            .field("active", &self.check.is_some())
+            .finish()
+    }
+}
