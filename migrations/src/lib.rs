@@ -11,6 +11,7 @@ mod m20261121_000003_create_households;
 mod m20261122_000004_compact_match_state;
 mod m20261122_000005_accounts_sessions_audit;
 mod m20261122_000006_notices;
+mod m20261122_000007_search;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_compact_match_state::Migration),
             Box::new(m20261122_000005_accounts_sessions_audit::Migration),
             Box::new(m20261122_000006_notices::Migration),
+            Box::new(m20261122_000007_search::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod changes;
 pub mod db;
 mod entity;
 mod error;
+mod feed;
 pub mod import;
 mod model;
 pub mod page;
@@ -19,6 +20,7 @@ mod validation;
 
 pub use authz::{Credential, StaffAction, StaffIdentity, StaffRole};
 pub use error::RegistryError;
+pub use feed::{FeedPosition, ProgramVersionStatus};
 pub use model::*;
 pub use store::{ProgramFilter, Registry, Visibility};
 pub use validation::{FieldError, ValidationErrors, normalize_width};

@@ -43,7 +43,7 @@ pub enum Visibility {
 /// The registry's data access. Cheap to clone: it holds a connection pool.
 #[derive(Debug, Clone)]
 pub struct Registry {
-    db: DatabaseConnection,
+    pub(crate) db: DatabaseConnection,
 }
 
 impl Registry {
