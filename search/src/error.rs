@@ -20,6 +20,8 @@ pub enum SearchError {
     Synonyms(#[from] crate::synonyms::SynonymError),
     #[error("a search index lock was poisoned by a panic")]
     Poisoned,
+    #[error("search log database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
     #[error("reading programs for the search index failed: {0}")]
     Registry(#[from] kosodate_registry::RegistryError),
 }

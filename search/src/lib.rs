@@ -9,7 +9,9 @@ mod analyzer;
 mod compose;
 mod document;
 mod error;
+mod follow;
 mod index;
+pub mod log;
 #[cfg(feature = "morphology")]
 pub mod morphology;
 mod query;
@@ -20,6 +22,7 @@ mod synonyms;
 pub use analyzer::{BIGRAM_ANALYZER, BigramTokenizer, bigrams, normalize_mapped};
 pub use document::{ProgramCard, SCHEMA_VERSION};
 pub use error::SearchError;
+pub use follow::{Applied, IndexFollower, POLL_INTERVAL};
 pub use index::{Indexed, Manifest, Opened, Reader, SearchIndex};
 pub use query::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, fold_kana, looks_personal, normalize};
 pub use request::{

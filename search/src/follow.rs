@@ -1,0 +1,200 @@
+//! Keeping a search index in step with the registry. Every server process holds its own index and
+//! follows the registry's change feed: a poll every half second (at once after a local write),
+//! resuming from the watermark stored in the index's last commit. Clocks of different processes
+//! and transactions that commit after their timestamp are why each poll re-reads a margin of
+//! already-seen changes (skipped by version), and why a full comparison of versions runs now and
+//! then: together nothing published is missed for long.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use kosodate_registry::{FeedPosition, Program, ProgramStatus, Registry, Visibility};
+use tokio::sync::Notify;
+
+use crate::error::SearchError;
+use crate::index::SearchIndex;
+
+/// How often a follower looks for changes.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// How often a follower compares every version with the registry.
+pub const RECONCILE_INTERVAL: Duration = Duration::from_secs(600);
+/// How far back each poll re-reads: longer than any write transaction or clock skew should be.
+const CHANGE_MARGIN_SECONDS: i64 = 30;
+const BATCH: u64 = 500;
+
+/// Follows the registry into one search index. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct IndexFollower {
+    registry: Registry,
+    index: Arc<SearchIndex>,
+    wake: Arc<Notify>,
+}
+
+/// What one pass changed in the index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub indexed: usize,
+    pub removed: usize,
+}
+
+impl Applied {
+    pub fn changed(&self) -> bool {
+        self.indexed + self.removed > 0
+    }
+}
+
+impl IndexFollower {
+    pub fn new(registry: Registry, index: Arc<SearchIndex>) -> Self {
+        Self {
+            registry,
+            index,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn index(&self) -> &Arc<SearchIndex> {
+        &self.index
+    }
+
+    /// Something was just written here: look now rather than at the next poll.
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Applies every change since the index's watermark. `progress` hears how many programs have
+    /// been read so far (a rebuild reads them all).
+    pub async fn catch_up(&self, mut progress: impl FnMut(usize)) -> Result<Applied, SearchError> {
+        let margin = chrono::Duration::seconds(CHANGE_MARGIN_SECONDS);
+        let mut position = self.index.manifest().watermark.map(|watermark| FeedPosition {
+            updated_at: watermark - margin,
+            id: None,
+        });
+        let mut applied = Applied::default();
+        let mut read = 0;
+        loop {
+            let batch = self.registry.programs_changed_after(position, BATCH).await?;
+            let Some(last) = batch.last() else {
+                break;
+            };
+            position = Some(FeedPosition {
+                updated_at: last.updated_at,
+                id: Some(last.id),
+            });
+            read += batch.len();
+            let full = batch.len() as u64 == BATCH;
+            let watermark = last.updated_at;
+            let step = self.apply(batch, Some(watermark)).await?;
+            applied.indexed += step.indexed;
+            applied.removed += step.removed;
+            progress(read);
+            if !full {
+                break;
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Compares every program's version with the index and repairs what differs.
+    pub async fn reconcile(&self) -> Result<Applied, SearchError> {
+        let indexed = self.index.indexed_versions();
+        let mut stale = Vec::new();
+        let mut gone = Vec::new();
+        let mut published = std::collections::HashSet::new();
+        for program in self.registry.program_versions().await? {
+            if program.status != ProgramStatus::Published {
+                continue;
+            }
+            published.insert(program.id);
+            if indexed.get(&program.id) != Some(&program.version) {
+                stale.push(program.id);
+            }
+        }
+        gone.extend(indexed.keys().filter(|id| !published.contains(id)).copied());
+        let mut programs = Vec::with_capacity(stale.len());
+        for id in stale {
+            match self.registry.program(id, Visibility::Staff).await {
+                Ok(program) => programs.push(program),
+                Err(kosodate_registry::RegistryError::ProgramNotFound(_)) => gone.push(id),
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let index = Arc::clone(&self.index);
+        blocking(move || {
+            let indexed = index.upsert(programs.iter().filter(|p| p.status == ProgramStatus::Published))?;
+            let removed = index.remove(gone)?;
+            let applied = Applied { indexed, removed };
+            if applied.changed() {
+                index.commit(None)?;
+            }
+            Ok(applied)
+        })
+        .await
+    }
+
+    /// Empties the index and reads every program again.
+    pub async fn rebuild(&self, progress: impl FnMut(usize)) -> Result<Applied, SearchError> {
+        let index = Arc::clone(&self.index);
+        blocking(move || index.clear()).await?;
+        let applied = self.catch_up(progress).await?;
+        let index = Arc::clone(&self.index);
+        // Commit even an empty registry, so that the index is known to be complete.
+        blocking(move || index.commit(None)).await?;
+        Ok(applied)
+    }
+
+    /// Indexes what is published, removes what is not, and commits with the new watermark.
+    async fn apply(&self, batch: Vec<Program>, watermark: Option<DateTime<Utc>>) -> Result<Applied, SearchError> {
+        let index = Arc::clone(&self.index);
+        blocking(move || {
+            let (published, withdrawn): (Vec<Program>, Vec<Program>) =
+                batch.into_iter().partition(|program| program.status == ProgramStatus::Published);
+            let changed: Vec<&Program> = published
+                .iter()
+                .filter(|program| index.indexed_version(program.id) != Some(program.version))
+                .collect();
+            let indexed = index.upsert(changed)?;
+            let removed = index.remove(withdrawn.iter().map(|program| program.id))?;
+            let watermark_moves = watermark > index.manifest().watermark;
+            if indexed + removed > 0 || watermark_moves {
+                index.commit(watermark)?;
+            }
+            Ok(Applied { indexed, removed })
+        })
+        .await
+    }
+
+    /// Follows the registry until `shutdown` resolves. Errors (the database restarting, say) are
+    /// logged and retried at the next poll.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut last_reconcile = tokio::time::Instant::now();
+        loop {
+            if let Err(error) = self.catch_up(|_| {}).await {
+                tracing::warn!(%error, "search index could not catch up with the registry");
+            }
+            if last_reconcile.elapsed() >= RECONCILE_INTERVAL {
+                last_reconcile = tokio::time::Instant::now();
+                match self.reconcile().await {
+                    Ok(applied) if applied.changed() => {
+                        tracing::warn!(?applied, "search index repaired by a full comparison")
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "search index comparison failed"),
+                }
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(POLL_INTERVAL) => {}
+            }
+        }
+    }
+}
+
+/// Index writes fsync: keep them off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, SearchError> + Send + 'static,
+) -> Result<T, SearchError> {
+    tokio::task::spawn_blocking(work).await.map_err(|_| SearchError::Poisoned)?
+}
