@@ -33,6 +33,7 @@ pub struct AppState {
     pub sessions: Sessions,
     pub mailer: Mailer,
     pub notices: crate::notices::Notices,
+    pub search: crate::search::Search,
     pub metrics: PrometheusHandle,
 }
 
@@ -77,6 +78,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
     let secure = public_url.scheme() == "https";
     let db = registry.connection().clone();
     let notices = crate::notices::Notices::build(settings, &registry, &public_url).await?;
+    let search = crate::search::Search::start(settings, &registry).await?;
     Ok(AppState {
         matching: crate::matching::runner(&registry),
         households: Households::new(db.clone()),
@@ -91,6 +93,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
         // The embedded default delivers email into this directory (see the notifier crate).
         mailer: Mailer::new(notices.email.clone(), public_url),
         notices,
+        search,
         registry,
         metrics: telemetry::metrics_handle(),
     })

@@ -1,4 +1,5 @@
-//! The `kosodate` command line: `serve` (the default), `migrate`, `import`, `export` and `match`.
+//! The `kosodate` command line: `serve` (the default), `migrate`, `import`, `export`, `match`,
+//! `reindex` and `worker`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -42,6 +43,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Match consenting households against the published programs and print what changed.
     Match(MatchArgs),
+    /// Rebuild this machine's search index from the database, with a progress bar. A server
+    /// rebuilds a missing or outdated index by itself; this is for an index suspected broken.
+    Reindex,
     /// Plan and deliver notices (email, LINE, Web Push) without serving HTTP; run as many as
     /// needed against PostgreSQL.
     Worker,
@@ -144,6 +148,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export(&settings, args).await,
         Command::Match(args) => crate::matching::run_command(&settings, args).await,
         Command::Worker => crate::notices::run_worker(&settings).await,
+        Command::Reindex => crate::search::reindex(&settings, registry(&settings).await?).await,
     }
 }
 

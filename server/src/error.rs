@@ -257,6 +257,18 @@ impl From<kosodate_notifier::OutboxError> for ApiError {
     }
 }
 
+impl From<kosodate_search::SearchError> for ApiError {
+    fn from(error: kosodate_search::SearchError) -> Self {
+        match error {
+            kosodate_search::SearchError::Database(error) => error.into(),
+            other => {
+                tracing::error!(error = %other, "search failure");
+                Self::internal()
+            }
+        }
+    }
+}
+
 impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> Self {
         let detail_en = error.to_string();

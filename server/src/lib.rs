@@ -13,6 +13,7 @@ pub mod extract;
 pub mod mail;
 pub mod matching;
 pub mod notices;
+pub mod search;
 pub mod secrets;
 pub mod settings;
 pub mod telemetry;

@@ -51,6 +51,29 @@ pub struct Settings {
     /// Notice delivery: channels, the worker, rate limits.
     #[serde(default)]
     pub notices: NoticeSettings,
+    /// Program search: where this process keeps its index, and the search log.
+    #[serde(default)]
+    pub search: SearchSettings,
+}
+
+/// Each server process keeps its own search index and follows the database; processes on one
+/// machine need their own `index_dir` (one that is taken makes the process keep its index in
+/// memory instead).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SearchSettings {
+    /// Default: `search-index` under `data_dir`.
+    pub index_dir: Option<PathBuf>,
+    /// Keep the index in memory only (rebuilt from the database at every start).
+    pub in_memory: bool,
+    /// Do not keep the search log (for deployments whose policy forbids it).
+    pub disable_log: bool,
+}
+
+impl SearchSettings {
+    pub fn index_dir(&self, data_dir: &Path) -> PathBuf {
+        self.index_dir.clone().unwrap_or_else(|| data_dir.join("search-index"))
+    }
 }
 
 /// How notices travel. Without `smtp_url` mail goes into the file mailbox under `data_dir`;
@@ -338,6 +361,7 @@ mod tests {
             staff_session_hours: 9,
             mail_from: "kosodate <noreply@kosodate.invalid>".into(),
             notices: NoticeSettings::default(),
+            search: SearchSettings::default(),
         }
     }
 }

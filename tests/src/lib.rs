@@ -86,6 +86,7 @@ pub async fn test_settings(backend: Backend, data_dir: &std::path::Path) -> anyh
         staff_session_hours: 9,
         mail_from: "kosodate <noreply@kosodate.invalid>".into(),
         // Suites that deliver notices turn the worker on with their peers configured.
+        search: Default::default(),
         notices: NoticeSettings {
             worker_in_server: false,
             ..NoticeSettings::default()
@@ -117,6 +118,12 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
 }
 
 impl TestApp {
+    /// A client for a server the test started itself (several servers on one database).
+    pub async fn attach(address: SocketAddr, settings: &Settings, backend: Backend) -> Self {
+        let data_dir = tempfile::tempdir().expect("temporary directory");
+        Self::running(address, settings, backend, data_dir).await
+    }
+
     async fn running(
         address: SocketAddr,
         settings: &Settings,

@@ -468,13 +468,15 @@ async fn authorization_matrix(backend: Backend) {
     let own_counter = counter_registration("022021");
     let foreign_counter = counter_registration("022012");
     #[rustfmt::skip]
-    let matrix: [MatrixRow<'_>; 11] = [
+    let matrix: [MatrixRow<'_>; 13] = [
         ("create own program", Method::POST, "/api/v1/programs", Some(&own), [201, 403, 201, 201, 401, 401]),
         ("create foreign program", Method::POST, "/api/v1/programs", Some(&foreign), [403, 403, 201, 403, 401, 401]),
         ("create prefecture program", Method::POST, "/api/v1/programs", Some(&prefecture), [403, 201, 201, 403, 401, 401]),
         ("own counts", Method::GET, "/api/v1/staff/counts?municipality=022021", None, [200, 200, 200, 403, 401, 401]),
         ("foreign counts", Method::GET, "/api/v1/staff/counts?municipality=022012", None, [403, 200, 200, 403, 401, 401]),
         ("all counts", Method::GET, "/api/v1/staff/counts", None, [403, 200, 200, 403, 401, 401]),
+        ("own search trends", Method::GET, "/api/v1/staff/search-trends?municipality=022021", None, [200, 200, 200, 403, 401, 401]),
+        ("all search trends", Method::GET, "/api/v1/staff/search-trends", None, [403, 200, 200, 403, 401, 401]),
         ("own audit log", Method::GET, "/api/v1/staff/audit-log?municipality=022021", None, [200, 200, 200, 403, 401, 401]),
         ("foreign audit log", Method::GET, "/api/v1/staff/audit-log?municipality=022012", None, [403, 200, 200, 403, 401, 401]),
         ("own counter registration", Method::POST, "/api/v1/staff/households", Some(&own_counter), [201, 403, 403, 403, 401, 401]),

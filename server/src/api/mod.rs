@@ -5,6 +5,7 @@ mod me;
 mod municipalities;
 mod notices;
 mod programs;
+mod search;
 mod staff;
 mod transfer;
 
@@ -56,6 +57,7 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(municipalities::list_municipalities))
                 .routes(routes!(municipalities::get_municipality))
                 .routes(routes!(programs::list_programs, programs::create_program))
+                .routes(routes!(search::search_programs))
                 .routes(routes!(programs::get_program, programs::update_program))
                 .routes(routes!(programs::publish_program))
                 .routes(routes!(programs::archive_program))
@@ -76,6 +78,7 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(me::verify_email))
                 .routes(routes!(me::change_channel, me::remove_channel))
                 .routes(routes!(staff::counts))
+                .routes(routes!(search::search_trends))
                 .routes(routes!(staff::audit_log))
                 .routes(routes!(staff::register_at_counter))
                 .routes(routes!(staff::delete_at_counter))

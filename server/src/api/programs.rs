@@ -77,6 +77,13 @@ fn with_etag(status: StatusCode, program: Program) -> Response {
     response
 }
 
+/// What follows a change to a program: households are matched again, and this process's search
+/// index looks at once (other processes see it at their next poll).
+fn program_changed(state: &AppState, id: ProgramId) {
+    crate::matching::rematch_program_later(state.matching.clone(), id);
+    state.search.follower.nudge();
+}
+
 fn parse_id(raw: &str) -> Result<ProgramId, ApiError> {
     ProgramId::parse(raw).map_err(|_| {
         ApiError::not_found(
@@ -194,7 +201,7 @@ pub async fn update_program(
         .await;
     let program = audit::program_action(&state, &staff, &context, "program.update", Some(id), result).await?;
     tracing::info!(program_id = %program.id, version = program.version, actor = %staff.name, "program updated");
-    crate::matching::rematch_program_later(state.matching.clone(), program.id);
+    program_changed(&state, program.id);
     Ok(with_etag(StatusCode::OK, program))
 }
 
@@ -243,7 +250,7 @@ pub async fn publish_program(
     let program =
         audit::program_action(&state, &staff, &context, "program.publish", Some(id), result).await?;
     tracing::info!(program_id = %program.id, actor = %staff.name, "program published");
-    crate::matching::rematch_program_later(state.matching.clone(), program.id);
+    program_changed(&state, program.id);
     Ok(with_etag(StatusCode::OK, program))
 }
 
@@ -271,7 +278,7 @@ pub async fn archive_program(
     let program =
         audit::program_action(&state, &staff, &context, "program.archive", Some(id), result).await?;
     tracing::info!(program_id = %program.id, actor = %staff.name, "program archived");
-    crate::matching::rematch_program_later(state.matching.clone(), program.id);
+    program_changed(&state, program.id);
     Ok(with_etag(StatusCode::OK, program))
 }
 

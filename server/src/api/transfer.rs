@@ -81,6 +81,7 @@ pub async fn import_programs(
     );
     if !report.dry_run && report.created + report.updated > 0 {
         crate::matching::rematch_all_later(state.matching.clone());
+        state.search.follower.nudge();
     }
     Ok(Json(report))
 }

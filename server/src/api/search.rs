@@ -1,0 +1,235 @@
+//! Searching the published programs (public), and the search trends staff analyse.
+
+use axum::Json;
+use axum::extract::State;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{NaiveDate, TimeZone, Utc};
+use kosodate_registry::Category;
+use kosodate_registry::StaffAction;
+use kosodate_search::log::QueryTrend;
+use kosodate_search::{Facets, MAX_PAGE, MatchMode, SearchHit, SearchQuery, SearchQueryError, SearchRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::municipalities::parse_code;
+use super::staff::{ScopeQuery, authorize, scope};
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiQuery, RequestContext, Staff};
+use crate::matching::today_in_japan;
+
+/// The oldest child the age filter is for: 20 years.
+const MAX_AGE_MONTHS: u32 = 240;
+/// How deep paging goes; beyond it a parent should narrow the search.
+const MAX_OFFSET: usize = 1_000;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// What the parent typed (up to 200 characters). Absent or empty: every program that passes
+    /// the filters.
+    pub q: Option<String>,
+    /// Programs that apply to residents of this municipality: its own, the prefecture's and the
+    /// national ones.
+    pub municipality: Option<String>,
+    /// Categories, comma-separated (any of them), e.g. `medical,allowance`.
+    pub category: Option<String>,
+    /// Programs whose eligibility can hold for a child of this age in completed months (2歳3か月 =
+    /// 27).
+    pub child_age_months: Option<u32>,
+    /// Only programs one can apply for today.
+    #[serde(default)]
+    pub open_now: bool,
+    /// Results per page (1 to 100, default 20).
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of results, in the same shape as the API's other lists.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchPage {
+    pub items: Vec<SearchHit>,
+    pub next_cursor: Option<String>,
+    /// How many programs match in all.
+    pub total: usize,
+    /// `all_words`, `some_words` (nothing had every word) or `browse` (no query).
+    pub mode: MatchMode,
+    pub facets: Facets,
+}
+
+fn bad_parameter(parameter: &str, detail: &str, detail_en: &str) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::BAD_REQUEST,
+        "invalid-query",
+        "検索条件が正しくありません",
+        detail.to_owned(),
+        detail_en.to_owned(),
+    )
+    .with_errors(vec![
+        serde_json::json!({"parameter": parameter, "detail": detail, "detail_en": detail_en}),
+    ])
+}
+
+impl SearchParams {
+    fn request(&self) -> Result<SearchRequest, ApiError> {
+        let query = match self.q.as_deref().map(SearchQuery::parse) {
+            None | Some(Err(SearchQueryError::Empty)) => None,
+            Some(Ok(query)) => Some(query),
+            Some(Err(SearchQueryError::TooLong)) => {
+                return Err(bad_parameter(
+                    "q",
+                    "検索語は200文字以内で入力してください",
+                    "the query is longer than 200 characters",
+                ));
+            }
+        };
+        let today = today_in_japan();
+        let mut request = SearchRequest::new(query, today);
+        request.municipality = self
+            .municipality
+            .as_deref()
+            .map(|raw| parse_code("municipality", raw))
+            .transpose()?;
+        request.categories = self.categories()?;
+        request.child_age_months = self.child_age_months.map(check_age).transpose()?;
+        request.open_on = self.open_now.then_some(today);
+        request.limit = self.limit.unwrap_or(20).clamp(1, MAX_PAGE);
+        request.offset = decode_cursor(self.cursor.as_deref())?;
+        Ok(request)
+    }
+
+    fn categories(&self) -> Result<Vec<Category>, ApiError> {
+        let Some(raw) = self.category.as_deref() else {
+            return Ok(Vec::new());
+        };
+        raw.split(',')
+            .filter(|part| !part.trim().is_empty())
+            .map(|part| {
+                Category::parse(part).ok_or_else(|| {
+                    bad_parameter(
+                        "category",
+                        &format!("分類「{}」はありません", part.trim()),
+                        &format!("unknown category {:?}", part.trim()),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+fn check_age(months: u32) -> Result<u32, ApiError> {
+    match months <= MAX_AGE_MONTHS {
+        true => Ok(months),
+        false => Err(bad_parameter(
+            "child_age_months",
+            "子どもの月齢は0から240（20歳）までで指定してください",
+            "child_age_months must be between 0 and 240",
+        )),
+    }
+}
+
+/// The cursor is the offset of the next page, opaque to clients as elsewhere in the API.
+fn decode_cursor(cursor: Option<&str>) -> Result<usize, ApiError> {
+    let Some(cursor) = cursor.filter(|cursor| !cursor.is_empty()) else {
+        return Ok(0);
+    };
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("o:").and_then(|offset| offset.parse().ok()))
+        .filter(|offset| *offset <= MAX_OFFSET)
+        .ok_or_else(|| {
+            bad_parameter(
+                "cursor",
+                "ページの指定が正しくありません。最初のページから検索し直してください",
+                "invalid page cursor",
+            )
+        })
+}
+
+fn encode_cursor(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+}
+
+/// Searches the published programs: Japanese text (any mix of kanji, ひらがな, カタカナ and full or
+/// half width), synonyms, filters by municipality, category, child's age and open applications;
+/// ranked by name, then summary, then the rest, with highlighted snippets.
+#[utoipa::path(get, path = "/programs/search", tag = "programs", params(SearchParams),
+    responses((status = 200, body = SearchPage), (status = 400, body = Problem)))]
+pub async fn search_programs(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> Result<Json<SearchPage>, ApiError> {
+    let request = params.request()?;
+    let (offset, limit) = (request.offset, request.limit);
+    let results = state.search.search(request).await?;
+    let next = offset + results.hits.len();
+    let next_cursor = (next < results.total && next <= MAX_OFFSET && results.hits.len() == limit)
+        .then(|| encode_cursor(next));
+    Ok(Json(SearchPage {
+        items: results.hits,
+        next_cursor,
+        total: results.total,
+        mode: results.mode,
+        facets: results.facets,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendParams {
+    /// First day (Japan time), default 30 days ago.
+    pub from: Option<NaiveDate>,
+    /// Last day (Japan time, included), default today.
+    pub until: Option<NaiveDate>,
+    /// Searches filtered by this municipality only; municipal staff must give their own.
+    pub municipality: Option<String>,
+}
+
+/// Queries shared by fewer searches are not shown, so that no single family's search is.
+pub const MIN_SEARCHES: u64 = 3;
+
+/// What parents searched for, most searched first, with how often nothing (or only part) was
+/// found. Only queries searched at least 3 times appear; nothing identifies who searched.
+#[utoipa::path(get, path = "/staff/search-trends", tag = "staff", params(TrendParams),
+    responses((status = 200, body = Vec<QueryTrend>), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("staff_token" = [])))]
+pub async fn search_trends(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    ApiQuery(params): ApiQuery<TrendParams>,
+) -> Result<Json<Vec<QueryTrend>>, ApiError> {
+    let municipality = scope(&ScopeQuery {
+        municipality: params.municipality.clone(),
+    })?;
+    authorize(
+        &state,
+        &staff,
+        &context,
+        StaffAction::ViewCounts(municipality),
+        "search_trends.view",
+        municipality,
+    )
+    .await?;
+    let until_day = params.until.unwrap_or_else(today_in_japan);
+    let from_day = params.from.unwrap_or(until_day - chrono::Days::new(29));
+    let trends = kosodate_search::log::trends(
+        state.registry.connection(),
+        japan_midnight(from_day),
+        japan_midnight(until_day + chrono::Days::new(1)),
+        municipality,
+        MIN_SEARCHES,
+        200,
+    )
+    .await?;
+    Ok(Json(trends))
+}
+
+fn japan_midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    Utc.from_utc_datetime(&midnight) - chrono::TimeDelta::hours(9)
+}

@@ -1,0 +1,155 @@
+//! Program search in the binary: this process's index (opened, rebuilt when missing or outdated,
+//! then following the database), the search log writer, and `kosodate reindex`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use kosodate_registry::Registry;
+use kosodate_search::log::SearchLogEntry;
+use kosodate_search::{
+    IndexFollower, MatchMode, Opened, SearchError, SearchIndex, SearchRequest, SearchResults,
+};
+use sea_orm::DatabaseConnection;
+use tokio::sync::mpsc;
+
+use crate::settings::Settings;
+
+/// Searches waiting to be logged; beyond this the log drops entries rather than slow searches.
+const LOG_QUEUE: usize = 10_000;
+/// Entries written per statement.
+const LOG_BATCH: usize = 500;
+
+/// What the HTTP handlers use. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub follower: IndexFollower,
+    log: Option<mpsc::Sender<SearchLogEntry>>,
+}
+
+impl Search {
+    /// Opens this process's index, brings it up to date with the registry before returning, and
+    /// starts following the registry and writing the search log in the background.
+    pub async fn start(settings: &Settings, registry: &Registry) -> anyhow::Result<Self> {
+        let index = Arc::new(open_index(settings)?);
+        let follower = IndexFollower::new(registry.clone(), Arc::clone(&index));
+        let started = Instant::now();
+        let applied = follower.catch_up(|_| {}).await?;
+        tracing::info!(
+            programs = index.len(),
+            indexed = applied.indexed,
+            removed = applied.removed,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "search index is up to date"
+        );
+        tokio::spawn(follower.clone().run(std::future::pending()));
+        let log = (!settings.search.disable_log).then(|| {
+            let (sender, receiver) = mpsc::channel(LOG_QUEUE);
+            tokio::spawn(write_log(registry.connection().clone(), receiver));
+            sender
+        });
+        Ok(Self { follower, log })
+    }
+
+    /// Runs a search off the async workers and logs it.
+    pub async fn search(&self, request: SearchRequest) -> Result<SearchResults, SearchError> {
+        let index = Arc::clone(self.follower.index());
+        let started = Instant::now();
+        let (request, results) = tokio::task::spawn_blocking(move || {
+            let results = index.search(&request);
+            (request, results)
+        })
+        .await
+        .map_err(|_| SearchError::Poisoned)?;
+        let results = results?;
+        metrics::histogram!("kosodate_search_seconds").record(started.elapsed().as_secs_f64());
+        self.log(&request, results.total, results.mode);
+        Ok(results)
+    }
+
+    fn log(&self, request: &SearchRequest, total: usize, mode: MatchMode) {
+        let Some(sender) = &self.log else {
+            return;
+        };
+        let Some(entry) = SearchLogEntry::of(request, total, mode, Utc::now()) else {
+            return;
+        };
+        if sender.try_send(entry).is_err() {
+            metrics::counter!("kosodate_search_log_dropped_total").increment(1);
+        }
+    }
+}
+
+/// The index in the configured directory; one that another process holds means this process
+/// keeps its own in memory.
+fn open_index(settings: &Settings) -> anyhow::Result<SearchIndex> {
+    if settings.search.in_memory {
+        return Ok(SearchIndex::open(None, None)?.0);
+    }
+    let directory = settings.search.index_dir(&settings.data_dir);
+    match SearchIndex::open(Some(&directory), None) {
+        Ok((index, Opened::Existing)) => Ok(index),
+        Ok((index, Opened::Empty)) => {
+            tracing::info!(directory = %directory.display(), "building the search index from the database");
+            Ok(index)
+        }
+        Err(SearchError::Locked) => {
+            tracing::warn!(
+                directory = %directory.display(),
+                "another process holds this search index; keeping one in memory (set search.index_dir per process)"
+            );
+            Ok(SearchIndex::open(None, None)?.0)
+        }
+        Err(error) => Err(error).context(format!("opening the search index in {}", directory.display())),
+    }
+}
+
+/// Writes the search log in batches, so that a search never waits for the database.
+async fn write_log(db: DatabaseConnection, mut receiver: mpsc::Receiver<SearchLogEntry>) {
+    let mut batch = Vec::with_capacity(LOG_BATCH);
+    while receiver.recv_many(&mut batch, LOG_BATCH).await > 0 {
+        if let Err(error) = kosodate_search::log::record(&db, &batch).await {
+            tracing::warn!(%error, entries = batch.len(), "search log entries could not be written");
+            metrics::counter!("kosodate_search_log_dropped_total").increment(batch.len() as u64);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        batch.clear();
+    }
+}
+
+/// `kosodate reindex`: rebuilds the index in the configured directory from the database.
+pub async fn reindex(settings: &Settings, registry: Registry) -> anyhow::Result<()> {
+    let directory = settings.search.index_dir(&settings.data_dir);
+    let index = match SearchIndex::open(Some(&directory), None) {
+        Err(SearchError::Locked) => anyhow::bail!(
+            "{} is in use by a running server; stop it first (a server rebuilds an outdated index by itself)",
+            directory.display()
+        ),
+        other => other?.0,
+    };
+    let total = registry.count_programs().await?;
+    let follower = IndexFollower::new(registry, Arc::new(index));
+    let progress = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, 残り {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    progress.set_message("検索索引を作成中");
+    let started = Instant::now();
+    let applied = follower
+        .rebuild(|read| progress.set_position(read as u64))
+        .await?;
+    progress.finish_and_clear();
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_fmt(
+        &mut out,
+        format_args!(
+            "検索索引を作り直しました: 公開中の制度 {} 件（全 {total} 件を確認, {:.1?}）\n{}\n",
+            applied.indexed,
+            started.elapsed(),
+            directory.display()
+        ),
+    )?;
+    Ok(())
+}
