@@ -90,7 +90,7 @@ impl Fields {
         let fields = Fields {
             id: builder.add_text_field("id", STRING | STORED),
             key: builder.add_u64_field(KEY_FIELD, FAST),
-            version: builder.add_i64_field("version", FAST),
+            version: builder.add_i64_field("version", FAST | STORED),
             name: builder.add_text_field("name", text(true)),
             reading: builder.add_text_field("reading", text(false)),
             summary: builder.add_text_field("summary", text(true)),
