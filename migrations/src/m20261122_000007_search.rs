@@ -23,7 +23,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(SearchLog::Table)
-                    .col(ColumnDef::new(SearchLog::Id).string_len(36).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(SearchLog::Id)
+                            .string_len(36)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(
                         ColumnDef::new(SearchLog::SearchedHour)
                             .timestamp_with_time_zone()

@@ -10,8 +10,45 @@ use unicode_normalization::char::is_combining_mark;
 
 use crate::query::fold_kana;
 
-/// The name the bigram analyzer is registered under in the index.
-pub const BIGRAM_ANALYZER: &str = "ja_bigram";
+/// The name the text fields' analyzer is registered under in the index.
+pub const TEXT_ANALYZER: &str = "ja_text";
+
+/// How program text and query words become terms. The same analysis must run on both sides: the
+/// query builder asks it for a word's terms and their positions.
+pub trait TextAnalysis: Send + Sync + std::fmt::Debug {
+    /// Names the analysis, so that an index built with another one is rebuilt.
+    fn name(&self) -> String;
+    fn tokens(&self, text: &str) -> Vec<Token>;
+}
+
+/// Two-character pieces: needs no dictionary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Bigrams;
+
+impl TextAnalysis for Bigrams {
+    fn name(&self) -> String {
+        "bigram-1".into()
+    }
+
+    fn tokens(&self, text: &str) -> Vec<Token> {
+        bigrams(text)
+    }
+}
+
+/// A [`TextAnalysis`] as a tantivy tokenizer.
+#[derive(Debug, Clone)]
+pub struct AnalysisTokenizer(pub std::sync::Arc<dyn TextAnalysis>);
+
+impl Tokenizer for AnalysisTokenizer {
+    type TokenStream<'a> = BigramTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        BigramTokenStream {
+            tokens: self.0.tokens(text),
+            next: 0,
+        }
+    }
+}
 
 /// One normalised character and the byte range of the original text it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

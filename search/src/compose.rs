@@ -10,7 +10,7 @@ use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
-use crate::analyzer::bigrams;
+use crate::analyzer::TextAnalysis;
 use crate::document::Fields;
 use crate::query::{SearchQuery, fold_kana};
 use crate::synonyms::Synonyms;
@@ -151,8 +151,8 @@ pub fn weighted_fields(fields: &Fields) -> [(Field, f32); 4] {
 }
 
 /// `text` as a contiguous substring of `field`: a phrase of its pieces, or one term.
-fn substring(field: Field, text: &str) -> Option<Box<dyn Query>> {
-    let tokens = bigrams(text);
+fn substring(analysis: &dyn TextAnalysis, field: Field, text: &str) -> Option<Box<dyn Query>> {
+    let tokens = analysis.tokens(text);
     let first = tokens.first()?.position;
     if tokens.len() == 1 {
         let term = Term::from_field_text(field, &tokens[0].text);
@@ -166,13 +166,13 @@ fn substring(field: Field, text: &str) -> Option<Box<dyn Query>> {
 }
 
 /// The word (or one of its synonyms) in any field, weighted by field.
-fn word_clause(fields: &[(Field, f32)], word: &Word) -> Option<Box<dyn Query>> {
+fn word_clause(analysis: &dyn TextAnalysis, fields: &[(Field, f32)], word: &Word) -> Option<Box<dyn Query>> {
     let clauses: Vec<(Occur, Box<dyn Query>)> = word
         .variants
         .iter()
         .flat_map(|(variant, weight)| {
             fields.iter().filter_map(move |(field, field_weight)| {
-                let query = substring(*field, variant)?;
+                let query = substring(analysis, *field, variant)?;
                 Some((Occur::Should, boosted(query, weight * field_weight)))
             })
         })
@@ -185,10 +185,14 @@ fn boosted(query: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
 }
 
 /// Every word must appear.
-pub fn all_words(fields: &[(Field, f32)], words: &[Word]) -> Option<Box<dyn Query>> {
+pub fn all_words(
+    analysis: &dyn TextAnalysis,
+    fields: &[(Field, f32)],
+    words: &[Word],
+) -> Option<Box<dyn Query>> {
     let clauses: Option<Vec<(Occur, Box<dyn Query>)>> = words
         .iter()
-        .map(|word| word_clause(fields, word).map(|clause| (Occur::Must, clause)))
+        .map(|word| word_clause(analysis, fields, word).map(|clause| (Occur::Must, clause)))
         .collect();
     clauses
         .filter(|clauses| !clauses.is_empty())
@@ -196,15 +200,19 @@ pub fn all_words(fields: &[(Field, f32)], words: &[Word]) -> Option<Box<dyn Quer
 }
 
 /// Some words, or most pieces of a word, appear; whole words score higher.
-pub fn some_words(fields: &[(Field, f32)], words: &[Word]) -> Option<Box<dyn Query>> {
+pub fn some_words(
+    analysis: &dyn TextAnalysis,
+    fields: &[(Field, f32)],
+    words: &[Word],
+) -> Option<Box<dyn Query>> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for word in words {
-        clauses.extend(word_clause(fields, word).map(|clause| (Occur::Should, clause)));
+        clauses.extend(word_clause(analysis, fields, word).map(|clause| (Occur::Should, clause)));
         for ((field, field_weight), (variant, weight)) in fields
             .iter()
             .flat_map(|field| word.variants.iter().map(move |variant| (field, variant)))
         {
-            if let Some(pieces) = most_pieces(*field, variant) {
+            if let Some(pieces) = most_pieces(analysis, *field, variant) {
                 clauses.push((
                     Occur::Should,
                     boosted(pieces, field_weight * weight * LOOSE_WEIGHT),
@@ -217,8 +225,12 @@ pub fn some_words(fields: &[(Field, f32)], words: &[Word]) -> Option<Box<dyn Que
 
 /// At least [`LOOSE_SHARE`] of the word's distinct pieces, anywhere in the field; only for words
 /// long enough to have several pieces.
-fn most_pieces(field: Field, word: &str) -> Option<Box<dyn Query>> {
-    let mut pieces: Vec<String> = bigrams(word).into_iter().map(|token| token.text).collect();
+fn most_pieces(analysis: &dyn TextAnalysis, field: Field, word: &str) -> Option<Box<dyn Query>> {
+    let mut pieces: Vec<String> = analysis
+        .tokens(word)
+        .into_iter()
+        .map(|token| token.text)
+        .collect();
     pieces.sort();
     pieces.dedup();
     if pieces.len() < 3 {

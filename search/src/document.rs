@@ -12,7 +12,7 @@ use tantivy::{TantivyDocument, Term};
 use utoipa::ToSchema;
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::analyzer::BIGRAM_ANALYZER;
+use crate::analyzer::TEXT_ANALYZER;
 
 /// Bump when the schema or what goes into a field changes: an index built by another version is
 /// rebuilt from the database when the server starts.
@@ -81,7 +81,7 @@ impl Fields {
     pub fn schema() -> (Schema, Fields) {
         let text = |stored: bool| {
             let indexing = TextFieldIndexing::default()
-                .set_tokenizer(BIGRAM_ANALYZER)
+                .set_tokenizer(TEXT_ANALYZER)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions);
             let options = TextOptions::default().set_indexing_options(indexing);
             if stored { options.set_stored() } else { options }

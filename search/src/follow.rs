@@ -144,11 +144,16 @@ impl IndexFollower {
     }
 
     /// Indexes what is published, removes what is not, and commits with the new watermark.
-    async fn apply(&self, batch: Vec<Program>, watermark: Option<DateTime<Utc>>) -> Result<Applied, SearchError> {
+    async fn apply(
+        &self,
+        batch: Vec<Program>,
+        watermark: Option<DateTime<Utc>>,
+    ) -> Result<Applied, SearchError> {
         let index = Arc::clone(&self.index);
         blocking(move || {
-            let (published, withdrawn): (Vec<Program>, Vec<Program>) =
-                batch.into_iter().partition(|program| program.status == ProgramStatus::Published);
+            let (published, withdrawn): (Vec<Program>, Vec<Program>) = batch
+                .into_iter()
+                .partition(|program| program.status == ProgramStatus::Published);
             let changed: Vec<&Program> = published
                 .iter()
                 .filter(|program| index.indexed_version(program.id) != Some(program.version))
@@ -196,5 +201,7 @@ impl IndexFollower {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, SearchError> + Send + 'static,
 ) -> Result<T, SearchError> {
-    tokio::task::spawn_blocking(work).await.map_err(|_| SearchError::Poisoned)?
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| SearchError::Poisoned)?
 }

@@ -17,7 +17,7 @@ use tantivy::schema::Value;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
-use crate::analyzer::{BIGRAM_ANALYZER, BigramTokenizer};
+use crate::analyzer::{AnalysisTokenizer, Bigrams, TEXT_ANALYZER, TextAnalysis};
 use crate::compose::{DEFAULT_STOPWORDS, parse_stopwords};
 use crate::document::{Fields, SCHEMA_VERSION, program_key};
 use crate::error::SearchError;
@@ -32,6 +32,8 @@ const WRITER_MEMORY: usize = 50_000_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     pub schema_version: u32,
+    /// The [`TextAnalysis`] that made the terms.
+    pub analyzer: String,
     /// `None` when programs were indexed without readings (no dictionary).
     pub reading_dictionary: Option<String>,
     /// The latest `updated_at` of the programs the index has seen: following the registry
@@ -72,6 +74,7 @@ pub struct SearchIndex {
     pub(crate) programs: Arc<RwLock<HashMap<u64, Indexed>>>,
     pub(crate) synonyms: Synonyms,
     pub(crate) stopwords: HashSet<String>,
+    pub(crate) analysis: Arc<dyn TextAnalysis>,
     readings: Option<Arc<dyn Reader>>,
     manifest: Mutex<Manifest>,
 }
@@ -83,15 +86,28 @@ impl SearchIndex {
         directory: Option<&Path>,
         readings: Option<Arc<dyn Reader>>,
     ) -> Result<(Self, Opened), SearchError> {
+        Self::open_with(directory, readings, Arc::new(Bigrams))
+    }
+
+    /// [`SearchIndex::open`] with another analysis of the text fields (for comparing analyzers).
+    pub fn open_with(
+        directory: Option<&Path>,
+        readings: Option<Arc<dyn Reader>>,
+        analysis: Arc<dyn TextAnalysis>,
+    ) -> Result<(Self, Opened), SearchError> {
         let (schema, fields) = Fields::schema();
         let wanted = Manifest {
             schema_version: SCHEMA_VERSION,
+            analyzer: analysis.name(),
             reading_dictionary: readings.as_ref().map(|reader| reader.dictionary()),
             watermark: None,
         };
         let Some(directory) = directory else {
             let index = Index::create_in_ram(schema);
-            return Ok((Self::assemble(&index, fields, readings, wanted)?, Opened::Empty));
+            return Ok((
+                Self::assemble(&index, fields, readings, analysis, wanted)?,
+                Opened::Empty,
+            ));
         };
         std::fs::create_dir_all(directory).map_err(|source| SearchError::Directory {
             path: directory.to_owned(),
@@ -99,24 +115,29 @@ impl SearchIndex {
         })?;
         if let Some(existing) = open_existing(directory, &wanted)? {
             let manifest = manifest_of(&existing)?.unwrap_or(wanted);
-            let opened = Self::assemble(&existing, fields, readings, manifest)?;
+            let opened = Self::assemble(&existing, fields, readings, analysis, manifest)?;
             opened.load_programs()?;
             return Ok((opened, Opened::Existing));
         }
         let mmap = MmapDirectory::open(directory)?;
         let index = Index::create(mmap, schema, tantivy::IndexSettings::default())?;
-        Ok((Self::assemble(&index, fields, readings, wanted)?, Opened::Empty))
+        Ok((
+            Self::assemble(&index, fields, readings, analysis, wanted)?,
+            Opened::Empty,
+        ))
     }
 
     fn assemble(
         index: &Index,
         fields: Fields,
         readings: Option<Arc<dyn Reader>>,
+        analysis: Arc<dyn TextAnalysis>,
         manifest: Manifest,
     ) -> Result<Self, SearchError> {
-        index
-            .tokenizers()
-            .register(BIGRAM_ANALYZER, TextAnalyzer::from(BigramTokenizer));
+        index.tokenizers().register(
+            TEXT_ANALYZER,
+            TextAnalyzer::from(AnalysisTokenizer(Arc::clone(&analysis))),
+        );
         let writer = index.writer(WRITER_MEMORY).map_err(lock_error)?;
         let reader = index
             .reader_builder()
@@ -130,6 +151,7 @@ impl SearchIndex {
             programs: Arc::new(RwLock::new(HashMap::new())),
             synonyms,
             stopwords: parse_stopwords(DEFAULT_STOPWORDS),
+            analysis,
             readings,
             manifest: Mutex::new(manifest),
         })
@@ -306,7 +328,9 @@ fn open_existing(directory: &Path, wanted: &Manifest) -> Result<Option<Index>, S
         Err(_) => return clear_directory(directory).map(|()| None),
     };
     let matches = manifest_of(&index)?.is_some_and(|found| {
-        found.schema_version == wanted.schema_version && found.reading_dictionary == wanted.reading_dictionary
+        found.schema_version == wanted.schema_version
+            && found.analyzer == wanted.analyzer
+            && found.reading_dictionary == wanted.reading_dictionary
     });
     if matches {
         return Ok(Some(index));

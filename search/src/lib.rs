@@ -15,11 +15,15 @@ pub mod log;
 #[cfg(feature = "morphology")]
 pub mod morphology;
 mod query;
+#[cfg(feature = "morphology")]
+pub mod readings;
 mod request;
 mod searcher;
 mod synonyms;
 
-pub use analyzer::{BIGRAM_ANALYZER, BigramTokenizer, bigrams, normalize_mapped};
+pub use analyzer::{
+    AnalysisTokenizer, BigramTokenizer, Bigrams, TEXT_ANALYZER, TextAnalysis, bigrams, normalize_mapped,
+};
 pub use document::{ProgramCard, SCHEMA_VERSION};
 pub use error::SearchError;
 pub use follow::{Applied, IndexFollower, POLL_INTERVAL};

@@ -51,7 +51,12 @@ pub struct SearchLogEntry {
 impl SearchLogEntry {
     /// The entry for a search, or `None` when its query must not be kept. Only the first page
     /// counts: turning pages is not another search.
-    pub fn of(request: &SearchRequest, result_count: usize, mode: MatchMode, at: DateTime<Utc>) -> Option<Self> {
+    pub fn of(
+        request: &SearchRequest,
+        result_count: usize,
+        mode: MatchMode,
+        at: DateTime<Utc>,
+    ) -> Option<Self> {
         if request.offset > 0 {
             return None;
         }

@@ -86,13 +86,13 @@ impl SearchIndex {
         };
         let words = words(query, &self.synonyms, &self.stopwords);
         let fields = weighted_fields(&self.fields);
-        if let Some(strict) = all_words(&fields, &words) {
+        if let Some(strict) = all_words(&*self.analysis, &fields, &words) {
             let filtered = with_filters(Some(strict.box_clone()), self.filters(request, true));
             if searcher.search(&filtered, &age.wrap(Count))? > 0 {
                 return Ok((MatchMode::AllWords, Some(strict)));
             }
         }
-        Ok((MatchMode::SomeWords, some_words(&fields, &words)))
+        Ok((MatchMode::SomeWords, some_words(&*self.analysis, &fields, &words)))
     }
 
     fn filters(&self, request: &SearchRequest, with_categories: bool) -> Vec<Box<dyn Query>> {

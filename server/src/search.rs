@@ -9,8 +9,9 @@ use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use kosodate_registry::Registry;
 use kosodate_search::log::SearchLogEntry;
+use kosodate_search::readings::load_readings;
 use kosodate_search::{
-    IndexFollower, MatchMode, Opened, SearchError, SearchIndex, SearchRequest, SearchResults,
+    IndexFollower, MatchMode, Opened, Reader, SearchError, SearchIndex, SearchRequest, SearchResults,
 };
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
@@ -33,7 +34,9 @@ impl Search {
     /// Opens this process's index, brings it up to date with the registry before returning, and
     /// starts following the registry and writing the search log in the background.
     pub async fn start(settings: &Settings, registry: &Registry) -> anyhow::Result<Self> {
-        let index = Arc::new(open_index(settings)?);
+        let owned = settings.clone();
+        // Building the reading dictionary the first time takes seconds: off the async workers.
+        let index = Arc::new(tokio::task::spawn_blocking(move || open_index(&owned)).await??);
         let follower = IndexFollower::new(registry.clone(), Arc::clone(&index));
         let started = Instant::now();
         let applied = follower.catch_up(|_| {}).await?;
@@ -82,14 +85,35 @@ impl Search {
     }
 }
 
+/// The reading dictionary, when its sources are there; without it search works on the written
+/// text alone, and says so once.
+fn readings(settings: &Settings) -> Option<Arc<dyn Reader>> {
+    let source = settings.search.ipadic_source();
+    match load_readings(&source) {
+        Ok(Some(morphology)) => Some(morphology),
+        Ok(None) => {
+            tracing::warn!(
+                source = %source.display(),
+                "no IPADIC sources: programs are not found by their reading (じどうてあて); run scripts/ensure-ipadic.sh"
+            );
+            None
+        }
+        Err(error) => {
+            tracing::warn!(%error, "the reading dictionary could not be prepared; searching without readings");
+            None
+        }
+    }
+}
+
 /// The index in the configured directory; one that another process holds means this process
 /// keeps its own in memory.
 fn open_index(settings: &Settings) -> anyhow::Result<SearchIndex> {
+    let readings = readings(settings);
     if settings.search.in_memory {
-        return Ok(SearchIndex::open(None, None)?.0);
+        return Ok(SearchIndex::open(None, readings)?.0);
     }
     let directory = settings.search.index_dir(&settings.data_dir);
-    match SearchIndex::open(Some(&directory), None) {
+    match SearchIndex::open(Some(&directory), readings.clone()) {
         Ok((index, Opened::Existing)) => Ok(index),
         Ok((index, Opened::Empty)) => {
             tracing::info!(directory = %directory.display(), "building the search index from the database");
@@ -100,7 +124,7 @@ fn open_index(settings: &Settings) -> anyhow::Result<SearchIndex> {
                 directory = %directory.display(),
                 "another process holds this search index; keeping one in memory (set search.index_dir per process)"
             );
-            Ok(SearchIndex::open(None, None)?.0)
+            Ok(SearchIndex::open(None, readings)?.0)
         }
         Err(error) => Err(error).context(format!("opening the search index in {}", directory.display())),
     }
@@ -122,7 +146,9 @@ async fn write_log(db: DatabaseConnection, mut receiver: mpsc::Receiver<SearchLo
 /// `kosodate reindex`: rebuilds the index in the configured directory from the database.
 pub async fn reindex(settings: &Settings, registry: Registry) -> anyhow::Result<()> {
     let directory = settings.search.index_dir(&settings.data_dir);
-    let index = match SearchIndex::open(Some(&directory), None) {
+    let owned = settings.clone();
+    let readings = tokio::task::spawn_blocking(move || readings(&owned)).await?;
+    let index = match SearchIndex::open(Some(&directory), readings) {
         Err(SearchError::Locked) => anyhow::bail!(
             "{} is in use by a running server; stop it first (a server rebuilds an outdated index by itself)",
             directory.display()

@@ -68,11 +68,23 @@ pub struct SearchSettings {
     pub in_memory: bool,
     /// Do not keep the search log (for deployments whose policy forbids it).
     pub disable_log: bool,
+    /// The UTF-8 IPADIC sources that `scripts/ensure-ipadic.sh` prepares (default
+    /// `.cache/mecab-ipadic-utf8` in the working directory). With them, programs are also found
+    /// by their reading (じどうてあて → 児童手当); the dictionary is built once beside them.
+    pub ipadic_source: Option<PathBuf>,
 }
 
 impl SearchSettings {
     pub fn index_dir(&self, data_dir: &Path) -> PathBuf {
-        self.index_dir.clone().unwrap_or_else(|| data_dir.join("search-index"))
+        self.index_dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("search-index"))
+    }
+
+    pub fn ipadic_source(&self) -> PathBuf {
+        self.ipadic_source
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".cache/mecab-ipadic-utf8"))
     }
 }
 
