@@ -16,7 +16,8 @@ pub const TEXT_ANALYZER: &str = "ja_text";
 /// How program text and query words become terms. The same analysis must run on both sides: the
 /// query builder asks it for a word's terms and their positions.
 pub trait TextAnalysis: Send + Sync + std::fmt::Debug {
-    /// Names the analysis, so that an index built with another one is rebuilt.
+    /// Names the analysis, so that an index built with another one is rebuilt: change the name
+    /// whenever the terms change (the normalisation included).
     fn name(&self) -> String;
     fn tokens(&self, text: &str) -> Vec<Token>;
 }
@@ -27,7 +28,7 @@ pub struct Bigrams;
 
 impl TextAnalysis for Bigrams {
     fn name(&self) -> String {
-        "bigram-1".into()
+        "bigram-2".into()
     }
 
     fn tokens(&self, text: &str) -> Vec<Token> {

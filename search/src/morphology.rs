@@ -123,9 +123,7 @@ pub fn prepare_dictionary(source_dir: &Path, cache_dir: &Path) -> Result<PathBuf
     }
     check_sources(source_dir)?;
     fs::create_dir_all(cache_dir).map_err(io_error("create", cache_dir))?;
-    // Not made by this function (which only renames complete directories into place), so it
-    // holds nothing worth keeping, and it would stop the rename.
-    discard(&target, cache_dir)?;
+    discard_partial(&target, cache_dir)?;
     let staging = Staging::new(cache_dir, &target)?;
     build(source_dir, &staging.path)?;
     staging.publish(&target)?;
@@ -200,8 +198,14 @@ fn sync_files(dir: &Path) -> Result<(), MorphologyError> {
         .map_err(io_error("flush", dir))
 }
 
-/// Removes a directory, first moving it aside so that nobody sees it half removed.
-fn discard(dir: &Path, cache_dir: &Path) -> Result<(), MorphologyError> {
+/// Removes a directory without the marker, first moving it aside so that nobody sees it half
+/// removed. This function never publishes such a directory, so it holds nothing worth keeping, and
+/// it would stop the rename. Checked again here because another process may have published a
+/// complete dictionary since the caller looked.
+fn discard_partial(dir: &Path, cache_dir: &Path) -> Result<(), MorphologyError> {
+    if is_complete(dir) {
+        return Ok(());
+    }
     let aside = unique_sibling(cache_dir, dir, "discarded");
     match fs::rename(dir, &aside) {
         Ok(()) => fs::remove_dir_all(&aside).map_err(io_error("remove", &aside)),
@@ -249,12 +253,13 @@ impl Staging {
             Ok(()) => {
                 self.published = true;
                 // The rename itself must survive a power loss too.
-                if let Some(parent) = target.parent() {
-                    fs::File::open(parent)
-                        .and_then(|dir| dir.sync_all())
-                        .map_err(io_error("flush", parent))?;
-                }
-                Ok(())
+                let parent = target
+                    .parent()
+                    .filter(|parent| !parent.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                fs::File::open(parent)
+                    .and_then(|dir| dir.sync_all())
+                    .map_err(io_error("flush", parent))
             }
             // Another process published first; its dictionary is as good as ours, which the drop
             // removes.
@@ -717,12 +722,13 @@ mod tests {
         let target = cache.path().join("lindera-ipadic");
         fs::create_dir(&target).expect("partial dictionary");
         fs::write(target.join("matrix.mtx"), "partial").expect("partial file");
-        discard(&target, cache.path()).expect("discarded");
-        discard(&target, cache.path()).expect("nothing to discard");
+        discard_partial(&target, cache.path()).expect("discarded");
+        discard_partial(&target, cache.path()).expect("nothing to discard");
         assert!(names(cache.path()).is_empty());
 
         fs::create_dir(&target).expect("dictionary of the winner");
         fs::write(target.join(COMPLETE_MARKER), "").expect("marker written");
+        discard_partial(&target, cache.path()).expect("a complete dictionary is kept");
         let staging = Staging::new(cache.path(), &target).expect("staging");
         fs::write(staging.path.join("matrix.mtx"), "ours").expect("file written");
         staging.publish(&target).expect("the other dictionary is as good");

@@ -54,12 +54,18 @@ pub fn normalize(text: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// カタカナ to ひらがな, so that じどうてあて and ジドウテアテ meet. The prolonged sound mark and
-/// kana without a hiragana form (ヷ…ヺ) stay as they are.
+/// カタカナ to ひらがな, so that じどうてあて and ジドウテアテ meet; ぢ and づ to じ and ず, which
+/// sound the same and which parents type (あずける) where IPADIC's readings keep the old spelling
+/// (アヅケル). The prolonged sound mark and kana without a hiragana form (ヷ…ヺ) stay as they are.
 pub fn fold_kana(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             'ァ'..='ヶ' | 'ヽ' | 'ヾ' => char::from_u32(u32::from(c) - 0x60).unwrap_or(c),
+            _ => c,
+        })
+        .map(|c| match c {
+            'ぢ' => 'じ',
+            'づ' => 'ず',
             _ => c,
         })
         .collect()
@@ -115,6 +121,8 @@ mod tests {
         assert_eq!(fold_kana("ファミリー・サポート"), "ふぁみりー・さぽーと");
         assert_eq!(fold_kana("ヴ"), "ゔ");
         assert_eq!(fold_kana("児童手当"), "児童手当");
+        assert_eq!(fold_kana("アヅケル"), fold_kana("あずける"));
+        assert_eq!(fold_kana("ちぢむ"), "ちじむ");
     }
 
     #[test]
