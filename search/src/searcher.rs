@@ -28,71 +28,90 @@ impl SearchIndex {
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
         let age = AgeFilter::new(request, Arc::clone(&self.programs));
-        let (mode, text) = self.text_query(&searcher, request, &age)?;
-        let query = with_filters(
-            text.as_ref().map(|text| text.box_clone()),
-            self.filters(request, true),
+        let attempts = self.text_queries(request);
+        let last = attempts.len().saturating_sub(1);
+        for (attempt, (mode, text)) in attempts.into_iter().enumerate() {
+            let results = self.run(&searcher, request, &age, mode, text.as_deref())?;
+            if results.total > 0 || attempt == last {
+                return Ok(results);
+            }
+        }
+        Ok(SearchResults {
+            total: 0,
+            hits: Vec::new(),
+            facets: Facets::default(),
+            mode: MatchMode::SomeWords,
+        })
+    }
+
+    /// What to try, in order: every word, then (when nothing has them all) some of them.
+    fn text_queries(&self, request: &SearchRequest) -> Vec<(MatchMode, Option<Box<dyn Query>>)> {
+        let Some(query) = &request.query else {
+            return vec![(MatchMode::Browse, None)];
+        };
+        let words = words(query, &self.synonyms, &self.stopwords);
+        let fields = weighted_fields(&self.fields);
+        let strict =
+            all_words(&*self.analysis, &fields, &words).map(|strict| (MatchMode::AllWords, Some(strict)));
+        let loose = some_words(&*self.analysis, &fields, &words);
+        strict
+            .into_iter()
+            .chain([(MatchMode::SomeWords, loose)])
+            .collect()
+    }
+
+    /// One pass: the page, the total and the facets in one collection where the filters allow.
+    fn run(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        age: &AgeFilter,
+        mode: MatchMode,
+        text: Option<&dyn Query>,
+    ) -> Result<SearchResults, SearchError> {
+        let Some(text) = text.or((mode == MatchMode::Browse).then_some(&AllQuery as &dyn Query)) else {
+            return Ok(SearchResults {
+                total: 0,
+                hits: Vec::new(),
+                facets: Facets::default(),
+                mode,
+            });
+        };
+        let query = with_filters(text.box_clone(), self.filters(request, true));
+        let top = TopDocs::with_limit(request.limit.clamp(1, MAX_PAGE)).and_offset(request.offset);
+        let facets = (
+            FacetCollector::for_field("area").with_root(),
+            FacetCollector::for_field("category").with_root(),
         );
-        let limit = request.limit.clamp(1, MAX_PAGE);
-        let owners = FacetCollector::for_field("area").with_root();
-        let top = TopDocs::with_limit(limit).and_offset(request.offset);
         // Without a query every score is equal: the program key gives a stable order instead.
-        let (total, owner_counts, page) = match mode {
+        let (total, (owner_counts, mut category_counts), page) = match mode {
             MatchMode::Browse => {
                 let by_key = top.order_by_u64_field(KEY_FIELD, Order::Asc);
-                let (total, owners, page) = searcher.search(&query, &age.wrap((Count, owners, by_key)))?;
-                let page = page.into_iter().map(|(_, address)| (0.0, address)).collect();
-                (total, owners, page)
+                let (total, facets, page) = searcher.search(&query, &age.wrap((Count, facets, by_key)))?;
+                (
+                    total,
+                    facets,
+                    page.into_iter().map(|(_, address)| (0.0, address)).collect(),
+                )
             }
-            _ => searcher.search(&query, &age.wrap((Count, owners, top.order_by_score())))?,
+            _ => searcher.search(&query, &age.wrap((Count, facets, top.order_by_score())))?,
         };
-        let category_counts = match request.categories.is_empty() {
-            true => searcher.search(
-                &query,
-                &age.wrap(FacetCollector::for_field("category").with_root()),
-            )?,
-            false => {
-                let unfiltered = with_filters(
-                    text.as_ref().map(|text| text.box_clone()),
-                    self.filters(request, false),
-                );
-                searcher.search(
-                    &unfiltered,
-                    &age.wrap(FacetCollector::for_field("category").with_root()),
-                )?
-            }
-        };
-        let hits = self.hits(&searcher, &*query, page)?;
+        if !request.categories.is_empty() {
+            // Counted without the category filter, so that a parent sees what the others hold.
+            let unfiltered = with_filters(text.box_clone(), self.filters(request, false));
+            let collector = age.wrap(FacetCollector::for_field("category").with_root());
+            category_counts = searcher.search(&unfiltered, &collector)?;
+        }
+        let snippets = (mode != MatchMode::Browse).then_some(&*query);
         Ok(SearchResults {
             total,
-            hits,
+            hits: self.hits(searcher, snippets, page)?,
             facets: Facets {
                 categories: facet_counts(&category_counts),
                 owners: facet_counts(&owner_counts),
             },
             mode,
         })
-    }
-
-    /// Every word if any program has them all, otherwise some of them.
-    fn text_query(
-        &self,
-        searcher: &Searcher,
-        request: &SearchRequest,
-        age: &AgeFilter,
-    ) -> Result<(MatchMode, Option<Box<dyn Query>>), SearchError> {
-        let Some(query) = &request.query else {
-            return Ok((MatchMode::Browse, None));
-        };
-        let words = words(query, &self.synonyms, &self.stopwords);
-        let fields = weighted_fields(&self.fields);
-        if let Some(strict) = all_words(&*self.analysis, &fields, &words) {
-            let filtered = with_filters(Some(strict.box_clone()), self.filters(request, true));
-            if searcher.search(&filtered, &age.wrap(Count))? > 0 {
-                return Ok((MatchMode::AllWords, Some(strict)));
-            }
-        }
-        Ok((MatchMode::SomeWords, some_words(&*self.analysis, &fields, &words)))
     }
 
     fn filters(&self, request: &SearchRequest, with_categories: bool) -> Vec<Box<dyn Query>> {
@@ -117,12 +136,14 @@ impl SearchIndex {
     fn hits(
         &self,
         searcher: &Searcher,
-        query: &dyn Query,
+        snippets_for: Option<&dyn Query>,
         page: Vec<(f32, DocAddress)>,
     ) -> Result<Vec<SearchHit>, SearchError> {
-        let generators = [("summary", self.fields.summary), ("body", self.fields.body)]
+        let fields = [("summary", self.fields.summary), ("body", self.fields.body)];
+        let generators = snippets_for
             .into_iter()
-            .map(|(name, field)| {
+            .flat_map(|query| fields.map(|field| (query, field)))
+            .map(|(query, (name, field))| {
                 let mut generator = SnippetGenerator::create(searcher, query, field)?;
                 generator.set_max_num_chars(SNIPPET_CHARS);
                 Ok((name, generator))
@@ -194,7 +215,7 @@ fn open_on(fields: &Fields, day: NaiveDate) -> [Box<dyn Query>; 2] {
 }
 
 /// The text query scores; filters only select.
-fn with_filters(text: Option<Box<dyn Query>>, filters: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+fn with_filters(text: Box<dyn Query>, filters: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = filters
         .into_iter()
         .map(|filter| {
@@ -204,7 +225,7 @@ fn with_filters(text: Option<Box<dyn Query>>, filters: Vec<Box<dyn Query>>) -> B
             )
         })
         .collect();
-    clauses.push((Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery))));
+    clauses.push((Occur::Must, text));
     Box::new(BooleanQuery::new(clauses))
 }
 

@@ -19,8 +19,8 @@
 //!
 //! `KOSODATE_BENCH_PROGRAMS` (100,000) sizes the corpus. After a warm-up pass over the queries,
 //! each tantivy shape runs up to `KOSODATE_BENCH_SEARCH_ROUNDS` (25) passes while they fit in
-//! `KOSODATE_BENCH_SEARCH_SECONDS` (20); each PostgreSQL measurement up to 5 passes in
-//! `KOSODATE_BENCH_PG_SECONDS` (20), or only its warm-up pass, cut at that time, when a pass is
+//! `KOSODATE_BENCH_SEARCH_SECONDS` (15); each PostgreSQL measurement up to 5 passes in
+//! `KOSODATE_BENCH_PG_SECONDS` (15), or only its warm-up pass, cut at that time, when a pass is
 //! slower than half of it. Programs are indexed with their IPADIC readings, as the server does,
 //! when the sources are in `.cache/mecab-ipadic-utf8` (`scripts/ensure-ipadic.sh`);
 //! `KOSODATE_BENCH_READINGS=none` indexes without them.
@@ -1292,11 +1292,11 @@ fn main() -> anyhow::Result<()> {
     let seconds = |name, default| u64::try_from(env_count(name, default)).map(Duration::from_secs);
     let search_budget = Budget {
         rounds: env_count("KOSODATE_BENCH_SEARCH_ROUNDS", 25),
-        time: seconds("KOSODATE_BENCH_SEARCH_SECONDS", 20)?,
+        time: seconds("KOSODATE_BENCH_SEARCH_SECONDS", 15)?,
     };
     let sql_budget = Budget {
         rounds: MAX_PG_ROUNDS,
-        time: seconds("KOSODATE_BENCH_PG_SECONDS", 20)?,
+        time: seconds("KOSODATE_BENCH_PG_SECONDS", 15)?,
     };
     println!("search benchmark: {count} programs, {} cores", cores());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
