@@ -25,39 +25,24 @@ use crate::request::{
 const SNIPPET_CHARS: usize = 120;
 
 impl SearchIndex {
+    /// Every word if any program has them all, otherwise some of them; without a query, every
+    /// program that passes the filters.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
         let age = AgeFilter::new(request, Arc::clone(&self.programs));
-        let attempts = self.text_queries(request);
-        let last = attempts.len().saturating_sub(1);
-        for (attempt, (mode, text)) in attempts.into_iter().enumerate() {
-            let results = self.run(&searcher, request, &age, mode, text.as_deref())?;
-            if results.total > 0 || attempt == last {
-                return Ok(results);
-            }
-        }
-        Ok(SearchResults {
-            total: 0,
-            hits: Vec::new(),
-            facets: Facets::default(),
-            mode: MatchMode::SomeWords,
-        })
-    }
-
-    /// What to try, in order: every word, then (when nothing has them all) some of them.
-    fn text_queries(&self, request: &SearchRequest) -> Vec<(MatchMode, Option<Box<dyn Query>>)> {
         let Some(query) = &request.query else {
-            return vec![(MatchMode::Browse, None)];
+            return self.run(&searcher, request, &age, MatchMode::Browse, Some(&AllQuery));
         };
         let words = words(query, &self.synonyms, &self.stopwords);
         let fields = weighted_fields(&self.fields);
-        let strict =
-            all_words(&*self.analysis, &fields, &words).map(|strict| (MatchMode::AllWords, Some(strict)));
+        if let Some(strict) = all_words(&*self.analysis, &fields, &words) {
+            let results = self.run(&searcher, request, &age, MatchMode::AllWords, Some(&*strict))?;
+            if results.total > 0 {
+                return Ok(results);
+            }
+        }
         let loose = some_words(&*self.analysis, &fields, &words);
-        strict
-            .into_iter()
-            .chain([(MatchMode::SomeWords, loose)])
-            .collect()
+        self.run(&searcher, request, &age, MatchMode::SomeWords, loose.as_deref())
     }
 
     /// One pass: the page, the total and the facets in one collection where the filters allow.
@@ -69,7 +54,7 @@ impl SearchIndex {
         mode: MatchMode,
         text: Option<&dyn Query>,
     ) -> Result<SearchResults, SearchError> {
-        let Some(text) = text.or((mode == MatchMode::Browse).then_some(&AllQuery as &dyn Query)) else {
+        let Some(text) = text else {
             return Ok(SearchResults {
                 total: 0,
                 hits: Vec::new(),

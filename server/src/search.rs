@@ -1,6 +1,7 @@
 //! Program search in the binary: this process's index (opened, rebuilt when missing or outdated,
 //! then following the database), the search log writer, and `kosodate reindex`.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -168,14 +169,12 @@ pub async fn reindex(settings: &Settings, registry: Registry) -> anyhow::Result<
         .await?;
     progress.finish_and_clear();
     let mut out = std::io::stdout().lock();
-    std::io::Write::write_fmt(
-        &mut out,
-        format_args!(
-            "検索索引を作り直しました: 公開中の制度 {} 件（全 {total} 件を確認, {:.1?}）\n{}\n",
-            applied.indexed,
-            started.elapsed(),
-            directory.display()
-        ),
+    writeln!(
+        out,
+        "検索索引を作り直しました: 公開中の制度 {} 件（全 {total} 件を確認, {:.1?}）\n{}",
+        applied.indexed,
+        started.elapsed(),
+        directory.display()
     )?;
     Ok(())
 }
