@@ -8,7 +8,7 @@ pub mod relevance;
 
 use std::net::SocketAddr;
 
-use kosodate_registry::db::ScratchDatabase;
+use kosodate_database::ScratchDatabase;
 use kosodate_server::settings::{
     ApiTokenSetting, Audience, LogFormat, NoticeSettings, OidcProviderSetting, RoleValues, Settings,
 };
@@ -111,7 +111,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .await
         .expect("test settings");
     adjust(&mut settings);
-    let server = kosodate_server::app::start(&settings, std::future::pending())
+    let server = kosodate_server::startup::start(&settings, std::future::pending())
         .await
         .expect("the service starts");
     TestApp::running(server.address, &settings, backend, data_dir).await
@@ -130,7 +130,7 @@ impl TestApp {
         backend: Backend,
         data_dir: tempfile::TempDir,
     ) -> Self {
-        let db = kosodate_server::app::open_database(settings)
+        let db = kosodate_server::startup::open_database(settings)
             .await
             .expect("the test opens the app's database");
         Self {
@@ -347,7 +347,7 @@ pub async fn spawn_app_with_sign_in(backend: Backend, adjust: impl FnOnce(&mut S
         ),
     ];
     adjust(&mut settings);
-    let server = kosodate_server::app::start_on(listener, &settings, std::future::pending())
+    let server = kosodate_server::startup::start_on(listener, &settings, std::future::pending())
         .await
         .expect("the service starts");
     SignInApp {

@@ -10,10 +10,11 @@ use std::time::Duration;
 use chrono::{NaiveDate, Timelike, Utc};
 use kosodate_domain::{EmailAddress, LineUserId};
 use kosodate_households::{
-    ConsentPurpose, HouseholdId, HouseholdInput, Households, MatchPolicy, MatchRunner, NoticePlanner,
-    PushKeys, PushSubscription, Registration,
+    ConsentPurpose, HouseholdId, HouseholdInput, Households, PushKeys, PushSubscription, Registration,
 };
+use kosodate_matching::{MatchPolicy, MatchRunner};
 use kosodate_notifier::{LinkSigner, Worker, WorkerConfig};
+use kosodate_planner::NoticePlanner;
 use kosodate_registry::Registry;
 use kosodate_test_peers::line::LineContractServer;
 use kosodate_test_peers::smtp::SmtpServer;

@@ -61,7 +61,7 @@ async fn start(backend: Backend, examples: bool) -> SignInApp {
 }
 
 fn today() -> chrono::NaiveDate {
-    kosodate_server::matching::today_in_japan()
+    kosodate_domain::japan::date_of(chrono::Utc::now())
 }
 
 async fn count(app: &SignInApp, sql: &str) -> i64 {
@@ -387,7 +387,7 @@ async fn staff_edit_only_their_own(backend: Backend) {
     assert_eq!(expect_status(forged, 403).await["type"], "/problems/csrf");
 
     let log = call(staff.get("/api/v1/staff/audit-log?municipality=022021"), 200).await;
-    let entries = log.as_array().expect("entries");
+    let entries = log["items"].as_array().expect("entries");
     let find = |action: &str, outcome: &str| {
         entries.iter().any(|entry| {
             entry["action"] == action
@@ -398,6 +398,21 @@ async fn staff_edit_only_their_own(backend: Backend) {
     assert!(find("program.update", "allowed"), "{log}");
     assert!(find("program.update", "denied"), "{log}");
     assert!(find("staff.sign_in", "allowed"), "{log}");
+    // The audit log pages as every list does: a page of one, then the next from its cursor.
+    let first = call(
+        staff.get("/api/v1/staff/audit-log?municipality=022021&limit=1"),
+        200,
+    )
+    .await;
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let second = call(
+        staff.get(&format!(
+            "/api/v1/staff/audit-log?municipality=022021&limit=1&cursor={cursor}"
+        )),
+        200,
+    )
+    .await;
+    assert_eq!(entries[1]["id"], second["items"][0]["id"], "{first} {second}");
 
     let (browser, callback) = until_callback(&app, "staff", "visitor").await;
     let response = browser.client.get(callback).send().await.expect("callback");

@@ -4,8 +4,8 @@ use kosodate_domain::MunicipalityCode;
 use kosodate_registry::Municipality;
 use kosodate_registry::page::{Page, PageRequest};
 
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
+use crate::state::AppState;
 
 /// The prefecture and its municipalities, in code order.
 #[utoipa::path(

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::session::{SessionUser, csrf_matches, set_cookie};
 use super::{AuthError, Callback, ProviderLink, SignedIn};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
+use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
