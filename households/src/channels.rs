@@ -21,6 +21,7 @@ use crate::consents::purpose_of_channel;
 use crate::entity::{consent, contact_channel};
 use crate::error::HouseholdError;
 use crate::ids::HouseholdId;
+use crate::match_store;
 use crate::store::Households;
 
 /// How long an email verification link works.
@@ -98,14 +99,18 @@ impl Households {
         Ok((id, token))
     }
 
-    /// Follows a verification link: the address becomes usable and opted in.
+    /// Follows a verification link: the address becomes usable and opted in, and what waited
+    /// for a deliverable channel is planned again.
     pub async fn verify_email(&self, token: &str) -> Result<HouseholdId, HouseholdError> {
+        let txn = begin_write(self.connection()).await?;
         let row = contact_channel::Entity::find()
             .filter(contact_channel::Column::VerificationHash.eq(digest(token)))
             .filter(contact_channel::Column::VerificationExpiresAt.gt(Utc::now()))
-            .one(self.connection())
+            .one(&txn)
             .await?
             .ok_or(HouseholdError::VerificationFailed)?;
+        let household = HouseholdId::parse(&row.household_id)
+            .map_err(|error| HouseholdError::corrupt("channel's household id", error))?;
         contact_channel::Entity::update_many()
             .col_expr(contact_channel::Column::VerifiedAt, Expr::value(Utc::now()))
             .col_expr(contact_channel::Column::OptedIn, Expr::value(true))
@@ -118,10 +123,11 @@ impl Households {
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
             .filter(contact_channel::Column::Id.eq(row.id.as_str()))
-            .exec(self.connection())
+            .exec(&txn)
             .await?;
-        HouseholdId::parse(&row.household_id)
-            .map_err(|error| HouseholdError::corrupt("channel's household id", error))
+        match_store::release_waiting(&txn, household).await?;
+        txn.commit().await?;
+        Ok(household)
     }
 
     /// Links the household's LINE user id (from LINE Login, or the Official Account's webhook).
@@ -180,6 +186,9 @@ impl Households {
         found(result.rows_affected, channel)?;
         if !opted_in && let Ok(channel) = uuid::Uuid::parse_str(channel) {
             outbox::stop_pending(&txn, Scope::Channel(channel), NoticeStatus::Cancelled).await?;
+        }
+        if opted_in {
+            match_store::release_waiting(&txn, household).await?;
         }
         txn.commit().await?;
         Ok(())

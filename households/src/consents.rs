@@ -83,6 +83,8 @@ impl Households {
         ensure_household(&txn, id).await?;
         end_consents(&txn, id, purpose, now).await?;
         insert_consent(&txn, id, purpose, method, current, now).await?;
+        // A consent to notices may make a channel deliverable for what waited.
+        match_store::release_waiting(&txn, id).await?;
         txn.commit().await?;
         Ok(true)
     }

@@ -2,14 +2,16 @@
 //! opted into and consented to, unless it dismissed the program. Each event is planned once
 //! (`match_events.planned_at`, and the outbox's unique (event, channel) key), in one transaction
 //! with the consent check, so that a withdrawal either comes first and is seen, or comes after and
-//! cancels what was planned.
+//! cancels what was planned. An event with something to say but no deliverable channel yet (the
+//! parent consented to matching before verifying an address) waits, and is planned again when the
+//! household's consents or channels change, unless its deadline has passed by then.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use kosodate_database::begin_write;
-use kosodate_domain::{MunicipalityCode, ProgramId};
+use kosodate_domain::{MunicipalityCode, ProgramId, japan};
 use kosodate_households::match_store::{self, RecordedEvent, Snapshots};
 use kosodate_households::{Dismissed, HouseholdId, HouseholdRecord, Households};
 use kosodate_matcher::EligibilityDocument;
@@ -68,35 +70,49 @@ impl NoticePlanner {
         let audience = Audience::load(&txn, &events).await?;
         let mut programs = ProgramCache::default();
         let mut drafts = Vec::new();
+        let (mut planned, mut waiting) = (Vec::new(), Vec::new());
         for event in &events {
-            drafts.extend(self.drafts_for(&txn, event, &audience, &mut programs).await?);
+            match self
+                .plan_event(&txn, event, &audience, &mut programs, now)
+                .await?
+            {
+                Planned::Drafts(event_drafts) => {
+                    drafts.extend(event_drafts);
+                    planned.push(event.clone());
+                }
+                Planned::Nothing => planned.push(event.clone()),
+                Planned::NoChannel => waiting.push(event.clone()),
+            }
         }
-        match_store::mark_planned(&txn, &events, now).await?;
+        match_store::mark_planned(&txn, &planned, now).await?;
+        match_store::park_waiting(&txn, &waiting, now).await?;
         outbox::enqueue(&txn, drafts, now).await?;
         txn.commit().await?;
+        metrics::counter!("kosodate_events_waiting_for_channel_total").increment(waiting.len() as u64);
         Ok(events.len())
     }
 
-    async fn drafts_for(
+    async fn plan_event(
         &self,
         db: &impl ConnectionTrait,
         recorded: &RecordedEvent,
         audience: &Audience,
         programs: &mut ProgramCache,
-    ) -> Result<Vec<NoticeDraft>, PlannerError> {
+        now: DateTime<Utc>,
+    ) -> Result<Planned, PlannerError> {
         let event = &recorded.event;
-        if !event.kind.is_sent() {
-            return Ok(Vec::new());
+        let today = japan::date_of(now);
+        // A deadline that passed while the event waited for a channel is no news any more.
+        if !event.kind.is_sent() || event.closes_on.is_some_and(|closes| closes < today) {
+            return Ok(Planned::Nothing);
         }
         let household = &recorded.household_id;
-        let (Some(record), Some(channels)) =
-            (audience.records.get(household), audience.channels.get(household))
-        else {
-            return Ok(Vec::new());
+        let Some(record) = audience.records.get(household) else {
+            return Ok(Planned::Nothing);
         };
         let program_ids = match event.program_id {
             Some(id) if audience.dismissed.contains(&(household.clone(), id.to_string())) => {
-                return Ok(Vec::new());
+                return Ok(Planned::Nothing);
             }
             Some(id) => vec![id],
             None => first_results(db, record.id, &audience.dismissed, &mut programs.snapshots).await?,
@@ -116,7 +132,15 @@ impl NoticePlanner {
             }
         }
         if notices.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Planned::Nothing);
+        }
+        let channels = audience
+            .channels
+            .get(household)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if channels.is_empty() {
+            return Ok(Planned::NoChannel);
         }
         let content = NoticeContent {
             kind: event.kind,
@@ -124,14 +148,24 @@ impl NoticePlanner {
             disabled_channel: None,
         };
         let program_id = event.program_id.map(|id| id.to_string());
-        Ok(drafts(
+        Ok(Planned::Drafts(drafts(
             record,
             channels,
             Some(recorded.id),
             program_id.as_deref(),
             &content,
-        ))
+        )))
     }
+}
+
+/// What became of one event.
+enum Planned {
+    /// Notices, one per deliverable channel.
+    Drafts(Vec<NoticeDraft>),
+    /// Nothing to send: not a kind that is sent, a dismissed or gone program, a passed deadline.
+    Nothing,
+    /// Something to send, but no channel to send it through yet: it waits.
+    NoChannel,
 }
 
 /// The programs of a household's first results it has not dismissed, eligible ones only.

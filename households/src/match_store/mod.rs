@@ -364,6 +364,49 @@ pub async fn unplanned_events(
     query.all(db).await?.into_iter().map(RecordedEvent::of).collect()
 }
 
+/// Parks events none of whose household's channels could take them: they leave the planner's
+/// queue until [`release_waiting`] puts them back.
+pub async fn park_waiting(
+    db: &impl ConnectionTrait,
+    events: &[RecordedEvent],
+    now: DateTime<Utc>,
+) -> Result<(), HouseholdError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = events.iter().map(|recorded| recorded.id.to_string()).collect();
+    match_event::Entity::update_many()
+        .col_expr(match_event::Column::PlannedAt, Expr::value(now))
+        .col_expr(match_event::Column::WaitingSince, Expr::value(now))
+        .filter(match_event::Column::Id.is_in(ids))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Puts a household's waiting events back in the planner's queue: its consents or channels
+/// changed, so one may be deliverable now. The planner parks them again if not, and drops those
+/// whose deadline passed meanwhile.
+pub(crate) async fn release_waiting(
+    db: &impl ConnectionTrait,
+    household: HouseholdId,
+) -> Result<(), HouseholdError> {
+    match_event::Entity::update_many()
+        .col_expr(
+            match_event::Column::PlannedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            match_event::Column::WaitingSince,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(match_event::Column::HouseholdId.eq(household.to_string()))
+        .filter(match_event::Column::WaitingSince.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Marks events planned at `now`.
 pub async fn mark_planned(
     db: &impl ConnectionTrait,

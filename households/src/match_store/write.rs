@@ -183,6 +183,7 @@ async fn insert_events_values(
             occurs_on: Set(today),
             created_at: Set(now),
             planned_at: Set(None),
+            waiting_since: Set(None),
         });
     // The unique keys ((household, program, kind, anchor), and (household, kind, anchor) for
     // household events) make a repeated decision, or a concurrent run's, a no-op.
