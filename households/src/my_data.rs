@@ -5,7 +5,7 @@ use kosodate_database::begin_write;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::entity::{account, anonymous_count, household, match_event};
+use crate::entity::{account, anonymous_count, household, match_event, program_dismissal};
 use crate::error::HouseholdError;
 use crate::ids::HouseholdId;
 use crate::match_store;
@@ -29,38 +29,57 @@ impl Households {
         Ok(())
     }
 
-    /// Everything held about the household, for "My data" (JSON).
+    /// Everything held about the household, for "My data" (JSON): what it entered, its consents,
+    /// channels and sign-in accounts, what it said about programs, what matching derived from it,
+    /// and every notice about it with its delivery attempts.
     pub async fn export(&self, id: HouseholdId) -> Result<serde_json::Value, HouseholdError> {
+        let db = self.connection();
         let record = self.record(id).await?;
-        let consents = self.consent_ledger(id).await?;
-        let channels = self.channels(id).await?;
         let accounts: Vec<serde_json::Value> = account::Entity::find()
             .filter(account::Column::HouseholdId.eq(id.to_string()))
-            .all(self.connection())
+            .all(db)
             .await?
             .into_iter()
             .map(|row| serde_json::json!({"provider": row.provider, "subject": row.subject, "created_at": row.created_at}))
             .collect();
+        let dismissals: Vec<serde_json::Value> = program_dismissal::Entity::find()
+            .filter(program_dismissal::Column::HouseholdId.eq(id.to_string()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| serde_json::json!({"program_id": row.program_id, "reason": row.reason, "created_at": row.created_at}))
+            .collect();
         let events: Vec<serde_json::Value> = match_event::Entity::find()
             .filter(match_event::Column::HouseholdId.eq(id.to_string()))
             .order_by_asc(match_event::Column::Id)
-            .all(self.connection())
+            .all(db)
             .await?
             .into_iter()
             .map(|row| {
                 serde_json::json!({
                     "program_id": row.program_id, "kind": row.kind, "occurs_on": row.occurs_on,
                     "opens_on": row.opens_on, "closes_on": row.closes_on, "created_at": row.created_at,
+                    "planned_at": row.planned_at, "waiting_for_a_channel_since": row.waiting_since,
                 })
             })
             .collect();
+        let stored = self.stored_match(id).await?.map(|stored| {
+            serde_json::json!({
+                "evaluated_on": stored.evaluated_on, "next_check": stored.next_check,
+                "eligible": stored.eligible, "unknown": stored.unknown,
+            })
+        });
+        let notices = kosodate_notifier::held::notices_of_household(db, id.as_uuid()).await?;
         Ok(serde_json::json!({
             "exported_at": Utc::now(),
             "household": record,
-            "consents": consents,
-            "contact_channels": channels,
+            "consents": self.consent_ledger(id).await?,
+            "contact_channels": self.channels(id).await?,
             "sign_in_accounts": accounts,
+            "program_dismissals": dismissals,
+            "match_result": stored,
             "match_events": events,
+            "notices": notices,
         }))
     }
 }

@@ -9,6 +9,7 @@ pub mod channel;
 pub mod channels;
 pub mod content;
 mod entity;
+pub mod held;
 pub mod links;
 mod mailbox;
 pub mod outbox;

@@ -159,7 +159,7 @@ async fn statuses(app: &TestApp) -> Vec<(String, String, String)> {
 async fn events_reach_every_kind_of_sink(backend: Backend) {
     let peers = peers().await;
     let app = app_with(backend, &peers, true).await;
-    let (_, subscription) = household(&app, &peers, never_quiet()).await;
+    let (household_id, subscription) = household(&app, &peers, never_quiet()).await;
     let households_db = app.db.clone();
     runner(&app).run_full(today()).await.unwrap();
 
@@ -233,6 +233,32 @@ async fn events_reach_every_kind_of_sink(backend: Backend) {
         sent.iter()
             .all(|(_, kind, status)| kind == "first_match" && status == "sent"),
         "{sent:?}"
+    );
+
+    // "My data" holds all of it: the notices with their addresses, content and attempts, and
+    // what the parent said about a program.
+    let households = Households::new(app.db.clone());
+    let stored = households.stored_match(household_id).await.unwrap().unwrap();
+    let program = stored.eligible[0].to_string();
+    households
+        .dismiss_program(household_id, &program, kosodate_households::Dismissal::Applied)
+        .await
+        .unwrap();
+    let data = households.export(household_id).await.unwrap();
+    let notices = data["notices"].as_array().unwrap();
+    assert_eq!(notices.len(), 3, "{data}");
+    assert!(
+        notices.iter().all(|notice| notice["status"] == "sent"
+            && notice["attempts"][0]["outcome"] == "sent"
+            && notice["content"]["kind"] == "first_match"),
+        "{notices:?}"
+    );
+    assert_eq!(data["program_dismissals"][0]["program_id"], program.as_str());
+    assert_eq!(data["program_dismissals"][0]["reason"], "applied");
+    assert!(
+        data["match_result"]["eligible"]
+            .as_array()
+            .is_some_and(|ids| !ids.is_empty())
     );
 }
 
