@@ -20,7 +20,7 @@ use crate::schedule::{QuietHours, digest_slot, next_allowed};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
-    #[error("database error")]
+    #[error("outbox database query failed")]
     Database(#[from] DbErr),
     #[error("stored notice is corrupt: {0}")]
     Corrupt(String),

@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 use kosodate_database::begin_write;
+use kosodate_domain::error_chain;
 use kosodate_households::{ChannelKind, Households};
 use kosodate_notifier::outbox;
 use kosodate_notifier::{DeliveryHooks, GoneAddress, NoticeContent, NoticeKind};
@@ -64,7 +65,7 @@ impl DeliveryHooks for ChannelHealth {
             }
             Ok(false) => {}
             Err(error) => {
-                tracing::warn!(channel = %gone.channel_id, error = ?error, "cannot switch a gone channel off")
+                tracing::warn!(channel = %gone.channel_id, error = %error_chain(&error), "cannot switch a gone channel off")
             }
         }
     }

@@ -2,6 +2,7 @@
 //! events into notices, and the loop that plans and delivers — inside `serve` (embedded default)
 //! or as `kosodate worker` processes, any number of them against PostgreSQL.
 
+use kosodate_domain::error_chain;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -137,7 +138,7 @@ impl Notices {
                     self.idle_poll * 5
                 }
                 Err(error) => {
-                    tracing::warn!(error = ?error, "notice round failed");
+                    tracing::warn!(error = %error_chain(error.as_ref()), "notice round failed");
                     self.idle_poll * 5
                 }
             };

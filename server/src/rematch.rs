@@ -5,6 +5,7 @@
 //! unique event keys record each change once), so several processes may run them; a trigger that
 //! meets a busy database tries again, and one that still fails leaves its work to the tick.
 
+use kosodate_domain::error_chain;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
@@ -64,7 +65,7 @@ fn log_outcome(what: &'static str, result: &Result<MatchReport, MatchingError>) 
             unchanged = report.unchanged,
             "{what}"
         ),
-        Err(error) => tracing::error!(error = ?error, "{what}: failed"),
+        Err(error) => tracing::error!(error = %error_chain(error), "{what}: failed"),
     }
 }
 
@@ -84,7 +85,7 @@ pub fn spawn_tick(runner: MatchRunner, interval: Duration) {
                     )
                 }
                 Ok(_) => {}
-                Err(error) => tracing::error!(error = ?error, "matching tick failed"),
+                Err(error) => tracing::error!(error = %error_chain(&error), "matching tick failed"),
             }
         }
     });

@@ -1,6 +1,7 @@
 //! Program search in this process: its index (opened, rebuilt when missing or outdated, then
 //! following the database) and the search log writer.
 
+use kosodate_domain::error_chain;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -99,7 +100,7 @@ pub(crate) fn readings(settings: &Settings) -> Option<Arc<dyn Reader>> {
             None
         }
         Err(error) => {
-            tracing::warn!(%error, "the reading dictionary could not be prepared; searching without readings");
+            tracing::warn!(error = %error_chain(&error), "the reading dictionary could not be prepared; searching without readings");
             None
         }
     }
@@ -141,7 +142,7 @@ async fn write_log(db: DatabaseConnection, mut receiver: mpsc::Receiver<SearchLo
         })
         .await;
         if let Err(error) = written {
-            tracing::warn!(error = ?error, entries = batch.len(), "search log entries could not be written");
+            tracing::warn!(error = %error_chain(&error), entries = batch.len(), "search log entries could not be written");
             metrics::counter!("kosodate_search_log_dropped_total").increment(batch.len() as u64);
             tokio::time::sleep(Duration::from_secs(1)).await;
         }

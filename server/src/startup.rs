@@ -9,6 +9,7 @@ use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Router, middleware};
+use kosodate_domain::error_chain;
 use kosodate_households::Households;
 use kosodate_migrations::{Migrator, MigratorTrait};
 use kosodate_registry::Registry;
@@ -114,7 +115,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.registry.connection().ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(error) => {
-            tracing::warn!(error = %error, "database not reachable");
+            tracing::warn!(error = %error_chain(&error), "database not reachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database not reachable").into_response()
         }
     }

@@ -415,8 +415,14 @@ async fn staff_edit_only_their_own(backend: Backend) {
     .await;
     // Newest first, and the next page starts after the last entry of the previous one (reading
     // the log is itself logged, so a later page never repeats an entry).
-    let (newer, older) = (first["items"][0]["id"].as_str(), second["items"][0]["id"].as_str());
-    assert!(newer.zip(older).is_some_and(|(newer, older)| older < newer), "{first} {second}");
+    let (newer, older) = (
+        first["items"][0]["id"].as_str(),
+        second["items"][0]["id"].as_str(),
+    );
+    assert!(
+        newer.zip(older).is_some_and(|(newer, older)| older < newer),
+        "{first} {second}"
+    );
 
     let (browser, callback) = until_callback(&app, "staff", "visitor").await;
     let response = browser.client.get(callback).send().await.expect("callback");

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use kosodate_domain::error_chain;
 use kosodate_domain::{EmailAddress, LineUserId, japan};
 use kosodate_households::{
     ChannelRecord, ChildInput, ConsentMethod, ConsentPurpose, ConsentRecord, HouseholdId, HouseholdInput,
@@ -489,7 +490,7 @@ pub async fn add_channel(
                 .send_verification(&address, &token.0)
                 .await
                 .map_err(|error| {
-                    tracing::error!(error = %error, "verification mail not sent");
+                    tracing::error!(error = %error_chain(&error), "verification mail not sent");
                     ApiError::internal()
                 })?;
         }
