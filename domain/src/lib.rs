@@ -11,9 +11,11 @@ pub mod japan;
 mod municipality_code;
 mod notice_kind;
 mod program_id;
+mod vocabulary;
 
 pub use contact::{EmailAddress, EmailAddressError, LineUserId, LineUserIdError};
 pub use error_chain::error_chain;
 pub use municipality_code::{MunicipalityCode, MunicipalityCodeError, PREFECTURE_CODE};
 pub use notice_kind::NoticeKind;
 pub use program_id::{ProgramId, ProgramIdError};
+pub use vocabulary::{Vocabulary, serde_names_agree};

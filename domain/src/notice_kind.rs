@@ -16,8 +16,7 @@ use serde::{Deserialize, Serialize};
     Serialize,
     Deserialize,
     strum::IntoStaticStr,
-    strum::EnumString,
-    strum::EnumIter,
+    strum::VariantArray,
     strum::EnumMessage,
 )]
 #[serde(rename_all = "snake_case")]
@@ -54,18 +53,6 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    pub fn id(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        strum::EnumMessage::get_message(&self).unwrap_or_else(|| self.id())
-    }
-
     /// Whether the matcher records it as a change of a household's results.
     pub fn is_change_event(self) -> bool {
         !matches!(self, Self::Digest | Self::ChannelDisabled)
@@ -85,11 +72,12 @@ impl NoticeKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strum::IntoEnumIterator;
+    use crate::Vocabulary;
+    use strum::VariantArray;
 
     #[test]
     fn serde_names_are_the_ids_and_every_kind_has_a_label() {
-        for kind in NoticeKind::iter() {
+        for &kind in NoticeKind::VARIANTS {
             assert_eq!(serde_json::to_value(kind).expect("serializes"), kind.id());
             assert_eq!(NoticeKind::parse(kind.id()), Some(kind));
             assert!(

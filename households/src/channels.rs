@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use kosodate_database::begin_write;
+use kosodate_domain::Vocabulary;
 use kosodate_domain::{EmailAddress, LineUserId};
 use kosodate_notifier::outbox::{self, Scope};
 use kosodate_notifier::{Address, NoticeStatus};

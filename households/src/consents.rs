@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use kosodate_database::begin_write;
+use kosodate_domain::Vocabulary;
 use kosodate_notifier::outbox::{self, Scope};
 use kosodate_notifier::{ChannelKind, NoticeStatus};
 use kosodate_registry::{FieldError, ValidationErrors};

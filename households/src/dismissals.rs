@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use kosodate_database::begin_write;
+use kosodate_domain::Vocabulary;
 use kosodate_notifier::NoticeStatus;
 use kosodate_notifier::outbox::{self, Scope};
 use sea_orm::sea_query::OnConflict;
@@ -16,18 +17,24 @@ use crate::ids::HouseholdId;
 use crate::store::Households;
 
 /// Why notices about a program stop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::EnumString)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Dismissal {
+    #[strum(message = "申請済み")]
     Applied,
+    #[strum(message = "関心なし")]
     NotInterested,
-}
-
-impl Dismissal {
-    pub fn id(self) -> &'static str {
-        self.into()
-    }
 }
 
 /// (household id, program id) pairs a household dismissed, as stored.

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use kosodate_database::begin_write;
 use kosodate_domain::MunicipalityCode;
+use kosodate_domain::Vocabulary;
 use kosodate_matcher::Household;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{

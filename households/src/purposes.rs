@@ -10,59 +10,58 @@
     Hash,
     serde::Serialize,
     strum::IntoStaticStr,
-    strum::EnumString,
-    strum::EnumIter,
+    strum::VariantArray,
+    strum::EnumMessage,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ConsentPurpose {
+    #[strum(message = "対象となる制度の確認")]
     Matching,
+    #[strum(message = "メールでのお知らせ")]
     NoticeEmail,
+    #[strum(message = "LINEでのお知らせ")]
     NoticeLine,
+    #[strum(message = "プッシュ通知でのお知らせ")]
     NoticeWebPush,
+    #[strum(message = "統計への利用")]
     Statistics,
 }
 
-impl ConsentPurpose {
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
-    }
-
-    pub fn id(self) -> &'static str {
-        self.into()
-    }
-
-    /// Every purpose, in the order the consent screen shows them.
-    pub fn all() -> impl Iterator<Item = Self> {
-        <Self as strum::IntoEnumIterator>::iter()
-    }
-}
-
 /// How a consent was given: by the parent online, or on paper at a municipal counter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
+#[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ConsentMethod {
+    #[strum(message = "オンライン")]
     Online,
+    #[strum(message = "窓口（書面）")]
     Paper,
-}
-
-impl ConsentMethod {
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
-    }
-
-    pub fn id(self) -> &'static str {
-        self.into()
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use kosodate_domain::{Vocabulary, serde_names_agree};
+    use strum::VariantArray;
+
     use super::*;
 
     #[test]
     fn purposes_keep_their_stored_ids() {
-        let ids: Vec<&str> = ConsentPurpose::all().map(ConsentPurpose::id).collect();
+        let ids: Vec<&str> = ConsentPurpose::VARIANTS
+            .iter()
+            .map(|purpose| purpose.id())
+            .collect();
         assert_eq!(
             ids,
             [
@@ -73,11 +72,8 @@ mod tests {
                 "statistics"
             ]
         );
-        for purpose in ConsentPurpose::all() {
-            assert_eq!(serde_json::to_value(purpose).ok(), Some(purpose.id().into()));
-            assert_eq!(ConsentPurpose::parse(purpose.id()), Some(purpose));
-        }
-        assert_eq!(ConsentMethod::parse("paper"), Some(ConsentMethod::Paper));
-        assert_eq!(ConsentMethod::Online.id(), "online");
+        serde_names_agree::<ConsentPurpose>().unwrap_or_else(|error| panic!("{error}"));
+        serde_names_agree::<ConsentMethod>().unwrap_or_else(|error| panic!("{error}"));
+        serde_names_agree::<crate::Dismissal>().unwrap_or_else(|error| panic!("{error}"));
     }
 }

@@ -61,8 +61,21 @@ pub struct ProgramRule {
     pub application: Application,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Eligibility {
     Eligible,
     NotEligible,
@@ -76,22 +89,6 @@ impl From<Truth> for Eligibility {
             Truth::False => Eligibility::NotEligible,
             Truth::Unknown => Eligibility::Unknown,
         }
-    }
-}
-
-impl Eligibility {
-    pub fn id(self) -> &'static str {
-        match self {
-            Eligibility::Eligible => "eligible",
-            Eligibility::NotEligible => "not_eligible",
-            Eligibility::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Eligible, Self::NotEligible, Self::Unknown]
-            .into_iter()
-            .find(|value| value.id() == text)
     }
 }
 

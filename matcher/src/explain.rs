@@ -3,7 +3,9 @@
 //! notice needs the "why"; the batch path uses `evaluate` alone.
 
 use chrono::{Datelike, NaiveDate};
+use kosodate_domain::Vocabulary;
 use serde::Serialize;
+use strum::VariantArray;
 
 use crate::eval::{Outcome, PreparedChild, PreparedHousehold, Truth, born_interval, pregnancy_interval};
 use crate::household::{Birth, IncomeBand, MissingFact};
@@ -157,7 +159,7 @@ impl Rule {
             Rule::SingleParent(true) => ("ひとり親家庭".into(), "a single-parent family".into()),
             Rule::SingleParent(false) => ("ひとり親家庭ではない".into(), "not a single-parent family".into()),
             Rule::IncomeBand(range) => {
-                let band = |rank: i64| IncomeBand::ALL.get(rank as usize).copied();
+                let band = |rank: i64| IncomeBand::VARIANTS.get(rank as usize).copied();
                 let (ja, en) = describe_range(
                     *range,
                     &|rank| format!("「{}」", band(rank).map_or("", IncomeBand::label_ja)),

@@ -6,6 +6,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use kosodate_domain::MunicipalityCode;
 use serde::{Deserialize, Serialize};
+use strum::VariantArray;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Household {
@@ -66,58 +67,46 @@ impl Child {
 
 /// Declared household income band (所得の目安). Programs with 所得制限 state a limit as a band; the
 /// order is from lowest to highest income.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum IncomeBand {
-    /// 住民税非課税世帯
+    #[strum(message = "住民税非課税世帯")]
     Nontaxable,
-    /// 年収約360万円以下
+    // serde alone would say `up_to360`, which households stored before ids were said once.
+    #[serde(rename = "up_to_360", alias = "up_to360")]
+    #[strum(serialize = "up_to_360", message = "年収約360万円以下")]
     UpTo360,
-    /// 年収約640万円以下
+    // serde alone would say `up_to640`, which households stored before ids were said once.
+    #[serde(rename = "up_to_640", alias = "up_to640")]
+    #[strum(serialize = "up_to_640", message = "年収約640万円以下")]
     UpTo640,
-    /// 年収約910万円以下
+    // serde alone would say `up_to910`, which households stored before ids were said once.
+    #[serde(rename = "up_to_910", alias = "up_to910")]
+    #[strum(serialize = "up_to_910", message = "年収約910万円以下")]
     UpTo910,
-    /// 年収約910万円超
+    #[serde(rename = "over_910", alias = "over910")]
+    #[strum(serialize = "over_910", message = "年収約910万円超")]
     Over910,
 }
 
 impl IncomeBand {
-    pub const ALL: [IncomeBand; 5] = [
-        Self::Nontaxable,
-        Self::UpTo360,
-        Self::UpTo640,
-        Self::UpTo910,
-        Self::Over910,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Nontaxable => "nontaxable",
-            Self::UpTo360 => "up_to_360",
-            Self::UpTo640 => "up_to_640",
-            Self::UpTo910 => "up_to_910",
-            Self::Over910 => "over_910",
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Self::Nontaxable => "住民税非課税世帯",
-            Self::UpTo360 => "年収約360万円以下",
-            Self::UpTo640 => "年収約640万円以下",
-            Self::UpTo910 => "年収約910万円以下",
-            Self::Over910 => "年収約910万円超",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|band| band.id() == text || band.label_ja() == text)
-    }
-
     pub(crate) fn rank(self) -> i64 {
-        Self::ALL
+        Self::VARIANTS
             .iter()
             .position(|band| *band == self)
             .unwrap_or_default() as i64
@@ -125,42 +114,34 @@ impl IncomeBand {
 }
 
 /// How a child is cared for during the day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Childcare {
     /// 保育所・認定こども園・地域型保育などを利用
+    #[strum(message = "保育所等を利用")]
     Nursery,
     /// 幼稚園を利用
+    #[strum(message = "幼稚園を利用")]
     Kindergarten,
     /// 在宅（どこにも通っていない）
+    #[strum(message = "在宅")]
     Home,
 }
 
 impl Childcare {
-    pub const ALL: [Childcare; 3] = [Self::Nursery, Self::Kindergarten, Self::Home];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Nursery => "nursery",
-            Self::Kindergarten => "kindergarten",
-            Self::Home => "home",
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Self::Nursery => "保育所等を利用",
-            Self::Kindergarten => "幼稚園を利用",
-            Self::Home => "在宅",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|care| care.id() == text || care.label_ja() == text)
-    }
-
     pub(crate) fn bit(self) -> u8 {
         1 << (self as u8)
     }

@@ -25,3 +25,15 @@ pub use eval::{Outcome, PreparedChild, PreparedHousehold, Truth};
 pub use explain::{Explanation, Held, Reason, japanese_date};
 pub use household::{Birth, Child, Childcare, Household, IncomeBand, MissingFact};
 pub use rule::{AgeUnit, Bound, ChildRule, Range, Rule, SchoolStage, grade_name};
+
+#[cfg(test)]
+mod vocabulary_tests {
+    use kosodate_domain::serde_names_agree;
+
+    #[test]
+    fn serde_names_are_the_vocabulary_ids() {
+        serde_names_agree::<crate::IncomeBand>().unwrap_or_else(|error| panic!("{error}"));
+        serde_names_agree::<crate::Childcare>().unwrap_or_else(|error| panic!("{error}"));
+        serde_names_agree::<crate::Eligibility>().unwrap_or_else(|error| panic!("{error}"));
+    }
+}

@@ -3,7 +3,9 @@
 //! sentence: `{"some_child": {"age": {"unit": "years", "lt": 3}}}`. See docs/rules.md.
 
 use kosodate_domain::MunicipalityCode;
+use kosodate_domain::Vocabulary;
 use serde_json::{Map, Value, json};
+use strum::VariantArray;
 
 use crate::errors::{RuleError, pointer_segment};
 use crate::household::{Childcare, IncomeBand};
@@ -41,67 +43,33 @@ pub enum ChildRule {
     Childcare(Vec<Childcare>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray, strum::EnumMessage,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum AgeUnit {
     Years,
     Months,
     Days,
 }
 
-impl AgeUnit {
-    fn parse(text: &str) -> Option<Self> {
-        match text {
-            "years" => Some(Self::Years),
-            "months" => Some(Self::Months),
-            "days" => Some(Self::Days),
-            _ => None,
-        }
-    }
-
-    fn id(self) -> &'static str {
-        match self {
-            Self::Years => "years",
-            Self::Months => "months",
-            Self::Days => "days",
-        }
-    }
-}
-
 /// 未就学 / 小学生 / 中学生 / 高校生年代, each a span of school grades.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray, strum::EnumMessage,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum SchoolStage {
+    #[strum(message = "未就学")]
     Preschool,
+    #[strum(message = "小学生")]
     Elementary,
+    #[strum(message = "中学生")]
     JuniorHigh,
+    #[strum(message = "高校生年代")]
     HighSchool,
 }
 
 impl SchoolStage {
-    const ALL: [SchoolStage; 4] = [
-        Self::Preschool,
-        Self::Elementary,
-        Self::JuniorHigh,
-        Self::HighSchool,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Preschool => "preschool",
-            Self::Elementary => "elementary",
-            Self::JuniorHigh => "junior_high",
-            Self::HighSchool => "high_school",
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Self::Preschool => "未就学",
-            Self::Elementary => "小学生",
-            Self::JuniorHigh => "中学生",
-            Self::HighSchool => "高校生年代",
-        }
-    }
-
     /// The grades of the stage (inclusive); preschool is every grade before 小1.
     pub fn grades(self) -> (Option<i64>, Option<i64>) {
         match self {
@@ -110,12 +78,6 @@ impl SchoolStage {
             Self::JuniorHigh => (Some(7), Some(9)),
             Self::HighSchool => (Some(10), Some(12)),
         }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|stage| stage.id() == text || stage.label_ja() == text)
     }
 }
 
@@ -619,7 +581,7 @@ fn income_band_value(value: &Value) -> Result<i64, (String, String)> {
         .and_then(IncomeBand::parse)
         .map(IncomeBand::rank)
         .ok_or_else(|| {
-            let ids: Vec<_> = IncomeBand::ALL.iter().map(|band| band.id()).collect();
+            let ids: Vec<_> = IncomeBand::VARIANTS.iter().map(|band| band.id()).collect();
             (
                 format!("expected an income band: {}", ids.join(", ")),
                 format!("所得の目安は {} のいずれかで指定してください", ids.join("・")),
@@ -661,7 +623,7 @@ impl Rule {
             }
             Rule::SingleParent(flag) => json!({"single_parent": flag}),
             Rule::IncomeBand(range) => json!({"income_band": range.to_json(|rank| {
-                Value::from(IncomeBand::ALL.get(rank as usize).map_or("", |band| band.id()))
+                Value::from(IncomeBand::VARIANTS.get(rank as usize).map_or("", |band| band.id()))
             })}),
         }
     }

@@ -7,6 +7,7 @@
 
 use chrono::{Days, NaiveDate};
 use kosodate_domain::MunicipalityCode;
+use kosodate_domain::Vocabulary;
 use kosodate_matcher::{
     AgeUnit, Birth, Bound, Child, ChildRule, Childcare, EligibilityDocument, Household, IncomeBand,
     MissingFact, PreparedHousehold, Range, Rule, SchoolStage, Truth,
@@ -15,6 +16,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Value, json};
+use strum::VariantArray;
 
 const MUNICIPALITIES: [&str; 3] = ["02201", "02202", "02203"];
 const SPAN_DAYS: u64 = 400;
@@ -89,7 +91,7 @@ fn childcare() -> impl Strategy<Value = Childcare> {
 }
 
 fn income_band() -> impl Strategy<Value = IncomeBand> {
-    (0..IncomeBand::ALL.len()).prop_map(|index| IncomeBand::ALL[index])
+    (0..IncomeBand::VARIANTS.len()).prop_map(|index| IncomeBand::VARIANTS[index])
 }
 
 /// Conditions on a born child's age, from every angle the language has.

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate};
 use kosodate_database::ScratchDatabase;
+use kosodate_domain::Vocabulary;
 use kosodate_households::{ConsentMethod, Households};
 use kosodate_matcher::{Area, Household, PreparedHousehold, ProgramRule, Truth};
 use kosodate_matching::synthetic::{self, Population, SyntheticProgram};

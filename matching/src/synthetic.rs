@@ -17,6 +17,7 @@ use kosodate_registry::ProgramInput;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
+use strum::VariantArray;
 
 /// Population of each municipality of Aomori Prefecture (2020 census, rounded to hundreds).
 pub const POPULATION: &[(&str, u32)] = &[
@@ -116,7 +117,7 @@ impl Population {
         let single_parent = rng.random_bool(0.6).then(|| rng.random_bool(0.12));
         let income_band = rng
             .random_bool(0.45)
-            .then(|| IncomeBand::ALL[weighted(&mut rng, &[8, 20, 35, 25, 12])]);
+            .then(|| IncomeBand::VARIANTS[weighted(&mut rng, &[8, 20, 35, 25, 12])]);
         Household {
             municipality,
             children,
@@ -161,7 +162,7 @@ impl Population {
             } else {
                 &[60, 15, 25]
             };
-            child.childcare = Some(Childcare::ALL[weighted(rng, weights)]);
+            child.childcare = Some(Childcare::VARIANTS[weighted(rng, weights)]);
         }
         child
     }

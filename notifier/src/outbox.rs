@@ -5,6 +5,7 @@
 //! the lease runs out, and the retry reaches the provider with the same idempotency key.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use kosodate_domain::Vocabulary;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,

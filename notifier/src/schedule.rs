@@ -5,11 +5,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, TimeDelta, Utc};
+use kosodate_domain::japan;
 use rand::Rng;
-
-fn tokyo() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| unreachable!("+09:00 is a valid offset"))
-}
 
 /// A daily span in Tokyo time during which nothing is delivered, e.g. 21:00–08:00. `from` may be
 /// later than `until` (the span crosses midnight).
@@ -50,14 +47,7 @@ fn minute_of_day(at: DateTime<FixedOffset>) -> u16 {
 
 /// The Tokyo date and the UTC instant of `minute` on that date.
 fn at_minute(date: NaiveDate, minute: u16) -> DateTime<Utc> {
-    let time = NaiveTime::MIN + TimeDelta::minutes(i64::from(minute));
-    date.and_time(time)
-        .and_local_timezone(tokyo())
-        .single()
-        .map_or_else(
-            || date.and_time(time).and_utc(),
-            |local| local.with_timezone(&Utc),
-        )
+    japan::at(date, NaiveTime::MIN + TimeDelta::minutes(i64::from(minute)))
 }
 
 /// The first moment at or after `at` outside the quiet hours.
@@ -65,7 +55,7 @@ pub fn next_allowed(at: DateTime<Utc>, quiet: Option<QuietHours>) -> DateTime<Ut
     let Some(quiet) = quiet else {
         return at;
     };
-    let local = at.with_timezone(&tokyo());
+    let local = japan::local(at);
     if !quiet.contains(minute_of_day(local)) {
         return at;
     }
@@ -83,7 +73,7 @@ pub fn next_allowed(at: DateTime<Utc>, quiet: Option<QuietHours>) -> DateTime<Ut
 pub fn digest_slot(at: DateTime<Utc>, quiet: Option<QuietHours>) -> (NaiveDate, DateTime<Utc>) {
     const DEFAULT_MORNING: u16 = 8 * 60;
     let morning = quiet.map_or(DEFAULT_MORNING, |quiet| quiet.until_minute);
-    let today = at.with_timezone(&tokyo()).date_naive();
+    let today = japan::local(at).date_naive();
     let this_morning = at_minute(today, morning);
     if this_morning > at {
         (today, this_morning)

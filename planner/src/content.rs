@@ -2,6 +2,7 @@
 //! of their children it concerns, what it gives, by when and how to apply, whom to ask.
 
 use chrono::NaiveDate;
+use kosodate_domain::Vocabulary;
 use kosodate_households::HouseholdRecord;
 use kosodate_matcher::{Held, PreparedHousehold, Reason, Rule};
 use kosodate_notifier::{Address, NoticeContent, NoticeDraft, NoticeKind, ProgramNotice, QuietHours};

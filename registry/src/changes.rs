@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use kosodate_domain::ProgramId;
+use kosodate_domain::Vocabulary;
 use serde_json::Value;
 
 use crate::error::RegistryError;

@@ -1,4 +1,5 @@
 use kosodate_domain::ProgramId;
+use kosodate_domain::Vocabulary;
 
 use crate::import::ImportErrors;
 use crate::model::{ProgramOwner, ProgramStatus};

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use kosodate_domain::ProgramId;
+use kosodate_domain::Vocabulary;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entity::program;

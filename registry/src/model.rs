@@ -8,105 +8,69 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
 /// What kind of support a program gives and at which life stage; a program has one or more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Category {
+    #[strum(message = "妊娠・出産")]
     PregnancyBirth,
+    #[strum(message = "乳幼児")]
     Infant,
+    #[strum(message = "保育・教育")]
     ChildcareEducation,
+    #[strum(message = "医療")]
     Medical,
+    #[strum(message = "手当・給付")]
     Allowance,
+    #[strum(message = "ひとり親")]
     SingleParent,
+    #[strum(message = "障がい")]
     Disability,
+    #[strum(message = "相談")]
     Consultation,
+    #[strum(message = "健診・予防接種")]
     HealthCheckup,
+    #[strum(message = "その他")]
     Other,
 }
 
-impl Category {
-    pub const ALL: [Category; 10] = [
-        Self::PregnancyBirth,
-        Self::Infant,
-        Self::ChildcareEducation,
-        Self::Medical,
-        Self::Allowance,
-        Self::SingleParent,
-        Self::Disability,
-        Self::Consultation,
-        Self::HealthCheckup,
-        Self::Other,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::PregnancyBirth => "pregnancy_birth",
-            Self::Infant => "infant",
-            Self::ChildcareEducation => "childcare_education",
-            Self::Medical => "medical",
-            Self::Allowance => "allowance",
-            Self::SingleParent => "single_parent",
-            Self::Disability => "disability",
-            Self::Consultation => "consultation",
-            Self::HealthCheckup => "health_checkup",
-            Self::Other => "other",
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Self::PregnancyBirth => "妊娠・出産",
-            Self::Infant => "乳幼児",
-            Self::ChildcareEducation => "保育・教育",
-            Self::Medical => "医療",
-            Self::Allowance => "手当・給付",
-            Self::SingleParent => "ひとり親",
-            Self::Disability => "障がい",
-            Self::Consultation => "相談",
-            Self::HealthCheckup => "健診・予防接種",
-            Self::Other => "その他",
-        }
-    }
-
-    /// Accepts the id or the Japanese label, as spreadsheets carry either.
-    pub fn parse(input: &str) -> Option<Self> {
-        let input = input.trim();
-        Self::ALL
-            .into_iter()
-            .find(|category| category.id() == input || category.label_ja() == input)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ProgramStatus {
+    #[strum(message = "下書き")]
     Draft,
+    #[strum(message = "公開")]
     Published,
+    #[strum(message = "終了")]
     Archived,
-}
-
-impl ProgramStatus {
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Published => "published",
-            Self::Archived => "archived",
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Self::Draft => "下書き",
-            Self::Published => "公開",
-            Self::Archived => "終了",
-        }
-    }
-
-    pub fn parse(input: &str) -> Option<Self> {
-        let input = input.trim();
-        [Self::Draft, Self::Published, Self::Archived]
-            .into_iter()
-            .find(|status| status.id() == input || status.label_ja() == input)
-    }
 }
 
 /// Who runs a program: the nation (applies everywhere), the prefecture or one municipality.
@@ -160,42 +124,28 @@ impl<'de> Deserialize<'de> for ProgramOwner {
 }
 
 /// The event a relative application window counts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum LifeEvent {
-    /// 出生
+    #[strum(message = "出生")]
     Birth,
-    /// 妊娠の届出
+    #[strum(message = "妊娠の届出")]
     PregnancyReport,
-    /// 転入
+    #[strum(message = "転入")]
     MoveIn,
-}
-
-impl LifeEvent {
-    pub const ALL: [LifeEvent; 3] = [Self::Birth, Self::PregnancyReport, Self::MoveIn];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Birth => "birth",
-            Self::PregnancyReport => "pregnancy_report",
-            Self::MoveIn => "move_in",
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Self::Birth => "出生",
-            Self::PregnancyReport => "妊娠の届出",
-            Self::MoveIn => "転入",
-        }
-    }
-
-    pub fn parse(input: &str) -> Option<Self> {
-        let input = input.trim();
-        Self::ALL
-            .into_iter()
-            .find(|event| event.id() == input || event.label_ja() == input)
-    }
 }
 
 /// When a family can apply.
@@ -213,42 +163,31 @@ pub enum ApplicationWindow {
     Relative { event: LifeEvent, within_days: u32 },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ApplicationMethodKind {
-    /// 窓口
+    #[strum(message = "窓口")]
     Counter,
-    /// 郵送
+    #[strum(message = "郵送")]
     Mail,
-    /// オンライン (e.g. マイナポータル)
+    /// e.g. マイナポータル
+    #[strum(message = "オンライン")]
     Online,
-}
-
-impl ApplicationMethodKind {
-    pub const ALL: [ApplicationMethodKind; 3] = [Self::Counter, Self::Mail, Self::Online];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Counter => "counter",
-            Self::Mail => "mail",
-            Self::Online => "online",
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Self::Counter => "窓口",
-            Self::Mail => "郵送",
-            Self::Online => "オンライン",
-        }
-    }
-
-    pub fn parse(input: &str) -> Option<Self> {
-        let input = input.trim();
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.id() == input || kind.label_ja() == input)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -398,30 +337,26 @@ fn first_version() -> i32 {
 }
 
 /// What happened in one version of a program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ProgramAction {
     Created,
     Updated,
     Published,
     Archived,
-}
-
-impl ProgramAction {
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Updated => "updated",
-            Self::Published => "published",
-            Self::Archived => "archived",
-        }
-    }
-
-    pub fn parse(input: &str) -> Option<Self> {
-        [Self::Created, Self::Updated, Self::Published, Self::Archived]
-            .into_iter()
-            .find(|action| action.id() == input)
-    }
 }
 
 /// One field that a version changed, with its values before and after.
@@ -464,4 +399,24 @@ pub struct Municipality {
     pub kind: String,
     /// The prefecture's region (東青, 中南, 三八, 西北, 上北, 下北).
     pub region: Option<String>,
+}
+
+#[cfg(test)]
+mod vocabulary_tests {
+    use kosodate_domain::serde_names_agree;
+
+    use super::*;
+
+    #[test]
+    fn serde_names_are_the_vocabulary_ids() {
+        for check in [
+            serde_names_agree::<Category>,
+            serde_names_agree::<ProgramStatus>,
+            serde_names_agree::<LifeEvent>,
+            serde_names_agree::<ApplicationMethodKind>,
+            serde_names_agree::<ProgramAction>,
+        ] {
+            check().unwrap_or_else(|error| panic!("{error}"));
+        }
+    }
 }

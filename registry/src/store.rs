@@ -2,6 +2,7 @@
 //! category index and appends a version, so history and current state never disagree.
 
 use chrono::Utc;
+use kosodate_domain::Vocabulary;
 use kosodate_domain::{MunicipalityCode, ProgramId};
 use sea_orm::sea_query::Query;
 use sea_orm::{

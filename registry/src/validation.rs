@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use kosodate_domain::Vocabulary;
 use kosodate_matcher::EligibilityDocument;
 use serde::Serialize;
 use url::Url;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_domain::ProgramId;
+use kosodate_domain::Vocabulary;
 use kosodate_registry::{ApplicationWindow, Category, Program, ProgramOwner};
 use serde::{Deserialize, Serialize};
 use tantivy::schema::{

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use kosodate_domain::MunicipalityCode;
+use kosodate_domain::Vocabulary;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -12,6 +12,7 @@ use kosodate_matching::MatchingError;
 use kosodate_registry::RegistryError;
 
 use crate::auth::AuthError;
+use kosodate_domain::Vocabulary;
 use serde::Serialize;
 use utoipa::ToSchema;
 

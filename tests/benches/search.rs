@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use kosodate_database::ScratchDatabase;
+use kosodate_domain::Vocabulary;
 use kosodate_domain::{MunicipalityCode, ProgramId};
 use kosodate_migrations::{Migrator, MigratorTrait};
 use kosodate_registry::{ApplicationWindow, Category, LifeEvent, Program, ProgramOwner, ProgramStatus};
@@ -47,6 +48,7 @@ use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use strum::VariantArray;
 
 const SEED: u64 = 20_261_122;
 /// Programs per `upsert`, as the registry follower hands them over.
@@ -295,7 +297,7 @@ impl Generator<'_> {
     fn categories(&mut self, template: &[Category]) -> Vec<Category> {
         let mut categories = template.to_vec();
         if self.rng.random_bool(0.15)
-            && let Some(extra) = Category::ALL.choose(&mut self.rng)
+            && let Some(extra) = Category::VARIANTS.choose(&mut self.rng)
             && !categories.contains(extra)
         {
             categories.push(*extra);
@@ -321,7 +323,9 @@ impl Generator<'_> {
             };
         }
         ApplicationWindow::Relative {
-            event: *LifeEvent::ALL.choose(&mut self.rng).unwrap_or(&LifeEvent::Birth),
+            event: *LifeEvent::VARIANTS
+                .choose(&mut self.rng)
+                .unwrap_or(&LifeEvent::Birth),
             within_days: *[14, 15, 30, 60, 90].choose(&mut self.rng).unwrap_or(&14),
         }
     }
@@ -489,7 +493,7 @@ impl Shape {
             request.open_on = Some(today());
         }
         if self == Self::Browse {
-            request.categories = vec![Category::ALL[number % Category::ALL.len()]];
+            request.categories = vec![Category::VARIANTS[number % Category::VARIANTS.len()]];
         }
         request
     }
@@ -801,7 +805,7 @@ fn variants() -> [Variant; 7] {
             ..browse(case)
         }),
         ("browse: municipality + category", |case, number| SearchRequest {
-            categories: vec![Category::ALL[number % Category::ALL.len()]],
+            categories: vec![Category::VARIANTS[number % Category::VARIANTS.len()]],
             ..browse(case)
         }),
     ]

@@ -1,6 +1,7 @@
 //! Change events as the matcher records them and the planner reads them.
 
 use chrono::NaiveDate;
+use kosodate_domain::Vocabulary;
 use kosodate_domain::{NoticeKind, ProgramId};
 use uuid::Uuid;
 

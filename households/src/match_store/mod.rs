@@ -5,6 +5,8 @@
 //! transaction. The runner (crate `kosodate-matching`) decides what to write; this module writes
 //! and reads it.
 
+use kosodate_domain::Vocabulary;
+
 mod events;
 mod state;
 mod write;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use std::collections::BTreeMap;
 
 use kosodate_domain::NoticeKind;
+use kosodate_domain::Vocabulary;
 
 use super::events::ChangeEvent;
 use super::state::MatchState;

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use kosodate_domain::ProgramId;
+use kosodate_domain::Vocabulary;
+use strum::VariantArray;
 
 use super::{ImportError, ImportErrors, ImportRecord, non_empty_lines, parse_date_loose};
 use crate::model::{
@@ -242,7 +244,11 @@ fn record_from_cells(line: usize, cells: &HashMap<&str, &str>) -> Result<ImportR
                     "categories",
                     format!(
                         "分類「{label}」はありません。使える分類: {}",
-                        Category::ALL.map(Category::label_ja).join("、")
+                        Category::VARIANTS
+                            .iter()
+                            .map(|category| category.label_ja())
+                            .collect::<Vec<_>>()
+                            .join("、")
                     ),
                     format!("unknown category {label:?}"),
                 );

@@ -10,7 +10,7 @@ pub mod tokyo;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use kosodate_domain::ProgramId;
+use kosodate_domain::{ProgramId, Vocabulary};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -4,6 +4,7 @@
 //! in one field); writing emits every key. Import and export are chosen so that importing an
 //! export changes nothing.
 
+use kosodate_domain::Vocabulary;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use kosodate_domain::Vocabulary;
 use kosodate_domain::error_chain;
 use kosodate_domain::{EmailAddress, LineUserId, japan};
 use kosodate_households::{
@@ -17,6 +18,7 @@ use kosodate_households::{
 use kosodate_matcher::{Birth, IncomeBand};
 use kosodate_registry::audit::AuditActor;
 use serde::{Deserialize, Serialize};
+use strum::VariantArray;
 use utoipa::ToSchema;
 
 use crate::audit;
@@ -247,7 +249,9 @@ pub struct Consents {
 pub async fn get_consents(State(state): State<AppState>, parent: Parent) -> Result<Json<Consents>, ApiError> {
     let id = household_of(&state, &parent).await?;
     let ledger = state.households.consent_ledger(id).await?;
-    let purposes = ConsentPurpose::all()
+    let purposes = ConsentPurpose::VARIANTS
+        .iter()
+        .copied()
         .map(|purpose| {
             let current_text = consent_texts::current(purpose).cloned();
             let active = ledger

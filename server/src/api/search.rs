@@ -17,6 +17,7 @@ use super::staff::{ScopeQuery, authorize, scope};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, RequestContext, Staff};
 use crate::state::AppState;
+use kosodate_domain::Vocabulary;
 use kosodate_domain::japan;
 
 /// The oldest child the age filter is for: 20 years.

@@ -20,6 +20,7 @@ use crate::audit;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
 use crate::state::AppState;
+use kosodate_domain::Vocabulary;
 use kosodate_domain::japan;
 
 /// Checks `action` for `staff`, records the decision, and answers 403 when it is denied.

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use clap::Args;
+use kosodate_domain::Vocabulary;
 use kosodate_domain::{ProgramId, japan};
 use kosodate_households::{ConsentMethod, HouseholdId, Households};
 use kosodate_matching::MatchReport;
