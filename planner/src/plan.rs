@@ -16,7 +16,7 @@ use kosodate_households::match_store::{self, RecordedEvent, Snapshots};
 use kosodate_households::{Dismissed, HouseholdId, HouseholdRecord, Households};
 use kosodate_matcher::EligibilityDocument;
 use kosodate_notifier::outbox::{self, NoticeDraft};
-use kosodate_notifier::{Address, NoticeContent};
+use kosodate_notifier::{Address, NoticeContent, ProgramNotice};
 use kosodate_registry::{Program, ProgramOwner, Registry, RegistryError, Visibility};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
@@ -117,20 +117,9 @@ impl NoticePlanner {
             Some(id) => vec![id],
             None => first_results(db, record.id, &audience.dismissed, &mut programs.snapshots).await?,
         };
-        let mut notices = Vec::new();
-        for id in program_ids {
-            if let Some(program) = programs.get(&self.registry, id).await? {
-                let owner = programs.owner_name(&self.registry, &program.program).await?;
-                let window = (event.opens_on, event.closes_on);
-                notices.push(program_notice(
-                    &program,
-                    record,
-                    recorded.occurs_on,
-                    window,
-                    owner,
-                ));
-            }
-        }
+        let notices = self
+            .program_notices(program_ids, recorded, record, programs)
+            .await?;
         if notices.is_empty() {
             return Ok(Planned::Nothing);
         }
@@ -155,6 +144,33 @@ impl NoticePlanner {
             program_id.as_deref(),
             &content,
         )))
+    }
+}
+
+impl NoticePlanner {
+    /// What the notice says about each program that is still published.
+    async fn program_notices(
+        &self,
+        program_ids: Vec<ProgramId>,
+        recorded: &RecordedEvent,
+        record: &HouseholdRecord,
+        programs: &mut ProgramCache,
+    ) -> Result<Vec<ProgramNotice>, PlannerError> {
+        let window = (recorded.event.opens_on, recorded.event.closes_on);
+        let mut notices = Vec::new();
+        for id in program_ids {
+            if let Some(program) = programs.get(&self.registry, id).await? {
+                let owner = programs.owner_name(&self.registry, &program.program).await?;
+                notices.push(program_notice(
+                    &program,
+                    record,
+                    recorded.occurs_on,
+                    window,
+                    owner,
+                ));
+            }
+        }
+        Ok(notices)
     }
 }
 
