@@ -2,7 +2,7 @@
 //! every wrong field is reported at once, by JSON pointer, in Japanese and English.
 
 use chrono::{Days, NaiveDate, NaiveTime};
-use kosodate_domain::MunicipalityCode;
+use kosodate_domain::{CalendarDate, MunicipalityCode};
 use kosodate_matcher::{Birth, Child, Childcare, Household, IncomeBand};
 use kosodate_registry::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -40,9 +40,9 @@ pub struct ChildInput {
     #[serde(default)]
     pub nickname: Option<String>,
     #[serde(default)]
-    pub birth_date: Option<NaiveDate>,
+    pub birth_date: Option<CalendarDate>,
     #[serde(default)]
-    pub due_date: Option<NaiveDate>,
+    pub due_date: Option<CalendarDate>,
     #[serde(default)]
     pub disability_certificate: Option<bool>,
     #[serde(default)]
@@ -176,8 +176,8 @@ impl ChildInput {
             ));
         }
         let birth = match (self.birth_date, self.due_date) {
-            (Some(date), None) => check_birth_date(date, today, &pointer("birth_date"), errors),
-            (None, Some(date)) => check_due_date(date, today, &pointer("due_date"), errors),
+            (Some(date), None) => check_birth_date(date.date(), today, &pointer("birth_date"), errors),
+            (None, Some(date)) => check_due_date(date.date(), today, &pointer("due_date"), errors),
             (Some(_), Some(_)) => {
                 errors.push(FieldError::new(
                     pointer("due_date"),
@@ -275,8 +275,8 @@ mod tests {
     fn child(birth: Option<&str>, due: Option<&str>) -> ChildInput {
         ChildInput {
             nickname: None,
-            birth_date: birth.map(date),
-            due_date: due.map(date),
+            birth_date: birth.map(|text| CalendarDate::parse(text).unwrap()),
+            due_date: due.map(|text| CalendarDate::parse(text).unwrap()),
             disability_certificate: None,
             childcare: None,
         }

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE, ProgramId};
+use chrono::{DateTime, Utc};
+use kosodate_domain::{CalendarDate, MunicipalityCode, PREFECTURE_CODE, ProgramId};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
@@ -200,17 +200,82 @@ impl LifeEvent {
 
 /// When a family can apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    try_from = "WindowFields"
+)]
 pub enum ApplicationWindow {
     /// 随時: always open.
     Always,
     /// Fixed dates; either end may be open.
     Fixed {
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
+        from: Option<CalendarDate>,
+        to: Option<CalendarDate>,
     },
     /// Within a number of days of an event, e.g. 15 days after the birth.
     Relative { event: LifeEvent, within_days: u32 },
+}
+
+/// An application window as read: one flat object, so that a wrong member is named by its own
+/// JSON pointer (serde cannot tell where inside an internally tagged enum an error is).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WindowFields {
+    kind: WindowKind,
+    #[serde(default)]
+    from: Option<CalendarDate>,
+    #[serde(default)]
+    to: Option<CalendarDate>,
+    #[serde(default)]
+    event: Option<LifeEvent>,
+    #[serde(default)]
+    within_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum WindowKind {
+    Always,
+    Fixed,
+    Relative,
+}
+
+impl TryFrom<WindowFields> for ApplicationWindow {
+    type Error = String;
+
+    fn try_from(fields: WindowFields) -> Result<Self, Self::Error> {
+        let present = [
+            ("from", fields.from.is_some()),
+            ("to", fields.to.is_some()),
+            ("event", fields.event.is_some()),
+            ("within_days", fields.within_days.is_some()),
+        ];
+        let allowed: &[&str] = match fields.kind {
+            WindowKind::Always => &[],
+            WindowKind::Fixed => &["from", "to"],
+            WindowKind::Relative => &["event", "within_days"],
+        };
+        if let Some((member, _)) = present
+            .iter()
+            .find(|(member, given)| *given && !allowed.contains(member))
+        {
+            // The wording of serde's own message, which the API turns into Japanese.
+            return Err(format!("unknown field `{member}` for this kind of window"));
+        }
+        match fields.kind {
+            WindowKind::Always => Ok(Self::Always),
+            WindowKind::Fixed => Ok(Self::Fixed {
+                from: fields.from,
+                to: fields.to,
+            }),
+            WindowKind::Relative => Ok(Self::Relative {
+                event: fields.event.ok_or("missing field `event`")?,
+                within_days: fields.within_days.ok_or("missing field `within_days`")?,
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -319,7 +384,7 @@ pub struct ProgramInput {
     #[serde(default)]
     pub source_url: Option<String>,
     #[serde(default)]
-    pub last_reviewed_on: Option<NaiveDate>,
+    pub last_reviewed_on: Option<CalendarDate>,
 }
 
 pub fn default_eligibility() -> serde_json::Value {
@@ -346,7 +411,7 @@ pub struct ProgramContent {
     pub documents: Vec<String>,
     pub contact: Contact,
     pub source_url: Option<String>,
-    pub last_reviewed_on: Option<NaiveDate>,
+    pub last_reviewed_on: Option<CalendarDate>,
 }
 
 impl From<ProgramContent> for ProgramInput {
