@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::extract::StaffTokens;
 use crate::mail::Mailer;
 use crate::settings::Settings;
-use crate::telemetry;
+use crate::{http_edge, telemetry};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -109,6 +109,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .layer(http_edge::catch_panic())
+        .layer(middleware::from_fn(http_edge::enforce_request_limits))
         .layer(middleware::from_fn(telemetry::record_metrics))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -121,6 +123,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn(http_edge::only_uuid_request_ids))
+        .layer(middleware::from_fn(http_edge::problem_for_bare_errors))
         .with_state(state)
 }
 
@@ -142,7 +146,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("指定されたURLはありません", "no such route")
+    ApiError::for_status(StatusCode::NOT_FOUND, "no such route")
 }
 
 /// A server running in the background, as the tests and `serve` use it.
@@ -183,7 +187,7 @@ pub async fn start_on(
         tokio::spawn(notices.run(std::future::pending()));
     }
     let app = router(state, settings);
-    let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
+    let task = tokio::spawn(http_edge::serve(listener, app, shutdown));
     tracing::info!(%address, "listening");
     Ok(RunningServer { address, task })
 }

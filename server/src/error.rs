@@ -135,6 +135,55 @@ impl ApiError {
         )
     }
 
+    /// A status the service answers outside any handler (the router, a layer, hyper's limits),
+    /// with the Japanese words for it. `detail_en` says what exactly was wrong.
+    pub fn for_status(status: StatusCode, detail_en: impl Into<String>) -> Self {
+        let (slug, title, detail) = match status {
+            StatusCode::NOT_FOUND => ("no-such-route", "見つかりません", "指定されたURLはありません"),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method-not-allowed",
+                "この操作はできません",
+                "このURLではこの方法（HTTPメソッド）は使えません。使える方法は Allow ヘッダーにあります",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "too-large",
+                "送信された内容が大きすぎます",
+                "送信できる大きさの上限を超えています。ファイルを分けて送信してください",
+            ),
+            StatusCode::URI_TOO_LONG => (
+                "uri-too-long",
+                "URLが長すぎます",
+                "URLが長すぎるため受け付けられません。検索条件を減らしてください",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported-media-type",
+                "形式が違います",
+                "送信内容の形式（Content-Type）が正しくありません",
+            ),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => (
+                "headers-too-large",
+                "ヘッダーが大きすぎます",
+                "リクエストのヘッダーが多すぎるか大きすぎるため受け付けられません",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => (
+                "unavailable",
+                "ただいま利用できません",
+                "一時的に処理できません。時間をおいて再度お試しください",
+            ),
+            status if status.is_server_error() => (
+                "internal",
+                "サーバーで問題が発生しました",
+                "処理を完了できませんでした。時間をおいて再度お試しください",
+            ),
+            _ => (
+                "bad-request",
+                "送信内容を読めません",
+                "送信内容を読み取れませんでした",
+            ),
+        };
+        Self::new(status, slug, title, detail, detail_en)
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

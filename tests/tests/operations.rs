@@ -17,16 +17,17 @@ async fn probes_metrics_and_request_ids(backend: Backend) {
     assert_eq!(ready.status(), 200);
     let request_id = ready.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(request_id.len(), 36, "a UUID request id");
+    let caller_id = "01a2001e-955f-76f3-983c-101ec63eeaa6";
     let given = app
         .get("/healthz")
-        .header("x-request-id", "trace-me-123")
+        .header("x-request-id", caller_id)
         .send()
         .await
         .unwrap();
     assert_eq!(
         given.headers()["x-request-id"],
-        "trace-me-123",
-        "a caller's id is kept"
+        caller_id,
+        "a caller's UUID is kept"
     );
 
     app.create_program(AOMORI_CITY_TOKEN, &program_body("022012", "メトリクス確認"))

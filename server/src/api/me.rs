@@ -9,8 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
-use kosodate_domain::{EmailAddress, LineUserId, ProgramId};
+use kosodate_domain::{CalendarDate, EmailAddress, LineUserId, ProgramId};
 use kosodate_households::{
     ChannelRecord, ChildInput, ConsentMethod, ConsentPurpose, ConsentRecord, HouseholdId, HouseholdInput,
     HouseholdRecord, Preferences, PushSubscription, consent_texts,
@@ -52,9 +51,11 @@ fn view(record: HouseholdRecord) -> HouseholdView {
         .iter()
         .zip(record.nicknames)
         .map(|(child, nickname)| {
+            // Stored dates were entered as calendar dates; one outside their range cannot be.
+            let as_calendar = |date| CalendarDate::try_from(date).ok();
             let (birth_date, due_date) = match child.birth {
-                Birth::BirthDate(date) => (Some(date), None),
-                Birth::DueDate(date) => (None, Some(date)),
+                Birth::BirthDate(date) => (as_calendar(date), None),
+                Birth::DueDate(date) => (None, as_calendar(date)),
             };
             ChildInput {
                 nickname,
@@ -386,7 +387,7 @@ pub struct Question {
 #[into_params(parameter_in = Query)]
 pub struct FindingsQuery {
     /// The reference date (default: today in Japan), to see what applies on another day.
-    pub on: Option<NaiveDate>,
+    pub on: Option<CalendarDate>,
 }
 
 /// The programs the household is or will be eligible for, with windows, deadlines and reasons.
@@ -400,7 +401,7 @@ pub async fn programs(
     ApiQuery(query): ApiQuery<FindingsQuery>,
 ) -> Result<Json<Vec<Finding>>, ApiError> {
     let id = household_of(&state, &parent).await?;
-    let today = query.on.unwrap_or_else(today_in_japan);
+    let today = query.on.map_or_else(today_in_japan, CalendarDate::date);
     let Some(matches) = state.matching.programs_for(id, today).await? else {
         return Err(ApiError::forbidden(
             "対象となる制度を調べるには「対象となる制度の確認」への同意が必要です",

@@ -1,11 +1,12 @@
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use kosodate_domain::MunicipalityCode;
 use kosodate_registry::Municipality;
 use kosodate_registry::page::{Page, PageRequest};
 
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
+use crate::extract::ApiQuery;
 
 /// The prefecture and its municipalities, in code order.
 #[utoipa::path(
@@ -20,7 +21,7 @@ use crate::error::{ApiError, Problem};
 )]
 pub async fn list_municipalities(
     State(state): State<AppState>,
-    Query(page): Query<PageRequest>,
+    ApiQuery(page): ApiQuery<PageRequest>,
 ) -> Result<Json<Page<Municipality>>, ApiError> {
     Ok(Json(state.registry.municipalities(&page).await?))
 }

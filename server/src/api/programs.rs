@@ -209,10 +209,13 @@ fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
+    let value = value.to_str().ok().map(str::trim);
+    // RFC 9110 13.1.1: `*` matches whatever version is current.
+    if value == Some("*") {
+        return Ok(None);
+    }
     value
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .map(|v| v.trim_start_matches("W/").trim_matches('"'))
         .and_then(|v| v.parse().ok())
         .map(Some)
         .ok_or_else(|| {

@@ -5,6 +5,7 @@ use axum::extract::State;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDate, TimeZone, Utc};
+use kosodate_domain::CalendarDate;
 use kosodate_registry::Category;
 use kosodate_registry::StaffAction;
 use kosodate_search::log::QueryTrend;
@@ -182,9 +183,9 @@ pub async fn search_programs(
 #[into_params(parameter_in = Query)]
 pub struct TrendParams {
     /// First day (Japan time), default 30 days ago.
-    pub from: Option<NaiveDate>,
+    pub from: Option<CalendarDate>,
     /// Last day (Japan time, included), default today.
-    pub until: Option<NaiveDate>,
+    pub until: Option<CalendarDate>,
     /// Searches filtered by this municipality only; municipal staff must give their own.
     pub municipality: Option<String>,
 }
@@ -215,8 +216,11 @@ pub async fn search_trends(
         municipality,
     )
     .await?;
-    let until_day = params.until.unwrap_or_else(today_in_japan);
-    let from_day = params.from.unwrap_or(until_day - chrono::Days::new(29));
+    let until_day = params.until.map_or_else(today_in_japan, CalendarDate::date);
+    // Both ends lie within 1900–2200 (`CalendarDate`), so this arithmetic cannot overflow.
+    let from_day = params
+        .from
+        .map_or(until_day - chrono::Days::new(29), CalendarDate::date);
     let trends = kosodate_search::log::trends(
         state.registry.connection(),
         japan_midnight(from_day),
