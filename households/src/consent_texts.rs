@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::ConsentPurpose;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsentText {
     pub version: i32,
     pub effective_from: chrono::NaiveDate,

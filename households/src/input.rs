@@ -17,10 +17,11 @@ const DUE_DATE_PAST_DAYS: u64 = 60;
 /// About 43 weeks ahead: the earliest a pregnancy is registered (母子健康手帳) and more.
 const DUE_DATE_FUTURE_DAYS: u64 = 300;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HouseholdInput {
     /// 全国地方公共団体コード of the municipality the household lives in.
+    #[schema(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub municipality_code: String,
     #[serde(default)]
     pub children: Vec<ChildInput>,
@@ -33,7 +34,7 @@ pub struct HouseholdInput {
     pub preferences: Option<Preferences>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChildInput {
     /// Optional, for the parent's own reading ("上の子"); no names are required.
@@ -50,7 +51,7 @@ pub struct ChildInput {
 }
 
 /// How a household wants to be told.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Preferences {
     /// No notice goes out between `quiet_from` and `quiet_until` (Asia/Tokyo), "HH:MM".

@@ -76,7 +76,7 @@ pub struct HouseholdRecord {
 }
 
 /// One entry of the consent ledger.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsentRecord {
     pub purpose: String,
     pub text_version: i32,

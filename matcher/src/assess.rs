@@ -61,7 +61,7 @@ pub struct ProgramRule {
     pub application: Application,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Eligibility {
     Eligible,
@@ -97,7 +97,7 @@ impl Eligibility {
 
 /// A run of days with one answer. `until` is the last day (inclusive); `None` means it lasts
 /// beyond the horizon that was asked about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Window {
     pub from: NaiveDate,
     pub until: Option<NaiveDate>,
@@ -106,7 +106,7 @@ pub struct Window {
 
 /// Days on which an eligible household may apply; `closes` is the deadline (inclusive), `None`
 /// when the period lasts beyond the horizon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApplicationPeriod {
     pub opens: NaiveDate,
     pub closes: Option<NaiveDate>,

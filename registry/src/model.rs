@@ -355,7 +355,7 @@ pub struct Contact {
 #[serde(deny_unknown_fields)]
 pub struct ProgramInput {
     /// `national`, or the 6-digit code of the prefecture or municipality that runs the program.
-    #[schema(example = "022012")]
+    #[schema(schema_with = crate::seed::owner_schema)]
     pub owner: String,
     #[schema(example = "子ども医療費助成")]
     pub name: String,
@@ -370,7 +370,7 @@ pub struct ProgramInput {
     pub eligibility_summary: Option<String>,
     /// The structured eligibility rule document (`{"version": 1, "rule": {...}}`).
     #[serde(default = "default_eligibility")]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = eligibility_schema)]
     pub eligibility: serde_json::Value,
     #[serde(default)]
     pub benefit: Benefit,
@@ -385,6 +385,31 @@ pub struct ProgramInput {
     pub source_url: Option<String>,
     #[serde(default)]
     pub last_reviewed_on: Option<CalendarDate>,
+}
+
+/// The rule document's envelope. The rule language itself is written up in docs/rules.md; a
+/// JSON Schema could not say what the matcher checks besides its shape (that a rule can hold at
+/// all, that ranges are not empty).
+fn eligibility_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "version",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .enum_values(Some([1])),
+        )
+        .required("version")
+        .property(
+            "rule",
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::Object, Type::Null]))
+                .description(Some("One condition of the rule language (docs/rules.md); absent or null: eligibility in words only")),
+        )
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .description(Some("An eligibility rule document: {\"version\": 1, \"rule\": {...}}"))
+        .build()
 }
 
 pub fn default_eligibility() -> serde_json::Value {
@@ -403,7 +428,7 @@ pub struct ProgramContent {
     pub summary: String,
     pub description: Option<String>,
     pub eligibility_summary: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = eligibility_schema)]
     pub eligibility: serde_json::Value,
     pub benefit: Benefit,
     pub application_window: ApplicationWindow,
@@ -493,9 +518,8 @@ impl ProgramAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FieldChange {
     pub field: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value, `null` when the field was empty.
     pub before: serde_json::Value,
-    #[schema(value_type = Object)]
     pub after: serde_json::Value,
 }
 

@@ -30,8 +30,27 @@ pub struct Problem {
     pub detail_en: String,
     /// For invalid input: each wrong field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<ProblemEntry>)]
     pub errors: Vec<serde_json::Value>,
+}
+
+/// One wrong field of a problem: in a JSON body (`pointer`, RFC 6901), a query parameter
+/// (`parameter`), or a line of an imported file (`line` and `field`: CSV column or JSON pointer).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // the shape of `Problem::errors`, for the OpenAPI document only
+pub struct ProblemEntry {
+    #[schema(required = false)]
+    pointer: Option<String>,
+    #[schema(required = false)]
+    parameter: Option<String>,
+    #[schema(required = false)]
+    line: Option<u64>,
+    #[schema(required = false)]
+    field: Option<String>,
+    /// What is wrong, in Japanese.
+    detail: String,
+    /// The same in English.
+    detail_en: String,
 }
 
 /// A failed request. The problem is boxed so that `Result<_, ApiError>` stays small.
@@ -83,6 +102,20 @@ impl ApiError {
             detail_en,
         )
         .with_errors(errors)
+    }
+
+    /// A query parameter that cannot be used, named in `errors`.
+    pub fn invalid_query(parameter: &str, detail: impl Into<String>, detail_en: impl Into<String>) -> Self {
+        let (detail, detail_en) = (detail.into(), detail_en.into());
+        let entry = serde_json::json!({"parameter": parameter, "detail": &detail, "detail_en": &detail_en});
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            "検索条件が正しくありません",
+            detail,
+            detail_en,
+        )
+        .with_errors(vec![entry])
     }
 
     pub fn unauthenticated() -> Self {

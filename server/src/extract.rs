@@ -380,14 +380,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
                 "." => message.split('`').nth(1).unwrap_or_default().to_owned(),
                 path => path.to_owned(),
             };
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-query",
-                "検索条件が正しくありません",
-                format!("パラメータ「{parameter}」の値が正しくありません"),
+            ApiError::invalid_query(
+                &parameter,
+                format!("パラメータ「{parameter}」の値が正しくありません: {}", japanese_for_serde(&message)),
                 message,
             )
-            .with_errors(vec![json!({"parameter": parameter, "detail": japanese_for_serde(&error.inner().to_string()), "detail_en": error.inner().to_string()})])
         })
     }
 }

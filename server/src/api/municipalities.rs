@@ -31,21 +31,41 @@ pub async fn list_municipalities(
     get,
     path = "/municipalities/{code}",
     tag = "municipalities",
-    params(("code" = String, Path, description = "全国地方公共団体コード", example = "022012")),
+    params(CodePath),
     responses(
         (status = 200, body = Municipality),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")
+        (status = 404, body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn get_municipality(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    Path(CodePath { code: raw }): Path<CodePath>,
 ) -> Result<Json<Municipality>, ApiError> {
-    let code = parse_code("/code", &code)?;
+    // A malformed code names no municipality, as an unknown one does.
+    let code = MunicipalityCode::parse(&raw).map_err(|error| {
+        ApiError::not_found(
+            format!("地方公共団体コード {raw} の団体は見つかりません"),
+            error.to_string(),
+        )
+    })?;
     Ok(Json(state.registry.municipality(code).await?))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CodePath {
+    /// 全国地方公共団体コード (5 or 6 digits).
+    #[param(schema_with = kosodate_registry::seed::municipality_code_schema, required = true)]
+    pub code: String,
+}
+
+/// A municipality code given as a query parameter.
+pub fn query_code(parameter: &str, raw: &str) -> Result<MunicipalityCode, ApiError> {
+    MunicipalityCode::parse(raw)
+        .map_err(|error| ApiError::invalid_query(parameter, error.message_ja(), error.to_string()))
+}
+
+/// A municipality code in a JSON body, at `pointer`.
 pub fn parse_code(pointer: &str, raw: &str) -> Result<MunicipalityCode, ApiError> {
     MunicipalityCode::parse(raw).map_err(|error| {
         ApiError::invalid_input(
