@@ -38,7 +38,11 @@ impl utoipa::PartialSchema for ReportedCount {
         use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
         OneOfBuilder::new()
             .item(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
-            .item(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["<10"])))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["<10"])),
+            )
             .into()
     }
 }

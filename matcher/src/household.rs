@@ -66,7 +66,9 @@ impl Child {
 
 /// Declared household income band (所得の目安). Programs with 所得制限 state a limit as a band; the
 /// order is from lowest to highest income.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum IncomeBand {
     /// 住民税非課税世帯

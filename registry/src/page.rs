@@ -140,4 +140,14 @@ mod tests {
             .is_err()
         );
     }
+
+    #[test]
+    fn a_cursor_holding_a_control_character_is_rejected() {
+        // Found by schemathesis: PostgreSQL answered such a key with an error (a 500).
+        let request = PageRequest {
+            limit: None,
+            cursor: Some(URL_SAFE_NO_PAD.encode("02\u{0}2012")),
+        };
+        assert_eq!(request.after(), Err(InvalidCursor));
+    }
 }

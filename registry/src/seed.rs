@@ -82,7 +82,10 @@ pub fn municipality_codes() -> Vec<String> {
 /// The schema of a field that names the prefecture or one of its municipalities: one of the
 /// listed codes, 6 digits or the 5 that spreadsheets keep (the check digit is then added).
 pub fn municipality_code_schema() -> utoipa::openapi::schema::Object {
-    code_schema(Vec::new(), "全国地方公共団体コード of the prefecture or one of its municipalities")
+    code_schema(
+        Vec::new(),
+        "全国地方公共団体コード of the prefecture or one of its municipalities",
+    )
 }
 
 /// A program's owner: `national` or a code as in [`municipality_code_schema`].

@@ -374,17 +374,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer).map(ApiQuery).map_err(|error| {
-            let message = error.inner().to_string();
-            let parameter = match error.path().to_string().as_str() {
-                "." => message.split('`').nth(1).unwrap_or_default().to_owned(),
-                path => path.to_owned(),
-            };
-            ApiError::invalid_query(
-                &parameter,
-                format!("パラメータ「{parameter}」の値が正しくありません: {}", japanese_for_serde(&message)),
-                message,
-            )
-        })
+        serde_path_to_error::deserialize(deserializer)
+            .map(ApiQuery)
+            .map_err(|error| {
+                let message = error.inner().to_string();
+                let parameter = match error.path().to_string().as_str() {
+                    "." => message.split('`').nth(1).unwrap_or_default().to_owned(),
+                    path => path.to_owned(),
+                };
+                ApiError::invalid_query(
+                    &parameter,
+                    format!(
+                        "パラメータ「{parameter}」の値が正しくありません: {}",
+                        japanese_for_serde(&message)
+                    ),
+                    message,
+                )
+            })
     }
 }

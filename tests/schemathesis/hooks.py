@@ -14,9 +14,10 @@ def _base64url(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
 
 
-# The registry's lists: a key (UTF-8 text without control characters), unpadded base64url.
+# The registry's lists: the key after which the page starts, unpadded base64url. Keys differ by
+# list (a code, a creation time and id, a version number); a number is a well-formed key of each.
 schemathesis.openapi.format(
-    "page-cursor", st.text(alphabet=st.characters(exclude_categories=["Cc", "Cs"])).map(_base64url)
+    "page-cursor", st.integers(min_value=0, max_value=2**31 - 1).map(lambda key: _base64url(str(key)))
 )
 # Search results: "o:" and the offset of the next page, at most 1000.
 schemathesis.openapi.format(

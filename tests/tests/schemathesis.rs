@@ -81,9 +81,7 @@ async fn parent_with_household(app: &SignInApp) -> Browser {
         "income_band": "up_to640"
     });
     call(
-        parent
-            .send(Method::PUT, "/api/v1/me/household")
-            .json(&household),
+        parent.send(Method::PUT, "/api/v1/me/household").json(&household),
         201,
     )
     .await;
@@ -94,9 +92,7 @@ async fn parent_with_household(app: &SignInApp) -> Browser {
             "text_version": purpose["current_text"]["version"],
         });
         call(
-            parent
-                .send(Method::POST, "/api/v1/me/consents")
-                .json(&consent),
+            parent.send(Method::POST, "/api/v1/me/consents").json(&consent),
             200,
         )
         .await;

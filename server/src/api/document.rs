@@ -33,6 +33,12 @@ impl Modify for ProblemResponses {
 
 /// `read`: a GET (or HEAD, OPTIONS), which needs no CSRF token.
 fn complete(operation: &mut Operation, read: bool) {
+    // OpenAPI: a path parameter is always required (utoipa loses this with `schema_with`).
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if parameter.parameter_in == ParameterIn::Path {
+            parameter.required = utoipa::openapi::Required::True;
+        }
+    }
     for response in operation.responses.responses.values_mut() {
         if let RefOr::T(response) = response
             && response.content.get("application/json").is_some_and(is_problem)
@@ -57,7 +63,11 @@ fn complete(operation: &mut Operation, read: bool) {
         .iter()
         .flatten()
         .filter_map(|requirement| serde_json::to_value(requirement).ok())
-        .filter_map(|requirement| requirement.as_object().map(|names| names.keys().cloned().collect::<Vec<_>>()))
+        .filter_map(|requirement| {
+            requirement
+                .as_object()
+                .map(|names| names.keys().cloned().collect::<Vec<_>>())
+        })
         .flatten()
         .collect();
     let authenticated = !schemes.is_empty();
@@ -66,13 +76,25 @@ fn complete(operation: &mut Operation, read: bool) {
     let refusable = schemes.iter().any(|scheme| scheme.starts_with("staff"))
         || (schemes.iter().any(|scheme| scheme == "parent_session") && !read);
     let statuses = [
-        ("400", has_query || json_body, "the query or the JSON body cannot be read"),
+        (
+            "400",
+            has_query || json_body,
+            "the query or the JSON body cannot be read",
+        ),
         ("401", authenticated, "missing, unknown or expired credentials"),
-        ("403", refusable, "not allowed for this identity, or a session's request without its X-CSRF-Token"),
+        (
+            "403",
+            refusable,
+            "not allowed for this identity, or a session's request without its X-CSRF-Token",
+        ),
         ("413", any_body, "the body is larger than the configured limit"),
         ("414", true, "the URI is longer than 8 KiB"),
         ("415", json_body, "the body is not application/json"),
-        ("422", json_body, "a field is invalid (or holds a control character)"),
+        (
+            "422",
+            json_body,
+            "a field is invalid (or holds a control character)",
+        ),
         ("431", true, "more than 100 header fields or 32 KiB of headers"),
         ("500", true, "an internal failure; nothing was saved"),
     ];
@@ -106,7 +128,11 @@ fn plain_text_requests(openapi: &mut OpenApi) {
             .flatten()
             .filter_map(|operation| operation.request_body.as_mut());
         for body in bodies {
-            for schema in body.content.values_mut().filter_map(|content| content.schema.as_mut()) {
+            for schema in body
+                .content
+                .values_mut()
+                .filter_map(|content| content.schema.as_mut())
+            {
                 walk(schema, &mut |node| plain_text(node, &mut pending));
             }
         }
@@ -155,7 +181,10 @@ fn walk(schema: &mut RefOr<Schema>, visit: &mut impl FnMut(&mut RefOr<Schema>)) 
     };
     match inner {
         Schema::Object(object) => {
-            object.properties.values_mut().for_each(|property| walk(property, visit));
+            object
+                .properties
+                .values_mut()
+                .for_each(|property| walk(property, visit));
             if let Some(additional) = object.additional_properties.as_deref_mut()
                 && let AdditionalProperties::RefOr(values) = additional
             {

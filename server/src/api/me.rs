@@ -290,7 +290,7 @@ fn purpose_schema() -> utoipa::openapi::schema::Object {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct PurposePath {
-    #[param(schema_with = purpose_schema, required = true)]
+    #[param(schema_with = purpose_schema)]
     pub purpose: String,
 }
 

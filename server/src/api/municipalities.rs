@@ -55,7 +55,7 @@ pub async fn get_municipality(
 #[into_params(parameter_in = Path)]
 pub struct CodePath {
     /// 全国地方公共団体コード (5 or 6 digits).
-    #[param(schema_with = kosodate_registry::seed::municipality_code_schema, required = true)]
+    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub code: String,
 }
 

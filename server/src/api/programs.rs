@@ -215,7 +215,11 @@ pub async fn update_program(
 #[allow(dead_code)] // describes the header, for the OpenAPI document only
 struct IfMatch {
     /// The ETag (version) last read, or `*` for whatever version is current.
-    #[param(rename = "If-Match", required = false, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#)]
+    #[param(
+        rename = "If-Match",
+        required = false,
+        pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#
+    )]
     if_match: String,
 }
 
