@@ -12,6 +12,26 @@ use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
 
 use crate::error::PROBLEM_JSON;
 
+/// The route that serves the document is in it too, so that every route under `/api/v1` is.
+pub fn describe_itself(openapi: &mut OpenApi) {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+    use utoipa::openapi::schema::ObjectBuilder;
+    let document = ObjectBuilder::new().schema_type(Type::Object).build();
+    let operation = OperationBuilder::new()
+        .operation_id(Some("openapi"))
+        .summary(Some("This OpenAPI 3.1 document."))
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("the document")
+                .content("application/json", Content::new(Some(document))),
+        )
+        .build();
+    openapi
+        .paths
+        .add_path_operation("/api/v1/openapi.json", vec![HttpMethod::Get], operation);
+}
+
 /// Completes every operation's responses; see the module documentation.
 pub struct ProblemResponses;
 

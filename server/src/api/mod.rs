@@ -99,6 +99,7 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(notices::redrive)),
         )
         .split_for_parts();
+    document::describe_itself(&mut openapi);
     // After the routes are in: it completes each of them.
     document::ProblemResponses.modify(&mut openapi);
     router
