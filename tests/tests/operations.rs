@@ -150,7 +150,9 @@ async fn openapi_describes_the_routes_that_exist(backend: Backend) {
 
     for literal in route_literals() {
         for candidate in [literal.clone(), format!("/api/v1{literal}")] {
-            if !candidate.starts_with("/api/v1/") || paths.keys().any(|template| instance_of(&candidate, template)) {
+            if !candidate.starts_with("/api/v1/")
+                || paths.keys().any(|template| instance_of(&candidate, template))
+            {
                 continue;
             }
             for method in METHODS {

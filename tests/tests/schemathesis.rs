@@ -4,6 +4,7 @@
 //! through the real OpenID Provider, and finds nothing.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::print_stdout)] // the run's figures (operations, test cases, time) are reported
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
