@@ -34,20 +34,15 @@ pub async fn list_municipalities(
     params(CodePath),
     responses(
         (status = 200, body = Municipality),
-        (status = 404, body = Problem, content_type = "application/problem+json")
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "not a municipality code (the check digit is named)")
     )
 )]
 pub async fn get_municipality(
     State(state): State<AppState>,
     Path(CodePath { code: raw }): Path<CodePath>,
 ) -> Result<Json<Municipality>, ApiError> {
-    // A malformed code names no municipality, as an unknown one does.
-    let code = MunicipalityCode::parse(&raw).map_err(|error| {
-        ApiError::not_found(
-            format!("地方公共団体コード {raw} の団体は見つかりません"),
-            error.to_string(),
-        )
-    })?;
+    let code = parse_code("/code", &raw)?;
     Ok(Json(state.registry.municipality(code).await?))
 }
 
