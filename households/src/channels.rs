@@ -2,21 +2,27 @@
 //! subscriptions; each with its own opt-in. An email address is used only after its owner
 //! followed the link sent to it.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Duration, Utc};
+use kosodate_database::begin_write;
 use kosodate_domain::{EmailAddress, LineUserId};
+use kosodate_notifier::outbox::{self, Scope};
+use kosodate_notifier::{Address, NoticeStatus};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub use kosodate_notifier::ChannelKind;
-use kosodate_notifier::NoticeStatus;
-use kosodate_notifier::outbox::{self, Scope};
 
-use crate::entity::contact_channel;
+use crate::consents::purpose_of_channel;
+use crate::entity::{consent, contact_channel};
 use crate::error::HouseholdError;
-use crate::store::{HouseholdId, Households};
+use crate::ids::HouseholdId;
+use crate::match_store;
+use crate::store::Households;
 
 /// How long an email verification link works.
 const VERIFICATION_VALIDITY_HOURS: i64 = 48;
@@ -95,14 +101,18 @@ impl Households {
         Ok((id, token))
     }
 
-    /// Follows a verification link: the address becomes usable and opted in.
+    /// Follows a verification link: the address becomes usable and opted in, and what waited
+    /// for a deliverable channel is planned again.
     pub async fn verify_email(&self, token: &str) -> Result<HouseholdId, HouseholdError> {
+        let txn = begin_write(self.connection()).await?;
         let row = contact_channel::Entity::find()
             .filter(contact_channel::Column::VerificationHash.eq(digest(token)))
             .filter(contact_channel::Column::VerificationExpiresAt.gt(Utc::now()))
-            .one(self.connection())
+            .one(&txn)
             .await?
             .ok_or(HouseholdError::VerificationFailed)?;
+        let household = HouseholdId::parse(&row.household_id)
+            .map_err(|error| HouseholdError::corrupt("channel's household id", error))?;
         contact_channel::Entity::update_many()
             .col_expr(contact_channel::Column::VerifiedAt, Expr::value(Utc::now()))
             .col_expr(contact_channel::Column::OptedIn, Expr::value(true))
@@ -115,9 +125,11 @@ impl Households {
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
             .filter(contact_channel::Column::Id.eq(row.id.as_str()))
-            .exec(self.connection())
+            .exec(&txn)
             .await?;
-        HouseholdId::parse(&row.household_id)
+        match_store::release_waiting(&txn, household).await?;
+        txn.commit().await?;
+        Ok(household)
     }
 
     /// Links the household's LINE user id (from LINE Login, or the Official Account's webhook).
@@ -141,8 +153,8 @@ impl Households {
         household: HouseholdId,
         subscription: &PushSubscription,
     ) -> Result<String, HouseholdError> {
-        let keys =
-            serde_json::to_value(&subscription.keys).map_err(|e| HouseholdError::Corrupt(e.to_string()))?;
+        let keys = serde_json::to_value(&subscription.keys)
+            .map_err(|error| HouseholdError::corrupt("push keys", error))?;
         let row = new_channel(
             household,
             ChannelKind::WebPush,
@@ -160,7 +172,7 @@ impl Households {
         channel: &str,
         opted_in: bool,
     ) -> Result<(), HouseholdError> {
-        let txn = kosodate_registry::db::begin_write(self.connection()).await?;
+        let txn = begin_write(self.connection()).await?;
         let mut update = contact_channel::Entity::update_many()
             .col_expr(contact_channel::Column::OptedIn, Expr::value(opted_in))
             .filter(contact_channel::Column::Id.eq(channel))
@@ -176,6 +188,9 @@ impl Households {
         found(result.rows_affected, channel)?;
         if !opted_in && let Ok(channel) = uuid::Uuid::parse_str(channel) {
             outbox::stop_pending(&txn, Scope::Channel(channel), NoticeStatus::Cancelled).await?;
+        }
+        if opted_in {
+            match_store::release_waiting(&txn, household).await?;
         }
         txn.commit().await?;
         Ok(())
@@ -209,7 +224,7 @@ impl Households {
             true => on_conflict.do_nothing(),
             false => on_conflict.values(changes.iter().cloned()),
         };
-        let txn = kosodate_registry::db::begin_write(self.connection()).await?;
+        let txn = begin_write(self.connection()).await?;
         contact_channel::Entity::insert(row)
             .on_conflict(on_conflict)
             .exec_without_returning(&txn)
@@ -284,4 +299,91 @@ fn digest(token: &str) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+/// Channels notices may use, per household id: opted in, verified (email), not switched off, and
+/// with an active consent to notices through that kind of channel. Read on `db`, the planner's
+/// transaction, so that a consent withdrawn later cancels what was planned.
+pub async fn deliverable_channels(
+    db: &impl ConnectionTrait,
+    households: &[String],
+) -> Result<HashMap<String, Vec<(Uuid, Address)>>, HouseholdError> {
+    let consents: HashSet<(String, String)> = consent::Entity::find()
+        .filter(consent::Column::HouseholdId.is_in(households.to_vec()))
+        .filter(consent::Column::WithdrawnAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.household_id, row.purpose))
+        .collect();
+    let rows = contact_channel::Entity::find()
+        .filter(contact_channel::Column::HouseholdId.is_in(households.to_vec()))
+        .filter(contact_channel::Column::OptedIn.eq(true))
+        .filter(contact_channel::Column::DisabledReason.is_null())
+        .order_by_asc(contact_channel::Column::Id)
+        .all(db)
+        .await?;
+    let mut usable: HashMap<String, Vec<(Uuid, Address)>> = HashMap::new();
+    for row in rows {
+        let Some(kind) = ChannelKind::parse(&row.kind) else {
+            continue;
+        };
+        let purpose = purpose_of_channel(kind).id().to_owned();
+        let consented = consents.contains(&(row.household_id.clone(), purpose));
+        let verified = kind != ChannelKind::Email || row.verified_at.is_some();
+        if !consented || !verified {
+            continue;
+        }
+        let id = Uuid::parse_str(&row.id).map_err(|error| HouseholdError::corrupt("channel id", error))?;
+        let address = channel_address(kind, &row)?;
+        usable.entry(row.household_id).or_default().push((id, address));
+    }
+    Ok(usable)
+}
+
+fn channel_address(kind: ChannelKind, row: &contact_channel::Model) -> Result<Address, HouseholdError> {
+    let corrupt = |what: &str| HouseholdError::Corrupt(format!("channel {}: {what}", row.id));
+    Ok(match kind {
+        ChannelKind::Email => {
+            Address::Email(EmailAddress::parse(&row.address).map_err(|_| corrupt("email"))?)
+        }
+        ChannelKind::Line => {
+            Address::Line(LineUserId::parse(&row.address).map_err(|_| corrupt("line user"))?)
+        }
+        ChannelKind::WebPush => {
+            let keys: PushKeys = row
+                .keys
+                .clone()
+                .and_then(|keys| serde_json::from_value(keys).ok())
+                .ok_or_else(|| corrupt("push keys"))?;
+            Address::WebPush(kosodate_notifier::PushSubscription {
+                endpoint: url::Url::parse(&row.address).map_err(|_| corrupt("push endpoint"))?,
+                p256dh: keys.p256dh,
+                auth: keys.auth,
+            })
+        }
+    })
+}
+
+/// Switches a channel off because its address is gone, and cancels what waits for it, on `db`
+/// (the caller's transaction). Returns false when it was off already.
+pub async fn switch_off_gone(
+    db: &impl ConnectionTrait,
+    channel_id: Uuid,
+    reason: &str,
+) -> Result<bool, HouseholdError> {
+    let reason: String = reason.chars().take(64).collect();
+    let switched = contact_channel::Entity::update_many()
+        .col_expr(contact_channel::Column::OptedIn, Expr::value(false))
+        .col_expr(contact_channel::Column::DisabledReason, Expr::value(reason))
+        .filter(contact_channel::Column::Id.eq(channel_id.to_string()))
+        .filter(contact_channel::Column::DisabledReason.is_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    if switched == 0 {
+        return Ok(false);
+    }
+    outbox::stop_pending(db, Scope::Channel(channel_id), NoticeStatus::Cancelled).await?;
+    Ok(true)
 }

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::ConsentPurpose;
+use crate::purposes::ConsentPurpose;
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsentText {
@@ -40,7 +40,7 @@ mod tests {
 
     #[test]
     fn every_purpose_has_a_current_text() {
-        for purpose in ConsentPurpose::ALL {
+        for purpose in ConsentPurpose::all() {
             let text = current(purpose).unwrap_or_else(|| panic!("no text for {}", purpose.id()));
             assert!(!text.text_ja.is_empty() && !text.text_en.is_empty());
         }

@@ -1,14 +1,12 @@
-use kosodate_registry::RegistryError;
+use kosodate_registry::ValidationErrors;
 
-/// Everything the household store and the matching runner can fail with.
+/// Everything the household store can fail with. Messages never carry what a household entered.
 #[derive(Debug, thiserror::Error)]
 pub enum HouseholdError {
     #[error("household {0} not found")]
     HouseholdNotFound(String),
-    #[error("program {0} not found")]
-    ProgramNotFound(String),
     #[error("invalid household data")]
-    Invalid(kosodate_registry::ValidationErrors),
+    Invalid(#[source] ValidationErrors),
     #[error("this account already has a household")]
     AlreadyRegistered,
     #[error("contact channel {0} not found")]
@@ -17,12 +15,15 @@ pub enum HouseholdError {
     VerificationFailed,
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-    #[error("database error")]
+    #[error("household database query failed")]
     Database(#[from] sea_orm::DbErr),
-    #[error(transparent)]
+    #[error("the notice outbox failed")]
     Outbox(#[from] kosodate_notifier::OutboxError),
-    #[error("matching task failed: {0}")]
-    Task(String),
+}
+
+impl HouseholdError {
+    /// Stored data that does not read back: `what` names the row or field, never its value.
+    pub fn corrupt(what: &str, error: impl std::fmt::Display) -> Self {
+        Self::Corrupt(format!("{what}: {error}"))
+    }
 }

@@ -1,27 +1,58 @@
-//! Households and matching. It owns the personal data the matcher needs (municipality, children's
-//! birth or due dates, the optional facts a parent chose to share), the consent records without
-//! which a household is never matched, the stored match state and the change events the
-//! notifier turns into notices, and the deterministic synthetic population that tests and
-//! benchmarks share. It uses the registry for programs and the pure matcher for every decision;
-//! it must not depend on HTTP or on the notifier, and must never log personal data.
+//! Households: the personal data the service holds under consent, and its whole lifecycle. It
+//! owns households (municipality, children's birth or due dates, the optional facts a parent
+//! chose to share, nicknames, preferences), parents' sign-in accounts, the consent ledger with
+//! its versioned texts, contact channels, dismissals ("applied", "not interested"), what matching
+//! derived from each household (`match_store`: the stored state and change events), "My data"
+//! export and erasure, and counts for staff that never show fewer than ten.
+//!
+//! It uses the registry only for municipalities and validation errors, and the notifier's outbox
+//! only to cancel or suppress notices in the same transaction as a withdrawal, an opt-out or a
+//! dismissal. It must not depend on HTTP, on the matching runner or on the planner (they build on
+//! it), and it must never log a value a household entered.
 
+mod accounts;
 mod channels;
 pub mod consent_texts;
+mod consents;
 mod counts;
+mod dismissals;
 mod entity;
 mod error;
+mod ids;
 mod input;
-pub mod matching;
-pub mod notices;
-mod parents;
+pub mod match_store;
+mod my_data;
+pub mod population;
+mod profile;
+mod purposes;
 mod store;
-pub mod synthetic;
 
-pub use channels::{ChannelKind, ChannelRecord, PushKeys, PushSubscription, VerificationToken};
+pub use accounts::{ParentAccount, Registration};
+pub use channels::{
+    ChannelKind, ChannelRecord, PushKeys, PushSubscription, VerificationToken, deliverable_channels,
+    switch_off_gone,
+};
+pub use consents::{ConsentRecord, purpose_of_channel};
 pub use counts::{MIN_REPORTED, MunicipalityCounts, NoticeCount, ReportedCount};
+pub use dismissals::{Dismissal, Dismissed, dismissed};
 pub use error::HouseholdError;
+pub use ids::{AccountId, HouseholdId, InvalidId};
 pub use input::{ChildInput, HouseholdInput, Preferences, ValidHousehold};
-pub use matching::{EventKind, MatchPolicy, MatchReport, MatchRunner};
-pub use notices::{ChannelHealth, Dismissal, NoticePlanner};
-pub use parents::{AccountId, ConsentRecord, HouseholdRecord, ParentAccount, Registration};
-pub use store::{ConsentMethod, ConsentPurpose, HouseholdId, Households, Profile, StoredHousehold};
+pub use profile::{HouseholdRecord, Profile, StoredHousehold};
+pub use purposes::{ConsentMethod, ConsentPurpose};
+pub use store::Households;
+
+/// Reads a household row on the caller's connection or transaction (the planner's).
+pub async fn record_on(
+    db: &impl sea_orm::ConnectionTrait,
+    id: &str,
+) -> Result<Option<HouseholdRecord>, HouseholdError> {
+    use sea_orm::EntityTrait;
+    match entity::household::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+    {
+        Some(row) => profile::record(&row).map(Some),
+        None => Ok(None),
+    }
+}

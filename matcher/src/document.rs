@@ -1,5 +1,6 @@
 use serde_json::{Map, Value};
 
+use crate::errors::{RuleError, RuleErrors, pointer_segment};
 use crate::rule::{Parser, Rule};
 use crate::satisfy;
 
@@ -15,18 +16,6 @@ pub struct EligibilityDocument {
     version: u64,
     rule: Option<Rule>,
 }
-
-/// One problem in a rule document, located by an RFC 6901 JSON pointer relative to the document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleError {
-    pub pointer: String,
-    pub message_en: String,
-    pub message_ja: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid eligibility rule: {}", .0.iter().map(|e| format!("{} {}", e.pointer, e.message_en)).collect::<Vec<_>>().join("; "))]
-pub struct RuleErrors(pub Vec<RuleError>);
 
 impl EligibilityDocument {
     /// Validates a rule document and returns every problem found, not only the first, so that an
@@ -133,10 +122,6 @@ fn error(pointer: &str, message_en: &str, message_ja: &str) -> RuleError {
         message_en: message_en.to_owned(),
         message_ja: message_ja.to_owned(),
     }
-}
-
-pub(crate) fn pointer_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 mod assess;
 pub mod date;
 mod document;
+mod errors;
 mod eval;
 mod explain;
 mod household;
@@ -18,7 +19,8 @@ mod satisfy;
 pub use assess::{
     Application, ApplicationPeriod, Area, Assessment, Eligibility, ProgramRule, Segment, Window,
 };
-pub use document::{EligibilityDocument, RuleError, RuleErrors, SUPPORTED_VERSIONS};
+pub use document::{EligibilityDocument, SUPPORTED_VERSIONS};
+pub use errors::{RuleError, RuleErrors};
 pub use eval::{Outcome, PreparedChild, PreparedHousehold, Truth};
 pub use explain::{Explanation, Held, Reason, japanese_date};
 pub use household::{Birth, Child, Childcare, Household, IncomeBand, MissingFact};

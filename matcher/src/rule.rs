@@ -5,7 +5,7 @@
 use kosodate_domain::MunicipalityCode;
 use serde_json::{Map, Value, json};
 
-use crate::document::{RuleError, pointer_segment};
+use crate::errors::{RuleError, pointer_segment};
 use crate::household::{Childcare, IncomeBand};
 
 /// A condition on the household.

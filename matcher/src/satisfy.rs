@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use kosodate_domain::MunicipalityCode;
 
-use crate::document::RuleError;
+use crate::errors::RuleError;
 use crate::rule::{AgeUnit, ChildRule, Range, Rule};
 
 /// Above this many boxes the analysis gives up and assumes "satisfiable".

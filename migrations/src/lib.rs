@@ -12,6 +12,7 @@ mod m20261122_000004_compact_match_state;
 mod m20261122_000005_accounts_sessions_audit;
 mod m20261122_000006_notices;
 mod m20261122_000007_search;
+mod m20261205_000008_waiting_events;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_accounts_sessions_audit::Migration),
             Box::new(m20261122_000006_notices::Migration),
             Box::new(m20261122_000007_search::Migration),
+            Box::new(m20261205_000008_waiting_events::Migration),
         ]
     }
 }

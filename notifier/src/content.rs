@@ -4,60 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// Why a household hears from us.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoticeKind {
-    /// The first results for a newly registered household: every program it can use.
-    FirstMatch,
-    NewlyEligible,
-    NewProgram,
-    ProgramChanged,
-    WindowOpensSoon,
-    DeadlineNear,
-    DeadlineImminent,
-    /// The day's notices of a household that prefers one message a day.
-    Digest,
-    /// One of the household's channels stopped working and was switched off.
-    ChannelDisabled,
-}
-
-impl NoticeKind {
-    pub const ALL: [NoticeKind; 9] = [
-        Self::FirstMatch,
-        Self::NewlyEligible,
-        Self::NewProgram,
-        Self::ProgramChanged,
-        Self::WindowOpensSoon,
-        Self::DeadlineNear,
-        Self::DeadlineImminent,
-        Self::Digest,
-        Self::ChannelDisabled,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::FirstMatch => "first_match",
-            Self::NewlyEligible => "newly_eligible",
-            Self::NewProgram => "new_program",
-            Self::ProgramChanged => "program_changed",
-            Self::WindowOpensSoon => "window_opens_soon",
-            Self::DeadlineNear => "deadline_near",
-            Self::DeadlineImminent => "deadline_imminent",
-            Self::Digest => "digest",
-            Self::ChannelDisabled => "channel_disabled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.id() == text)
-    }
-
-    /// Deadlines are worth waking a phone for; the rest can wait for a convenient moment.
-    pub fn is_urgent(self) -> bool {
-        matches!(self, Self::DeadlineNear | Self::DeadlineImminent)
-    }
-}
+pub use kosodate_domain::NoticeKind;
 
 /// The content of one notice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ pub mod channel;
 pub mod channels;
 pub mod content;
 mod entity;
+pub mod held;
 pub mod links;
 mod mailbox;
 pub mod outbox;
@@ -26,18 +27,3 @@ pub use mailbox::{FileMailbox, MailboxError, MailboxReceipt};
 pub use outbox::{NoticeDraft, NoticeStatus, OutboxError};
 pub use schedule::{QuietHours, RetryPolicy};
 pub use worker::{DeliveryHooks, GoneAddress, Worker, WorkerConfig};
-
-use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
-};
-
-/// A transaction that writes: on SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
-/// that a read-then-write never fails with "database is locked" halfway.
-async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let options = TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    };
-    db.begin_with_options(options).await
-}

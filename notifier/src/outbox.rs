@@ -20,7 +20,7 @@ use crate::schedule::{QuietHours, digest_slot, next_allowed};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
-    #[error("database error")]
+    #[error("outbox database query failed")]
     Database(#[from] DbErr),
     #[error("stored notice is corrupt: {0}")]
     Corrupt(String),
@@ -314,7 +314,7 @@ pub async fn claim(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> Result<Vec<ClaimedNotice>, OutboxError> {
-    let txn = crate::begin_write(db).await?;
+    let txn = kosodate_database::begin_write(db).await?;
     let backend = txn.get_database_backend();
     if backend == DatabaseBackend::Postgres {
         // Plans the claim for the queue as it is now. A worker prepares the statement while the
@@ -422,7 +422,7 @@ fn truncate(text: &str) -> String {
 
 /// Records a batch of attempts in one transaction.
 pub async fn record(db: &DatabaseConnection, records: &[AttemptRecord]) -> Result<(), OutboxError> {
-    let txn = crate::begin_write(db).await?;
+    let txn = kosodate_database::begin_write(db).await?;
     let now = Utc::now();
     let sent: Vec<String> = records
         .iter()

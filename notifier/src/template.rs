@@ -103,6 +103,7 @@ fn title(content: &NoticeContent, members: usize) -> String {
             None => format!("{name}の申請期限が近づいています"),
         },
         NoticeKind::DeadlineImminent => format!("まもなく締切：{name}"),
+        NoticeKind::NoLongerEligible => format!("{name}の対象ではなくなりました"),
         NoticeKind::Digest => format!("今日のお知らせ（{members}件）"),
         NoticeKind::ChannelDisabled => "お知らせの配信先を停止しました".into(),
     }
@@ -138,6 +139,7 @@ fn lead(content: &NoticeContent) -> String {
         NoticeKind::DeadlineImminent => {
             format!("{name}の申請期限がまもなくです。申請がまだの方はお急ぎください。\n")
         }
+        NoticeKind::NoLongerEligible => format!("{name}の対象ではなくなりました。\n"),
         NoticeKind::Digest => String::new(),
         NoticeKind::ChannelDisabled => format!(
             "{}にお知らせを届けられなくなったため、この配信先を停止しました。\

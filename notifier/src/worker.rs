@@ -3,6 +3,7 @@
 //! records every attempt. The binary's loop calls [`Worker::run_once`] with the notice planner;
 //! run as many processes as you like against PostgreSQL, one against SQLite.
 
+use kosodate_domain::error_chain;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -283,6 +284,6 @@ pub async fn publish_gauges(db: &DatabaseConnection) {
                     .set(count.count as f64);
             }
         }
-        Err(error) => tracing::warn!(error = %error, "cannot count notices"),
+        Err(error) => tracing::warn!(error = %error_chain(&error), "cannot count notices"),
     }
 }

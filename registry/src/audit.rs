@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::authz::{Credential, StaffIdentity};
 use crate::entity::audit_entry;
 use crate::error::RegistryError;
+use crate::page::{Page, PageRequest};
 
 /// Who acted.
 #[derive(Debug, Clone)]
@@ -113,16 +114,17 @@ pub async fn record(db: &impl ConnectionTrait, event: AuditEvent<'_>) -> Result<
     Ok(())
 }
 
-/// The newest entries first, of one organisation's data (or all), before the entry `before`.
+/// The newest entries first, of one organisation's data (or all), a page at a time (the one
+/// pagination scheme: `next_cursor` names the last entry of the page).
 pub async fn list(
     db: &impl ConnectionTrait,
     scope: Option<MunicipalityCode>,
-    before: Option<&str>,
-    limit: u64,
-) -> Result<Vec<AuditRecord>, RegistryError> {
+    page: &PageRequest,
+) -> Result<Page<AuditRecord>, RegistryError> {
+    let limit = page.limit();
     let mut query = audit_entry::Entity::find()
         .order_by_desc(audit_entry::Column::Id)
-        .limit(limit);
+        .limit(limit + 1);
     if let Some(code) = scope {
         // An organisation sees what was done to its data and what its own staff did.
         query = query.filter(
@@ -131,8 +133,9 @@ pub async fn list(
                 .or(audit_entry::Column::ActorMunicipality.eq(code.as_str())),
         );
     }
-    if let Some(before) = before {
+    if let Some(before) = page.after()? {
         query = query.filter(audit_entry::Column::Id.lt(before));
     }
-    Ok(query.into_model::<AuditRecord>().all(db).await?)
+    let entries = query.into_model::<AuditRecord>().all(db).await?;
+    Ok(Page::from_overfetch(entries, limit, |entry| entry.id.clone()))
 }

@@ -30,6 +30,6 @@ pub enum RegistryError {
     InvalidCursor(#[from] InvalidCursor),
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
-    #[error("database error")]
+    #[error("registry database query failed")]
     Database(#[from] sea_orm::DbErr),
 }

@@ -6,7 +6,6 @@
 pub mod audit;
 pub mod authz;
 mod changes;
-pub mod db;
 mod entity;
 mod error;
 mod feed;

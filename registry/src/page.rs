@@ -34,7 +34,7 @@ pub fn limit_schema() -> utoipa::openapi::schema::Object {
 /// base64url of UTF-8 text). Tools that generate requests learn to make one from it.
 pub const CURSOR_FORMAT: &str = "page-cursor";
 
-fn cursor_schema() -> utoipa::openapi::schema::Object {
+pub fn cursor_schema() -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
     ObjectBuilder::new()
         .schema_type(Type::String)

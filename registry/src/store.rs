@@ -128,7 +128,7 @@ impl Registry {
         input: &ProgramInput,
     ) -> Result<Program, RegistryError> {
         let content = input.validate()?;
-        let txn = crate::db::begin_write(&self.db).await?;
+        let txn = kosodate_database::begin_write(&self.db).await?;
         let program = create_in(&txn, actor, content, ProgramId::new()).await?;
         txn.commit().await?;
         Ok(program)
@@ -143,7 +143,7 @@ impl Registry {
         input: &ProgramInput,
         expected_version: Option<i32>,
     ) -> Result<Program, RegistryError> {
-        let txn = crate::db::begin_write(&self.db).await?;
+        let txn = kosodate_database::begin_write(&self.db).await?;
         let current = load(&txn, id).await?;
         authorize(actor, &current.content.owner)?;
         if let Some(expected) = expected_version.filter(|expected| *expected != current.version) {
@@ -180,7 +180,7 @@ impl Registry {
         id: ProgramId,
         target: ProgramStatus,
     ) -> Result<Program, RegistryError> {
-        let txn = crate::db::begin_write(&self.db).await?;
+        let txn = kosodate_database::begin_write(&self.db).await?;
         let current = load(&txn, id).await?;
         authorize(actor, &current.content.owner)?;
         let program = transition_in(&txn, actor, current, target).await?;

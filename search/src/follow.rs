@@ -5,6 +5,7 @@
 //! already-seen changes (skipped by version), and why a full comparison of versions runs now and
 //! then: together nothing published is missed for long.
 
+use kosodate_domain::error_chain;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -176,7 +177,7 @@ impl IndexFollower {
         let mut last_reconcile = tokio::time::Instant::now();
         loop {
             if let Err(error) = self.catch_up(|_| {}).await {
-                tracing::warn!(%error, "search index could not catch up with the registry");
+                tracing::warn!(error = %error_chain(&error), "search index could not catch up with the registry");
             }
             if last_reconcile.elapsed() >= RECONCILE_INTERVAL {
                 last_reconcile = tokio::time::Instant::now();
@@ -185,7 +186,9 @@ impl IndexFollower {
                         tracing::warn!(?applied, "search index repaired by a full comparison")
                     }
                     Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "search index comparison failed"),
+                    Err(error) => {
+                        tracing::warn!(error = %error_chain(&error), "search index comparison failed")
+                    }
                 }
             }
             tokio::select! {

@@ -5,6 +5,7 @@
 //! prepares: the built format is tied to lindera's version, so it is cached per version and never
 //! committed.
 
+use kosodate_domain::error_chain;
 use std::borrow::Cow;
 use std::fmt;
 use std::fs;
@@ -323,7 +324,7 @@ impl Morphology {
         let morphemes = match self.segmenter.segment(Cow::Borrowed(normalized.as_str())) {
             Ok(morphemes) => morphemes,
             Err(error) => {
-                tracing::warn!(%error, "morphological analysis failed; the reading is the text itself");
+                tracing::warn!(error = %error_chain(&error), "morphological analysis failed; the reading is the text itself");
                 return fold_kana(&normalized);
             }
         };
@@ -399,7 +400,7 @@ fn terms(segmenter: &Segmenter, text: &str) -> Vec<Token> {
     let morphemes = match segmenter.segment(Cow::Borrowed(text)) {
         Ok(morphemes) => morphemes,
         Err(error) => {
-            tracing::warn!(%error, "morphological analysis failed; the text is not indexed");
+            tracing::warn!(error = %error_chain(&error), "morphological analysis failed; the text is not indexed");
             return Vec::new();
         }
     };

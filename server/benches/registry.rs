@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use kosodate_registry::db::ScratchDatabase;
+use kosodate_database::ScratchDatabase;
 use kosodate_registry::page::PageRequest;
 use kosodate_registry::transfer::{ExportFormat, ImportFormat};
 use kosodate_registry::{Category, ProgramFilter, Registry, StaffIdentity, Visibility};
@@ -53,8 +53,8 @@ fn report(label: &str, elapsed: Duration, items: usize) {
 
 async fn bench(name: &str, settings: &Settings, csv: &[u8], count: usize) -> anyhow::Result<()> {
     println!("{name}: {count} programs");
-    let db = kosodate_server::app::open_database(settings).await?;
-    kosodate_server::app::migrate(&db).await?;
+    let db = kosodate_server::startup::open_database(settings).await?;
+    kosodate_server::startup::migrate(&db).await?;
     let registry = Registry::new(db);
     let actor = StaffIdentity::administrator("bench");
 

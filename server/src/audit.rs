@@ -7,9 +7,9 @@ use kosodate_households::HouseholdId;
 use kosodate_registry::audit::{self, AuditActor, AuditEvent, Outcome};
 use kosodate_registry::{Program, ProgramOwner, RegistryError, StaffIdentity};
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::RequestContext;
+use crate::state::AppState;
 
 fn owner_code(owner: &ProgramOwner) -> Option<MunicipalityCode> {
     match owner {

@@ -6,7 +6,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kosodate_domain::error_chain;
 use kosodate_households::HouseholdError;
+use kosodate_matching::MatchingError;
 use kosodate_registry::RegistryError;
 
 use crate::auth::AuthError;
@@ -58,6 +60,8 @@ pub struct ProblemEntry {
 pub struct ApiError {
     status: StatusCode,
     problem: Box<Problem>,
+    /// Seconds the client should wait before trying again (503).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -78,6 +82,7 @@ impl ApiError {
                 detail_en: detail_en.into(),
                 errors: Vec::new(),
             }),
+            retry_after: None,
         }
     }
 
@@ -226,14 +231,44 @@ impl ApiError {
             "internal error; nothing was saved",
         )
     }
+
+    /// The database is busy with a long write (an import on SQLite): nothing was saved, and the
+    /// same request will succeed later.
+    pub fn busy() -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "ただいま混み合っています",
+            format!(
+                "ほかの大きな処理（一括取り込みなど）を実行中のため、保存できませんでした。入力した内容は保存されていません。{}秒ほど待ってから、もう一度お試しください",
+                kosodate_database::RETRY_AFTER_SECONDS
+            ),
+            "the database is busy with another long write; nothing was saved, try again later",
+        );
+        error.retry_after = Some(kosodate_database::RETRY_AFTER_SECONDS);
+        error
+    }
+
+    /// A failure that is not the client's: a busy database is 503 with `Retry-After`, anything
+    /// else is logged with its whole chain of causes and answered 500 without them.
+    pub fn failure(what: &'static str, error: &(dyn std::error::Error + 'static)) -> Self {
+        if kosodate_database::is_busy(error) {
+            tracing::warn!(error = %error_chain(error), "{what}: database busy");
+            return Self::busy();
+        }
+        tracing::error!(error = %error_chain(error), "{what}");
+        Self::internal()
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(*self.problem)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -277,18 +312,14 @@ impl From<AuthError> for ApiError {
                 "職員としての権限（所属と役割）が登録されていません。所属の管理者に確認してください",
                 detail_en,
             ),
-            AuthError::Database(_) => {
-                tracing::error!(error = ?error, "sign-in failure");
-                Self::internal()
-            }
+            AuthError::Database(_) => Self::failure("sign-in failed", &error),
         }
     }
 }
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        tracing::error!(error = %error, "database failure");
-        Self::internal()
+        Self::failure("database failure", &error)
     }
 }
 
@@ -317,16 +348,8 @@ impl From<HouseholdError> for ApiError {
                 "確認用のリンクが正しくないか、有効期限（48時間）が切れています。もう一度メールアドレスを登録してください",
                 detail_en,
             ),
-            HouseholdError::Registry(registry) => registry.into(),
-            HouseholdError::ProgramNotFound(id) => {
-                Self::not_found(format!("制度（ID: {id}）は見つかりません"), detail_en)
-            }
-            HouseholdError::Corrupt(_)
-            | HouseholdError::Database(_)
-            | HouseholdError::Task(_)
-            | HouseholdError::Outbox(_) => {
-                tracing::error!(error = ?error, "household failure");
-                Self::internal()
+            HouseholdError::Corrupt(_) | HouseholdError::Database(_) | HouseholdError::Outbox(_) => {
+                Self::failure("household failure", &error)
             }
         }
     }
@@ -334,8 +357,17 @@ impl From<HouseholdError> for ApiError {
 
 impl From<kosodate_notifier::OutboxError> for ApiError {
     fn from(error: kosodate_notifier::OutboxError) -> Self {
-        tracing::error!(error = ?error, "outbox failure");
-        Self::internal()
+        Self::failure("outbox failure", &error)
+    }
+}
+
+impl From<MatchingError> for ApiError {
+    fn from(error: MatchingError) -> Self {
+        match error {
+            MatchingError::Households(households) => households.into(),
+            MatchingError::Registry(registry) => registry.into(),
+            other => Self::failure("matching failure", &other),
+        }
     }
 }
 
@@ -343,10 +375,7 @@ impl From<kosodate_search::SearchError> for ApiError {
     fn from(error: kosodate_search::SearchError) -> Self {
         match error {
             kosodate_search::SearchError::Database(error) => error.into(),
-            other => {
-                tracing::error!(error = %other, "search failure");
-                Self::internal()
-            }
+            other => Self::failure("search failure", &other),
         }
     }
 }
@@ -408,8 +437,7 @@ impl From<RegistryError> for ApiError {
                 detail_en,
             ),
             RegistryError::Corrupt(_) | RegistryError::Database(_) => {
-                tracing::error!(error = ?error, "registry failure");
-                Self::internal()
+                Self::failure("registry failure", &error)
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Request extractors that turn bad input into problem documents: JSON bodies parsed with the
 //! JSON pointer of the first wrong field, raw bodies within the size limit, and the staff identity.
 
+use kosodate_domain::error_chain;
 use std::collections::HashMap;
 
 use axum::body::Bytes;
@@ -332,7 +333,7 @@ where
 /// The request's session, if any; a state-changing request must carry the session's CSRF token.
 async fn checked_session(parts: &Parts, sessions: &Sessions) -> Result<Option<Session>, ApiError> {
     let Some(session) = sessions.find(&parts.headers).await.map_err(|error| {
-        tracing::error!(error = %error, "session lookup failed");
+        tracing::error!(error = %error_chain(&error), "session lookup failed");
         ApiError::internal()
     })?
     else {

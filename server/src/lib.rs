@@ -1,10 +1,12 @@
-//! The kosodate service: HTTP API, settings, telemetry and the command-line tools, assembled from
-//! the library crates. It owns the mapping from domain errors to HTTP (one file: `error.rs`) and
-//! how identities are established. Domain rules must not live here: they belong to the registry,
-//! matcher and notifier crates, which must never depend on this one.
+//! The kosodate service: the `kosodate` binary, assembled from the library crates. It owns how
+//! people reach the service (the JSON API under `api/`; the HTML pages under `pages/`, both over
+//! the same `AppState` services), how identities are established (`auth/`, staff tokens in
+//! `extract`), the mapping from every error to HTTP (one file: `error.rs`), settings, telemetry,
+//! the background work of a process (`rematch`, `notices`, `search`) and the command line
+//! (`cli/`); `startup` is the one composition root. Domain rules must not live here: they belong
+//! to the library crates, which must never depend on this one.
 
 pub mod api;
-pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -12,9 +14,11 @@ pub mod error;
 pub mod extract;
 pub mod http_edge;
 pub mod mail;
-pub mod matching;
 pub mod notices;
+pub mod rematch;
 pub mod search;
 pub mod secrets;
 pub mod settings;
+pub mod startup;
+pub mod state;
 pub mod telemetry;

@@ -1,17 +1,19 @@
-//! Running the notifier in this binary: the channels built from settings, the planner that turns
-//! change events into notices, and the loop that plans and delivers — inside `serve` (embedded
-//! default) or as `kosodate worker` processes, any number of them against PostgreSQL.
+//! Notices in this process: the channels built from settings, the planner that turns change
+//! events into notices, and the loop that plans and delivers — inside `serve` (embedded default)
+//! or as `kosodate worker` processes, any number of them against PostgreSQL.
 
+use kosodate_domain::error_chain;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kosodate_households::{ChannelHealth, Households, NoticePlanner};
+use kosodate_households::Households;
 use kosodate_notifier::channels::email::{EmailChannel, SmtpSettings};
 use kosodate_notifier::channels::line::LineChannel;
 use kosodate_notifier::channels::web_push::{VapidKey, WebPushChannel};
 use kosodate_notifier::{Channel, ChannelKind, FileMailbox, LinkSigner, RetryPolicy, Worker, WorkerConfig};
+use kosodate_planner::{ChannelHealth, NoticePlanner};
 use kosodate_registry::Registry;
 use secrecy::ExposeSecret;
 
@@ -131,8 +133,12 @@ impl Notices {
             let pause = match self.round().await {
                 Ok(true) => Duration::ZERO,
                 Ok(false) => self.idle_poll,
+                Err(error) if kosodate_database::is_busy(error.as_ref()) => {
+                    tracing::info!("database busy: the next notice round picks up where this stopped");
+                    self.idle_poll * 5
+                }
                 Err(error) => {
-                    tracing::warn!(error = %error, "notice round failed");
+                    tracing::warn!(error = %error_chain(error.as_ref()), "notice round failed");
                     self.idle_poll * 5
                 }
             };
@@ -146,21 +152,4 @@ impl Notices {
     fn planner_db(&self) -> &sea_orm::DatabaseConnection {
         self.worker.connection()
     }
-}
-
-/// `kosodate worker`: plans and delivers notices without serving HTTP, until SIGTERM or Ctrl-C.
-pub async fn run_worker(settings: &Settings) -> anyhow::Result<()> {
-    let db = crate::app::open_database(settings).await?;
-    if settings.migrate_on_start {
-        crate::app::migrate(&db).await?;
-    }
-    let registry = Registry::new(db);
-    let public_url = match &settings.public_url {
-        Some(url) => url.clone(),
-        None => url::Url::parse(&format!("http://{}/", settings.listen))?,
-    };
-    let notices = Notices::build(settings, &registry, &public_url).await?;
-    tracing::info!("notice worker running");
-    notices.run(crate::app::shutdown_signal()).await;
-    Ok(())
 }

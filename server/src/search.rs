@@ -1,13 +1,13 @@
-//! Program search in the binary: this process's index (opened, rebuilt when missing or outdated,
-//! then following the database), the search log writer, and `kosodate reindex`.
+//! Program search in this process: its index (opened, rebuilt when missing or outdated, then
+//! following the database) and the search log writer.
 
-use std::io::Write;
+use kosodate_domain::error_chain;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
-use indicatif::{ProgressBar, ProgressStyle};
+use kosodate_database::retry_while_busy;
 use kosodate_registry::Registry;
 use kosodate_search::log::SearchLogEntry;
 use kosodate_search::readings::load_readings;
@@ -88,7 +88,7 @@ impl Search {
 
 /// The reading dictionary, when its sources are there; without it search works on the written
 /// text alone, and says so once.
-fn readings(settings: &Settings) -> Option<Arc<dyn Reader>> {
+pub(crate) fn readings(settings: &Settings) -> Option<Arc<dyn Reader>> {
     let source = settings.search.ipadic_source();
     match load_readings(&source) {
         Ok(Some(morphology)) => Some(morphology),
@@ -100,7 +100,7 @@ fn readings(settings: &Settings) -> Option<Arc<dyn Reader>> {
             None
         }
         Err(error) => {
-            tracing::warn!(%error, "the reading dictionary could not be prepared; searching without readings");
+            tracing::warn!(error = %error_chain(&error), "the reading dictionary could not be prepared; searching without readings");
             None
         }
     }
@@ -131,50 +131,21 @@ fn open_index(settings: &Settings) -> anyhow::Result<SearchIndex> {
     }
 }
 
-/// Writes the search log in batches, so that a search never waits for the database.
+/// Writes the search log in batches, so that a search never waits for the database. A batch that
+/// meets a busy database (a long import on SQLite) is tried again; searches meanwhile wait in
+/// the queue, and only a full queue drops entries.
 async fn write_log(db: DatabaseConnection, mut receiver: mpsc::Receiver<SearchLogEntry>) {
     let mut batch = Vec::with_capacity(LOG_BATCH);
     while receiver.recv_many(&mut batch, LOG_BATCH).await > 0 {
-        if let Err(error) = kosodate_search::log::record(&db, &batch).await {
-            tracing::warn!(%error, entries = batch.len(), "search log entries could not be written");
+        let written = retry_while_busy("writing the search log", || {
+            kosodate_search::log::record(&db, &batch)
+        })
+        .await;
+        if let Err(error) = written {
+            tracing::warn!(error = %error_chain(&error), entries = batch.len(), "search log entries could not be written");
             metrics::counter!("kosodate_search_log_dropped_total").increment(batch.len() as u64);
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         batch.clear();
     }
-}
-
-/// `kosodate reindex`: rebuilds the index in the configured directory from the database.
-pub async fn reindex(settings: &Settings, registry: Registry) -> anyhow::Result<()> {
-    let directory = settings.search.index_dir(&settings.data_dir);
-    let owned = settings.clone();
-    let readings = tokio::task::spawn_blocking(move || readings(&owned)).await?;
-    let index = match SearchIndex::open(Some(&directory), readings) {
-        Err(SearchError::Locked) => anyhow::bail!(
-            "{} is in use by a running server; stop it first (a server rebuilds an outdated index by itself)",
-            directory.display()
-        ),
-        other => other?.0,
-    };
-    let total = registry.count_programs().await?;
-    let follower = IndexFollower::new(registry, Arc::new(index));
-    let progress = ProgressBar::new(total).with_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, 残り {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    progress.set_message("検索索引を作成中");
-    let started = Instant::now();
-    let applied = follower
-        .rebuild(|read| progress.set_position(read as u64))
-        .await?;
-    progress.finish_and_clear();
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "検索索引を作り直しました: 公開中の制度 {} 件（全 {total} 件を確認, {:.1?}）\n{}",
-        applied.indexed,
-        started.elapsed(),
-        directory.display()
-    )?;
-    Ok(())
 }

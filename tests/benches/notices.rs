@@ -22,12 +22,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
+use kosodate_database::ScratchDatabase;
 use kosodate_notifier::channels::email::{EmailChannel, SmtpSettings};
 use kosodate_notifier::outbox::{self, NoticeDraft};
 use kosodate_notifier::{
     Channel, ChannelKind, Delivered, DeliveryError, Envelope, LinkSigner, NoticeStatus, Worker, WorkerConfig,
 };
-use kosodate_registry::db::ScratchDatabase;
 use kosodate_test_peers::smtp::SmtpServer;
 use kosodate_tests::notice_fixtures::{Recipient, create_recipients};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
@@ -383,8 +383,8 @@ async fn run(sections: &[&str]) -> anyhow::Result<()> {
     let admin_url = std::env::var("KOSODATE_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let scratch = ScratchDatabase::create(&admin_url, "kosodate_bench_notices").await?;
-    let db = kosodate_registry::db::connect(&scratch.url, 20).await?;
-    kosodate_server::app::migrate(&db).await?;
+    let db = kosodate_database::connect(&scratch.url, 20).await?;
+    kosodate_server::startup::migrate(&db).await?;
     let recipients = create_recipients(&db, notices / 2, notices - notices / 2).await?;
     let mut outcome = Ok(());
     for section in sections {

@@ -36,9 +36,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use kosodate_database::ScratchDatabase;
 use kosodate_domain::{MunicipalityCode, ProgramId};
 use kosodate_migrations::{Migrator, MigratorTrait};
-use kosodate_registry::db::ScratchDatabase;
 use kosodate_registry::{ApplicationWindow, Category, LifeEvent, Program, ProgramOwner, ProgramStatus};
 use kosodate_search::readings::load_readings;
 use kosodate_search::{MatchMode, Opened, Reader, SearchIndex, SearchQuery, SearchRequest};
@@ -1180,7 +1180,7 @@ async fn postgres(programs: &[Program], cases: &[Case], budget: Budget) -> anyho
         budget.time.as_secs()
     );
     let scratch = ScratchDatabase::create(&admin_url, "kosodate_bench_search").await?;
-    let db = kosodate_registry::db::connect(&scratch.url, 2).await?;
+    let db = kosodate_database::connect(&scratch.url, 2).await?;
     let outcome = postgres_measurements(&db, programs, cases, budget).await;
     db.close().await?;
     scratch.drop_now().await?;

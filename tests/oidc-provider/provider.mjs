@@ -9,6 +9,7 @@
 //   clients      oidc-provider client metadata (client_id, client_secret, redirect_uris,
 //                id_token_signed_response_alg, token_endpoint_auth_method, ...)
 //   accounts     { "<accountId>": { email, name, roles, municipality_code, ... } }
+//   claims_in_id_token  optional boolean: scope claims in the ID token too (default: userinfo only)
 //   keys_file    optional: where the signing JWKS (RS256 + ES256) is kept across runs
 //   exit_on_stdin_close  optional boolean: exit when stdin reaches EOF (the parent died)
 //
@@ -148,7 +149,10 @@ const configuration = {
     staff: ['roles', 'municipality_code'],
   },
   scopes: ['openid', 'email', 'profile', 'staff'],
-  conformIdTokenClaims: false,
+  // The standard (and oidc-provider's default): with an access token issued, claims a scope asks
+  // for go to userinfo only. `claims_in_id_token` puts them in the ID token too, as some
+  // providers do.
+  conformIdTokenClaims: !testConfig.claims_in_id_token,
   enabledJWA: {
     idTokenSigningAlgValues: ['RS256', 'ES256', 'HS256'],
   },

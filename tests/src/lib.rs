@@ -8,11 +8,11 @@ pub mod relevance;
 
 use std::net::SocketAddr;
 
-use kosodate_registry::db::ScratchDatabase;
+use kosodate_database::ScratchDatabase;
 use kosodate_server::settings::{
     ApiTokenSetting, Audience, LogFormat, NoticeSettings, OidcProviderSetting, RoleValues, Settings,
 };
-use oidc::{ClientSpec, OpenIdProvider};
+use oidc::{ClaimsIn, ClientSpec, OpenIdProvider};
 use reqwest::{Client, RequestBuilder, Response};
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
@@ -111,7 +111,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .await
         .expect("test settings");
     adjust(&mut settings);
-    let server = kosodate_server::app::start(&settings, std::future::pending())
+    let server = kosodate_server::startup::start(&settings, std::future::pending())
         .await
         .expect("the service starts");
     TestApp::running(server.address, &settings, backend, data_dir).await
@@ -130,7 +130,7 @@ impl TestApp {
         backend: Backend,
         data_dir: tempfile::TempDir,
     ) -> Self {
-        let db = kosodate_server::app::open_database(settings)
+        let db = kosodate_server::startup::open_database(settings)
             .await
             .expect("the test opens the app's database");
         Self {
@@ -284,6 +284,15 @@ fn provider_setting(
 }
 
 pub async fn spawn_app_with_sign_in(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> SignInApp {
+    spawn_app_with_sign_in_claims(backend, ClaimsIn::Userinfo, adjust).await
+}
+
+/// [`spawn_app_with_sign_in`], with the provider putting its claims where `claims` says.
+pub async fn spawn_app_with_sign_in_claims(
+    backend: Backend,
+    claims: ClaimsIn,
+    adjust: impl FnOnce(&mut Settings),
+) -> SignInApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let client = |client_id, client_secret, provider: &str, alg, token_auth| ClientSpec {
@@ -323,7 +332,7 @@ pub async fn spawn_app_with_sign_in(backend: Backend, adjust: impl FnOnce(&mut S
         "admin": {"name": "運用担当 高橋", "roles": ["administrator"]},
         "visitor": {"name": "役割なし", "roles": []},
     });
-    let provider = OpenIdProvider::start(&[parents.clone(), line.clone(), staff.clone()], &accounts);
+    let provider = OpenIdProvider::start(&[parents.clone(), line.clone(), staff.clone()], &accounts, claims);
     let issuer = provider.issuer.clone();
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut settings = test_settings(backend, data_dir.path())
@@ -347,7 +356,7 @@ pub async fn spawn_app_with_sign_in(backend: Backend, adjust: impl FnOnce(&mut S
         ),
     ];
     adjust(&mut settings);
-    let server = kosodate_server::app::start_on(listener, &settings, std::future::pending())
+    let server = kosodate_server::startup::start_on(listener, &settings, std::future::pending())
         .await
         .expect("the service starts");
     SignInApp {

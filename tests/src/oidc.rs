@@ -41,7 +41,12 @@ fn ensure_installed() {
                 return;
             }
             // Starting once writes the keys file; a start that hangs is killed and retried.
-            let _ = OpenIdProvider::try_start(&[], &json!({}), std::time::Duration::from_secs(20));
+            let _ = OpenIdProvider::try_start(
+                &[],
+                &json!({}),
+                ClaimsIn::Userinfo,
+                std::time::Duration::from_secs(20),
+            );
         }
         assert!(
             keys_file().exists(),
@@ -58,6 +63,15 @@ pub struct OpenIdProvider {
     _config_dir: tempfile::TempDir,
 }
 
+/// Where the provider puts the claims a scope asks for (roles, municipality).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimsIn {
+    /// Userinfo only (OIDC Core 5.4, oidc-provider's default).
+    Userinfo,
+    /// The ID token too.
+    IdToken,
+}
+
 /// A client registered at the provider.
 #[derive(Debug, Clone)]
 pub struct ClientSpec {
@@ -71,15 +85,19 @@ pub struct ClientSpec {
 }
 
 impl OpenIdProvider {
-    /// Starts the provider with `clients` and `accounts` (`{"login": {claims…}}`).
-    pub fn start(clients: &[ClientSpec], accounts: &Value) -> Self {
+    /// Starts the provider with `clients` and `accounts` (`{"login": {claims…}}`). Claims that a
+    /// scope asks for are in userinfo only, as the standard says; `ClaimsIn::IdToken` puts them
+    /// in the ID token too.
+    pub fn start(clients: &[ClientSpec], accounts: &Value, claims: ClaimsIn) -> Self {
         ensure_installed();
-        Self::try_start(clients, accounts, STARTUP_TIMEOUT).unwrap_or_else(|failure| panic!("{failure}"))
+        Self::try_start(clients, accounts, claims, STARTUP_TIMEOUT)
+            .unwrap_or_else(|failure| panic!("{failure}"))
     }
 
     fn try_start(
         clients: &[ClientSpec],
         accounts: &Value,
+        claims: ClaimsIn,
         timeout: std::time::Duration,
     ) -> Result<Self, String> {
         let config_dir = tempfile::tempdir().expect("temporary directory");
@@ -94,6 +112,7 @@ impl OpenIdProvider {
                 "response_types": ["code"],
             })).collect::<Vec<_>>(),
             "accounts": accounts,
+            "claims_in_id_token": claims == ClaimsIn::IdToken,
             "exit_on_stdin_close": true,
             "keys_file": keys_file(),
         });

@@ -39,7 +39,7 @@ pub async fn example_registry(directory: &Path) -> anyhow::Result<(Registry, Vec
         "sqlite://{}?mode=rwc",
         directory.join("relevance.sqlite").display()
     );
-    let db = kosodate_registry::db::connect(&url, 2).await?;
+    let db = kosodate_database::connect(&url, 2).await?;
     Migrator::up(&db, None).await?;
     kosodate_registry::seed::seed_municipalities(&db).await?;
     let registry = Registry::new(db);

@@ -7,12 +7,11 @@
 use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate};
-use kosodate_domain::ProgramId;
-use kosodate_households::matching::{ProgramMatch, StoredMatch};
-use kosodate_households::{
-    ConsentMethod, ConsentPurpose, EventKind, HouseholdId, Households, MatchPolicy, MatchRunner,
-};
+use kosodate_domain::{NoticeKind, ProgramId};
+use kosodate_households::match_store::StoredMatch;
+use kosodate_households::{ConsentMethod, ConsentPurpose, HouseholdId, Households};
 use kosodate_matcher::{Child, Eligibility, Household};
+use kosodate_matching::{MatchPolicy, MatchRunner, ProgramMatch};
 use kosodate_registry::{ProgramInput, Registry, StaffIdentity};
 use kosodate_tests::{AOMORI_CITY_TOKEN, Backend, TestApp, both_backends, call, program_body, spawn_app};
 use serde_json::{Value, json};
@@ -81,7 +80,12 @@ async fn insert(app: &TestApp, households: &[Household]) -> Vec<HouseholdId> {
 }
 
 async fn stored(runner: &MatchRunner, household: HouseholdId) -> StoredMatch {
-    runner.stored(household).await.unwrap().unwrap()
+    runner
+        .households()
+        .stored_match(household)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn states_and_events_are_stored_once(backend: Backend) {
@@ -117,7 +121,7 @@ async fn states_and_events_are_stored_once(backend: Backend) {
 
     let first = runner.run_full(today).await.unwrap();
     assert_eq!(first.households, 3, "only consenting households are matched");
-    assert_eq!(first.events.get(&EventKind::FirstMatch), Some(&1));
+    assert_eq!(first.events.get(&NoticeKind::FirstMatch), Some(&1));
     assert_eq!(first.eligible.get(&program), Some(&1));
     let state = stored(&runner, ids[0]).await;
     assert_eq!(state.eligible, [program]);
@@ -137,19 +141,25 @@ async fn states_and_events_are_stored_once(backend: Backend) {
         stored(&runner, ids[2]).await.eligible.is_empty(),
         "an 11-year-old is not eligible"
     );
-    assert!(runner.events(ids[2]).await.unwrap().is_empty(), "nothing to say");
-    assert_eq!(runner.stored(without_consent).await.unwrap(), None);
+    assert!(
+        runner.households().events(ids[2]).await.unwrap().is_empty(),
+        "nothing to say"
+    );
+    assert_eq!(
+        runner.households().stored_match(without_consent).await.unwrap(),
+        None
+    );
     assert_eq!(runner.programs_for(without_consent, today).await.unwrap(), None);
 
     let second = runner.run_full(today).await.unwrap();
     assert_eq!((second.households, second.unchanged), (0, 3), "nothing changed");
     assert_eq!(second.states_written, 0);
     assert!(second.events.is_empty(), "{:?}", second.events);
-    let events = runner.events(ids[0]).await.unwrap();
+    let events = runner.households().events(ids[0]).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(
         (events[0].kind, events[0].program_id, events[0].anchor_on),
-        (EventKind::FirstMatch, None, today)
+        (NoticeKind::FirstMatch, None, today)
     );
 
     // A changed household is evaluated again, alone, and hears about the change.
@@ -159,7 +169,7 @@ async fn states_and_events_are_stored_once(backend: Backend) {
         .unwrap();
     let changed = runner.run_household(ids[2], today).await.unwrap();
     assert_eq!((changed.households, changed.pairs_evaluated), (1, 2));
-    assert_eq!(event_kinds(&runner, ids[2]).await, [EventKind::NewlyEligible]);
+    assert_eq!(event_kinds(&runner, ids[2]).await, [NoticeKind::NewlyEligible]);
 
     // Changing 青森市's programs re-evaluates only its households; 弘前市's keep a state that
     // names programs by their positions in the previous catalogue, and the stored positions of
@@ -181,7 +191,7 @@ async fn states_and_events_are_stored_once(backend: Backend) {
         "弘前市 is unaffected"
     );
     // The program was published after the household's last evaluation: a new program for it.
-    assert_eq!(widened.events.get(&EventKind::NewProgram), Some(&1));
+    assert_eq!(widened.events.get(&NoticeKind::NewProgram), Some(&1));
     assert_eq!(
         stored(&runner, ids[0]).await.eligible,
         [program],
@@ -192,12 +202,12 @@ async fn states_and_events_are_stored_once(backend: Backend) {
     assert_eq!(stored(&runner, ids[2]).await.eligible, expected);
     assert_eq!(
         event_kinds(&runner, ids[2]).await,
-        [EventKind::NewlyEligible, EventKind::NewProgram]
+        [NoticeKind::NewlyEligible, NoticeKind::NewProgram]
     );
 }
 
-async fn event_kinds(runner: &MatchRunner, household: HouseholdId) -> Vec<EventKind> {
-    let events = runner.events(household).await.unwrap();
+async fn event_kinds(runner: &MatchRunner, household: HouseholdId) -> Vec<NoticeKind> {
+    let events = runner.households().events(household).await.unwrap();
     events.iter().map(|event| event.kind).collect()
 }
 
@@ -206,7 +216,8 @@ async fn wait_for(runner: &MatchRunner, household: HouseholdId, expected: impl F
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let results = runner
-            .stored(household)
+            .households()
+            .stored_match(household)
             .await
             .unwrap()
             .map(|state| state.eligible);
@@ -223,7 +234,7 @@ async fn wait_for(runner: &MatchRunner, household: HouseholdId, expected: impl F
 
 async fn a_changed_program_rematches_only_its_area(backend: Backend) {
     let app = spawn_app(backend).await;
-    let today = kosodate_server::matching::today_in_japan();
+    let today = kosodate_domain::japan::date_of(chrono::Utc::now());
     let eight_years_ago = today.checked_sub_days(Days::new(8 * 365 + 100)).unwrap();
     let ids = insert(
         &app,
@@ -243,7 +254,7 @@ async fn a_changed_program_rematches_only_its_area(backend: Backend) {
     .await;
     wait_for(&runner, ids[0], |eligible| eligible.contains(&program)).await;
     assert_eq!(
-        runner.stored(ids[1]).await.unwrap(),
+        runner.households().stored_match(ids[1]).await.unwrap(),
         None,
         "弘前市 was never evaluated"
     );
@@ -260,9 +271,9 @@ async fn a_changed_program_rematches_only_its_area(backend: Backend) {
     .await;
     wait_for(&runner, ids[0], <[ProgramId]>::is_empty).await;
     let kinds = event_kinds(&runner, ids[0]).await;
-    assert_eq!(kinds, [EventKind::FirstMatch, EventKind::NoLongerEligible]);
+    assert_eq!(kinds, [NoticeKind::FirstMatch, NoticeKind::NoLongerEligible]);
     assert!(
-        runner.events(ids[1]).await.unwrap().is_empty(),
+        runner.households().events(ids[1]).await.unwrap().is_empty(),
         "弘前市 was never evaluated"
     );
 }
@@ -280,24 +291,24 @@ async fn withdrawn_consent_leaves_nothing_behind(backend: Backend) {
     let runner = runner(&app);
     runner.run_full(d("2026-11-21")).await.unwrap();
     assert_eq!(stored(&runner, ids[0]).await.eligible.len(), 1);
-    assert_eq!(runner.events(ids[0]).await.unwrap().len(), 1);
+    assert_eq!(runner.households().events(ids[0]).await.unwrap().len(), 1);
 
     households
         .withdraw_consent(ids[0], ConsentPurpose::Matching)
         .await
         .unwrap();
     assert_eq!(
-        runner.stored(ids[0]).await.unwrap(),
+        runner.households().stored_match(ids[0]).await.unwrap(),
         None,
         "the state goes with the consent"
     );
     assert!(
-        runner.events(ids[0]).await.unwrap().is_empty(),
+        runner.households().events(ids[0]).await.unwrap().is_empty(),
         "and so do its events"
     );
     let again = runner.run_full(d("2026-11-22")).await.unwrap();
     assert_eq!((again.households, again.unchanged), (0, 0));
-    assert_eq!(runner.stored(ids[0]).await.unwrap(), None);
+    assert_eq!(runner.households().stored_match(ids[0]).await.unwrap(), None);
     let tick = runner.run_tick(d("2026-11-23")).await.unwrap();
     assert_eq!(tick.households, 0, "the tick leaves it alone too");
 }
@@ -349,16 +360,16 @@ async fn the_tick_handles_only_what_is_due(backend: Backend) {
         (1, 1),
         "only the due household"
     );
-    assert_eq!(due.events.get(&EventKind::WindowOpensSoon), Some(&1));
+    assert_eq!(due.events.get(&NoticeKind::WindowOpensSoon), Some(&1));
     let opened = runner.run_tick(d("2027-01-15")).await.unwrap();
-    assert_eq!(opened.events.get(&EventKind::NewlyEligible), Some(&1));
+    assert_eq!(opened.events.get(&NoticeKind::NewlyEligible), Some(&1));
     let kinds = event_kinds(&runner, ids[0]).await;
-    assert_eq!(kinds, [EventKind::WindowOpensSoon, EventKind::NewlyEligible]);
-    let opens_soon = &runner.events(ids[0]).await.unwrap()[0];
+    assert_eq!(kinds, [NoticeKind::WindowOpensSoon, NoticeKind::NewlyEligible]);
+    let opens_soon = &runner.households().events(ids[0]).await.unwrap()[0];
     assert_eq!(opens_soon.opens_on, Some(d("2027-01-15")));
     assert!(opens_soon.closes_on.is_some(), "the 2nd birthday ends it");
     assert!(opens_soon.program_id.is_some());
-    assert!(runner.events(ids[1]).await.unwrap().is_empty());
+    assert!(runner.households().events(ids[1]).await.unwrap().is_empty());
 }
 
 /// Consents withdrawn while a full run is evaluating and writing: whatever the interleaving, no
@@ -394,12 +405,19 @@ async fn withdrawal_racing_a_match_leaves_nothing_behind(backend: Backend) {
     let report = run.await.unwrap().unwrap();
     assert!(report.households > 0);
     for id in &withdrawn {
-        assert_eq!(runner.stored(*id).await.unwrap(), None, "no state for {id}");
-        assert!(runner.events(*id).await.unwrap().is_empty(), "no event for {id}");
+        assert_eq!(
+            runner.households().stored_match(*id).await.unwrap(),
+            None,
+            "no state for {id}"
+        );
+        assert!(
+            runner.households().events(*id).await.unwrap().is_empty(),
+            "no event for {id}"
+        );
     }
     let kept = ids.iter().find(|id| !withdrawn.contains(id)).unwrap();
     assert!(
-        runner.stored(*kept).await.unwrap().is_some(),
+        runner.households().stored_match(*kept).await.unwrap().is_some(),
         "the others are matched"
     );
 }
@@ -422,7 +440,7 @@ async fn nothing_is_matched_without_consent(backend: Backend) {
     let full = runner.run_full(d("2026-11-21")).await.unwrap();
     let tick = runner.run_tick(d("2026-11-22")).await.unwrap();
     assert_eq!((full.households, tick.households), (0, 0));
-    assert_eq!(runner.stored(ids[0]).await.unwrap(), None);
-    assert!(runner.events(ids[0]).await.unwrap().is_empty());
+    assert_eq!(runner.households().stored_match(ids[0]).await.unwrap(), None);
+    assert!(runner.households().events(ids[0]).await.unwrap().is_empty());
     assert_eq!(runner.programs_for(ids[0], d("2026-11-21")).await.unwrap(), None);
 }

@@ -18,9 +18,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use kosodate_database::ScratchDatabase;
 use kosodate_notifier::outbox::{self, AttemptView, NoticeDraft};
 use kosodate_notifier::{ChannelKind, NoticeStatus};
-use kosodate_registry::db::ScratchDatabase;
 use kosodate_test_peers::line::LineContractServer;
 use kosodate_test_peers::smtp::{ReceivedMail, SmtpServer};
 use kosodate_tests::notice_fixtures::{Recipient, create_recipients};
@@ -194,8 +194,8 @@ async fn fresh_database() -> TestDatabase {
     let name = format!("kosodate_test_{}", Uuid::now_v7().simple());
     // Left in place for scripts/test to drop: a failing test's outbox can then be inspected.
     let url = ScratchDatabase::create(&admin_url, &name).await.unwrap().url;
-    let connection = kosodate_registry::db::connect(&url, 5).await.unwrap();
-    kosodate_server::app::migrate(&connection).await.unwrap();
+    let connection = kosodate_database::connect(&url, 5).await.unwrap();
+    kosodate_server::startup::migrate(&connection).await.unwrap();
     TestDatabase { url, connection }
 }
 

@@ -10,10 +10,12 @@ use std::time::Duration;
 use chrono::{NaiveDate, Timelike, Utc};
 use kosodate_domain::{EmailAddress, LineUserId};
 use kosodate_households::{
-    ConsentPurpose, HouseholdId, HouseholdInput, Households, MatchPolicy, MatchRunner, NoticePlanner,
-    PushKeys, PushSubscription, Registration,
+    ConsentMethod, ConsentPurpose, HouseholdId, HouseholdInput, Households, PushKeys, PushSubscription,
+    Registration,
 };
+use kosodate_matching::{MatchPolicy, MatchRunner};
 use kosodate_notifier::{LinkSigner, Worker, WorkerConfig};
+use kosodate_planner::NoticePlanner;
 use kosodate_registry::Registry;
 use kosodate_test_peers::line::LineContractServer;
 use kosodate_test_peers::smtp::SmtpServer;
@@ -26,7 +28,9 @@ use serde_json::json;
 both_backends!(
     events_reach_every_kind_of_sink,
     quiet_hours_digests_and_withdrawal,
-    a_gone_address_switches_its_channel_off
+    a_gone_address_switches_its_channel_off,
+    the_first_notice_arrives_whatever_the_order_of_clicks,
+    a_deadline_that_passed_while_waiting_for_a_channel_is_not_sent
 );
 
 const LINE_TOKEN: &str = "test-line-channel-token";
@@ -155,7 +159,7 @@ async fn statuses(app: &TestApp) -> Vec<(String, String, String)> {
 async fn events_reach_every_kind_of_sink(backend: Backend) {
     let peers = peers().await;
     let app = app_with(backend, &peers, true).await;
-    let (_, subscription) = household(&app, &peers, never_quiet()).await;
+    let (household_id, subscription) = household(&app, &peers, never_quiet()).await;
     let households_db = app.db.clone();
     runner(&app).run_full(today()).await.unwrap();
 
@@ -229,6 +233,32 @@ async fn events_reach_every_kind_of_sink(backend: Backend) {
         sent.iter()
             .all(|(_, kind, status)| kind == "first_match" && status == "sent"),
         "{sent:?}"
+    );
+
+    // "My data" holds all of it: the notices with their addresses, content and attempts, and
+    // what the parent said about a program.
+    let households = Households::new(app.db.clone());
+    let stored = households.stored_match(household_id).await.unwrap().unwrap();
+    let program = stored.eligible[0].to_string();
+    households
+        .dismiss_program(household_id, &program, kosodate_households::Dismissal::Applied)
+        .await
+        .unwrap();
+    let data = households.export(household_id).await.unwrap();
+    let notices = data["notices"].as_array().unwrap();
+    assert_eq!(notices.len(), 3, "{data}");
+    assert!(
+        notices.iter().all(|notice| notice["status"] == "sent"
+            && notice["attempts"][0]["outcome"] == "sent"
+            && notice["content"]["kind"] == "first_match"),
+        "{notices:?}"
+    );
+    assert_eq!(data["program_dismissals"][0]["program_id"], program.as_str());
+    assert_eq!(data["program_dismissals"][0]["reason"], "applied");
+    assert!(
+        data["match_result"]["eligible"]
+            .as_array()
+            .is_some_and(|ids| !ids.is_empty())
     );
 }
 
@@ -396,4 +426,154 @@ async fn a_gone_address_switches_its_channel_off(backend: Backend) {
         .unwrap();
     assert!(!push.opted_in);
     assert!(push.disabled_reason.is_some());
+}
+
+/// What a parent does after registering the household, in any order.
+#[derive(Debug, Clone, Copy)]
+enum Click {
+    ConsentToMatching,
+    ConsentToEmail,
+    VerifyEmail,
+}
+
+/// Nobody may miss a program because of the order of their clicks: in every order of consenting
+/// to matching, consenting to email notices and verifying the address (with the matcher and the
+/// planner running between clicks, as the server does), the first results arrive, once.
+async fn the_first_notice_arrives_whatever_the_order_of_clicks(backend: Backend) {
+    use Click::{ConsentToEmail, ConsentToMatching, VerifyEmail};
+    let peers = peers().await;
+    let app = app_with(backend, &peers, false).await;
+    let households = Households::new(app.db.clone());
+    let planner = NoticePlanner::new(households.clone(), Registry::new(app.db.clone()));
+    let orders = [
+        [ConsentToMatching, ConsentToEmail, VerifyEmail],
+        [ConsentToMatching, VerifyEmail, ConsentToEmail],
+        [ConsentToEmail, ConsentToMatching, VerifyEmail],
+        [ConsentToEmail, VerifyEmail, ConsentToMatching],
+        [VerifyEmail, ConsentToMatching, ConsentToEmail],
+        [VerifyEmail, ConsentToEmail, ConsentToMatching],
+    ];
+    let mut ids = Vec::new();
+    for (index, order) in orders.iter().enumerate() {
+        let id = register_without_consents(&households, never_quiet()).await;
+        let address = EmailAddress::parse(&format!("order{index}@example.jp")).unwrap();
+        let (_, token) = households.add_email(id, &address).await.unwrap();
+        for click in order {
+            match click {
+                ConsentToMatching => {
+                    households.consent(id, ConsentPurpose::Matching, 1, ConsentMethod::Online)
+                }
+                ConsentToEmail => {
+                    households.consent(id, ConsentPurpose::NoticeEmail, 1, ConsentMethod::Online)
+                }
+                VerifyEmail => {
+                    households.verify_email(&token.0).await.unwrap();
+                    continue;
+                }
+            }
+            .await
+            .unwrap();
+            runner(&app).run_household(id, today()).await.unwrap();
+            planner.plan_pending().await.unwrap();
+        }
+        ids.push(id);
+    }
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT household_id, kind, channel_kind FROM notices",
+        ))
+        .await
+        .unwrap();
+    for (index, id) in ids.iter().enumerate() {
+        let notices: Vec<(String, String)> = rows
+            .iter()
+            .filter(|row| row.try_get::<String>("", "household_id").unwrap() == id.to_string())
+            .map(|row| {
+                (
+                    row.try_get::<String>("", "kind").unwrap(),
+                    row.try_get::<String>("", "channel_kind").unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            notices,
+            [("first_match".to_owned(), "email".to_owned())],
+            "order {:?}",
+            orders[index]
+        );
+    }
+}
+
+async fn register_without_consents(households: &Households, preferences: serde_json::Value) -> HouseholdId {
+    let birth = today() - chrono::Days::new(400);
+    let input: HouseholdInput = serde_json::from_value(json!({
+        "municipality_code": "022012",
+        "children": [{"birth_date": birth}],
+        "preferences": preferences,
+    }))
+    .unwrap();
+    let registration = Registration::Counter {
+        staff: "青森市 窓口".into(),
+        consents: Vec::new(),
+    };
+    households
+        .register(&input.validate(today()).unwrap(), &registration)
+        .await
+        .unwrap()
+}
+
+/// An event that waited for a channel is dropped if its deadline passed meanwhile: a parent is
+/// not told of a deadline they can no longer meet.
+async fn a_deadline_that_passed_while_waiting_for_a_channel_is_not_sent(backend: Backend) {
+    let peers = peers().await;
+    let app = app_with(backend, &peers, false).await;
+    let households = Households::new(app.db.clone());
+    let planner = NoticePlanner::new(households.clone(), Registry::new(app.db.clone()));
+    let id = register_without_consents(&households, never_quiet()).await;
+    households
+        .consent(id, ConsentPurpose::Matching, 1, ConsentMethod::Online)
+        .await
+        .unwrap();
+    runner(&app).run_household(id, today()).await.unwrap();
+    planner.plan_pending().await.unwrap();
+    // The first results wait for a channel; make their application period end yesterday.
+    let yesterday = (today() - chrono::Days::new(1)).to_string();
+    app.db
+        .execute_raw(Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            match app.db.get_database_backend() {
+                DatabaseBackend::Postgres => {
+                    "UPDATE match_events SET closes_on = $1::date WHERE household_id = $2"
+                }
+                _ => "UPDATE match_events SET closes_on = $1 WHERE household_id = $2",
+            },
+            [yesterday.into(), id.to_string().into()],
+        ))
+        .await
+        .unwrap();
+    let (_, token) = households
+        .add_email(id, &EmailAddress::parse("late@example.jp").unwrap())
+        .await
+        .unwrap();
+    households
+        .consent(id, ConsentPurpose::NoticeEmail, 1, ConsentMethod::Online)
+        .await
+        .unwrap();
+    households.verify_email(&token.0).await.unwrap();
+    planner.plan_pending().await.unwrap();
+    assert!(statuses(&app).await.is_empty(), "{:?}", statuses(&app).await);
+    let waiting = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM match_events WHERE planned_at IS NULL OR waiting_since IS NOT NULL",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(waiting, 0, "the expired event is done with, not waiting");
 }

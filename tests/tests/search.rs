@@ -169,14 +169,14 @@ async fn the_index_follows_publish_change_and_archive(backend: Backend) {
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut settings = test_settings(backend, data_dir.path()).await.expect("settings");
     settings.load_examples = Some(true);
-    let first = kosodate_server::app::start(&settings, std::future::pending())
+    let first = kosodate_server::startup::start(&settings, std::future::pending())
         .await
         .expect("first server");
     // A second process on the same database keeps its own index (SQLite: same file).
     let second_dir = tempfile::tempdir().expect("temporary directory");
     let mut second_settings = settings.clone();
     second_settings.search.index_dir = Some(second_dir.path().join("index"));
-    let second = kosodate_server::app::start(&second_settings, std::future::pending())
+    let second = kosodate_server::startup::start(&second_settings, std::future::pending())
         .await
         .expect("second server");
     let app = TestApp::attach(first.address, &settings, backend).await;

@@ -42,10 +42,10 @@ impl Reader for OtherDictionary {
 async fn an_index_on_disk_resumes_rebuilds_and_repairs(backend: Backend) {
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let settings = test_settings(backend, data_dir.path()).await.expect("settings");
-    let db = kosodate_server::app::open_database(&settings)
+    let db = kosodate_server::startup::open_database(&settings)
         .await
         .expect("database");
-    kosodate_server::app::migrate(&db).await.expect("migrations");
+    kosodate_server::startup::migrate(&db).await.expect("migrations");
     let registry = Registry::new(db.clone());
     registry.load_examples_if_empty().await.expect("examples");
     let published = registry

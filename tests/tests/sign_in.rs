@@ -6,9 +6,10 @@ use std::io::Write;
 use std::sync::{Mutex, OnceLock};
 
 use chrono::Days;
+use kosodate_tests::oidc::ClaimsIn;
 use kosodate_tests::{
     AOMORI_CITY_TOKEN, Backend, Browser, HIROSAKI_CITY_TOKEN, LINE_USER, SignInApp, both_backends, call,
-    expect_status, program_body, spawn_app_with_sign_in,
+    expect_status, program_body, spawn_app_with_sign_in, spawn_app_with_sign_in_claims,
 };
 use reqwest::Method;
 use sea_orm::{ConnectionTrait, Statement};
@@ -61,7 +62,7 @@ async fn start(backend: Backend, examples: bool) -> SignInApp {
 }
 
 fn today() -> chrono::NaiveDate {
-    kosodate_server::matching::today_in_japan()
+    kosodate_domain::japan::date_of(chrono::Utc::now())
 }
 
 async fn count(app: &SignInApp, sql: &str) -> i64 {
@@ -387,7 +388,7 @@ async fn staff_edit_only_their_own(backend: Backend) {
     assert_eq!(expect_status(forged, 403).await["type"], "/problems/csrf");
 
     let log = call(staff.get("/api/v1/staff/audit-log?municipality=022021"), 200).await;
-    let entries = log.as_array().expect("entries");
+    let entries = log["items"].as_array().expect("entries");
     let find = |action: &str, outcome: &str| {
         entries.iter().any(|entry| {
             entry["action"] == action
@@ -398,6 +399,30 @@ async fn staff_edit_only_their_own(backend: Backend) {
     assert!(find("program.update", "allowed"), "{log}");
     assert!(find("program.update", "denied"), "{log}");
     assert!(find("staff.sign_in", "allowed"), "{log}");
+    // The audit log pages as every list does: a page of one, then the next from its cursor.
+    let first = call(
+        staff.get("/api/v1/staff/audit-log?municipality=022021&limit=1"),
+        200,
+    )
+    .await;
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let second = call(
+        staff.get(&format!(
+            "/api/v1/staff/audit-log?municipality=022021&limit=1&cursor={cursor}"
+        )),
+        200,
+    )
+    .await;
+    // Newest first, and the next page starts after the last entry of the previous one (reading
+    // the log is itself logged, so a later page never repeats an entry).
+    let (newer, older) = (
+        first["items"][0]["id"].as_str(),
+        second["items"][0]["id"].as_str(),
+    );
+    assert!(
+        newer.zip(older).is_some_and(|(newer, older)| older < newer),
+        "{first} {second}"
+    );
 
     let (browser, callback) = until_callback(&app, "staff", "visitor").await;
     let response = browser.client.get(callback).send().await.expect("callback");
@@ -515,5 +540,24 @@ both_backends!(
     line_login_links_line,
     sign_in_failures,
     staff_edit_only_their_own,
-    authorization_matrix
+    authorization_matrix,
+    staff_roles_from_userinfo_or_the_id_token
 );
+
+/// A standard provider puts the roles a scope asks for in userinfo only (the other tests' provider
+/// does so); some put them in the ID token as well. Staff sign in with either.
+async fn staff_roles_from_userinfo_or_the_id_token(backend: Backend) {
+    for claims in [ClaimsIn::Userinfo, ClaimsIn::IdToken] {
+        let app = spawn_app_with_sign_in_claims(backend, claims, |_| {}).await;
+        let staff = Browser::sign_in(&app.app, "staff", "hirosaki").await;
+        let session = call(staff.get("/api/v1/session"), 200).await;
+        assert_eq!(session["kind"], "staff", "{claims:?}: {session}");
+        assert_eq!(
+            session["staff"]["organisation"], "022021",
+            "{claims:?}: {session}"
+        );
+        let prefecture = Browser::sign_in(&app.app, "staff", "prefecture").await;
+        let session = call(prefecture.get("/api/v1/session"), 200).await;
+        assert_eq!(session["staff"]["role"], "prefecture", "{claims:?}: {session}");
+    }
+}

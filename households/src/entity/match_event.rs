@@ -15,6 +15,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the notifier planned its notices; `None`: not yet.
     pub planned_at: Option<DateTimeUtc>,
+    /// Since when it waits for a deliverable channel (planned, but nothing could be sent yet).
+    pub waiting_since: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

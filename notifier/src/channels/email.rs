@@ -10,6 +10,7 @@ use std::error::Error as _;
 use std::fmt;
 use std::time::Duration;
 
+use kosodate_domain::error_chain;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::{self, PoolConfig};
@@ -311,21 +312,6 @@ fn enhanced_status(reply: &str) -> Option<(u16, u16, u16)> {
             let detail = parts.next()?.parse().ok()?;
             (parts.next().is_none() && matches!(class, 2 | 4 | 5)).then_some((class, subject, detail))
         })
-}
-
-/// An error and its sources on one line: lettre keeps the relay's reply text in the source.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! to our own network (plain http, loopback, private and link-local addresses, `localhost`),
 //! checks names again when they are resolved, and never follows redirects.
 
+use kosodate_domain::error_chain;
 use std::error::Error as StdError;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -453,17 +454,6 @@ fn caused_by_non_public_addresses(error: &(dyn StdError + 'static)) -> bool {
         current = error.source();
     }
     false
-}
-
-fn error_chain(error: &(dyn StdError + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(error) = source {
-        text.push_str(": ");
-        text.push_str(&error.to_string());
-        source = error.source();
-    }
-    text
 }
 
 /// Maps the push service's answer (RFC 8030 §5, and what FCM, Mozilla and Apple document).

@@ -4,6 +4,7 @@
 //! what it reports is what a real run would do.
 
 pub mod csv_format;
+mod problems;
 pub mod tokyo;
 
 use std::collections::{HashMap, HashSet};
@@ -21,6 +22,8 @@ use crate::error::RegistryError;
 use crate::model::{Program, ProgramContent, ProgramInput, ProgramOwner, ProgramStatus};
 use crate::store::{self, Registry};
 
+pub use problems::{ImportError, ImportErrors};
+
 /// One program read from an import file, before validation.
 #[derive(Debug, Clone)]
 pub struct ImportRecord {
@@ -32,36 +35,6 @@ pub struct ImportRecord {
     pub status: Option<ProgramStatus>,
     pub input: ProgramInput,
 }
-
-/// One problem in an import file: where (line and field or column) and what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct ImportError {
-    pub line: usize,
-    /// The CSV column header or the JSON pointer of the field.
-    pub field: String,
-    pub detail: String,
-    pub detail_en: String,
-}
-
-impl ImportError {
-    pub fn new(
-        line: usize,
-        field: impl Into<String>,
-        detail: impl Into<String>,
-        detail_en: impl Into<String>,
-    ) -> Self {
-        Self {
-            line,
-            field: field.into(),
-            detail: detail.into(),
-            detail_en: detail_en.into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("import refused: {} problem(s), first: line {} {}: {}", .0.len(), .0.first().map_or(0, |e| e.line), .0.first().map_or("", |e| e.field.as_str()), .0.first().map_or("", |e| e.detail_en.as_str()))]
-pub struct ImportErrors(pub Vec<ImportError>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -106,7 +79,7 @@ impl Registry {
         dry_run: bool,
         mut progress: impl FnMut(usize),
     ) -> Result<ImportReport, RegistryError> {
-        let txn = crate::db::begin_write(self.connection()).await?;
+        let txn = kosodate_database::begin_write(self.connection()).await?;
         let mut plan = ImportPlan::load(&txn, &records).await?;
         let now = Utc::now();
         let mut items = Vec::with_capacity(records.len());

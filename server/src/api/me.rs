@@ -3,30 +3,26 @@
 //! Every handler reaches only the household of the session's account, so no request can name
 //! another household. Every access to the household's data is in the audit log.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kosodate_domain::{CalendarDate, EmailAddress, LineUserId, ProgramId};
+use kosodate_domain::error_chain;
+use kosodate_domain::{CalendarDate, EmailAddress, LineUserId, japan};
 use kosodate_households::{
     ChannelRecord, ChildInput, ConsentMethod, ConsentPurpose, ConsentRecord, HouseholdId, HouseholdInput,
     HouseholdRecord, Preferences, PushSubscription, consent_texts,
 };
-use kosodate_matcher::{Birth, EligibilityDocument, Explanation, IncomeBand, PreparedHousehold};
+use kosodate_matcher::{Birth, IncomeBand};
 use kosodate_registry::audit::AuditActor;
-use kosodate_registry::page::PageRequest;
-use kosodate_registry::{Program, ProgramFilter, ProgramStatus, Visibility};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::session::set_cookie;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, Parent, RequestContext};
-use crate::matching::today_in_japan;
+use crate::state::AppState;
 
 /// The household as its parent enters and reads it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -129,7 +125,7 @@ pub async fn put_household(
     JsonBody(input): JsonBody<HouseholdInput>,
 ) -> Result<Response, ApiError> {
     let valid = input
-        .validate(today_in_japan())
+        .validate(japan::date_of(chrono::Utc::now()))
         .map_err(kosodate_households::HouseholdError::Invalid)?;
     let existing = state
         .households
@@ -157,7 +153,7 @@ pub async fn put_household(
         municipality,
     )
     .await?;
-    crate::matching::rematch_household_later(state.matching.clone(), id);
+    crate::rematch::household_later(state.matching.clone(), id);
     let record = state.households.record(id).await?;
     Ok((status, Json(view(record))).into_response())
 }
@@ -246,8 +242,7 @@ pub struct Consents {
 pub async fn get_consents(State(state): State<AppState>, parent: Parent) -> Result<Json<Consents>, ApiError> {
     let id = household_of(&state, &parent).await?;
     let ledger = state.households.consent_ledger(id).await?;
-    let purposes = ConsentPurpose::ALL
-        .into_iter()
+    let purposes = ConsentPurpose::all()
         .map(|purpose| {
             let current_text = consent_texts::current(purpose).cloned();
             let active = ledger
@@ -283,7 +278,7 @@ pub struct ConsentRequest {
 fn purpose_schema() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(ConsentPurpose::ALL.map(ConsentPurpose::id)))
+        .enum_values(Some(ConsentPurpose::all().map(ConsentPurpose::id)))
         .build()
 }
 
@@ -332,7 +327,7 @@ pub async fn give_consent(
     )
     .await?;
     if recorded && purpose == ConsentPurpose::Matching {
-        crate::matching::rematch_household_later(state.matching.clone(), id);
+        crate::rematch::household_later(state.matching.clone(), id);
     }
     get_consents(State(state), parent).await
 }
@@ -405,14 +400,15 @@ pub async fn programs(
     ApiQuery(query): ApiQuery<FindingsQuery>,
 ) -> Result<Json<Vec<Finding>>, ApiError> {
     let id = household_of(&state, &parent).await?;
-    let today = query.on.map_or_else(today_in_japan, CalendarDate::date);
-    let Some(matches) = state.matching.programs_for(id, today).await? else {
+    let today = query
+        .on
+        .map_or_else(|| japan::date_of(chrono::Utc::now()), CalendarDate::date);
+    let Some(findings) = state.matching.findings_for(id, today).await? else {
         return Err(ApiError::forbidden(
             "対象となる制度を調べるには「対象となる制度の確認」への同意が必要です",
             "matching needs consent to the matching purpose",
         ));
     };
-    let record = state.households.record(id).await?;
     audit::personal_data(
         &state,
         parent_actor(Some(id)),
@@ -422,65 +418,36 @@ pub async fn programs(
         None,
     )
     .await?;
-    let programs = applicable_programs(&state, &record).await?;
-    let prepared = PreparedHousehold::new(&record.household);
-    let findings = matches
-        .into_iter()
-        .filter_map(|found| {
-            let program = programs.get(&found.program_id)?;
-            let rule = EligibilityDocument::parse(&program.content.eligibility)
-                .ok()?
-                .into_rule()?;
-            let Explanation { reason, .. } = rule.explain(&prepared, today);
-            Some(Finding {
-                program_id: program.id.to_string(),
-                name: program.content.name.clone(),
-                summary: program.content.summary.clone(),
-                source_url: program.content.source_url.clone(),
-                contact: program.content.contact.clone(),
-                eligibility_today: found.eligibility,
-                windows: found.detail.windows,
-                application_periods: found.detail.periods,
-                questions: found
-                    .detail
-                    .missing
-                    .iter()
-                    .map(|fact| Question {
-                        question_ja: fact.question_ja(),
-                        question_en: fact.question_en(),
-                    })
-                    .collect(),
-                reason,
-            })
-        })
-        .collect();
-    Ok(Json(findings))
+    Ok(Json(findings.into_iter().map(Finding::of).collect()))
 }
 
-/// The published programs that apply in the household's municipality, by id.
-async fn applicable_programs(
-    state: &AppState,
-    record: &HouseholdRecord,
-) -> Result<HashMap<ProgramId, Program>, ApiError> {
-    let filter = ProgramFilter {
-        applies_to: Some(record.household.municipality),
-        status: Some(ProgramStatus::Published),
-        ..ProgramFilter::default()
-    };
-    let mut programs = HashMap::new();
-    let mut page = PageRequest {
-        limit: Some(500),
-        cursor: None,
-    };
-    loop {
-        let found = state
-            .registry
-            .list_programs(&filter, Visibility::Public, &page)
-            .await?;
-        programs.extend(found.items.into_iter().map(|program| (program.id, program)));
-        match found.next_cursor {
-            Some(cursor) => page.cursor = Some(cursor),
-            None => return Ok(programs),
+impl Finding {
+    fn of(finding: kosodate_matching::Finding) -> Self {
+        let kosodate_matching::Finding {
+            program,
+            found,
+            reason,
+        } = finding;
+        let questions = found
+            .detail
+            .missing
+            .iter()
+            .map(|fact| Question {
+                question_ja: fact.question_ja(),
+                question_en: fact.question_en(),
+            })
+            .collect();
+        Self {
+            program_id: program.id.to_string(),
+            name: program.content.name,
+            summary: program.content.summary,
+            source_url: program.content.source_url,
+            contact: program.content.contact,
+            eligibility_today: found.eligibility,
+            windows: found.detail.windows,
+            application_periods: found.detail.periods,
+            questions,
+            reason,
         }
     }
 }
@@ -530,7 +497,7 @@ pub async fn add_channel(
                 .send_verification(&address, &token.0)
                 .await
                 .map_err(|error| {
-                    tracing::error!(error = %error, "verification mail not sent");
+                    tracing::error!(error = %error_chain(&error), "verification mail not sent");
                     ApiError::internal()
                 })?;
         }

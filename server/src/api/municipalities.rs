@@ -4,9 +4,9 @@ use kosodate_domain::MunicipalityCode;
 use kosodate_registry::Municipality;
 use kosodate_registry::page::{Page, PageRequest};
 
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
+use crate::state::AppState;
 
 /// The prefecture and its municipalities, in code order.
 #[utoipa::path(

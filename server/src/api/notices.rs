@@ -15,9 +15,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::staff::{ScopeQuery, authorize, scope};
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
+use crate::state::AppState;
 
 fn page(title: &str, body: &str, form_action: Option<&str>) -> Html<String> {
     let form = form_action.map_or_else(String::new, |action| {
@@ -76,7 +76,7 @@ pub async fn perform_action(
     let Some(found) = outbox::notice_ref(state.registry.connection(), notice).await? else {
         return Ok(invalid_link());
     };
-    let household = HouseholdId::parse(&found.household_id.to_string())?;
+    let household = HouseholdId::from(found.household_id);
     let (title, body) = match action {
         NoticeAction::Unsubscribe => {
             let channel = found.channel_id.to_string();

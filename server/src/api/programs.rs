@@ -11,10 +11,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::municipalities::query_code;
-use crate::app::AppState;
 use crate::audit;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, MaybeStaff, RequestContext, Staff};
+use crate::state::AppState;
 
 /// Filters for listing and exporting programs.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -82,7 +82,7 @@ fn with_etag(status: StatusCode, program: Program) -> Response {
 /// What follows a change to a program: households are matched again, and this process's search
 /// index looks at once (other processes see it at their next poll).
 fn program_changed(state: &AppState, id: ProgramId) {
-    crate::matching::rematch_program_later(state.matching.clone(), id);
+    crate::rematch::program_later(state.matching.clone(), id);
     state.search.follower.nudge();
 }
 

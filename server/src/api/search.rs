@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{NaiveDate, TimeZone, Utc};
 use kosodate_domain::CalendarDate;
 use kosodate_registry::Category;
 use kosodate_registry::StaffAction;
@@ -15,10 +14,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::municipalities::query_code;
 use super::staff::{ScopeQuery, authorize, scope};
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, RequestContext, Staff};
-use crate::matching::today_in_japan;
+use crate::state::AppState;
+use kosodate_domain::japan;
 
 /// The oldest child the age filter is for: 20 years.
 const MAX_AGE_MONTHS: u32 = 240;
@@ -92,7 +91,7 @@ impl SearchParams {
                 ));
             }
         };
-        let today = today_in_japan();
+        let today = japan::date_of(chrono::Utc::now());
         let mut request = SearchRequest::new(query, today);
         request.municipality = self
             .municipality
@@ -223,24 +222,21 @@ pub async fn search_trends(
         municipality,
     )
     .await?;
-    let until_day = params.until.map_or_else(today_in_japan, CalendarDate::date);
+    let until_day = params
+        .until
+        .map_or_else(|| japan::date_of(chrono::Utc::now()), CalendarDate::date);
     // Both ends lie within 1900–2200 (`CalendarDate`), so this arithmetic cannot overflow.
     let from_day = params
         .from
         .map_or(until_day - chrono::Days::new(29), CalendarDate::date);
     let trends = kosodate_search::log::trends(
         state.registry.connection(),
-        japan_midnight(from_day),
-        japan_midnight(until_day + chrono::Days::new(1)),
+        japan::start_of(from_day),
+        japan::start_of(until_day + chrono::Days::new(1)),
         municipality,
         MIN_SEARCHES,
         200,
     )
     .await?;
     Ok(Json(trends))
-}
-
-fn japan_midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    Utc.from_utc_datetime(&midnight) - chrono::TimeDelta::hours(9)
 }

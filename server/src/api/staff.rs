@@ -10,16 +10,17 @@ use axum::response::{IntoResponse, Response};
 use kosodate_domain::MunicipalityCode;
 use kosodate_households::{ConsentPurpose, HouseholdId, HouseholdInput, MunicipalityCounts, Registration};
 use kosodate_registry::audit::{AuditActor, AuditRecord, Outcome};
+use kosodate_registry::page::{Page, PageRequest};
 use kosodate_registry::{StaffAction, StaffIdentity};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::municipalities::{parse_code, query_code};
-use crate::app::AppState;
 use crate::audit;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
-use crate::matching::today_in_japan;
+use crate::state::AppState;
+use kosodate_domain::japan;
 
 /// Checks `action` for `staff`, records the decision, and answers 403 when it is denied.
 pub(super) async fn authorize(
@@ -90,23 +91,24 @@ pub async fn counts(
 pub struct AuditQuery {
     #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub municipality: Option<String>,
-    /// The `id` of the last entry of the previous page.
-    pub before: Option<String>,
-    /// 1 to 500, default 100 (more counts as 500, 0 as 1).
+    /// How many entries to return: 1 to 500, default 50 (more counts as 500, 0 as 1).
     #[param(schema_with = kosodate_registry::page::limit_schema)]
     pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    #[param(schema_with = kosodate_registry::page::cursor_schema)]
+    pub cursor: Option<String>,
 }
 
 /// The audit log, newest first: every staff action and every access to personal data. Municipal
 /// staff see their own organisation's entries.
 #[utoipa::path(get, path = "/staff/audit-log", tag = "staff", security(("staff_token" = []), ("staff_session" = [])), params(AuditQuery),
-    responses((status = 200, body = Vec<AuditRecord>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = Page<AuditRecord>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn audit_log(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
     ApiQuery(query): ApiQuery<AuditQuery>,
-) -> Result<Json<Vec<AuditRecord>>, ApiError> {
+) -> Result<Json<Page<AuditRecord>>, ApiError> {
     let scope = scope(&ScopeQuery {
         municipality: query.municipality.clone(),
     })?;
@@ -119,10 +121,11 @@ pub async fn audit_log(
         scope,
     )
     .await?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 500);
-    let entries =
-        kosodate_registry::audit::list(state.registry.connection(), scope, query.before.as_deref(), limit)
-            .await?;
+    let page = PageRequest {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    let entries = kosodate_registry::audit::list(state.registry.connection(), scope, &page).await?;
     Ok(Json(entries))
 }
 
@@ -189,7 +192,7 @@ pub async fn register_at_counter(
         .collect::<Result<Vec<_>, _>>()?;
     let valid = registration
         .household
-        .validate(today_in_japan())
+        .validate(japan::date_of(chrono::Utc::now()))
         .map_err(kosodate_households::HouseholdError::Invalid)?;
     let counter = Registration::Counter {
         staff: staff.name.clone(),
@@ -205,7 +208,7 @@ pub async fn register_at_counter(
         Some(code),
     )
     .await?;
-    crate::matching::rematch_household_later(state.matching.clone(), id);
+    crate::rematch::household_later(state.matching.clone(), id);
     Ok((
         StatusCode::CREATED,
         Json(CounterReceipt {
@@ -225,7 +228,8 @@ pub async fn delete_at_counter(
     context: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = HouseholdId::parse(&id)?;
+    let id =
+        HouseholdId::parse(&id).map_err(|_| kosodate_households::HouseholdError::HouseholdNotFound(id))?;
     let record = state.households.record(id).await?;
     let code = record.household.municipality;
     authorize(

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::programs::{ProgramQuery, visibility};
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
+use crate::state::AppState;
 use kosodate_registry::RegistryError;
 use kosodate_registry::audit::Outcome;
 
@@ -81,7 +81,7 @@ pub async fn import_programs(
         "programs imported"
     );
     if !report.dry_run && report.created + report.updated > 0 {
-        crate::matching::rematch_all_later(state.matching.clone());
+        crate::rematch::everything_later(state.matching.clone());
         state.search.follower.nudge();
     }
     Ok(Json(report))

@@ -17,11 +17,11 @@ use chrono::Utc;
 use kosodate_domain::MunicipalityCode;
 use kosodate_registry::{StaffIdentity, StaffRole};
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJwsSigningAlgorithm, CoreProviderMetadata,
 };
 use openidconnect::{
-    AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, UserInfoClaims,
 };
 use rand::RngCore;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -52,7 +52,7 @@ pub enum AuthError {
     TokenRejected(&'static str),
     #[error("signed in, but not as staff with a known role")]
     NotStaff,
-    #[error("database error")]
+    #[error("reading or writing sign-in state failed")]
     Database(#[from] sea_orm::DbErr),
 }
 
@@ -235,6 +235,40 @@ impl Authenticator {
             ));
         }
         let code = callback.code.clone().ok_or(AuthError::BadState)?;
+        let verified = self
+            .redeem(provider_id, provider, metadata, code, &pending)
+            .await?;
+        let provider_name = provider_id.to_owned();
+        match provider.setting.audience {
+            Audience::Parents => Ok(SignedIn::Parent {
+                provider: provider_name,
+                subject: verified.subject,
+                return_to: pending.return_to,
+            }),
+            Audience::Staff => {
+                let identity = staff_identity(&provider.setting, &verified.claims, &verified.subject)
+                    .ok_or(AuthError::NotStaff)?;
+                Ok(SignedIn::Staff {
+                    provider: provider_name,
+                    identity,
+                    return_to: pending.return_to,
+                })
+            }
+        }
+    }
+
+    /// Exchanges the code for tokens and verifies the ID token. For staff, whose roles are
+    /// custom claims, the claims are the ID token's, completed from the userinfo endpoint when
+    /// the ID token lacks the roles claim: a standard provider puts scope-requested claims only
+    /// in userinfo when it issues an access token (OIDC Core 5.4).
+    async fn redeem(
+        &self,
+        provider_id: &str,
+        provider: &Provider,
+        metadata: CoreProviderMetadata,
+        code: String,
+        pending: &login_request::Model,
+    ) -> Result<Verified, AuthError> {
         let client = CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(provider.setting.client_id.clone()),
@@ -250,7 +284,7 @@ impl Authenticator {
         let token = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| AuthError::ProviderUnavailable(e.to_string()))?
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
             .request_async(&self.http)
             .await
             .map_err(|e| AuthError::ProviderDenied(token_error(&e)))?;
@@ -259,30 +293,28 @@ impl Authenticator {
         if let Some(algs) = &provider.setting.id_token_algs {
             verifier = verifier.set_allowed_algs(algs.iter().filter_map(|alg| signing_alg(alg)));
         }
-        let claims = id_token
-            .claims(&verifier, &Nonce::new(pending.nonce))
+        let id_claims = id_token
+            .claims(&verifier, &Nonce::new(pending.nonce.clone()))
             .map_err(|e| AuthError::TokenRejected(claims_error(&e)))?;
-        let subject = claims.subject().as_str().to_owned();
-        let provider_name = provider_id.to_owned();
-        match provider.setting.audience {
-            Audience::Parents => Ok(SignedIn::Parent {
-                provider: provider_name,
-                subject,
-                return_to: pending.return_to,
-            }),
-            Audience::Staff => {
-                // Verified above; the payload is read again only for the configured custom claims.
-                let payload = jwt_payload(&id_token.to_string())
-                    .ok_or(AuthError::TokenRejected("unreadable payload"))?;
-                let identity =
-                    staff_identity(&provider.setting, &payload, &subject).ok_or(AuthError::NotStaff)?;
-                Ok(SignedIn::Staff {
-                    provider: provider_name,
-                    identity,
-                    return_to: pending.return_to,
-                })
-            }
+        let subject = id_claims.subject().clone();
+        // Verified above; the payload is read again only for the configured custom claims.
+        let mut claims =
+            jwt_payload(&id_token.to_string()).ok_or(AuthError::TokenRejected("unreadable payload"))?;
+        let lacks_roles = claims.get(&provider.setting.roles_claim).is_none();
+        if provider.setting.audience == Audience::Staff && lacks_roles {
+            // The subject must be the ID token's, or the answer is not about who signed in.
+            let userinfo: UserInfoClaims<CustomClaims, CoreGenderClaim> = client
+                .user_info(token.access_token().clone(), Some(subject.clone()))
+                .map_err(|e| AuthError::ProviderUnavailable(e.to_string()))?
+                .request_async(&self.http)
+                .await
+                .map_err(|e| AuthError::ProviderUnavailable(userinfo_error(&e)))?;
+            merge_missing(&mut claims, serde_json::to_value(&userinfo).unwrap_or_default());
         }
+        Ok(Verified {
+            subject: subject.as_str().to_owned(),
+            claims,
+        })
     }
 
     /// The pending sign-in that `state` names, removed so that it works once.
@@ -324,6 +356,38 @@ impl Authenticator {
             .map_err(|e| AuthError::ProviderUnavailable(e.to_string()))?;
         *provider.metadata.write().await = Some((Instant::now(), metadata.clone()));
         Ok(metadata)
+    }
+}
+
+/// Who a provider says signed in: the verified subject and every claim known about them.
+struct Verified {
+    subject: String,
+    claims: serde_json::Value,
+}
+
+/// The claims beyond the standard ones (roles, municipality), kept as they came.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+struct CustomClaims(serde_json::Map<String, serde_json::Value>);
+
+impl openidconnect::AdditionalClaims for CustomClaims {}
+
+/// Adds to `claims` what `more` has and it lacks: the ID token's claims win.
+fn merge_missing(claims: &mut serde_json::Value, more: serde_json::Value) {
+    let (Some(claims), serde_json::Value::Object(more)) = (claims.as_object_mut(), more) else {
+        return;
+    };
+    for (name, value) in more {
+        claims.entry(name).or_insert(value);
+    }
+}
+
+/// A short description of a failed userinfo request, without the token.
+fn userinfo_error<E: std::error::Error + 'static>(error: &openidconnect::UserInfoError<E>) -> String {
+    match error {
+        openidconnect::UserInfoError::ClaimsVerification(_) => "userinfo is about another subject".to_owned(),
+        openidconnect::UserInfoError::Response(status, _, _) => format!("userinfo answered {status}"),
+        other => format!("userinfo failed: {}", kosodate_domain::error_chain(other)),
     }
 }
 

@@ -7,14 +7,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use kosodate_domain::error_chain;
 use kosodate_registry::audit::{self, AuditActor, AuditEvent, Outcome};
 use serde::{Deserialize, Serialize};
 
 use super::session::{SessionUser, csrf_matches, set_cookie};
 use super::{AuthError, Callback, ProviderLink, SignedIn};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
+use crate::state::AppState;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -61,7 +62,7 @@ async fn callback(
     let signed_in = match state.auth.finish(&provider, &query).await {
         Ok(signed_in) => signed_in,
         Err(error) => {
-            tracing::warn!(provider = %provider, error = %error, "sign-in failed");
+            tracing::warn!(provider = %provider, error = %error_chain(&error), "sign-in failed");
             if matches!(error, AuthError::NotStaff) {
                 let event = AuditEvent {
                     actor: AuditActor::Anonymous,

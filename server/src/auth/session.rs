@@ -150,7 +150,7 @@ impl Sessions {
 
 fn session_of(row: session::Model) -> Option<Session> {
     let user = match row.kind.as_str() {
-        "parent" => SessionUser::Parent(AccountId::parse(row.account_id.as_deref()?)?),
+        "parent" => SessionUser::Parent(AccountId::parse(row.account_id.as_deref()?).ok()?),
         "staff" => {
             let role = match row.staff_role.as_deref()? {
                 "administrator" => StaffRole::Administrator,

@@ -11,7 +11,7 @@ use kosodate_registry::{
 };
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::error::HouseholdError;
+use crate::error::MatchingError;
 
 #[derive(Debug, Clone)]
 pub struct CatalogueEntry {
@@ -39,17 +39,17 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// Every published program with a structured rule.
-    pub async fn load(registry: &Registry) -> Result<Self, HouseholdError> {
-        let filter = ProgramFilter {
-            status: Some(ProgramStatus::Published),
-            ..ProgramFilter::default()
-        };
-        let programs = registry.all_programs(&filter, Visibility::Staff).await?;
+    pub async fn load(registry: &Registry) -> Result<Self, MatchingError> {
+        Ok(Self::of_programs(&published_programs(registry).await?))
+    }
+
+    /// The programs with a structured rule among `programs` (published ones, as read).
+    pub fn of_programs(programs: &[Program]) -> Self {
         let entries: Vec<CatalogueEntry> = programs.iter().filter_map(entry).collect();
         let without_rule = programs.len() - entries.len();
         let mut catalogue = Self::from_entries(entries);
         catalogue.without_rule = without_rule;
-        Ok(catalogue)
+        catalogue
     }
 
     pub fn from_entries(entries: impl IntoIterator<Item = CatalogueEntry>) -> Self {
@@ -186,4 +186,14 @@ pub fn application(window: &ApplicationWindow) -> Application {
             within_days: *within_days,
         },
     }
+}
+
+/// Every published program, as staff see it: the matcher reads the rule of every program whose
+/// area a household lives in.
+pub async fn published_programs(registry: &Registry) -> Result<Vec<Program>, MatchingError> {
+    let filter = ProgramFilter {
+        status: Some(ProgramStatus::Published),
+        ..ProgramFilter::default()
+    };
+    Ok(registry.all_programs(&filter, Visibility::Staff).await?)
 }

@@ -1,6 +1,7 @@
 //! A deterministic synthetic population and program catalogue, shared by tests and benchmarks
-//! until real households sign up. Household `i` of seed `s` is always the same household: each
-//! index has its own ChaCha stream, so any slice can be generated in parallel without the rest.
+//! so that matching can be measured at scale without anyone's real data. Household `i` of seed
+//! `s` is always the same household: each index has its own ChaCha stream, so any slice can be
+//! generated in parallel without the rest.
 //!
 //! Distributions are rough but realistic for Aomori: municipality by population (2020 census),
 //! one to four children (1: 44 %, 2: 40 %, 3: 13 %, 4: 3 %), children spread over 0–18 years

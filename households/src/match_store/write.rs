@@ -6,29 +6,46 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, Statement, Value,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseBackend, EntityTrait, Statement, Value};
 use uuid::Uuid;
 
-use super::{ChangeEvent, HouseholdOutcome, MatchReport, NewState, SAMPLE_SIZE, WRITE_CHUNK};
+use std::collections::BTreeMap;
+
+use kosodate_domain::NoticeKind;
+
+use super::events::ChangeEvent;
+use super::state::MatchState;
 use crate::entity::{household_match, match_event};
 use crate::error::HouseholdError;
-use crate::store::HouseholdId;
+use crate::ids::HouseholdId;
 
-/// Upserts the new states of a batch.
-pub(super) async fn write_states(
-    txn: &DatabaseTransaction,
-    outcomes: &[HouseholdOutcome],
+/// Rows per multi-row statement, under both databases' bound-parameter limits.
+const WRITE_CHUNK: usize = 2_000;
+
+/// A household's new state, as the runner decided it.
+#[derive(Debug, Clone)]
+pub struct StateWrite {
+    pub household: HouseholdId,
+    pub fingerprint: i64,
+    pub state: MatchState,
+    pub next_check: Option<NaiveDate>,
+}
+
+/// What [`write_events`] recorded: new events per kind, and the first of them for a person to
+/// look at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventsWritten {
+    pub per_kind: BTreeMap<NoticeKind, u64>,
+    pub sample: Vec<(HouseholdId, ChangeEvent)>,
+}
+
+/// Upserts the new states of a batch, in the caller's transaction.
+pub async fn write_states(
+    txn: &impl ConnectionTrait,
+    states: &[StateWrite],
     catalogue_id: i64,
     today: NaiveDate,
-    report: &mut MatchReport,
 ) -> Result<(), HouseholdError> {
-    let states: Vec<(HouseholdId, &NewState)> = outcomes
-        .iter()
-        .filter_map(|outcome| Some((outcome.id, outcome.write.as_ref()?)))
-        .collect();
-    report.states_written += states.len() as u64;
     for chunk in states.chunks(WRITE_CHUNK) {
         match txn.get_database_backend() {
             DatabaseBackend::Postgres => upsert_states_unnest(txn, chunk, catalogue_id, today).await?,
@@ -39,13 +56,13 @@ pub(super) async fn write_states(
 }
 
 async fn upsert_states_values(
-    txn: &DatabaseTransaction,
-    states: &[(HouseholdId, &NewState)],
+    txn: &impl ConnectionTrait,
+    states: &[StateWrite],
     catalogue_id: i64,
     today: NaiveDate,
 ) -> Result<(), HouseholdError> {
-    let rows = states.iter().map(|(id, new)| household_match::ActiveModel {
-        household_id: Set(id.to_string()),
+    let rows = states.iter().map(|new| household_match::ActiveModel {
+        household_id: Set(new.household.to_string()),
         catalogue_id: Set(catalogue_id),
         fingerprint: Set(new.fingerprint),
         state: Set(new.state.encode()),
@@ -81,18 +98,15 @@ const UPSERT_STATES_UNNEST: &str = "\
         next_check = EXCLUDED.next_check";
 
 async fn upsert_states_unnest(
-    txn: &DatabaseTransaction,
-    states: &[(HouseholdId, &NewState)],
+    txn: &impl ConnectionTrait,
+    states: &[StateWrite],
     catalogue_id: i64,
     today: NaiveDate,
 ) -> Result<(), HouseholdError> {
-    let ids: Vec<String> = states.iter().map(|(id, _)| id.to_string()).collect();
-    let fingerprints: Vec<i64> = states.iter().map(|(_, new)| new.fingerprint).collect();
-    let encoded: Vec<Vec<u8>> = states.iter().map(|(_, new)| new.state.encode()).collect();
-    let next_checks: Vec<String> = states
-        .iter()
-        .map(|(_, new)| optional_date(new.next_check))
-        .collect();
+    let ids: Vec<String> = states.iter().map(|new| new.household.to_string()).collect();
+    let fingerprints: Vec<i64> = states.iter().map(|new| new.fingerprint).collect();
+    let encoded: Vec<Vec<u8>> = states.iter().map(|new| new.state.encode()).collect();
+    let next_checks: Vec<String> = states.iter().map(|new| optional_date(new.next_check)).collect();
     let values: Vec<Value> = vec![
         catalogue_id.into(),
         today.into(),
@@ -116,19 +130,17 @@ fn optional_date(date: Option<NaiveDate>) -> String {
     date.map(|date| date.to_string()).unwrap_or_default()
 }
 
-/// Records a batch's change events; repeats of recorded ones are skipped, and counted per kind
-/// only when new.
-pub(super) async fn write_events(
-    txn: &DatabaseTransaction,
-    outcomes: &[HouseholdOutcome],
+/// Records a batch's change events in the caller's transaction; repeats of recorded ones are
+/// skipped, and counted per kind only when new. `sample_size`: how many new events to return
+/// for a person to look at.
+pub async fn write_events(
+    txn: &impl ConnectionTrait,
+    mut events: Vec<(HouseholdId, &ChangeEvent)>,
     today: NaiveDate,
-    report: &mut MatchReport,
-) -> Result<(), HouseholdError> {
+    sample_size: usize,
+) -> Result<EventsWritten, HouseholdError> {
     let now = Utc::now();
-    let mut events: Vec<(HouseholdId, &ChangeEvent)> = outcomes
-        .iter()
-        .flat_map(|outcome| outcome.events.iter().map(move |event| (outcome.id, event)))
-        .collect();
+    let mut written = EventsWritten::default();
     // Grouped by kind so that the count of rows inserted is per kind.
     events.sort_by_key(|(_, event)| event.kind);
     for group in events.chunk_by(|(_, a), (_, b)| a.kind == b.kind) {
@@ -137,10 +149,10 @@ pub(super) async fn write_events(
                 DatabaseBackend::Postgres => insert_events_unnest(txn, chunk, today, now).await?,
                 _ => insert_events_values(txn, chunk, today, now).await?,
             };
-            *report.events.entry(chunk[0].1.kind).or_default() += inserted;
+            *written.per_kind.entry(chunk[0].1.kind).or_default() += inserted;
             if inserted == chunk.len() as u64 {
-                let room = SAMPLE_SIZE.saturating_sub(report.sample.len());
-                report.sample.extend(
+                let room = sample_size.saturating_sub(written.sample.len());
+                written.sample.extend(
                     chunk
                         .iter()
                         .take(room)
@@ -149,11 +161,11 @@ pub(super) async fn write_events(
             }
         }
     }
-    Ok(())
+    Ok(written)
 }
 
 async fn insert_events_values(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     events: &[(HouseholdId, &ChangeEvent)],
     today: NaiveDate,
     now: DateTime<Utc>,
@@ -171,6 +183,7 @@ async fn insert_events_values(
             occurs_on: Set(today),
             created_at: Set(now),
             planned_at: Set(None),
+            waiting_since: Set(None),
         });
     // The unique keys ((household, program, kind, anchor), and (household, kind, anchor) for
     // household events) make a repeated decision, or a concurrent run's, a no-op.
@@ -192,7 +205,7 @@ const INSERT_EVENTS_UNNEST: &str = "\
     ON CONFLICT DO NOTHING";
 
 async fn insert_events_unnest(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     events: &[(HouseholdId, &ChangeEvent)],
     today: NaiveDate,
     now: DateTime<Utc>,

@@ -3,7 +3,8 @@
 //! rules for change events are tested without a database.
 
 use chrono::{Days, NaiveDate};
-use kosodate_domain::ProgramId;
+use kosodate_domain::{NoticeKind, ProgramId};
+use kosodate_households::match_store::ChangeEvent;
 use kosodate_matcher::{ApplicationPeriod, Eligibility, MissingFact, Window};
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,13 @@ pub struct MatchPolicy {
     /// "The deadline is tomorrow" fires this many days before the deadline; within this many days
     /// it replaces "near", so that a household does not hear both on one day.
     pub deadline_imminent_days: u32,
+}
+
+impl MatchPolicy {
+    /// The last day windows are computed for.
+    pub fn horizon(self, today: NaiveDate) -> NaiveDate {
+        today + Days::new(u64::from(self.horizon_days))
+    }
 }
 
 impl Default for MatchPolicy {
@@ -41,90 +49,6 @@ pub struct ResultDetail {
     pub periods: Vec<ApplicationPeriod>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<MissingFact>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    /// A household's first results: one event for all its programs, so that a new household
-    /// hears once what it can use rather than once per program.
-    FirstMatch,
-    NewlyEligible,
-    /// Newly eligible for a program that was published since the household's last evaluation.
-    NewProgram,
-    /// A program the household stays eligible for changed what it gives, when or how to apply.
-    ProgramChanged,
-    WindowOpensSoon,
-    DeadlineNear,
-    DeadlineImminent,
-    NoLongerEligible,
-}
-
-impl EventKind {
-    pub const ALL: [EventKind; 8] = [
-        Self::FirstMatch,
-        Self::NewlyEligible,
-        Self::NewProgram,
-        Self::ProgramChanged,
-        Self::WindowOpensSoon,
-        Self::DeadlineNear,
-        Self::DeadlineImminent,
-        Self::NoLongerEligible,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::FirstMatch => "first_match",
-            Self::NewlyEligible => "newly_eligible",
-            Self::NewProgram => "new_program",
-            Self::ProgramChanged => "program_changed",
-            Self::WindowOpensSoon => "window_opens_soon",
-            Self::DeadlineNear => "deadline_near",
-            Self::DeadlineImminent => "deadline_imminent",
-            Self::NoLongerEligible => "no_longer_eligible",
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Self::FirstMatch => "初回の判定結果",
-            Self::NewlyEligible => "新たに対象",
-            Self::NewProgram => "新しい制度の対象",
-            Self::ProgramChanged => "制度の内容が変更",
-            Self::WindowOpensSoon => "申請期間がまもなく開始",
-            Self::DeadlineNear => "申請期限が近い",
-            Self::DeadlineImminent => "申請期限が明日まで",
-            Self::NoLongerEligible => "対象外になった",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.id() == text)
-    }
-}
-
-/// A change the notifier turns into notices. `(household, program, kind, anchor_on)` is unique,
-/// so deciding the same change twice stores it once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangeEvent {
-    /// `None` for an event about the household as a whole.
-    pub program_id: Option<ProgramId>,
-    pub kind: EventKind,
-    pub anchor_on: NaiveDate,
-    pub opens_on: Option<NaiveDate>,
-    pub closes_on: Option<NaiveDate>,
-}
-
-impl ChangeEvent {
-    pub fn first_match(today: NaiveDate) -> Self {
-        Self {
-            program_id: None,
-            kind: EventKind::FirstMatch,
-            anchor_on: today,
-            opens_on: None,
-            closes_on: None,
-        }
-    }
 }
 
 /// The matcher's answer for one (household, program) pair on the reference date.
@@ -199,16 +123,16 @@ pub fn pair_events(
     let mut events = Vec::new();
     if is_eligible && !was_eligible {
         let kind = match program {
-            ProgramSeen::New => EventKind::NewProgram,
-            ProgramSeen::Known | ProgramSeen::MateriallyChanged => EventKind::NewlyEligible,
+            ProgramSeen::New => NoticeKind::NewProgram,
+            ProgramSeen::Known | ProgramSeen::MateriallyChanged => NoticeKind::NewlyEligible,
         };
         events.push(event(kind, today, current_period));
     }
     if is_eligible && was_eligible && program == ProgramSeen::MateriallyChanged {
-        events.push(event(EventKind::ProgramChanged, today, current_period));
+        events.push(event(NoticeKind::ProgramChanged, today, current_period));
     }
     if !is_eligible && was_eligible {
-        events.push(event(EventKind::NoLongerEligible, today, None));
+        events.push(event(NoticeKind::NoLongerEligible, today, None));
     }
     let new_since = |became_due: Option<NaiveDate>| {
         unchanged_since.is_none_or(|since| became_due.is_none_or(|due| due > since))
@@ -219,7 +143,7 @@ pub fn pair_events(
             .opens
             .checked_sub_days(Days::new(u64::from(policy.opens_soon_days)));
         if opens_in > 0 && opens_in <= i64::from(policy.opens_soon_days) && new_since(opens_soon_from) {
-            events.push(event(EventKind::WindowOpensSoon, period.opens, Some(period)));
+            events.push(event(NoticeKind::WindowOpensSoon, period.opens, Some(period)));
         }
         let Some(closes) = period.closes else {
             continue;
@@ -237,10 +161,10 @@ pub fn pair_events(
         if (imminent_days + 1..=i64::from(policy.deadline_near_days)).contains(&closes_in)
             && new_since(due_from(policy.deadline_near_days))
         {
-            events.push(event(EventKind::DeadlineNear, closes, Some(period)));
+            events.push(event(NoticeKind::DeadlineNear, closes, Some(period)));
         }
         if (0..=imminent_days).contains(&closes_in) && new_since(due_from(policy.deadline_imminent_days)) {
-            events.push(event(EventKind::DeadlineImminent, closes, Some(period)));
+            events.push(event(NoticeKind::DeadlineImminent, closes, Some(period)));
         }
     }
     events
@@ -318,7 +242,7 @@ mod tests {
         }
     }
 
-    fn kinds(events: &[ChangeEvent]) -> Vec<EventKind> {
+    fn kinds(events: &[ChangeEvent]) -> Vec<NoticeKind> {
         events.iter().map(|event| event.kind).collect()
     }
 
@@ -337,7 +261,7 @@ mod tests {
         assert!(pair_events(policy, today, Seen::Never, &fresh).is_empty());
         assert_eq!(
             kinds(&pair_events(policy, today, before(false, None), &fresh)),
-            [EventKind::NewlyEligible]
+            [NoticeKind::NewlyEligible]
         );
         assert!(pair_events(policy, today, before(true, None), &fresh).is_empty());
         assert_eq!(pair_next_check(policy, today, &fresh), Some(d("2027-02-21")));
@@ -364,8 +288,8 @@ mod tests {
                 .collect()
         };
         let both = [
-            (EventKind::WindowOpensSoon, d("2026-12-10")),
-            (EventKind::DeadlineNear, d("2026-11-25")),
+            (NoticeKind::WindowOpensSoon, d("2026-12-10")),
+            (NoticeKind::DeadlineNear, d("2026-11-25")),
         ];
         assert_eq!(events(before(true, None)), both);
         // Evaluated unchanged yesterday: "opens soon" (due since 11-10) was recorded then, and
@@ -396,7 +320,7 @@ mod tests {
         // The deadline is tomorrow: "imminent", not also "near".
         assert_eq!(
             kinds(&pair_events(policy, today, seen(false, ProgramSeen::New), &fresh)),
-            [EventKind::NewProgram, EventKind::DeadlineImminent]
+            [NoticeKind::NewProgram, NoticeKind::DeadlineImminent]
         );
         assert_eq!(
             kinds(&pair_events(
@@ -405,7 +329,7 @@ mod tests {
                 seen(true, ProgramSeen::MateriallyChanged),
                 &fresh
             )),
-            [EventKind::ProgramChanged, EventKind::DeadlineImminent]
+            [NoticeKind::ProgramChanged, NoticeKind::DeadlineImminent]
         );
         assert_eq!(
             kinds(&pair_events(
@@ -414,7 +338,7 @@ mod tests {
                 seen(false, ProgramSeen::MateriallyChanged),
                 &fresh
             )),
-            [EventKind::NewlyEligible, EventKind::DeadlineImminent]
+            [NoticeKind::NewlyEligible, NoticeKind::DeadlineImminent]
         );
         // Eight days ahead of the deadline nothing is due; the check dates include both lead times.
         let early = d("2026-11-14");
@@ -441,7 +365,7 @@ mod tests {
         let policy = MatchPolicy::default();
         assert_eq!(
             kinds(&pair_events(policy, today, before(true, Some(today)), &gone)),
-            [EventKind::NoLongerEligible]
+            [NoticeKind::NoLongerEligible]
         );
         assert_eq!(pair_next_check(policy, today, &gone), Some(d("2027-10-23")));
         gone.next_change = None;

@@ -1,15 +1,18 @@
-//! Assembling the service: the database and its migrations, the registry, the router with its
-//! middleware, and the server loop.
+//! The composition root: the one place that builds the service from its settings. It opens and
+//! migrates the database, builds every service into the `AppState`, assembles the router (the
+//! JSON API, sign-in, health and metrics) with its middleware, starts this process's background
+//! work (the matching tick, the notice loop, the search follower) and serves until shut down; and
+//! it starts `kosodate worker` processes. Nothing but `cli` and the tests call into it.
 
-use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Router, middleware};
-use kosodate_households::{Households, MatchRunner};
+use kosodate_domain::error_chain;
+use kosodate_households::Households;
 use kosodate_migrations::{Migrator, MigratorTrait};
 use kosodate_registry::Registry;
-use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -20,39 +23,16 @@ use crate::auth::session::Sessions;
 use crate::error::ApiError;
 use crate::extract::StaffTokens;
 use crate::mail::Mailer;
+use crate::notices::Notices;
+use crate::search::Search;
 use crate::settings::Settings;
+use crate::state::AppState;
 use crate::{http_edge, telemetry};
-
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub registry: Registry,
-    pub households: Households,
-    pub matching: MatchRunner,
-    pub tokens: StaffTokens,
-    pub auth: Authenticator,
-    pub sessions: Sessions,
-    pub mailer: Mailer,
-    pub notices: crate::notices::Notices,
-    pub search: crate::search::Search,
-    pub metrics: PrometheusHandle,
-}
-
-impl FromRef<AppState> for StaffTokens {
-    fn from_ref(state: &AppState) -> Self {
-        state.tokens.clone()
-    }
-}
-
-impl FromRef<AppState> for Sessions {
-    fn from_ref(state: &AppState) -> Self {
-        state.sessions.clone()
-    }
-}
 
 /// Connects to the database (SQLite under the data directory unless a URL is configured).
 pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     std::fs::create_dir_all(&settings.data_dir)?;
-    let db = kosodate_registry::db::connect(&settings.database_url(), settings.max_connections).await?;
+    let db = kosodate_database::connect(&settings.database_url(), settings.max_connections).await?;
     Ok(db)
 }
 
@@ -60,6 +40,13 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await?;
     kosodate_registry::seed::seed_municipalities(db).await?;
     Ok(())
+}
+
+/// The registry over a migrated database, for the command-line tools.
+pub async fn registry(settings: &Settings) -> anyhow::Result<Registry> {
+    let db = open_database(settings).await?;
+    migrate(&db).await?;
+    Ok(Registry::new(db))
 }
 
 /// Everything the server needs, ready: database migrated, reference data seeded, examples loaded
@@ -77,10 +64,10 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
     }
     let secure = public_url.scheme() == "https";
     let db = registry.connection().clone();
-    let notices = crate::notices::Notices::build(settings, &registry, &public_url).await?;
-    let search = crate::search::Search::start(settings, &registry).await?;
+    let notices = Notices::build(settings, &registry, &public_url).await?;
+    let search = Search::start(settings, &registry).await?;
     Ok(AppState {
-        matching: crate::matching::runner(&registry),
+        matching: crate::rematch::runner(&registry),
         households: Households::new(db.clone()),
         tokens: StaffTokens::from_settings(&settings.api_tokens)?,
         auth: Authenticator::new(&settings.oidc, public_url.clone(), db.clone()),
@@ -132,7 +119,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.registry.connection().ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(error) => {
-            tracing::warn!(error = %error, "database not reachable");
+            tracing::warn!(error = %error_chain(&error), "database not reachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database not reachable").into_response()
         }
     }
@@ -180,7 +167,7 @@ pub async fn start_on(
     let state = prepare(settings, public_url).await?;
     if settings.match_tick_minutes > 0 {
         let interval = std::time::Duration::from_secs(settings.match_tick_minutes * 60);
-        crate::matching::spawn_tick(state.matching.clone(), interval);
+        crate::rematch::spawn_tick(state.matching.clone(), interval);
     }
     if settings.notices.worker_in_server {
         let notices = state.notices.clone();
@@ -213,4 +200,21 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// `kosodate worker`: plans and delivers notices without serving HTTP, until SIGTERM or Ctrl-C.
+pub async fn run_worker(settings: &Settings) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    if settings.migrate_on_start {
+        migrate(&db).await?;
+    }
+    let registry = Registry::new(db);
+    let public_url = match &settings.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{}/", settings.listen))?,
+    };
+    let notices = Notices::build(settings, &registry, &public_url).await?;
+    tracing::info!("notice worker running");
+    notices.run(shutdown_signal()).await;
+    Ok(())
 }

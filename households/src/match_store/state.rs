@@ -4,23 +4,16 @@
 //! Positions are stored as gaps between sorted positions, in postcard's variable-length integers:
 //! a household eligible for 75 of 2,500 programs costs about 90 bytes instead of 75 rows.
 
-use kosodate_matcher::Household;
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::Xxh3;
 
-use super::decide::MatchPolicy;
 use crate::error::HouseholdError;
-use crate::store::Profile;
-
-/// Changes whenever the engine's semantics change, so that every stored state is recomputed.
-const ENGINE_REVISION: u32 = 1;
 
 /// Sorted, distinct catalogue positions, and the hash of the household they were computed for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MatchState {
     pub eligible: Vec<u32>,
     pub unknown: Vec<u32>,
-    /// [`household_hash`] at the evaluation.
+    /// The hash of the household the state was computed for (the runner's `household_hash`).
     pub household: u64,
 }
 
@@ -52,7 +45,7 @@ impl MatchState {
 
     pub fn decode(bytes: &[u8]) -> Result<Self, HouseholdError> {
         let encoded: Encoded =
-            postcard::from_bytes(bytes).map_err(|e| HouseholdError::Corrupt(format!("match state: {e}")))?;
+            postcard::from_bytes(bytes).map_err(|error| HouseholdError::corrupt("match state", error))?;
         Ok(Self {
             eligible: ungaps(&encoded.eligible),
             unknown: ungaps(&encoded.unknown),
@@ -98,36 +91,6 @@ fn ungaps(gaps: &[u32]) -> Vec<u32> {
             position
         })
         .collect()
-}
-
-/// A hash of what the household side of the answer depends on: the engine, the policy and the
-/// household's data.
-pub fn household_hash(policy: MatchPolicy, household: &Household) -> u64 {
-    let mut hasher = Xxh3::new();
-    hasher.update(&ENGINE_REVISION.to_le_bytes());
-    for number in [
-        policy.horizon_days,
-        policy.opens_soon_days,
-        policy.deadline_near_days,
-    ] {
-        hasher.update(&number.to_le_bytes());
-    }
-    hasher.update(household.municipality.as_str().as_bytes());
-    // The profile as JSON: every fact the matcher reads, in a fixed field order.
-    let profile = serde_json::to_vec(&Profile::of(household)).unwrap_or_default();
-    hasher.update(&profile);
-    hasher.digest()
-}
-
-/// A hash of everything a household's answer depends on apart from the date: the household
-/// side, and the ids and versions of the programs that apply to it
-/// ([`Catalogue::applicable_hash`](super::Catalogue::applicable_hash)). Equal fingerprints before
-/// the stored check date mean the stored state is still right.
-pub fn fingerprint(household_hash: u64, applicable_hash: u64) -> i64 {
-    let mut hasher = Xxh3::new();
-    hasher.update(&household_hash.to_le_bytes());
-    hasher.update(&applicable_hash.to_le_bytes());
-    i64::from_ne_bytes(hasher.digest().to_ne_bytes())
 }
 
 #[cfg(test)]

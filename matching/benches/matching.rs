@@ -2,7 +2,7 @@
 //! runner at Aomori scale on SQLite and PostgreSQL (`aomori`), and the engine at national scale
 //! on every core (`national`). Prints figures; asserts nothing about time.
 //!
-//! `cargo bench -p kosodate-households --bench matching` runs every section; name sections to run
+//! `cargo bench -p kosodate-matching --bench matching` runs every section; name sections to run
 //! only those: `-- engine`, `-- aomori national`, `-- engine,national`. Under `cargo test` (no
 //! `--bench` argument) it measures nothing.
 //!
@@ -20,12 +20,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate};
-use kosodate_households::matching::Catalogue;
-use kosodate_households::synthetic::{self, Population, SyntheticProgram};
-use kosodate_households::{ConsentMethod, Households, MatchPolicy, MatchReport, MatchRunner};
+use kosodate_database::ScratchDatabase;
+use kosodate_households::{ConsentMethod, Households};
 use kosodate_matcher::{Area, Household, PreparedHousehold, ProgramRule, Truth};
+use kosodate_matching::synthetic::{self, Population, SyntheticProgram};
+use kosodate_matching::{Catalogue, MatchPolicy, MatchReport, MatchRunner};
 use kosodate_migrations::{Migrator, MigratorTrait};
-use kosodate_registry::db::ScratchDatabase;
 use kosodate_registry::import::ImportRecord;
 use kosodate_registry::{ProgramInput, ProgramStatus, Registry, StaffIdentity, Visibility};
 use rayon::prelude::*;
@@ -384,7 +384,7 @@ async fn aomori() -> anyhow::Result<()> {
 async fn aomori_on_sqlite(options: AomoriOptions) -> anyhow::Result<()> {
     let data_dir = tempfile::tempdir()?;
     let file = data_dir.path().join("kosodate.sqlite");
-    let db = kosodate_registry::db::connect(&format!("sqlite://{}?mode=rwc", file.display()), 10).await?;
+    let db = kosodate_database::connect(&format!("sqlite://{}?mode=rwc", file.display()), 10).await?;
     aomori_on("SQLite", &db, options).await?;
     db.close().await?;
     let size: u64 = ["", "-wal"]
@@ -408,7 +408,7 @@ async fn aomori_on_postgres(options: AomoriOptions) -> anyhow::Result<()> {
         return Ok(());
     };
     let result = async {
-        let db = kosodate_registry::db::connect(&scratch.url, 10).await?;
+        let db = kosodate_database::connect(&scratch.url, 10).await?;
         aomori_on("PostgreSQL", &db, options).await?;
         let size: i64 = query_value(&db, "SELECT pg_database_size(current_database())::BIGINT").await?;
         println!("  database size  {:.1} MiB", size as f64 / 1048576.0);

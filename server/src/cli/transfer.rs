@@ -1,62 +1,17 @@
-//! The `kosodate` command line: `serve` (the default), `migrate`, `import`, `export`, `match`,
-//! `reindex` and `worker`.
+//! `kosodate import` and `kosodate export`: the registry's spreadsheets and open data, from and
+//! to files, with a progress bar.
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use kosodate_registry::transfer::{ExportFormat, ImportFormat, parse_file};
-use kosodate_registry::{ProgramFilter, ProgramOwner, Registry, RegistryError, StaffIdentity, Visibility};
+use kosodate_registry::{ProgramFilter, ProgramOwner, RegistryError, StaffIdentity, Visibility};
 
-use crate::app;
 use crate::settings::Settings;
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "kosodate",
-    version,
-    about = "青森県 子育て支援制度レジストリ — kosodate"
-)]
-pub struct Cli {
-    /// Settings file (TOML). Default: kosodate.toml in the working directory, if present.
-    #[arg(long, global = true, env = "KOSODATE_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Keep the SQLite database, search index and mailbox under this directory.
-    #[arg(long, global = true)]
-    pub data_dir: Option<PathBuf>,
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the HTTP server (the default).
-    Serve(ServeArgs),
-    /// Apply database migrations and refresh the municipality list, then exit.
-    Migrate,
-    /// Import programs from a CSV or Tokyo registry JSON file, all or nothing.
-    Import(ImportArgs),
-    /// Export programs as CSV, JSON or Tokyo registry JSON.
-    Export(ExportArgs),
-    /// Match consenting households against the published programs and print what changed.
-    Match(MatchArgs),
-    /// Rebuild this machine's search index from the database, with a progress bar. A server
-    /// rebuilds a missing or outdated index by itself; this is for an index suspected broken.
-    Reindex,
-    /// Plan and deliver notices (email, LINE, Web Push) without serving HTTP; run as many as
-    /// needed against PostgreSQL.
-    Worker,
-}
-
-#[derive(Debug, Default, Args)]
-pub struct ServeArgs {
-    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free one).
-    #[arg(long)]
-    pub listen: Option<SocketAddr>,
-}
+use crate::startup::registry;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ImportFormatArg {
@@ -98,80 +53,7 @@ pub struct ExportArgs {
     pub owner: Option<String>,
 }
 
-#[derive(Debug, Args)]
-pub struct MatchArgs {
-    /// Reference date (YYYY-MM-DD). Default: today in Japan.
-    #[arg(long)]
-    pub today: Option<chrono::NaiveDate>,
-    /// First replace the synthetic households with this many generated ones, consenting.
-    #[arg(long, value_name = "HOUSEHOLDS")]
-    pub synthetic: Option<u64>,
-    /// Seed of the synthetic population.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Only the daily tick: pairs whose check date has come.
-    #[arg(long, conflicts_with_all = ["program", "household"])]
-    pub tick: bool,
-    /// Only the households in this program's area, for this program.
-    #[arg(long, conflicts_with = "household")]
-    pub program: Option<String>,
-    /// Only this household.
-    #[arg(long)]
-    pub household: Option<String>,
-}
-
-impl Cli {
-    pub fn settings(&self) -> anyhow::Result<Settings> {
-        let mut settings = Settings::load(self.config.as_deref())?;
-        if let Some(data_dir) = &self.data_dir {
-            settings.data_dir = data_dir.clone();
-        }
-        if let Some(Command::Serve(ServeArgs { listen: Some(listen) })) = &self.command {
-            settings.listen = *listen;
-        }
-        Ok(settings)
-    }
-}
-
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = cli.settings()?;
-    crate::telemetry::init_tracing(settings.log_format);
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
-        Command::Serve(_) => serve(&settings).await,
-        Command::Migrate => {
-            let db = app::open_database(&settings).await?;
-            app::migrate(&db).await?;
-            tracing::info!("migrations applied");
-            Ok(())
-        }
-        Command::Import(args) => import(&settings, args).await,
-        Command::Export(args) => export(&settings, args).await,
-        Command::Match(args) => crate::matching::run_command(&settings, args).await,
-        Command::Worker => crate::notices::run_worker(&settings).await,
-        Command::Reindex => crate::search::reindex(&settings, registry(&settings).await?).await,
-    }
-}
-
-async fn serve(settings: &Settings) -> anyhow::Result<()> {
-    let server = app::start(settings, app::shutdown_signal()).await?;
-    let mut stderr = std::io::stderr();
-    let _ = writeln!(
-        stderr,
-        "kosodate is running at http://{0}/ (API: http://{0}/api/v1/programs, data: {1})",
-        server.address,
-        settings.data_dir.display()
-    );
-    server.task.await??;
-    Ok(())
-}
-
-async fn registry(settings: &Settings) -> anyhow::Result<Registry> {
-    let db = app::open_database(settings).await?;
-    app::migrate(&db).await?;
-    Ok(Registry::new(db))
-}
-
-async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
+pub async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let format = match args.format {
         Some(ImportFormatArg::Csv) => ImportFormat::Csv,
@@ -257,7 +139,7 @@ fn report_refusal(error: RegistryError) -> anyhow::Result<()> {
     anyhow::bail!("import refused: {} problem(s)", errors.0.len())
 }
 
-async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
+pub async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     let registry = registry(settings).await?;
     let format = match args.format {
         ExportFormatArg::Csv => ExportFormat::Csv,

@@ -1,0 +1,195 @@
+//! The consent ledger: what a household agreed to, to which version of the text, how, and when it
+//! withdrew. Nothing is processed for a purpose without an active consent to it, and withdrawing
+//! takes effect in the same transaction: what matching derived from the household is deleted and
+//! notices waiting for the purpose's channels are cancelled.
+
+use chrono::{DateTime, Utc};
+use kosodate_database::begin_write;
+use kosodate_notifier::outbox::{self, Scope};
+use kosodate_notifier::{ChannelKind, NoticeStatus};
+use kosodate_registry::{FieldError, ValidationErrors};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::consent_texts;
+use crate::entity::{consent, household};
+use crate::error::HouseholdError;
+use crate::ids::HouseholdId;
+use crate::match_store;
+use crate::purposes::{ConsentMethod, ConsentPurpose};
+use crate::store::{Households, this_household};
+
+/// One entry of the consent ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ConsentRecord {
+    pub purpose: String,
+    pub text_version: i32,
+    pub method: String,
+    pub granted_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+impl Households {
+    /// The whole consent ledger of a household, oldest first.
+    pub async fn consent_ledger(&self, id: HouseholdId) -> Result<Vec<ConsentRecord>, HouseholdError> {
+        let rows = consent::Entity::find()
+            .filter(consent::Column::HouseholdId.eq(id.to_string()))
+            .order_by_asc(consent::Column::Id)
+            .all(self.connection())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ConsentRecord {
+                purpose: row.purpose,
+                text_version: row.text_version,
+                method: row.method,
+                granted_at: row.granted_at,
+                withdrawn_at: row.withdrawn_at,
+            })
+            .collect())
+    }
+
+    /// Records consent to the purpose's current text, which the parent must have been shown
+    /// (`text_version`). An active consent to an older version ends as the new one starts; one to
+    /// the same version is kept as it is. Returns whether anything was recorded.
+    pub async fn consent(
+        &self,
+        id: HouseholdId,
+        purpose: ConsentPurpose,
+        text_version: i32,
+        method: ConsentMethod,
+    ) -> Result<bool, HouseholdError> {
+        let current = current_version(purpose)?;
+        if text_version != current {
+            return Err(HouseholdError::Invalid(ValidationErrors(vec![FieldError::new(
+                "/text_version",
+                format!("同意文が更新されています（最新の版: {current}）。最新の同意文を確認してください"),
+                format!("the consent text has changed; the current version is {current}"),
+            )])));
+        }
+        let now = Utc::now();
+        let txn = begin_write(self.connection()).await?;
+        let active = consent::Entity::find()
+            .filter(consent::Column::HouseholdId.eq(id.to_string()))
+            .filter(consent::Column::Purpose.eq(purpose.id()))
+            .filter(consent::Column::WithdrawnAt.is_null())
+            .all(&txn)
+            .await?;
+        if active.iter().any(|row| row.text_version == current) {
+            return Ok(false);
+        }
+        ensure_household(&txn, id).await?;
+        end_consents(&txn, id, purpose, now).await?;
+        insert_consent(&txn, id, purpose, method, current, now).await?;
+        // A consent to notices may make a channel deliverable for what waited.
+        match_store::release_waiting(&txn, id).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Ends every active consent for `purpose`, at once. The stored match state and change events
+    /// go with a withdrawn matching consent: nothing derived from the household is kept without
+    /// it. A matching run writing at the same moment either commits before (and its rows are
+    /// removed here) or waits and then leaves this household out
+    /// ([`match_store::exclude_matching_writes`]).
+    pub async fn withdraw_consent(
+        &self,
+        id: HouseholdId,
+        purpose: ConsentPurpose,
+    ) -> Result<u64, HouseholdError> {
+        let txn = begin_write(self.connection()).await?;
+        // Notice planning holds the same lock: it either committed before (and what it planned is
+        // cancelled here) or sees the withdrawal.
+        match_store::exclude_matching_writes(&txn).await?;
+        let ended = end_consents(&txn, id, purpose, Utc::now()).await?;
+        let cancel = match purpose {
+            ConsentPurpose::Matching => {
+                match_store::forget_households(&txn, this_household(id)).await?;
+                Some(Scope::Household(id.as_uuid()))
+            }
+            ConsentPurpose::NoticeEmail => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::Email)),
+            ConsentPurpose::NoticeLine => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::Line)),
+            ConsentPurpose::NoticeWebPush => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::WebPush)),
+            ConsentPurpose::Statistics => None,
+        };
+        if let Some(scope) = cancel {
+            outbox::stop_pending(&txn, scope, NoticeStatus::Cancelled).await?;
+        }
+        txn.commit().await?;
+        Ok(ended)
+    }
+}
+
+/// The version of the purpose's text a consent must be given to now.
+pub(crate) fn current_version(purpose: ConsentPurpose) -> Result<i32, HouseholdError> {
+    consent_texts::current(purpose)
+        .map(|text| text.version)
+        .ok_or_else(|| HouseholdError::Corrupt(format!("no consent text for {}", purpose.id())))
+}
+
+/// The consent channel kind's purpose: notices through a channel need consent to it.
+pub fn purpose_of_channel(kind: ChannelKind) -> ConsentPurpose {
+    match kind {
+        ChannelKind::Email => ConsentPurpose::NoticeEmail,
+        ChannelKind::Line => ConsentPurpose::NoticeLine,
+        ChannelKind::WebPush => ConsentPurpose::NoticeWebPush,
+    }
+}
+
+async fn ensure_household(db: &impl ConnectionTrait, id: HouseholdId) -> Result<(), HouseholdError> {
+    household::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| HouseholdError::HouseholdNotFound(id.to_string()))
+}
+
+async fn end_consents(
+    db: &impl ConnectionTrait,
+    id: HouseholdId,
+    purpose: ConsentPurpose,
+    at: DateTime<Utc>,
+) -> Result<u64, HouseholdError> {
+    let result = consent::Entity::update_many()
+        .col_expr(consent::Column::WithdrawnAt, Expr::value(at))
+        .filter(consent::Column::HouseholdId.eq(id.to_string()))
+        .filter(consent::Column::Purpose.eq(purpose.id()))
+        .filter(consent::Column::WithdrawnAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+pub(crate) async fn insert_consent(
+    db: &impl ConnectionTrait,
+    id: HouseholdId,
+    purpose: ConsentPurpose,
+    method: ConsentMethod,
+    text_version: i32,
+    now: DateTime<Utc>,
+) -> Result<(), HouseholdError> {
+    consent::Entity::insert(consent_row(id, purpose, method, text_version, now))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+pub(crate) fn consent_row(
+    id: HouseholdId,
+    purpose: ConsentPurpose,
+    method: ConsentMethod,
+    text_version: i32,
+    now: DateTime<Utc>,
+) -> consent::ActiveModel {
+    consent::ActiveModel {
+        id: Set(Uuid::now_v7().to_string()),
+        household_id: Set(id.to_string()),
+        purpose: Set(purpose.id().to_owned()),
+        text_version: Set(text_version),
+        method: Set(method.id().to_owned()),
+        granted_at: Set(now),
+        withdrawn_at: Set(None),
+    }
+}

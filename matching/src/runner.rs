@@ -1,0 +1,398 @@
+//! Batch and incremental matching: evaluates consenting households against the programs that
+//! apply to them, stores one compact state per household, and records change events for the
+//! planner in the same transaction. Four entry points share one batch step: a full run; a
+//! program published or changed (only the households in its area); a household changed (only
+//! itself); and the tick (only households whose stored check date has come, and consenting
+//! households never matched). Every entry point skips a household whose fingerprint and check
+//! date say its stored state is still right, so repeating a run costs reads only.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use kosodate_database::begin_write;
+use kosodate_domain::{MunicipalityCode, NoticeKind, ProgramId};
+use kosodate_households::match_store::{self, ChangeEvent, StateWrite, StoredState};
+use kosodate_households::population::{PageScope, consenting_page, never_matched};
+use kosodate_households::{HouseholdId, Households, StoredHousehold};
+use kosodate_matcher::Area;
+use kosodate_registry::{ProgramOwner, Registry, Visibility};
+use rayon::prelude::*;
+use sea_orm::DatabaseConnection;
+
+use crate::catalogue::Catalogue;
+use crate::decide::MatchPolicy;
+use crate::error::MatchingError;
+use crate::evaluate::{Evaluation, HouseholdOutcome, SnapshotMap};
+
+/// Households per batch: one read of their stored states, one transaction of writes.
+const BATCH: u64 = 2_000;
+const SAMPLE_SIZE: usize = 20;
+
+/// What happened in a run, for the CLI and the logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatchReport {
+    /// Households evaluated.
+    pub households: u64,
+    /// Households whose stored state was still right.
+    pub unchanged: u64,
+    pub programs: u64,
+    pub pairs_evaluated: u64,
+    pub states_written: u64,
+    pub events: BTreeMap<NoticeKind, u64>,
+    /// For each program, how many of the households evaluated were found eligible.
+    pub eligible: BTreeMap<ProgramId, u64>,
+    /// The first events recorded, for a person to look at.
+    pub sample: Vec<(HouseholdId, ChangeEvent)>,
+}
+
+impl MatchReport {
+    fn add_written(&mut self, written: MatchReport) {
+        self.states_written += written.states_written;
+        for (kind, count) in written.events {
+            *self.events.entry(kind).or_default() += count;
+        }
+        let room = SAMPLE_SIZE.saturating_sub(self.sample.len());
+        self.sample.extend(written.sample.into_iter().take(room));
+    }
+}
+
+/// Runs the matcher over stored households. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct MatchRunner {
+    pub(crate) households: Households,
+    pub(crate) registry: Registry,
+    pub(crate) policy: MatchPolicy,
+}
+
+/// Which consenting households a run looks at.
+enum Scope {
+    All,
+    /// The households of an area; `municipalities` narrows the read when the area is one city.
+    Area {
+        area: Area,
+        municipalities: Option<Vec<MunicipalityCode>>,
+    },
+    Ids(Vec<String>),
+}
+
+/// What every batch of one run shares.
+struct Run {
+    catalogue: Arc<Catalogue>,
+    catalogue_id: i64,
+    /// For stored states of other snapshots.
+    translations: HashMap<i64, Arc<SnapshotMap>>,
+    /// Households found eligible, by catalogue position.
+    eligible_counts: Vec<u64>,
+}
+
+/// A batch of households as read, with their stored states and the snapshots these refer to.
+struct ReadBatch {
+    households: Vec<StoredHousehold>,
+    previous: HashMap<String, StoredState>,
+    translations: HashMap<i64, Arc<SnapshotMap>>,
+}
+
+impl MatchRunner {
+    pub fn new(households: Households, registry: Registry, policy: MatchPolicy) -> Self {
+        Self {
+            households,
+            registry,
+            policy,
+        }
+    }
+
+    /// The households it matches, where their stored results and events are read.
+    pub fn households(&self) -> &Households {
+        &self.households
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        self.households.connection()
+    }
+
+    /// Every consenting household against every program that applies to it.
+    pub async fn run_full(&self, today: NaiveDate) -> Result<MatchReport, MatchingError> {
+        let mut run = self.start().await?;
+        let mut report = run.report();
+        self.run_scope(&mut run, Scope::All, today, &mut report).await?;
+        match_store::remove_orphans(self.db()).await?;
+        match_store::refresh_statistics(self.db()).await?;
+        Ok(report)
+    }
+
+    /// A program was published, changed or archived: only the households in its area can be
+    /// affected, and of those only the ones whose fingerprint changed are evaluated.
+    pub async fn run_program(
+        &self,
+        program_id: ProgramId,
+        today: NaiveDate,
+    ) -> Result<MatchReport, MatchingError> {
+        let program = self.registry.program(program_id, Visibility::Staff).await?;
+        let area = match program.content.owner {
+            ProgramOwner::National => Area::National,
+            ProgramOwner::Local(code) => Area::of_owner(Some(code)),
+        };
+        let municipalities = match area {
+            Area::Municipality(code) => Some(vec![code]),
+            Area::National | Area::Prefecture(_) => None,
+        };
+        let mut run = self.start().await?;
+        let mut report = run.report();
+        let scope = Scope::Area { area, municipalities };
+        self.run_scope(&mut run, scope, today, &mut report).await?;
+        Ok(report)
+    }
+
+    /// A household changed: re-evaluate it alone.
+    pub async fn run_household(
+        &self,
+        id: HouseholdId,
+        today: NaiveDate,
+    ) -> Result<MatchReport, MatchingError> {
+        let mut run = self.start().await?;
+        let mut report = run.report();
+        self.run_scope(&mut run, Scope::Ids(vec![id.to_string()]), today, &mut report)
+            .await?;
+        Ok(report)
+    }
+
+    /// The tick: households whose check date has come, and consenting households that were
+    /// never matched (say, registered while no server was running).
+    pub async fn run_tick(&self, today: NaiveDate) -> Result<MatchReport, MatchingError> {
+        let mut ids = match_store::due(self.db(), today).await?;
+        ids.extend(never_matched(self.db()).await?);
+        ids.sort();
+        ids.dedup();
+        let mut run = self.start().await?;
+        let mut report = run.report();
+        if !ids.is_empty() {
+            self.run_scope(&mut run, Scope::Ids(ids), today, &mut report)
+                .await?;
+        }
+        Ok(report)
+    }
+
+    async fn start(&self) -> Result<Run, MatchingError> {
+        let catalogue = Catalogue::load(&self.registry).await?;
+        let programs = catalogue.entries().iter().map(|entry| (entry.id, entry.version));
+        let catalogue_id = match_store::snapshot_id(self.db(), catalogue.digest(), programs).await?;
+        Ok(Run {
+            eligible_counts: vec![0; catalogue.len()],
+            catalogue: Arc::new(catalogue),
+            catalogue_id,
+            translations: HashMap::new(),
+        })
+    }
+
+    /// Reads, evaluates and writes the households of `scope`, batch by batch, in three stages
+    /// joined by channels of depth 1: reading the next batch and writing the previous one
+    /// overlap evaluating the current one. Reads and writes are one connection's work each, the
+    /// evaluation every core's.
+    async fn run_scope(
+        &self,
+        run: &mut Run,
+        scope: Scope,
+        today: NaiveDate,
+        report: &mut MatchReport,
+    ) -> Result<(), MatchingError> {
+        let db = self.db();
+        let Run {
+            catalogue,
+            catalogue_id,
+            translations,
+            eligible_counts,
+        } = run;
+        let (catalogue, catalogue_id) = (Arc::clone(catalogue), *catalogue_id);
+        let (read, mut to_evaluate) = tokio::sync::mpsc::channel::<ReadBatch>(1);
+        let (evaluated, to_write) = tokio::sync::mpsc::channel::<Vec<HouseholdOutcome>>(1);
+        let reader = self.read_scope(&scope, &catalogue, catalogue_id, translations, read);
+        let evaluator = async {
+            let evaluated = evaluated;
+            while let Some(batch) = to_evaluate.recv().await {
+                let outcomes = self
+                    .evaluate_batch(&catalogue, catalogue_id, batch, today)
+                    .await?;
+                tally(&outcomes, report, eligible_counts);
+                evaluated
+                    .send(outcomes)
+                    .await
+                    .map_err(|_| MatchingError::StageStopped("writer"))?;
+            }
+            Ok::<_, MatchingError>(())
+        };
+        // On PostgreSQL two writers on two connections: batches are disjoint, and the server
+        // inserts on both cores. SQLite takes one writer at a time, and a second one would only
+        // wait for its turn.
+        let to_write = tokio::sync::Mutex::new(to_write);
+        let (mut first_written, mut second_written) = (MatchReport::default(), MatchReport::default());
+        let first_writer = write_batches(db, &to_write, catalogue_id, today, &mut first_written);
+        let second_writer = async {
+            match db.get_database_backend() {
+                sea_orm::DatabaseBackend::Postgres => {
+                    write_batches(db, &to_write, catalogue_id, today, &mut second_written).await
+                }
+                _ => Ok(()),
+            }
+        };
+        tokio::try_join!(reader, evaluator, first_writer, second_writer)?;
+        report.add_written(first_written);
+        report.add_written(second_written);
+        match_store::prune_snapshots(db, catalogue_id).await?;
+        report.eligible = (0u32..)
+            .zip(eligible_counts.iter())
+            .filter(|(_, count)| **count > 0)
+            .filter_map(|(position, count)| Some((catalogue.at(position)?.id, *count)))
+            .collect();
+        Ok(())
+    }
+
+    /// Pages through the consenting households of `scope`, with their stored states.
+    async fn read_scope(
+        &self,
+        scope: &Scope,
+        catalogue: &Catalogue,
+        catalogue_id: i64,
+        translations: &mut HashMap<i64, Arc<SnapshotMap>>,
+        read: tokio::sync::mpsc::Sender<ReadBatch>,
+    ) -> Result<(), MatchingError> {
+        let db = self.db();
+        let (municipalities, ids) = match scope {
+            Scope::All => (None, None),
+            Scope::Area { municipalities, .. } => (municipalities.as_deref(), None),
+            Scope::Ids(ids) => (None, Some(ids.as_slice())),
+        };
+        for chunk in ids.map_or(vec![None], |ids| ids.chunks(BATCH as usize).map(Some).collect()) {
+            let mut after: Option<String> = None;
+            loop {
+                let page_scope = PageScope {
+                    municipalities,
+                    ids: chunk,
+                };
+                let page = consenting_page(db, after.as_deref(), BATCH, page_scope).await?;
+                let households: Vec<StoredHousehold> = match scope {
+                    Scope::Area { area, .. } => page
+                        .households
+                        .into_iter()
+                        .filter(|stored| area.includes(stored.household.municipality))
+                        .collect(),
+                    Scope::All | Scope::Ids(_) => page.households,
+                };
+                if !households.is_empty() {
+                    let ids: Vec<HouseholdId> = households.iter().map(|stored| stored.id).collect();
+                    let previous = match_store::stored_states(db, &ids, chunk.is_none()).await?;
+                    for row in previous.values() {
+                        if row.catalogue_id != catalogue_id && !translations.contains_key(&row.catalogue_id) {
+                            let programs = match_store::snapshot_programs(db, row.catalogue_id).await?;
+                            let map = SnapshotMap::new(&programs, catalogue);
+                            translations.insert(row.catalogue_id, Arc::new(map));
+                        }
+                    }
+                    let batch = ReadBatch {
+                        households,
+                        previous,
+                        translations: translations.clone(),
+                    };
+                    read.send(batch)
+                        .await
+                        .map_err(|_| MatchingError::StageStopped("evaluator"))?;
+                }
+                if !page.full {
+                    break;
+                }
+                after = page.last_read;
+            }
+        }
+        Ok(())
+    }
+
+    /// Evaluates a batch on every core.
+    async fn evaluate_batch(
+        &self,
+        catalogue: &Arc<Catalogue>,
+        catalogue_id: i64,
+        batch: ReadBatch,
+        today: NaiveDate,
+    ) -> Result<Vec<HouseholdOutcome>, MatchingError> {
+        let context = Evaluation {
+            catalogue: Arc::clone(catalogue),
+            catalogue_id,
+            translations: batch.translations,
+            policy: self.policy,
+            today,
+        };
+        let (households, previous) = (batch.households, batch.previous);
+        tokio::task::spawn_blocking(move || {
+            households
+                .par_iter()
+                .map(|stored| context.household(stored, previous.get(&stored.id.to_string())))
+                .collect::<Result<Vec<_>, MatchingError>>()
+        })
+        .await?
+    }
+}
+
+/// Writes batches as they come, each in one transaction, until the evaluator is done.
+async fn write_batches(
+    db: &DatabaseConnection,
+    to_write: &tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Vec<HouseholdOutcome>>>,
+    catalogue_id: i64,
+    today: NaiveDate,
+    written: &mut MatchReport,
+) -> Result<(), MatchingError> {
+    loop {
+        // The lock is held only while waiting for the next batch, not while writing it.
+        let Some(outcomes) = to_write.lock().await.recv().await else {
+            return Ok(());
+        };
+        let txn = begin_write(db).await?;
+        match_store::exclude_consent_changes(&txn).await?;
+        let ids: Vec<HouseholdId> = outcomes.iter().map(|outcome| outcome.household).collect();
+        let consenting = match_store::still_consenting(&txn, &ids).await?;
+        let outcomes: Vec<HouseholdOutcome> = outcomes
+            .into_iter()
+            .filter(|outcome| consenting.contains(&outcome.household.to_string()))
+            .collect();
+        let states: Vec<StateWrite> = outcomes
+            .iter()
+            .filter_map(|outcome| outcome.write.clone())
+            .collect();
+        match_store::write_states(&txn, &states, catalogue_id, today).await?;
+        let events = outcomes
+            .iter()
+            .flat_map(|outcome| outcome.events.iter().map(|event| (outcome.household, event)))
+            .collect();
+        let recorded = match_store::write_events(&txn, events, today, SAMPLE_SIZE).await?;
+        txn.commit().await?;
+        written.states_written += states.len() as u64;
+        for (kind, count) in recorded.per_kind {
+            *written.events.entry(kind).or_default() += count;
+        }
+        let room = SAMPLE_SIZE.saturating_sub(written.sample.len());
+        written.sample.extend(recorded.sample.into_iter().take(room));
+    }
+}
+
+/// Adds a batch's outcomes to the run's counts.
+fn tally(outcomes: &[HouseholdOutcome], report: &mut MatchReport, eligible_counts: &mut [u64]) {
+    for outcome in outcomes {
+        report.pairs_evaluated += outcome.evaluated;
+        let Some(new) = &outcome.write else {
+            report.unchanged += 1;
+            continue;
+        };
+        report.households += 1;
+        for position in &new.state.eligible {
+            eligible_counts[*position as usize] += 1;
+        }
+    }
+}
+
+impl Run {
+    fn report(&self) -> MatchReport {
+        MatchReport {
+            programs: self.catalogue.len() as u64,
+            ..MatchReport::default()
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The planner: who is told what, through which channel. It turns the change events the matching
+//! runner recorded into notices in the notifier's outbox, one per channel a household opted into
+//! and consented to, leaving out programs it dismissed, with content in a parent's words (which
+//! child, what it gives, by when, how to apply); and it answers the notifier when an address is
+//! gone (the channel is switched off and the household told through its others).
+//!
+//! It reads households (records, channels, consents, dismissals, stored results), the registry
+//! (programs, organisation names) and the matcher (which child a condition held for), and writes
+//! only to the outbox and the events' planned marks. It must not depend on HTTP.
+
+mod content;
+mod error;
+mod health;
+mod plan;
+
+pub use error::PlannerError;
+pub use health::ChannelHealth;
+pub use plan::NoticePlanner;

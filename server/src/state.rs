@@ -1,0 +1,42 @@
+//! What every request handler (the JSON API, and the pages) is given: the services of this
+//! process, built once by `startup`. Handlers reach the library crates through it and never build
+//! their own.
+
+use axum::extract::FromRef;
+use kosodate_households::Households;
+use kosodate_matching::MatchRunner;
+use kosodate_registry::Registry;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::auth::Authenticator;
+use crate::auth::session::Sessions;
+use crate::extract::StaffTokens;
+use crate::mail::Mailer;
+use crate::notices::Notices;
+use crate::search::Search;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub registry: Registry,
+    pub households: Households,
+    pub matching: MatchRunner,
+    pub tokens: StaffTokens,
+    pub auth: Authenticator,
+    pub sessions: Sessions,
+    pub mailer: Mailer,
+    pub notices: Notices,
+    pub search: Search,
+    pub metrics: PrometheusHandle,
+}
+
+impl FromRef<AppState> for StaffTokens {
+    fn from_ref(state: &AppState) -> Self {
+        state.tokens.clone()
+    }
+}
+
+impl FromRef<AppState> for Sessions {
+    fn from_ref(state: &AppState) -> Self {
+        state.sessions.clone()
+    }
+}
