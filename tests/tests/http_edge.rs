@@ -171,10 +171,15 @@ async fn dates_of_signed_in_people_are_bounded(backend: Backend) {
 /// What the audit log keeps as request ids (read from the database: staff read it through a
 /// signed-in session, not a token).
 async fn audit_request_ids(app: &TestApp) -> Vec<String> {
-    let entries = kosodate_registry::audit::list(&app.db, None, None, 100)
+    let page = kosodate_registry::page::PageRequest {
+        limit: Some(100),
+        cursor: None,
+    };
+    let entries = kosodate_registry::audit::list(&app.db, None, &page)
         .await
         .unwrap();
     entries
+        .items
         .into_iter()
         .filter(|entry| entry.action == "program.create")
         .map(|entry| entry.request_id.unwrap())
