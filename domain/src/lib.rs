@@ -1,10 +1,11 @@
 //! Validated domain types that every kosodate crate shares: municipality codes, program ids,
-//! contact addresses, why a household hears from us (`NoticeKind`), Japan's calendar and how an
-//! error is written down (`error_chain`). Each
-//! type has one `parse` constructor that validates at the edge, so code that holds a value never
-//! checks it again. This crate must stay free of I/O: no database, no HTTP, no async runtime, and
-//! it never reads the clock (callers pass the instant).
+//! contact addresses, calendar dates within the years the service deals with (`CalendarDate`), why
+//! a household hears from us (`NoticeKind`), Japan's calendar and how an error is written down
+//! (`error_chain`). Each type has one `parse` constructor that validates at the edge, so code that
+//! holds a value never checks it again. This crate must stay free of I/O: no database, no HTTP, no
+//! async runtime, and it never reads the clock (callers pass the instant).
 
+mod calendar_date;
 mod contact;
 mod error_chain;
 pub mod japan;
@@ -13,6 +14,7 @@ mod notice_kind;
 mod program_id;
 mod vocabulary;
 
+pub use calendar_date::{CalendarDate, CalendarDateError};
 pub use contact::{EmailAddress, EmailAddressError, LineUserId, LineUserIdError};
 pub use error_chain::error_chain;
 pub use municipality_code::{MunicipalityCode, MunicipalityCodeError, PREFECTURE_CODE};

@@ -29,14 +29,16 @@ use crate::store::Households;
 const VERIFICATION_VALIDITY_HOURS: i64 = 48;
 
 /// A Web Push subscription as the browser's `PushSubscription.toJSON()` gives it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushSubscription {
+    /// The push service's https URL.
+    #[schema(value_type = String, format = Iri, pattern = "^https://[^\\s]+$")]
     pub endpoint: url::Url,
     pub keys: PushKeys,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushKeys {
     pub p256dh: String,
@@ -44,7 +46,7 @@ pub struct PushKeys {
 }
 
 /// A contact channel as its household sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChannelRecord {
     pub id: String,
     pub kind: ChannelKind,

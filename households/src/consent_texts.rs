@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::purposes::ConsentPurpose;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsentText {
     pub version: i32,
     pub effective_from: chrono::NaiveDate,

@@ -23,7 +23,7 @@ use crate::purposes::{ConsentMethod, ConsentPurpose};
 use crate::store::{Households, this_household};
 
 /// One entry of the consent ledger.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsentRecord {
     pub purpose: String,
     pub text_version: i32,

@@ -32,6 +32,23 @@ impl ReportedCount {
     }
 }
 
+/// A count, or `"<10"`.
+impl utoipa::PartialSchema for ReportedCount {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["<10"])),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ReportedCount {}
+
 impl Serialize for ReportedCount {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -42,7 +59,7 @@ impl Serialize for ReportedCount {
 }
 
 /// Counts for one municipality.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MunicipalityCounts {
     pub municipality_code: String,
     pub households: ReportedCount,
@@ -150,7 +167,7 @@ mod tests {
 }
 
 /// Notices of one municipality's households, by channel and status.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NoticeCount {
     pub municipality_code: String,
     pub channel: String,

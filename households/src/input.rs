@@ -2,7 +2,7 @@
 //! every wrong field is reported at once, by JSON pointer, in Japanese and English.
 
 use chrono::{Days, NaiveDate, NaiveTime};
-use kosodate_domain::MunicipalityCode;
+use kosodate_domain::{CalendarDate, MunicipalityCode};
 use kosodate_matcher::{Birth, Child, Childcare, Household, IncomeBand};
 use kosodate_registry::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -17,10 +17,11 @@ const DUE_DATE_PAST_DAYS: u64 = 60;
 /// About 43 weeks ahead: the earliest a pregnancy is registered (母子健康手帳) and more.
 const DUE_DATE_FUTURE_DAYS: u64 = 300;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HouseholdInput {
     /// 全国地方公共団体コード of the municipality the household lives in.
+    #[schema(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub municipality_code: String,
     #[serde(default)]
     pub children: Vec<ChildInput>,
@@ -33,16 +34,16 @@ pub struct HouseholdInput {
     pub preferences: Option<Preferences>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChildInput {
     /// Optional, for the parent's own reading ("上の子"); no names are required.
     #[serde(default)]
     pub nickname: Option<String>,
     #[serde(default)]
-    pub birth_date: Option<NaiveDate>,
+    pub birth_date: Option<CalendarDate>,
     #[serde(default)]
-    pub due_date: Option<NaiveDate>,
+    pub due_date: Option<CalendarDate>,
     #[serde(default)]
     pub disability_certificate: Option<bool>,
     #[serde(default)]
@@ -50,7 +51,7 @@ pub struct ChildInput {
 }
 
 /// How a household wants to be told.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Preferences {
     /// No notice goes out between `quiet_from` and `quiet_until` (Asia/Tokyo), "HH:MM".
@@ -176,8 +177,8 @@ impl ChildInput {
             ));
         }
         let birth = match (self.birth_date, self.due_date) {
-            (Some(date), None) => check_birth_date(date, today, &pointer("birth_date"), errors),
-            (None, Some(date)) => check_due_date(date, today, &pointer("due_date"), errors),
+            (Some(date), None) => check_birth_date(date.date(), today, &pointer("birth_date"), errors),
+            (None, Some(date)) => check_due_date(date.date(), today, &pointer("due_date"), errors),
             (Some(_), Some(_)) => {
                 errors.push(FieldError::new(
                     pointer("due_date"),
@@ -275,8 +276,8 @@ mod tests {
     fn child(birth: Option<&str>, due: Option<&str>) -> ChildInput {
         ChildInput {
             nickname: None,
-            birth_date: birth.map(date),
-            due_date: due.map(date),
+            birth_date: birth.map(|text| CalendarDate::parse(text).unwrap()),
+            due_date: due.map(|text| CalendarDate::parse(text).unwrap()),
             disability_certificate: None,
             childcare: None,
         }

@@ -70,6 +70,7 @@ pub struct ProgramRule {
     Hash,
     Serialize,
     Deserialize,
+    utoipa::ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
     strum::EnumMessage,
@@ -94,7 +95,7 @@ impl From<Truth> for Eligibility {
 
 /// A run of days with one answer. `until` is the last day (inclusive); `None` means it lasts
 /// beyond the horizon that was asked about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Window {
     pub from: NaiveDate,
     pub until: Option<NaiveDate>,
@@ -103,7 +104,7 @@ pub struct Window {
 
 /// Days on which an eligible household may apply; `closes` is the deadline (inclusive), `None`
 /// when the period lasts beyond the horizon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApplicationPeriod {
     pub opens: NaiveDate,
     pub closes: Option<NaiveDate>,

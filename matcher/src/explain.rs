@@ -11,7 +11,7 @@ use crate::eval::{Outcome, PreparedChild, PreparedHousehold, Truth, born_interva
 use crate::household::{Birth, IncomeBand, MissingFact};
 use crate::rule::{AgeUnit, ChildRule, Range, Rule, grade_name};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Reason {
     pub held: Held,
     pub condition_ja: String,
@@ -25,10 +25,11 @@ pub struct Reason {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(no_recursion)]
     pub details: Vec<Reason>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Held {
     Yes,

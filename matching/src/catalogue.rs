@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use kosodate_domain::{MunicipalityCode, ProgramId};
+use kosodate_domain::{CalendarDate, MunicipalityCode, ProgramId};
 use kosodate_matcher::{Application, Area, EligibilityDocument, ProgramRule};
 use kosodate_registry::{
     ApplicationWindow, LifeEvent, Program, ProgramFilter, ProgramOwner, ProgramStatus, Registry, Visibility,
@@ -173,8 +173,8 @@ pub fn application(window: &ApplicationWindow) -> Application {
     match window {
         ApplicationWindow::Always => Application::Always,
         ApplicationWindow::Fixed { from, to } => Application::Between {
-            opens: from.unwrap_or(NaiveDate::MIN),
-            closes: to.unwrap_or(NaiveDate::MAX),
+            opens: from.map_or(NaiveDate::MIN, CalendarDate::date),
+            closes: to.map_or(NaiveDate::MAX, CalendarDate::date),
         },
         ApplicationWindow::Relative {
             event: LifeEvent::Birth,

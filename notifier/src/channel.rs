@@ -10,7 +10,19 @@ use uuid::Uuid;
 
 /// The kinds of channel a household can choose; the ids are stored in `contact_channels.kind`
 /// and `notices.channel_kind`, and are the names in the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     Email,

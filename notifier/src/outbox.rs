@@ -573,7 +573,7 @@ pub async fn notice_ref(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<No
 }
 
 /// A dead notice as administrators see it: what and why, never to whom or what it said.
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct DeadLetter {
     pub id: String,
     pub channel_kind: String,

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE, ProgramId};
+use chrono::{DateTime, Utc};
+use kosodate_domain::{CalendarDate, MunicipalityCode, PREFECTURE_CODE, ProgramId};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
@@ -150,17 +150,82 @@ pub enum LifeEvent {
 
 /// When a family can apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    try_from = "WindowFields"
+)]
 pub enum ApplicationWindow {
     /// 随時: always open.
     Always,
     /// Fixed dates; either end may be open.
     Fixed {
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
+        from: Option<CalendarDate>,
+        to: Option<CalendarDate>,
     },
     /// Within a number of days of an event, e.g. 15 days after the birth.
     Relative { event: LifeEvent, within_days: u32 },
+}
+
+/// An application window as read: one flat object, so that a wrong member is named by its own
+/// JSON pointer (serde cannot tell where inside an internally tagged enum an error is).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WindowFields {
+    kind: WindowKind,
+    #[serde(default)]
+    from: Option<CalendarDate>,
+    #[serde(default)]
+    to: Option<CalendarDate>,
+    #[serde(default)]
+    event: Option<LifeEvent>,
+    #[serde(default)]
+    within_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum WindowKind {
+    Always,
+    Fixed,
+    Relative,
+}
+
+impl TryFrom<WindowFields> for ApplicationWindow {
+    type Error = String;
+
+    fn try_from(fields: WindowFields) -> Result<Self, Self::Error> {
+        let present = [
+            ("from", fields.from.is_some()),
+            ("to", fields.to.is_some()),
+            ("event", fields.event.is_some()),
+            ("within_days", fields.within_days.is_some()),
+        ];
+        let allowed: &[&str] = match fields.kind {
+            WindowKind::Always => &[],
+            WindowKind::Fixed => &["from", "to"],
+            WindowKind::Relative => &["event", "within_days"],
+        };
+        if let Some((member, _)) = present
+            .iter()
+            .find(|(member, given)| *given && !allowed.contains(member))
+        {
+            // The wording of serde's own message, which the API turns into Japanese.
+            return Err(format!("unknown field `{member}` for this kind of window"));
+        }
+        match fields.kind {
+            WindowKind::Always => Ok(Self::Always),
+            WindowKind::Fixed => Ok(Self::Fixed {
+                from: fields.from,
+                to: fields.to,
+            }),
+            WindowKind::Relative => Ok(Self::Relative {
+                event: fields.event.ok_or("missing field `event`")?,
+                within_days: fields.within_days.ok_or("missing field `within_days`")?,
+            }),
+        }
+    }
 }
 
 #[derive(
@@ -229,7 +294,7 @@ pub struct Contact {
 #[serde(deny_unknown_fields)]
 pub struct ProgramInput {
     /// `national`, or the 6-digit code of the prefecture or municipality that runs the program.
-    #[schema(example = "022012")]
+    #[schema(schema_with = crate::seed::owner_schema)]
     pub owner: String,
     #[schema(example = "子ども医療費助成")]
     pub name: String,
@@ -244,7 +309,7 @@ pub struct ProgramInput {
     pub eligibility_summary: Option<String>,
     /// The structured eligibility rule document (`{"version": 1, "rule": {...}}`).
     #[serde(default = "default_eligibility")]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = eligibility_schema)]
     pub eligibility: serde_json::Value,
     #[serde(default)]
     pub benefit: Benefit,
@@ -258,7 +323,32 @@ pub struct ProgramInput {
     #[serde(default)]
     pub source_url: Option<String>,
     #[serde(default)]
-    pub last_reviewed_on: Option<NaiveDate>,
+    pub last_reviewed_on: Option<CalendarDate>,
+}
+
+/// The rule document's envelope. The rule language itself is written up in docs/rules.md; a
+/// JSON Schema could not say what the matcher checks besides its shape (that a rule can hold at
+/// all, that ranges are not empty).
+fn eligibility_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "version",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .enum_values(Some([1])),
+        )
+        .required("version")
+        .property(
+            "rule",
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::Object, Type::Null]))
+                .description(Some("One condition of the rule language (docs/rules.md); absent or null: eligibility in words only")),
+        )
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .description(Some("An eligibility rule document: {\"version\": 1, \"rule\": {...}}"))
+        .build()
 }
 
 pub fn default_eligibility() -> serde_json::Value {
@@ -277,7 +367,7 @@ pub struct ProgramContent {
     pub summary: String,
     pub description: Option<String>,
     pub eligibility_summary: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = eligibility_schema)]
     pub eligibility: serde_json::Value,
     pub benefit: Benefit,
     pub application_window: ApplicationWindow,
@@ -285,7 +375,7 @@ pub struct ProgramContent {
     pub documents: Vec<String>,
     pub contact: Contact,
     pub source_url: Option<String>,
-    pub last_reviewed_on: Option<NaiveDate>,
+    pub last_reviewed_on: Option<CalendarDate>,
 }
 
 impl From<ProgramContent> for ProgramInput {
@@ -363,9 +453,8 @@ pub enum ProgramAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FieldChange {
     pub field: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value, `null` when the field was empty.
     pub before: serde_json::Value,
-    #[schema(value_type = Object)]
     pub after: serde_json::Value,
 }
 

@@ -12,10 +12,35 @@ pub const MAX_LIMIT: u64 = 500;
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageRequest {
-    /// How many items to return (1 to 500, default 50).
+    /// How many items to return: 1 to 500, default 50 (more counts as 500, 0 as 1).
+    #[param(schema_with = limit_schema)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = cursor_schema)]
     pub cursor: Option<String>,
+}
+
+/// A page size: any whole number is taken, and brought within the list's own bounds.
+pub fn limit_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0))
+        .maximum(Some(u64::MAX))
+        .build()
+}
+
+/// The name of this API's cursor format, `page-cursor`: what a `next_cursor` holds (unpadded
+/// base64url of UTF-8 text). Tools that generate requests learn to make one from it.
+pub const CURSOR_FORMAT: &str = "page-cursor";
+
+pub fn cursor_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::Custom(CURSOR_FORMAT.to_owned())))
+        .pattern(Some("^[A-Za-z0-9_-]*$"))
+        .build()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,7 +58,13 @@ impl PageRequest {
             return Ok(None);
         };
         let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| InvalidCursor)?;
-        String::from_utf8(bytes).map(Some).map_err(|_| InvalidCursor)
+        let key = String::from_utf8(bytes).map_err(|_| InvalidCursor)?;
+        // No key this API hands out holds a control character; PostgreSQL refuses U+0000 in a
+        // query parameter outright.
+        match key.chars().any(char::is_control) {
+            true => Err(InvalidCursor),
+            false => Ok(Some(key)),
+        }
     }
 }
 
@@ -108,5 +139,15 @@ mod tests {
             .after()
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_cursor_holding_a_control_character_is_rejected() {
+        // Found by schemathesis: PostgreSQL answered such a key with an error (a 500).
+        let request = PageRequest {
+            limit: None,
+            cursor: Some(URL_SAFE_NO_PAD.encode("02\u{0}2012")),
+        };
+        assert_eq!(request.after(), Err(InvalidCursor));
     }
 }

@@ -69,6 +69,46 @@ fn municipality_rows() -> Result<Vec<municipality::ActiveModel>, RegistryError> 
     Ok(rows)
 }
 
+/// The codes of the prefecture and its municipalities, as the municipality list has them.
+pub fn municipality_codes() -> Vec<String> {
+    let mut reader = csv::Reader::from_reader(MUNICIPALITIES_CSV.as_bytes());
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|record| record.get(0).map(|code| code.trim().to_owned()))
+        .collect()
+}
+
+/// The schema of a field that names the prefecture or one of its municipalities: one of the
+/// listed codes, 6 digits or the 5 that spreadsheets keep (the check digit is then added).
+pub fn municipality_code_schema() -> utoipa::openapi::schema::Object {
+    code_schema(
+        Vec::new(),
+        "全国地方公共団体コード of the prefecture or one of its municipalities",
+    )
+}
+
+/// A program's owner: `national` or a code as in [`municipality_code_schema`].
+pub fn owner_schema() -> utoipa::openapi::schema::Object {
+    code_schema(
+        vec![crate::model::NATIONAL_OWNER.to_owned()],
+        "national, or the 全国地方公共団体コード of the prefecture or one of its municipalities",
+    )
+}
+
+fn code_schema(mut values: Vec<String>, description: &str) -> utoipa::openapi::schema::Object {
+    for code in municipality_codes() {
+        values.push(code[..5].to_owned());
+        values.push(code);
+    }
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values))
+        .description(Some(description))
+        .examples(["022012"])
+        .build()
+}
+
 /// The example programs as import records, all to be published.
 pub fn example_records() -> Result<Vec<ImportRecord>, RegistryError> {
     let mut records: Vec<ProgramInput> = Vec::new();

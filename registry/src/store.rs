@@ -481,7 +481,7 @@ fn row_from_program(program: &Program) -> Result<program::ActiveModel, RegistryE
         contact: Set(to_json(&content.contact)?),
         source_url: Set(content.source_url.clone()),
         status: Set(program.status.id().to_owned()),
-        last_reviewed_on: Set(content.last_reviewed_on),
+        last_reviewed_on: Set(content.last_reviewed_on.map(Into::into)),
         version: Set(program.version),
         material_version: Set(program.material_version),
         created_at: Set(program.created_at),
@@ -521,7 +521,11 @@ pub(crate) fn program_from_row(row: program::Model) -> Result<Program, RegistryE
             documents: from_json("documents", row.documents)?,
             contact: from_json("contact", row.contact)?,
             source_url: row.source_url,
-            last_reviewed_on: row.last_reviewed_on,
+            last_reviewed_on: row
+                .last_reviewed_on
+                .map(kosodate_domain::CalendarDate::try_from)
+                .transpose()
+                .map_err(|_| corrupt("last_reviewed_on"))?,
         },
         created_at: row.created_at,
         updated_at: row.updated_at,

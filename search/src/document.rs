@@ -185,9 +185,10 @@ pub fn day_number(date: NaiveDate) -> i64 {
 /// open to whoever has the event, so it counts as always open.
 fn open_days(window: &ApplicationWindow) -> (i64, i64) {
     match window {
-        ApplicationWindow::Fixed { from, to } => {
-            (from.map_or(i64::MIN, day_number), to.map_or(i64::MAX, day_number))
-        }
+        ApplicationWindow::Fixed { from, to } => (
+            from.map_or(i64::MIN, |date| day_number(date.date())),
+            to.map_or(i64::MAX, |date| day_number(date.date())),
+        ),
         ApplicationWindow::Always | ApplicationWindow::Relative { .. } => (i64::MIN, i64::MAX),
     }
 }

@@ -33,8 +33,27 @@ pub struct Problem {
     pub detail_en: String,
     /// For invalid input: each wrong field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<ProblemEntry>)]
     pub errors: Vec<serde_json::Value>,
+}
+
+/// One wrong field of a problem: in a JSON body (`pointer`, RFC 6901), a query parameter
+/// (`parameter`), or a line of an imported file (`line` and `field`: CSV column or JSON pointer).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // the shape of `Problem::errors`, for the OpenAPI document only
+pub struct ProblemEntry {
+    #[schema(required = false)]
+    pointer: Option<String>,
+    #[schema(required = false)]
+    parameter: Option<String>,
+    #[schema(required = false)]
+    line: Option<u64>,
+    #[schema(required = false)]
+    field: Option<String>,
+    /// What is wrong, in Japanese.
+    detail: String,
+    /// The same in English.
+    detail_en: String,
 }
 
 /// A failed request. The problem is boxed so that `Result<_, ApiError>` stays small.
@@ -91,6 +110,20 @@ impl ApiError {
         .with_errors(errors)
     }
 
+    /// A query parameter that cannot be used, named in `errors`.
+    pub fn invalid_query(parameter: &str, detail: impl Into<String>, detail_en: impl Into<String>) -> Self {
+        let (detail, detail_en) = (detail.into(), detail_en.into());
+        let entry = serde_json::json!({"parameter": parameter, "detail": &detail, "detail_en": &detail_en});
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            "検索条件が正しくありません",
+            detail,
+            detail_en,
+        )
+        .with_errors(vec![entry])
+    }
+
     pub fn unauthenticated() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
@@ -139,6 +172,55 @@ impl ApiError {
             detail,
             detail_en,
         )
+    }
+
+    /// A status the service answers outside any handler (the router, a layer, hyper's limits),
+    /// with the Japanese words for it. `detail_en` says what exactly was wrong.
+    pub fn for_status(status: StatusCode, detail_en: impl Into<String>) -> Self {
+        let (slug, title, detail) = match status {
+            StatusCode::NOT_FOUND => ("no-such-route", "見つかりません", "指定されたURLはありません"),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method-not-allowed",
+                "この操作はできません",
+                "このURLではこの方法（HTTPメソッド）は使えません。使える方法は Allow ヘッダーにあります",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "too-large",
+                "送信された内容が大きすぎます",
+                "送信できる大きさの上限を超えています。ファイルを分けて送信してください",
+            ),
+            StatusCode::URI_TOO_LONG => (
+                "uri-too-long",
+                "URLが長すぎます",
+                "URLが長すぎるため受け付けられません。検索条件を減らしてください",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported-media-type",
+                "形式が違います",
+                "送信内容の形式（Content-Type）が正しくありません",
+            ),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => (
+                "headers-too-large",
+                "ヘッダーが大きすぎます",
+                "リクエストのヘッダーが多すぎるか大きすぎるため受け付けられません",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => (
+                "unavailable",
+                "ただいま利用できません",
+                "一時的に処理できません。時間をおいて再度お試しください",
+            ),
+            status if status.is_server_error() => (
+                "internal",
+                "サーバーで問題が発生しました",
+                "処理を完了できませんでした。時間をおいて再度お試しください",
+            ),
+            _ => (
+                "bad-request",
+                "送信内容を読めません",
+                "送信内容を読み取れませんでした",
+            ),
+        };
+        Self::new(status, slug, title, detail, detail_en)
     }
 
     pub fn internal() -> Self {

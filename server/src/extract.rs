@@ -9,7 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
-use kosodate_domain::MunicipalityCode;
+use kosodate_domain::{CalendarDateError, MunicipalityCode};
 use kosodate_households::AccountId;
 use kosodate_registry::StaffIdentity;
 use secrecy::ExposeSecret;
@@ -86,24 +86,31 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// Parses a JSON document into `T`. Text with control characters (other than tab, line feed and
+/// carriage return) is refused first, wherever it is, so that no such character reaches storage
+/// (PostgreSQL refuses U+0000 outright) or a log.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let inner = error.inner();
-        let message = inner.to_string();
-        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-            return ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed-json",
-                "JSONの形式が正しくありません",
-                format!(
-                    "JSONとして読めません（{}行目 {}文字目付近）",
-                    inner.line(),
-                    inner.column()
-                ),
-                message,
-            );
-        }
+    let document: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "JSONの形式が正しくありません",
+            format!(
+                "JSONとして読めません（{}行目 {}文字目付近）",
+                error.line(),
+                error.column()
+            ),
+            error.to_string(),
+        )
+    })?;
+    let mut controls = Vec::new();
+    find_control_characters(&document, &mut String::new(), &mut controls);
+    if !controls.is_empty() {
+        let detail_en = format!("{} texts hold control characters", controls.len());
+        return Err(ApiError::invalid_input(controls, detail_en));
+    }
+    serde_path_to_error::deserialize(document).map_err(|error| {
+        let message = error.inner().to_string();
         let pointer = pointer_for(error.path(), &message);
         let detail = japanese_for_serde(&message);
         ApiError::invalid_input(
@@ -113,6 +120,57 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// More would make the answer larger than the request; the first ones show what is wrong.
+const MAX_CONTROL_CHARACTER_ERRORS: usize = 100;
+
+/// Every string (object keys included) holding a control character, by JSON pointer.
+fn find_control_characters(
+    value: &serde_json::Value,
+    pointer: &mut String,
+    errors: &mut Vec<serde_json::Value>,
+) {
+    let has_control = |text: &str| {
+        text.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    };
+    let report = |pointer: &str, errors: &mut Vec<serde_json::Value>| {
+        if errors.len() < MAX_CONTROL_CHARACTER_ERRORS {
+            errors.push(json!({
+                "pointer": pointer,
+                "detail": "制御文字（U+0000 など）は入力できません。コピーした文字に含まれていないか確認してください",
+                "detail_en": "control characters other than tab, line feed and carriage return are not accepted",
+            }));
+        }
+    };
+    let parent = pointer.len();
+    match value {
+        serde_json::Value::String(text) if has_control(text) => report(pointer, errors),
+        serde_json::Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                pointer.push_str(&format!("/{index}"));
+                find_control_characters(item, pointer, errors);
+                pointer.truncate(parent);
+            }
+        }
+        serde_json::Value::Object(members) => {
+            for (key, item) in members {
+                pointer.push('/');
+                pointer.push_str(&pointer_segment(key));
+                if has_control(key) {
+                    report(pointer, errors);
+                }
+                find_control_characters(item, pointer, errors);
+                pointer.truncate(parent);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn pointer_segment(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
 /// serde_path_to_error's path as an RFC 6901 pointer; for a missing field, the field itself.
 fn pointer_for(path: &serde_path_to_error::Path, message: &str) -> String {
     use serde_path_to_error::Segment;
@@ -120,9 +178,7 @@ fn pointer_for(path: &serde_path_to_error::Path, message: &str) -> String {
     for segment in path.iter() {
         match segment {
             Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-            Segment::Map { key } => {
-                pointer.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
-            }
+            Segment::Map { key } => pointer.push_str(&format!("/{}", pointer_segment(key))),
             Segment::Enum { .. } | Segment::Unknown => {}
         }
     }
@@ -143,6 +199,10 @@ fn japanese_for_serde(message: &str) -> String {
         format!("「{quoted}」という項目はありません")
     } else if message.starts_with("unknown variant") {
         format!("「{quoted}」は選択できる値ではありません")
+    } else if message.starts_with("invalid date") {
+        CalendarDateError::Malformed.message_ja().to_owned()
+    } else if message.starts_with("date out of range") {
+        CalendarDateError::OutOfRange.message_ja().to_owned()
     } else if message.starts_with("invalid type") {
         "値の種類が正しくありません（文字列・数値・配列などを確認してください）".to_owned()
     } else if message.contains("premature end of input")
@@ -315,20 +375,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer).map(ApiQuery).map_err(|error| {
-            let message = error.inner().to_string();
-            let parameter = match error.path().to_string().as_str() {
-                "." => message.split('`').nth(1).unwrap_or_default().to_owned(),
-                path => path.to_owned(),
-            };
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-query",
-                "検索条件が正しくありません",
-                format!("パラメータ「{parameter}」の値が正しくありません"),
-                message,
-            )
-            .with_errors(vec![json!({"parameter": parameter, "detail": japanese_for_serde(&error.inner().to_string()), "detail_en": error.inner().to_string()})])
-        })
+        serde_path_to_error::deserialize(deserializer)
+            .map(ApiQuery)
+            .map_err(|error| {
+                let message = error.inner().to_string();
+                let parameter = match error.path().to_string().as_str() {
+                    "." => message.split('`').nth(1).unwrap_or_default().to_owned(),
+                    path => path.to_owned(),
+                };
+                ApiError::invalid_query(
+                    &parameter,
+                    format!(
+                        "パラメータ「{parameter}」の値が正しくありません: {}",
+                        japanese_for_serde(&message)
+                    ),
+                    message,
+                )
+            })
     }
 }

@@ -27,7 +27,7 @@ use crate::notices::Notices;
 use crate::search::Search;
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::telemetry;
+use crate::{http_edge, telemetry};
 
 /// Connects to the database (SQLite under the data directory unless a URL is configured).
 pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
@@ -96,6 +96,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .layer(http_edge::catch_panic())
+        .layer(middleware::from_fn(http_edge::enforce_request_limits))
         .layer(middleware::from_fn(telemetry::record_metrics))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -108,6 +110,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn(http_edge::only_uuid_request_ids))
+        .layer(middleware::from_fn(http_edge::problem_for_bare_errors))
         .with_state(state)
 }
 
@@ -129,7 +133,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("指定されたURLはありません", "no such route")
+    ApiError::for_status(StatusCode::NOT_FOUND, "no such route")
 }
 
 /// A server running in the background, as the tests and `serve` use it.
@@ -170,7 +174,7 @@ pub async fn start_on(
         tokio::spawn(notices.run(std::future::pending()));
     }
     let app = router(state, settings);
-    let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
+    let task = tokio::spawn(http_edge::serve(listener, app, shutdown));
     tracing::info!(%address, "listening");
     Ok(RunningServer { address, task })
 }

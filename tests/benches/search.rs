@@ -314,8 +314,10 @@ impl Generator<'_> {
         }
         if draw < 0.85 {
             let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
-            let from = start.checked_add_days(Days::new(self.rng.random_range(0..330)));
-            let to = from.and_then(|from| from.checked_add_days(Days::new(self.rng.random_range(14..240))));
+            let opens = start.checked_add_days(Days::new(self.rng.random_range(0..330)));
+            let closes =
+                opens.and_then(|day| day.checked_add_days(Days::new(self.rng.random_range(14..240))));
+            let (from, to) = (calendar_date(opens), calendar_date(closes));
             return match self.rng.random_range(0..10) {
                 0 => ApplicationWindow::Fixed { from: None, to },
                 1 => ApplicationWindow::Fixed { from, to: None },
@@ -883,7 +885,7 @@ fn row_values(program: &Program) -> anyhow::Result<[sea_orm::Value; 24]> {
         serde_json::to_value(&content.contact)?.into(),
         content.source_url.clone().into(),
         program.status.id().to_owned().into(),
-        content.last_reviewed_on.into(),
+        content.last_reviewed_on.map(NaiveDate::from).into(),
         program.version.into(),
         program.material_version.into(),
         program.created_at.into(),
@@ -1333,4 +1335,8 @@ fn main() -> anyhow::Result<()> {
     }
     summary(count, &indexing, &tantivy, postgres.as_ref().ok());
     postgres.map(|_| ())
+}
+
+fn calendar_date(date: Option<NaiveDate>) -> Option<kosodate_domain::CalendarDate> {
+    date.and_then(|date| kosodate_domain::CalendarDate::try_from(date).ok())
 }

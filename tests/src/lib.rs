@@ -371,6 +371,7 @@ pub struct Browser {
     pub client: Client,
     pub base: String,
     pub csrf: Option<String>,
+    cookies: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 impl Browser {
@@ -386,16 +387,26 @@ impl Browser {
                 attempt.follow()
             }
         });
+        let cookies = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Self {
             client: Client::builder()
-                .cookie_store(true)
+                .cookie_provider(cookies.clone())
                 .redirect(policy)
                 .pool_max_idle_per_host(0)
                 .build()
                 .expect("browser client"),
             base: app.url(""),
             csrf: None,
+            cookies,
         }
+    }
+
+    /// The `Cookie` header this browser sends to the service, for a tool that speaks for it.
+    pub fn cookie_header(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = self.base.parse().ok()?;
+        let header = self.cookies.cookies(&url)?;
+        header.to_str().ok().map(str::to_owned)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -222,8 +222,12 @@ impl<'a> RowReader<'a> {
         parsed
     }
 
-    fn date(&mut self, key: &str) -> Option<chrono::NaiveDate> {
-        self.parsed(key, "日付（例: 2026-04-01）", parse_date_loose)
+    fn date(&mut self, key: &str) -> Option<kosodate_domain::CalendarDate> {
+        self.parsed(
+            key,
+            "1900年から2200年までの日付（例: 2026-04-01）",
+            parse_date_loose,
+        )
     }
 }
 

@@ -10,7 +10,7 @@ pub mod tokyo;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use kosodate_domain::{ProgramId, Vocabulary};
+use kosodate_domain::{CalendarDate, ProgramId, Vocabulary};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -380,12 +380,14 @@ pub fn non_empty_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Dates as spreadsheets and open data write them: 2026-04-01, 2026/4/1, 20260401.
-pub fn parse_date_loose(input: &str) -> Option<NaiveDate> {
+/// Dates as spreadsheets and open data write them: 2026-04-01, 2026/4/1, 20260401; within the
+/// years every date of the registry lies in.
+pub fn parse_date_loose(input: &str) -> Option<CalendarDate> {
     let input = input.trim();
     ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d"]
         .iter()
         .find_map(|format| NaiveDate::parse_from_str(input, format).ok())
+        .and_then(|date| CalendarDate::try_from(date).ok())
 }
 
 #[cfg(test)]
@@ -394,11 +396,12 @@ mod tests {
 
     #[test]
     fn loose_dates() {
-        let expected = NaiveDate::from_ymd_opt(2026, 4, 1);
+        let expected = CalendarDate::parse("2026-04-01").ok();
         for input in ["2026-04-01", "2026/4/1", "20260401", " 2026/04/01 "] {
             assert_eq!(parse_date_loose(input), expected, "{input}");
         }
         assert_eq!(parse_date_loose("随時"), None);
         assert_eq!(parse_date_loose("2026-02-30"), None);
+        assert_eq!(parse_date_loose("1899/12/31"), None, "out of range");
     }
 }

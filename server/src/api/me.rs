@@ -7,10 +7,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use kosodate_domain::Vocabulary;
 use kosodate_domain::error_chain;
-use kosodate_domain::{EmailAddress, LineUserId, japan};
+use kosodate_domain::{CalendarDate, EmailAddress, LineUserId, japan};
 use kosodate_households::{
     ChannelRecord, ChildInput, ConsentMethod, ConsentPurpose, ConsentRecord, HouseholdId, HouseholdInput,
     HouseholdRecord, Preferences, PushSubscription, consent_texts,
@@ -32,12 +31,9 @@ use crate::state::AppState;
 pub struct HouseholdView {
     pub id: String,
     pub municipality_code: String,
-    #[schema(value_type = Vec<Object>)]
     pub children: Vec<ChildInput>,
     pub single_parent: Option<bool>,
-    #[schema(value_type = Option<String>)]
     pub income_band: Option<IncomeBand>,
-    #[schema(value_type = Object)]
     pub preferences: Preferences,
     pub registered_at_counter: bool,
     pub updated_at: chrono::DateTime<chrono::Utc>,
@@ -50,9 +46,11 @@ fn view(record: HouseholdRecord) -> HouseholdView {
         .iter()
         .zip(record.nicknames)
         .map(|(child, nickname)| {
+            // Stored dates were entered as calendar dates; one outside their range cannot be.
+            let as_calendar = |date| CalendarDate::try_from(date).ok();
             let (birth_date, due_date) = match child.birth {
-                Birth::BirthDate(date) => (Some(date), None),
-                Birth::DueDate(date) => (None, Some(date)),
+                Birth::BirthDate(date) => (as_calendar(date), None),
+                Birth::DueDate(date) => (None, as_calendar(date)),
             };
             ChildInput {
                 nickname,
@@ -94,7 +92,7 @@ fn parent_actor(household: Option<HouseholdId>) -> AuditActor<'static> {
 }
 
 /// The signed-in parent's household.
-#[utoipa::path(get, path = "/me/household", tag = "me",
+#[utoipa::path(get, path = "/me/household", tag = "me", security(("parent_session" = [])),
     responses((status = 200, body = HouseholdView), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_household(
     State(state): State<AppState>,
@@ -119,7 +117,7 @@ pub async fn get_household(
 /// Registers the household (201) or replaces what was entered (200). Children may be given by
 /// birth date or, before the birth, by due date; optional facts left out are "not shared".
 /// Matching runs again for the household in the background.
-#[utoipa::path(put, path = "/me/household", tag = "me", request_body(content = Object),
+#[utoipa::path(put, path = "/me/household", tag = "me", security(("parent_session" = [])), request_body = HouseholdInput,
     responses((status = 200, body = HouseholdView), (status = 201, body = HouseholdView),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_household(
@@ -164,7 +162,7 @@ pub async fn put_household(
 
 /// Deletes the household and everything held about it, and signs out. Only an anonymous count of
 /// deletions per municipality and month remains.
-#[utoipa::path(delete, path = "/me/household", tag = "me",
+#[utoipa::path(delete, path = "/me/household", tag = "me", security(("parent_session" = [])),
     responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete_household(
     State(state): State<AppState>,
@@ -189,7 +187,7 @@ pub async fn delete_household(
 }
 
 /// "My data": everything held about the household, as a JSON file.
-#[utoipa::path(get, path = "/me/export", tag = "me",
+#[utoipa::path(get, path = "/me/export", tag = "me", security(("parent_session" = [])),
     responses((status = 200, content_type = "application/json"), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn export(
     State(state): State<AppState>,
@@ -226,10 +224,8 @@ pub async fn export(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsentState {
     pub purpose: String,
-    #[schema(value_type = Object)]
     pub current_text: Option<consent_texts::ConsentText>,
     /// The active consent, if any.
-    #[schema(value_type = Option<Object>)]
     pub active: Option<ConsentRecord>,
     /// Consented to an older text: ask again.
     pub needs_renewal: bool,
@@ -239,12 +235,11 @@ pub struct ConsentState {
 pub struct Consents {
     pub purposes: Vec<ConsentState>,
     /// Every consent given and withdrawn, oldest first.
-    #[schema(value_type = Vec<Object>)]
     pub ledger: Vec<ConsentRecord>,
 }
 
 /// The consent screen: each purpose with the text to agree to, and the ledger.
-#[utoipa::path(get, path = "/me/consents", tag = "me",
+#[utoipa::path(get, path = "/me/consents", tag = "me", security(("parent_session" = [])),
     responses((status = 200, body = Consents), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_consents(State(state): State<AppState>, parent: Parent) -> Result<Json<Consents>, ApiError> {
     let id = household_of(&state, &parent).await?;
@@ -278,9 +273,24 @@ pub async fn get_consents(State(state): State<AppState>, parent: Parent) -> Resu
 #[serde(deny_unknown_fields)]
 pub struct ConsentRequest {
     /// `matching`, `notice_email`, `notice_line`, `notice_web_push` or `statistics`.
+    #[schema(schema_with = purpose_schema)]
     pub purpose: String,
     /// The version of the text the parent was shown.
     pub text_version: i32,
+}
+
+fn purpose_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ConsentPurpose::VARIANTS.iter().map(|purpose| purpose.id())))
+        .build()
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PurposePath {
+    #[param(schema_with = purpose_schema)]
+    pub purpose: String,
 }
 
 fn parse_purpose(raw: &str) -> Result<ConsentPurpose, ApiError> {
@@ -297,7 +307,7 @@ fn parse_purpose(raw: &str) -> Result<ConsentPurpose, ApiError> {
 }
 
 /// Gives consent to a purpose's current text. Consent to matching starts matching at once.
-#[utoipa::path(post, path = "/me/consents", tag = "me", request_body = ConsentRequest,
+#[utoipa::path(post, path = "/me/consents", tag = "me", security(("parent_session" = [])), request_body = ConsentRequest,
     responses((status = 200, body = Consents), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn give_consent(
     State(state): State<AppState>,
@@ -327,15 +337,15 @@ pub async fn give_consent(
 }
 
 /// Withdraws consent to a purpose, effective at once. Withdrawing matching deletes its results.
-#[utoipa::path(delete, path = "/me/consents/{purpose}", tag = "me", params(("purpose" = String, Path)),
+#[utoipa::path(delete, path = "/me/consents/{purpose}", tag = "me", security(("parent_session" = [])), params(PurposePath),
     responses((status = 200, body = Consents), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn withdraw_consent(
     State(state): State<AppState>,
     parent: Parent,
     context: RequestContext,
-    Path(purpose): Path<String>,
+    Path(PurposePath { purpose: raw }): Path<PurposePath>,
 ) -> Result<Json<Consents>, ApiError> {
-    let purpose = parse_purpose(&purpose)?;
+    let purpose = parse_purpose(&raw)?;
     let id = household_of(&state, &parent).await?;
     state.households.withdraw_consent(id, purpose).await?;
     audit::personal_data(
@@ -357,21 +367,16 @@ pub struct Finding {
     pub name: String,
     pub summary: String,
     pub source_url: Option<String>,
-    #[schema(value_type = Object)]
     pub contact: kosodate_registry::Contact,
     /// `eligible` or `unknown` today, or `not_eligible` when it becomes eligible later.
-    #[schema(value_type = String)]
     pub eligibility_today: kosodate_matcher::Eligibility,
     /// When it applies (from, until) within the horizon.
-    #[schema(value_type = Vec<Object>)]
     pub windows: Vec<kosodate_matcher::Window>,
     /// When to apply.
-    #[schema(value_type = Vec<Object>)]
     pub application_periods: Vec<kosodate_matcher::ApplicationPeriod>,
     /// Questions whose answers would settle an unknown result.
     pub questions: Vec<Question>,
     /// Why, condition by condition.
-    #[schema(value_type = Object)]
     pub reason: kosodate_matcher::Reason,
 }
 
@@ -385,12 +390,12 @@ pub struct Question {
 #[into_params(parameter_in = Query)]
 pub struct FindingsQuery {
     /// The reference date (default: today in Japan), to see what applies on another day.
-    pub on: Option<NaiveDate>,
+    pub on: Option<CalendarDate>,
 }
 
 /// The programs the household is or will be eligible for, with windows, deadlines and reasons.
 /// Needs consent to matching.
-#[utoipa::path(get, path = "/me/programs", tag = "me", params(FindingsQuery),
+#[utoipa::path(get, path = "/me/programs", tag = "me", security(("parent_session" = [])), params(FindingsQuery),
     responses((status = 200, body = Vec<Finding>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn programs(
     State(state): State<AppState>,
@@ -399,7 +404,9 @@ pub async fn programs(
     ApiQuery(query): ApiQuery<FindingsQuery>,
 ) -> Result<Json<Vec<Finding>>, ApiError> {
     let id = household_of(&state, &parent).await?;
-    let today = query.on.unwrap_or_else(|| japan::date_of(chrono::Utc::now()));
+    let today = query
+        .on
+        .map_or_else(|| japan::date_of(chrono::Utc::now()), CalendarDate::date);
     let Some(findings) = state.matching.findings_for(id, today).await? else {
         return Err(ApiError::forbidden(
             "対象となる制度を調べるには「対象となる制度の確認」への同意が必要です",
@@ -450,8 +457,8 @@ impl Finding {
 }
 
 /// The household's contact channels.
-#[utoipa::path(get, path = "/me/channels", tag = "me",
-    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/me/channels", tag = "me", security(("parent_session" = [])),
+    responses((status = 200, body = Vec<ChannelRecord>), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn channels(
     State(state): State<AppState>,
     parent: Parent,
@@ -465,14 +472,14 @@ pub async fn channels(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum NewChannel {
+    #[schema(format = Email)]
     Email(String),
     Line(bool),
-    #[schema(value_type = Object)]
     WebPush(PushSubscription),
 }
 
-#[utoipa::path(post, path = "/me/channels", tag = "me", request_body = NewChannel,
-    responses((status = 201, body = Vec<Object>), (status = 401, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/me/channels", tag = "me", security(("parent_session" = [])), request_body = NewChannel,
+    responses((status = 201, body = Vec<ChannelRecord>), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn add_channel(
     State(state): State<AppState>,
     parent: Parent,
@@ -507,8 +514,8 @@ pub async fn add_channel(
                 .as_deref()
                 .and_then(|subject| LineUserId::parse(subject).ok())
                 .ok_or_else(|| {
-                    field_error(
-                        "/line",
+                    // The request is well formed; this session has no LINE account to link.
+                    ApiError::forbidden(
                         "LINEでログインしているときに登録できます",
                         "sign in with LINE to link LINE",
                     )
@@ -543,8 +550,8 @@ pub struct ChannelChange {
 }
 
 /// Turns notices on one channel on or off.
-#[utoipa::path(patch, path = "/me/channels/{id}", tag = "me", request_body = ChannelChange, params(("id" = String, Path)),
-    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(patch, path = "/me/channels/{id}", tag = "me", security(("parent_session" = [])), request_body = ChannelChange, params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ChannelRecord>), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn change_channel(
     State(state): State<AppState>,
     parent: Parent,
@@ -559,8 +566,8 @@ pub async fn change_channel(
     Ok(Json(state.households.channels(id).await?))
 }
 
-#[utoipa::path(delete, path = "/me/channels/{id}", tag = "me", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(delete, path = "/me/channels/{id}", tag = "me", security(("parent_session" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ChannelRecord>), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn remove_channel(
     State(state): State<AppState>,
     parent: Parent,

@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`, and its OpenAPI 3.1 document generated from the same handlers
 //! (utoipa-axum registers each route and its documentation together, so they cannot drift).
 
+mod document;
 mod me;
 mod municipalities;
 mod notices;
@@ -11,7 +12,7 @@ mod transfer;
 
 use axum::Json;
 use axum::routing::get;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,7 +26,7 @@ use crate::state::AppState;
         description = "青森県と県内40市町村の子育て支援制度。読み取りは公開、変更は職員のトークンが必要です。エラーは RFC 9457 problem+json で返します。"
     ),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::Problem)),
+    components(schemas(crate::error::Problem, crate::error::ProblemEntry)),
     tags(
         (name = "municipalities", description = "青森県と県内市町村"),
         (name = "programs", description = "子育て支援制度"),
@@ -45,12 +46,22 @@ impl Modify for BearerAuth {
             "staff_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // One cookie for both kinds of session (`__Host-kosodate_session` when served over
+        // https); which kind it is decides what it may do. State-changing requests of a session
+        // also send its `X-CSRF-Token` (from `GET /api/v1/session`).
+        for (name, who) in [("staff_session", "staff"), ("parent_session", "a parent")] {
+            let cookie = ApiKeyValue::with_description(
+                crate::auth::session::COOKIE_NAME,
+                &format!("the session of {who} signed in with OpenID Connect at /auth/login/{{provider}}"),
+            );
+            components.add_security_scheme(name, SecurityScheme::ApiKey(ApiKey::Cookie(cookie)));
+        }
     }
 }
 
 /// The API routes, with `/api/v1/openapi.json` serving their generated description.
 pub fn router() -> axum::Router<AppState> {
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
             OpenApiRouter::new()
@@ -88,6 +99,9 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(notices::redrive)),
         )
         .split_for_parts();
+    document::describe_itself(&mut openapi);
+    // After the routes are in: it completes each of them.
+    document::ProblemResponses.modify(&mut openapi);
     router
         .route("/api/v1/openapi.json", get(move || async move { Json(openapi) }))
         .route(

@@ -131,8 +131,8 @@ pub async fn web_push_key(State(state): State<AppState>) -> Response {
 }
 
 /// How notices fare per municipality, channel and status: counts only (under 10 shows "<10").
-#[utoipa::path(get, path = "/staff/notices", tag = "staff", params(ScopeQuery),
-    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/staff/notices", tag = "staff", security(("staff_token" = []), ("staff_session" = [])), params(ScopeQuery),
+    responses((status = 200, body = Vec<NoticeCount>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn notice_counts(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -153,8 +153,8 @@ pub async fn notice_counts(
 }
 
 /// Notices given up on: what and why, never to whom or what they said.
-#[utoipa::path(get, path = "/admin/notices/dead", tag = "staff",
-    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/admin/notices/dead", tag = "staff", security(("staff_token" = []), ("staff_session" = [])),
+    responses((status = 200, body = Vec<DeadLetter>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn dead_letters(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -188,7 +188,7 @@ pub struct Redriven {
 }
 
 /// Sends dead notices again, from a fresh attempt count (after fixing what made them fail).
-#[utoipa::path(post, path = "/admin/notices/dead/redrive", tag = "staff", request_body = Redrive,
+#[utoipa::path(post, path = "/admin/notices/dead/redrive", tag = "staff", security(("staff_token" = []), ("staff_session" = [])), request_body = Redrive,
     responses((status = 200, body = Redriven), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn redrive(
     State(state): State<AppState>,

@@ -10,7 +10,7 @@ use kosodate_registry::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::municipalities::parse_code;
+use super::municipalities::query_code;
 use crate::audit;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, MaybeStaff, RequestContext, Staff};
@@ -21,9 +21,11 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct ProgramQuery {
     /// Programs run by this owner: `national` or a 全国地方公共団体コード.
+    #[param(schema_with = kosodate_registry::seed::owner_schema)]
     pub owner: Option<String>,
     /// Programs that apply to residents of this municipality (its own, the prefecture's and the
     /// national ones).
+    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub applies_to: Option<String>,
     pub category: Option<Category>,
     /// Staff only; the public always sees published programs.
@@ -37,13 +39,13 @@ impl ProgramQuery {
             .as_deref()
             .map(|raw| match ProgramOwner::parse(raw) {
                 Ok(owner) => Ok(owner),
-                Err(_) => parse_code("owner", raw).map(ProgramOwner::Local),
+                Err(_) => query_code("owner", raw).map(ProgramOwner::Local),
             })
             .transpose()?;
         let applies_to = self
             .applies_to
             .as_deref()
-            .map(|raw| parse_code("applies_to", raw))
+            .map(|raw| query_code("applies_to", raw))
             .transpose()?;
         Ok(ProgramFilter {
             owner,
@@ -99,6 +101,7 @@ fn parse_id(raw: &str) -> Result<ProgramId, ApiError> {
     path = "/programs",
     tag = "programs",
     params(ProgramQuery, PageRequest),
+    security((), ("staff_token" = []), ("staff_session" = [])),
     responses(
         (status = 200, body = Page<Program>),
         (status = 400, body = Problem, content_type = "application/problem+json")
@@ -124,7 +127,7 @@ pub async fn list_programs(
     path = "/programs",
     tag = "programs",
     request_body = ProgramInput,
-    security(("staff_token" = [])),
+    security(("staff_token" = []), ("staff_session" = [])),
     responses(
         (status = 201, body = Program),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -150,6 +153,7 @@ pub async fn create_program(
     path = "/programs/{id}",
     tag = "programs",
     params(("id" = String, Path, format = Uuid)),
+    security((), ("staff_token" = []), ("staff_session" = [])),
     responses(
         (status = 200, body = Program),
         (status = 404, body = Problem, content_type = "application/problem+json")
@@ -172,10 +176,10 @@ pub async fn get_program(
     tag = "programs",
     params(
         ("id" = String, Path, format = Uuid),
-        ("If-Match" = Option<String>, Header, description = "the ETag (version) last read")
+        IfMatch
     ),
     request_body = ProgramInput,
-    security(("staff_token" = [])),
+    security(("staff_token" = []), ("staff_session" = [])),
     responses(
         (status = 200, body = Program),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -205,14 +209,33 @@ pub async fn update_program(
     Ok(with_etag(StatusCode::OK, program))
 }
 
+/// The `If-Match` header as the document describes it; the handler reads it from the headers.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // describes the header, for the OpenAPI document only
+struct IfMatch {
+    /// The ETag (version) last read, or `*` for whatever version is current.
+    #[param(
+        rename = "If-Match",
+        required = false,
+        pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#
+    )]
+    if_match: String,
+}
+
 fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
+    let value = value.to_str().ok().map(str::trim);
+    // RFC 9110 13.1.1: `*` matches whatever version is current.
+    if value == Some("*") {
+        return Ok(None);
+    }
     value
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .map(|v| v.strip_prefix("W/").unwrap_or(v))
+        .and_then(|v| v.strip_prefix('"')?.strip_suffix('"'))
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse().ok())
         .map(Some)
         .ok_or_else(|| {
@@ -232,7 +255,7 @@ fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
     path = "/programs/{id}/publish",
     tag = "programs",
     params(("id" = String, Path, format = Uuid)),
-    security(("staff_token" = [])),
+    security(("staff_token" = []), ("staff_session" = [])),
     responses(
         (status = 200, body = Program),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -260,7 +283,7 @@ pub async fn publish_program(
     path = "/programs/{id}/archive",
     tag = "programs",
     params(("id" = String, Path, format = Uuid)),
-    security(("staff_token" = [])),
+    security(("staff_token" = []), ("staff_session" = [])),
     responses(
         (status = 200, body = Program),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -289,7 +312,7 @@ pub async fn archive_program(
     path = "/programs/{id}/history",
     tag = "programs",
     params(("id" = String, Path, format = Uuid), PageRequest),
-    security(("staff_token" = [])),
+    security(("staff_token" = []), ("staff_session" = [])),
     responses(
         (status = 200, body = Page<ProgramVersion>),
         (status = 401, body = Problem, content_type = "application/problem+json"),

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::NaiveDate;
+use kosodate_domain::CalendarDate;
 use kosodate_registry::Category;
 use kosodate_registry::StaffAction;
 use kosodate_search::log::QueryTrend;
@@ -12,13 +12,14 @@ use kosodate_search::{Facets, MAX_PAGE, MatchMode, SearchHit, SearchQuery, Searc
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::municipalities::parse_code;
+use super::municipalities::query_code;
 use super::staff::{ScopeQuery, authorize, scope};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, RequestContext, Staff};
 use crate::state::AppState;
 use kosodate_domain::Vocabulary;
 use kosodate_domain::japan;
+use strum::VariantArray;
 
 /// The oldest child the age filter is for: 20 years.
 const MAX_AGE_MONTHS: u32 = 240;
@@ -33,19 +34,35 @@ pub struct SearchParams {
     pub q: Option<String>,
     /// Programs that apply to residents of this municipality: its own, the prefecture's and the
     /// national ones.
+    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub municipality: Option<String>,
     /// Categories, comma-separated (any of them), e.g. `medical,allowance`.
+    #[param(schema_with = categories_schema)]
     pub category: Option<String>,
     /// Programs whose eligibility can hold for a child of this age in completed months (2歳3か月 =
     /// 27).
+    #[param(minimum = 0, maximum = 240)]
     pub child_age_months: Option<u32>,
     /// Only programs one can apply for today.
     #[serde(default)]
     pub open_now: bool,
-    /// Results per page (1 to 100, default 20).
+    /// Results per page: 1 to 100, default 20 (more counts as 100, 0 as 1).
+    #[param(schema_with = kosodate_registry::page::limit_schema)]
     pub limit: Option<usize>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (`search-cursor`: the unpadded base64url of
+    /// `o:` and the offset, at most 1000).
+    #[param(pattern = "^[A-Za-z0-9_-]*$", format = "search-cursor")]
     pub cursor: Option<String>,
+}
+
+/// Category ids, comma-separated.
+fn categories_schema() -> utoipa::openapi::schema::Object {
+    let ids: Vec<&str> = Category::VARIANTS.iter().map(|category| category.id()).collect();
+    let one = format!("({})", ids.join("|"));
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!("^({one}(,{one})*)?$")))
+        .build()
 }
 
 /// One page of results, in the same shape as the API's other lists.
@@ -61,16 +78,7 @@ pub struct SearchPage {
 }
 
 fn bad_parameter(parameter: &str, detail: &str, detail_en: &str) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::BAD_REQUEST,
-        "invalid-query",
-        "検索条件が正しくありません",
-        detail.to_owned(),
-        detail_en.to_owned(),
-    )
-    .with_errors(vec![
-        serde_json::json!({"parameter": parameter, "detail": detail, "detail_en": detail_en}),
-    ])
+    ApiError::invalid_query(parameter, detail, detail_en)
 }
 
 impl SearchParams {
@@ -91,7 +99,7 @@ impl SearchParams {
         request.municipality = self
             .municipality
             .as_deref()
-            .map(|raw| parse_code("municipality", raw))
+            .map(|raw| query_code("municipality", raw))
             .transpose()?;
         request.categories = self.categories()?;
         request.child_age_months = self.child_age_months.map(check_age).transpose()?;
@@ -183,10 +191,11 @@ pub async fn search_programs(
 #[into_params(parameter_in = Query)]
 pub struct TrendParams {
     /// First day (Japan time), default 30 days ago.
-    pub from: Option<NaiveDate>,
+    pub from: Option<CalendarDate>,
     /// Last day (Japan time, included), default today.
-    pub until: Option<NaiveDate>,
+    pub until: Option<CalendarDate>,
     /// Searches filtered by this municipality only; municipal staff must give their own.
+    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub municipality: Option<String>,
 }
 
@@ -197,7 +206,7 @@ pub const MIN_SEARCHES: u64 = 3;
 /// found. Only queries searched at least 3 times appear; nothing identifies who searched.
 #[utoipa::path(get, path = "/staff/search-trends", tag = "staff", params(TrendParams),
     responses((status = 200, body = Vec<QueryTrend>), (status = 401, body = Problem), (status = 403, body = Problem)),
-    security(("staff_token" = [])))]
+    security(("staff_token" = []), ("staff_session" = [])))]
 pub async fn search_trends(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -216,8 +225,13 @@ pub async fn search_trends(
         municipality,
     )
     .await?;
-    let until_day = params.until.unwrap_or_else(|| japan::date_of(chrono::Utc::now()));
-    let from_day = params.from.unwrap_or(until_day - chrono::Days::new(29));
+    let until_day = params
+        .until
+        .map_or_else(|| japan::date_of(chrono::Utc::now()), CalendarDate::date);
+    // Both ends lie within 1900–2200 (`CalendarDate`), so this arithmetic cannot overflow.
+    let from_day = params
+        .from
+        .map_or(until_day - chrono::Days::new(29), CalendarDate::date);
     let trends = kosodate_search::log::trends(
         state.registry.connection(),
         japan::start_of(from_day),

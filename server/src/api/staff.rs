@@ -15,7 +15,7 @@ use kosodate_registry::{StaffAction, StaffIdentity};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::municipalities::parse_code;
+use super::municipalities::{parse_code, query_code};
 use crate::audit;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
@@ -52,6 +52,7 @@ pub(super) async fn authorize(
 pub struct ScopeQuery {
     /// One municipality (全国地方公共団体コード); absent means every municipality (prefecture
     /// staff and administrators).
+    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub municipality: Option<String>,
 }
 
@@ -59,14 +60,14 @@ pub(super) fn scope(query: &ScopeQuery) -> Result<Option<MunicipalityCode>, ApiE
     query
         .municipality
         .as_deref()
-        .map(|raw| parse_code("municipality", raw))
+        .map(|raw| query_code("municipality", raw))
         .transpose()
 }
 
 /// Household counts per municipality: registered households, active consents per purpose,
 /// households registered at a counter, deletions per month. A count under 10 is "<10".
-#[utoipa::path(get, path = "/staff/counts", tag = "staff", params(ScopeQuery),
-    responses((status = 200, body = Vec<Object>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/staff/counts", tag = "staff", security(("staff_token" = []), ("staff_session" = [])), params(ScopeQuery),
+    responses((status = 200, body = Vec<MunicipalityCounts>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn counts(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -89,16 +90,19 @@ pub async fn counts(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub municipality: Option<String>,
-    /// How many entries to return (1 to 500, default 50).
+    /// How many entries to return: 1 to 500, default 50 (more counts as 500, 0 as 1).
+    #[param(schema_with = kosodate_registry::page::limit_schema)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = kosodate_registry::page::cursor_schema)]
     pub cursor: Option<String>,
 }
 
 /// The audit log, newest first: every staff action and every access to personal data. Municipal
 /// staff see their own organisation's entries.
-#[utoipa::path(get, path = "/staff/audit-log", tag = "staff", params(AuditQuery),
+#[utoipa::path(get, path = "/staff/audit-log", tag = "staff", security(("staff_token" = []), ("staff_session" = [])), params(AuditQuery),
     responses((status = 200, body = Page<AuditRecord>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn audit_log(
     State(state): State<AppState>,
@@ -130,7 +134,6 @@ pub async fn audit_log(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CounterRegistration {
-    #[schema(value_type = Object)]
     pub household: HouseholdInput,
     /// The purposes the resident agreed to on the paper form (current texts).
     pub paper_consents: Vec<String>,
@@ -146,7 +149,7 @@ pub struct CounterReceipt {
 
 /// Registers a resident's household at the counter of the staff member's own municipality, with
 /// the consents given on paper. The household's data is not shown back.
-#[utoipa::path(post, path = "/staff/households", tag = "staff", request_body = CounterRegistration,
+#[utoipa::path(post, path = "/staff/households", tag = "staff", security(("staff_token" = []), ("staff_session" = [])), request_body = CounterRegistration,
     responses((status = 201, body = CounterReceipt), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn register_at_counter(
     State(state): State<AppState>,
@@ -155,7 +158,7 @@ pub async fn register_at_counter(
     JsonBody(registration): JsonBody<CounterRegistration>,
 ) -> Result<Response, ApiError> {
     let code = parse_code(
-        "household.municipality_code",
+        "/household/municipality_code",
         &registration.household.municipality_code,
     )?;
     authorize(
@@ -218,7 +221,7 @@ pub async fn register_at_counter(
 
 /// Deletes a household registered at the counter, at the resident's request (they bring the
 /// receipt). Only the municipality where it lives may.
-#[utoipa::path(delete, path = "/staff/households/{id}", tag = "staff", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/staff/households/{id}", tag = "staff", security(("staff_token" = []), ("staff_session" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete_at_counter(
     State(state): State<AppState>,

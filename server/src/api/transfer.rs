@@ -19,6 +19,7 @@ use crate::extract::{ApiQuery, Body, MaybeStaff, RequestContext, Staff};
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
+    #[param(inline)]
     pub format: ImportFormat,
     /// Report what would be created or changed without keeping anything.
     #[serde(default)]
@@ -33,7 +34,7 @@ pub struct ImportQuery {
     tag = "programs",
     params(ImportQuery),
     request_body(content = String, content_type = "text/csv", description = "CSV (UTF-8 or Shift_JIS) or Tokyo registry JSON"),
-    security(("staff_token" = [])),
+    security(("staff_token" = []), ("staff_session" = [])),
     responses(
         (status = 200, body = ImportReport),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -89,6 +90,7 @@ pub async fn import_programs(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    #[param(inline)]
     pub format: ExportFormat,
 }
 
@@ -98,6 +100,7 @@ pub struct ExportQuery {
     path = "/programs/export",
     tag = "programs",
     params(ExportQuery, ProgramQuery),
+    security((), ("staff_token" = []), ("staff_session" = [])),
     responses(
         (status = 200, description = "the file: CSV (text/csv) or JSON (application/json), by format"),
         (status = 400, body = Problem, content_type = "application/problem+json")

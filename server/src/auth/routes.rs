@@ -146,7 +146,9 @@ pub struct StaffInfo {
 }
 
 /// Who is signed in, and the CSRF token of the session.
-#[utoipa::path(get, path = "/session", tag = "session", responses((status = 200, body = SessionInfo)))]
+#[utoipa::path(get, path = "/session", tag = "session",
+    security((), ("parent_session" = []), ("staff_session" = [])),
+    responses((status = 200, body = SessionInfo)))]
 pub async fn session_info(
     State(state): State<AppState>,
     headers: HeaderMap,
