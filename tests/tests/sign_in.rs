@@ -261,7 +261,7 @@ async fn line_login_links_line(backend: Backend) {
         other
             .send(Method::POST, "/api/v1/me/channels")
             .json(&json!({"line": true})),
-        422,
+        403,
     )
     .await;
     assert!(!logs().contains(LINE_USER), "the LINE user id is personal data");
