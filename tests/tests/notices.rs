@@ -577,3 +577,33 @@ async fn a_deadline_that_passed_while_waiting_for_a_channel_is_not_sent(backend:
         .unwrap();
     assert_eq!(waiting, 0, "the expired event is done with, not waiting");
 }
+
+/// Mail outside the notice queue carries a `Message-ID` at the sender's domain too (an address
+/// verification link had none: lettre's default names the host, and only when asked).
+#[tokio::test]
+async fn the_verification_mail_carries_a_message_id_at_the_senders_domain() {
+    let smtp = SmtpServer::start().await.unwrap();
+    let email = kosodate_notifier::channels::email::EmailChannel::smtp(
+        &kosodate_notifier::channels::email::SmtpSettings::new(smtp.url()),
+        "青森県 子育て支援 <noreply@kosodate.example>".parse().unwrap(),
+    )
+    .unwrap();
+    let mailer = kosodate_server::mail::Mailer::new(email, "https://kosodate.example/".parse().unwrap());
+    let to = EmailAddress::parse("parent@example.jp").unwrap();
+    mailer.send_verification(&to, "t0ken").await.unwrap();
+    mailer.send_verification(&to, "t0ken").await.unwrap();
+
+    let mails = smtp.wait_for_count(2, Duration::from_secs(10)).await.unwrap();
+    let ids: Vec<&str> = mails
+        .iter()
+        .map(|mail| mail.message_id.as_deref().expect("the mail has a Message-ID"))
+        .collect();
+    for id in &ids {
+        let local = id
+            .strip_prefix('<')
+            .and_then(|rest| rest.strip_suffix("@kosodate.example>"))
+            .unwrap_or_else(|| panic!("{id} is not <id@kosodate.example>"));
+        assert!(uuid::Uuid::parse_str(local).is_ok(), "{id}");
+    }
+    assert_ne!(ids[0], ids[1], "each mail has its own Message-ID");
+}
