@@ -5,6 +5,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
+use kosodate_domain::Vocabulary;
 use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 

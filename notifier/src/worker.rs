@@ -3,7 +3,7 @@
 //! records every attempt. The binary's loop calls [`Worker::run_once`] with the notice planner;
 //! run as many processes as you like against PostgreSQL, one against SQLite.
 
-use kosodate_domain::error_chain;
+use kosodate_domain::{Vocabulary, error_chain};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;

@@ -31,6 +31,7 @@ use kosodate_notifier::{
 use kosodate_test_peers::smtp::SmtpServer;
 use kosodate_tests::notice_fixtures::{Recipient, create_recipients};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use strum::VariantArray;
 
 const SECTIONS: [&str; 2] = ["queue", "email"];
 /// Drafts per enqueue transaction, as the planner writes a batch of events.
@@ -130,8 +131,9 @@ fn worker_config(layout: Layout) -> WorkerConfig {
     WorkerConfig {
         batch_size: layout.batch_size,
         concurrency: layout.concurrency,
-        rates: ChannelKind::ALL
-            .into_iter()
+        rates: ChannelKind::VARIANTS
+            .iter()
+            .copied()
             .map(|kind| (kind, unlimited))
             .collect(),
         ..WorkerConfig::default()
@@ -293,8 +295,9 @@ async fn queue(db: &DatabaseConnection, recipients: &[Recipient]) -> anyhow::Res
     print_header("workers × batch / in flight");
     for layout in QUEUE_LAYOUTS {
         let channels = || -> Vec<Arc<dyn Channel>> {
-            ChannelKind::ALL
-                .into_iter()
+            ChannelKind::VARIANTS
+                .iter()
+                .copied()
                 .map(|kind| Arc::new(NoChannel(kind)) as Arc<dyn Channel>)
                 .collect()
         };

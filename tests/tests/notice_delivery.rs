@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use kosodate_database::ScratchDatabase;
 use kosodate_notifier::outbox::{self, AttemptView, NoticeDraft};
+use kosodate_domain::Vocabulary;
 use kosodate_notifier::{ChannelKind, NoticeStatus};
 use kosodate_test_peers::line::LineContractServer;
 use kosodate_test_peers::smtp::{ReceivedMail, SmtpServer};
