@@ -14,13 +14,13 @@ use kosodate_households::{
     Registration,
 };
 use kosodate_matching::{MatchPolicy, MatchRunner};
-use kosodate_notifier::{LinkSigner, Worker, WorkerConfig};
+use kosodate_notifier::{ChannelKind, LinkSigner, Worker, WorkerConfig, send_slots};
 use kosodate_planner::NoticePlanner;
 use kosodate_registry::Registry;
 use kosodate_test_peers::line::LineContractServer;
 use kosodate_test_peers::smtp::SmtpServer;
 use kosodate_test_peers::web_push::{PushReceiver, Subscription};
-use kosodate_tests::{Backend, TestApp, both_backends, spawn_app_with};
+use kosodate_tests::{Backend, TestApp, both_backends, spawn_app, spawn_app_with};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use secrecy::SecretString;
 use serde_json::json;
@@ -30,7 +30,8 @@ both_backends!(
     quiet_hours_digests_and_withdrawal,
     a_gone_address_switches_its_channel_off,
     the_first_notice_arrives_whatever_the_order_of_clicks,
-    a_deadline_that_passed_while_waiting_for_a_channel_is_not_sent
+    a_deadline_that_passed_while_waiting_for_a_channel_is_not_sent,
+    send_slots_are_shared_by_every_worker
 );
 
 const LINE_TOKEN: &str = "test-line-channel-token";
@@ -606,4 +607,31 @@ async fn the_verification_mail_carries_a_message_id_at_the_senders_domain() {
         assert!(uuid::Uuid::parse_str(local).is_ok(), "{id}");
     }
     assert_ne!(ids[0], ids[1], "each mail has its own Message-ID");
+}
+
+/// A channel's send slots come from the database, so workers that reserve at the same moment get
+/// one slot after another (the three-process test at the LINE server is in notice_delivery.rs).
+async fn send_slots_are_shared_by_every_worker(backend: Backend) {
+    const WORKERS: usize = 4;
+    const SLOTS: u32 = 10;
+    let app = spawn_app(backend).await;
+    let rate = std::num::NonZeroU32::new(10).unwrap();
+    let mut reservations = tokio::task::JoinSet::new();
+    for _ in 0..WORKERS {
+        let db = app.db.clone();
+        reservations.spawn(async move {
+            let slots = send_slots::reserve(&db, ChannelKind::Line, SLOTS, rate).await.unwrap();
+            (std::time::Instant::now() + slots.first_in, slots)
+        });
+    }
+    let mut reserved = reservations.join_all().await;
+    reserved.sort_by_key(|(first, _)| *first);
+    for pair in reserved.windows(2) {
+        let [(earlier, slots), (later, _)] = pair else { unreachable!() };
+        assert_eq!(slots.interval, Duration::from_millis(100));
+        // One reservation's ten slots take a second; the next starts after them. The slack is for
+        // when each reservation's answer reached this task.
+        let gap = *later - *earlier;
+        assert!(gap >= Duration::from_millis(900), "{gap:?} between reservations: {reserved:?}");
+    }
 }
