@@ -154,6 +154,14 @@ pub enum DeliveryError {
 pub trait Channel: Send + Sync + fmt::Debug {
     fn kind(&self) -> ChannelKind;
 
+    /// Whether a repeat of an accepted notice is dropped or replaces the first (LINE's retry
+    /// key, Web Push's `tag`), so that the person sees it once. When it is not (SMTP), the worker
+    /// records each accepted notice before the next one goes out, so that a crash repeats at most
+    /// one.
+    fn drops_repeats(&self) -> bool {
+        false
+    }
+
     async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, DeliveryError>;
 }
 

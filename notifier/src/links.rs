@@ -12,7 +12,9 @@ use strum::VariantArray;
 use uuid::Uuid;
 
 /// What a link does; the label is the link's text in a notice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray, strum::EnumMessage)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray, strum::EnumMessage,
+)]
 #[strum(serialize_all = "snake_case")]
 pub enum NoticeAction {
     /// The household applied: no more reminders for the program.
@@ -37,7 +39,10 @@ impl NoticeAction {
     }
 
     fn from_code(code: u8) -> Option<Self> {
-        Self::VARIANTS.iter().copied().find(|action| action.code() == code)
+        Self::VARIANTS
+            .iter()
+            .copied()
+            .find(|action| action.code() == code)
     }
 }
 
@@ -131,7 +136,10 @@ mod tests {
             assert_eq!(NoticeAction::from_code(action.code()), Some(action));
             assert_ne!(action.label_ja(), action.id(), "{action:?} has a Japanese label");
         }
-        let codes: Vec<u8> = NoticeAction::VARIANTS.iter().map(|action| action.code()).collect();
+        let codes: Vec<u8> = NoticeAction::VARIANTS
+            .iter()
+            .map(|action| action.code())
+            .collect();
         assert_eq!(codes, [1, 2, 3]);
         assert_eq!(NoticeAction::parse("申請済みにする"), Some(NoticeAction::Applied));
     }

@@ -680,7 +680,15 @@ mod tests {
         let ids: Vec<&str> = NoticeStatus::VARIANTS.iter().map(|status| status.id()).collect();
         assert_eq!(
             ids,
-            ["queued", "sending", "sent", "retrying", "dead", "cancelled", "suppressed"]
+            [
+                "queued",
+                "sending",
+                "sent",
+                "retrying",
+                "dead",
+                "cancelled",
+                "suppressed"
+            ]
         );
         serde_names_agree::<NoticeStatus>().unwrap_or_else(|error| panic!("{error}"));
     }

@@ -104,7 +104,10 @@ mod tests {
     fn a_rate_never_fits_in_less_than_a_second() {
         for rate in [1, 3, 7, 100, 2_000, 999_999, 1_000_000, 3_000_000] {
             let per_second = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
-            assert!(interval_micros(per_second) * i64::from(rate) >= 1_000_000, "{rate}");
+            assert!(
+                interval_micros(per_second) * i64::from(rate) >= 1_000_000,
+                "{rate}"
+            );
         }
     }
 

@@ -5,8 +5,8 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use kosodate_domain::Vocabulary;
 use chrono::{Datelike, NaiveDate};
+use kosodate_domain::Vocabulary;
 use uuid::Uuid;
 
 use crate::channel::{Link, RenderedNotice, Urgency};

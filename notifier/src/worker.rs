@@ -83,7 +83,13 @@ pub struct Worker {
     my_page: url::Url,
     config: WorkerConfig,
     hooks: Option<Arc<dyn DeliveryHooks>>,
+    /// Held from a delivery through a provider that does not drop repeats until its outcome is
+    /// committed: a crash then leaves at most one such notice delivered but unrecorded.
+    unrecorded: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// This process's turn to have a notice delivered but not yet recorded.
+type UnrecordedTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 impl Worker {
     pub fn new(
@@ -103,6 +109,7 @@ impl Worker {
             my_page,
             config,
             hooks: None,
+            unrecorded: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -140,7 +147,10 @@ impl Worker {
             let Some(rate) = self.config.rates.get(&kind) else {
                 continue;
             };
-            let count = claimed.iter().filter(|notice| notice.channel_kind == kind).count();
+            let count = claimed
+                .iter()
+                .filter(|notice| notice.channel_kind == kind)
+                .count();
             let count = u32::try_from(count).unwrap_or(u32::MAX);
             if count > 0 {
                 let reserved = send_slots::reserve(&self.db, kind, count, *rate).await?;
@@ -165,10 +175,11 @@ impl Worker {
     }
 
     /// Delivers the batch and records each outcome as soon as it is known, not when the whole
-    /// batch is done: a provider without an idempotency key (SMTP) repeats what a killed worker
-    /// delivered but had not recorded, so that window is kept to the commit in flight. Outcomes
-    /// that finish while a commit runs go into the next one together (group commit), so the
-    /// database sees one transaction per commit time, not one per delivery.
+    /// batch is done. Outcomes that finish while a commit runs go into the next one together
+    /// (group commit), so the database sees one transaction per commit time, not one per
+    /// delivery. A provider that does not drop repeats (SMTP) delivers again whatever a killed
+    /// worker delivered but had not recorded: its deliveries take turns (`unrecorded`), each
+    /// turn ending when the outcome is committed, so a kill repeats at most one of them.
     async fn deliver_and_record(
         &self,
         slotted: Vec<(ClaimedNotice, Option<Instant>)>,
@@ -180,9 +191,9 @@ impl Worker {
             futures::stream::iter(slotted)
                 .map(|(notice, slot)| async move { self.attempt(&notice, slot).await })
                 .buffer_unordered(self.config.concurrency)
-                .for_each(|record| {
+                .for_each(|attempted| {
                     // The receiver is gone only after a failed commit, which ends the batch.
-                    let _ = finished.send(record);
+                    let _ = finished.send(attempted);
                     std::future::ready(())
                 })
                 .await;
@@ -190,10 +201,12 @@ impl Worker {
         };
         let recording = async {
             let mut recorded = Vec::new();
-            let mut ready = Vec::new();
+            let mut ready: Vec<(AttemptRecord, UnrecordedTurn)> = Vec::new();
             while to_record.recv_many(&mut ready, usize::MAX).await > 0 {
-                outbox::record(&self.db, &ready).await?;
-                recorded.append(&mut ready);
+                let (records, turns): (Vec<AttemptRecord>, Vec<UnrecordedTurn>) = ready.drain(..).unzip();
+                outbox::record(&self.db, &records).await?;
+                drop(turns);
+                recorded.extend(records);
             }
             Ok(recorded)
         };
@@ -203,9 +216,27 @@ impl Worker {
         Ok(recorded)
     }
 
-    async fn attempt(&self, notice: &ClaimedNotice, slot: Option<Instant>) -> AttemptRecord {
+    /// Waits for the notice's send slot and, for a provider that does not drop repeats, for
+    /// this process's previous such delivery to be recorded.
+    async fn wait_turn(&self, notice: &ClaimedNotice, slot: Option<Instant>) -> UnrecordedTurn {
+        if let Some(slot) = slot {
+            tokio::time::sleep_until(slot).await;
+        }
+        let channel = self.channels.get(&notice.channel_kind)?;
+        if channel.drops_repeats() {
+            return None;
+        }
+        Some(self.unrecorded.clone().lock_owned().await)
+    }
+
+    async fn attempt(
+        &self,
+        notice: &ClaimedNotice,
+        slot: Option<Instant>,
+    ) -> (AttemptRecord, UnrecordedTurn) {
+        let turn = self.wait_turn(notice, slot).await;
         let started_at = Utc::now();
-        let (result, members) = match self.deliver(notice, slot).await {
+        let (result, members) = match self.deliver(notice).await {
             Ok(delivery) => delivery,
             Err(error) => (
                 self.retry_or_give_up(notice, format!("cannot prepare the notice: {error}"), None),
@@ -221,21 +252,18 @@ impl Worker {
         .increment(1);
         metrics::histogram!("kosodate_notice_delivery_seconds", "channel" => notice.channel_kind.id())
             .record((finished_at - started_at).as_seconds_f64());
-        AttemptRecord {
+        let record = AttemptRecord {
             notice: notice.id,
             attempt: notice.attempt,
             members,
             started_at,
             finished_at,
             result,
-        }
+        };
+        (record, turn)
     }
 
-    async fn deliver(
-        &self,
-        notice: &ClaimedNotice,
-        slot: Option<Instant>,
-    ) -> Result<(AttemptResult, Vec<Uuid>), OutboxError> {
+    async fn deliver(&self, notice: &ClaimedNotice) -> Result<(AttemptResult, Vec<Uuid>), OutboxError> {
         let now = Utc::now();
         let allowed = next_allowed(now, notice.quiet);
         if allowed > now {
@@ -254,9 +282,6 @@ impl Worker {
             return Ok((AttemptResult::Dead { error, gone: false }, Vec::new()));
         };
         let envelope = self.envelope(notice, &members);
-        if let Some(slot) = slot {
-            tokio::time::sleep_until(slot).await;
-        }
         let result = match tokio::time::timeout(self.config.attempt_timeout, channel.deliver(&envelope)).await
         {
             Ok(Ok(delivered)) => AttemptResult::Sent {

@@ -118,6 +118,12 @@ impl Channel for NoChannel {
         self.0
     }
 
+    /// Measures the outbox as an idempotent provider (LINE) uses it: deliveries overlap their
+    /// records. The email section measures the other kind.
+    fn drops_repeats(&self) -> bool {
+        true
+    }
+
     async fn deliver(&self, _envelope: &Envelope) -> Result<Delivered, DeliveryError> {
         Ok(Delivered {
             provider_id: None,

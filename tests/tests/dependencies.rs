@@ -15,7 +15,8 @@ fn workspace_members() -> Vec<String> {
         .expect("Cargo.toml is readable")
         .parse()
         .expect("Cargo.toml is TOML");
-    assert!(manifest.get("patch").is_none(), "the workspace patches no crate: {manifest:?}");
+    let patches = manifest.get("patch");
+    assert!(patches.is_none(), "the workspace patches crates: {patches:?}");
     manifest["workspace"]["members"]
         .as_array()
         .expect("members")

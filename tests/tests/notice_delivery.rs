@@ -2,9 +2,9 @@
 //! processes sharing one PostgreSQL outbox are SIGKILLed at random moments, and the SMTP relay
 //! goes away for a while. Every notice must arrive. LINE must deliver each exactly once (its retry
 //! key drops repeats); email, whose relay has no idempotency key, may repeat only what a killed
-//! worker had delivered but not yet recorded: a worker records each outcome in the next commit,
-//! not with its batch, so a kill repeats at most one mail (asserted over the run: duplicates ≤
-//! kills). Three workers together keep to a channel's configured rate. PostgreSQL only: several
+//! worker had delivered but not yet recorded: a worker sends mail one message at a time, each
+//! recorded before the next, so a kill repeats at most one mail (asserted over the run:
+//! duplicates ≤ kills). Three workers together keep to a channel's configured rate. PostgreSQL only: several
 //! worker processes on one database is the production setup, and SQLite runs one worker.
 //!
 //! The workers are the `kosodate` binary next to this test executable: `cargo build -p
@@ -21,26 +21,27 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
 use kosodate_database::ScratchDatabase;
-use kosodate_notifier::outbox::{self, AttemptView, NoticeDraft};
 use kosodate_domain::Vocabulary;
+use kosodate_notifier::outbox::{self, AttemptView, NoticeDraft};
 use kosodate_notifier::{ChannelKind, NoticeStatus};
 use kosodate_test_peers::line::LineContractServer;
 use kosodate_test_peers::smtp::{ReceivedMail, SmtpServer};
 use kosodate_tests::notice_fixtures::{Recipient, create_recipients};
 use rand::Rng;
+use rand::seq::SliceRandom;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
 use uuid::Uuid;
 
 const LINE_TOKEN: &str = "test-line-channel-access-token";
 
 const CRASH_LINE_NOTICES: usize = 5_000;
-const CRASH_EMAIL_NOTICES: usize = 5_000;
+const CRASH_EMAIL_NOTICES: usize = 3_000;
 const CRASH_WORKERS: usize = 2;
-/// Notices a worker claims and delivers at once. Their outcomes are recorded as each finishes,
-/// so a kill can leave only those delivered during the commit in flight unrecorded.
+/// Notices a worker claims at once. Their outcomes are recorded as each finishes; mail goes one
+/// message at a time, so a kill leaves at most one mail delivered but unrecorded.
 const CRASH_BATCH_SIZE: usize = 20;
-/// Mail per second per worker process. Low enough that the mail alone keeps the run going for
-/// longer than the planned kills take (at most 10 × 2 s).
+/// Mail per second, all worker processes together. Low enough that the mail alone keeps the run
+/// going for longer than the planned kills take (at most 10 × 2 s).
 const CRASH_EMAIL_PER_SECOND: u32 = 80;
 const CRASH_TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -65,9 +66,12 @@ const OUTAGE_TIMEOUT: Duration = Duration::from_secs(60);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_test_loses_nothing_and_repeats_only_at_smtp() {
     let db = fresh_database().await;
-    let recipients = create_recipients(&db.connection, CRASH_LINE_NOTICES, CRASH_EMAIL_NOTICES)
+    let mut recipients = create_recipients(&db.connection, CRASH_LINE_NOTICES, CRASH_EMAIL_NOTICES)
         .await
         .unwrap();
+    // Mail and LINE mixed in every batch, so that mail is in flight whenever a kill lands (in
+    // the order created, the first seconds and most kills would see LINE only).
+    recipients.shuffle(&mut rand::rng());
     let notices = enqueue_notices(&db.connection, &recipients).await;
     let smtp = SmtpServer::start().await.unwrap();
     let line = LineContractServer::start(LINE_TOKEN).await.unwrap();
@@ -212,7 +216,11 @@ async fn workers_together_keep_to_a_channels_rate() {
         &db.url,
         &smtp.url(),
         Some(&line.base_url()),
-        &[("LINE_PER_SECOND", &rate), ("BATCH_SIZE", "20"), ("CONCURRENCY", "20")],
+        &[
+            ("LINE_PER_SECOND", &rate),
+            ("BATCH_SIZE", "20"),
+            ("CONCURRENCY", "20"),
+        ],
     );
     let started = Instant::now();
     let mut workers: Vec<WorkerProcess> = (0..RATE_WORKERS).map(|_| setup.spawn()).collect();

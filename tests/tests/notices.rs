@@ -620,18 +620,25 @@ async fn send_slots_are_shared_by_every_worker(backend: Backend) {
     for _ in 0..WORKERS {
         let db = app.db.clone();
         reservations.spawn(async move {
-            let slots = send_slots::reserve(&db, ChannelKind::Line, SLOTS, rate).await.unwrap();
+            let slots = send_slots::reserve(&db, ChannelKind::Line, SLOTS, rate)
+                .await
+                .unwrap();
             (std::time::Instant::now() + slots.first_in, slots)
         });
     }
     let mut reserved = reservations.join_all().await;
     reserved.sort_by_key(|(first, _)| *first);
     for pair in reserved.windows(2) {
-        let [(earlier, slots), (later, _)] = pair else { unreachable!() };
+        let [(earlier, slots), (later, _)] = pair else {
+            unreachable!()
+        };
         assert_eq!(slots.interval, Duration::from_millis(100));
         // One reservation's ten slots take a second; the next starts after them. The slack is for
         // when each reservation's answer reached this task.
         let gap = *later - *earlier;
-        assert!(gap >= Duration::from_millis(900), "{gap:?} between reservations: {reserved:?}");
+        assert!(
+            gap >= Duration::from_millis(900),
+            "{gap:?} between reservations: {reserved:?}"
+        );
     }
 }

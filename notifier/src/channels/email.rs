@@ -164,7 +164,10 @@ impl EmailChannel {
             .subject(notice.title.as_str())
             .date_now()
             .message_id(Some(self.message_id(envelope.notice_id)))
-            .raw_header(custom_header("List-Unsubscribe", format!("<{}>", notice.unsubscribe)))
+            .raw_header(custom_header(
+                "List-Unsubscribe",
+                format!("<{}>", notice.unsubscribe),
+            ))
             .raw_header(custom_header(
                 "List-Unsubscribe-Post",
                 "List-Unsubscribe=One-Click".to_owned(),
@@ -182,6 +185,11 @@ impl EmailChannel {
 impl Channel for EmailChannel {
     fn kind(&self) -> ChannelKind {
         ChannelKind::Email
+    }
+
+    /// The file mailbox keeps one file per `Message-ID`; an SMTP relay delivers every copy.
+    fn drops_repeats(&self) -> bool {
+        matches!(self.transport, Transport::File(_))
     }
 
     async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, DeliveryError> {
