@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Utc;
 use kosodate_database::ScratchDatabase;
+use kosodate_domain::Vocabulary;
 use kosodate_notifier::channels::email::{EmailChannel, SmtpSettings};
 use kosodate_notifier::outbox::{self, NoticeDraft};
 use kosodate_notifier::{
