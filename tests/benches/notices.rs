@@ -4,7 +4,9 @@
 //! which writes every message to disk). Each layout runs twice: the stages one after the other
 //! (enqueue /s, deliver /s), then at once, workers claiming while the planner enqueues
 //! (pipelined /s: notices enqueued and sent per second of the whole run). Prints figures;
-//! asserts nothing about time.
+//! asserts nothing about time. A worker sends mail one message at a time, each recorded before
+//! the next (at most one repeat after a crash), so mail figures grow with workers rather than
+//! with SMTP connections; the queue section's channel drops repeats, as LINE does, and overlaps.
 //!
 //! `cargo bench -p kosodate-tests --bench notices` runs both; `-- queue` or `-- email` runs one.
 //! Under `cargo test` (no `--bench` argument) it measures nothing.
