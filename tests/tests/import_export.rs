@@ -18,7 +18,8 @@ both_backends!(
     shift_jis_csv_imports_and_errors_name_line_and_column,
     tokyo_registry_json_round_trips,
     example_programs_round_trip_through_every_format,
-    a_dry_run_and_a_refused_import_take_no_write_lock,
+    a_dry_run_takes_no_write_lock,
+    a_program_is_created_while_a_big_dry_run_runs,
     control_characters_are_refused_in_imports_dry_runs_and_creation,
     an_import_reports_every_problem_of_every_line,
     exports_are_streamed_a_page_at_a_time
@@ -296,36 +297,57 @@ async fn hold_write_lock(app: &TestApp) -> kosodate_database::WriteTransaction {
 /// Long enough for any import in these tests; a request still waiting then waits for a lock.
 const NO_LOCK_WAIT: Duration = Duration::from_secs(120);
 
-async fn a_dry_run_and_a_refused_import_take_no_write_lock(backend: Backend) {
+/// A dry run plans from what is committed and never writes. Here another writer holds the write
+/// lock (and has changed a program the file names, without committing) while the dry run runs:
+/// the dry run must finish its plan meanwhile, seeing the program as it was. On PostgreSQL it
+/// answers while the lock is still held; on SQLite its audit entry has to wait for the lock, so
+/// the lock is released after the plan had ample time, and the plan shows it was made before.
+/// An import that waited for the lock (and took it for its whole run) would plan afterwards and
+/// see the change, or never answer.
+async fn a_dry_run_takes_no_write_lock(backend: Backend) {
     let app = spawn_app(backend).await;
-    let csv = many_programs_csv(20_000);
+    let existing = app
+        .create_program(AOMORI_CITY_TOKEN, &program_body("022012", "制度 00000"))
+        .await;
     let lock = hold_write_lock(&app).await;
-    let dry_run = tokio::time::timeout(
-        NO_LOCK_WAIT,
-        import(&app, AOMORI_CITY_TOKEN, "csv", true, csv.clone()),
-    )
+    lock.execute_unprepared(&format!(
+        "UPDATE programs SET status = 'published' WHERE id = '{}'",
+        existing["id"].as_str().unwrap()
+    ))
     .await
-    .expect("a dry run does not wait for a writer");
-    let report = expect_status(dry_run, 200).await;
-    assert_eq!(report["created"], 20_000);
-    // A file with a problem is refused before the import would write: it waits for nobody either.
-    let bad = format!("{CSV_HEADER}022012,期間が逆,医療,概要,期間指定,2026-05-01,2026-04-01,\r\n");
-    let refused = tokio::time::timeout(
-        NO_LOCK_WAIT,
-        import(&app, AOMORI_CITY_TOKEN, "csv", false, bad.into_bytes()),
-    )
-    .await
-    .expect("a refused import does not wait for a writer");
-    expect_status(refused, 422).await;
-    lock.rollback().await.unwrap();
-
-    // While a big dry run runs, staff go on creating programs.
+    .unwrap();
     let request = app
         .post(
             "/api/v1/programs/import?format=csv&dry_run=true",
             AOMORI_CITY_TOKEN,
         )
-        .body(csv);
+        .body(many_programs_csv(500));
+    let dry_run = tokio::spawn(async move { request.send().await.unwrap() });
+    if backend == Backend::Sqlite {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        lock.commit().await.unwrap();
+    }
+    let answered = tokio::time::timeout(NO_LOCK_WAIT, dry_run)
+        .await
+        .expect("a dry run does not wait for a writer")
+        .unwrap();
+    let report = expect_status(answered, 200).await;
+    assert_eq!(report["items"][0]["action"], "update", "{}", report["items"][0]);
+    assert_eq!(
+        report["items"][0]["status"], "draft",
+        "planned from what was committed before the other writer finished"
+    );
+    assert_eq!(report["created"], 499);
+}
+
+async fn a_program_is_created_while_a_big_dry_run_runs(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let request = app
+        .post(
+            "/api/v1/programs/import?format=csv&dry_run=true",
+            AOMORI_CITY_TOKEN,
+        )
+        .body(many_programs_csv(20_000));
     let dry_run = tokio::spawn(async move { request.send().await.unwrap() });
     let created = app
         .create_program(AOMORI_CITY_TOKEN, &program_body("022012", "取り込み中に作る制度"))
@@ -407,9 +429,9 @@ async fn control_characters_are_refused_in_imports_dry_runs_and_creation(backend
 async fn an_import_reports_every_problem_of_every_line(backend: Backend) {
     let app = spawn_app(backend).await;
     // Line 2 is read but invalid (its window ends before it starts); line 3 cannot be read (no
-    // such category); line 4 has both kinds; line 5 is fine.
+    // such category, no such date); line 4 is read but has no name; line 5 is fine.
     let csv = format!(
-        "{CSV_HEADER}022012,期間が逆,医療,概要,期間指定,2026-05-01,2026-04-01,\r\n022012,分類誤り,色,概要,随時,,,\r\n022012,,色,概要,随時,,,\r\n022012,正しい制度,医療,概要,随時,,,\r\n"
+        "{CSV_HEADER}022012,期間が逆,医療,概要,期間指定,2026-05-01,2026-04-01,\r\n022012,分類誤り,色,概要,期間指定,2026-13-01,,\r\n022012,,医療,概要,随時,,,\r\n022012,正しい制度,医療,概要,随時,,,\r\n"
     );
     for dry_run in [true, false] {
         let problem = refusal(&app, "csv", dry_run, csv.clone().into_bytes()).await;
@@ -418,7 +440,7 @@ async fn an_import_reports_every_problem_of_every_line(backend: Backend) {
             [
                 (2, "申請終了日".to_owned()),
                 (3, "分類".to_owned()),
-                (4, "分類".to_owned()),
+                (3, "申請開始日".to_owned()),
                 (4, "制度名".to_owned()),
             ],
             "{problem}"
