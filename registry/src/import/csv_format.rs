@@ -2,6 +2,7 @@
 //! accepted); lists inside a cell one item per line (Alt+Enter in Excel). Read as UTF-8 (with or
 //! without BOM) or Shift_JIS/CP932; written as UTF-8 with BOM and CRLF so Excel opens it as is.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use kosodate_domain::ProgramId;
@@ -65,14 +66,14 @@ fn header(key: &str) -> &'static str {
 
 /// Decodes a spreadsheet export: UTF-8 (BOM optional) or, failing that, Shift_JIS/CP932, which
 /// Excel on Japanese Windows still writes by default.
-pub fn decode(bytes: &[u8]) -> Result<String, ImportErrors> {
+pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ImportErrors> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(text.to_owned());
+        return Ok(Cow::Borrowed(text));
     }
     let (text, _, had_errors) = encoding_rs::SHIFT_JIS.decode(bytes);
     match had_errors {
-        false => Ok(text.into_owned()),
+        false => Ok(text),
         true => Err(ImportErrors(vec![ImportError::new(
             0,
             "",
@@ -86,7 +87,10 @@ pub fn decode(bytes: &[u8]) -> Result<String, ImportErrors> {
 /// could not. Only a header that cannot be read refuses the whole file at once.
 pub fn parse(text: &str) -> Result<ParsedFile, ImportErrors> {
     // The csv crate counts CRLF-terminated lines one short; Excel writes CRLF.
-    let text = text.replace("\r\n", "\n");
+    let text = match text.contains("\r\n") {
+        true => Cow::Owned(text.replace("\r\n", "\n")),
+        false => Cow::Borrowed(text),
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.as_bytes());

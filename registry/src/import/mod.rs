@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_domain::{CalendarDate, ProgramId, Vocabulary};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -156,22 +156,32 @@ impl Registry {
             mut problems,
         } = file.into();
         let valid = validate_all(records, &mut problems);
-        let keep = match dry_run {
-            true => Keep::ProgramsOnly,
-            false => Keep::History,
-        };
+        let referenced = Referenced::by(&valid);
         let now = Utc::now();
-        let planned = ImportPlan::make(self.connection(), actor, &valid, keep, now, &mut progress).await?;
-        problems.extend(planned.problems);
-        if !problems.is_empty() {
-            // Stable: the problems of one line stay in the order the line's fields were read.
-            problems.sort_by_key(|problem| problem.line);
-            return Err(ImportErrors(problems).into());
-        }
+        let db = self.connection();
         if dry_run {
+            // Nothing will be planned again: the records move into the plan.
+            let records = valid.into_iter();
+            let planned = ImportPlan::make(
+                db,
+                actor,
+                &referenced,
+                records,
+                Keep::ProgramsOnly,
+                now,
+                &mut progress,
+            )
+            .await?;
+            problems.extend(planned.problems);
+            refuse_any(problems)?;
             return Ok(ImportReport::new(true, planned.items));
         }
-        self.write_plan(actor, planned.plan, planned.items, &valid, now, &mut progress)
+        let records = valid.iter().cloned();
+        let mut planned =
+            ImportPlan::make(db, actor, &referenced, records, Keep::History, now, &mut progress).await?;
+        problems.append(&mut planned.problems);
+        refuse_any(problems)?;
+        self.write_plan(actor, planned, &valid, &referenced, now, &mut progress)
             .await
     }
 
@@ -181,28 +191,43 @@ impl Registry {
     async fn write_plan(
         &self,
         actor: &StaffIdentity,
-        plan: ImportPlan,
-        items: Vec<ImportItem>,
+        planned: Planned,
         valid: &[ValidRecord],
+        referenced: &Referenced,
         now: DateTime<Utc>,
         progress: &mut impl FnMut(usize),
     ) -> Result<ImportReport, RegistryError> {
         let txn = kosodate_database::begin_write(self.connection()).await?;
-        let (plan, items) = match plan.is_current(&txn, valid).await? {
-            true => (plan, items),
+        let planned = match planned.plan.is_current(&txn, referenced).await? {
+            true => planned,
             false => {
-                let again = ImportPlan::make(&txn, actor, valid, Keep::History, now, progress).await?;
-                if !again.problems.is_empty() {
+                let records = valid.iter().cloned();
+                let again =
+                    ImportPlan::make(&txn, actor, referenced, records, Keep::History, now, progress).await?;
+                if let Err(refused) = refuse_any(again.problems) {
                     txn.rollback().await?;
-                    return Err(ImportErrors(again.problems).into());
+                    return Err(refused);
                 }
-                (again.plan, again.items)
+                Planned {
+                    problems: Vec::new(),
+                    ..again
+                }
             }
         };
-        plan.write(&txn, actor).await?;
+        planned.plan.write(&txn, actor).await?;
         txn.commit().await?;
-        Ok(ImportReport::new(false, items))
+        Ok(ImportReport::new(false, planned.items))
     }
+}
+
+/// Every problem found, in line order, as the refusal of the whole import.
+fn refuse_any(mut problems: Vec<ImportError>) -> Result<(), RegistryError> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    // Stable: the problems of one line stay in the order the line's fields were read.
+    problems.sort_by_key(|problem| problem.line);
+    Err(ImportErrors(problems).into())
 }
 
 /// A plan with what it will do to each record, and what stops it.
@@ -231,33 +256,46 @@ struct ImportPlan {
 
 /// The stored programs a file may refer to: those of the owners in the file, and those it names
 /// by id.
-fn referenced(valid: &[ValidRecord]) -> (HashSet<String>, Vec<String>) {
-    let owners = valid.iter().map(|record| record.content.owner.as_key()).collect();
-    let ids = valid
-        .iter()
-        .filter_map(|record| record.id)
-        .map(|id| id.to_string())
-        .collect();
-    (owners, ids)
+#[derive(Debug)]
+struct Referenced {
+    owners: HashSet<String>,
+    ids: Vec<String>,
+}
+
+impl Referenced {
+    fn by(valid: &[ValidRecord]) -> Self {
+        Self {
+            owners: valid.iter().map(|record| record.content.owner.as_key()).collect(),
+            ids: valid
+                .iter()
+                .filter_map(|record| record.id)
+                .map(|id| id.to_string())
+                .collect(),
+        }
+    }
 }
 
 /// Ids per `IN (…)` list, well under SQLite's bound-parameter limit.
 const ID_CHUNK: usize = 500;
+/// Stored programs read per query while planning.
+const LOAD_PAGE: u64 = 1_000;
 
 impl ImportPlan {
-    /// Reads what the records refer to and applies every record to it, in memory.
+    /// Reads what the records refer to and applies every record to it, in memory. The records
+    /// are taken one by one, so that a dry run hands over each program rather than copying it.
     async fn make(
         db: &impl ConnectionTrait,
         actor: &StaffIdentity,
-        valid: &[ValidRecord],
+        referenced: &Referenced,
+        records: impl ExactSizeIterator<Item = ValidRecord>,
         keep: Keep,
         now: DateTime<Utc>,
         progress: &mut impl FnMut(usize),
     ) -> Result<Planned, RegistryError> {
-        let mut plan = Self::load(db, valid, keep).await?;
-        let mut items = Vec::with_capacity(valid.len());
+        let mut plan = Self::load(db, referenced, keep).await?;
+        let mut items = Vec::with_capacity(records.len());
         let mut problems = Vec::new();
-        for (index, record) in valid.iter().enumerate() {
+        for (index, record) in records.enumerate() {
             progress(index + 1);
             match plan.apply(actor, record, now) {
                 Ok(item) => items.push(item),
@@ -274,7 +312,7 @@ impl ImportPlan {
 
     async fn load(
         db: &impl ConnectionTrait,
-        valid: &[ValidRecord],
+        referenced: &Referenced,
         keep: Keep,
     ) -> Result<Self, RegistryError> {
         let known_municipalities = municipality::Entity::find()
@@ -283,19 +321,6 @@ impl ImportPlan {
             .into_iter()
             .map(|row| row.code)
             .collect();
-        let (owners, ids) = referenced(valid);
-        let mut rows = program::Entity::find()
-            .filter(program::Column::OwnerCode.is_in(owners))
-            .all(db)
-            .await?;
-        for chunk in ids.chunks(ID_CHUNK) {
-            rows.extend(
-                program::Entity::find()
-                    .filter(program::Column::Id.is_in(chunk.to_vec()))
-                    .all(db)
-                    .await?,
-            );
-        }
         let mut plan = Self {
             keep,
             known_municipalities,
@@ -308,13 +333,46 @@ impl ImportPlan {
             entries: Vec::new(),
             lines: HashMap::new(),
         };
-        for row in rows {
-            let program = store::program_from_row(row)?;
-            plan.stored_versions.insert(program.id, program.version);
-            plan.by_name.insert(name_key(&program), program.id);
-            plan.programs.insert(program.id, program);
+        // A page at a time, owner by owner in the order of the (owner, name) index: 100,000 rows
+        // with their JSON columns would hold several times the memory of the programs made from
+        // them.
+        for owner in &referenced.owners {
+            let mut after: Option<String> = None;
+            loop {
+                let mut page = program::Entity::find()
+                    .filter(program::Column::OwnerCode.eq(owner.as_str()))
+                    .order_by_asc(program::Column::Name)
+                    .limit(LOAD_PAGE);
+                if let Some(after) = &after {
+                    page = page.filter(program::Column::Name.gt(after.as_str()));
+                }
+                let rows = page.all(db).await?;
+                let full = rows.len() as u64 == LOAD_PAGE;
+                after = rows.last().map(|row| row.name.clone());
+                plan.add_stored(rows)?;
+                if !full {
+                    break;
+                }
+            }
+        }
+        for chunk in referenced.ids.chunks(ID_CHUNK) {
+            let rows = program::Entity::find()
+                .filter(program::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?;
+            plan.add_stored(rows)?;
         }
         Ok(plan)
+    }
+
+    fn add_stored(&mut self, rows: Vec<program::Model>) -> Result<(), RegistryError> {
+        for row in rows {
+            let program = store::program_from_row(row)?;
+            self.stored_versions.insert(program.id, program.version);
+            self.by_name.insert(name_key(&program), program.id);
+            self.programs.insert(program.id, program);
+        }
+        Ok(())
     }
 
     /// Whether the programs the plan was made from are still stored as they were: the same ids
@@ -322,17 +380,16 @@ impl ImportPlan {
     async fn is_current(
         &self,
         db: &impl ConnectionTrait,
-        valid: &[ValidRecord],
+        referenced: &Referenced,
     ) -> Result<bool, RegistryError> {
-        let (owners, ids) = referenced(valid);
         let mut stored: Vec<(String, i32)> = program::Entity::find()
             .select_only()
             .columns([program::Column::Id, program::Column::Version])
-            .filter(program::Column::OwnerCode.is_in(owners))
+            .filter(program::Column::OwnerCode.is_in(referenced.owners.iter().cloned()))
             .into_tuple()
             .all(db)
             .await?;
-        for chunk in ids.chunks(ID_CHUNK) {
+        for chunk in referenced.ids.chunks(ID_CHUNK) {
             stored.extend(
                 program::Entity::find()
                     .select_only()
@@ -354,12 +411,12 @@ impl ImportPlan {
     fn apply(
         &mut self,
         actor: &StaffIdentity,
-        record: &ValidRecord,
+        record: ValidRecord,
         now: DateTime<Utc>,
     ) -> Result<ImportItem, RecordError> {
         let line = record.line;
         let refuse = |error| RecordError::from_registry(line, error);
-        let content = record.content.clone();
+        let content = record.content;
         let existing = match record.id {
             Some(id) => self.programs.get(&id).map(|program| program.id),
             None => self
