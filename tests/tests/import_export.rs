@@ -36,6 +36,8 @@ async fn import(app: &TestApp, token: &str, format: &str, dry_run: bool, body: V
     .unwrap()
 }
 
+/// Exports every program as staff see them; every export is streamed, not built whole first
+/// (so it has no Content-Length).
 async fn export(app: &TestApp, format: &str) -> Vec<u8> {
     let response = app
         .get(&format!("/api/v1/programs/export?format={format}"))
@@ -44,6 +46,10 @@ async fn export(app: &TestApp, format: &str) -> Vec<u8> {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    assert!(
+        response.headers().get("content-length").is_none(),
+        "{format}: the body is streamed"
+    );
     response.bytes().await.unwrap().to_vec()
 }
 
@@ -294,6 +300,17 @@ async fn hold_write_lock(app: &TestApp) -> kosodate_database::WriteTransaction {
     transaction
 }
 
+/// Sends a CSV dry run in the background.
+fn spawn_dry_run(app: &TestApp, csv: Vec<u8>) -> tokio::task::JoinHandle<reqwest::Response> {
+    let request = app
+        .post(
+            "/api/v1/programs/import?format=csv&dry_run=true",
+            AOMORI_CITY_TOKEN,
+        )
+        .body(csv);
+    tokio::spawn(async move { request.send().await.unwrap() })
+}
+
 /// Long enough for any import in these tests; a request still waiting then waits for a lock.
 const NO_LOCK_WAIT: Duration = Duration::from_secs(120);
 
@@ -316,13 +333,7 @@ async fn a_dry_run_takes_no_write_lock(backend: Backend) {
     ))
     .await
     .unwrap();
-    let request = app
-        .post(
-            "/api/v1/programs/import?format=csv&dry_run=true",
-            AOMORI_CITY_TOKEN,
-        )
-        .body(many_programs_csv(500));
-    let dry_run = tokio::spawn(async move { request.send().await.unwrap() });
+    let dry_run = spawn_dry_run(&app, many_programs_csv(500));
     if backend == Backend::Sqlite {
         tokio::time::sleep(Duration::from_secs(2)).await;
         lock.commit().await.unwrap();
@@ -342,13 +353,7 @@ async fn a_dry_run_takes_no_write_lock(backend: Backend) {
 
 async fn a_program_is_created_while_a_big_dry_run_runs(backend: Backend) {
     let app = spawn_app(backend).await;
-    let request = app
-        .post(
-            "/api/v1/programs/import?format=csv&dry_run=true",
-            AOMORI_CITY_TOKEN,
-        )
-        .body(many_programs_csv(20_000));
-    let dry_run = tokio::spawn(async move { request.send().await.unwrap() });
+    let dry_run = spawn_dry_run(&app, many_programs_csv(20_000));
     let created = app
         .create_program(AOMORI_CITY_TOKEN, &program_body("022012", "取り込み中に作る制度"))
         .await;
@@ -459,18 +464,7 @@ async fn exports_are_streamed_a_page_at_a_time(backend: Backend) {
     .await;
     assert_eq!(report["created"], count);
     for format in ["csv", "json", "tokyo_json"] {
-        let response = app
-            .get(&format!("/api/v1/programs/export?format={format}"))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        assert!(
-            response.headers().get("content-length").is_none(),
-            "{format}: the body is streamed, not built whole first"
-        );
-        let body = response.bytes().await.unwrap();
+        let body = export(&app, format).await;
         let names: Vec<String> = match format {
             "csv" => {
                 let mut reader = csv::Reader::from_reader(&body[3..]);
