@@ -1,8 +1,11 @@
 //! The search log that prefecture staff analyse (EBPM): which words parents search with, with
-//! which filters, and how often nothing is found. It keeps the normalised query, the filters, the
-//! result count and the hour; never a user, an address or a cookie, and no entry at all for a
+//! which filters, and how often nothing is found. It keeps the normalised query (at most 200
+//! characters, without control characters or terminal escapes), the filters (each category once),
+//! the result count and the hour; never a user, an address or a cookie, and no entry at all for a
 //! query that looks like personal data. Staff read it only as counts of queries that several
 //! searches share, so that a rare query cannot point at one family.
+
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use kosodate_domain::MunicipalityCode;
@@ -65,7 +68,9 @@ impl SearchLogEntry {
             Some(query) => Some(query.loggable()?.to_owned()),
             None => None,
         };
-        let categories: Vec<&str> = request.categories.iter().map(|category| category.id()).collect();
+        // A caller may repeat a category thousands of times; the log keeps each once, so an entry
+        // holds at most every category there is.
+        let categories: BTreeSet<&str> = request.categories.iter().map(|category| category.id()).collect();
         let filters = serde_json::json!({
             "categories": categories,
             "child_age_months": request.child_age_months,
