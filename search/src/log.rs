@@ -87,14 +87,6 @@ impl SearchLogEntry {
     }
 }
 
-fn mode_id(mode: MatchMode) -> &'static str {
-    match mode {
-        MatchMode::AllWords => "all_words",
-        MatchMode::SomeWords => "some_words",
-        MatchMode::Browse => "browse",
-    }
-}
-
 /// Writes entries in one statement.
 pub async fn record(db: &DatabaseConnection, entries: &[SearchLogEntry]) -> Result<(), SearchError> {
     if entries.is_empty() {
@@ -107,7 +99,7 @@ pub async fn record(db: &DatabaseConnection, entries: &[SearchLogEntry]) -> Resu
         municipality: sea_orm::Set(entry.municipality.map(|code| code.to_string())),
         filters: sea_orm::Set(entry.filters.clone()),
         result_count: sea_orm::Set(i32::try_from(entry.result_count).unwrap_or(i32::MAX)),
-        mode: sea_orm::Set(mode_id(entry.mode).to_owned()),
+        mode: sea_orm::Set(entry.mode.id().to_owned()),
     });
     entity::Entity::insert_many(rows).exec(db).await?;
     Ok(())
