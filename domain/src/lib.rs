@@ -1,9 +1,10 @@
 //! Validated domain types that every kosodate crate shares: municipality codes, program ids,
 //! contact addresses, calendar dates within the years the service deals with (`CalendarDate`), why
-//! a household hears from us (`NoticeKind`), Japan's calendar and how an error is written down
-//! (`error_chain`). Each type has one `parse` constructor that validates at the edge, so code that
-//! holds a value never checks it again. This crate must stay free of I/O: no database, no HTTP, no
-//! async runtime, and it never reads the clock (callers pass the instant).
+//! a household hears from us (`NoticeKind`), Japan's calendar, which control characters text may
+//! not hold (`text`) and how an error is written down (`error_chain`). Each type has one `parse`
+//! constructor that validates at the edge, so code that holds a value never checks it again. This
+//! crate must stay free of I/O: no database, no HTTP, no async runtime, and it never reads the
+//! clock (callers pass the instant).
 
 mod calendar_date;
 mod contact;
@@ -12,6 +13,7 @@ pub mod japan;
 mod municipality_code;
 mod notice_kind;
 mod program_id;
+pub mod text;
 mod vocabulary;
 
 pub use calendar_date::{CalendarDate, CalendarDateError};

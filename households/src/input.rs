@@ -166,7 +166,17 @@ impl ChildInput {
             .nickname
             .map(|name| name.trim().to_owned())
             .filter(|name| !name.is_empty());
+        // One line of text: no control character (PostgreSQL refuses U+0000), no line break.
         if nickname
+            .as_ref()
+            .is_some_and(|name| name.contains(char::is_control))
+        {
+            errors.push(FieldError::new(
+                pointer("nickname"),
+                "呼び名に制御文字や改行は入力できません",
+                "a nickname holds no control characters or line breaks",
+            ));
+        } else if nickname
             .as_ref()
             .is_some_and(|name| name.chars().count() > MAX_NICKNAME_CHARS)
         {
@@ -296,6 +306,16 @@ mod tests {
         );
         assert_eq!(valid.nicknames, vec![None, Some("下の子".to_owned())]);
         assert_eq!(valid.preferences, Preferences::default());
+    }
+
+    #[test]
+    fn a_nickname_with_a_control_character_is_refused() {
+        for nickname in ["上の\u{0}子", "上の\n子", "\u{1b}[31m上"] {
+            let mut older = child(Some("2021-04-02"), None);
+            older.nickname = Some(nickname.into());
+            let errors = input(vec![older]).validate(date("2026-11-22")).unwrap_err().0;
+            assert_eq!(errors[0].pointer, "/children/0/nickname", "{nickname:?}");
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@ use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE};
 
 use crate::model::ProgramOwner;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum StaffRole {
     /// Staff of one municipality: write that municipality's programs only.
     Municipal(MunicipalityCode),
@@ -19,12 +20,19 @@ pub enum StaffRole {
 }
 
 impl StaffRole {
+    /// The stored name, e.g. `municipal`.
     pub fn id(&self) -> &'static str {
-        match self {
-            Self::Municipal(_) => "municipal",
-            Self::Prefecture => "prefecture",
-            Self::Administrator => "administrator",
-        }
+        self.into()
+    }
+
+    /// The role stored as its [`id`](Self::id) and, for municipal staff, the municipality's code;
+    /// `None` when the two do not name a role.
+    pub fn from_stored(id: &str, municipality: Option<&str>) -> Option<Self> {
+        let code = municipality.map(MunicipalityCode::parse).transpose().ok()?;
+        [Self::Administrator, Self::Prefecture]
+            .into_iter()
+            .chain(code.map(Self::Municipal))
+            .find(|role| role.id() == id)
     }
 
     /// The organisation the role belongs to: a municipality, or the prefecture.
@@ -144,6 +152,25 @@ mod tests {
 
     fn code(raw: &str) -> MunicipalityCode {
         MunicipalityCode::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn roles_read_back_as_stored() {
+        let roles = [
+            StaffRole::Municipal(code("022021")),
+            StaffRole::Prefecture,
+            StaffRole::Administrator,
+        ];
+        for role in roles {
+            let municipality = match &role {
+                StaffRole::Municipal(code) => Some(code.as_str()),
+                _ => None,
+            };
+            assert_eq!(StaffRole::from_stored(role.id(), municipality), Some(role));
+        }
+        assert_eq!(StaffRole::from_stored("municipal", None), None);
+        assert_eq!(StaffRole::from_stored("municipal", Some("青森市")), None);
+        assert_eq!(StaffRole::from_stored("mayor", None), None);
     }
 
     #[test]

@@ -86,16 +86,38 @@ impl Registry {
         page: &PageRequest,
     ) -> Result<Page<Program>, RegistryError> {
         let limit = page.limit();
+        let items = self
+            .programs_page(filter, visibility, page.after()?, limit + 1)
+            .await?;
+        Ok(Page::from_overfetch(items, limit, |p| p.id.to_string()))
+    }
+
+    /// Up to `limit` programs matching `filter` after the program `after`, in id order: how an
+    /// export reads the registry a page at a time.
+    pub async fn programs_after(
+        &self,
+        filter: &ProgramFilter,
+        visibility: Visibility,
+        after: Option<ProgramId>,
+        limit: u64,
+    ) -> Result<Vec<Program>, RegistryError> {
+        self.programs_page(filter, visibility, after.map(|id| id.to_string()), limit)
+            .await
+    }
+
+    async fn programs_page(
+        &self,
+        filter: &ProgramFilter,
+        visibility: Visibility,
+        after: Option<String>,
+        limit: u64,
+    ) -> Result<Vec<Program>, RegistryError> {
         let mut query = filtered_programs(filter, visibility).order_by_asc(program::Column::Id);
-        if let Some(after) = page.after()? {
+        if let Some(after) = after {
             query = query.filter(program::Column::Id.gt(after));
         }
-        let rows = query.limit(limit + 1).all(&self.db).await?;
-        let items = rows
-            .into_iter()
-            .map(program_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_overfetch(items, limit, |p| p.id.to_string()))
+        let rows = query.limit(limit).all(&self.db).await?;
+        rows.into_iter().map(program_from_row).collect()
     }
 
     /// Every program matching `filter`, in id order: for exports.

@@ -1,17 +1,24 @@
 //! Whole files in and out: the formats staff and open-data users exchange, shared by the HTTP API
-//! and the command line so that both accept and produce exactly the same files.
+//! and the command line so that both accept and produce exactly the same files. Exports are
+//! streams: the registry is read a page at a time and each page is written out before the next
+//! is read, so an export of 100,000 programs holds one page in memory, never the file.
 
 use std::collections::HashMap;
 
+use futures::Stream;
+use kosodate_domain::ProgramId;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::authz::StaffIdentity;
 use crate::error::RegistryError;
-use crate::import::{ImportErrors, ImportReport, csv_format, tokyo};
-use crate::model::ProgramOwner;
+use crate::import::{ImportErrors, ImportReport, ParsedFile, csv_format, tokyo};
+use crate::model::{Program, ProgramOwner};
 use crate::page::PageRequest;
 use crate::store::{ProgramFilter, Registry, Visibility};
+
+/// Programs an export reads per query.
+pub const EXPORT_PAGE: u64 = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -50,13 +57,12 @@ impl ExportFormat {
     }
 }
 
-/// Reads a file into import records without touching the database.
-pub fn parse_file(
-    format: ImportFormat,
-    bytes: &[u8],
-) -> Result<Vec<crate::import::ImportRecord>, ImportErrors> {
+/// Reads a file into import records without touching the database: the records it could read,
+/// and the problems of the lines it could not. Only a file that cannot be read at all (its
+/// encoding, its CSV header, JSON that is not an array) is refused here.
+pub fn parse_file(format: ImportFormat, bytes: &[u8]) -> Result<ParsedFile, ImportErrors> {
     match format {
-        ImportFormat::Csv => csv_format::parse(&csv_format::decode(bytes)?).map_err(csv_format::name_columns),
+        ImportFormat::Csv => csv_format::parse(&csv_format::decode(bytes)?),
         ImportFormat::TokyoJson => tokyo::parse(bytes),
     }
 }
@@ -72,22 +78,21 @@ impl Registry {
         dry_run: bool,
         progress: impl FnMut(usize),
     ) -> Result<ImportReport, RegistryError> {
-        let records = parse_file(format, bytes)?;
-        self.import_parsed(actor, format, records, dry_run, progress)
-            .await
+        let parsed = parse_file(format, bytes)?;
+        self.import_parsed(actor, format, parsed, dry_run, progress).await
     }
 
-    /// Imports records already read by [`parse_file`] (callers that want the count first, such as
-    /// a progress bar, parse once and pass the records here).
+    /// Imports a file already read by [`parse_file`] (callers that want the count first, such as
+    /// a progress bar, parse once and pass the result here).
     pub async fn import_parsed(
         &self,
         actor: &StaffIdentity,
         format: ImportFormat,
-        records: Vec<crate::import::ImportRecord>,
+        parsed: ParsedFile,
         dry_run: bool,
         progress: impl FnMut(usize),
     ) -> Result<ImportReport, RegistryError> {
-        match self.import(actor, records, dry_run, progress).await {
+        match self.import(actor, parsed, dry_run, progress).await {
             Err(RegistryError::Import(errors)) if format == ImportFormat::Csv => {
                 Err(RegistryError::Import(csv_format::name_columns(errors)))
             }
@@ -95,26 +100,27 @@ impl Registry {
         }
     }
 
-    /// Every program matching `filter`, written in `format`.
+    /// Every program matching `filter`, written in `format`, as a stream of chunks: the file's
+    /// head, one chunk per page of [`EXPORT_PAGE`] programs, and its tail. An error ends the
+    /// stream; what was sent before it is not a whole file.
     pub async fn export(
         &self,
         format: ExportFormat,
         filter: &ProgramFilter,
         visibility: Visibility,
-    ) -> Result<Vec<u8>, RegistryError> {
-        let programs = self.all_programs(filter, visibility).await?;
-        let names = self.owner_names().await?;
-        let owner_name = |owner: &ProgramOwner| match owner {
-            ProgramOwner::National => "国".to_owned(),
-            ProgramOwner::Local(code) => names.get(&code.to_string()).cloned().unwrap_or_default(),
+    ) -> Result<impl Stream<Item = Result<Vec<u8>, RegistryError>> + Send + 'static, RegistryError> {
+        let state = ExportState {
+            registry: self.clone(),
+            filter: filter.clone(),
+            visibility,
+            encoder: Encoder {
+                format,
+                owner_names: self.owner_names().await?,
+                written: 0,
+            },
+            step: ExportStep::Head,
         };
-        Ok(match format {
-            ExportFormat::Csv => csv_format::write(&programs, owner_name),
-            ExportFormat::Json => {
-                serde_json::to_vec_pretty(&programs).map_err(|e| RegistryError::Corrupt(e.to_string()))?
-            }
-            ExportFormat::TokyoJson => tokyo::write(&programs, owner_name),
-        })
+        Ok(futures::stream::try_unfold(state, ExportState::next_chunk))
     }
 
     async fn owner_names(&self) -> Result<HashMap<String, String>, RegistryError> {
@@ -129,5 +135,106 @@ impl Registry {
             .into_iter()
             .map(|m| (m.code.to_string(), m.name))
             .collect())
+    }
+}
+
+/// Where an export stream is.
+#[derive(Debug, Clone, Copy)]
+enum ExportStep {
+    Head,
+    /// The next page starts after this program (`None`: at the first).
+    PageAfter(Option<ProgramId>),
+    Done,
+}
+
+struct ExportState {
+    registry: Registry,
+    filter: ProgramFilter,
+    visibility: Visibility,
+    encoder: Encoder,
+    step: ExportStep,
+}
+
+impl ExportState {
+    async fn next_chunk(mut self) -> Result<Option<(Vec<u8>, Self)>, RegistryError> {
+        let chunk = match self.step {
+            ExportStep::Done => return Ok(None),
+            ExportStep::Head => {
+                self.step = ExportStep::PageAfter(None);
+                self.encoder.head()
+            }
+            ExportStep::PageAfter(after) => {
+                let programs = self
+                    .registry
+                    .programs_after(&self.filter, self.visibility, after, EXPORT_PAGE)
+                    .await?;
+                let mut chunk = self.encoder.page(&programs)?;
+                match programs.last() {
+                    Some(last) if programs.len() as u64 == EXPORT_PAGE => {
+                        self.step = ExportStep::PageAfter(Some(last.id));
+                    }
+                    _ => {
+                        chunk.extend(self.encoder.tail());
+                        self.step = ExportStep::Done;
+                    }
+                }
+                chunk
+            }
+        };
+        Ok(Some((chunk, self)))
+    }
+}
+
+/// Writes one format a page at a time.
+struct Encoder {
+    format: ExportFormat,
+    owner_names: HashMap<String, String>,
+    /// Programs written so far: JSON separates items with commas.
+    written: usize,
+}
+
+impl Encoder {
+    fn head(&self) -> Vec<u8> {
+        match self.format {
+            ExportFormat::Csv => csv_format::head(),
+            ExportFormat::Json | ExportFormat::TokyoJson => b"[".to_vec(),
+        }
+    }
+
+    fn page(&mut self, programs: &[Program]) -> Result<Vec<u8>, RegistryError> {
+        let names = &self.owner_names;
+        let owner_name = |owner: &ProgramOwner| match owner {
+            ProgramOwner::National => "国".to_owned(),
+            ProgramOwner::Local(code) => names.get(&code.to_string()).cloned().unwrap_or_default(),
+        };
+        let mut chunk = Vec::new();
+        if self.format == ExportFormat::Csv {
+            csv_format::write_rows(&mut chunk, programs, owner_name);
+            return Ok(chunk);
+        }
+        for program in programs {
+            chunk.extend_from_slice(match self.written {
+                0 => b"\n".as_slice(),
+                _ => b",\n".as_slice(),
+            });
+            let written = match self.format {
+                ExportFormat::TokyoJson => serde_json::to_writer_pretty(
+                    &mut chunk,
+                    &tokyo::record_for(program, &owner_name(&program.content.owner)),
+                ),
+                _ => serde_json::to_writer_pretty(&mut chunk, program),
+            };
+            written.map_err(|error| RegistryError::Corrupt(error.to_string()))?;
+            self.written += 1;
+        }
+        Ok(chunk)
+    }
+
+    fn tail(&self) -> Vec<u8> {
+        match (self.format, self.written) {
+            (ExportFormat::Csv, _) => Vec::new(),
+            (_, 0) => b"]".to_vec(),
+            _ => b"\n]".to_vec(),
+        }
     }
 }

@@ -4,6 +4,9 @@
 use std::collections::BTreeSet;
 
 use kosodate_domain::Vocabulary;
+use kosodate_domain::text::{
+    CONTROL_CHARACTER_EN, CONTROL_CHARACTER_JA, control_character_pointers, has_refused_control,
+};
 use kosodate_matcher::EligibilityDocument;
 use serde::Serialize;
 use url::Url;
@@ -59,43 +62,37 @@ impl ProgramInput {
                 None
             }
         };
-        let name = required_text(&mut errors, "/name", "制度名", &self.name, NAME_MAX);
+        let name = required_text(&mut errors, "/name", "制度名", &self.name, One(NAME_MAX));
         let short_name = optional_text(
             &mut errors,
             "/short_name",
             "略称",
             self.short_name.as_deref(),
-            SHORT_NAME_MAX,
+            One(SHORT_NAME_MAX),
         );
-        let summary = required_text(&mut errors, "/summary", "概要", &self.summary, SUMMARY_MAX);
+        let summary = required_text(
+            &mut errors,
+            "/summary",
+            "概要",
+            &self.summary,
+            Several(SUMMARY_MAX),
+        );
         let description = optional_text(
             &mut errors,
             "/description",
             "詳細",
             self.description.as_deref(),
-            LONG_TEXT_MAX,
+            Several(LONG_TEXT_MAX),
         );
         let eligibility_summary = optional_text(
             &mut errors,
             "/eligibility_summary",
             "対象者",
             self.eligibility_summary.as_deref(),
-            LONG_TEXT_MAX,
+            Several(LONG_TEXT_MAX),
         );
         let categories = validate_categories(&mut errors, self);
-        let eligibility = match EligibilityDocument::parse(&self.eligibility) {
-            Ok(document) => document.to_value(),
-            Err(rule_errors) => {
-                errors.extend(rule_errors.0.into_iter().map(|error| {
-                    FieldError::new(
-                        format!("/eligibility{}", error.pointer),
-                        error.message_ja,
-                        error.message_en,
-                    )
-                }));
-                serde_json::Value::Null
-            }
-        };
+        let eligibility = validate_eligibility(&mut errors, &self.eligibility);
         let benefit = validate_benefit(&mut errors, &self.benefit);
         validate_window(&mut errors, &self.application_window);
         let application_methods = validate_methods(&mut errors, &self.application_methods);
@@ -125,6 +122,31 @@ impl ProgramInput {
     }
 }
 
+fn validate_eligibility(errors: &mut Vec<FieldError>, eligibility: &serde_json::Value) -> serde_json::Value {
+    let controls = control_character_pointers(eligibility, MAX_CONTROL_ERRORS);
+    if !controls.is_empty() {
+        errors.extend(
+            controls
+                .iter()
+                .map(|pointer| control_character_error(&format!("/eligibility{pointer}"))),
+        );
+        return serde_json::Value::Null;
+    }
+    match EligibilityDocument::parse(eligibility) {
+        Ok(document) => document.to_value(),
+        Err(rule_errors) => {
+            errors.extend(rule_errors.0.into_iter().map(|error| {
+                FieldError::new(
+                    format!("/eligibility{}", error.pointer),
+                    error.message_ja,
+                    error.message_en,
+                )
+            }));
+            serde_json::Value::Null
+        }
+    }
+}
+
 fn validate_categories(errors: &mut Vec<FieldError>, input: &ProgramInput) -> Vec<crate::Category> {
     if input.categories.is_empty() {
         errors.push(FieldError::new(
@@ -149,7 +171,7 @@ fn validate_benefit(errors: &mut Vec<FieldError>, benefit: &Benefit) -> Benefit 
         "/benefit/description",
         "給付内容",
         benefit.description.as_deref(),
-        LONG_TEXT_MAX,
+        Several(LONG_TEXT_MAX),
     );
     if benefit.amount_yen.is_some_and(|amount| amount > AMOUNT_MAX_YEN) {
         errors.push(FieldError::new(
@@ -229,7 +251,7 @@ fn validate_methods(errors: &mut Vec<FieldError>, methods: &[ApplicationMethod])
             &format!("{pointer}/note"),
             "補足",
             method.note.as_deref(),
-            LINE_MAX,
+            Several(LINE_MAX),
         );
         validated.push(ApplicationMethod {
             kind: method.kind,
@@ -259,7 +281,7 @@ fn validate_documents(errors: &mut Vec<FieldError>, documents: &[String]) -> Vec
                 &format!("/documents/{index}"),
                 "必要書類",
                 Some(document),
-                LINE_MAX,
+                One(LINE_MAX),
             )
         })
         .filter(|document| seen.insert(document.clone()))
@@ -272,7 +294,7 @@ fn validate_contact(errors: &mut Vec<FieldError>, contact: &Contact) -> Contact 
         "/contact/section",
         "担当課",
         contact.section.as_deref(),
-        LINE_MAX,
+        Several(LINE_MAX),
     );
     let phone = contact
         .phone
@@ -297,6 +319,10 @@ fn validate_contact(errors: &mut Vec<FieldError>, contact: &Contact) -> Contact 
         .filter(|email| !email.is_empty())
         .and_then(
             |email| match email_address::EmailAddress::parse_with_options(email, Default::default()) {
+                _ if email.contains(char::is_control) => {
+                    errors.push(control_character_error("/contact/email"));
+                    None
+                }
                 Ok(_) => Some(email.to_owned()),
                 Err(_) => {
                     errors.push(FieldError::new(
@@ -326,12 +352,22 @@ fn valid_phone(phone: &str) -> bool {
     allowed && digits.starts_with('0') && (10..=11).contains(&digits.len())
 }
 
+/// How much text a field holds: one line (a name) or several (a description), at most so many
+/// characters.
+#[derive(Debug, Clone, Copy)]
+enum TextSize {
+    One(usize),
+    Several(usize),
+}
+
+use TextSize::{One, Several};
+
 fn required_text(
     errors: &mut Vec<FieldError>,
     pointer: &str,
     label: &str,
     value: &str,
-    max: usize,
+    size: TextSize,
 ) -> String {
     let trimmed = value.trim();
     if trimmed.is_empty() {
@@ -341,7 +377,7 @@ fn required_text(
             format!("{} is required", &pointer[1..]),
         ));
     }
-    check_length(errors, pointer, label, trimmed, max);
+    check_text(errors, pointer, label, trimmed, size);
     trimmed.to_owned()
 }
 
@@ -350,14 +386,29 @@ fn optional_text(
     pointer: &str,
     label: &str,
     value: Option<&str>,
-    max: usize,
+    size: TextSize,
 ) -> Option<String> {
     let trimmed = value.map(str::trim).filter(|text| !text.is_empty())?;
-    check_length(errors, pointer, label, trimmed, max);
+    check_text(errors, pointer, label, trimmed, size);
     Some(trimmed.to_owned())
 }
 
-fn check_length(errors: &mut Vec<FieldError>, pointer: &str, label: &str, value: &str, max: usize) {
+/// The length, and the characters text may not hold: control characters anywhere (PostgreSQL
+/// refuses U+0000, and none belongs in a program), and line breaks or tabs in a one-line field.
+fn check_text(errors: &mut Vec<FieldError>, pointer: &str, label: &str, value: &str, size: TextSize) {
+    let (max, one_line) = match size {
+        One(max) => (max, true),
+        Several(max) => (max, false),
+    };
+    if has_refused_control(value) {
+        errors.push(control_character_error(pointer));
+    } else if one_line && value.contains(['\n', '\r', '\t']) {
+        errors.push(FieldError::new(
+            pointer,
+            format!("{label}に改行やタブは入力できません"),
+            "line breaks and tabs are not accepted in a one-line field",
+        ));
+    }
     let length = value.chars().count();
     if length > max {
         errors.push(FieldError::new(
@@ -368,8 +419,20 @@ fn check_length(errors: &mut Vec<FieldError>, pointer: &str, label: &str, value:
     }
 }
 
+/// More would make the answer larger than the rule; the first ones show what is wrong.
+const MAX_CONTROL_ERRORS: usize = 100;
+
+fn control_character_error(pointer: &str) -> FieldError {
+    FieldError::new(pointer, CONTROL_CHARACTER_JA, CONTROL_CHARACTER_EN)
+}
+
 fn optional_url(errors: &mut Vec<FieldError>, pointer: &str, value: Option<&str>) -> Option<String> {
     let trimmed = value.map(str::trim).filter(|text| !text.is_empty())?;
+    // The URL parser would quietly drop or escape them; what was typed is wrong, so say so.
+    if trimmed.contains(char::is_control) {
+        errors.push(control_character_error(pointer));
+        return None;
+    }
     match Url::parse(trimmed) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url.to_string()),
         _ => {
@@ -454,6 +517,36 @@ mod tests {
             ]
         );
         assert!(errors[0].detail.contains("正しくは 2"));
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_they_are() {
+        let mut value = valid();
+        value["name"] = json!("子ども\u{0}医療費");
+        value["summary"] = json!("一行目\n二行目\t（改行とタブは概要に書けます）");
+        value["description"] = json!("\u{1b}[31m赤\u{1b}[0m");
+        value["documents"] = json!(["保険証\n印鑑"]);
+        value["contact"] = json!({"email": "a\u{0}@example.jp", "url": "https://example.jp/\u{0}"});
+        value["eligibility"] = json!({"version": 1, "note\u{0}": "x"});
+        let errors = input(value).validate().unwrap_err().0;
+        let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/name",
+                "/description",
+                "/eligibility/note\u{0}",
+                "/documents/0",
+                "/contact/email",
+                "/contact/url"
+            ],
+            "{errors:?}"
+        );
+        assert_eq!(errors[0].detail_en, CONTROL_CHARACTER_EN);
+        assert!(
+            errors.iter().all(|error| !error.detail.contains('\u{0}')),
+            "no message echoes the character"
+        );
     }
 
     #[test]

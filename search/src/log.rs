@@ -1,8 +1,11 @@
 //! The search log that prefecture staff analyse (EBPM): which words parents search with, with
-//! which filters, and how often nothing is found. It keeps the normalised query, the filters, the
-//! result count and the hour; never a user, an address or a cookie, and no entry at all for a
+//! which filters, and how often nothing is found. It keeps the normalised query (at most 200
+//! characters, without control characters or terminal escapes), the filters (each category once),
+//! the result count and the hour; never a user, an address or a cookie, and no entry at all for a
 //! query that looks like personal data. Staff read it only as counts of queries that several
 //! searches share, so that a rare query cannot point at one family.
+
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use kosodate_domain::MunicipalityCode;
@@ -65,7 +68,9 @@ impl SearchLogEntry {
             Some(query) => Some(query.loggable()?.to_owned()),
             None => None,
         };
-        let categories: Vec<&str> = request.categories.iter().map(|category| category.id()).collect();
+        // A caller may repeat a category thousands of times; the log keeps each once, so an entry
+        // holds at most every category there is.
+        let categories: BTreeSet<&str> = request.categories.iter().map(|category| category.id()).collect();
         let filters = serde_json::json!({
             "categories": categories,
             "child_age_months": request.child_age_months,
@@ -82,14 +87,6 @@ impl SearchLogEntry {
     }
 }
 
-fn mode_id(mode: MatchMode) -> &'static str {
-    match mode {
-        MatchMode::AllWords => "all_words",
-        MatchMode::SomeWords => "some_words",
-        MatchMode::Browse => "browse",
-    }
-}
-
 /// Writes entries in one statement.
 pub async fn record(db: &DatabaseConnection, entries: &[SearchLogEntry]) -> Result<(), SearchError> {
     if entries.is_empty() {
@@ -102,7 +99,7 @@ pub async fn record(db: &DatabaseConnection, entries: &[SearchLogEntry]) -> Resu
         municipality: sea_orm::Set(entry.municipality.map(|code| code.to_string())),
         filters: sea_orm::Set(entry.filters.clone()),
         result_count: sea_orm::Set(i32::try_from(entry.result_count).unwrap_or(i32::MAX)),
-        mode: sea_orm::Set(mode_id(entry.mode).to_owned()),
+        mode: sea_orm::Set(entry.mode.id().to_owned()),
     });
     entity::Entity::insert_many(rows).exec(db).await?;
     Ok(())

@@ -1,5 +1,6 @@
 //! The text of a search, validated once at the edge.
 
+use kosodate_domain::text::without_control_characters;
 use unicode_normalization::UnicodeNormalization;
 
 /// Longer queries are pasted text, not searches.
@@ -48,9 +49,14 @@ impl SearchQuery {
 }
 
 /// NFKC (full-width letters and digits to half width, half-width kana to full width, the
-/// ideographic space to a space), lower case, and single spaces between words.
+/// ideographic space to a space), lower case, and single spaces between words. Terminal escapes
+/// and control characters go: they are never part of a word, and a query is kept in the search
+/// log.
 pub fn normalize(text: &str) -> String {
-    let folded: String = text.nfkc().flat_map(char::to_lowercase).collect();
+    let folded: String = without_control_characters(text)
+        .nfkc()
+        .flat_map(char::to_lowercase)
+        .collect();
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -113,6 +119,7 @@ mod tests {
         assert_eq!(normalize("医療費\u{3000}無料"), "医療費 無料");
         // The full-width tilde of 0～2歳 becomes "~", in programs and queries alike.
         assert_eq!(normalize("0～2歳"), "0~2歳");
+        assert_eq!(normalize("\u{1b}[31m保育園\u{1b}[0m\u{0}一時"), "保育園 一時");
     }
 
     #[test]

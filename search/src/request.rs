@@ -47,8 +47,20 @@ impl SearchRequest {
 }
 
 /// How closely the results match the query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum MatchMode {
     /// Every word of the query (or a synonym) appears.
     AllWords,
@@ -95,4 +107,16 @@ pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     pub facets: Facets,
     pub mode: MatchMode,
+}
+
+#[cfg(test)]
+mod tests {
+    use kosodate_domain::serde_names_agree;
+
+    use super::MatchMode;
+
+    #[test]
+    fn the_search_log_stores_match_modes_by_their_serde_names() {
+        serde_names_agree::<MatchMode>().expect("serde and strum agree");
+    }
 }

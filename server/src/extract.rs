@@ -9,6 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
+use kosodate_domain::text::{CONTROL_CHARACTER_EN, CONTROL_CHARACTER_JA, control_character_pointers};
 use kosodate_domain::{CalendarDateError, MunicipalityCode};
 use kosodate_households::AccountId;
 use kosodate_registry::StaffIdentity;
@@ -103,8 +104,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             error.to_string(),
         )
     })?;
-    let mut controls = Vec::new();
-    find_control_characters(&document, &mut String::new(), &mut controls);
+    let controls: Vec<serde_json::Value> =
+        control_character_pointers(&document, MAX_CONTROL_CHARACTER_ERRORS)
+            .into_iter()
+            .map(|pointer| json!({"pointer": pointer, "detail": CONTROL_CHARACTER_JA, "detail_en": CONTROL_CHARACTER_EN}))
+            .collect();
     if !controls.is_empty() {
         let detail_en = format!("{} texts hold control characters", controls.len());
         return Err(ApiError::invalid_input(controls, detail_en));
@@ -122,50 +126,6 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// More would make the answer larger than the request; the first ones show what is wrong.
 const MAX_CONTROL_CHARACTER_ERRORS: usize = 100;
-
-/// Every string (object keys included) holding a control character, by JSON pointer.
-fn find_control_characters(
-    value: &serde_json::Value,
-    pointer: &mut String,
-    errors: &mut Vec<serde_json::Value>,
-) {
-    let has_control = |text: &str| {
-        text.chars()
-            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-    };
-    let report = |pointer: &str, errors: &mut Vec<serde_json::Value>| {
-        if errors.len() < MAX_CONTROL_CHARACTER_ERRORS {
-            errors.push(json!({
-                "pointer": pointer,
-                "detail": "制御文字（U+0000 など）は入力できません。コピーした文字に含まれていないか確認してください",
-                "detail_en": "control characters other than tab, line feed and carriage return are not accepted",
-            }));
-        }
-    };
-    let parent = pointer.len();
-    match value {
-        serde_json::Value::String(text) if has_control(text) => report(pointer, errors),
-        serde_json::Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                pointer.push_str(&format!("/{index}"));
-                find_control_characters(item, pointer, errors);
-                pointer.truncate(parent);
-            }
-        }
-        serde_json::Value::Object(members) => {
-            for (key, item) in members {
-                pointer.push('/');
-                pointer.push_str(&pointer_segment(key));
-                if has_control(key) {
-                    report(pointer, errors);
-                }
-                find_control_characters(item, pointer, errors);
-                pointer.truncate(parent);
-            }
-        }
-        _ => {}
-    }
-}
 
 fn pointer_segment(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")

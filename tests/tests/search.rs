@@ -18,6 +18,7 @@ both_backends!(
     filters_facets_and_pages,
     the_index_follows_publish_change_and_archive,
     the_search_log_keeps_no_personal_data,
+    the_search_log_keeps_each_filter_once_and_clean_text,
 );
 
 async fn app_with_examples(backend: Backend) -> TestApp {
@@ -227,6 +228,51 @@ async fn the_index_follows_publish_change_and_archive(backend: Backend) {
     .await;
 }
 
+/// The search log's rows, once the background writer has written at least `count`.
+async fn search_log_rows(app: &TestApp, count: usize) -> Vec<sea_orm::QueryResult> {
+    let started = Instant::now();
+    loop {
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT query, filters, searched_hour FROM search_log ORDER BY query",
+            ))
+            .await
+            .expect("the log is readable");
+        if rows.len() >= count || started.elapsed() > Duration::from_secs(5) {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn the_search_log_keeps_each_filter_once_and_clean_text(backend: Backend) {
+    let app = app_with_examples(backend).await;
+    // An anonymous caller repeats a category as often as the URI limit allows and colours the
+    // query with terminal escapes.
+    let categories = vec!["medical"; 700].join(",");
+    let query = "%1B%5B31m%E4%BF%9D%E8%82%B2%1B%5B0m%07%E6%96%99";
+    search(
+        &app,
+        &format!("q={query}&category={categories},allowance,medical"),
+    )
+    .await;
+    let rows = search_log_rows(&app, 1).await;
+    assert_eq!(rows.len(), 1);
+    let query: String = rows[0].try_get("", "query").expect("query");
+    assert_eq!(query, "保育 料");
+    let filters: Value = match backend {
+        Backend::Postgres => rows[0].try_get("", "filters").expect("filters"),
+        Backend::Sqlite => {
+            let text: String = rows[0].try_get("", "filters").expect("filters");
+            serde_json::from_str(&text).expect("json")
+        }
+    };
+    assert_eq!(filters["categories"], json!(["allowance", "medical"]));
+    assert!(filters.to_string().len() < 200, "{filters}");
+}
+
 async fn the_search_log_keeps_no_personal_data(backend: Backend) {
     let app = app_with_examples(backend).await;
     for _ in 0..3 {
@@ -237,22 +283,8 @@ async fn the_search_log_keeps_no_personal_data(backend: Backend) {
     search(&app, "q=parent@example.jp 手当").await;
     search(&app, "q=1234 5678 9012").await;
 
-    // The log is written in the background; wait for the three kept queries' rows.
-    let started = Instant::now();
-    let rows = loop {
-        let rows = app
-            .db
-            .query_all_raw(Statement::from_string(
-                app.db.get_database_backend(),
-                "SELECT query, searched_hour FROM search_log ORDER BY query",
-            ))
-            .await
-            .expect("the log is readable");
-        if rows.len() >= 4 || started.elapsed() > Duration::from_secs(5) {
-            break rows;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    // The log is written in the background; wait for the kept queries' rows.
+    let rows = search_log_rows(&app, 4).await;
     let queries: Vec<String> = rows
         .iter()
         .filter_map(|row| row.try_get::<String>("", "query").ok())

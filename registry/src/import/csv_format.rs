@@ -2,13 +2,14 @@
 //! accepted); lists inside a cell one item per line (Alt+Enter in Excel). Read as UTF-8 (with or
 //! without BOM) or Shift_JIS/CP932; written as UTF-8 with BOM and CRLF so Excel opens it as is.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use kosodate_domain::ProgramId;
 use kosodate_domain::Vocabulary;
 use strum::VariantArray;
 
-use super::{ImportError, ImportErrors, ImportRecord, non_empty_lines, parse_date_loose};
+use super::{ImportError, ImportErrors, ImportRecord, ParsedFile, non_empty_lines, parse_date_loose};
 use crate::model::{
     ApplicationMethod, ApplicationMethodKind, ApplicationWindow, Benefit, Category, Contact, LifeEvent,
     Program, ProgramInput, ProgramStatus,
@@ -65,14 +66,14 @@ fn header(key: &str) -> &'static str {
 
 /// Decodes a spreadsheet export: UTF-8 (BOM optional) or, failing that, Shift_JIS/CP932, which
 /// Excel on Japanese Windows still writes by default.
-pub fn decode(bytes: &[u8]) -> Result<String, ImportErrors> {
+pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ImportErrors> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(text.to_owned());
+        return Ok(Cow::Borrowed(text));
     }
     let (text, _, had_errors) = encoding_rs::SHIFT_JIS.decode(bytes);
     match had_errors {
-        false => Ok(text.into_owned()),
+        false => Ok(text),
         true => Err(ImportErrors(vec![ImportError::new(
             0,
             "",
@@ -82,10 +83,14 @@ pub fn decode(bytes: &[u8]) -> Result<String, ImportErrors> {
     }
 }
 
-/// Reads every row, collecting every problem; returns the records only if there is none.
-pub fn parse(text: &str) -> Result<Vec<ImportRecord>, ImportErrors> {
+/// Reads every row: the records of the rows that could be read and the problems of those that
+/// could not. Only a header that cannot be read refuses the whole file at once.
+pub fn parse(text: &str) -> Result<ParsedFile, ImportErrors> {
     // The csv crate counts CRLF-terminated lines one short; Excel writes CRLF.
-    let text = text.replace("\r\n", "\n");
+    let text = match text.contains("\r\n") {
+        true => Cow::Owned(text.replace("\r\n", "\n")),
+        false => Cow::Borrowed(text),
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.as_bytes());
@@ -120,10 +125,10 @@ pub fn parse(text: &str) -> Result<Vec<ImportRecord>, ImportErrors> {
             Err(mut row_errors) => errors.append(&mut row_errors),
         }
     }
-    match errors.is_empty() {
-        true => Ok(records),
-        false => Err(ImportErrors(errors)),
-    }
+    Ok(ParsedFile {
+        records,
+        problems: errors,
+    })
 }
 
 fn read_header(reader: &mut csv::Reader<&[u8]>) -> Result<Vec<&'static str>, ImportErrors> {
@@ -428,20 +433,36 @@ pub fn name_columns(errors: ImportErrors) -> ImportErrors {
     )
 }
 
-/// Writes programs as an Excel-friendly CSV: UTF-8 with BOM, CRLF, every column.
-pub fn write(programs: &[Program], owner_name: impl Fn(&crate::model::ProgramOwner) -> String) -> Vec<u8> {
+/// The start of an Excel-friendly CSV: the UTF-8 BOM and the header row. Rows follow with
+/// [`write_rows`], CRLF-terminated, every column.
+pub fn head() -> Vec<u8> {
     let mut output = b"\xEF\xBB\xBF".to_vec();
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(&mut output);
+    let mut writer = writer(&mut output);
     // Writing into a Vec cannot fail.
     let _ = writer.write_record(COLUMNS.iter().map(|(_, header)| *header));
-    for program in programs {
-        let _ = writer.write_record(row_for(program, &owner_name(&program.content.owner)));
-    }
     let _ = writer.flush();
     drop(writer);
     output
+}
+
+/// Appends one CSV row per program to `output`.
+pub fn write_rows(
+    output: &mut Vec<u8>,
+    programs: &[Program],
+    owner_name: impl Fn(&crate::model::ProgramOwner) -> String,
+) {
+    let mut writer = writer(output);
+    for program in programs {
+        // Writing into a Vec cannot fail.
+        let _ = writer.write_record(row_for(program, &owner_name(&program.content.owner)));
+    }
+    let _ = writer.flush();
+}
+
+fn writer(output: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(output)
 }
 
 fn row_for(program: &Program, owner_name: &str) -> Vec<String> {
@@ -522,7 +543,7 @@ mod tests {
         let csv = format!(
             "{HEADER}\n02201,子ども医療費助成,\"医療\n乳幼児\",概要です,期間指定,2026/4/1,2026-05-31,○,\"保険証\n印鑑\"\n"
         );
-        let records = parse(&csv).unwrap();
+        let records = parse(&csv).unwrap().records;
         let input = &records[0].input;
         assert_eq!(records[0].line, 2);
         assert_eq!(input.owner, "02201");
@@ -551,7 +572,7 @@ mod tests {
     #[test]
     fn errors_name_the_line_and_column() {
         let csv = format!("{HEADER}\n022012,a,医療,b,随時,,,,\n022012,c,保険,d,期間指定,2026-13-01,,,\n");
-        let errors = parse(&csv).unwrap_err().0;
+        let errors = parse(&csv).unwrap().problems;
         let located: Vec<_> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
         assert_eq!(located, [(3, "分類"), (3, "申請開始日")]);
     }
@@ -569,7 +590,7 @@ mod tests {
             let csv = format!(
                 "{HEADER}{newline}022012,a,医療,b,随時,,,,{newline}022012,c,保険,d,随時,,,,{newline}"
             );
-            let errors = parse(&csv).unwrap_err().0;
+            let errors = parse(&csv).unwrap().problems;
             assert_eq!(errors[0].line, 3, "newline {newline:?}");
         }
     }
@@ -577,7 +598,7 @@ mod tests {
     #[test]
     fn ragged_rows_are_refused_with_their_line() {
         let csv = format!("{HEADER}\n022012,a,医療\n");
-        let errors = parse(&csv).unwrap_err().0;
+        let errors = parse(&csv).unwrap().problems;
         assert_eq!(errors[0].line, 2);
     }
 

@@ -1,7 +1,9 @@
 //! Bulk import: spreadsheets (CSV in UTF-8 or Shift_JIS) and the Tokyo registry's open-data JSON.
-//! Each format turns its input into [`ImportRecord`]s; [`Registry::import`] then applies them in one
-//! transaction, all or nothing. A dry run goes through exactly the same steps and rolls back, so
-//! what it reports is what a real run would do.
+//! Each format turns its input into [`ImportRecord`]s and the problems it met reading them;
+//! [`Registry::import`] then validates every record and plans the whole import from reads alone,
+//! reporting every problem of every line at once. Only a real import that found none enters a
+//! write transaction, and only to write: on SQLite the writer lane is held for the write phase,
+//! never for parsing, validation or a dry run.
 
 pub mod csv_format;
 mod problems;
@@ -11,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_domain::{CalendarDate, ProgramId, Vocabulary};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -34,6 +36,24 @@ pub struct ImportRecord {
     /// The status the program should end in; absent keeps the current status (new ones: draft).
     pub status: Option<ProgramStatus>,
     pub input: ProgramInput,
+}
+
+/// What a file held: the records that could be read, and the problems of the lines that could
+/// not. Validation reports the problems of the records later, so that an import names every
+/// problem of every line at once.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedFile {
+    pub records: Vec<ImportRecord>,
+    pub problems: Vec<ImportError>,
+}
+
+impl From<Vec<ImportRecord>> for ParsedFile {
+    fn from(records: Vec<ImportRecord>) -> Self {
+        Self {
+            records,
+            problems: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -67,124 +87,336 @@ pub struct ImportReport {
     pub items: Vec<ImportItem>,
 }
 
-impl Registry {
-    /// Applies `records` in one transaction. Any problem in any record refuses the whole import
-    /// and reports every problem found; with `dry_run`, nothing is kept either way. The programs
-    /// concerned are read once and written in multi-row statements, so a large import costs a
-    /// handful of round trips per 500 programs rather than several per program.
-    pub async fn import(
-        &self,
-        actor: &StaffIdentity,
-        records: Vec<ImportRecord>,
-        dry_run: bool,
-        mut progress: impl FnMut(usize),
-    ) -> Result<ImportReport, RegistryError> {
-        let txn = kosodate_database::begin_write(self.connection()).await?;
-        let mut plan = ImportPlan::load(&txn, &records).await?;
-        let now = Utc::now();
-        let mut items = Vec::with_capacity(records.len());
-        let mut errors = Vec::new();
-        for (index, record) in records.into_iter().enumerate() {
-            progress(index + 1);
-            match plan.apply(actor, &record, now) {
-                Ok(item) => items.push(item),
-                Err(RecordError::Refused(mut refused)) => errors.append(&mut refused),
-                Err(RecordError::Fatal(error)) => return Err(error),
-            }
-        }
-        if !errors.is_empty() {
-            txn.rollback().await?;
-            return Err(ImportErrors(errors).into());
-        }
-        plan.write(&txn, actor).await?;
-        match dry_run {
-            true => txn.rollback().await?,
-            false => txn.commit().await?,
-        }
-        let count = |action| {
-            items
-                .iter()
-                .filter(|item: &&ImportItem| item.action == action)
-                .count()
-        };
-        Ok(ImportReport {
+impl ImportReport {
+    fn new(dry_run: bool, items: Vec<ImportItem>) -> Self {
+        let count = |action| items.iter().filter(|item| item.action == action).count();
+        Self {
             dry_run,
             created: count(ImportAction::Create),
             updated: count(ImportAction::Update),
             unchanged: count(ImportAction::Unchanged),
             items,
-        })
+        }
     }
 }
 
+/// A record that passed validation.
+#[derive(Debug, Clone)]
+struct ValidRecord {
+    line: usize,
+    id: Option<ProgramId>,
+    status: Option<ProgramStatus>,
+    content: ProgramContent,
+}
+
+/// Validates every record, adding the problems of those that fail to `problems`.
+fn validate_all(records: Vec<ImportRecord>, problems: &mut Vec<ImportError>) -> Vec<ValidRecord> {
+    let mut valid = Vec::with_capacity(records.len());
+    for record in records {
+        match record.input.validate() {
+            Ok(content) => valid.push(ValidRecord {
+                line: record.line,
+                id: record.id,
+                status: record.status,
+                content,
+            }),
+            Err(errors) => problems.extend(
+                errors
+                    .0
+                    .into_iter()
+                    .map(|e| ImportError::new(record.line, e.pointer, e.detail, e.detail_en)),
+            ),
+        }
+    }
+    valid
+}
+
+/// Whether the plan keeps the history entries it would write: a dry run writes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    History,
+    ProgramsOnly,
+}
+
+impl Registry {
+    /// Validates and applies a parsed file, all or nothing. Any problem in any line (reading it,
+    /// validating it, or applying it to what is stored) refuses the whole import, and every
+    /// problem is reported, in line order. A dry run, and everything before the write of a real
+    /// one, only reads. The programs concerned are read once and written in multi-row statements,
+    /// so a large import costs a handful of round trips per 500 programs.
+    pub async fn import(
+        &self,
+        actor: &StaffIdentity,
+        file: impl Into<ParsedFile>,
+        dry_run: bool,
+        mut progress: impl FnMut(usize),
+    ) -> Result<ImportReport, RegistryError> {
+        let ParsedFile {
+            records,
+            mut problems,
+        } = file.into();
+        let valid = validate_all(records, &mut problems);
+        let referenced = Referenced::by(&valid);
+        let now = Utc::now();
+        let db = self.connection();
+        if dry_run {
+            // Nothing will be planned again: the records move into the plan.
+            let records = valid.into_iter();
+            let planned = ImportPlan::make(
+                db,
+                actor,
+                &referenced,
+                records,
+                Keep::ProgramsOnly,
+                now,
+                &mut progress,
+            )
+            .await?;
+            problems.extend(planned.problems);
+            refuse_any(problems)?;
+            return Ok(ImportReport::new(true, planned.items));
+        }
+        let records = valid.iter().cloned();
+        let mut planned =
+            ImportPlan::make(db, actor, &referenced, records, Keep::History, now, &mut progress).await?;
+        problems.append(&mut planned.problems);
+        refuse_any(problems)?;
+        self.write_plan(actor, planned, &valid, &referenced, now, &mut progress)
+            .await
+    }
+
+    /// The write phase: the only part of an import that holds the writer lane. Should the
+    /// programs the plan was made from have changed since it read them, it is made again inside
+    /// the transaction, where nothing can change them.
+    async fn write_plan(
+        &self,
+        actor: &StaffIdentity,
+        planned: Planned,
+        valid: &[ValidRecord],
+        referenced: &Referenced,
+        now: DateTime<Utc>,
+        progress: &mut impl FnMut(usize),
+    ) -> Result<ImportReport, RegistryError> {
+        let txn = kosodate_database::begin_write(self.connection()).await?;
+        let planned = match planned.plan.is_current(&txn, referenced).await? {
+            true => planned,
+            false => {
+                let records = valid.iter().cloned();
+                let again =
+                    ImportPlan::make(&txn, actor, referenced, records, Keep::History, now, progress).await?;
+                if let Err(refused) = refuse_any(again.problems) {
+                    txn.rollback().await?;
+                    return Err(refused);
+                }
+                Planned {
+                    problems: Vec::new(),
+                    ..again
+                }
+            }
+        };
+        planned.plan.write(&txn, actor).await?;
+        txn.commit().await?;
+        Ok(ImportReport::new(false, planned.items))
+    }
+}
+
+/// Every problem found, in line order, as the refusal of the whole import.
+fn refuse_any(mut problems: Vec<ImportError>) -> Result<(), RegistryError> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    // Stable: the problems of one line stay in the order the line's fields were read.
+    problems.sort_by_key(|problem| problem.line);
+    Err(ImportErrors(problems).into())
+}
+
+/// A plan with what it will do to each record, and what stops it.
+struct Planned {
+    plan: ImportPlan,
+    items: Vec<ImportItem>,
+    problems: Vec<ImportError>,
+}
+
 /// The programs an import touches, as they will be after it, and the history it will record.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct ImportPlan {
+    keep: Keep,
     known_municipalities: HashSet<String>,
     programs: HashMap<ProgramId, Program>,
     by_name: HashMap<(String, String), ProgramId>,
     /// Versions as stored before the import, for optimistic locking of updates.
     stored_versions: HashMap<ProgramId, i32>,
     created: Vec<ProgramId>,
+    /// Stored programs that change, in the order the file first changes them.
     changed: Vec<ProgramId>,
+    changed_set: HashSet<ProgramId>,
     entries: Vec<VersionEntry>,
     lines: HashMap<ProgramId, usize>,
 }
 
+/// The stored programs a file may refer to: those of the owners in the file, and those it names
+/// by id.
+#[derive(Debug)]
+struct Referenced {
+    owners: HashSet<String>,
+    ids: Vec<String>,
+}
+
+impl Referenced {
+    fn by(valid: &[ValidRecord]) -> Self {
+        Self {
+            owners: valid.iter().map(|record| record.content.owner.as_key()).collect(),
+            ids: valid
+                .iter()
+                .filter_map(|record| record.id)
+                .map(|id| id.to_string())
+                .collect(),
+        }
+    }
+}
+
+/// Ids per `IN (…)` list, well under SQLite's bound-parameter limit.
+const ID_CHUNK: usize = 500;
+/// Stored programs read per query while planning.
+const LOAD_PAGE: u64 = 1_000;
+
 impl ImportPlan {
-    /// Reads the municipality list and every stored program the records may refer to: those of
-    /// the owners in the file, and those named by id.
-    async fn load(db: &impl ConnectionTrait, records: &[ImportRecord]) -> Result<Self, RegistryError> {
+    /// Reads what the records refer to and applies every record to it, in memory. The records
+    /// are taken one by one, so that a dry run hands over each program rather than copying it.
+    async fn make(
+        db: &impl ConnectionTrait,
+        actor: &StaffIdentity,
+        referenced: &Referenced,
+        records: impl ExactSizeIterator<Item = ValidRecord>,
+        keep: Keep,
+        now: DateTime<Utc>,
+        progress: &mut impl FnMut(usize),
+    ) -> Result<Planned, RegistryError> {
+        let mut plan = Self::load(db, referenced, keep).await?;
+        let mut items = Vec::with_capacity(records.len());
+        let mut problems = Vec::new();
+        for (index, record) in records.enumerate() {
+            progress(index + 1);
+            match plan.apply(actor, record, now) {
+                Ok(item) => items.push(item),
+                Err(RecordError::Refused(mut refused)) => problems.append(&mut refused),
+                Err(RecordError::Fatal(error)) => return Err(error),
+            }
+        }
+        Ok(Planned {
+            plan,
+            items,
+            problems,
+        })
+    }
+
+    async fn load(
+        db: &impl ConnectionTrait,
+        referenced: &Referenced,
+        keep: Keep,
+    ) -> Result<Self, RegistryError> {
         let known_municipalities = municipality::Entity::find()
             .all(db)
             .await?
             .into_iter()
             .map(|row| row.code)
             .collect();
-        let owners: HashSet<String> = records
-            .iter()
-            .filter_map(|record| ProgramOwner::parse(&record.input.owner).ok())
-            .map(|owner| owner.as_key())
-            .collect();
-        let ids: Vec<String> = records
-            .iter()
-            .filter_map(|r| r.id)
-            .map(|id| id.to_string())
-            .collect();
-        let mut rows = program::Entity::find()
-            .filter(program::Column::OwnerCode.is_in(owners))
+        let mut plan = Self {
+            keep,
+            known_municipalities,
+            programs: HashMap::new(),
+            by_name: HashMap::new(),
+            stored_versions: HashMap::new(),
+            created: Vec::new(),
+            changed: Vec::new(),
+            changed_set: HashSet::new(),
+            entries: Vec::new(),
+            lines: HashMap::new(),
+        };
+        // A page at a time, owner by owner in the order of the (owner, name) index: 100,000 rows
+        // with their JSON columns would hold several times the memory of the programs made from
+        // them.
+        for owner in &referenced.owners {
+            let mut after: Option<String> = None;
+            loop {
+                let mut page = program::Entity::find()
+                    .filter(program::Column::OwnerCode.eq(owner.as_str()))
+                    .order_by_asc(program::Column::Name)
+                    .limit(LOAD_PAGE);
+                if let Some(after) = &after {
+                    page = page.filter(program::Column::Name.gt(after.as_str()));
+                }
+                let rows = page.all(db).await?;
+                let full = rows.len() as u64 == LOAD_PAGE;
+                after = rows.last().map(|row| row.name.clone());
+                plan.add_stored(rows)?;
+                if !full {
+                    break;
+                }
+            }
+        }
+        for chunk in referenced.ids.chunks(ID_CHUNK) {
+            let rows = program::Entity::find()
+                .filter(program::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?;
+            plan.add_stored(rows)?;
+        }
+        Ok(plan)
+    }
+
+    fn add_stored(&mut self, rows: Vec<program::Model>) -> Result<(), RegistryError> {
+        for row in rows {
+            let program = store::program_from_row(row)?;
+            self.stored_versions.insert(program.id, program.version);
+            self.by_name.insert(name_key(&program), program.id);
+            self.programs.insert(program.id, program);
+        }
+        Ok(())
+    }
+
+    /// Whether the programs the plan was made from are still stored as they were: the same ids
+    /// at the same versions, for the owners in the file and the ids it names.
+    async fn is_current(
+        &self,
+        db: &impl ConnectionTrait,
+        referenced: &Referenced,
+    ) -> Result<bool, RegistryError> {
+        let mut stored: Vec<(String, i32)> = program::Entity::find()
+            .select_only()
+            .columns([program::Column::Id, program::Column::Version])
+            .filter(program::Column::OwnerCode.is_in(referenced.owners.iter().cloned()))
+            .into_tuple()
             .all(db)
             .await?;
-        for chunk in ids.chunks(500) {
-            rows.extend(
+        for chunk in referenced.ids.chunks(ID_CHUNK) {
+            stored.extend(
                 program::Entity::find()
+                    .select_only()
+                    .columns([program::Column::Id, program::Column::Version])
                     .filter(program::Column::Id.is_in(chunk.to_vec()))
+                    .into_tuple::<(String, i32)>()
                     .all(db)
                     .await?,
             );
         }
-        let mut plan = Self {
-            known_municipalities,
-            ..Self::default()
-        };
-        for row in rows {
-            let program = store::program_from_row(row)?;
-            plan.stored_versions.insert(program.id, program.version);
-            plan.by_name.insert(name_key(&program), program.id);
-            plan.programs.insert(program.id, program);
-        }
-        Ok(plan)
+        let now: HashMap<String, i32> = stored.into_iter().collect();
+        let then = &self.stored_versions;
+        Ok(now.len() == then.len()
+            && then
+                .iter()
+                .all(|(id, version)| now.get(&id.to_string()) == Some(version)))
     }
 
     fn apply(
         &mut self,
         actor: &StaffIdentity,
-        record: &ImportRecord,
+        record: ValidRecord,
         now: DateTime<Utc>,
     ) -> Result<ImportItem, RecordError> {
         let line = record.line;
         let refuse = |error| RecordError::from_registry(line, error);
-        let content = record.input.validate().map_err(|e| refuse(e.into()))?;
+        let content = record.content;
         let existing = match record.id {
             Some(id) => self.programs.get(&id).map(|program| program.id),
             None => self
@@ -258,9 +490,8 @@ impl ImportPlan {
         }
         let entry = changes::created(content, id, now)?;
         self.by_name.insert(name_key(&entry.snapshot), id);
-        self.programs.insert(id, entry.snapshot.clone());
         self.created.push(id);
-        self.entries.push(entry);
+        self.record(entry);
         Ok(id)
     }
 
@@ -304,16 +535,26 @@ impl ImportPlan {
         Ok(true)
     }
 
+    /// Makes `entry`'s snapshot the program's planned state, keeping the entry only when the
+    /// plan will be written (a dry run of 100,000 rows would otherwise hold every snapshot twice).
     fn record(&mut self, entry: VersionEntry) {
         let id = entry.snapshot.id;
-        if self.stored_versions.contains_key(&id) && !self.changed.contains(&id) {
+        if self.stored_versions.contains_key(&id) && self.changed_set.insert(id) {
             self.changed.push(id);
         }
-        self.programs.insert(id, entry.snapshot.clone());
-        self.entries.push(entry);
+        match self.keep {
+            Keep::History => {
+                self.programs.insert(id, entry.snapshot.clone());
+                self.entries.push(entry);
+            }
+            Keep::ProgramsOnly => {
+                self.programs.insert(id, entry.snapshot);
+            }
+        }
     }
 
     async fn write(&self, db: &impl ConnectionTrait, actor: &StaffIdentity) -> Result<(), RegistryError> {
+        debug_assert_eq!(self.keep, Keep::History, "a dry run's plan is never written");
         let created: Vec<&Program> = self.created.iter().map(|id| &self.programs[id]).collect();
         store::insert_programs(db, &created).await?;
         for id in &self.changed {

@@ -8,7 +8,7 @@ use kosodate_domain::Vocabulary;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ImportError, ImportErrors, ImportRecord, non_empty_lines, parse_date_loose};
+use super::{ImportError, ImportErrors, ImportRecord, ParsedFile, non_empty_lines, parse_date_loose};
 use crate::model::{
     ApplicationMethod, ApplicationMethodKind, ApplicationWindow, Benefit, Category, Contact, LifeEvent,
     Program, ProgramInput, ProgramStatus,
@@ -123,8 +123,9 @@ struct Tag {
     target_code: Option<Vec<String>>,
 }
 
-/// Parses a Tokyo registry file (a JSON array of records).
-pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRecord>, ImportErrors> {
+/// Parses a Tokyo registry file (a JSON array of records): the records that could be read and the
+/// problems of those that could not. Only a file that is not a JSON array is refused at once.
+pub fn parse(bytes: &[u8]) -> Result<ParsedFile, ImportErrors> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let values: Vec<Value> = serde_json::from_slice(bytes).map_err(|error| {
         ImportErrors(vec![ImportError::new(
@@ -148,10 +149,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRecord>, ImportErrors> {
             )),
         }
     }
-    match errors.is_empty() {
-        true => Ok(records),
-        false => Err(ImportErrors(errors)),
-    }
+    Ok(ParsedFile {
+        records,
+        problems: errors,
+    })
 }
 
 fn clean(value: Option<&str>) -> Option<String> {
@@ -413,16 +414,8 @@ fn tags_for(categories: &[Category]) -> (Vec<String>, Vec<String>) {
     (category_codes, target_codes)
 }
 
-/// Writes programs as Tokyo registry records, every key present.
-pub fn write(programs: &[Program], owner_name: impl Fn(&crate::model::ProgramOwner) -> String) -> Vec<u8> {
-    let records: Vec<Value> = programs
-        .iter()
-        .map(|p| record_for(p, &owner_name(&p.content.owner)))
-        .collect();
-    serde_json::to_vec_pretty(&records).unwrap_or_default()
-}
-
-fn record_for(program: &Program, owner_name: &str) -> Value {
+/// A program as a Tokyo registry record, every key present.
+pub(crate) fn record_for(program: &Program, owner_name: &str) -> Value {
     let content = &program.content;
     let method = |kind| {
         content
@@ -499,7 +492,7 @@ fn record_for(program: &Program, owner_name: &str) -> Value {
         "regulation": {"regulationName": null, "regulationArticle": null},
         "basicInformation": {"psid": format!("kosodate+{}", program.id), "organization": null, "compartment": null, "compartmentCode": null, "institutionType": 1},
         "updateDate": content.last_reviewed_on.map(|d| d.to_string()),
-        "odInformation": {"updateDate": program.updated_at.date_naive().to_string(), "updater": null, "content": null},
+        "odInformation": {"updateDate": kosodate_domain::japan::date_of(program.updated_at).to_string(), "updater": null, "content": null},
         "tag": {"categoryCode": category_codes, "targetCode": target_codes, "contentsCode": []},
         "useConsiderationFlag": program.status != ProgramStatus::Published
     })
@@ -512,7 +505,7 @@ mod tests {
     #[test]
     fn the_published_sample_parses() {
         let bytes = include_bytes!("../../tests/fixtures/tokyo-registry-sample.json");
-        let records = parse(bytes).unwrap();
+        let records = parse(bytes).unwrap().records;
         assert_eq!(records.len(), 5);
         let first = &records[0].input;
         assert_eq!(first.owner, "131130");
@@ -544,8 +537,26 @@ mod tests {
     }
 
     #[test]
+    fn the_update_date_is_the_day_in_japan() {
+        let record = parse(include_bytes!("../../tests/fixtures/tokyo-registry-sample.json"))
+            .unwrap()
+            .records
+            .remove(0);
+        let content = record.input.validate().unwrap();
+        // 00:30 on 1 April in Japan is still 31 March in UTC.
+        let updated_at = chrono::DateTime::parse_from_rfc3339("2026-03-31T15:30:00Z")
+            .unwrap()
+            .to_utc();
+        let program = crate::changes::created(content, kosodate_domain::ProgramId::default(), updated_at)
+            .unwrap()
+            .snapshot;
+        let written = record_for(&program, "青森市");
+        assert_eq!(written["odInformation"]["updateDate"], "2026-04-01");
+    }
+
+    #[test]
     fn malformed_json_names_the_line() {
-        let errors = parse(b"[\n{\"summary\": 1}\n]").unwrap_err().0;
+        let errors = parse(b"[\n{\"summary\": 1}\n]").unwrap().problems;
         assert_eq!(errors[0].line, 1);
         assert_eq!(errors[0].field, "/summary");
         assert!(parse(b"[\n{").is_err());

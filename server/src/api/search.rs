@@ -109,11 +109,13 @@ impl SearchParams {
         Ok(request)
     }
 
+    /// Each category once, however often the caller repeats it.
     fn categories(&self) -> Result<Vec<Category>, ApiError> {
         let Some(raw) = self.category.as_deref() else {
             return Ok(Vec::new());
         };
-        raw.split(',')
+        let mut categories = raw
+            .split(',')
             .filter(|part| !part.trim().is_empty())
             .map(|part| {
                 Category::parse(part).ok_or_else(|| {
@@ -124,7 +126,10 @@ impl SearchParams {
                     )
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        categories.sort();
+        categories.dedup();
+        Ok(categories)
     }
 }
 

@@ -2,6 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
 use kosodate_registry::import::ImportReport;
 use kosodate_registry::transfer::{ExportFormat, ImportFormat};
 use serde::Deserialize;
@@ -113,11 +114,16 @@ pub async fn export_programs(
     ApiQuery(filter): ApiQuery<ProgramQuery>,
 ) -> Result<Response, ApiError> {
     let filter = filter.filter()?;
-    let bytes = state
+    let chunks = state
         .registry
         .export(query.format, &filter, visibility(&staff))
         .await?;
-    let mut response = bytes.into_response();
+    // The status is sent before the last page is read: a failure then can only end the body
+    // early, which the client sees as a cut-off download. It is logged with its causes.
+    let chunks = chunks.inspect_err(|error| {
+        tracing::error!(error = %kosodate_domain::error_chain(error), "an export stopped part-way");
+    });
+    let mut response = axum::body::Body::from_stream(chunks).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

@@ -7,7 +7,6 @@ use axum::http::HeaderMap;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use chrono::{Duration, Utc};
 use cookie::Cookie;
-use kosodate_domain::MunicipalityCode;
 use kosodate_households::AccountId;
 use kosodate_registry::{StaffIdentity, StaffRole};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
@@ -152,14 +151,7 @@ fn session_of(row: session::Model) -> Option<Session> {
     let user = match row.kind.as_str() {
         "parent" => SessionUser::Parent(AccountId::parse(row.account_id.as_deref()?).ok()?),
         "staff" => {
-            let role = match row.staff_role.as_deref()? {
-                "administrator" => StaffRole::Administrator,
-                "prefecture" => StaffRole::Prefecture,
-                "municipal" => {
-                    StaffRole::Municipal(MunicipalityCode::parse(row.staff_municipality.as_deref()?).ok()?)
-                }
-                _ => return None,
-            };
+            let role = StaffRole::from_stored(row.staff_role.as_deref()?, row.staff_municipality.as_deref())?;
             SessionUser::Staff(StaffIdentity {
                 name: row.staff_name?,
                 role,

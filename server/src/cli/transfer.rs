@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use futures::TryStreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use kosodate_registry::transfer::{ExportFormat, ImportFormat, parse_file};
 use kosodate_registry::{ProgramFilter, ProgramOwner, RegistryError, StaffIdentity, Visibility};
@@ -68,11 +69,11 @@ pub async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()>
         None => ImportFormat::Csv,
     };
     let registry = registry(settings).await?;
-    let records = match parse_file(format, &bytes) {
-        Ok(records) => records,
+    let parsed = match parse_file(format, &bytes) {
+        Ok(parsed) => parsed,
         Err(errors) => return report_refusal(RegistryError::Import(errors)),
     };
-    let progress = ProgressBar::new(records.len() as u64).with_style(
+    let progress = ProgressBar::new(parsed.records.len() as u64).with_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, 残り {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
@@ -83,7 +84,7 @@ pub async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()>
     });
     let actor = StaffIdentity::administrator(args.actor);
     let result = registry
-        .import_parsed(&actor, format, records, args.dry_run, |done| {
+        .import_parsed(&actor, format, parsed, args.dry_run, |done| {
             progress.set_position(done as u64)
         })
         .await;
@@ -150,15 +151,20 @@ pub async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()>
         owner: args.owner.as_deref().map(ProgramOwner::parse).transpose()?,
         ..ProgramFilter::default()
     };
+    let mut output: Box<dyn Write + Send> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout()),
+    };
     let spinner = ProgressBar::new_spinner().with_message("書き出し中");
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
-    let bytes = registry.export(format, &filter, Visibility::Staff).await?;
-    spinner.finish_and_clear();
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?
-        }
-        None => std::io::stdout().write_all(&bytes)?,
+    let chunks = registry.export(format, &filter, Visibility::Staff).await?;
+    futures::pin_mut!(chunks);
+    while let Some(chunk) = chunks.try_next().await? {
+        output.write_all(&chunk)?;
     }
+    output.flush()?;
+    spinner.finish_and_clear();
     Ok(())
 }
