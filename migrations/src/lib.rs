@@ -13,6 +13,7 @@ mod m20261122_000005_accounts_sessions_audit;
 mod m20261122_000006_notices;
 mod m20261122_000007_search;
 mod m20261205_000008_waiting_events;
+mod m20261205_000020_channel_send_slots;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_notices::Migration),
             Box::new(m20261122_000007_search::Migration),
             Box::new(m20261205_000008_waiting_events::Migration),
+            Box::new(m20261205_000020_channel_send_slots::Migration),
         ]
     }
 }

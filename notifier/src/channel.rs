@@ -22,28 +22,19 @@ use uuid::Uuid;
     serde::Serialize,
     serde::Deserialize,
     utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ChannelKind {
+    #[strum(message = "メール")]
     Email,
+    #[strum(message = "LINE")]
     Line,
+    #[strum(message = "プッシュ通知")]
     WebPush,
-}
-
-impl ChannelKind {
-    pub const ALL: [ChannelKind; 3] = [Self::Email, Self::Line, Self::WebPush];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Line => "line",
-            Self::WebPush => "web_push",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.id() == text)
-    }
 }
 
 /// Where one notice goes. Addresses are personal data: `Debug` never prints them.
@@ -163,5 +154,29 @@ pub enum DeliveryError {
 pub trait Channel: Send + Sync + fmt::Debug {
     fn kind(&self) -> ChannelKind;
 
+    /// Whether a repeat of an accepted notice is dropped or replaces the first (LINE's retry
+    /// key, Web Push's `tag`), so that the person sees it once. When it is not (SMTP), the worker
+    /// records each accepted notice before the next one goes out, so that a crash repeats at most
+    /// one.
+    fn drops_repeats(&self) -> bool {
+        false
+    }
+
     async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, DeliveryError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use kosodate_domain::{Vocabulary, serde_names_agree};
+    use strum::VariantArray;
+
+    use super::*;
+
+    #[test]
+    fn channel_kinds_keep_their_stored_ids() {
+        let ids: Vec<&str> = ChannelKind::VARIANTS.iter().map(|kind| kind.id()).collect();
+        assert_eq!(ids, ["email", "line", "web_push"]);
+        serde_names_agree::<ChannelKind>().unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(ChannelKind::parse("LINE"), Some(ChannelKind::Line));
+    }
 }

@@ -14,6 +14,7 @@ pub mod links;
 mod mailbox;
 pub mod outbox;
 pub mod schedule;
+pub mod send_slots;
 pub mod template;
 pub mod worker;
 

@@ -8,20 +8,28 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use strum::VariantArray;
 use uuid::Uuid;
 
-/// What a link does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a link does; the label is the link's text in a notice.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray, strum::EnumMessage,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum NoticeAction {
     /// The household applied: no more reminders for the program.
+    #[strum(message = "申請済みにする")]
     Applied,
     /// Not interested: no more notices about the program.
+    #[strum(message = "この制度のお知らせは不要")]
     NotInterested,
     /// No more notices through this channel.
+    #[strum(message = "この方法での配信を停止")]
     Unsubscribe,
 }
 
 impl NoticeAction {
+    /// The action's byte in a link token: fixed forever, as links already sent carry it.
     fn code(self) -> u8 {
         match self {
             Self::Applied => 1,
@@ -31,17 +39,10 @@ impl NoticeAction {
     }
 
     fn from_code(code: u8) -> Option<Self> {
-        [Self::Applied, Self::NotInterested, Self::Unsubscribe]
-            .into_iter()
+        Self::VARIANTS
+            .iter()
+            .copied()
             .find(|action| action.code() == code)
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Self::Applied => "申請済みにする",
-            Self::NotInterested => "この制度のお知らせは不要",
-            Self::Unsubscribe => "この方法での配信を停止",
-        }
     }
 }
 
@@ -125,6 +126,22 @@ mod tests {
     fn signer() -> LinkSigner {
         let base = url::Url::parse("https://kosodate.example/app").unwrap_or_else(|_| unreachable!());
         LinkSigner::new(base, vec![7; 32])
+    }
+
+    #[test]
+    fn every_action_keeps_its_token_byte_and_has_a_label() {
+        use kosodate_domain::Vocabulary;
+
+        for action in NoticeAction::VARIANTS.iter().copied() {
+            assert_eq!(NoticeAction::from_code(action.code()), Some(action));
+            assert_ne!(action.label_ja(), action.id(), "{action:?} has a Japanese label");
+        }
+        let codes: Vec<u8> = NoticeAction::VARIANTS
+            .iter()
+            .map(|action| action.code())
+            .collect();
+        assert_eq!(codes, [1, 2, 3]);
+        assert_eq!(NoticeAction::parse("申請済みにする"), Some(NoticeAction::Applied));
     }
 
     #[test]

@@ -27,49 +27,43 @@ pub enum OutboxError {
     Corrupt(String),
 }
 
-/// Where a notice is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Where a notice is in its life; the ids are stored in `notices.status`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum NoticeStatus {
+    #[strum(message = "送信待ち")]
     Queued,
+    #[strum(message = "送信中")]
     Sending,
+    #[strum(message = "送信済み")]
     Sent,
+    #[strum(message = "再送待ち")]
     Retrying,
     /// Gave up: too many failed attempts, an address that is gone, or a refused message.
     /// Administrators see these and can send them again.
+    #[strum(message = "送信失敗")]
     Dead,
     /// The household withdrew the consent or removed the channel before delivery.
+    #[strum(message = "取り消し")]
     Cancelled,
     /// No longer worth sending: the household applied already or is not interested.
+    #[strum(message = "送信不要")]
     Suppressed,
-}
-
-impl NoticeStatus {
-    pub const ALL: [NoticeStatus; 7] = [
-        Self::Queued,
-        Self::Sending,
-        Self::Sent,
-        Self::Retrying,
-        Self::Dead,
-        Self::Cancelled,
-        Self::Suppressed,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Sending => "sending",
-            Self::Sent => "sent",
-            Self::Retrying => "retrying",
-            Self::Dead => "dead",
-            Self::Cancelled => "cancelled",
-            Self::Suppressed => "suppressed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.id() == text)
-    }
 }
 
 /// A notice to plan.
@@ -295,12 +289,17 @@ fn claim_statement(backend: DatabaseBackend) -> String {
         DatabaseBackend::Postgres => ("$1", "$2", "$3", "FOR UPDATE SKIP LOCKED"),
         _ => ("?1", "?2", "?3", ""),
     };
+    let (queued, retrying, sending) = (
+        NoticeStatus::Queued.id(),
+        NoticeStatus::Retrying.id(),
+        NoticeStatus::Sending.id(),
+    );
     format!(
         "WITH due AS MATERIALIZED (SELECT id FROM notices \
-             WHERE status IN ('queued', 'retrying', 'sending') AND digest_id IS NULL \
+             WHERE status IN ('{queued}', '{retrying}', '{sending}') AND digest_id IS NULL \
                AND not_before <= {p2} \
              ORDER BY not_before LIMIT {p3} {lock}) \
-         UPDATE notices SET status = 'sending', attempts = attempts + 1, lease_until = {p1}, \
+         UPDATE notices SET status = '{sending}', attempts = attempts + 1, lease_until = {p1}, \
              not_before = {p1}, updated_at = {p2} \
          WHERE id IN (SELECT id FROM due) \
          RETURNING *"
@@ -667,4 +666,30 @@ pub async fn attempts(db: &impl ConnectionTrait, notice: Uuid) -> Result<Vec<Att
         .into_model::<AttemptView>()
         .all(db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use kosodate_domain::serde_names_agree;
+    use strum::VariantArray;
+
+    use super::*;
+
+    #[test]
+    fn statuses_keep_their_stored_ids() {
+        let ids: Vec<&str> = NoticeStatus::VARIANTS.iter().map(|status| status.id()).collect();
+        assert_eq!(
+            ids,
+            [
+                "queued",
+                "sending",
+                "sent",
+                "retrying",
+                "dead",
+                "cancelled",
+                "suppressed"
+            ]
+        );
+        serde_names_agree::<NoticeStatus>().unwrap_or_else(|error| panic!("{error}"));
+    }
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
+use kosodate_domain::Vocabulary;
 use uuid::Uuid;
 
 use crate::channel::{Link, RenderedNotice, Urgency};

@@ -1,9 +1,10 @@
-//! The delivery worker: claims due notices in batches, renders them, waits for its channel's
-//! rate limit (backpressure: it slows down rather than failing), delivers several at once, and
-//! records every attempt. The binary's loop calls [`Worker::run_once`] with the notice planner;
-//! run as many processes as you like against PostgreSQL, one against SQLite.
+//! The delivery worker: claims due notices in batches, reserves each channel's send slots (the
+//! rate limit, shared by every process through the database: backpressure, it slows down rather
+//! than failing), renders them, delivers several at once, and records every attempt as soon as it
+//! ends. The binary's loop calls [`Worker::run_once`] with the notice planner; run as many
+//! processes as you like against PostgreSQL, one against SQLite.
 
-use kosodate_domain::error_chain;
+use kosodate_domain::{Vocabulary, error_chain};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -11,8 +12,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sea_orm::DatabaseConnection;
+use strum::VariantArray;
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::channel::{Channel, ChannelKind, DeliveryError, Envelope};
@@ -20,6 +22,7 @@ use crate::content::{NoticeContent, NoticeKind};
 use crate::links::LinkSigner;
 use crate::outbox::{self, AttemptRecord, AttemptResult, ClaimedNotice, OutboxError};
 use crate::schedule::{RetryPolicy, next_allowed};
+use crate::send_slots;
 use crate::template::{NoticeToRender, render};
 
 #[derive(Debug, Clone)]
@@ -33,7 +36,7 @@ pub struct WorkerConfig {
     /// How long one delivery attempt may take.
     pub attempt_timeout: Duration,
     pub retry: RetryPolicy,
-    /// Deliveries per second per channel kind, for this process.
+    /// Deliveries per second per channel kind, all worker processes together.
     pub rates: HashMap<ChannelKind, NonZeroU32>,
 }
 
@@ -76,12 +79,17 @@ pub trait DeliveryHooks: Send + Sync + std::fmt::Debug {
 pub struct Worker {
     db: DatabaseConnection,
     channels: HashMap<ChannelKind, Arc<dyn Channel>>,
-    limiters: HashMap<ChannelKind, Arc<DefaultDirectRateLimiter>>,
     signer: LinkSigner,
     my_page: url::Url,
     config: WorkerConfig,
     hooks: Option<Arc<dyn DeliveryHooks>>,
+    /// Held from a delivery through a provider that does not drop repeats until its outcome is
+    /// committed: a crash then leaves at most one such notice delivered but unrecorded.
+    unrecorded: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// This process's turn to have a notice delivered but not yet recorded.
+type UnrecordedTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 impl Worker {
     pub fn new(
@@ -91,22 +99,17 @@ impl Worker {
         my_page: url::Url,
         config: WorkerConfig,
     ) -> Self {
-        let limiters = config
-            .rates
-            .iter()
-            .map(|(kind, rate)| (*kind, Arc::new(RateLimiter::direct(Quota::per_second(*rate)))))
-            .collect();
         Self {
             db,
             channels: channels
                 .into_iter()
                 .map(|channel| (channel.kind(), channel))
                 .collect(),
-            limiters,
             signer,
             my_page,
             config,
             hooks: None,
+            unrecorded: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -127,19 +130,111 @@ impl Worker {
         if claimed.is_empty() {
             return Ok(0);
         }
-        // Owned notices: a stream of futures borrowing from the batch is not `Send` enough for
-        // `tokio::spawn` (rust-lang/rust#102211).
-        let records: Vec<AttemptRecord> = futures::stream::iter(claimed.clone())
-            .map(|notice| async move { self.attempt(&notice).await })
-            .buffer_unordered(self.config.concurrency)
-            .collect()
-            .await;
-        outbox::record(&self.db, &records).await?;
+        let slotted = self.reserve_slots(claimed.clone()).await?;
+        let records = self.deliver_and_record(slotted).await?;
         self.report_gone(&claimed, &records).await;
         Ok(records.len())
     }
 
-    async fn attempt(&self, notice: &ClaimedNotice) -> AttemptRecord {
+    /// Pairs each notice with the moment its channel's rate lets it go (none for a channel
+    /// without a configured rate), in the order claimed.
+    async fn reserve_slots(
+        &self,
+        claimed: Vec<ClaimedNotice>,
+    ) -> Result<Vec<(ClaimedNotice, Option<Instant>)>, OutboxError> {
+        let mut slots = HashMap::new();
+        for kind in ChannelKind::VARIANTS.iter().copied() {
+            let Some(rate) = self.config.rates.get(&kind) else {
+                continue;
+            };
+            let count = claimed
+                .iter()
+                .filter(|notice| notice.channel_kind == kind)
+                .count();
+            let count = u32::try_from(count).unwrap_or(u32::MAX);
+            if count > 0 {
+                let reserved = send_slots::reserve(&self.db, kind, count, *rate).await?;
+                // Measured from when the answer arrived, the slots start late by its trip from
+                // the database, never early.
+                slots.insert(kind, (Instant::now(), reserved));
+            }
+        }
+        let mut taken: HashMap<ChannelKind, u32> = HashMap::new();
+        Ok(claimed
+            .into_iter()
+            .map(|notice| {
+                let slot = slots.get(&notice.channel_kind).map(|(answered_at, reserved)| {
+                    let index = taken.entry(notice.channel_kind).or_default();
+                    let starts_in = reserved.starts_in(*index);
+                    *index += 1;
+                    *answered_at + starts_in
+                });
+                (notice, slot)
+            })
+            .collect())
+    }
+
+    /// Delivers the batch and records each outcome as soon as it is known, not when the whole
+    /// batch is done. Outcomes that finish while a commit runs go into the next one together
+    /// (group commit), so the database sees one transaction per commit time, not one per
+    /// delivery. A provider that does not drop repeats (SMTP) delivers again whatever a killed
+    /// worker delivered but had not recorded: its deliveries take turns (`unrecorded`), each
+    /// turn ending when the outcome is committed, so a kill repeats at most one of them.
+    async fn deliver_and_record(
+        &self,
+        slotted: Vec<(ClaimedNotice, Option<Instant>)>,
+    ) -> Result<Vec<AttemptRecord>, OutboxError> {
+        let (finished, mut to_record) = tokio::sync::mpsc::unbounded_channel();
+        // Owned notices: a stream of futures borrowing from the batch is not `Send` enough for
+        // `tokio::spawn` (rust-lang/rust#102211).
+        let deliveries = async move {
+            futures::stream::iter(slotted)
+                .map(|(notice, slot)| async move { self.attempt(&notice, slot).await })
+                .buffer_unordered(self.config.concurrency)
+                .for_each(|attempted| {
+                    // The receiver is gone only after a failed commit, which ends the batch.
+                    let _ = finished.send(attempted);
+                    std::future::ready(())
+                })
+                .await;
+            Ok::<(), OutboxError>(())
+        };
+        let recording = async {
+            let mut recorded = Vec::new();
+            let mut ready: Vec<(AttemptRecord, UnrecordedTurn)> = Vec::new();
+            while to_record.recv_many(&mut ready, usize::MAX).await > 0 {
+                let (records, turns): (Vec<AttemptRecord>, Vec<UnrecordedTurn>) = ready.drain(..).unzip();
+                outbox::record(&self.db, &records).await?;
+                drop(turns);
+                recorded.extend(records);
+            }
+            Ok(recorded)
+        };
+        // A failed commit stops the deliveries that have not started: their notices come back
+        // when the lease runs out, rather than being delivered with no record.
+        let ((), recorded) = tokio::try_join!(deliveries, recording)?;
+        Ok(recorded)
+    }
+
+    /// Waits for the notice's send slot and, for a provider that does not drop repeats, for
+    /// this process's previous such delivery to be recorded.
+    async fn wait_turn(&self, notice: &ClaimedNotice, slot: Option<Instant>) -> UnrecordedTurn {
+        if let Some(slot) = slot {
+            tokio::time::sleep_until(slot).await;
+        }
+        let channel = self.channels.get(&notice.channel_kind)?;
+        if channel.drops_repeats() {
+            return None;
+        }
+        Some(self.unrecorded.clone().lock_owned().await)
+    }
+
+    async fn attempt(
+        &self,
+        notice: &ClaimedNotice,
+        slot: Option<Instant>,
+    ) -> (AttemptRecord, UnrecordedTurn) {
+        let turn = self.wait_turn(notice, slot).await;
         let started_at = Utc::now();
         let (result, members) = match self.deliver(notice).await {
             Ok(delivery) => delivery,
@@ -157,14 +252,15 @@ impl Worker {
         .increment(1);
         metrics::histogram!("kosodate_notice_delivery_seconds", "channel" => notice.channel_kind.id())
             .record((finished_at - started_at).as_seconds_f64());
-        AttemptRecord {
+        let record = AttemptRecord {
             notice: notice.id,
             attempt: notice.attempt,
             members,
             started_at,
             finished_at,
             result,
-        }
+        };
+        (record, turn)
     }
 
     async fn deliver(&self, notice: &ClaimedNotice) -> Result<(AttemptResult, Vec<Uuid>), OutboxError> {
@@ -186,9 +282,6 @@ impl Worker {
             return Ok((AttemptResult::Dead { error, gone: false }, Vec::new()));
         };
         let envelope = self.envelope(notice, &members);
-        if let Some(limiter) = self.limiters.get(&notice.channel_kind) {
-            limiter.until_ready().await;
-        }
         let result = match tokio::time::timeout(self.config.attempt_timeout, channel.deliver(&envelope)).await
         {
             Ok(Ok(delivered)) => AttemptResult::Sent {

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use kosodate_database::begin_write;
-use kosodate_domain::error_chain;
+use kosodate_domain::{Vocabulary, error_chain};
 use kosodate_households::{ChannelKind, Households};
 use kosodate_notifier::outbox;
 use kosodate_notifier::{DeliveryHooks, GoneAddress, NoticeContent, NoticeKind};

@@ -105,7 +105,7 @@ pub struct NoticeSettings {
     pub web_push_subject: String,
     /// Only for tests with a push receiver on loopback: production refuses such endpoints (SSRF).
     pub web_push_allow_insecure_endpoints: bool,
-    /// Deliveries per second for this process.
+    /// Deliveries per second per channel, all worker processes together (kept in the database).
     pub email_per_second: u32,
     pub line_per_second: u32,
     pub web_push_per_second: u32,

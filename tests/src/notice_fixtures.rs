@@ -3,7 +3,7 @@
 //! since ten thousand households through the API would take longer than the tests.
 
 use anyhow::Context;
-use kosodate_domain::{EmailAddress, LineUserId};
+use kosodate_domain::{EmailAddress, LineUserId, Vocabulary};
 use kosodate_notifier::outbox::NoticeDraft;
 use kosodate_notifier::{Address, ChannelKind, NoticeContent, NoticeKind, ProgramNotice};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};

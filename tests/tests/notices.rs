@@ -14,13 +14,13 @@ use kosodate_households::{
     Registration,
 };
 use kosodate_matching::{MatchPolicy, MatchRunner};
-use kosodate_notifier::{LinkSigner, Worker, WorkerConfig};
+use kosodate_notifier::{ChannelKind, LinkSigner, Worker, WorkerConfig, send_slots};
 use kosodate_planner::NoticePlanner;
 use kosodate_registry::Registry;
 use kosodate_test_peers::line::LineContractServer;
 use kosodate_test_peers::smtp::SmtpServer;
 use kosodate_test_peers::web_push::{PushReceiver, Subscription};
-use kosodate_tests::{Backend, TestApp, both_backends, spawn_app_with};
+use kosodate_tests::{Backend, TestApp, both_backends, spawn_app, spawn_app_with};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use secrecy::SecretString;
 use serde_json::json;
@@ -30,7 +30,8 @@ both_backends!(
     quiet_hours_digests_and_withdrawal,
     a_gone_address_switches_its_channel_off,
     the_first_notice_arrives_whatever_the_order_of_clicks,
-    a_deadline_that_passed_while_waiting_for_a_channel_is_not_sent
+    a_deadline_that_passed_while_waiting_for_a_channel_is_not_sent,
+    send_slots_are_shared_by_every_worker
 );
 
 const LINE_TOKEN: &str = "test-line-channel-token";
@@ -576,4 +577,68 @@ async fn a_deadline_that_passed_while_waiting_for_a_channel_is_not_sent(backend:
         .try_get::<i64>("", "n")
         .unwrap();
     assert_eq!(waiting, 0, "the expired event is done with, not waiting");
+}
+
+/// Mail outside the notice queue carries a `Message-ID` at the sender's domain too (an address
+/// verification link had none: lettre's default names the host, and only when asked).
+#[tokio::test]
+async fn the_verification_mail_carries_a_message_id_at_the_senders_domain() {
+    let smtp = SmtpServer::start().await.unwrap();
+    let email = kosodate_notifier::channels::email::EmailChannel::smtp(
+        &kosodate_notifier::channels::email::SmtpSettings::new(smtp.url()),
+        "青森県 子育て支援 <noreply@kosodate.example>".parse().unwrap(),
+    )
+    .unwrap();
+    let mailer = kosodate_server::mail::Mailer::new(email, "https://kosodate.example/".parse().unwrap());
+    let to = EmailAddress::parse("parent@example.jp").unwrap();
+    mailer.send_verification(&to, "t0ken").await.unwrap();
+    mailer.send_verification(&to, "t0ken").await.unwrap();
+
+    let mails = smtp.wait_for_count(2, Duration::from_secs(10)).await.unwrap();
+    let ids: Vec<&str> = mails
+        .iter()
+        .map(|mail| mail.message_id.as_deref().expect("the mail has a Message-ID"))
+        .collect();
+    for id in &ids {
+        let local = id
+            .strip_prefix('<')
+            .and_then(|rest| rest.strip_suffix("@kosodate.example>"))
+            .unwrap_or_else(|| panic!("{id} is not <id@kosodate.example>"));
+        assert!(uuid::Uuid::parse_str(local).is_ok(), "{id}");
+    }
+    assert_ne!(ids[0], ids[1], "each mail has its own Message-ID");
+}
+
+/// A channel's send slots come from the database, so workers that reserve at the same moment get
+/// one slot after another (the three-process test at the LINE server is in notice_delivery.rs).
+async fn send_slots_are_shared_by_every_worker(backend: Backend) {
+    const WORKERS: usize = 4;
+    const SLOTS: u32 = 10;
+    let app = spawn_app(backend).await;
+    let rate = std::num::NonZeroU32::new(10).unwrap();
+    let mut reservations = tokio::task::JoinSet::new();
+    for _ in 0..WORKERS {
+        let db = app.db.clone();
+        reservations.spawn(async move {
+            let slots = send_slots::reserve(&db, ChannelKind::Line, SLOTS, rate)
+                .await
+                .unwrap();
+            (std::time::Instant::now() + slots.first_in, slots)
+        });
+    }
+    let mut reserved = reservations.join_all().await;
+    reserved.sort_by_key(|(first, _)| *first);
+    for pair in reserved.windows(2) {
+        let [(earlier, slots), (later, _)] = pair else {
+            unreachable!()
+        };
+        assert_eq!(slots.interval, Duration::from_millis(100));
+        // One reservation's ten slots take a second; the next starts after them. The slack is for
+        // when each reservation's answer reached this task.
+        let gap = *later - *earlier;
+        assert!(
+            gap >= Duration::from_millis(900),
+            "{gap:?} between reservations: {reserved:?}"
+        );
+    }
 }

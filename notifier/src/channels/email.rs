@@ -2,7 +2,8 @@
 //! a pooled SMTP connection or written into the file mailbox of the embedded default.
 //!
 //! The `Message-ID` is `<notice id@sender's domain>`, the same on every attempt, so a receiving
-//! system (and a person reading two copies) can tell a retry from a new notice. Each message
+//! system (and a person reading two copies) can tell a retry from a new notice; other mail (an
+//! address verification) gets a fresh `<uuid@sender's domain>`. Each notice
 //! carries RFC 8058 one-click unsubscribe headers and `Auto-Submitted` (RFC 3834), so that mail
 //! clients offer an unsubscribe button and vacation responders stay quiet.
 
@@ -11,7 +12,7 @@ use std::fmt;
 use std::time::Duration;
 
 use kosodate_domain::error_chain;
-use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::header::{self, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::{self, PoolConfig};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -118,8 +119,15 @@ impl EmailChannel {
     }
 
     /// Sends mail that does not go through the notice queue (an address verification link), with
-    /// the same transport and the same error classification as notices.
-    pub async fn send_message(&self, message: Message) -> Result<Delivered, DeliveryError> {
+    /// the same transport and the same error classification as notices. Mail built without a
+    /// `Message-ID` gets a fresh one at the sender's domain: lettre adds none by itself (and
+    /// names the machine's host when asked), and receiving systems score mail without one as
+    /// spam.
+    pub async fn send_message(&self, mut message: Message) -> Result<Delivered, DeliveryError> {
+        if message.headers().get::<header::MessageId>().is_none() {
+            let message_id = self.message_id(Uuid::now_v7());
+            message.headers_mut().set(header::MessageId::from(message_id));
+        }
         match &self.transport {
             Transport::Smtp(transport) => match transport.send(message).await {
                 Ok(response) => Ok(Delivered {
@@ -156,12 +164,15 @@ impl EmailChannel {
             .subject(notice.title.as_str())
             .date_now()
             .message_id(Some(self.message_id(envelope.notice_id)))
-            .raw_header(header("List-Unsubscribe", format!("<{}>", notice.unsubscribe)))
-            .raw_header(header(
+            .raw_header(custom_header(
+                "List-Unsubscribe",
+                format!("<{}>", notice.unsubscribe),
+            ))
+            .raw_header(custom_header(
                 "List-Unsubscribe-Post",
                 "List-Unsubscribe=One-Click".to_owned(),
             ))
-            .raw_header(header("Auto-Submitted", "auto-generated".to_owned()))
+            .raw_header(custom_header("Auto-Submitted", "auto-generated".to_owned()))
             .multipart(MultiPart::alternative_plain_html(
                 plain_text(notice),
                 html(notice),
@@ -176,13 +187,18 @@ impl Channel for EmailChannel {
         ChannelKind::Email
     }
 
+    /// The file mailbox keeps one file per `Message-ID`; an SMTP relay delivers every copy.
+    fn drops_repeats(&self) -> bool {
+        matches!(self.transport, Transport::File(_))
+    }
+
     async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, DeliveryError> {
         let message = self.compose(envelope)?;
         self.send_message(message).await
     }
 }
 
-fn header(name: &'static str, value: String) -> HeaderValue {
+fn custom_header(name: &'static str, value: String) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
 }
 

@@ -129,6 +129,10 @@ impl Channel for LineChannel {
         ChannelKind::Line
     }
 
+    fn drops_repeats(&self) -> bool {
+        true
+    }
+
     async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, DeliveryError> {
         let Address::Line(user_id) = &envelope.address else {
             return Err(DeliveryError::Rejected {

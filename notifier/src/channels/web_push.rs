@@ -203,6 +203,11 @@ impl Channel for WebPushChannel {
         ChannelKind::WebPush
     }
 
+    /// The payload's `tag` makes the browser replace a repeat rather than show it twice.
+    fn drops_repeats(&self) -> bool {
+        true
+    }
+
     async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, DeliveryError> {
         let Address::WebPush(subscription) = &envelope.address else {
             return Err(rejected(
