@@ -3,7 +3,10 @@
 //! it in time is refused with 503 problem+json and `Retry-After`, having saved nothing. SQLite
 //! only: PostgreSQL writers do not take one lock for the whole database.
 
+use std::time::{Duration, Instant};
+
 use kosodate_tests::{AOMORI_CITY_TOKEN, Backend, call, expect_status, program_body, spawn_app};
+use sea_orm::{ConnectionTrait, Statement};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_behind_a_long_one_waits_its_turn_or_is_refused_with_retry_after() {
@@ -46,8 +49,42 @@ async fn a_write_behind_a_long_one_waits_its_turn_or_is_refused_with_retry_after
             .json(&program_body("022012", "順番を待つ制度"));
         async move { request.send().await.expect("the request reaches the server") }
     });
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     long_write.commit().await.expect("the long write ends");
     let created = expect_status(waiting.await.expect("the request task"), 201).await;
     assert_eq!(created["name"], "順番を待つ制度");
+}
+
+/// The search log is written in the background, where nobody can be told to try again: a batch
+/// that meets a long write waits for it (here longer than SQLite's busy timeout) instead of
+/// being dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_logged_during_a_long_write_is_kept() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let long_write = kosodate_database::begin_write(&app.db)
+        .await
+        .expect("a long write begins");
+    call(app.get("/api/v1/programs/search?q=児童手当"), 200).await;
+    // Past the five seconds SQLite waits for a lock, so the first try of the batch fails.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    long_write.commit().await.expect("the long write ends");
+    let started = Instant::now();
+    let logged = loop {
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT query FROM search_log",
+            ))
+            .await
+            .expect("the log is readable");
+        if !rows.is_empty() || started.elapsed() > Duration::from_secs(20) {
+            break rows.len();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        logged, 1,
+        "the search made while the database was busy is in the log"
+    );
 }
