@@ -96,8 +96,11 @@ pub struct NoticeSettings {
     /// Run the delivery worker inside `serve` (the embedded default); production may run
     /// `kosodate worker` processes instead, as many as needed.
     pub worker_in_server: bool,
-    /// `smtp://host:port`, `smtp://user:pass@host:587?tls=required` or `smtps://user:pass@host`.
+    /// `smtp://host:port`, `smtp://user:pass@host:587?tls=required` (or `tls=opportunistic`) or
+    /// `smtps://user:pass@host`.
     pub smtp_url: Option<SecretString>,
+    /// SMTP connections a process keeps open between messages. A worker sends one mail at a
+    /// time and so uses one; the server's verification mail may use more at once.
     pub smtp_pool_size: u32,
     pub line_channel_access_token: Option<SecretString>,
     pub line_api_base: url::Url,

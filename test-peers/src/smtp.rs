@@ -20,13 +20,28 @@ use tokio::process::{Child, ChildStdin, Command};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Which recipients the server refuses, and how. Addresses compare case-insensitively.
+/// Which recipients the server refuses, and how (addresses compare case-insensitively); whether
+/// it encrypts and asks for a password.
 #[derive(Debug, Clone, Default)]
 pub struct SmtpServerBuilder {
     rejected: Vec<String>,
     deferred: Vec<String>,
     refused_data: Vec<String>,
+    encryption: Encryption,
+    credentials: Option<(String, String)>,
 }
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Encryption {
+    #[default]
+    None,
+    StartTls,
+    Implicit,
+}
+
+/// The CA (PEM) that issued the certificate the server presents for 127.0.0.1 with
+/// [`SmtpServerBuilder::starttls`] or [`SmtpServerBuilder::implicit_tls`].
+pub const TEST_CA_PEM: &[u8] = include_bytes!("../smtp-server/tls/ca.pem");
 
 impl SmtpServerBuilder {
     /// RCPT for this address gets `550 5.1.1 mailbox unavailable`.
@@ -45,6 +60,24 @@ impl SmtpServerBuilder {
     /// `550 5.7.1 message refused by policy`.
     pub fn refuse_data_for(mut self, address: &str) -> Self {
         self.refused_data.push(address.to_owned());
+        self
+    }
+
+    /// The server offers STARTTLS and refuses mail without it.
+    pub fn starttls(mut self) -> Self {
+        self.encryption = Encryption::StartTls;
+        self
+    }
+
+    /// The server speaks TLS from the first byte (`smtps://`).
+    pub fn implicit_tls(mut self) -> Self {
+        self.encryption = Encryption::Implicit;
+        self
+    }
+
+    /// The server refuses mail before AUTH with these credentials (PLAIN or LOGIN).
+    pub fn require_auth(mut self, user: &str, password: &str) -> Self {
+        self.credentials = Some((user.to_owned(), password.to_owned()));
         self
     }
 
@@ -78,6 +111,16 @@ impl SmtpServerBuilder {
             .flat_map(|(option, addresses)| {
                 addresses.iter().flat_map(move |a| [option.to_owned(), a.clone()])
             })
+            .chain(match self.encryption {
+                Encryption::None => None,
+                Encryption::StartTls => Some("--tls".to_owned()),
+                Encryption::Implicit => Some("--implicit-tls".to_owned()),
+            })
+            .chain(
+                self.credentials
+                    .iter()
+                    .flat_map(|(user, password)| ["--auth".to_owned(), format!("{user}:{password}")]),
+            )
             .collect()
     }
 }
@@ -144,9 +187,19 @@ impl SmtpServer {
         self.port
     }
 
-    /// Plain SMTP, as lettre's `from_url` takes it.
+    /// The URL the email channel takes: plain `smtp://`, `smtp://…?tls=required` or `smtps://`,
+    /// with the credentials the server requires.
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        let credentials = match &self.settings.credentials {
+            Some((user, password)) => format!("{user}:{password}@"),
+            None => String::new(),
+        };
+        let (scheme, query) = match self.settings.encryption {
+            Encryption::None => ("smtp", ""),
+            Encryption::StartTls => ("smtp", "?tls=required"),
+            Encryption::Implicit => ("smtps", ""),
+        };
+        format!("{scheme}://{credentials}127.0.0.1:{}{query}", self.port)
     }
 
     /// Kills the server; connections to its port are refused until [`Self::restart`].

@@ -6,7 +6,7 @@ use std::time::Duration;
 use kosodate_domain::EmailAddress;
 use kosodate_notifier::channels::email::{EmailChannel, SmtpSettings};
 use kosodate_notifier::{Address, Channel, DeliveryError, Envelope, Link, RenderedNotice, Urgency};
-use kosodate_test_peers::smtp::{SmtpServer, SmtpServerBuilder};
+use kosodate_test_peers::smtp::{SmtpServer, SmtpServerBuilder, TEST_CA_PEM};
 use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -14,6 +14,7 @@ const WAIT: Duration = Duration::from_secs(10);
 fn channel(server: &SmtpServer) -> anyhow::Result<EmailChannel> {
     let mut settings = SmtpSettings::new(server.url());
     settings.timeout = Duration::from_secs(5);
+    settings.root_certificate = Some(TEST_CA_PEM.to_vec());
     Ok(EmailChannel::smtp(
         &settings,
         "青森県 子育て支援 <noreply@kosodate.example>".parse()?,
@@ -191,5 +192,58 @@ async fn a_stopped_server_is_transient_and_the_pool_recovers_after_a_restart() -
     let mails = server.wait_for_count(2, WAIT).await?;
     let expected_id = format!("<{}@kosodate.example>", after_restart.notice_id);
     assert_eq!(mails[1].message_id.as_deref(), Some(expected_id.as_str()));
+    Ok(())
+}
+
+/// Sends two notices over one channel (the second reuses the connection) and checks both arrived.
+async fn two_arrive(server: &SmtpServer) -> anyhow::Result<()> {
+    let channel = channel(server)?;
+    let first = envelope("parent@example.jp")?;
+    channel.deliver(&first).await?;
+    channel.deliver(&envelope("other@example.jp")?).await?;
+    let mails = server.wait_for_count(2, WAIT).await?;
+    let expected_id = format!("<{}@kosodate.example>", first.notice_id);
+    assert_eq!(mails[0].message_id.as_deref(), Some(expected_id.as_str()));
+    assert_eq!(mails[1].envelope_recipients, ["other@example.jp"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_notice_arrives_over_starttls_with_the_urls_credentials() -> anyhow::Result<()> {
+    let server = SmtpServer::builder()
+        .starttls()
+        .require_auth("mailer", "s3cret")
+        .start()
+        .await?;
+    two_arrive(&server).await
+}
+
+#[tokio::test]
+async fn a_notice_arrives_over_implicit_tls_with_the_urls_credentials() -> anyhow::Result<()> {
+    let server = SmtpServer::builder()
+        .implicit_tls()
+        .require_auth("mailer", "s3cret")
+        .start()
+        .await?;
+    two_arrive(&server).await
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_rejected() -> anyhow::Result<()> {
+    let server = SmtpServer::builder()
+        .starttls()
+        .require_auth("mailer", "s3cret")
+        .start()
+        .await?;
+    let wrong_password = server.url().replace("s3cret", "wrong");
+    let mut settings = SmtpSettings::new(wrong_password);
+    settings.root_certificate = Some(TEST_CA_PEM.to_vec());
+    let channel = EmailChannel::smtp(&settings, "noreply@kosodate.example".parse()?)?;
+    let error = refusal(&channel, "parent@example.jp").await?;
+    assert!(
+        matches!(&error, DeliveryError::Rejected { reason } if reason.contains("535")),
+        "{error:?}"
+    );
+    assert!(server.messages()?.is_empty());
     Ok(())
 }

@@ -5,8 +5,10 @@
 //! (enqueue /s, deliver /s), then at once, workers claiming while the planner enqueues
 //! (pipelined /s: notices enqueued and sent per second of the whole run). Prints figures;
 //! asserts nothing about time. A worker sends mail one message at a time, each recorded before
-//! the next (at most one repeat after a crash), so mail figures grow with workers rather than
-//! with SMTP connections; the queue section's channel drops repeats, as LINE does, and overlaps.
+//! the next (at most one repeat after a crash), over one connection with `TCP_NODELAY` (the
+//! `smtp connections` column is how many it may keep open, `pool_size`), so mail figures grow
+//! with workers rather than with SMTP connections; the queue section's channel drops repeats, as
+//! LINE does, and overlaps.
 //!
 //! `cargo bench -p kosodate-tests --bench notices` runs both; `-- queue` or `-- email` runs one.
 //! Under `cargo test` (no `--bench` argument) it measures nothing.
@@ -46,7 +48,8 @@ struct Layout {
     workers: usize,
     batch_size: u64,
     concurrency: usize,
-    /// SMTP connections per worker (email only).
+    /// SMTP connections a worker may keep open (email only); sending one message at a time, it
+    /// uses one.
     smtp_pool: u32,
 }
 

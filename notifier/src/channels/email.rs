@@ -1,5 +1,6 @@
 //! Email: a notice becomes one multipart/alternative message (plain text and HTML), sent through
-//! a pooled SMTP connection or written into the file mailbox of the embedded default.
+//! an SMTP connection (`channels::smtp`: reused, with `TCP_NODELAY`) or written into the file
+//! mailbox of the embedded default.
 //!
 //! The `Message-ID` is `<notice id@sender's domain>`, the same on every attempt, so a receiving
 //! system (and a person reading two copies) can tell a retry from a new notice; other mail (an
@@ -8,67 +9,24 @@
 //! clients offer an unsubscribe button and vacation responders stay quiet.
 
 use std::error::Error as _;
-use std::fmt;
-use std::time::Duration;
+use std::sync::Arc;
 
 use kosodate_domain::error_chain;
+use lettre::Message;
 use lettre::message::header::{self, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::{self, PoolConfig};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp;
 use uuid::Uuid;
 
 use crate::channel::{Address, Channel, ChannelKind, Delivered, DeliveryError, Envelope, RenderedNotice};
+use crate::channels::smtp::{SmtpError, SmtpRelay};
+pub use crate::channels::smtp::{SmtpSettings, SmtpUrlError};
 use crate::mailbox::FileMailbox;
-
-/// How to reach the SMTP relay.
-#[derive(Clone)]
-pub struct SmtpSettings {
-    /// `smtp://host:port` (plain, for loopback only), `smtp://user:pass@host:587?tls=required`
-    /// (STARTTLS) or `smtps://user:pass@host:465`; user and password percent-encoded.
-    pub url: String,
-    /// Connections kept open to the relay.
-    pub pool_size: u32,
-    /// How long to wait for the relay to connect or answer one command.
-    pub timeout: Duration,
-}
-
-impl SmtpSettings {
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            pool_size: 4,
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-impl fmt::Debug for SmtpSettings {
-    /// The URL may hold the relay's password.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let url = match url::Url::parse(&self.url) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("<redacted>"));
-                url.to_string()
-            }
-            Ok(url) => url.to_string(),
-            Err(_) => String::from("<unparseable>"),
-        };
-        f.debug_struct("SmtpSettings")
-            .field("url", &url)
-            .field("pool_size", &self.pool_size)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmailError {
-    /// lettre's message names the URL's problem but never the URL, which may hold a password.
-    #[error("invalid smtp url")]
-    SmtpUrl(#[source] smtp::Error),
-    #[error("smtp pool size must be at least 1")]
-    PoolSize,
+    #[error("invalid smtp settings")]
+    SmtpUrl(#[source] SmtpUrlError),
 }
 
 /// The email channel.
@@ -80,23 +38,16 @@ pub struct EmailChannel {
 
 #[derive(Debug, Clone)]
 enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<SmtpRelay>),
     File(FileMailbox),
 }
 
 impl EmailChannel {
     /// Connects lazily: a relay that is down now fails the first delivery, not the start-up.
     pub fn smtp(settings: &SmtpSettings, from: Mailbox) -> Result<Self, EmailError> {
-        if settings.pool_size == 0 {
-            return Err(EmailError::PoolSize);
-        }
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.url)
-            .map_err(EmailError::SmtpUrl)?
-            .timeout(Some(settings.timeout))
-            .pool_config(PoolConfig::new().max_size(settings.pool_size))
-            .build();
+        let relay = SmtpRelay::new(settings).map_err(EmailError::SmtpUrl)?;
         Ok(Self {
-            transport: Transport::Smtp(transport),
+            transport: Transport::Smtp(Arc::new(relay)),
             from,
         })
     }
@@ -129,12 +80,12 @@ impl EmailChannel {
             message.headers_mut().set(header::MessageId::from(message_id));
         }
         match &self.transport {
-            Transport::Smtp(transport) => match transport.send(message).await {
+            Transport::Smtp(relay) => match relay.send(message.envelope(), &message.formatted()).await {
                 Ok(response) => Ok(Delivered {
                     provider_id: acceptance_reply(response.message()),
                     repeat: false,
                 }),
-                Err(error) => Err(classify_smtp_error(&error)),
+                Err(error) => Err(classify_send_error(&error)),
             },
             Transport::File(mailbox) => match mailbox.deliver(message).await {
                 Ok(receipt) => Ok(Delivered {
@@ -276,6 +227,18 @@ fn acceptance_reply<'a>(lines: impl Iterator<Item = &'a str>) -> Option<String> 
     (!reply.is_empty()).then(|| reply.to_owned())
 }
 
+/// A relay that cannot be reached or is slow to get ready may be back later; what it answered
+/// decides the rest.
+fn classify_send_error(error: &SmtpError) -> DeliveryError {
+    match error {
+        SmtpError::Smtp(error) => classify_smtp_error(error),
+        SmtpError::Connect(_) | SmtpError::Timeout => DeliveryError::Transient {
+            reason: error_chain(error),
+            retry_after: None,
+        },
+    }
+}
+
 /// Sorts an SMTP failure into what the outbox does next. A permanent refusal of the recipient
 /// means the address is gone; any other permanent refusal (content, policy, our credentials,
 /// our sender address) will not change on retry; everything else (4xx replies, a relay that is
@@ -334,6 +297,7 @@ fn enhanced_status(reply: &str) -> Option<(u16, u16, u16)> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use std::path::Path;
+    use std::time::Duration;
 
     use kosodate_domain::EmailAddress;
 

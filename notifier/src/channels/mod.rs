@@ -4,6 +4,7 @@ use std::time::Duration;
 
 pub mod email;
 pub mod line;
+mod smtp;
 pub mod web_push;
 
 /// A `Retry-After` header (RFC 9110 §10.2.3): seconds, or an HTTP date; a date in the past means
