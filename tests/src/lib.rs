@@ -14,7 +14,7 @@ use kosodate_server::settings::{
 };
 use oidc::{ClaimsIn, ClientSpec, OpenIdProvider};
 use reqwest::{Client, RequestBuilder, Response};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -174,6 +174,23 @@ impl TestApp {
             .await
             .expect("request");
         expect_status(response, 201).await
+    }
+
+    /// The rows `sql` reads, once a background writer has written at least `count` of them or
+    /// `within` has passed, whichever comes first.
+    pub async fn rows_once(&self, sql: &str, count: usize, within: std::time::Duration) -> Vec<QueryResult> {
+        let started = std::time::Instant::now();
+        loop {
+            let rows = self
+                .db
+                .query_all_raw(Statement::from_string(self.db.get_database_backend(), sql))
+                .await
+                .expect("the rows are readable");
+            if rows.len() >= count || started.elapsed() > within {
+                return rows;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 }
 

@@ -10,7 +10,6 @@ use kosodate_tests::{
     AOMORI_CITY_TOKEN, Backend, PREFECTURE_TOKEN, TestApp, both_backends, call, program_body, spawn_app_with,
     test_settings,
 };
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 both_backends!(
@@ -230,21 +229,12 @@ async fn the_index_follows_publish_change_and_archive(backend: Backend) {
 
 /// The search log's rows, once the background writer has written at least `count`.
 async fn search_log_rows(app: &TestApp, count: usize) -> Vec<sea_orm::QueryResult> {
-    let started = Instant::now();
-    loop {
-        let rows = app
-            .db
-            .query_all_raw(Statement::from_string(
-                app.db.get_database_backend(),
-                "SELECT query, filters, searched_hour FROM search_log ORDER BY query",
-            ))
-            .await
-            .expect("the log is readable");
-        if rows.len() >= count || started.elapsed() > Duration::from_secs(5) {
-            return rows;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.rows_once(
+        "SELECT query, filters, searched_hour FROM search_log ORDER BY query",
+        count,
+        Duration::from_secs(5),
+    )
+    .await
 }
 
 async fn the_search_log_keeps_each_filter_once_and_clean_text(backend: Backend) {
