@@ -108,7 +108,7 @@ pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     {
         return response;
     }
-    let (mut parts, body) = response.into_parts();
+    let (parts, body) = response.into_parts();
     let text = match content_type.starts_with("text/plain") {
         true => axum::body::to_bytes(body, 64 * 1024)
             .await
@@ -121,16 +121,19 @@ pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
         false => truncate(&text, BARE_DETAIL_MAX_BYTES).to_owned(),
     };
     let mut problem = ApiError::for_status(status, detail_en).into_response();
-    parts.headers.remove(header::CONTENT_TYPE);
-    parts.headers.remove(header::CONTENT_LENGTH);
-    for (name, value) in parts
-        .headers
-        .drain()
-        .filter_map(|(name, value)| Some((name?, value)))
-    {
-        problem.headers_mut().insert(name, value);
-    }
+    carry_headers(parts.headers, &mut problem);
     problem
+}
+
+/// Moves what a replaced error response said in its headers (`Allow`, `Retry-After`, the request
+/// id) onto its replacement, which keeps its own body's `Content-Type` and length and any header
+/// it sets itself.
+pub fn carry_headers(mut from: HeaderMap, to: &mut Response) {
+    from.remove(header::CONTENT_TYPE);
+    from.remove(header::CONTENT_LENGTH);
+    for (name, value) in from.drain().filter_map(|(name, value)| Some((name?, value))) {
+        to.headers_mut().entry(name).or_insert(value);
+    }
 }
 
 fn truncate(text: &str, max_bytes: usize) -> &str {

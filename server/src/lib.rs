@@ -15,6 +15,7 @@ pub mod extract;
 pub mod http_edge;
 pub mod mail;
 pub mod notices;
+pub mod pages;
 pub mod rematch;
 pub mod search;
 pub mod secrets;

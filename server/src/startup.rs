@@ -91,6 +91,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     Router::new()
         .merge(crate::api::router())
         .merge(crate::auth::routes::router())
+        .merge(crate::pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -112,6 +113,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(middleware::from_fn(http_edge::only_uuid_request_ids))
         .layer(middleware::from_fn(http_edge::problem_for_bare_errors))
+        .layer(middleware::from_fn(crate::pages::errors::html_for_browsers))
         .with_state(state)
 }
 

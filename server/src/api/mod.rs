@@ -102,10 +102,5 @@ pub fn router() -> axum::Router<AppState> {
     document::describe_itself(&mut openapi);
     // After the routes are in: it completes each of them.
     document::ProblemResponses.modify(&mut openapi);
-    router
-        .route("/api/v1/openapi.json", get(move || async move { Json(openapi) }))
-        .route(
-            "/notices/actions/{token}",
-            get(notices::confirm_action).post(notices::perform_action),
-        )
+    router.route("/api/v1/openapi.json", get(move || async move { Json(openapi) }))
 }

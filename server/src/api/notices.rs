@@ -1,13 +1,11 @@
-//! Notices over HTTP: the links in a notice that act without signing in ("applied already", "not
-//! interested", one-click unsubscribe per RFC 8058), the Web Push public key for browsers, counts
-//! for staff, and dead letters for administrators.
+//! Notices over the JSON API: the Web Push public key for browsers, counts for staff, and dead
+//! letters for administrators. The links in a notice are pages (`pages/notice_links.rs`).
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use kosodate_households::{Dismissal, HouseholdId, NoticeCount};
-use kosodate_notifier::NoticeAction;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use kosodate_households::NoticeCount;
 use kosodate_notifier::outbox::{self, DeadLetter};
 use kosodate_registry::StaffAction;
 use serde::{Deserialize, Serialize};
@@ -18,98 +16,6 @@ use super::staff::{ScopeQuery, authorize, scope};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
 use crate::state::AppState;
-
-fn page(title: &str, body: &str, form_action: Option<&str>) -> Html<String> {
-    let form = form_action.map_or_else(String::new, |action| {
-        format!(r#"<form method="post" action="{action}"><button type="submit">{title}</button></form>"#)
-    });
-    Html(format!(
-        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}｜青森県 子育て支援</title></head>\
-         <body><main><h1>{title}</h1><p>{body}</p>{form}</main></body></html>"
-    ))
-}
-
-fn invalid_link() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        page(
-            "リンクが無効です",
-            "このリンクは正しくないか、お知らせが削除されています。",
-            None,
-        ),
-    )
-        .into_response()
-}
-
-/// Shows what the link will do, with a button: mail scanners follow links, so a GET never acts.
-pub async fn confirm_action(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let Some((_, action, _)) = state.notices.signer.verify(&token) else {
-        return invalid_link();
-    };
-    let (title, body) = match action {
-        NoticeAction::Applied => (
-            "申請済みにする",
-            "この制度の申請期限などのお知らせを今後送りません。",
-        ),
-        NoticeAction::NotInterested => (
-            "この制度のお知らせを止める",
-            "この制度についてのお知らせを今後送りません。",
-        ),
-        NoticeAction::Unsubscribe => (
-            "配信を停止する",
-            "この方法（メール・LINE・プッシュ通知）でのお知らせを停止します。マイページからいつでも再開できます。",
-        ),
-    };
-    page(title, body, Some(&format!("/notices/actions/{token}"))).into_response()
-}
-
-/// Does what the link says; also the RFC 8058 one-click unsubscribe target.
-pub async fn perform_action(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> Result<Response, ApiError> {
-    let Some((notice, action, position)) = state.notices.signer.verify(&token) else {
-        return Ok(invalid_link());
-    };
-    let Some(found) = outbox::notice_ref(state.registry.connection(), notice).await? else {
-        return Ok(invalid_link());
-    };
-    let household = HouseholdId::from(found.household_id);
-    let (title, body) = match action {
-        NoticeAction::Unsubscribe => {
-            let channel = found.channel_id.to_string();
-            match state
-                .households
-                .set_channel_opt_in(household, &channel, false)
-                .await
-            {
-                Ok(()) | Err(kosodate_households::HouseholdError::ChannelNotFound(_)) => {}
-                Err(error) => return Err(error.into()),
-            }
-            (
-                "配信を停止しました",
-                "この方法でのお知らせを停止しました。マイページからいつでも再開できます。",
-            )
-        }
-        NoticeAction::Applied | NoticeAction::NotInterested => {
-            let Some(program) = found.content.programs.get(usize::from(position)) else {
-                return Ok(invalid_link());
-            };
-            let reason = match action {
-                NoticeAction::Applied => Dismissal::Applied,
-                _ => Dismissal::NotInterested,
-            };
-            state
-                .households
-                .dismiss_program(household, &program.program_id, reason)
-                .await?;
-            ("承りました", "この制度についてのお知らせを今後送りません。")
-        }
-    };
-    Ok(page(title, body, None).into_response())
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebPushKey {
