@@ -2,6 +2,7 @@
 //! random port against a fresh database, SQLite or PostgreSQL, so every behaviour test runs on
 //! both. Nothing in the product may depend on this crate.
 
+pub mod browser;
 pub mod notice_fixtures;
 pub mod oidc;
 pub mod relevance;
