@@ -85,12 +85,14 @@ fn import_then_export_from_the_command_line() {
     );
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Two different free ports: both listeners are held until both are known, or the kernel may
+/// hand out the same port twice (seen: one server then answered for both).
+fn two_free_ports() -> [u16; 2] {
+    let listeners = [
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+    ];
+    listeners.map(|listener| listener.local_addr().unwrap().port())
 }
 
 fn wait_ready(port: u16) -> bool {
@@ -114,7 +116,7 @@ fn wait_ready(port: u16) -> bool {
 #[test]
 fn two_servers_run_side_by_side_on_their_own_data() {
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let ports = [free_port(), free_port()];
+    let ports = two_free_ports();
     let mut servers: Vec<_> = dirs
         .iter()
         .zip(ports)
