@@ -13,13 +13,13 @@ use kosodate_registry::RegistryError;
 
 use crate::auth::AuthError;
 use kosodate_domain::Vocabulary;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// An RFC 9457 problem document.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
     /// A URI reference naming the kind of problem, e.g. `/problems/validation`.
     #[serde(rename = "type")]
@@ -32,7 +32,7 @@ pub struct Problem {
     /// The same in English.
     pub detail_en: String,
     /// For invalid input: each wrong field.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<ProblemEntry>)]
     pub errors: Vec<serde_json::Value>,
 }

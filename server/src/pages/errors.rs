@@ -10,31 +10,12 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde::Deserialize;
 
-use crate::error::PROBLEM_JSON;
+use crate::error::{PROBLEM_JSON, Problem};
 use crate::http_edge::carry_headers;
 
 /// Problem documents are small; a larger body is passed on as it is.
 const PROBLEM_MAX_BYTES: usize = 64 * 1024;
-
-#[derive(Debug, Deserialize)]
-struct ProblemView {
-    #[serde(rename = "type", default)]
-    kind: String,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    detail: String,
-    #[serde(default)]
-    errors: Vec<FieldProblem>,
-}
-
-#[derive(Debug, Deserialize)]
-struct FieldProblem {
-    #[serde(default)]
-    detail: String,
-}
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -59,14 +40,18 @@ pub async fn html_for_browsers(request: Request, next: Next) -> Response {
         Ok(bytes) => bytes,
         Err(_) => return Response::from_parts(parts, Body::empty()),
     };
-    let Ok(problem) = serde_json::from_slice::<ProblemView>(&bytes) else {
+    let Ok(problem) = serde_json::from_slice::<Problem>(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
     let page = ErrorPage {
         next_step: next_step(parts.status, &problem.kind),
         title: problem.title,
         detail: problem.detail,
-        field_details: problem.errors.into_iter().map(|field| field.detail).collect(),
+        field_details: problem
+            .errors
+            .iter()
+            .filter_map(|field| field["detail"].as_str().map(str::to_owned))
+            .collect(),
         request_id: parts
             .headers
             .get("x-request-id")
