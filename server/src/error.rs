@@ -149,7 +149,7 @@ impl ApiError {
             StatusCode::FORBIDDEN,
             "csrf",
             "操作を確認できませんでした",
-            "画面を読み込み直してから、もう一度操作してください（X-CSRF-Token がありません）",
+            "画面の有効期限が切れたか、ほかのサイトからの操作です。画面を読み込み直してから、もう一度操作してください",
             "a state-changing request of a session needs its X-CSRF-Token header",
         )
     }

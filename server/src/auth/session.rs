@@ -173,10 +173,12 @@ pub fn csrf_matches(session: &Session, headers: &HeaderMap) -> bool {
     headers
         .get(CSRF_HEADER)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|token| constant_time_eq(token.as_bytes(), session.csrf_token.as_bytes()))
+        .is_some_and(|token| tokens_match(token, &session.csrf_token))
 }
 
-fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+/// Compares a token a request carries with the session's, in time independent of where they differ.
+pub fn tokens_match(given: &str, expected: &str) -> bool {
+    let (left, right) = (given.as_bytes(), expected.as_bytes());
     left.len() == right.len() && left.iter().zip(right).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 

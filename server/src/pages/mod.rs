@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod errors;
 mod notice_links;
+pub mod visitor;
 
 use askama::Template;
 use axum::Router;
