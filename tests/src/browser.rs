@@ -132,6 +132,117 @@ impl Chromium {
         path
     }
 
+    /// Types `text` into the field `css` selects, after clearing it.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field.clear().await.expect("the field clears");
+        field.send_keys(text).await.expect("the field takes the text");
+    }
+
+    /// Sets the value of the field `css` selects as a date picker would (typing into a date field
+    /// follows the browser's locale, which a test should not depend on).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        let element = self.find(css).await;
+        self.client
+            .execute(
+                "arguments[0].value = arguments[1]; return null",
+                vec![
+                    serde_json::to_value(&element).expect("an element reference"),
+                    json!(value),
+                ],
+            )
+            .await
+            .expect("the value is set");
+    }
+
+    /// Clicks the element `css` selects (a button submits its form).
+    pub async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .expect("the element takes the click");
+    }
+
+    /// Clicks the element `css` selects and waits for the page it leads to: a click returns as
+    /// soon as the browser took it, before the form's answer has loaded.
+    pub async fn click_and_wait(&self, css: &str) {
+        self.evaluate("window.kosodateOldPage = true; return null").await;
+        self.click(css).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let loaded = self
+                .evaluate("return window.kosodateOldPage === undefined && document.readyState === 'complete'")
+                .await;
+            if loaded == Value::Bool(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css} led to no new page within 30 s");
+    }
+
+    /// Picks the option of value `value` in the select `css` selects.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.find(css)
+            .await
+            .select_by_value(value)
+            .await
+            .expect("the option is there");
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no element {css}: {error}"))
+    }
+
+    /// The path and query of the open page.
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("the current URL");
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    /// The text a reader sees on the open page.
+    pub async fn text(&self) -> String {
+        self.evaluate("return document.body.innerText")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// What every page must pass, at a phone's and a desktop's width: `lang="ja"`, no serious or
+    /// critical axe-core violation; a screenshot of each is kept as `name-WxH.png`.
+    pub async fn check_page(&self, directory: &Path, name: &str) {
+        assert_eq!(
+            self.evaluate("return document.documentElement.lang").await,
+            "ja",
+            "{name}"
+        );
+        for (width, height) in [(360, 740), (1280, 800)] {
+            self.client
+                .set_window_size(width, height)
+                .await
+                .expect("the window is resized");
+            let violations = self.serious_violations().await;
+            assert!(
+                violations.is_empty(),
+                "{name} at {width}x{height}: {violations:#?}"
+            );
+            self.screenshot(directory, &format!("{name}-{width}x{height}"))
+                .await;
+        }
+        self.client
+            .set_window_size(360, 740)
+            .await
+            .expect("the window is resized");
+    }
+
     pub async fn close(self) {
         self.client.close().await.expect("the session ends");
     }

@@ -457,6 +457,23 @@ impl Browser {
         self.client.get(self.url(path))
     }
 
+    /// Agrees to the current text of `purpose` through the API, as the consent page does.
+    pub async fn consent(&self, purpose: &str) {
+        let consents = call(self.get("/api/v1/me/consents"), 200).await;
+        let version = consents["purposes"]
+            .as_array()
+            .and_then(|purposes| purposes.iter().find(|entry| entry["purpose"] == purpose))
+            .and_then(|entry| entry["current_text"]["version"].as_i64())
+            .expect("the purpose has a current text");
+        let body = serde_json::json!({"purpose": purpose, "text_version": version});
+        call(
+            self.send(reqwest::Method::POST, "/api/v1/me/consents")
+                .json(&body),
+            200,
+        )
+        .await;
+    }
+
     /// A state-changing request, with the CSRF token.
     pub fn send(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
         let request = self.client.request(method, self.url(path));

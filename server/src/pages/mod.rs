@@ -6,7 +6,9 @@
 
 pub mod assets;
 pub mod errors;
+mod me;
 mod notice_links;
+pub mod places;
 pub mod visitor;
 
 use askama::Template;
@@ -20,13 +22,17 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+     script-src 'self'; worker-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/assets/{name}", get(assets::serve)).route(
-        "/notices/actions/{token}",
-        get(notice_links::confirm).post(notice_links::perform),
-    )
+    Router::new()
+        .route("/assets/{name}", get(assets::serve))
+        .route("/sw.js", get(assets::service_worker))
+        .route(
+            "/notices/actions/{token}",
+            get(notice_links::confirm).post(notice_links::perform),
+        )
+        .merge(me::router())
 }
 
 /// A rendered page with the headers every page carries.
