@@ -33,7 +33,7 @@ impl SearchIndex {
         let Some(query) = &request.query else {
             return self.run(&searcher, request, &age, MatchMode::Browse, Some(&AllQuery));
         };
-        let words = words(query, &self.synonyms, &self.stopwords);
+        let words = words(query, &self.synonyms, &self.stopwords, self.segmentation());
         let fields = weighted_fields(&self.fields);
         if let Some(strict) = all_words(&*self.analysis, &fields, &words) {
             let results = self.run(&searcher, request, &age, MatchMode::AllWords, Some(&*strict))?;
@@ -249,18 +249,16 @@ struct AgeFilter {
 }
 
 struct AgeCheck {
-    /// The youngest and the oldest child of that age in months, on the reference day.
-    households: [Household; 2],
+    /// The youngest and the oldest child of each age in months of the span, on the reference day.
+    households: Vec<Household>,
     today: NaiveDate,
     programs: Arc<RwLock<HashMap<u64, Indexed>>>,
 }
 
 impl AgeFilter {
     fn new(request: &SearchRequest, programs: Arc<RwLock<HashMap<u64, Indexed>>>) -> Self {
-        let check = request.child_age_months.and_then(|months| {
+        let check = request.child_age_months.and_then(|first| {
             let today = request.today;
-            let youngest = today.checked_sub_months(Months::new(months))?;
-            let oldest = today.checked_sub_months(Months::new(months + 1))?.succ_opt()?;
             let municipality = request.municipality.unwrap_or(PREFECTURE_CODE);
             let household = |birth| Household {
                 municipality,
@@ -268,8 +266,15 @@ impl AgeFilter {
                 single_parent: None,
                 income_band: None,
             };
+            let span = request.child_age_span_months.max(1);
+            let mut households = Vec::new();
+            for months in first..first.saturating_add(span) {
+                let youngest = today.checked_sub_months(Months::new(months))?;
+                let oldest = today.checked_sub_months(Months::new(months + 1))?.succ_opt()?;
+                households.extend([household(youngest), household(oldest)]);
+            }
             Some(Arc::new(AgeCheck {
-                households: [household(youngest), household(oldest)],
+                households,
                 today,
                 programs,
             }))

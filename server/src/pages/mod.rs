@@ -6,7 +6,9 @@
 
 pub mod assets;
 pub mod errors;
+mod home;
 mod notice_links;
+mod search;
 pub mod visitor;
 
 use askama::Template;
@@ -23,10 +25,14 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/assets/{name}", get(assets::serve)).route(
-        "/notices/actions/{token}",
-        get(notice_links::confirm).post(notice_links::perform),
-    )
+    Router::new()
+        .route("/", get(home::home))
+        .route("/search", get(search::search))
+        .route("/assets/{name}", get(assets::serve))
+        .route(
+            "/notices/actions/{token}",
+            get(notice_links::confirm).post(notice_links::perform),
+        )
 }
 
 /// A rendered page with the headers every page carries.
