@@ -83,6 +83,15 @@ impl SearchForm {
         format!("/search?{}", query.finish())
     }
 
+    /// How many filters are chosen, for the closed filter section to say so.
+    fn conditions(&self) -> usize {
+        [!self.municipality.is_empty(), !self.age.is_empty(), self.open_now]
+            .into_iter()
+            .filter(|chosen| *chosen)
+            .count()
+            + self.categories.len()
+    }
+
     fn with(&self, change: impl FnOnce(&mut Self)) -> Self {
         let mut changed = self.clone();
         changed.page = 1;
