@@ -54,22 +54,10 @@ async fn home_and_search_pass_axe_at_phone_and_desktop_widths(backend: Backend) 
     ];
     for (name, path) in &pages {
         for size in SIZES {
-            chromium.visit(&app.url(path), size).await;
-            assert_eq!(
-                chromium.evaluate("return document.documentElement.lang").await,
-                "ja"
-            );
-            assert_eq!(
-                chromium
-                    .evaluate("return getComputedStyle(document.body).fontSize")
-                    .await,
-                "17px",
-                "{path}: the stylesheet loads"
-            );
-            let violations = chromium.serious_violations().await;
-            assert!(violations.is_empty(), "{path} at {size:?}: {violations:#?}");
-            let file = format!("{name}-{}x{}-{backend:?}", size.0, size.1);
-            chromium.screenshot(&screenshots(), &file).await;
+            let file = format!("{name}-{backend:?}");
+            chromium
+                .check_page(&app.url(path), size, &screenshots(), &file)
+                .await;
         }
         // The narrowest phone with text at 200 %: the page reflows instead of scrolling sideways.
         chromium.visit(&app.url(path), (320, 740)).await;
