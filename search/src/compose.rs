@@ -27,6 +27,13 @@ const LOOSE_WEIGHT: f32 = 0.3;
 /// Words that say what a parent wants to know rather than which program (see the file).
 pub const DEFAULT_STOPWORDS: &str = include_str!("../stopwords.txt");
 
+impl Word {
+    /// The word as the query has it (its first variant; the others are synonyms).
+    pub fn typed(&self) -> Option<&str> {
+        self.variants.first().map(|(text, _)| text.as_str())
+    }
+}
+
 /// How the sentences of a query are cut into words: the dictionary and the verbs it drops.
 #[derive(Clone, Copy)]
 pub struct Segmentation<'a> {

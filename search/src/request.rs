@@ -111,6 +111,9 @@ pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     pub facets: Facets,
     pub mode: MatchMode,
+    /// The words the query was searched with, as the parent typed them after her sentence was
+    /// cut (妊娠したら → 妊娠); empty without a query.
+    pub words: Vec<String>,
 }
 
 #[cfg(test)]

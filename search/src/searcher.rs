@@ -14,7 +14,7 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-use crate::compose::{all_words, some_words, weighted_fields, words};
+use crate::compose::{Word, all_words, some_words, weighted_fields, words};
 use crate::document::{Fields, KEY_FIELD, ProgramCard, area_facet, category_facet, day_number};
 use crate::error::SearchError;
 use crate::index::{Indexed, SearchIndex};
@@ -34,15 +34,23 @@ impl SearchIndex {
             return self.run(&searcher, request, &age, MatchMode::Browse, Some(&AllQuery));
         };
         let words = words(query, &self.synonyms, &self.stopwords, self.segmentation());
+        let typed = words.iter().filter_map(Word::typed).map(str::to_owned).collect();
         let fields = weighted_fields(&self.fields);
         if let Some(strict) = all_words(&*self.analysis, &fields, &words) {
             let results = self.run(&searcher, request, &age, MatchMode::AllWords, Some(&*strict))?;
             if results.total > 0 {
-                return Ok(results);
+                return Ok(SearchResults {
+                    words: typed,
+                    ..results
+                });
             }
         }
         let loose = some_words(&*self.analysis, &fields, &words);
-        self.run(&searcher, request, &age, MatchMode::SomeWords, loose.as_deref())
+        let results = self.run(&searcher, request, &age, MatchMode::SomeWords, loose.as_deref())?;
+        Ok(SearchResults {
+            words: typed,
+            ..results
+        })
     }
 
     /// One pass: the page, the total and the facets in one collection where the filters allow.
@@ -60,6 +68,7 @@ impl SearchIndex {
                 hits: Vec::new(),
                 facets: Facets::default(),
                 mode,
+                words: Vec::new(),
             });
         };
         let query = with_filters(text.box_clone(), self.filters(request, true));
@@ -96,6 +105,7 @@ impl SearchIndex {
                 owners: facet_counts(&owner_counts),
             },
             mode,
+            words: Vec::new(),
         })
     }
 

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use kosodate_registry::Category;
 use serde::Serialize;
 
-use crate::compose::words;
+use crate::compose::{Word, words};
 use crate::document::ProgramCard;
 use crate::error::SearchError;
 use crate::index::SearchIndex;
@@ -60,7 +60,8 @@ impl SearchIndex {
         let query_words = words(query, &self.synonyms, &self.stopwords, self.segmentation());
         let typed: HashSet<String> = query_words
             .iter()
-            .filter_map(|word| word.variants.first().map(|(text, _)| text.clone()))
+            .filter_map(Word::typed)
+            .map(str::to_owned)
             .collect();
         let synonyms = query_words
             .iter()

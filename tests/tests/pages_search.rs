@@ -128,6 +128,7 @@ async fn home_lists_every_place_by_region_and_the_parents_sign_in(backend: Backe
         .expect("parents' sign-in");
     assert!(line < parents, "LINE comes first");
     assert!(!home.contains("/auth/login/staff"), "staff sign in elsewhere");
+    assert!(home.len() < 30_000, "{} bytes before compression", home.len());
 }
 
 async fn a_sentence_finds_the_programs_it_names(backend: Backend) {
@@ -175,6 +176,12 @@ async fn a_sentence_finds_the_programs_it_names(backend: Backend) {
     assert_eq!(api["mode"], "all_words", "{api}");
     let found = page(&app, &search_path(&[("q", "妊娠したら")]), 200).await;
     assert!(found.contains("<mark>妊娠</mark>"), "{found}");
+    assert!(
+        found.contains("<p class=\"note\">「妊娠」で探しました。</p>"),
+        "{found}"
+    );
+    let found = page(&app, &search_path(&[("q", "ファミサポ")]), 200).await;
+    assert!(!found.contains("で探しました"), "a keyword is searched as typed");
     assert!(
         found.contains("href=\"/programs/"),
         "results link to program pages"
@@ -273,6 +280,7 @@ async fn filters_and_category_counts_agree_with_the_api(backend: Backend) {
     let all = page(&app, "/search", 200).await;
     assert!(page_total(&all) > 20);
     assert!(all.contains("rel=\"next\""), "more than a page of programs");
+    assert!(all.len() < 60_000, "a full page is {} bytes before compression", all.len());
     let second = page(&app, "/search?page=2", 200).await;
     assert_eq!(result_names(&second).len(), page_total(&all) - 20);
     assert!(second.contains("rel=\"prev\""));

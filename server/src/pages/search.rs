@@ -205,6 +205,8 @@ struct Empty {
 
 struct Outcome {
     total: usize,
+    /// The words a sentence was cut into, when that is not what the parent typed.
+    searched_words: Option<String>,
     partial: bool,
     hits: Vec<HitView>,
     owners: Vec<(String, u64)>,
@@ -261,6 +263,7 @@ async fn run(
     let shown = (form.page - 1) * PAGE_SIZE + results.hits.len();
     let outcome = Outcome {
         total: results.total,
+        searched_words: searched_words(form, &results.words),
         partial: results.mode == MatchMode::SomeWords,
         hits: results.hits.iter().map(|hit| hit_view(hit, places)).collect(),
         owners: results
@@ -275,6 +278,18 @@ async fn run(
         empty,
     };
     Ok((outcome, results.facets))
+}
+
+/// 「妊娠」 for 「妊娠したら」: shown when the words differ from the query and each is spelled as
+/// typed (the index folds カタカナ to ひらがな, which a parent should not see).
+fn searched_words(form: &SearchForm, words: &[String]) -> Option<String> {
+    let typed = kosodate_search::normalize(&form.q);
+    let differs = words.join(" ") != typed;
+    let as_typed = words.iter().all(|word| typed.contains(word.as_str()));
+    (differs && as_typed && !words.is_empty()).then(|| {
+        let quoted: Vec<String> = words.iter().map(|word| format!("「{word}」")).collect();
+        quoted.concat()
+    })
 }
 
 fn owner_label(value: &str, places: &Places) -> String {
