@@ -123,6 +123,29 @@ impl Chromium {
             .collect()
     }
 
+    /// Opens a page of ours at `size` and checks what every page must hold: `lang="ja"`, the
+    /// stylesheet loaded under the page's Content-Security-Policy, no serious or critical axe-core
+    /// violation; then keeps a screenshot `name-WxH` in `directory`.
+    pub async fn check_page(&self, url: &str, size: (u32, u32), directory: &Path, name: &str) {
+        self.visit(url, size).await;
+        assert_eq!(
+            self.evaluate("return document.documentElement.lang").await,
+            "ja",
+            "{url}"
+        );
+        // 1.0625rem: the stylesheet was allowed to load.
+        assert_eq!(
+            self.evaluate("return getComputedStyle(document.body).fontSize")
+                .await,
+            "17px",
+            "{url}"
+        );
+        let violations = self.serious_violations().await;
+        assert!(violations.is_empty(), "{url} at {size:?}: {violations:#?}");
+        self.screenshot(directory, &format!("{name}-{}x{}", size.0, size.1))
+            .await;
+    }
+
     /// Saves a PNG of the window as `directory/name.png` (a test artefact); returns its path.
     pub async fn screenshot(&self, directory: &Path, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("a screenshot");
@@ -216,9 +239,9 @@ impl Chromium {
             .to_owned()
     }
 
-    /// What every page must pass, at a phone's and a desktop's width: `lang="ja"`, no serious or
-    /// critical axe-core violation; a screenshot of each is kept as `name-WxH.png`.
-    pub async fn check_page(&self, directory: &Path, name: &str) {
+    /// [`Chromium::check_page`] for the page already open (one reached by a form), at a phone's
+    /// and a desktop's width, left at the phone's.
+    pub async fn check_open_page(&self, directory: &Path, name: &str) {
         assert_eq!(
             self.evaluate("return document.documentElement.lang").await,
             "ja",

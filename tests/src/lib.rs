@@ -177,6 +177,15 @@ impl TestApp {
         expect_status(response, 201).await
     }
 
+    /// Creates a program and publishes it; its id.
+    pub async fn publish_program(&self, token: &str, body: &Value) -> String {
+        let created = self.create_program(token, body).await;
+        let id = created["id"].as_str().expect("the program's id").to_owned();
+        let path = format!("/api/v1/programs/{id}/publish");
+        expect_status(self.post(&path, token).send().await.expect("request"), 200).await;
+        id
+    }
+
     /// The rows `sql` reads, once a background writer has written at least `count` of them or
     /// `within` has passed, whichever comes first.
     pub async fn rows_once(&self, sql: &str, count: usize, within: std::time::Duration) -> Vec<QueryResult> {

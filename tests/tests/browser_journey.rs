@@ -92,7 +92,7 @@ async fn a_parent_does_everything_in_a_browser(backend: Backend) {
         "{notices}"
     );
     assert!(notices.contains("メール"), "{notices}");
-    chromium.check_page(&shots, "notices").await;
+    chromium.check_open_page(&shots, "notices").await;
     assert!(!program.is_empty());
 
     my_data_and_deletion(&chromium, &smtp, &shots).await;
@@ -107,7 +107,7 @@ async fn sign_in(chromium: &Chromium, me: &str, shots: &Path) {
         "{}",
         chromium.path().await
     );
-    chromium.check_page(shots, "login").await;
+    chromium.check_open_page(shots, "login").await;
     chromium
         .click_and_wait("a.button[href^='/auth/login/parents']")
         .await;
@@ -118,7 +118,7 @@ async fn sign_in(chromium: &Chromium, me: &str, shots: &Path) {
 
 /// Nothing is stored before the consent; continuing without it says why, at the checkbox.
 async fn consent_first(chromium: &Chromium, shots: &Path) {
-    chromium.check_page(shots, "consent").await;
+    chromium.check_open_page(shots, "consent").await;
     chromium.click_and_wait("button[type=submit]").await;
     assert_eq!(chromium.path().await, "/me/consent");
     assert!(
@@ -144,7 +144,7 @@ async fn register_household(chromium: &Chromium, shots: &Path) {
     let today = japan::date_of(chrono::Utc::now());
     let born = today.checked_sub_days(Days::new(200)).unwrap();
     let due = today.checked_add_days(Days::new(60)).unwrap();
-    chromium.check_page(shots, "household").await;
+    chromium.check_open_page(shots, "household").await;
     chromium.select("#municipality", "022012").await;
     chromium
         .set_value("#child0_date", &born.format("%Y-%m-%d").to_string())
@@ -175,7 +175,7 @@ async fn register_household(chromium: &Chromium, shots: &Path) {
         "上の子",
         "what was entered is kept"
     );
-    chromium.check_page(shots, "household-errors").await;
+    chromium.check_open_page(shots, "household-errors").await;
     chromium
         .set_value("#child1_date", &due.format("%Y-%m-%d").to_string())
         .await;
@@ -206,7 +206,7 @@ async fn quiet_hours_away_from_now(chromium: &Chromium) {
 
 /// Consent to email notices next to the address, then the link from the real mail.
 async fn verify_email(chromium: &Chromium, smtp: &SmtpServer, shots: &Path) {
-    chromium.check_page(shots, "channels").await;
+    chromium.check_open_page(shots, "channels").await;
     chromium.fill("#email", "hanako@example.jp").await;
     chromium
         .click_and_wait("form[action='/me/channels/email'] button[type=submit]")
@@ -225,7 +225,7 @@ async fn verify_email(chromium: &Chromium, smtp: &SmtpServer, shots: &Path) {
     assert!(link.contains("/me/channels/verify?token="), "{link}");
     chromium.visit(&link, (360, 740)).await;
     assert!(chromium.text().await.contains("メールアドレスを確認しました"));
-    chromium.check_page(shots, "verified").await;
+    chromium.check_open_page(shots, "verified").await;
 }
 
 /// The page's script registers the service worker and sends the subscription with the form.
@@ -292,7 +292,7 @@ async fn my_programs(chromium: &Chromium, shots: &Path) {
     assert!(page.contains("2人目のお子さん・出産予定日"), "{page}");
     assert!(page.contains("児童手当"), "{page}");
     assert!(page.contains("日付は出産予定日から計算した目安です"), "{page}");
-    chromium.check_page(shots, "programs").await;
+    chromium.check_open_page(shots, "programs").await;
     let first = chromium
         .evaluate("return document.querySelector('article.program').id")
         .await;
@@ -330,7 +330,7 @@ async fn my_data_and_deletion(chromium: &Chromium, smtp: &SmtpServer, shots: &Pa
         page.contains("対象となる制度の確認") && page.contains("第1版"),
         "{page}"
     );
-    chromium.check_page(shots, "my-data").await;
+    chromium.check_open_page(shots, "my-data").await;
     let download = chromium
         .evaluate("return fetch('/me/data/export.json').then(r => r.json())")
         .await;
@@ -345,7 +345,7 @@ async fn my_data_and_deletion(chromium: &Chromium, smtp: &SmtpServer, shots: &Pa
     chromium
         .visit(&format!("{base}/me/data/delete"), (360, 740))
         .await;
-    chromium.check_page(shots, "delete").await;
+    chromium.check_open_page(shots, "delete").await;
     chromium.click_and_wait("button.danger").await;
     assert!(chromium.text().await.contains("確認のチェックを入れてください"));
     chromium.click("#confirm").await;

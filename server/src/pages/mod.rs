@@ -6,9 +6,11 @@
 
 pub mod assets;
 pub mod errors;
+mod home;
 mod me;
 mod notice_links;
 pub mod places;
+mod search;
 pub mod visitor;
 
 use askama::Template;
@@ -26,6 +28,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(home::home))
+        .route("/search", get(search::search))
         .route("/assets/{name}", get(assets::serve))
         .route("/sw.js", get(assets::service_worker))
         .route(

@@ -18,7 +18,7 @@ use kosodate_registry::FieldError;
 use super::{Progress, Tabs, see_other};
 use crate::error::ApiError;
 use crate::extract::RequestContext;
-use crate::pages::places::{Region, regions};
+use crate::pages::places::{Places, Region};
 use crate::pages::visitor::{ParentForm, SignedInParent};
 use crate::parent;
 use crate::state::AppState;
@@ -103,7 +103,7 @@ async fn render(
         },
         first_time,
         csrf_token: parent.csrf_token().to_owned(),
-        regions: regions(state).await?,
+        regions: Places::load(state).await?.regions,
         form,
         errors,
         income_bands: labels::<IncomeBand>(),

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::auth::ProviderLink;
+use crate::auth::Authenticator;
 use crate::extract::ApiQuery;
 use crate::pages::visitor::Visitor;
 use crate::settings::Audience;
@@ -22,8 +22,10 @@ struct LoginPage {
 
 #[derive(Debug)]
 pub struct ProviderButton {
-    label: String,
-    href: String,
+    pub label: String,
+    pub href: String,
+    /// LINE's button is drawn in LINE's colours.
+    pub line: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -37,7 +39,7 @@ pub async fn page(
     ApiQuery(query): ApiQuery<LoginQuery>,
 ) -> Response {
     let return_to = query.return_to.unwrap_or_else(|| "/me".to_owned());
-    let providers = parent_buttons(&state.auth.links(), &return_to);
+    let providers = parent_buttons(&state.auth, &return_to);
     let page = LoginPage {
         providers,
         signed_in: visitor.parent().is_some(),
@@ -45,15 +47,16 @@ pub async fn page(
     crate::pages::html(StatusCode::OK, &page)
 }
 
-/// The providers parents sign in with, each a link that comes back to `return_to`.
-pub fn parent_buttons(links: &[ProviderLink], return_to: &str) -> Vec<ProviderButton> {
+/// The providers parents sign in with, LINE first, each a link that comes back to `return_to`.
+pub fn parent_buttons(auth: &Authenticator, return_to: &str) -> Vec<ProviderButton> {
     let encoded: String = form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
-    links
+    auth.links()
         .iter()
         .filter(|link| link.audience == Audience::Parents)
         .map(|link| ProviderButton {
             label: link.label.clone(),
             href: format!("{}?return_to={encoded}", link.login_url),
+            line: auth.is_line(&link.id),
         })
         .collect()
 }

@@ -20,6 +20,8 @@ use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate};
 use kosodate_households::{ConsentPurpose, HouseholdId};
 
+pub use login::{ProviderButton, parent_buttons};
+
 use super::visitor::SignedInParent;
 use crate::error::ApiError;
 use crate::state::AppState;
