@@ -123,6 +123,25 @@ impl Chromium {
             .collect()
     }
 
+    /// Asserts what every page must be for everyone: in Japanese (`lang="ja"`), styled (the
+    /// stylesheet loaded under the page's Content-Security-Policy: body text at 1.0625rem), and
+    /// without a serious or critical axe-core violation. `what` names the page in failures.
+    pub async fn assert_accessible_page(&self, what: &str) {
+        assert_eq!(
+            self.evaluate("return document.documentElement.lang").await,
+            "ja",
+            "{what}"
+        );
+        assert_eq!(
+            self.evaluate("return getComputedStyle(document.body).fontSize")
+                .await,
+            "17px",
+            "{what}: the stylesheet loads"
+        );
+        let violations = self.serious_violations().await;
+        assert!(violations.is_empty(), "{what}: {violations:#?}");
+    }
+
     /// Saves a PNG of the window as `directory/name.png` (a test artefact); returns its path.
     pub async fn screenshot(&self, directory: &Path, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("a screenshot");

@@ -23,20 +23,9 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths(backend: Backend) {
     for (name, path) in pages {
         for size in SIZES {
             chromium.visit(&app.url(path), size).await;
-            assert_eq!(
-                chromium.evaluate("return document.documentElement.lang").await,
-                "ja"
-            );
-            // 1.0625rem: the stylesheet was allowed to load.
-            assert_eq!(
-                chromium
-                    .evaluate("return getComputedStyle(document.body).fontSize")
-                    .await,
-                "17px",
-                "{path}"
-            );
-            let violations = chromium.serious_violations().await;
-            assert!(violations.is_empty(), "{path} at {size:?}: {violations:#?}");
+            chromium
+                .assert_accessible_page(&format!("{path} at {size:?}"))
+                .await;
             let file = format!("{name}-{}x{}-{backend:?}", size.0, size.1);
             chromium
                 .screenshot(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots"), &file)

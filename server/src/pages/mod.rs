@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod errors;
 mod notice_links;
+mod programs;
 pub mod visitor;
 
 use askama::Template;
@@ -23,10 +24,13 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/assets/{name}", get(assets::serve)).route(
-        "/notices/actions/{token}",
-        get(notice_links::confirm).post(notice_links::perform),
-    )
+    Router::new()
+        .route("/assets/{name}", get(assets::serve))
+        .route(
+            "/notices/actions/{token}",
+            get(notice_links::confirm).post(notice_links::perform),
+        )
+        .route("/programs/{id}", get(programs::show))
 }
 
 /// A rendered page with the headers every page carries.
