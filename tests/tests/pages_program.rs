@@ -19,6 +19,7 @@ both_backends!(
     an_expected_child_is_checked_from_the_due_date,
     a_check_that_depends_on_other_facts_names_them,
     a_wrong_date_is_shown_at_its_field,
+    a_program_described_in_words_only_offers_no_check,
     drafts_are_not_found_and_archived_programs_have_ended,
     what_staff_wrote_is_escaped
 );
@@ -279,6 +280,18 @@ async fn a_wrong_date_is_shown_at_its_field(backend: Backend) {
         due.contains("aria-describedby=\"due_date-hint due_date-error\""),
         "{due}"
     );
+}
+
+async fn a_program_described_in_words_only_offers_no_check(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = published(&app, "不妊治療費助成", json!({"version": 1})).await;
+    let page = fetch_page(&app, &format!("/programs/{id}"), 200).await;
+    assert!(
+        page.contains("市内に住所があり"),
+        "the staff's words are there: {page}"
+    );
+    assert!(page.contains("生年月日からの判定はできません"), "{page}");
+    assert!(!page.contains("<form"), "{page}");
 }
 
 async fn drafts_are_not_found_and_archived_programs_have_ended(backend: Backend) {

@@ -110,7 +110,7 @@ pub async fn show(
         _ => "青森県内".to_owned(),
     };
     let (form, household) = read_check(&query, area, today);
-    let answer = household.map(|household| answer_for(&program, &household, today));
+    let answer = household.and_then(|household| answer_for(&program, &household, today));
     let status = match form.has_errors() {
         true => StatusCode::UNPROCESSABLE_ENTITY,
         false => StatusCode::OK,
@@ -247,33 +247,25 @@ fn read_date(text: &str) -> Result<Option<CalendarDate>, CalendarDateError> {
 }
 
 /// The matcher's answer for the one-child household.
-fn answer_for(program: &Program, household: &Household, today: NaiveDate) -> Answer {
-    let Some(entry) = kosodate_matching::entry(program) else {
-        return Answer {
-            verdict: "depends",
-            headline: "この制度の対象は文章でのみ示されているため、ここでは判定できません。上の「対象となる方」をご覧ください。".into(),
-            missing: Vec::new(),
-            windows: Vec::new(),
-            periods: Vec::new(),
-            note: None,
-        };
-    };
+/// `None` for a program whose eligibility is in words only: there is nothing to check against.
+fn answer_for(program: &Program, household: &Household, today: NaiveDate) -> Option<Answer> {
+    let entry = kosodate_matching::entry(program)?;
     let prepared = PreparedHousehold::new(household);
     let assessment = entry.rule.assess(&prepared, today, HORIZON_DAYS);
     let (verdict, headline) = verdict(assessment.eligibility, assessment.windows.first().copied());
     if verdict == "no"
         && let Some(answer) = after_birth(&entry, household, today)
     {
-        return answer;
+        return Some(answer);
     }
-    Answer {
+    Some(Answer {
         verdict,
         headline,
         missing: missing_facts(&entry, &prepared, &assessment.windows, today),
         windows: assessment.windows.iter().map(window_text).collect(),
         periods: periods(&entry, &assessment.application_periods),
         note: expected_birth_note(&entry, household),
-    }
+    })
 }
 
 /// For an expected child whom the program does not cover before the birth: what follows once
