@@ -1,9 +1,14 @@
 //! Who a rule is for, in plain Japanese for parents: the rule itself read aloud as nested
 //! sentences (「次のいずれかにあてはまる方」 with its conditions beneath), so that what a program
 //! page says can never drift from what the matcher decides. Each condition's wording is
-//! `describe()`'s; this module only joins them into sentences about people and children.
+//! `describe()`'s (income limits excepted: the bands a limit admits are named one by one); this
+//! module joins them into sentences about people and children.
 
-use crate::rule::{ChildRule, Rule};
+use kosodate_domain::Vocabulary;
+use strum::VariantArray;
+
+use crate::household::IncomeBand;
+use crate::rule::{ChildRule, Range, Rule};
 
 /// One sentence and the conditions it introduces (empty for a single condition).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,10 +74,23 @@ impl Rule {
             Rule::Municipality(_) | Rule::SingleParent(false) => {
                 PlainCondition::leaf(format!("{}方", self.describe().0))
             }
-            Rule::SingleParent(true) | Rule::IncomeBand(_) => {
-                PlainCondition::leaf(format!("{}の方", self.describe().0))
-            }
+            Rule::SingleParent(true) => PlainCondition::leaf(format!("{}の方", self.describe().0)),
+            Rule::IncomeBand(range) => PlainCondition::leaf(income_bands(*range)),
         }
+    }
+}
+
+/// The bands a range admits, by name: 「所得の目安が「年収約360万円以下」以下」 says less to a
+/// parent than the bands themselves.
+fn income_bands(range: Range) -> String {
+    let bands: Vec<String> = IncomeBand::VARIANTS
+        .iter()
+        .filter(|band| range.contains(band.rank()))
+        .map(|band| format!("「{}」", band.label_ja()))
+        .collect();
+    match bands.as_slice() {
+        [one] => format!("世帯の所得の目安が{one}の方"),
+        _ => format!("世帯の所得の目安が{}のいずれかの方", bands.join("")),
     }
 }
 
@@ -231,7 +249,7 @@ mod tests {
                             ),
                         ]
                     ),
-                    leaf("所得の目安が「年収約360万円以下」以下の方"),
+                    leaf("世帯の所得の目安が「住民税非課税世帯」「年収約360万円以下」のいずれかの方"),
                 ]
             )
         );
@@ -246,6 +264,10 @@ mod tests {
         assert_eq!(
             plain(&json!({"count_children": {"where": {"school_stage": "preschool"}, "gte": 3}})),
             leaf("未就学のお子さんが3人以上の方")
+        );
+        assert_eq!(
+            plain(&json!({"income_band": {"gt": "up_to_910"}})),
+            leaf("世帯の所得の目安が「年収約910万円超」の方")
         );
         assert_eq!(
             plain(&json!({"count_children": {"gte": 2}})),

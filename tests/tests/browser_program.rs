@@ -18,7 +18,8 @@ use serde_json::json;
 
 both_backends!(
     the_program_page_passes_axe_at_phone_and_desktop_widths,
-    the_inline_check_is_filled_with_the_keyboard
+    the_inline_check_is_filled_with_the_keyboard,
+    the_page_reflows_at_320_pixels_and_double_text
 );
 
 const SIZES: [(u32, u32); 2] = [(360, 740), (1280, 800)];
@@ -66,6 +67,26 @@ async fn the_program_page_passes_axe_at_phone_and_desktop_widths(backend: Backen
             chromium.screenshot(&screenshots(), &file).await;
         }
     }
+    chromium.close().await;
+}
+
+/// WCAG 1.4.4 and 1.4.10: text at 200 % on a 320 px screen needs no sideways scrolling.
+async fn the_page_reflows_at_320_pixels_and_double_text(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = published_allowance(&app).await;
+    let chromium = Chromium::start().await;
+    let path = format!("/programs/{id}?birth_date=2025-13-45&due_date=#check");
+    chromium.visit(&app.url(&path), (320, 740)).await;
+    let fits = chromium
+        .evaluate(
+            "document.documentElement.style.fontSize = '200%';
+             return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+        )
+        .await;
+    assert_eq!(fits[0], fits[1], "[page width, window width] at 200 % text");
+    chromium
+        .screenshot(&screenshots(), &format!("program-320-double-text-{backend:?}"))
+        .await;
     chromium.close().await;
 }
 
