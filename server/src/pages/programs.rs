@@ -264,7 +264,7 @@ fn answer_for(program: &Program, household: &Household, today: NaiveDate) -> Opt
         missing: missing_facts(&entry, &prepared, &assessment.windows, today),
         windows: assessment.windows.iter().map(window_text).collect(),
         periods: periods(&entry, &assessment.application_periods),
-        note: expected_birth_note(&entry, household),
+        note: deadline_note(&entry, household, today),
     })
 }
 
@@ -292,7 +292,7 @@ fn after_birth(entry: &CatalogueEntry, household: &Household, today: NaiveDate) 
         missing: missing_facts(entry, &prepared, &assessment.windows, today),
         windows: assessment.windows.iter().map(window_text).collect(),
         periods: periods(entry, &assessment.application_periods),
-        note: expected_birth_note(entry, household),
+        note: deadline_note(entry, household, today),
     })
 }
 
@@ -367,17 +367,29 @@ fn period_text(period: &ApplicationPeriod) -> String {
     format!("{}から{closes}", japan::format_date(period.opens))
 }
 
-/// Before the birth, the deadline counted from the due date: the matcher counts from the birth.
-fn expected_birth_note(entry: &CatalogueEntry, household: &Household) -> Option<String> {
+/// The deadline of a program to apply for within days of the birth: counted from the due date
+/// before the birth (the matcher counts from the birth itself), and said plainly once passed.
+fn deadline_note(entry: &CatalogueEntry, household: &Household, today: NaiveDate) -> Option<String> {
     let Application::AfterBirth { within_days } = entry.rule.application else {
         return None;
     };
-    let due = due_date(household)?;
-    let deadline = due.checked_add_days(Days::new(u64::from(within_days)))?;
-    Some(format!(
-        "申請は生まれた日の翌日から{within_days}日以内です。出産予定日に生まれた場合は{}までです。",
-        japan::format_date(deadline)
-    ))
+    let child = household.children.first()?;
+    let deadline = child
+        .birth
+        .date()
+        .checked_add_days(Days::new(u64::from(within_days)))?;
+    let deadline_text = japan::format_date(deadline);
+    Some(match child.birth {
+        Birth::DueDate(_) => format!(
+            "申請は生まれた日の翌日から{within_days}日以内です。出産予定日に生まれた場合は{deadline_text}までです。"
+        ),
+        Birth::BirthDate(_) if deadline >= today => {
+            format!("申請の期限は{deadline_text}です（生まれた日の翌日から{within_days}日以内）。")
+        }
+        Birth::BirthDate(_) => format!(
+            "生まれた日の翌日から{within_days}日以内の申請期限（{deadline_text}）は過ぎています。申請できるかどうか、問い合わせ先にご相談ください。"
+        ),
+    })
 }
 
 impl ProgramPage {
