@@ -167,6 +167,20 @@ async fn a_born_child_is_checked_against_the_rule(backend: Backend) {
         eligible.contains(&format!("value=\"{one_year_old}\"")),
         "the form keeps what was typed"
     );
+    let passed = japan::format_date(one_year_old.checked_add_days(Days::new(15)).unwrap());
+    let late = format!("生まれた日の翌日から15日以内の申請期限（{passed}）は過ぎています。");
+    assert!(eligible.contains(&late), "{late} missing in {eligible}");
+
+    // A newborn may apply from today until the 15th day after the birth.
+    let newborn = today().checked_sub_days(Days::new(3)).unwrap();
+    let in_time = fetch_page(&app, &format!("/programs/{id}?birth_date={newborn}"), 200).await;
+    let deadline = japan::format_date(newborn.checked_add_days(Days::new(15)).unwrap());
+    let period = format!("{}から{deadline}まで", japan::format_date(today()));
+    assert!(in_time.contains(&period), "{period} missing in {in_time}");
+    assert!(
+        in_time.contains(&format!("申請の期限は{deadline}です")),
+        "{in_time}"
+    );
 
     // Typed the way people do: 20250401.
     let nineteen = today().checked_sub_months(Months::new(19 * 12)).unwrap();
