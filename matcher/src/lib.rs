@@ -25,7 +25,7 @@ pub use errors::{RuleError, RuleErrors};
 pub use eval::{Outcome, PreparedChild, PreparedHousehold, Truth};
 pub use explain::{Explanation, Held, Reason, japanese_date};
 pub use household::{Birth, Child, Childcare, Household, IncomeBand, MissingFact};
-pub use plain::PlainCondition;
+pub use plain::{MunicipalityNames, PlainCondition};
 pub use rule::{AgeUnit, Bound, ChildRule, Range, Rule, SchoolStage, grade_name};
 
 #[cfg(test)]

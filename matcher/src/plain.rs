@@ -4,11 +4,14 @@
 //! `describe()`'s (income limits excepted: the bands a limit admits are named one by one); this
 //! module joins them into sentences about people and children.
 
-use kosodate_domain::Vocabulary;
+use kosodate_domain::{MunicipalityCode, Vocabulary};
 use strum::VariantArray;
 
 use crate::household::IncomeBand;
 use crate::rule::{ChildRule, Range, Rule};
+
+/// A municipality's name, when known.
+pub type MunicipalityNames<'a> = dyn Fn(MunicipalityCode) -> Option<String> + 'a;
 
 /// One sentence and the conditions it introduces (empty for a single condition).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,16 +40,23 @@ impl PlainCondition {
 
 impl Rule {
     /// Who the rule is for: 「…方」, a household described by its children and facts.
+    /// Municipalities are named by their codes; see [`Rule::plain_japanese_naming`].
     pub fn plain_japanese(&self) -> PlainCondition {
+        self.plain_japanese_naming(&|_| None)
+    }
+
+    /// [`Rule::plain_japanese`] with municipalities named by `name_of` (the registry knows the
+    /// names; this crate does not), by code where it has none.
+    pub fn plain_japanese_naming(&self, name_of: &MunicipalityNames<'_>) -> PlainCondition {
         match self {
-            Rule::All(rules) => household_list("次のすべてにあてはまる方", rules),
-            Rule::Any(rules) => household_list("次のいずれかにあてはまる方", rules),
+            Rule::All(rules) => household_list("次のすべてにあてはまる方", rules, name_of),
+            Rule::Any(rules) => household_list("次のいずれかにあてはまる方", rules, name_of),
             Rule::Not(rule) if is_household_leaf(rule) => {
                 PlainCondition::leaf(format!("「{}」にあてはまらない方", rule.describe().0))
             }
             Rule::Not(rule) => PlainCondition {
                 sentence: "次にあてはまらない方".into(),
-                parts: vec![rule.plain_japanese()],
+                parts: vec![rule.plain_japanese_naming(name_of)],
             },
             Rule::SomeChild(child) => children_sentence(child, "がいる方"),
             Rule::EveryChild(child) if child.is_leaf() => {
@@ -71,12 +81,35 @@ impl Rule {
                 let how_many = count.describe().0.replacen("お子さん", "", 1);
                 children_sentence(child, &format!("{how_many}の方"))
             }
-            Rule::Municipality(_) | Rule::SingleParent(false) => {
-                PlainCondition::leaf(format!("{}方", self.describe().0))
-            }
+            Rule::Municipality(codes) => PlainCondition::leaf(
+                match codes
+                    .iter()
+                    .map(|code| name_of(*code))
+                    .collect::<Option<Vec<_>>>()
+                {
+                    Some(names) => format!("{}にお住まいの方", names.join("・")),
+                    None => format!("{}方", self.describe().0),
+                },
+            ),
+            Rule::SingleParent(false) => PlainCondition::leaf(format!("{}方", self.describe().0)),
             Rule::SingleParent(true) => PlainCondition::leaf(format!("{}の方", self.describe().0)),
             Rule::IncomeBand(range) => PlainCondition::leaf(income_bands(*range)),
         }
+    }
+
+    /// Every municipality the rule names, once each, for [`Rule::plain_japanese_naming`].
+    pub fn municipalities_named(&self) -> Vec<MunicipalityCode> {
+        let mut codes = match self {
+            Rule::All(rules) | Rule::Any(rules) => {
+                rules.iter().flat_map(Rule::municipalities_named).collect()
+            }
+            Rule::Not(rule) => rule.municipalities_named(),
+            Rule::Municipality(codes) => codes.clone(),
+            _ => Vec::new(),
+        };
+        codes.sort();
+        codes.dedup();
+        codes
     }
 }
 
@@ -94,10 +127,13 @@ fn income_bands(range: Range) -> String {
     }
 }
 
-fn household_list(sentence: &str, rules: &[Rule]) -> PlainCondition {
+fn household_list(sentence: &str, rules: &[Rule], name_of: &MunicipalityNames<'_>) -> PlainCondition {
     PlainCondition {
         sentence: sentence.into(),
-        parts: rules.iter().map(Rule::plain_japanese).collect(),
+        parts: rules
+            .iter()
+            .map(|rule| rule.plain_japanese_naming(name_of))
+            .collect(),
     }
 }
 
@@ -282,6 +318,38 @@ mod tests {
             list(
                 "次にあてはまらないお子さんがいる方",
                 vec![leaf("保育の状況が在宅")]
+            )
+        );
+    }
+
+    #[test]
+    fn municipalities_are_named_when_their_names_are_known() {
+        let rule = EligibilityDocument::parse(&json!({"version": 1, "rule": {"any": [
+            {"municipality": ["022012", "022021"]},
+            {"not": {"municipality": ["022039"]}}
+        ]}}))
+        .expect("a valid rule")
+        .into_rule()
+        .expect("a rule");
+        let codes: Vec<String> = rule
+            .municipalities_named()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(codes, ["022012", "022021", "022039"]);
+        let names = |code: MunicipalityCode| match code.as_str() {
+            "022012" => Some("青森市".to_owned()),
+            "022021" => Some("弘前市".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            rule.plain_japanese_naming(&names),
+            list(
+                "次のいずれかにあてはまる方",
+                vec![
+                    leaf("青森市・弘前市にお住まいの方"),
+                    leaf("「対象の市町村（022039）に住んでいる」にあてはまらない方"),
+                ]
             )
         );
     }

@@ -141,6 +141,21 @@ async fn the_eligibility_words_follow_the_rule(backend: Backend) {
     ] {
         assert!(changed.contains(expected), "{expected} missing in {changed}");
     }
+
+    // Municipalities are named as parents know them, not by their codes.
+    change["eligibility"] = json!({"version": 1, "rule": {"all": [
+        {"municipality": ["022012", "022021"]},
+        {"some_child": {"school_stage": "preschool"}}
+    ]}});
+    call(
+        app.put(&format!("/api/v1/programs/{id}"), AOMORI_CITY_TOKEN)
+            .json(&change),
+        200,
+    )
+    .await;
+    let named = fetch_page(&app, &path, 200).await;
+    assert!(named.contains("<li>青森市・弘前市にお住まいの方"), "{named}");
+    assert!(named.contains("<li>未就学のお子さんがいる方"), "{named}");
 }
 
 async fn a_born_child_is_checked_against_the_rule(backend: Backend) {

@@ -5,6 +5,8 @@
 //! date in Japan; the date is read from the query, never stored and never logged (request logs
 //! name the route only).
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,7 +22,7 @@ use kosodate_matcher::{
 };
 use kosodate_matching::CatalogueEntry;
 use kosodate_registry::{
-    ApplicationWindow, Program, ProgramOwner, ProgramStatus, ValidationErrors, Visibility,
+    ApplicationWindow, Program, ProgramOwner, ProgramStatus, RegistryError, ValidationErrors, Visibility,
 };
 use serde::Deserialize;
 
@@ -119,9 +121,43 @@ pub async fn show(
         .public_url
         .join(&format!("programs/{}", program.id))
         .map_err(|error| ApiError::failure("the program page's address", &error))?;
+    let eligibility = eligibility_lines(&state, &program).await?;
     let names = (owner_name, area_name);
-    let page = ProgramPage::new(program, canonical_url.to_string(), names, form, answer);
+    let page = ProgramPage::new(
+        program,
+        canonical_url.to_string(),
+        names,
+        eligibility,
+        form,
+        answer,
+    );
     Ok(super::html(status, &page))
+}
+
+/// Who the program is for in words, from its rule, with the municipalities it names by name;
+/// `None` when eligibility is described in words only.
+async fn eligibility_lines(
+    state: &AppState,
+    program: &Program,
+) -> Result<Option<(String, Vec<RuleLine>)>, ApiError> {
+    let Some(entry) = kosodate_matching::entry(program) else {
+        return Ok(None);
+    };
+    let mut names = HashMap::new();
+    for code in entry.rule.rule.municipalities_named() {
+        match state.registry.municipality(code).await {
+            Ok(municipality) => names.insert(code, municipality.name),
+            Err(RegistryError::MunicipalityNotFound(_)) => continue,
+            Err(error) => return Err(error.into()),
+        };
+    }
+    let plain = entry
+        .rule
+        .rule
+        .plain_japanese_naming(&|code| names.get(&code).cloned());
+    let mut lines = Vec::new();
+    push_lines(&plain.parts, &mut lines);
+    Ok(Some((plain.sentence, lines)))
 }
 
 /// The program if the public may see it; a draft is not found, an archived one has ended.
@@ -135,7 +171,7 @@ async fn published_program(state: &AppState, raw_id: &str) -> Result<Program, Ap
     let id = ProgramId::parse(raw_id).map_err(|_| not_found())?;
     let program = match state.registry.program(id, Visibility::Staff).await {
         Ok(program) => program,
-        Err(kosodate_registry::RegistryError::ProgramNotFound(_)) => return Err(not_found()),
+        Err(RegistryError::ProgramNotFound(_)) => return Err(not_found()),
         Err(error) => return Err(error.into()),
     };
     match program.status {
@@ -397,16 +433,11 @@ impl ProgramPage {
         program: Program,
         canonical_url: String,
         (owner_name, area_name): (String, String),
+        eligibility: Option<(String, Vec<RuleLine>)>,
         form: CheckForm,
         answer: Option<Answer>,
     ) -> Self {
         let content = &program.content;
-        let eligibility = kosodate_matching::entry(&program).map(|entry| {
-            let plain = entry.rule.rule.plain_japanese();
-            let mut lines = Vec::new();
-            push_lines(&plain.parts, &mut lines);
-            (plain.sentence, lines)
-        });
         Self {
             canonical_url,
             owner_name,
