@@ -8,7 +8,9 @@
 use chrono::{Days, Months, NaiveDate, Utc};
 use kosodate_domain::japan;
 use kosodate_matcher::date::{march_31_after_age_end, month_anniversary};
-use kosodate_tests::{AOMORI_CITY_TOKEN, Backend, TestApp, both_backends, call, program_body, spawn_app};
+use kosodate_tests::{
+    AOMORI_CITY_TOKEN, Backend, PREFECTURE_TOKEN, TestApp, both_backends, call, program_body, spawn_app,
+};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
 
@@ -16,6 +18,7 @@ both_backends!(
     the_page_shows_what_a_parent_needs,
     the_eligibility_words_follow_the_rule,
     a_born_child_is_checked_against_the_rule,
+    the_prefectures_and_the_nations_programs_are_checked_in_aomori,
     an_expected_child_is_checked_from_the_due_date,
     a_check_that_depends_on_other_facts_names_them,
     a_wrong_date_is_shown_at_its_field,
@@ -104,6 +107,9 @@ async fn the_page_shows_what_a_parent_needs(backend: Backend) {
     assert!(names_itself("<link rel=\"canonical\" href="), "{page}");
     assert!(names_itself("<meta property=\"og:url\" content="), "{page}");
     assert!(!page.contains("data-verdict"), "no answer before a question");
+    // A shared link comes back with what the sharing site added.
+    let shared = fetch_page(&app, &format!("/programs/{id}?fbclid=abc&utm_source=line"), 200).await;
+    assert!(!shared.contains("data-verdict"), "{shared}");
     assert!(!page.contains("<script"), "no script: {page}");
     assert!(!page.contains("style="), "no inline style: {page}");
 }
@@ -208,6 +214,20 @@ async fn a_born_child_is_checked_against_the_rule(backend: Backend) {
         .rows_once("SELECT id FROM households", 1, std::time::Duration::ZERO)
         .await;
     assert!(stored.is_empty(), "nothing is stored by a check");
+}
+
+async fn the_prefectures_and_the_nations_programs_are_checked_in_aomori(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let birth = today().checked_sub_months(Months::new(24)).unwrap();
+    for (owner, owner_words) in [("020001", "青森県の制度"), ("national", "国の制度")] {
+        let mut body = program_body(owner, "子育て応援パスポート");
+        body["eligibility"] = allowance_rule();
+        let id = app.publish_program(PREFECTURE_TOKEN, &body).await;
+        let answer = fetch_page(&app, &format!("/programs/{id}?birth_date={birth}"), 200).await;
+        assert!(answer.contains(owner_words), "{owner_words} missing in {answer}");
+        assert_eq!(verdict(&answer), "yes", "{owner}: {answer}");
+        assert!(answer.contains("青森県内にお住まいで"), "{answer}");
+    }
 }
 
 async fn an_expected_child_is_checked_from_the_due_date(backend: Backend) {
