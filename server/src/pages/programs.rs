@@ -84,7 +84,8 @@ impl CheckForm {
 
 /// The answer to "is my child eligible?".
 struct Answer {
-    /// `yes`, `no`, `later` or `depends`: the CSS class and what the test suites read.
+    /// `yes`, `no`, `later` (eligible from a later date), `after_birth` (an expected child, once
+    /// born) or `depends` (on facts not asked here): the CSS class and what the tests read.
     verdict: &'static str,
     headline: String,
     /// The facts the answer depends on, as questions.
