@@ -13,7 +13,9 @@ use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use kosodate_domain::japan;
 use kosodate_tests::browser::Chromium;
-use kosodate_tests::{AOMORI_CITY_TOKEN, Backend, TestApp, both_backends, program_body, spawn_app};
+use kosodate_tests::{
+    AOMORI_CITY_TOKEN, Backend, PREFECTURE_TOKEN, TestApp, both_backends, program_body, spawn_app,
+};
 use serde_json::json;
 
 both_backends!(
@@ -37,8 +39,18 @@ fn screenshots() -> std::path::PathBuf {
 async fn the_program_page_passes_axe_at_phone_and_desktop_widths(backend: Backend) {
     let app = spawn_app(backend).await;
     let id = published_allowance(&app).await;
+    let mut by_municipality = program_body("020001", "県の子育て支援（一部の市）");
+    by_municipality["eligibility"] = json!({"version": 1, "rule": {"all": [
+        {"municipality": ["022012"]},
+        {"some_child": {"until_march_31_after_age": 18}}
+    ]}});
+    let regional = app.publish_program(PREFECTURE_TOKEN, &by_municipality).await;
     let chromium = Chromium::start().await;
     let pages = [
+        (
+            "program-municipality-error",
+            format!("/programs/{regional}?municipality=&birth_date=2025-04-01&due_date=#check"),
+        ),
         ("program", format!("/programs/{id}")),
         (
             "program-answer",

@@ -19,6 +19,7 @@ both_backends!(
     the_eligibility_words_follow_the_rule,
     a_born_child_is_checked_against_the_rule,
     the_prefectures_and_the_nations_programs_are_checked_in_aomori,
+    where_the_rule_names_municipalities_the_parent_says_where_they_live,
     an_expected_child_is_checked_from_the_due_date,
     a_check_that_depends_on_other_facts_names_them,
     a_wrong_date_is_shown_at_its_field,
@@ -228,6 +229,45 @@ async fn the_prefectures_and_the_nations_programs_are_checked_in_aomori(backend:
         assert_eq!(verdict(&answer), "yes", "{owner}: {answer}");
         assert!(answer.contains("青森県内にお住まいで"), "{answer}");
     }
+}
+
+async fn where_the_rule_names_municipalities_the_parent_says_where_they_live(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut body = program_body("020001", "県の子育て支援（一部の市）");
+    body["eligibility"] = json!({"version": 1, "rule": {"all": [
+        {"municipality": ["022012"]},
+        {"some_child": {"until_march_31_after_age": 18}}
+    ]}});
+    let id = app.publish_program(PREFECTURE_TOKEN, &body).await;
+    let form = fetch_page(&app, &format!("/programs/{id}"), 200).await;
+    assert!(
+        form.contains("<label for=\"municipality\">お住まいの市町村</label>"),
+        "{form}"
+    );
+    assert!(
+        form.contains("<option value=\"022021\">弘前市</option>"),
+        "{form}"
+    );
+
+    let birth = today().checked_sub_months(Months::new(24)).unwrap();
+    let path = format!("/programs/{id}?birth_date={birth}");
+    let aomori = fetch_page(&app, &format!("{path}&municipality=022012"), 200).await;
+    assert_eq!(verdict(&aomori), "yes", "{aomori}");
+    assert!(aomori.contains("青森市にお住まいで"), "{aomori}");
+    assert!(
+        aomori.contains("<option value=\"022012\" selected>青森市</option>"),
+        "{aomori}"
+    );
+    let hirosaki = fetch_page(&app, &format!("{path}&municipality=022021"), 200).await;
+    assert_eq!(verdict(&hirosaki), "no", "{hirosaki}");
+
+    let unsaid = fetch_page(&app, &format!("{path}&municipality="), 422).await;
+    assert!(unsaid.contains("id=\"municipality-error\""), "{unsaid}");
+    assert!(
+        unsaid.contains("aria-describedby=\"municipality-hint municipality-error\" aria-invalid=\"true\""),
+        "{unsaid}"
+    );
+    assert!(!unsaid.contains("data-verdict"), "{unsaid}");
 }
 
 async fn an_expected_child_is_checked_from_the_due_date(backend: Backend) {

@@ -21,8 +21,10 @@ use kosodate_matcher::{
     Window,
 };
 use kosodate_matching::CatalogueEntry;
+use kosodate_registry::page::PageRequest;
 use kosodate_registry::{
-    ApplicationWindow, Program, ProgramOwner, ProgramStatus, RegistryError, ValidationErrors, Visibility,
+    ApplicationWindow, Municipality, Program, ProgramOwner, ProgramStatus, RegistryError, ValidationErrors,
+    Visibility,
 };
 use serde::Deserialize;
 
@@ -39,6 +41,8 @@ const HORIZON_DAYS: u32 = 23 * 366;
 pub struct CheckQuery {
     birth_date: Option<String>,
     due_date: Option<String>,
+    /// Asked only where the rule depends on the municipality (see [`municipality_choices`]).
+    municipality: Option<String>,
 }
 
 #[derive(Template)]
@@ -55,6 +59,8 @@ struct ProgramPage {
     application_period: String,
     methods: Vec<(&'static str, Option<String>, Option<String>)>,
     last_reviewed: Option<String>,
+    /// The municipalities to choose from; empty when where one lives makes no difference.
+    choices: Vec<Municipality>,
     form: CheckForm,
     answer: Option<Answer>,
 }
@@ -72,13 +78,15 @@ enum RuleLine {
 struct CheckForm {
     birth_date: String,
     due_date: String,
+    municipality: String,
     birth_date_error: Option<String>,
     due_date_error: Option<String>,
+    municipality_error: Option<String>,
 }
 
 impl CheckForm {
     fn has_errors(&self) -> bool {
-        self.birth_date_error.is_some() || self.due_date_error.is_some()
+        self.birth_date_error.is_some() || self.due_date_error.is_some() || self.municipality_error.is_some()
     }
 }
 
@@ -103,16 +111,24 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let program = published_program(&state, &raw_id).await?;
     let today = japan::date_of(Utc::now());
-    let area = area_code(program.content.owner);
     let owner_name = match program.content.owner {
         ProgramOwner::National => "国".to_owned(),
         ProgramOwner::Local(code) => state.registry.municipality(code).await?.name,
     };
-    let area_name = match program.content.owner {
-        ProgramOwner::Local(code) if !code.is_prefecture() => owner_name.clone(),
-        _ => "青森県内".to_owned(),
+    let choices = municipality_choices(&state, &program).await?;
+    let chosen = choices
+        .iter()
+        .find(|choice| query.municipality.as_deref() == Some(choice.code.as_str()));
+    let (area, area_name) = match (chosen, program.content.owner) {
+        (Some(choice), _) => (choice.code, choice.name.clone()),
+        (None, ProgramOwner::Local(code)) if !code.is_prefecture() => (code, owner_name.clone()),
+        (None, _) => (PREFECTURE_CODE, "青森県内".to_owned()),
     };
-    let (form, household) = read_check(&query, area, today);
+    let (mut form, mut household) = read_check(&query, area, today);
+    if !choices.is_empty() && chosen.is_none() && household.is_some() {
+        form.municipality_error = Some("お住まいの市町村を選んでください".to_owned());
+        household = None;
+    }
     let answer = household.and_then(|household| answer_for(&program, &household, today));
     let status = match form.has_errors() {
         true => StatusCode::UNPROCESSABLE_ENTITY,
@@ -129,7 +145,7 @@ pub async fn show(
         canonical_url.to_string(),
         names,
         eligibility,
-        form,
+        (choices, form),
         answer,
     );
     Ok(super::html(status, &page))
@@ -194,13 +210,26 @@ async fn published_program(state: &AppState, raw_id: &str) -> Result<Program, Ap
     }
 }
 
-/// Where the one-child household of the check lives: the municipality running the program, or
-/// for the nation's and the prefecture's programs the prefecture.
-fn area_code(owner: ProgramOwner) -> MunicipalityCode {
-    match owner {
-        ProgramOwner::Local(code) => code,
-        ProgramOwner::National => PREFECTURE_CODE,
+/// Where the one-child household of the check lives is the municipality running the program, or
+/// for the nation's and the prefecture's programs the prefecture; but where such a program's rule
+/// names municipalities, the parent says which one they live in, from this list.
+async fn municipality_choices(state: &AppState, program: &Program) -> Result<Vec<Municipality>, ApiError> {
+    let municipal = matches!(program.content.owner, ProgramOwner::Local(code) if !code.is_prefecture());
+    let names_municipalities = kosodate_matching::entry(program)
+        .is_some_and(|entry| !entry.rule.rule.municipalities_named().is_empty());
+    if municipal || !names_municipalities {
+        return Ok(Vec::new());
     }
+    let every = PageRequest {
+        limit: Some(500),
+        cursor: None,
+    };
+    let page = state.registry.municipalities(&every).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .filter(|municipality| !municipality.code.is_prefecture())
+        .collect())
 }
 
 /// The form as typed and, when it holds one valid date, the household of that child.
@@ -212,6 +241,7 @@ fn read_check(
     let mut form = CheckForm {
         birth_date: query.birth_date.clone().unwrap_or_default(),
         due_date: query.due_date.clone().unwrap_or_default(),
+        municipality: query.municipality.clone().unwrap_or_default(),
         ..CheckForm::default()
     };
     if query.birth_date.is_none() && query.due_date.is_none() {
@@ -435,7 +465,7 @@ impl ProgramPage {
         canonical_url: String,
         (owner_name, area_name): (String, String),
         eligibility: Option<(String, Vec<RuleLine>)>,
-        form: CheckForm,
+        (choices, form): (Vec<Municipality>, CheckForm),
         answer: Option<Answer>,
     ) -> Self {
         let content = &program.content;
@@ -462,6 +492,7 @@ impl ProgramPage {
             last_reviewed: content
                 .last_reviewed_on
                 .map(|date| japan::format_date(date.date())),
+            choices,
             form,
             answer,
             program,
