@@ -8,7 +8,7 @@ use kosodate_registry::{FieldError, ValidationErrors};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::consents::{current_version, insert_consent};
+use crate::consents::{adopt_account_consents, current_version, insert_consent};
 use crate::entity::{account, household};
 use crate::error::HouseholdError;
 use crate::ids::{AccountId, HouseholdId};
@@ -128,7 +128,10 @@ impl Households {
         .exec_without_returning(&txn)
         .await?;
         match registration {
-            Registration::Online(account) => claim_account(&txn, *account, id).await?,
+            Registration::Online(account) => {
+                claim_account(&txn, *account, id).await?;
+                adopt_account_consents(&txn, *account, id).await?;
+            }
             Registration::Counter { consents, .. } => {
                 for purpose in consents {
                     let version = current_version(*purpose)?;

@@ -9,15 +9,15 @@ use kosodate_domain::Vocabulary;
 use kosodate_notifier::outbox::{self, Scope};
 use kosodate_notifier::{ChannelKind, NoticeStatus};
 use kosodate_registry::{FieldError, ValidationErrors};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::consent_texts;
-use crate::entity::{consent, household};
+use crate::entity::{account_consent, consent, household};
 use crate::error::HouseholdError;
-use crate::ids::HouseholdId;
+use crate::ids::{AccountId, HouseholdId};
 use crate::match_store;
 use crate::purposes::{ConsentMethod, ConsentPurpose};
 use crate::store::{Households, this_household};
@@ -62,14 +62,7 @@ impl Households {
         text_version: i32,
         method: ConsentMethod,
     ) -> Result<bool, HouseholdError> {
-        let current = current_version(purpose)?;
-        if text_version != current {
-            return Err(HouseholdError::Invalid(ValidationErrors(vec![FieldError::new(
-                "/text_version",
-                format!("同意文が更新されています（最新の版: {current}）。最新の同意文を確認してください"),
-                format!("the consent text has changed; the current version is {current}"),
-            )])));
-        }
+        let current = check_current(purpose, text_version)?;
         let now = Utc::now();
         let txn = begin_write(self.connection()).await?;
         let active = consent::Entity::find()
@@ -193,4 +186,135 @@ pub(crate) fn consent_row(
         granted_at: Set(now),
         withdrawn_at: Set(None),
     }
+}
+
+/// Consent given after signing in and before a household exists: the order the parent's pages
+/// follow, so that nothing personal is stored before the parent agreed to why.
+impl Households {
+    /// Records that the account agreed to the purpose's current text (`text_version`, which the
+    /// parent was shown). Returns whether anything changed.
+    pub async fn consent_before_household(
+        &self,
+        account: AccountId,
+        purpose: ConsentPurpose,
+        text_version: i32,
+    ) -> Result<bool, HouseholdError> {
+        let current = check_current(purpose, text_version)?;
+        let txn = begin_write(self.connection()).await?;
+        let existing = account_consent::Entity::find_by_id((account.to_string(), purpose.id().to_owned()))
+            .one(&txn)
+            .await?;
+        if existing.is_some_and(|row| row.text_version == current) {
+            return Ok(false);
+        }
+        account_consent::Entity::insert(account_consent::ActiveModel {
+            account_id: Set(account.to_string()),
+            purpose: Set(purpose.id().to_owned()),
+            text_version: Set(current),
+            granted_at: Set(Utc::now()),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                account_consent::Column::AccountId,
+                account_consent::Column::Purpose,
+            ])
+            .update_columns([
+                account_consent::Column::TextVersion,
+                account_consent::Column::GrantedAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Withdraws a consent given before the household existed. Returns how many ended.
+    pub async fn withdraw_before_household(
+        &self,
+        account: AccountId,
+        purpose: ConsentPurpose,
+    ) -> Result<u64, HouseholdError> {
+        let result = account_consent::Entity::delete_by_id((account.to_string(), purpose.id().to_owned()))
+            .exec(self.connection())
+            .await?;
+        Ok(result.rows_affected)
+    }
+
+    /// The consents an account without a household has given, as ledger entries.
+    pub async fn consents_before_household(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<ConsentRecord>, HouseholdError> {
+        let rows = account_consent::Entity::find()
+            .filter(account_consent::Column::AccountId.eq(account.to_string()))
+            .order_by_asc(account_consent::Column::GrantedAt)
+            .all(self.connection())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ConsentRecord {
+                purpose: row.purpose,
+                text_version: row.text_version,
+                method: ConsentMethod::Online.id().to_owned(),
+                granted_at: row.granted_at,
+                withdrawn_at: None,
+            })
+            .collect())
+    }
+}
+
+/// Moves the account's consents to the household it registers, keeping when they were given, in
+/// the registering transaction. Registering online needs consent to matching: the household's
+/// data is stored for that purpose alone.
+pub(crate) async fn adopt_account_consents(
+    db: &impl ConnectionTrait,
+    account: AccountId,
+    household: HouseholdId,
+) -> Result<(), HouseholdError> {
+    let rows = account_consent::Entity::find()
+        .filter(account_consent::Column::AccountId.eq(account.to_string()))
+        .all(db)
+        .await?;
+    if !rows
+        .iter()
+        .any(|row| row.purpose == ConsentPurpose::Matching.id())
+    {
+        return Err(HouseholdError::ConsentRequired);
+    }
+    for row in &rows {
+        let Some(purpose) = ConsentPurpose::parse(&row.purpose) else {
+            return Err(HouseholdError::Corrupt(format!(
+                "unknown consent purpose {}",
+                row.purpose
+            )));
+        };
+        insert_consent(
+            db,
+            household,
+            purpose,
+            ConsentMethod::Online,
+            row.text_version,
+            row.granted_at,
+        )
+        .await?;
+    }
+    account_consent::Entity::delete_many()
+        .filter(account_consent::Column::AccountId.eq(account.to_string()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn check_current(purpose: ConsentPurpose, text_version: i32) -> Result<i32, HouseholdError> {
+    let current = current_version(purpose)?;
+    if text_version == current {
+        return Ok(current);
+    }
+    Err(HouseholdError::Invalid(ValidationErrors(vec![FieldError::new(
+        "/text_version",
+        format!("同意文が更新されています（最新の版: {current}）。最新の同意文を確認してください"),
+        format!("the consent text has changed; the current version is {current}"),
+    )])))
 }

@@ -9,7 +9,7 @@ use kosodate_domain::Vocabulary;
 use kosodate_notifier::NoticeStatus;
 use kosodate_notifier::outbox::{self, Scope};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::entity::program_dismissal;
 use crate::error::HouseholdError;
@@ -75,6 +75,37 @@ impl Households {
         .await?;
         txn.commit().await?;
         Ok(stopped)
+    }
+
+    /// What the household said about programs: program id and dismissal, oldest first.
+    pub async fn dismissals(
+        &self,
+        household: HouseholdId,
+    ) -> Result<Vec<(String, Dismissal)>, HouseholdError> {
+        let rows = program_dismissal::Entity::find()
+            .filter(program_dismissal::Column::HouseholdId.eq(household.to_string()))
+            .order_by_asc(program_dismissal::Column::CreatedAt)
+            .all(self.connection())
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let reason = Dismissal::parse(&row.reason)
+                    .ok_or_else(|| HouseholdError::corrupt("program dismissal", &row.reason))?;
+                Ok((row.program_id, reason))
+            })
+            .collect()
+    }
+
+    /// Takes back a dismissal: the program is shown and reminded of again from the next matching.
+    pub async fn undo_dismissal(&self, household: HouseholdId, program: &str) -> Result<(), HouseholdError> {
+        let txn = begin_write(self.connection()).await?;
+        program_dismissal::Entity::delete_many()
+            .filter(program_dismissal::Column::HouseholdId.eq(household.to_string()))
+            .filter(program_dismissal::Column::ProgramId.eq(program))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
     }
 }
 

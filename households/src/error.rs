@@ -9,6 +9,8 @@ pub enum HouseholdError {
     Invalid(#[source] ValidationErrors),
     #[error("this account already has a household")]
     AlreadyRegistered,
+    #[error("a household is registered online only after consent to matching")]
+    ConsentRequired,
     #[error("contact channel {0} not found")]
     ChannelNotFound(String),
     #[error("verification link unknown or expired")]

@@ -3,14 +3,14 @@
 //! preferences).
 
 use chrono::{DateTime, Utc};
-use kosodate_domain::MunicipalityCode;
-use kosodate_matcher::{Child, Household, IncomeBand};
+use kosodate_domain::{CalendarDate, MunicipalityCode};
+use kosodate_matcher::{Birth, Child, Household, IncomeBand};
 use serde::{Deserialize, Serialize};
 
 use crate::entity::household;
 use crate::error::HouseholdError;
 use crate::ids::HouseholdId;
-use crate::input::Preferences;
+use crate::input::{ChildInput, HouseholdInput, Preferences};
 
 /// What a household told us, apart from where it lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -111,4 +111,39 @@ pub(crate) fn record(row: &household::Model) -> Result<HouseholdRecord, Househol
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
+}
+
+impl HouseholdRecord {
+    /// What the parent entered, as the form or API that changes it takes it: children in birth
+    /// order with their nicknames, optional facts left unshared as they were.
+    pub fn to_input(&self) -> HouseholdInput {
+        let children = self
+            .household
+            .children
+            .iter()
+            .zip(self.nicknames.iter().cloned().chain(std::iter::repeat(None)))
+            .map(|(child, nickname)| {
+                // Stored dates were entered as calendar dates; one outside their range cannot be.
+                let as_calendar = |date| CalendarDate::try_from(date).ok();
+                let (birth_date, due_date) = match child.birth {
+                    Birth::BirthDate(date) => (as_calendar(date), None),
+                    Birth::DueDate(date) => (None, as_calendar(date)),
+                };
+                ChildInput {
+                    nickname,
+                    birth_date,
+                    due_date,
+                    disability_certificate: child.disability_certificate,
+                    childcare: child.childcare,
+                }
+            })
+            .collect();
+        HouseholdInput {
+            municipality_code: self.household.municipality.as_str().to_owned(),
+            children,
+            single_parent: self.household.single_parent,
+            income_band: self.household.income_band,
+            preferences: Some(self.preferences.clone()),
+        }
+    }
 }

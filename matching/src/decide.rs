@@ -170,6 +170,40 @@ pub fn pair_events(
     events
 }
 
+/// The days ahead on which the reminders about an eligible program fall due, with their kind, as
+/// [`pair_events`] will raise them: for the parent's page that says what will be sent and when.
+pub fn reminder_schedule(
+    policy: MatchPolicy,
+    today: NaiveDate,
+    fresh: &ProgramMatch,
+) -> Vec<(NaiveDate, NoticeKind)> {
+    let before = |date: NaiveDate, days: u32| {
+        date.checked_sub_days(Days::new(u64::from(days)))
+            .filter(|due| *due > today)
+    };
+    let mut schedule = Vec::new();
+    for period in &fresh.detail.periods {
+        if let Some(due) = before(period.opens, policy.opens_soon_days) {
+            schedule.push((due, NoticeKind::WindowOpensSoon));
+        }
+        let Some(closes) = period.closes else {
+            continue;
+        };
+        let reminders = [
+            (policy.deadline_near_days, NoticeKind::DeadlineNear),
+            (policy.deadline_imminent_days, NoticeKind::DeadlineImminent),
+        ];
+        for (days, kind) in reminders {
+            if let Some(due) = before(closes, days).map(|due| due.max(period.opens)) {
+                schedule.push((due, kind));
+            }
+        }
+    }
+    schedule.sort();
+    schedule.dedup();
+    schedule
+}
+
 /// The first day after `today` on which the pair's answer may change or one of its events
 /// becomes due; `None`: only when the program or the household changes.
 pub fn pair_next_check(policy: MatchPolicy, today: NaiveDate, fresh: &ProgramMatch) -> Option<NaiveDate> {

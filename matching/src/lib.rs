@@ -19,7 +19,10 @@ mod runner;
 pub mod synthetic;
 
 pub use catalogue::{Catalogue, CatalogueEntry, application, entry, published_programs};
-pub use decide::{MatchPolicy, ProgramMatch, ProgramSeen, ResultDetail, Seen, pair_events, pair_next_check};
+pub use decide::{
+    MatchPolicy, ProgramMatch, ProgramSeen, ResultDetail, Seen, pair_events, pair_next_check,
+    reminder_schedule,
+};
 pub use error::MatchingError;
 pub use findings::Finding;
 pub use fingerprint::{fingerprint, household_hash};

@@ -94,6 +94,11 @@ struct ReadBatch {
 }
 
 impl MatchRunner {
+    /// How far ahead matching looks and when reminders fall due.
+    pub fn policy(&self) -> MatchPolicy {
+        self.policy
+    }
+
     pub fn new(households: Households, registry: Registry, policy: MatchPolicy) -> Self {
         Self {
             households,

@@ -13,6 +13,8 @@ use tantivy::schema::{Field, IndexRecordOption};
 use crate::analyzer::TextAnalysis;
 use crate::document::Fields;
 use crate::query::{SearchQuery, fold_kana};
+use crate::reader::Reader;
+use crate::sentence::{content_words, is_hiragana, is_sentence};
 use crate::synonyms::Synonyms;
 
 /// The weight of a synonym's match against the word the parent typed.
@@ -25,12 +27,30 @@ const LOOSE_WEIGHT: f32 = 0.3;
 /// Words that say what a parent wants to know rather than which program (see the file).
 pub const DEFAULT_STOPWORDS: &str = include_str!("../stopwords.txt");
 
-pub fn parse_stopwords(text: &str) -> HashSet<String> {
-    text.lines()
-        .map(|line| line.split('#').next().unwrap_or_default().trim())
-        .filter(|word| !word.is_empty())
-        .map(|word| fold_kana(&crate::query::normalize(word)))
-        .collect()
+impl Word {
+    /// The word as the query has it (its first variant; the others are synonyms).
+    pub fn typed(&self) -> Option<&str> {
+        self.variants.first().map(|(text, _)| text.as_str())
+    }
+}
+
+/// How the sentences of a query are cut into words: the dictionary and the verbs it drops.
+#[derive(Clone, Copy)]
+pub struct Segmentation<'a> {
+    pub reader: &'a dyn Reader,
+    pub light_verbs: &'a HashSet<String>,
+}
+
+impl Segmentation<'_> {
+    /// The sentence's words, kana-folded; `None` when the dictionary cut nothing out of it.
+    fn words(&self, run: &str) -> Option<Vec<String>> {
+        let morphemes = self.reader.morphemes(run);
+        let words: Vec<String> = content_words(&morphemes, self.light_verbs)
+            .iter()
+            .map(|word| fold_kana(word))
+            .collect();
+        (!words.is_empty()).then_some(words)
+    }
 }
 
 /// One word of the query and its synonyms, each with its weight.
@@ -40,19 +60,28 @@ pub struct Word {
 }
 
 /// The query's words without the question words, each with its synonym variants. A run of text
-/// without spaces is cut where a particle sits between two non-ひらがな characters (子供の医療費 →
-/// 子供, 医療費) and around the synonym words it contains (1歳半健診 → 1歳半, 健診), so that each
-/// part may match on its own.
-pub fn words(query: &SearchQuery, synonyms: &Synonyms, stopwords: &HashSet<String>) -> Vec<Word> {
-    let folded = fold_kana(query.as_str());
-    let all: Vec<&str> = folded.split_whitespace().flat_map(split_at_particles).collect();
+/// without spaces that reads as a sentence is cut into its content words by the dictionary when
+/// there is one (妊娠したら → 妊娠; see `sentence.rs`), otherwise where a particle sits between two
+/// non-ひらがな characters (子供の医療費 → 子供, 医療費); then every part is cut around the synonym
+/// words it contains (1歳半健診 → 1歳半, 健診), so that each part may match on its own.
+pub fn words(
+    query: &SearchQuery,
+    synonyms: &Synonyms,
+    stopwords: &HashSet<String>,
+    segmentation: Option<Segmentation<'_>>,
+) -> Vec<Word> {
+    let all: Vec<String> = query
+        .as_str()
+        .split_whitespace()
+        .flat_map(|run| split_run(run, segmentation))
+        .collect();
     let mut kept: Vec<&str> = all
         .iter()
-        .copied()
+        .map(String::as_str)
         .filter(|word| !stopwords.contains(*word))
         .collect();
     if kept.is_empty() {
-        kept = all;
+        kept = all.iter().map(String::as_str).collect();
     }
     let mut words: Vec<Word> = Vec::new();
     for part in kept
@@ -66,11 +95,21 @@ pub fn words(query: &SearchQuery, synonyms: &Synonyms, stopwords: &HashSet<Strin
     words
 }
 
-const PARTICLES: [char; 9] = ['の', 'に', 'を', 'が', 'は', 'で', 'と', 'へ', 'や'];
-
-fn is_hiragana(character: char) -> bool {
-    ('\u{3041}'..='\u{309F}').contains(&character)
+/// One run of text without spaces as kana-folded words.
+fn split_run(run: &str, segmentation: Option<Segmentation<'_>>) -> Vec<String> {
+    if let Some(words) = segmentation
+        .filter(|_| is_sentence(run))
+        .and_then(|segmentation| segmentation.words(run))
+    {
+        return words;
+    }
+    split_at_particles(&fold_kana(run))
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
 }
+
+const PARTICLES: [char; 9] = ['の', 'に', 'を', 'が', 'は', 'で', 'と', 'へ', 'や'];
 
 fn split_at_particles(word: &str) -> Vec<&str> {
     let chars: Vec<(usize, char)> = word.char_indices().collect();
@@ -252,13 +291,14 @@ fn most_pieces(analysis: &dyn TextAnalysis, field: Field, word: &str) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sentence::parse_word_list;
     use crate::synonyms::DEFAULT_SYNONYMS;
 
     fn words_of(text: &str) -> Vec<Vec<String>> {
         let synonyms = Synonyms::parse(DEFAULT_SYNONYMS).unwrap_or_default();
-        let stopwords = parse_stopwords(DEFAULT_STOPWORDS);
+        let stopwords = parse_word_list(DEFAULT_STOPWORDS);
         let query = SearchQuery::parse(text).expect("a valid query");
-        words(&query, &synonyms, &stopwords)
+        words(&query, &synonyms, &stopwords, None)
             .into_iter()
             .map(|word| word.variants.into_iter().map(|(variant, _)| variant).collect())
             .collect()

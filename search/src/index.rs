@@ -18,9 +18,11 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
 use crate::analyzer::{AnalysisTokenizer, Bigrams, TEXT_ANALYZER, TextAnalysis};
-use crate::compose::{DEFAULT_STOPWORDS, parse_stopwords};
+use crate::compose::{DEFAULT_STOPWORDS, Segmentation};
 use crate::document::{Fields, SCHEMA_VERSION, program_key};
 use crate::error::SearchError;
+use crate::reader::Reader;
+use crate::sentence::{DEFAULT_LIGHT_VERBS, parse_word_list};
 use crate::synonyms::{DEFAULT_SYNONYMS, Synonyms};
 
 /// Memory for the writer's indexing buffer: programs are small, and several server processes may
@@ -51,13 +53,6 @@ pub struct Indexed {
     pub rule: Option<Arc<Rule>>,
 }
 
-/// Computes the ひらがな reading of a text, when a dictionary is available.
-pub trait Reader: Send + Sync + std::fmt::Debug {
-    /// Names the dictionary, so that an index built with another one is rebuilt.
-    fn dictionary(&self) -> String;
-    fn reading(&self, text: &str) -> String;
-}
-
 /// How [`SearchIndex::open`] found the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opened {
@@ -74,6 +69,7 @@ pub struct SearchIndex {
     pub(crate) programs: Arc<RwLock<HashMap<u64, Indexed>>>,
     pub(crate) synonyms: Synonyms,
     pub(crate) stopwords: HashSet<String>,
+    light_verbs: HashSet<String>,
     pub(crate) analysis: Arc<dyn TextAnalysis>,
     readings: Option<Arc<dyn Reader>>,
     manifest: Mutex<Manifest>,
@@ -150,7 +146,8 @@ impl SearchIndex {
             fields,
             programs: Arc::new(RwLock::new(HashMap::new())),
             synonyms,
-            stopwords: parse_stopwords(DEFAULT_STOPWORDS),
+            stopwords: parse_word_list(DEFAULT_STOPWORDS),
+            light_verbs: parse_word_list(DEFAULT_LIGHT_VERBS),
             analysis,
             readings,
             manifest: Mutex::new(manifest),
@@ -181,6 +178,14 @@ impl SearchIndex {
             programs.insert(program_key(id), indexed);
         }
         Ok(())
+    }
+
+    /// How queries' sentences are cut into words, when the index has a dictionary.
+    pub(crate) fn segmentation(&self) -> Option<Segmentation<'_>> {
+        self.readings.as_deref().map(|reader| Segmentation {
+            reader,
+            light_verbs: &self.light_verbs,
+        })
     }
 
     /// The version of a program as indexed, if it is.

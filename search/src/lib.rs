@@ -15,10 +15,13 @@ pub mod log;
 #[cfg(feature = "morphology")]
 pub mod morphology;
 mod query;
+mod reader;
 #[cfg(feature = "morphology")]
 pub mod readings;
 mod request;
 mod searcher;
+mod sentence;
+mod suggest;
 mod synonyms;
 
 pub use analyzer::{
@@ -27,9 +30,12 @@ pub use analyzer::{
 pub use document::{ProgramCard, SCHEMA_VERSION};
 pub use error::SearchError;
 pub use follow::{Applied, IndexFollower, POLL_INTERVAL};
-pub use index::{Indexed, Manifest, Opened, Reader, SearchIndex};
+pub use index::{Indexed, Manifest, Opened, SearchIndex};
 pub use query::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, fold_kana, looks_personal, normalize};
+pub use reader::Reader;
 pub use request::{
     FacetCount, Facets, MAX_PAGE, MatchMode, SearchHit, SearchRequest, SearchResults, Snippet,
 };
+pub use sentence::{DEFAULT_LIGHT_VERBS, Morpheme, content_words, is_sentence};
+pub use suggest::{DEFAULT_SUGGESTED_WORDS, Suggestions, WordSuggestion};
 pub use synonyms::{DEFAULT_SYNONYMS, Expansion, SynonymError, Synonyms};

@@ -22,6 +22,7 @@ use lindera::token::Token as Morpheme;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 use crate::query::{fold_kana, normalize};
+use crate::sentence::Morpheme as QueryMorpheme;
 
 /// `lindera-ipadic` 6.2.0's `metadata.json`, which lindera's `embed-ipadic` feature would use but
 /// cannot fetch offline. The detail indices below follow its schema (fields after `cost`).
@@ -58,6 +59,7 @@ const IPADIC_METADATA_JSON: &str = r#"{
 }"#;
 
 const PART_OF_SPEECH: usize = 0;
+const SUBCATEGORY: usize = 1;
 const BASE_FORM: usize = 6;
 const READING: usize = 7;
 /// IPADIC's value for a detail it does not know (unknown words have no base form or reading).
@@ -351,6 +353,30 @@ impl Morphology {
         fold_kana(&reading).to_lowercase()
     }
 
+    /// The morphemes of a (normalised) run of a parent's query, with what `sentence.rs` needs to
+    /// tell the words that name a program from the rest of the sentence.
+    pub fn morphemes(&self, text: &str) -> Vec<QueryMorpheme> {
+        segment(&self.segmenter, text, "the query stays as typed")
+            .into_iter()
+            .map(|mut morpheme| {
+                let mut detail = |index| {
+                    morpheme
+                        .get_detail(index)
+                        .filter(|detail| *detail != UNKNOWN_DETAIL)
+                        .map(str::to_owned)
+                };
+                let (part_of_speech, subcategory, base_form) =
+                    (detail(PART_OF_SPEECH), detail(SUBCATEGORY), detail(BASE_FORM));
+                QueryMorpheme {
+                    surface: morpheme.surface.to_string(),
+                    part_of_speech: part_of_speech.unwrap_or_else(|| UNKNOWN_DETAIL.to_owned()),
+                    subcategory: subcategory.unwrap_or_else(|| UNKNOWN_DETAIL.to_owned()),
+                    base_form,
+                }
+            })
+            .collect()
+    }
+
     /// A tantivy tokenizer sharing this dictionary.
     pub fn tokenizer(&self) -> MorphologicalTokenizer {
         MorphologicalTokenizer {
@@ -397,14 +423,7 @@ impl Tokenizer for MorphologicalTokenizer {
 /// The original text is segmented, not its normalised form, because a morpheme's byte offsets
 /// then point into the original text as they are; each term is normalised on its own.
 fn terms(segmenter: &Segmenter, text: &str) -> Vec<Token> {
-    let morphemes = match segmenter.segment(Cow::Borrowed(text)) {
-        Ok(morphemes) => morphemes,
-        Err(error) => {
-            tracing::warn!(error = %error_chain(&error), "morphological analysis failed; the text is not indexed");
-            return Vec::new();
-        }
-    };
-    morphemes
+    segment(segmenter, text, "the text is not indexed")
         .into_iter()
         .filter_map(term)
         .enumerate()
@@ -432,6 +451,14 @@ fn term(mut morpheme: Morpheme<'_>) -> Option<Token> {
         position: 0,
         text,
         position_length: 1,
+    })
+}
+
+/// The morphemes of `text`, or none (with a warning saying what follows) when the analysis fails.
+fn segment<'a>(segmenter: &'a Segmenter, text: &'a str, consequence: &str) -> Vec<Morpheme<'a>> {
+    segmenter.segment(Cow::Borrowed(text)).unwrap_or_else(|error| {
+        tracing::warn!(error = %error_chain(&error), "morphological analysis failed; {consequence}");
+        Vec::new()
     })
 }
 
@@ -631,6 +658,27 @@ mod tests {
         assert_eq!(terms("申請が必要です。"), ["申請", "必要"]);
         assert_eq!(terms("えーと、新しい制度"), ["新しい", "制度"]);
         assert_eq!(terms("子どもを預けたい"), ["子ども", "預ける"]);
+    }
+
+    /// The words a parent's query keeps, as the index searches them.
+    fn query_words(text: &str) -> Vec<String> {
+        let light_verbs = crate::sentence::parse_word_list(crate::sentence::DEFAULT_LIGHT_VERBS);
+        let normalized = normalize(text);
+        crate::sentence::content_words(&morphology().morphemes(&normalized), &light_verbs)
+    }
+
+    #[test]
+    fn sentences_keep_the_words_that_name_a_program() {
+        assert_eq!(query_words("妊娠したら"), ["妊娠"]);
+        assert_eq!(query_words("保育園に入りたい"), ["保育園"]);
+        assert_eq!(
+            query_words("子どもが熱を出したらどこに相談すればいい？"),
+            ["子ども", "熱", "相談"]
+        );
+        assert_eq!(query_words("児童手当はいつもらえますか"), ["児童手当"]);
+        assert_eq!(query_words("子どもの医療費"), ["子ども", "医療費"]);
+        assert_eq!(query_words("３歳児健診を受けたい"), ["3歳児健診"]);
+        assert_eq!(query_words("子どもを預けて働きたい"), ["子ども", "預け", "働き"]);
     }
 
     #[test]

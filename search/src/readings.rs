@@ -9,8 +9,9 @@ use std::sync::Arc;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 use crate::analyzer::TextAnalysis;
-use crate::index::Reader;
 use crate::morphology::{Morphology, MorphologyError, prepare_dictionary};
+use crate::reader::Reader;
+use crate::sentence::Morpheme;
 
 impl Reader for Morphology {
     fn dictionary(&self) -> String {
@@ -19,6 +20,10 @@ impl Reader for Morphology {
 
     fn reading(&self, text: &str) -> String {
         Morphology::reading(self, text)
+    }
+
+    fn morphemes(&self, text: &str) -> Vec<Morpheme> {
+        Morphology::morphemes(self, text)
     }
 }
 

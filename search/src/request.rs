@@ -23,6 +23,9 @@ pub struct SearchRequest {
     pub categories: Vec<Category>,
     /// Programs whose eligibility can hold for a child of this age in months.
     pub child_age_months: Option<u32>,
+    /// How many months from `child_age_months` on the child's age may be (12 for "2歳"); at
+    /// least 1.
+    pub child_age_span_months: u32,
     /// Programs one can apply for on this day.
     pub open_on: Option<NaiveDate>,
     /// The day ages are counted on.
@@ -38,6 +41,7 @@ impl SearchRequest {
             municipality: None,
             categories: Vec::new(),
             child_age_months: None,
+            child_age_span_months: 1,
             open_on: None,
             today,
             offset: 0,
@@ -107,6 +111,9 @@ pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     pub facets: Facets,
     pub mode: MatchMode,
+    /// The words the query was searched with, as the parent typed them after her sentence was
+    /// cut (妊娠したら → 妊娠); empty without a query.
+    pub words: Vec<String>,
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-use crate::compose::{all_words, some_words, weighted_fields, words};
+use crate::compose::{Word, all_words, some_words, weighted_fields, words};
 use crate::document::{Fields, KEY_FIELD, ProgramCard, area_facet, category_facet, day_number};
 use crate::error::SearchError;
 use crate::index::{Indexed, SearchIndex};
@@ -33,16 +33,24 @@ impl SearchIndex {
         let Some(query) = &request.query else {
             return self.run(&searcher, request, &age, MatchMode::Browse, Some(&AllQuery));
         };
-        let words = words(query, &self.synonyms, &self.stopwords);
+        let words = words(query, &self.synonyms, &self.stopwords, self.segmentation());
+        let typed = words.iter().filter_map(Word::typed).map(str::to_owned).collect();
         let fields = weighted_fields(&self.fields);
         if let Some(strict) = all_words(&*self.analysis, &fields, &words) {
             let results = self.run(&searcher, request, &age, MatchMode::AllWords, Some(&*strict))?;
             if results.total > 0 {
-                return Ok(results);
+                return Ok(SearchResults {
+                    words: typed,
+                    ..results
+                });
             }
         }
         let loose = some_words(&*self.analysis, &fields, &words);
-        self.run(&searcher, request, &age, MatchMode::SomeWords, loose.as_deref())
+        let results = self.run(&searcher, request, &age, MatchMode::SomeWords, loose.as_deref())?;
+        Ok(SearchResults {
+            words: typed,
+            ..results
+        })
     }
 
     /// One pass: the page, the total and the facets in one collection where the filters allow.
@@ -60,6 +68,7 @@ impl SearchIndex {
                 hits: Vec::new(),
                 facets: Facets::default(),
                 mode,
+                words: Vec::new(),
             });
         };
         let query = with_filters(text.box_clone(), self.filters(request, true));
@@ -96,6 +105,7 @@ impl SearchIndex {
                 owners: facet_counts(&owner_counts),
             },
             mode,
+            words: Vec::new(),
         })
     }
 
@@ -249,18 +259,16 @@ struct AgeFilter {
 }
 
 struct AgeCheck {
-    /// The youngest and the oldest child of that age in months, on the reference day.
-    households: [Household; 2],
+    /// The youngest and the oldest child of each age in months of the span, on the reference day.
+    households: Vec<Household>,
     today: NaiveDate,
     programs: Arc<RwLock<HashMap<u64, Indexed>>>,
 }
 
 impl AgeFilter {
     fn new(request: &SearchRequest, programs: Arc<RwLock<HashMap<u64, Indexed>>>) -> Self {
-        let check = request.child_age_months.and_then(|months| {
+        let check = request.child_age_months.and_then(|first| {
             let today = request.today;
-            let youngest = today.checked_sub_months(Months::new(months))?;
-            let oldest = today.checked_sub_months(Months::new(months + 1))?.succ_opt()?;
             let municipality = request.municipality.unwrap_or(PREFECTURE_CODE);
             let household = |birth| Household {
                 municipality,
@@ -268,8 +276,15 @@ impl AgeFilter {
                 single_parent: None,
                 income_band: None,
             };
+            let span = request.child_age_span_months.max(1);
+            let mut households = Vec::new();
+            for months in first..first.saturating_add(span) {
+                let youngest = today.checked_sub_months(Months::new(months))?;
+                let oldest = today.checked_sub_months(Months::new(months + 1))?.succ_opt()?;
+                households.extend([household(youngest), household(oldest)]);
+            }
             Some(Arc::new(AgeCheck {
-                households: [household(youngest), household(oldest)],
+                households,
                 today,
                 programs,
             }))

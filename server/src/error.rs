@@ -339,6 +339,13 @@ impl From<HouseholdError> for ApiError {
                 "このアカウントには世帯が登録済みです。変更は登録内容の編集から行ってください",
                 detail_en,
             ),
+            HouseholdError::ConsentRequired => Self::new(
+                StatusCode::CONFLICT,
+                "consent-required",
+                "先に同意が必要です",
+                "世帯の情報を登録する前に「対象となる制度の確認」への同意が必要です。同意の画面から同意してください",
+                detail_en,
+            ),
             HouseholdError::ChannelNotFound(_) => {
                 Self::not_found("その連絡先は登録されていません", detail_en)
             }

@@ -16,6 +16,7 @@ pub mod http_edge;
 pub mod mail;
 pub mod notices;
 pub mod pages;
+pub mod parent;
 pub mod rematch;
 pub mod search;
 pub mod secrets;

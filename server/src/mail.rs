@@ -31,7 +31,7 @@ impl Mailer {
     pub async fn send_verification(&self, to: &EmailAddress, token: &str) -> Result<(), MailError> {
         let link = self
             .public_url
-            .join(&format!("api/v1/me/channels/verify?token={token}"))
+            .join(&format!("me/channels/verify?token={token}"))
             .map_err(|e| MailError::Build(e.to_string()))?;
         let body = format!(
             "青森県 子育て支援制度のお知らせサービスです。\n\n\

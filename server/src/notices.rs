@@ -28,6 +28,8 @@ pub struct Notices {
     pub email: EmailChannel,
     pub signer: LinkSigner,
     pub vapid_public_key: String,
+    /// Push endpoints over plain http are accepted (tests with a loopback push service only).
+    pub allow_insecure_push_endpoints: bool,
     pub idle_poll: Duration,
 }
 
@@ -109,6 +111,7 @@ impl Notices {
             email,
             signer,
             vapid_public_key,
+            allow_insecure_push_endpoints: notice_settings.web_push_allow_insecure_endpoints,
             idle_poll: Duration::from_millis(notice_settings.idle_poll_millis),
         })
     }

@@ -13,6 +13,7 @@ use kosodate_search::log::SearchLogEntry;
 use kosodate_search::readings::load_readings;
 use kosodate_search::{
     IndexFollower, MatchMode, Opened, Reader, SearchError, SearchIndex, SearchRequest, SearchResults,
+    Suggestions,
 };
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
@@ -71,6 +72,15 @@ impl Search {
         metrics::histogram!("kosodate_search_seconds").record(started.elapsed().as_secs_f64());
         self.log(&request, results.total, results.mode);
         Ok(results)
+    }
+
+    /// What to offer when a search found nothing, off the async workers. Not logged: the search
+    /// that found nothing was.
+    pub async fn suggest(&self, request: SearchRequest) -> Result<Suggestions, SearchError> {
+        let index = Arc::clone(self.follower.index());
+        tokio::task::spawn_blocking(move || index.suggest(&request))
+            .await
+            .map_err(|_| SearchError::Poisoned)?
     }
 
     fn log(&self, request: &SearchRequest, total: usize, mode: MatchMode) {

@@ -177,11 +177,12 @@ impl TestApp {
         expect_status(response, 201).await
     }
 
-    /// Creates a program and publishes it, asserting both; returns its id.
+    /// Creates a program and publishes it; its id.
     pub async fn publish_program(&self, token: &str, body: &Value) -> String {
         let created = self.create_program(token, body).await;
-        let id = created["id"].as_str().expect("a program id").to_owned();
-        call(self.post(&format!("/api/v1/programs/{id}/publish"), token), 200).await;
+        let id = created["id"].as_str().expect("the program's id").to_owned();
+        let path = format!("/api/v1/programs/{id}/publish");
+        expect_status(self.post(&path, token).send().await.expect("request"), 200).await;
         id
     }
 
@@ -463,6 +464,23 @@ impl Browser {
 
     pub fn get(&self, path: &str) -> RequestBuilder {
         self.client.get(self.url(path))
+    }
+
+    /// Agrees to the current text of `purpose` through the API, as the consent page does.
+    pub async fn consent(&self, purpose: &str) {
+        let consents = call(self.get("/api/v1/me/consents"), 200).await;
+        let version = consents["purposes"]
+            .as_array()
+            .and_then(|purposes| purposes.iter().find(|entry| entry["purpose"] == purpose))
+            .and_then(|entry| entry["current_text"]["version"].as_i64())
+            .expect("the purpose has a current text");
+        let body = serde_json::json!({"purpose": purpose, "text_version": version});
+        call(
+            self.send(reqwest::Method::POST, "/api/v1/me/consents")
+                .json(&body),
+            200,
+        )
+        .await;
     }
 
     /// A state-changing request, with the CSRF token.

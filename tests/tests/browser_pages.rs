@@ -20,15 +20,12 @@ async fn every_page_passes_axe_at_phone_and_desktop_widths(backend: Backend) {
         ("error", "/no-such-page"),
         ("notice-link", "/notices/actions/not-a-signed-token"),
     ];
+    let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     for (name, path) in pages {
         for size in SIZES {
-            chromium.visit(&app.url(path), size).await;
+            let file = format!("{name}-{backend:?}");
             chromium
-                .assert_accessible_page(&format!("{path} at {size:?}"))
-                .await;
-            let file = format!("{name}-{}x{}-{backend:?}", size.0, size.1);
-            chromium
-                .screenshot(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots"), &file)
+                .check_page(&app.url(path), size, &screenshots, &file)
                 .await;
         }
     }

@@ -81,6 +81,7 @@ async fn parent_with_household(app: &SignInApp) -> Browser {
         "children": [{"nickname": "上の子", "birth_date": "2024-05-10"}],
         "income_band": "up_to640"
     });
+    parent.consent("matching").await;
     call(
         parent.send(Method::PUT, "/api/v1/me/household").json(&household),
         201,

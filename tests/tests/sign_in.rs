@@ -101,19 +101,15 @@ async fn parent_journey(backend: Backend) {
     assert_eq!(session["kind"], "parent");
     assert!(session["household_id"].is_null());
 
-    let created = call(
+    // Consent comes first: nothing personal is stored before the parent agreed to why.
+    let refused = call(
         parent
             .send(Method::PUT, "/api/v1/me/household")
             .json(&two_children()),
-        201,
+        409,
     )
     .await;
-    let household_id = created["id"].as_str().expect("id").to_owned();
-    assert_eq!(created["children"][0]["nickname"], "上の子");
-    assert_eq!(created["children"].as_array().map(Vec::len), Some(2));
-
-    // Without consent, nothing is matched.
-    call(parent.get("/api/v1/me/programs"), 403).await;
+    assert_eq!(refused["type"], "/problems/consent-required", "{refused}");
     let consents = call(parent.get("/api/v1/me/consents"), 200).await;
     let matching = consents["purposes"]
         .as_array()
@@ -129,6 +125,21 @@ async fn parent_journey(backend: Backend) {
         200,
     )
     .await;
+    let created = call(
+        parent
+            .send(Method::PUT, "/api/v1/me/household")
+            .json(&two_children()),
+        201,
+    )
+    .await;
+    let household_id = created["id"].as_str().expect("id").to_owned();
+    assert_eq!(created["children"][0]["nickname"], "上の子");
+    assert_eq!(created["children"].as_array().map(Vec::len), Some(2));
+    let ledger = call(parent.get("/api/v1/me/consents"), 200).await;
+    assert_eq!(
+        ledger["ledger"][0]["purpose"], "matching",
+        "the consent moved to the household: {ledger}"
+    );
 
     let findings = call(parent.get("/api/v1/me/programs"), 200).await;
     let findings = findings.as_array().expect("findings");
@@ -231,6 +242,7 @@ async fn parent_journey(backend: Backend) {
 async fn line_login_links_line(backend: Backend) {
     let app = start(backend, false).await;
     let parent = Browser::sign_in(&app.app, "line", LINE_USER).await;
+    parent.consent("matching").await;
     call(
         parent
             .send(Method::PUT, "/api/v1/me/household")
@@ -250,6 +262,7 @@ async fn line_login_links_line(backend: Backend) {
     assert_eq!(channels[0]["verified"], true);
     // A parent signed in elsewhere cannot claim a LINE id.
     let other = Browser::sign_in(&app.app, "parents", "hanako").await;
+    other.consent("matching").await;
     call(
         other
             .send(Method::PUT, "/api/v1/me/household")

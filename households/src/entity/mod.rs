@@ -1,6 +1,7 @@
 //! sea-orm entities: the rows as stored. Only this crate's stores turn them into domain types.
 
 pub mod account;
+pub mod account_consent;
 pub mod anonymous_count;
 pub mod consent;
 pub mod contact_channel;

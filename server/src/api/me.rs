@@ -8,22 +8,20 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kosodate_domain::Vocabulary;
-use kosodate_domain::error_chain;
 use kosodate_domain::{CalendarDate, EmailAddress, LineUserId, japan};
 use kosodate_households::{
-    ChannelRecord, ChildInput, ConsentMethod, ConsentPurpose, ConsentRecord, HouseholdId, HouseholdInput,
-    HouseholdRecord, Preferences, PushSubscription, consent_texts,
+    ChannelRecord, ChildInput, ConsentPurpose, HouseholdId, HouseholdInput, HouseholdRecord, Preferences,
+    PushSubscription,
 };
-use kosodate_matcher::{Birth, IncomeBand};
-use kosodate_registry::audit::AuditActor;
+use kosodate_matcher::IncomeBand;
 use serde::{Deserialize, Serialize};
 use strum::VariantArray;
 use utoipa::ToSchema;
 
-use crate::audit;
 use crate::auth::session::set_cookie;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, Parent, RequestContext};
+use crate::parent::{self, Consents};
 use crate::state::AppState;
 
 /// The household as its parent enters and reads it.
@@ -40,55 +38,21 @@ pub struct HouseholdView {
 }
 
 fn view(record: HouseholdRecord) -> HouseholdView {
-    let children = record
-        .household
-        .children
-        .iter()
-        .zip(record.nicknames)
-        .map(|(child, nickname)| {
-            // Stored dates were entered as calendar dates; one outside their range cannot be.
-            let as_calendar = |date| CalendarDate::try_from(date).ok();
-            let (birth_date, due_date) = match child.birth {
-                Birth::BirthDate(date) => (as_calendar(date), None),
-                Birth::DueDate(date) => (None, as_calendar(date)),
-            };
-            ChildInput {
-                nickname,
-                birth_date,
-                due_date,
-                disability_certificate: child.disability_certificate,
-                childcare: child.childcare,
-            }
-        })
-        .collect();
+    let input = record.to_input();
     HouseholdView {
         id: record.id.to_string(),
-        municipality_code: record.household.municipality.as_str().to_owned(),
-        children,
-        single_parent: record.household.single_parent,
-        income_band: record.household.income_band,
+        municipality_code: input.municipality_code,
+        children: input.children,
+        single_parent: input.single_parent,
+        income_band: input.income_band,
         preferences: record.preferences,
         registered_at_counter: record.registered_at_counter,
         updated_at: record.updated_at,
     }
 }
 
-/// The account's household, or 404 with what to do.
 async fn household_of(state: &AppState, parent: &Parent) -> Result<HouseholdId, ApiError> {
-    state
-        .households
-        .account(parent.account)
-        .await?
-        .and_then(|account| account.household)
-        .ok_or_else(|| {
-            kosodate_households::HouseholdError::HouseholdNotFound("of this account".into()).into()
-        })
-}
-
-fn parent_actor(household: Option<HouseholdId>) -> AuditActor<'static> {
-    AuditActor::Parent {
-        household: household.map(|id| id.to_string()),
-    }
+    parent::require_household(state, parent.account).await
 }
 
 /// The signed-in parent's household.
@@ -100,62 +64,29 @@ pub async fn get_household(
     context: RequestContext,
 ) -> Result<Json<HouseholdView>, ApiError> {
     let id = household_of(&state, &parent).await?;
-    let record = state.households.record(id).await?;
-    let municipality = Some(record.household.municipality);
-    audit::personal_data(
-        &state,
-        parent_actor(Some(id)),
-        &context,
-        "household.read",
-        Some(id),
-        municipality,
-    )
-    .await?;
+    let record = parent::read_household(&state, &context, id).await?;
     Ok(Json(view(record)))
 }
 
-/// Registers the household (201) or replaces what was entered (200). Children may be given by
+/// Registers the household (201) or replaces what was entered (200). Registering needs consent
+/// to matching first (409 without it). Children may be given by
 /// birth date or, before the birth, by due date; optional facts left out are "not shared".
 /// Matching runs again for the household in the background.
 #[utoipa::path(put, path = "/me/household", tag = "me", security(("parent_session" = [])), request_body = HouseholdInput,
     responses((status = 200, body = HouseholdView), (status = 201, body = HouseholdView),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn put_household(
     State(state): State<AppState>,
     parent: Parent,
     context: RequestContext,
     JsonBody(input): JsonBody<HouseholdInput>,
 ) -> Result<Response, ApiError> {
-    let valid = input
-        .validate(japan::date_of(chrono::Utc::now()))
-        .map_err(kosodate_households::HouseholdError::Invalid)?;
-    let existing = state
-        .households
-        .account(parent.account)
-        .await?
-        .and_then(|account| account.household);
-    let (id, status, action) = match existing {
-        Some(id) => {
-            state.households.change(id, &valid).await?;
-            (id, StatusCode::OK, "household.update")
-        }
-        None => {
-            let registration = kosodate_households::Registration::Online(parent.account);
-            let id = state.households.register(&valid, &registration).await?;
-            (id, StatusCode::CREATED, "household.create")
-        }
+    let (id, created) = parent::save_household(&state, parent.account, &context, input).await?;
+    let status = match created {
+        true => StatusCode::CREATED,
+        false => StatusCode::OK,
     };
-    let municipality = Some(valid.household.municipality);
-    audit::personal_data(
-        &state,
-        parent_actor(Some(id)),
-        &context,
-        action,
-        Some(id),
-        municipality,
-    )
-    .await?;
-    crate::rematch::household_later(state.matching.clone(), id);
     let record = state.households.record(id).await?;
     Ok((status, Json(view(record))).into_response())
 }
@@ -169,18 +100,7 @@ pub async fn delete_household(
     parent: Parent,
     context: RequestContext,
 ) -> Result<Response, ApiError> {
-    let id = household_of(&state, &parent).await?;
-    let municipality = state.households.record(id).await?.household.municipality;
-    state.households.delete_household(id).await?;
-    audit::personal_data(
-        &state,
-        parent_actor(Some(id)),
-        &context,
-        "household.delete",
-        Some(id),
-        Some(municipality),
-    )
-    .await?;
+    parent::delete_household(&state, parent.account, &context).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_cookie(response.headers_mut(), &state.sessions.removal_cookie());
     Ok(response)
@@ -194,17 +114,7 @@ pub async fn export(
     parent: Parent,
     context: RequestContext,
 ) -> Result<Response, ApiError> {
-    let id = household_of(&state, &parent).await?;
-    let data = state.households.export(id).await?;
-    audit::personal_data(
-        &state,
-        parent_actor(Some(id)),
-        &context,
-        "household.export",
-        Some(id),
-        None,
-    )
-    .await?;
+    let data = parent::export(&state, parent.account, &context).await?;
     let body = serde_json::to_vec_pretty(&data).map_err(|_| ApiError::internal())?;
     Ok((
         [
@@ -220,53 +130,12 @@ pub async fn export(
         .into_response())
 }
 
-/// One purpose in the consent screen.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsentState {
-    pub purpose: String,
-    pub current_text: Option<consent_texts::ConsentText>,
-    /// The active consent, if any.
-    pub active: Option<ConsentRecord>,
-    /// Consented to an older text: ask again.
-    pub needs_renewal: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Consents {
-    pub purposes: Vec<ConsentState>,
-    /// Every consent given and withdrawn, oldest first.
-    pub ledger: Vec<ConsentRecord>,
-}
-
-/// The consent screen: each purpose with the text to agree to, and the ledger.
+/// The consent screen: each purpose with the text to agree to, and the ledger. Consent comes
+/// first: it can be given before the household is registered.
 #[utoipa::path(get, path = "/me/consents", tag = "me", security(("parent_session" = [])),
-    responses((status = 200, body = Consents), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Consents), (status = 401, body = Problem)))]
 pub async fn get_consents(State(state): State<AppState>, parent: Parent) -> Result<Json<Consents>, ApiError> {
-    let id = household_of(&state, &parent).await?;
-    let ledger = state.households.consent_ledger(id).await?;
-    let purposes = ConsentPurpose::VARIANTS
-        .iter()
-        .copied()
-        .map(|purpose| {
-            let current_text = consent_texts::current(purpose).cloned();
-            let active = ledger
-                .iter()
-                .rev()
-                .find(|record| record.purpose == purpose.id() && record.withdrawn_at.is_none())
-                .cloned();
-            let needs_renewal = match (&active, &current_text) {
-                (Some(active), Some(text)) => active.text_version < text.version,
-                _ => false,
-            };
-            ConsentState {
-                purpose: purpose.id().to_owned(),
-                current_text,
-                active,
-                needs_renewal,
-            }
-        })
-        .collect();
-    Ok(Json(Consents { purposes, ledger }))
+    Ok(Json(parent::consents(&state, parent.account).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -316,23 +185,7 @@ pub async fn give_consent(
     JsonBody(request): JsonBody<ConsentRequest>,
 ) -> Result<Json<Consents>, ApiError> {
     let purpose = parse_purpose(&request.purpose)?;
-    let id = household_of(&state, &parent).await?;
-    let recorded = state
-        .households
-        .consent(id, purpose, request.text_version, ConsentMethod::Online)
-        .await?;
-    audit::personal_data(
-        &state,
-        parent_actor(Some(id)),
-        &context,
-        "consent.give",
-        Some(id),
-        None,
-    )
-    .await?;
-    if recorded && purpose == ConsentPurpose::Matching {
-        crate::rematch::household_later(state.matching.clone(), id);
-    }
+    parent::give_consent(&state, parent.account, &context, purpose, request.text_version).await?;
     get_consents(State(state), parent).await
 }
 
@@ -346,17 +199,7 @@ pub async fn withdraw_consent(
     Path(PurposePath { purpose: raw }): Path<PurposePath>,
 ) -> Result<Json<Consents>, ApiError> {
     let purpose = parse_purpose(&raw)?;
-    let id = household_of(&state, &parent).await?;
-    state.households.withdraw_consent(id, purpose).await?;
-    audit::personal_data(
-        &state,
-        parent_actor(Some(id)),
-        &context,
-        "consent.withdraw",
-        Some(id),
-        None,
-    )
-    .await?;
+    parent::withdraw_consent(&state, parent.account, &context, purpose).await?;
     get_consents(State(state), parent).await
 }
 
@@ -413,15 +256,7 @@ pub async fn programs(
             "matching needs consent to the matching purpose",
         ));
     };
-    audit::personal_data(
-        &state,
-        parent_actor(Some(id)),
-        &context,
-        "household.match",
-        Some(id),
-        None,
-    )
-    .await?;
+    parent::record_access(&state, &context, "household.match", id).await?;
     Ok(Json(findings.into_iter().map(Finding::of).collect()))
 }
 
@@ -495,15 +330,7 @@ pub async fn add_channel(
                     "not an email address",
                 )
             })?;
-            let (_, token) = state.households.add_email(id, &address).await?;
-            state
-                .mailer
-                .send_verification(&address, &token.0)
-                .await
-                .map_err(|error| {
-                    tracing::error!(error = %error_chain(&error), "verification mail not sent");
-                    ApiError::internal()
-                })?;
+            parent::add_email(&state, id, &address).await?;
         }
         NewChannel::Line(link) => {
             let subject = match link && state.auth.is_line(&parent.session.provider) {

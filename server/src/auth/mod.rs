@@ -140,7 +140,8 @@ impl Authenticator {
                 login_url: format!("/auth/login/{}", provider.setting.id),
             })
             .collect();
-        links.sort_by(|a, b| a.id.cmp(&b.id));
+        // LINE first: most parents in Aomori have it, and it also links LINE notices.
+        links.sort_by_key(|link| (!self.is_line(&link.id), link.id.clone()));
         links
     }
 

@@ -1,5 +1,7 @@
 //! Static files, compiled into the binary and served under a name that carries a hash of their
-//! content, so that browsers may keep them for a year and still never use a stale one.
+//! content, so that browsers may keep them for a year and still never use a stale one. The one
+//! exception is the service worker, which browsers look up at a fixed address (`/sw.js`, so that
+//! its scope is the whole site) and check for updates themselves.
 
 use std::sync::LazyLock;
 
@@ -9,36 +11,80 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 
-const STYLESHEET: &[u8] = include_bytes!("../../assets/site.css");
+struct Asset {
+    stem: &'static str,
+    extension: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
 
-static STYLESHEET_NAME: LazyLock<String> =
-    LazyLock::new(|| format!("site.{:016x}.css", xxhash_rust::xxh3::xxh3_64(STYLESHEET)));
+const STYLESHEET: Asset = Asset {
+    stem: "site",
+    extension: "css",
+    content_type: "text/css; charset=utf-8",
+    bytes: include_bytes!("../../assets/site.css"),
+};
+
+/// Web Push sign-up on the channels page: the only script pages load, and only there.
+const PUSH_SCRIPT: Asset = Asset {
+    stem: "push",
+    extension: "js",
+    content_type: "text/javascript; charset=utf-8",
+    bytes: include_bytes!("../../assets/push.js"),
+};
+
+const SERVICE_WORKER: &[u8] = include_bytes!("../../assets/sw.js");
+
+const ASSETS: [&Asset; 2] = [&STYLESHEET, &PUSH_SCRIPT];
+
+static NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .map(|asset| {
+            let hash = xxhash_rust::xxh3::xxh3_64(asset.bytes);
+            format!("{}.{hash:016x}.{}", asset.stem, asset.extension)
+        })
+        .collect()
+});
 
 /// Where pages find the stylesheet.
 pub fn stylesheet_href() -> String {
-    format!("/assets/{}", *STYLESHEET_NAME)
+    format!("/assets/{}", NAMES[0])
+}
+
+/// Where the channels page finds its script.
+pub fn push_script_href() -> String {
+    format!("/assets/{}", NAMES[1])
 }
 
 pub async fn serve(Path(name): Path<String>) -> Response {
-    if name != *STYLESHEET_NAME {
+    let Some(index) = NAMES.iter().position(|known| *known == name) else {
         return ApiError::not_found("このファイルはありません", "no such asset").into_response();
-    }
+    };
+    let asset = ASSETS[index];
+    respond(
+        asset.content_type,
+        "public, max-age=31536000, immutable",
+        asset.bytes,
+    )
+}
+
+/// The service worker that shows pushed notices; `no-cache` makes browsers check for a new one.
+pub async fn service_worker() -> Response {
+    respond("text/javascript; charset=utf-8", "no-cache", SERVICE_WORKER)
+}
+
+fn respond(content_type: &'static str, cache_control: &'static str, bytes: &'static [u8]) -> Response {
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/css; charset=utf-8"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache_control)),
             (
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
             ),
         ],
-        STYLESHEET,
+        bytes,
     )
         .into_response()
 }

@@ -6,8 +6,12 @@
 
 pub mod assets;
 pub mod errors;
+mod home;
+mod me;
 mod notice_links;
+pub mod places;
 mod programs;
+mod search;
 pub mod visitor;
 
 use askama::Template;
@@ -21,16 +25,20 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+     script-src 'self'; worker-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(home::home))
+        .route("/search", get(search::search))
         .route("/assets/{name}", get(assets::serve))
+        .route("/sw.js", get(assets::service_worker))
         .route(
             "/notices/actions/{token}",
             get(notice_links::confirm).post(notice_links::perform),
         )
         .route("/programs/{id}", get(programs::show))
+        .merge(me::router())
 }
 
 /// A rendered page with the headers every page carries.
