@@ -121,10 +121,10 @@ async fn home_lists_every_place_by_region_and_the_parents_sign_in(backend: Backe
     assert!(home.find("大間町").unwrap() > regions[5]);
 
     let line = home
-        .find("href=\"/auth/login/line?return_to=/me\"")
+        .find("href=\"/auth/login/line?return_to=%2Fme\"")
         .expect("LINE sign-in");
     let parents = home
-        .find("href=\"/auth/login/parents?return_to=/me\"")
+        .find("href=\"/auth/login/parents?return_to=%2Fme\"")
         .expect("parents' sign-in");
     assert!(line < parents, "LINE comes first");
     assert!(!home.contains("/auth/login/staff"), "staff sign in elsewhere");

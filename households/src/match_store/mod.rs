@@ -388,11 +388,14 @@ pub async fn park_waiting(
 
 /// Puts a household's waiting events back in the planner's queue: its consents or channels
 /// changed, so one may be deliverable now. The planner parks them again if not, and drops those
-/// whose deadline passed meanwhile.
+/// whose deadline passed meanwhile. It waits for planning in flight: a planner that read the
+/// channels before this change commits its parking first, and is then released here; without
+/// the wait, it could park an event after this ran, and the event would wait for good.
 pub(crate) async fn release_waiting(
     db: &impl ConnectionTrait,
     household: HouseholdId,
 ) -> Result<(), HouseholdError> {
+    exclude_matching_writes(db).await?;
     match_event::Entity::update_many()
         .col_expr(
             match_event::Column::PlannedAt,
