@@ -13,6 +13,7 @@ mod errors;
 mod eval;
 mod explain;
 mod household;
+mod plain;
 mod rule;
 mod satisfy;
 
@@ -24,6 +25,7 @@ pub use errors::{RuleError, RuleErrors};
 pub use eval::{Outcome, PreparedChild, PreparedHousehold, Truth};
 pub use explain::{Explanation, Held, Reason, japanese_date};
 pub use household::{Birth, Child, Childcare, Household, IncomeBand, MissingFact};
+pub use plain::{MunicipalityNames, PlainCondition};
 pub use rule::{AgeUnit, Bound, ChildRule, Range, Rule, SchoolStage, grade_name};
 
 #[cfg(test)]

@@ -68,7 +68,8 @@ pub(crate) fn program_notice(
     }
 }
 
-fn group_thousands(yen: u64) -> String {
+/// 「50,000」: yen as Japanese text writes them; the program page says amounts the same way.
+pub fn group_thousands(yen: u64) -> String {
     let digits = yen.to_string();
     let mut grouped = String::new();
     for (index, digit) in digits.chars().enumerate() {

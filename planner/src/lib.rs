@@ -13,6 +13,7 @@ mod error;
 mod health;
 mod plan;
 
+pub use content::group_thousands;
 pub use error::PlannerError;
 pub use health::ChannelHealth;
 pub use plan::NoticePlanner;

@@ -78,11 +78,12 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
             settings.staff_session_hours,
         ),
         // The embedded default delivers email into this directory (see the notifier crate).
-        mailer: Mailer::new(notices.email.clone(), public_url),
+        mailer: Mailer::new(notices.email.clone(), public_url.clone()),
         notices,
         search,
         registry,
         metrics: telemetry::metrics_handle(),
+        public_url,
     })
 }
 

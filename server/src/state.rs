@@ -27,6 +27,9 @@ pub struct AppState {
     pub notices: Notices,
     pub search: Search,
     pub metrics: PrometheusHandle,
+    /// Where people reach the service: pages name themselves with it (canonical links,
+    /// OpenGraph) whatever address a request came through.
+    pub public_url: url::Url,
 }
 
 impl FromRef<AppState> for StaffTokens {

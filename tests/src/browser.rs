@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde::Deserialize;
@@ -144,6 +145,69 @@ impl Chromium {
         assert!(violations.is_empty(), "{url} at {size:?}: {violations:#?}");
         self.screenshot(directory, &format!("{name}-{}x{}", size.0, size.1))
             .await;
+    }
+
+    /// [`Chromium::check_page`] for each `(name, url)` at a phone's width and a desktop's, then
+    /// on the narrowest phone with text at 200 %: the page reflows instead of scrolling sideways.
+    pub async fn check_pages_at_every_width(
+        &self,
+        pages: impl IntoIterator<Item = (String, String)>,
+        directory: &Path,
+    ) {
+        for (name, url) in pages {
+            for size in [(360, 740), (1280, 800)] {
+                self.check_page(&url, size, directory, &name).await;
+            }
+            let overflow = self.sideways_scroll_at_double_text(&url).await;
+            assert!(
+                overflow <= 0,
+                "{url} scrolls sideways by {overflow} px at 320 px and 200 % text"
+            );
+        }
+    }
+
+    /// How far the page at `url` scrolls sideways on the narrowest phone (320 px) with text at
+    /// 200 % (WCAG 1.4.4 and 1.4.10), in CSS pixels: 0 or less when it reflows.
+    pub async fn sideways_scroll_at_double_text(&self, url: &str) -> i64 {
+        self.visit(url, (320, 740)).await;
+        self.evaluate(
+            "document.documentElement.style.fontSize = '200%';
+             return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+        )
+        .await
+        .as_i64()
+        .expect("a width in pixels")
+    }
+
+    /// Presses Tab from where the focus is, as a keyboard user would, until the element with id
+    /// `id` has the focus; fails after `most` presses. The focus must then be visible.
+    pub async fn tab_to(&self, id: &str, most: usize) {
+        let mut presses = 0;
+        while self.evaluate("return document.activeElement.id").await != id {
+            presses += 1;
+            assert!(presses <= most, "#{id} is among the first {most} stops of Tab");
+            self.press(Key::Tab).await;
+        }
+        let focus_ring = self
+            .evaluate("return getComputedStyle(document.activeElement).outlineStyle")
+            .await;
+        assert_eq!(focus_ring, "solid", "the focus on #{id} is visible");
+    }
+
+    /// Presses `key` where the focus is.
+    pub async fn press(&self, key: Key) {
+        self.type_text(&String::from(char::from(key))).await;
+    }
+
+    /// Types `text` where the focus is.
+    pub async fn type_text(&self, text: &str) {
+        self.client
+            .active_element()
+            .await
+            .expect("an element has the focus")
+            .send_keys(text)
+            .await
+            .expect("the element takes the keys");
     }
 
     /// Saves a PNG of the window as `directory/name.png` (a test artefact); returns its path.

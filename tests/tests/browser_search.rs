@@ -52,26 +52,10 @@ async fn home_and_search_pass_axe_at_phone_and_desktop_widths(backend: Backend) 
         ), // 雪かき
         ("search-error", "/search?age=99".to_owned()),
     ];
-    for (name, path) in &pages {
-        for size in SIZES {
-            let file = format!("{name}-{backend:?}");
-            chromium
-                .check_page(&app.url(path), size, &screenshots(), &file)
-                .await;
-        }
-        // The narrowest phone with text at 200 %: the page reflows instead of scrolling sideways.
-        chromium.visit(&app.url(path), (320, 740)).await;
-        let overflow = chromium
-            .evaluate(
-                "document.documentElement.style.fontSize = '200%';
-                 return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            )
-            .await;
-        assert!(
-            overflow.as_i64().unwrap() <= 0,
-            "{path} scrolls sideways by {overflow} px"
-        );
-    }
+    let urls = pages
+        .iter()
+        .map(|(name, path)| (format!("{name}-{backend:?}"), app.url(path)));
+    chromium.check_pages_at_every_width(urls, &screenshots()).await;
     chromium.close().await;
 }
 
@@ -80,29 +64,9 @@ async fn a_sentence_is_searched_with_the_keyboard_alone(backend: Backend) {
     let chromium = Chromium::start().await;
     chromium.visit(&app.url("/"), SIZES[0]).await;
     // Tab from the top of the page until the search box has the focus, as a keyboard user would.
-    let mut tabs = 0;
-    while chromium.evaluate("return document.activeElement.id").await != "q" {
-        tabs += 1;
-        assert!(tabs <= 10, "the search box is among the first stops");
-        chromium
-            .client
-            .active_element()
-            .await
-            .unwrap()
-            .send_keys(&String::from(char::from(Key::Tab)))
-            .await
-            .unwrap();
-    }
-    let focus_ring = chromium
-        .evaluate("return getComputedStyle(document.activeElement).outlineStyle")
-        .await;
-    assert_eq!(focus_ring, "solid", "the focus is visible");
-    let input = chromium.client.active_element().await.unwrap();
-    input.send_keys("保育園に入りたい").await.unwrap();
-    input
-        .send_keys(&String::from(char::from(Key::Enter)))
-        .await
-        .unwrap();
+    chromium.tab_to("q", 10).await;
+    chromium.type_text("保育園に入りたい").await;
+    chromium.press(Key::Enter).await;
 
     let started = Instant::now();
     while !chromium

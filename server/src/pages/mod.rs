@@ -10,6 +10,7 @@ mod home;
 mod me;
 mod notice_links;
 pub mod places;
+mod programs;
 mod search;
 pub mod visitor;
 
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
             "/notices/actions/{token}",
             get(notice_links::confirm).post(notice_links::perform),
         )
+        .route("/programs/{id}", get(programs::show))
         .merge(me::router())
 }
 
