@@ -14,6 +14,7 @@ mod m20261122_000006_notices;
 mod m20261122_000007_search;
 mod m20261205_000008_waiting_events;
 mod m20261205_000020_channel_send_slots;
+mod m20261205_000030_calendar_feeds;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_search::Migration),
             Box::new(m20261205_000008_waiting_events::Migration),
             Box::new(m20261205_000020_channel_send_slots::Migration),
+            Box::new(m20261205_000030_calendar_feeds::Migration),
         ]
     }
 }

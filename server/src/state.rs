@@ -27,6 +27,8 @@ pub struct AppState {
     pub notices: Notices,
     pub search: Search,
     pub metrics: PrometheusHandle,
+    /// Where people reach the service: the base of links that leave it (calendar feeds).
+    pub public_url: url::Url,
 }
 
 impl FromRef<AppState> for StaffTokens {

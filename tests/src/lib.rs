@@ -177,6 +177,14 @@ impl TestApp {
         expect_status(response, 201).await
     }
 
+    /// Creates and publishes a program; returns its id.
+    pub async fn publish_program(&self, token: &str, body: &Value) -> String {
+        let created = self.create_program(token, body).await;
+        let id = created["id"].as_str().expect("the program's id").to_owned();
+        call(self.post(&format!("/api/v1/programs/{id}/publish"), token), 200).await;
+        id
+    }
+
     /// The rows `sql` reads, once a background writer has written at least `count` of them or
     /// `within` has passed, whichever comes first.
     pub async fn rows_once(&self, sql: &str, count: usize, within: std::time::Duration) -> Vec<QueryResult> {

@@ -66,13 +66,7 @@ async fn publish(app: &TestApp, name: &str, rule: Value) -> ProgramId {
     let mut body = program_body("022012", name);
     body["eligibility"] = json!({"version": 1, "rule": rule});
     body["application_window"] = json!({"kind": "always"});
-    let created = app.create_program(AOMORI_CITY_TOKEN, &body).await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    call(
-        app.post(&format!("/api/v1/programs/{id}/publish"), AOMORI_CITY_TOKEN),
-        200,
-    )
-    .await;
+    let id = app.publish_program(AOMORI_CITY_TOKEN, &body).await;
     ProgramId::parse(&id).unwrap()
 }
 

@@ -5,6 +5,8 @@
 //! no referrer (links may carry tokens), and no caching of what may be personal.
 
 pub mod assets;
+mod calendar;
+mod calendar_feed;
 pub mod errors;
 mod notice_links;
 pub mod visitor;
@@ -13,7 +15,7 @@ use askama::Template;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use kosodate_domain::error_chain;
 
 use crate::error::ApiError;
@@ -23,10 +25,15 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/assets/{name}", get(assets::serve)).route(
-        "/notices/actions/{token}",
-        get(notice_links::confirm).post(notice_links::perform),
-    )
+    Router::new()
+        .route("/assets/{name}", get(assets::serve))
+        .route(
+            "/notices/actions/{token}",
+            get(notice_links::confirm).post(notice_links::perform),
+        )
+        .route("/me/calendar", get(calendar::page).post(calendar::replace))
+        .route("/me/calendar/revoke", post(calendar::revoke))
+        .route("/calendar/{file}", get(calendar::feed))
 }
 
 /// A rendered page with the headers every page carries.
