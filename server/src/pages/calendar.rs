@@ -129,7 +129,7 @@ pub async fn replace(
     Ok(render(
         &parent,
         FeedState::JustMade(links),
-        Some("カレンダー用のURLを作りました。以前のURLは使えなくなりました。"),
+        Some("カレンダー用のURLを作りました。前に作ったURLがあれば、そのURLは使えなくなりました。"),
     ))
 }
 
