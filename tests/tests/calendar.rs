@@ -2,10 +2,16 @@
 //! on `/me/calendar` (a CSRF-checked form), a calendar app fetches `/calendar/{secret}.ics`
 //! without a session, and the feed, read back with an iCalendar parser, holds the household's
 //! deadlines and window ends as all-day events linking to the program pages, with nothing
-//! personal in it. Replacing or revoking the feed, withdrawing consent to matching and deleting
-//! the household make the address answer 404.
+//! personal in it; the Python icalendar library reads the same events from it. Replacing or
+//! revoking the feed, withdrawing consent to matching and deleting the household make the
+//! address answer 404.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use icalendar::{Calendar, Component, DatePerhapsTime};
@@ -170,6 +176,27 @@ async fn a_parent_subscribes_to_the_household_calendar(backend: Backend) {
         child_allowance.get_start(),
         all_day(march_31_after_18th_birthday(birth_date()))
     );
+    // A second, independent reader sees the same events.
+    let python = read_with_python(&text);
+    assert_eq!(python["name"], "子育て支援の申請日程（青森県）");
+    let python_events = python["events"].as_array().unwrap();
+    assert_eq!(python_events.len(), events.len());
+    for (theirs, ours) in python_events.iter().zip(&events) {
+        let start = match ours.get_start() {
+            Some(DatePerhapsTime::Date(date)) => date.to_string(),
+            other => panic!("not an all-day event: {other:?}"),
+        };
+        assert_eq!(theirs["uid"], ours.get_uid().unwrap());
+        assert_eq!(theirs["summary"], ours.get_summary().unwrap());
+        assert_eq!(theirs["start"], start.as_str());
+        let end = ours.get_end().map(|end| match end {
+            DatePerhapsTime::Date(date) => date.to_string(),
+            DatePerhapsTime::DateTime(_) => String::new(),
+        });
+        assert_eq!(theirs["end"].as_str(), end.as_deref());
+        assert_eq!(theirs["url"], ours.get_url().unwrap());
+        assert_eq!(theirs["description"], ours.get_description().unwrap());
+    }
     let mut uids: Vec<_> = events.iter().map(|event| event.get_uid().unwrap()).collect();
     uids.sort_unstable();
     uids.dedup();
@@ -201,6 +228,36 @@ fn march_31_after_18th_birthday(birth: NaiveDate) -> NaiveDate {
         eighteenth.year() + 1
     };
     NaiveDate::from_ymd_opt(year, 3, 31).unwrap()
+}
+
+/// The feed as the Python icalendar library reads it (`tests/icalendar/read_feed.py`).
+fn read_with_python(feed: &str) -> serde_json::Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let status = Command::new(root.join("scripts/ensure-icalendar.sh"))
+            .status()
+            .expect("scripts/ensure-icalendar.sh runs");
+        assert!(
+            status.success(),
+            "the Python icalendar library could not be installed"
+        );
+    });
+    let mut reader = Command::new(root.join(".cache/icalendar-venv/bin/python"))
+        .arg(root.join("tests/icalendar/read_feed.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    reader.stdin.take().unwrap().write_all(feed.as_bytes()).unwrap();
+    let output = reader.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "Python icalendar rejects the feed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 /// CRLF line ends, no line over 75 octets, continuation lines start with a space (RFC 5545 3.1).
