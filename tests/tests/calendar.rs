@@ -33,16 +33,25 @@ fn today() -> NaiveDate {
     kosodate_domain::japan::date_of(chrono::Utc::now())
 }
 
-/// A child born on the first of this month last year: month anniversaries fall on the 1st.
-fn birth_date() -> NaiveDate {
+/// The first of this month `years` ago: month anniversaries fall on the 1st.
+fn years_ago(years: i32) -> NaiveDate {
     let today = today();
-    NaiveDate::from_ymd_opt(today.year() - 1, today.month(), 1).unwrap()
+    NaiveDate::from_ymd_opt(today.year() - years, today.month(), 1).unwrap()
 }
 
+/// The younger child, 第2子 in birth order, whose dates the feed is about.
+fn birth_date() -> NaiveDate {
+    years_ago(1)
+}
+
+/// Two children: the younger one entered first, so that birth order is not entry order.
 fn household() -> serde_json::Value {
     json!({
         "municipality_code": "022012",
-        "children": [{"nickname": NICKNAME, "birth_date": birth_date().to_string()}]
+        "children": [
+            {"nickname": NICKNAME, "birth_date": birth_date().to_string()},
+            {"nickname": "たろう", "birth_date": years_ago(4).to_string()}
+        ]
     })
 }
 
@@ -132,11 +141,15 @@ async fn a_parent_subscribes_to_the_household_calendar(backend: Backend) {
     assert_eq!(response.headers()["cache-control"], "private, max-age=3600");
     let text = response.text().await.unwrap();
     assert_lines_are_rfc_5545(&text);
-    assert!(!text.contains(NICKNAME), "no nickname in the feed");
-    assert!(
-        !text.contains(&birth_date().format("%Y%m%d").to_string()),
-        "no birth date"
-    );
+    for private in [NICKNAME, "たろう"] {
+        assert!(!text.contains(private), "no nickname in the feed");
+    }
+    for birth in [birth_date(), years_ago(4)] {
+        assert!(
+            !text.contains(&birth.format("%Y%m%d").to_string()),
+            "no birth date"
+        );
+    }
 
     let calendar: Calendar = text.parse().unwrap();
     let events: Vec<_> = calendar.events().collect();
@@ -152,7 +165,7 @@ async fn a_parent_subscribes_to_the_household_calendar(backend: Backend) {
         ("子育て応援給付金（申請開始）", opens),
         ("子育て応援給付金（申請期限）", closes),
         (
-            "子育て応援給付金（対象期間の最終日）",
+            "子育て応援給付金（第2子の対象期間の最終日）",
             sixth_birthday - Days::new(1),
         ),
     ] {
@@ -165,13 +178,13 @@ async fn a_parent_subscribes_to_the_household_calendar(backend: Backend) {
     }
     // Both ends lie past the matcher's 366-day horizon.
     let third_birthday = birth_date().checked_add_months(Months::new(36)).unwrap();
-    let ends = find("3歳未満の子の見守り支援（対象期間の最終日）");
+    let ends = find("3歳未満の子の見守り支援（第2子の対象期間の最終日）");
     assert_eq!(ends.get_start(), all_day(third_birthday - Days::new(1)));
     assert_eq!(
         ends.get_url(),
         Some(app.app.url(&format!("/programs/{under_three}")).as_str())
     );
-    let child_allowance = find("児童手当（対象期間の最終日）");
+    let child_allowance = find("児童手当（第2子の対象期間の最終日）");
     assert_eq!(
         child_allowance.get_start(),
         all_day(march_31_after_18th_birthday(birth_date()))

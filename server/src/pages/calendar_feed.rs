@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use icalendar::{Calendar, Component, Event, EventLike, Property};
 use kosodate_domain::ProgramId;
-use kosodate_matcher::{Eligibility, japanese_date};
+use kosodate_matcher::{Eligibility, Reason, japanese_date};
 use kosodate_matching::Finding;
 use sha2::{Digest, Sha256};
 
@@ -127,6 +127,40 @@ impl FeedSite<'_> {
     }
 }
 
+impl Milestone {
+    fn starts(self) -> bool {
+        matches!(self, Milestone::ApplicationOpens | Milestone::EligibilityStarts)
+    }
+}
+
+/// The children (by birth order) a date is about: those with a condition of the rule that starts
+/// or ends on it. A parent of two reads 「第2子」, never a nickname or a birth date.
+fn children_of(reason: &Reason, on: NaiveDate, milestone: Milestone, children: &mut BTreeSet<u8>) {
+    let bound = if milestone.starts() {
+        reason.from
+    } else {
+        reason.until
+    };
+    if let (Some(child), true) = (reason.child, bound == Some(on)) {
+        children.insert(child);
+    }
+    for detail in &reason.details {
+        children_of(detail, on, milestone, children);
+    }
+}
+
+/// 「児童手当（第1子の対象期間の最終日）」, or without a child when the date is not one child's.
+fn summary(finding: &Finding, on: NaiveDate, milestone: Milestone) -> String {
+    let mut children = BTreeSet::new();
+    children_of(&finding.reason, on, milestone, &mut children);
+    let whose: Vec<String> = children.iter().map(|child| format!("第{child}子")).collect();
+    let name = &finding.program.content.name;
+    match whose.as_slice() {
+        [] => format!("{name}（{}）", milestone.label()),
+        _ => format!("{name}（{}の{}）", whose.join("・"), milestone.label()),
+    }
+}
+
 fn event(
     site: &FeedSite<'_>,
     finding: &Finding,
@@ -148,7 +182,7 @@ fn event(
         .timestamp(now)
         .starts(on)
         .ends(on.checked_add_days(Days::new(1)).unwrap_or(on))
-        .summary(&format!("{}（{}）", program.content.name, milestone.label()))
+        .summary(&summary(finding, on, milestone))
         .description(&description)
         .url(&link)
         .append_property(Property::new("TRANSP", "TRANSPARENT"))
