@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
-use icalendar::{Calendar, Component, DatePerhapsTime};
+use icalendar::{Calendar, Component, DatePerhapsTime, Event};
 use kosodate_tests::{
     AOMORI_CITY_TOKEN, Backend, Browser, TestApp, both_backends, call, program_body, spawn_app_with_sign_in,
 };
@@ -101,32 +101,47 @@ fn all_day(date: NaiveDate) -> Option<DatePerhapsTime> {
     Some(DatePerhapsTime::Date(date))
 }
 
-async fn a_parent_subscribes_to_the_household_calendar(backend: Backend) {
-    let app = spawn_app_with_sign_in(backend, |settings| settings.load_examples = Some(true)).await;
+/// The programs of the test besides the examples: their ids and the application period's dates.
+struct Published {
+    grant: String,
+    under_three: String,
+    opens: NaiveDate,
+    closes: NaiveDate,
+}
+
+async fn publish_programs(app: &TestApp) -> Published {
     let today = today();
     let (opens, closes) = (today + Days::new(40), today + Days::new(70));
     let grant = publish(
-        &app.app,
+        app,
         "子育て応援給付金",
         json!({"some_child": {"age": {"unit": "years", "lt": 6}}}),
         json!({"kind": "fixed", "from": opens.to_string(), "to": closes.to_string()}),
     )
     .await;
     let under_three = publish(
-        &app.app,
+        app,
         "3歳未満の子の見守り支援",
         json!({"some_child": {"age": {"unit": "years", "lt": 3}}}),
         json!({"kind": "always"}),
     )
     .await;
-    let parent = Browser::parent_with_matching(&app.app, "hanako", &household()).await;
+    Published {
+        grant,
+        under_three,
+        opens,
+        closes,
+    }
+}
 
-    let page = calendar_page(&parent).await;
+/// Makes the feed on the page; returns its address.
+async fn make_feed(app: &TestApp, parent: &Browser) -> String {
+    let page = calendar_page(parent).await;
     assert!(page.contains("カレンダー用のURLを作る"), "{page}");
-    let made = submit(&parent, "/me/calendar").await;
+    let made = submit(parent, "/me/calendar").await;
     let url = feed_url(&made);
     assert!(
-        url.starts_with(&app.app.url("/calendar/")) && url.ends_with(".ics"),
+        url.starts_with(&app.url("/calendar/")) && url.ends_with(".ics"),
         "{url}"
     );
     assert!(made.contains("webcal://"), "an iOS link");
@@ -134,8 +149,12 @@ async fn a_parent_subscribes_to_the_household_calendar(backend: Backend) {
         made.contains("https://calendar.google.com/calendar/render?cid=webcal"),
         "a Google link"
     );
+    url
+}
 
-    let response = fetch(&url).await;
+/// Fetches the feed as a calendar app does and checks what is sent with it and what is not in it.
+async fn fetch_feed(url: &str) -> String {
+    let response = fetch(url).await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.headers()["content-type"], "text/calendar; charset=utf-8");
     assert_eq!(response.headers()["cache-control"], "private, max-age=3600");
@@ -150,20 +169,52 @@ async fn a_parent_subscribes_to_the_household_calendar(backend: Backend) {
             "no birth date"
         );
     }
+    text
+}
 
+async fn a_parent_subscribes_to_the_household_calendar(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |settings| settings.load_examples = Some(true)).await;
+    let published = publish_programs(&app.app).await;
+    let parent = Browser::parent_with_matching(&app.app, "hanako", &household()).await;
+    let url = make_feed(&app.app, &parent).await;
+    let text = fetch_feed(&url).await;
     let calendar: Calendar = text.parse().unwrap();
-    let events: Vec<_> = calendar.events().collect();
-    let find = |summary: &str| {
+    let events: Vec<&Event> = calendar.events().collect();
+    assert_expected_events(&app.app, &published, &events);
+    python_reads_the_same(&text, &events);
+    let mut uids: Vec<_> = events.iter().map(|event| event.get_uid().unwrap()).collect();
+    uids.sort_unstable();
+    uids.dedup();
+    assert_eq!(uids.len(), events.len(), "every event has its own UID");
+
+    // The same feed fetched again has the same events (calendar apps match them by UID).
+    let again: Calendar = fetch(&url).await.text().await.unwrap().parse().unwrap();
+    let uids_of = |events: Vec<&Event>| -> Vec<String> {
         events
             .iter()
-            .find(|event| event.get_summary() == Some(summary))
-            .unwrap_or_else(|| panic!("{summary} in {text}"))
+            .map(|event| event.get_uid().unwrap().to_owned())
+            .collect()
     };
-    let grant_url = app.app.url(&format!("/programs/{grant}"));
+    assert_eq!(uids_of(again.events().collect()), uids_of(events));
+    // The page no longer shows the address, only that a feed is active.
+    let page = calendar_page(&parent).await;
+    assert!(!page.contains(&url) && page.contains("URLを作り直す"), "{page}");
+}
+
+/// The application period's start and end, and window ends past the matcher's horizon, each on
+/// its day, linking to its program.
+fn assert_expected_events(app: &TestApp, published: &Published, events: &[&Event]) {
+    let find = |summary: &str| {
+        *events
+            .iter()
+            .find(|event| event.get_summary() == Some(summary))
+            .unwrap_or_else(|| panic!("{summary} in {events:#?}"))
+    };
+    let grant_url = app.url(&format!("/programs/{}", published.grant));
     let sixth_birthday = birth_date().checked_add_months(Months::new(72)).unwrap();
     for (summary, date) in [
-        ("子育て応援給付金（申請開始）", opens),
-        ("子育て応援給付金（申請期限）", closes),
+        ("子育て応援給付金（申請開始）", published.opens),
+        ("子育て応援給付金（申請期限）", published.closes),
         (
             "子育て応援給付金（第2子の対象期間の最終日）",
             sixth_birthday - Days::new(1),
@@ -180,55 +231,36 @@ async fn a_parent_subscribes_to_the_household_calendar(backend: Backend) {
     let third_birthday = birth_date().checked_add_months(Months::new(36)).unwrap();
     let ends = find("3歳未満の子の見守り支援（第2子の対象期間の最終日）");
     assert_eq!(ends.get_start(), all_day(third_birthday - Days::new(1)));
-    assert_eq!(
-        ends.get_url(),
-        Some(app.app.url(&format!("/programs/{under_three}")).as_str())
-    );
+    let under_three_url = app.url(&format!("/programs/{}", published.under_three));
+    assert_eq!(ends.get_url(), Some(under_three_url.as_str()));
     let child_allowance = find("児童手当（第2子の対象期間の最終日）");
     assert_eq!(
         child_allowance.get_start(),
         all_day(march_31_after_18th_birthday(birth_date()))
     );
-    // A second, independent reader sees the same events.
-    let python = read_with_python(&text);
+}
+
+fn date_text(date: Option<DatePerhapsTime>) -> String {
+    match date {
+        Some(DatePerhapsTime::Date(date)) => date.to_string(),
+        other => panic!("not an all-day event: {other:?}"),
+    }
+}
+
+/// A second, independent reader sees the same events.
+fn python_reads_the_same(text: &str, events: &[&Event]) {
+    let python = read_with_python(text);
     assert_eq!(python["name"], "子育て支援の申請日程（青森県）");
     let python_events = python["events"].as_array().unwrap();
     assert_eq!(python_events.len(), events.len());
-    for (theirs, ours) in python_events.iter().zip(&events) {
-        let start = match ours.get_start() {
-            Some(DatePerhapsTime::Date(date)) => date.to_string(),
-            other => panic!("not an all-day event: {other:?}"),
-        };
+    for (theirs, ours) in python_events.iter().zip(events) {
         assert_eq!(theirs["uid"], ours.get_uid().unwrap());
         assert_eq!(theirs["summary"], ours.get_summary().unwrap());
-        assert_eq!(theirs["start"], start.as_str());
-        let end = ours.get_end().map(|end| match end {
-            DatePerhapsTime::Date(date) => date.to_string(),
-            DatePerhapsTime::DateTime(_) => String::new(),
-        });
-        assert_eq!(theirs["end"].as_str(), end.as_deref());
+        assert_eq!(theirs["start"], date_text(ours.get_start()).as_str());
+        assert_eq!(theirs["end"], date_text(ours.get_end()).as_str());
         assert_eq!(theirs["url"], ours.get_url().unwrap());
         assert_eq!(theirs["description"], ours.get_description().unwrap());
     }
-    let mut uids: Vec<_> = events.iter().map(|event| event.get_uid().unwrap()).collect();
-    uids.sort_unstable();
-    uids.dedup();
-    assert_eq!(uids.len(), events.len(), "every event has its own UID");
-
-    // The same feed fetched again has the same events (calendar apps match them by UID).
-    let again: Calendar = fetch(&url).await.text().await.unwrap().parse().unwrap();
-    let again_uids: Vec<_> = again
-        .events()
-        .map(|event| event.get_uid().unwrap().to_owned())
-        .collect();
-    let first_uids: Vec<_> = events
-        .iter()
-        .map(|event| event.get_uid().unwrap().to_owned())
-        .collect();
-    assert_eq!(again_uids, first_uids);
-    // The page no longer shows the address, only that a feed is active.
-    let page = calendar_page(&parent).await;
-    assert!(!page.contains(&url) && page.contains("URLを作り直す"), "{page}");
 }
 
 /// The first 31 March after the 18th birthday (the day before it counts: born on 1 April, the
