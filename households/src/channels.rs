@@ -13,12 +13,12 @@ use kosodate_notifier::{Address, NoticeStatus};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub use kosodate_notifier::ChannelKind;
 
 use crate::consents::purpose_of_channel;
+use crate::digest::sha256_hex;
 use crate::entity::{consent, contact_channel};
 use crate::error::HouseholdError;
 use crate::ids::HouseholdId;
@@ -82,7 +82,7 @@ impl Households {
         let expires = Utc::now() + Duration::hours(VERIFICATION_VALIDITY_HOURS);
         let mut row = new_channel(household, ChannelKind::Email, address.as_str(), None, None);
         // Both on a new row and on one re-sent: a first link that did not work was a bug.
-        row.verification_hash = Set(Some(digest(&token.0)));
+        row.verification_hash = Set(Some(sha256_hex(&token.0)));
         row.verification_expires_at = Set(Some(expires));
         let id = self
             .upsert_channel(
@@ -90,7 +90,7 @@ impl Households {
                 &[
                     (
                         contact_channel::Column::VerificationHash,
-                        Expr::value(digest(&token.0)),
+                        Expr::value(sha256_hex(&token.0)),
                     ),
                     (
                         contact_channel::Column::VerificationExpiresAt,
@@ -107,7 +107,7 @@ impl Households {
     pub async fn verify_email(&self, token: &str) -> Result<HouseholdId, HouseholdError> {
         let txn = begin_write(self.connection()).await?;
         let row = contact_channel::Entity::find()
-            .filter(contact_channel::Column::VerificationHash.eq(digest(token)))
+            .filter(contact_channel::Column::VerificationHash.eq(sha256_hex(token)))
             .filter(contact_channel::Column::VerificationExpiresAt.gt(Utc::now()))
             .one(&txn)
             .await?
@@ -293,13 +293,6 @@ fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 /// Channels notices may use, per household id: opted in, verified (email), not switched off, and

@@ -14,6 +14,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::calendar;
 use crate::consent_texts;
 use crate::entity::{account_consent, consent, household};
 use crate::error::HouseholdError;
@@ -83,10 +84,10 @@ impl Households {
         Ok(true)
     }
 
-    /// Ends every active consent for `purpose`, at once. The stored match state and change events
-    /// go with a withdrawn matching consent: nothing derived from the household is kept without
-    /// it. A matching run writing at the same moment either commits before (and its rows are
-    /// removed here) or waits and then leaves this household out
+    /// Ends every active consent for `purpose`, at once. The stored match state, change events
+    /// and calendar feed go with a withdrawn matching consent: nothing derived from the household
+    /// is kept or shown without it. A matching run writing at the same moment either commits
+    /// before (and its rows are removed here) or waits and then leaves this household out
     /// ([`match_store::exclude_matching_writes`]).
     pub async fn withdraw_consent(
         &self,
@@ -101,6 +102,7 @@ impl Households {
         let cancel = match purpose {
             ConsentPurpose::Matching => {
                 match_store::forget_households(&txn, this_household(id)).await?;
+                calendar::forget_calendar_feed(&txn, id).await?;
                 Some(Scope::Household(id.as_uuid()))
             }
             ConsentPurpose::NoticeEmail => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::Email)),

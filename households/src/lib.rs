@@ -2,8 +2,9 @@
 //! owns households (municipality, children's birth or due dates, the optional facts a parent
 //! chose to share, nicknames, preferences), parents' sign-in accounts, the consent ledger with
 //! its versioned texts, contact channels, dismissals ("applied", "not interested"), what matching
-//! derived from each household (`match_store`: the stored state and change events), "My data"
-//! export and erasure, and counts for staff that never show fewer than ten.
+//! derived from each household (`match_store`: the stored state and change events), the secret of
+//! its calendar feed (`calendar`), "My data" export and erasure, and counts for staff that never
+//! show fewer than ten.
 //!
 //! It uses the registry only for municipalities and validation errors, and the notifier's outbox
 //! only to cancel or suppress notices in the same transaction as a withdrawal, an opt-out or a
@@ -11,10 +12,12 @@
 //! it), and it must never log a value a household entered.
 
 mod accounts;
+mod calendar;
 mod channels;
 pub mod consent_texts;
 mod consents;
 mod counts;
+mod digest;
 mod dismissals;
 mod entity;
 mod error;
@@ -28,6 +31,7 @@ mod purposes;
 mod store;
 
 pub use accounts::{ParentAccount, Registration};
+pub use calendar::CalendarSecret;
 pub use channels::{
     ChannelKind, ChannelRecord, PushKeys, PushSubscription, VerificationToken, deliverable_channels,
     switch_off_gone,

@@ -80,6 +80,8 @@ impl Households {
             "match_result": stored,
             "match_events": events,
             "notices": notices,
+            // Its secret is not held, only its hash, which opens nothing.
+            "calendar_feed": self.calendar_feed_made(id).await?.map(|made| serde_json::json!({"created_at": made})),
         }))
     }
 }

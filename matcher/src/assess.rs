@@ -93,8 +93,9 @@ impl From<Truth> for Eligibility {
     }
 }
 
-/// A run of days with one answer. `until` is the last day (inclusive); `None` means it lasts
-/// beyond the horizon that was asked about.
+/// A run of days with one answer. `until` is the last day (inclusive). `None` means it never
+/// ends, or, from [`ProgramRule::assess`], that it lasts beyond the horizon that was asked about
+/// ([`ProgramRule::assess_with_ends`] looks for the end wherever the rule puts it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Window {
     pub from: NaiveDate,
@@ -103,7 +104,7 @@ pub struct Window {
 }
 
 /// Days on which an eligible household may apply; `closes` is the deadline (inclusive), `None`
-/// when the period lasts beyond the horizon.
+/// when the period has no end (or lasts beyond the horizon, as its window does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApplicationPeriod {
     pub opens: NaiveDate,
@@ -149,6 +150,37 @@ impl Rule {
     }
 }
 
+/// Steps a run is followed past the horizon before its end is given up as unknown. Every step
+/// crosses a boundary of some child's date interval, and a household has few of those.
+const MAX_STEPS_PAST_HORIZON: u32 = 256;
+
+impl Rule {
+    /// The first day from `from` on whose answer is not `truth`, following the run through every
+    /// date on which the answer may change; `None` when it never changes.
+    fn run_end(&self, household: &PreparedHousehold<'_>, truth: Truth, from: NaiveDate) -> Option<NaiveDate> {
+        let mut day = from;
+        for _ in 0..MAX_STEPS_PAST_HORIZON {
+            let outcome = self.evaluate(household, day);
+            if outcome.truth != truth {
+                return Some(day);
+            }
+            day = outcome.next_change?;
+        }
+        None
+    }
+}
+
+/// How far [`ProgramRule`]'s assessment looks for the end of a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WindowEnds {
+    /// Within the horizon only: what batch matching needs, since every event it records falls
+    /// within the horizon.
+    WithinHorizon,
+    /// Wherever the rule puts it, as a parent is shown (児童手当 until the 31 March after the
+    /// 18th birthday).
+    Exact,
+}
+
 /// Answer `truth` on `[start, end)`; `end` `None` means for ever.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment {
@@ -173,8 +205,30 @@ impl ProgramRule {
         self.rule.evaluate(household, on)
     }
 
-    /// The full answer for `[on, on + horizon_days)`.
+    /// The full answer for `[on, on + horizon_days)`; a window lasting past the horizon has no
+    /// `until`.
     pub fn assess(&self, household: &PreparedHousehold<'_>, on: NaiveDate, horizon_days: u32) -> Assessment {
+        self.assess_until(household, on, horizon_days, WindowEnds::WithinHorizon)
+    }
+
+    /// [`ProgramRule::assess`] with the end of the last window wherever the rule puts it, also
+    /// past the horizon: `until` is `None` only for a window that never ends.
+    pub fn assess_with_ends(
+        &self,
+        household: &PreparedHousehold<'_>,
+        on: NaiveDate,
+        horizon_days: u32,
+    ) -> Assessment {
+        self.assess_until(household, on, horizon_days, WindowEnds::Exact)
+    }
+
+    fn assess_until(
+        &self,
+        household: &PreparedHousehold<'_>,
+        on: NaiveDate,
+        horizon_days: u32,
+        ends: WindowEnds,
+    ) -> Assessment {
         if !self.applies_to(household) {
             return Assessment {
                 eligibility: Eligibility::NotEligible,
@@ -184,7 +238,10 @@ impl ProgramRule {
             };
         }
         let horizon = date::add_days(on, u64::from(horizon_days));
-        let segments = self.rule.timeline(household, on, horizon);
+        let mut segments = self.rule.timeline(household, on, horizon);
+        if ends == WindowEnds::Exact {
+            self.follow_last_run(household, &mut segments, horizon);
+        }
         // A zero-day horizon has no timeline, yet the answer on the reference date still stands.
         let first = segments.first().copied().unwrap_or_else(|| {
             let Outcome { truth, next_change } = self.rule.evaluate(household, on);
@@ -201,7 +258,7 @@ impl ProgramRule {
                 from: segment.start,
                 until: segment
                     .end
-                    .filter(|end| *end <= horizon)
+                    .filter(|end| ends == WindowEnds::Exact || *end <= horizon)
                     .and_then(|end| end.pred_opt()),
                 eligibility: segment.truth.into(),
             })
@@ -212,6 +269,25 @@ impl ProgramRule {
             windows,
             application_periods,
             next_change: first.end,
+        }
+    }
+
+    /// The timeline stops at the horizon, and the end it gives its last run is only the first
+    /// day the answer may change: follow a window's run to the day it really does.
+    fn follow_last_run(
+        &self,
+        household: &PreparedHousehold<'_>,
+        segments: &mut [Segment],
+        horizon: NaiveDate,
+    ) {
+        let Some(last) = segments.last_mut() else {
+            return;
+        };
+        if last.truth == Truth::False {
+            return;
+        }
+        if let Some(end) = last.end.filter(|end| *end >= horizon) {
+            last.end = self.rule.run_end(household, last.truth, end);
         }
     }
 

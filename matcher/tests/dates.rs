@@ -803,3 +803,70 @@ fn a_municipal_program_leaves_other_municipalities_out() {
     assert!(assessment.windows.is_empty());
     assert_eq!(assessment.next_change, None);
 }
+
+#[test]
+fn a_window_ends_where_the_rule_says_also_past_the_horizon() {
+    let child_allowance = program(
+        &json!({"some_child": {"until_march_31_after_age": 18}}),
+        Application::Always,
+    );
+    let under_three = program(
+        &json!({"some_child": {"age": {"unit": "years", "lt": 3}}}),
+        Application::Always,
+    );
+    let family = household(vec![born("2025-01-15")]);
+    let prepared = PreparedHousehold::new(&family);
+    let on = date("2026-06-01");
+    let cases = [(&child_allowance, "2043-03-31"), (&under_three, "2028-01-14")];
+    for (program, last_day) in cases {
+        let within_horizon = program.assess(&prepared, on, 366);
+        assert_eq!(within_horizon.windows[0].until, None, "{last_day}");
+        let with_ends = program.assess_with_ends(&prepared, on, 366);
+        assert_eq!(
+            with_ends.windows,
+            [Window {
+                from: on,
+                until: Some(date(last_day)),
+                eligibility: Eligibility::Eligible,
+            }]
+        );
+        assert_eq!(
+            with_ends.application_periods,
+            [ApplicationPeriod {
+                opens: on,
+                closes: Some(date(last_day)),
+            }]
+        );
+        assert_eq!(with_ends.eligibility, within_horizon.eligibility);
+    }
+}
+
+#[test]
+fn a_window_past_the_horizon_is_followed_through_dates_that_change_nothing() {
+    // Eligible under three, then from two to five: the first day the answer "may" change (the
+    // third birthday) changes nothing, and the window ends the day before the fifth birthday.
+    let overlapping = program(
+        &json!({"any": [
+            {"some_child": {"age": {"unit": "years", "lt": 3}}},
+            {"some_child": {"age": {"unit": "years", "gte": 2, "lt": 5}}}
+        ]}),
+        Application::Always,
+    );
+    let family = household(vec![born("2025-01-15")]);
+    let prepared = PreparedHousehold::new(&family);
+    let assessment = overlapping.assess_with_ends(&prepared, date("2026-06-01"), 366);
+    assert_eq!(
+        assessment.windows,
+        [Window {
+            from: date("2026-06-01"),
+            until: Some(date("2030-01-14")),
+            eligibility: Eligibility::Eligible,
+        }]
+    );
+    let forever = program(
+        &json!({"some_child": {"age": {"unit": "years", "gte": 1}}}),
+        Application::Always,
+    );
+    let assessment = forever.assess_with_ends(&prepared, date("2026-06-01"), 366);
+    assert_eq!(assessment.windows[0].until, None);
+}

@@ -222,6 +222,18 @@ fn engine() {
         }
     });
     report_rate("ProgramRule::assess (366-day windows)", assess, pairs);
+    let with_ends = measure(3, || {
+        for household in &prepared {
+            for rule in &rules {
+                black_box(rule.assess_with_ends(black_box(household), black_box(on), HORIZON_DAYS));
+            }
+        }
+    });
+    report_rate(
+        "ProgramRule::assess_with_ends (a parent's page)",
+        with_ends,
+        pairs,
+    );
     print_slow_path(&prepared, &rules, on);
     print_by_template(&programs, &rules, &prepared, on);
     print_peak_memory();

@@ -174,9 +174,11 @@ impl Previous<'_> {
 /// How much of an answer to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Detail {
-    /// Everything a parent sees, including the facts that would settle an unknown answer.
+    /// Everything a parent sees, including the facts that would settle an unknown answer and
+    /// where a window ends past the horizon.
     Full,
-    /// What events and check dates need: a batch run never shows missing facts.
+    /// What events and check dates need: a batch run never shows missing facts, and its events
+    /// all fall within the horizon.
     ForEvents,
 }
 
@@ -201,7 +203,12 @@ pub(crate) fn assess(
             next_change: quick.next_change,
         };
     }
-    let assessment = entry.rule.assess(prepared, today, policy.horizon_days);
+    // A parent is shown where a window ends even past the horizon; a batch run records only
+    // events within it, and is spared following each run to its end.
+    let assessment = match detail {
+        Detail::Full => entry.rule.assess_with_ends(prepared, today, policy.horizon_days),
+        Detail::ForEvents => entry.rule.assess(prepared, today, policy.horizon_days),
+    };
     let missing = match (assessment.eligibility, detail) {
         (Eligibility::Unknown, Detail::Full) => entry.rule.rule.missing_facts(prepared, today),
         _ => Vec::new(),

@@ -21,7 +21,8 @@ use crate::runner::MatchRunner;
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub program: Program,
-    /// Eligibility today, windows within the horizon, application periods, missing facts.
+    /// Eligibility today, the windows that start within the horizon (each with its end, wherever
+    /// the rule puts it), application periods, missing facts.
     pub found: ProgramMatch,
     /// Why, condition by condition, on the reference date.
     pub reason: Reason,

@@ -15,6 +15,7 @@ mod m20261122_000007_search;
 mod m20261205_000008_waiting_events;
 mod m20261205_000020_channel_send_slots;
 mod m20261205_000021_account_consents;
+mod m20261205_000030_calendar_feeds;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_waiting_events::Migration),
             Box::new(m20261205_000020_channel_send_slots::Migration),
             Box::new(m20261205_000021_account_consents::Migration),
+            Box::new(m20261205_000030_calendar_feeds::Migration),
         ]
     }
 }

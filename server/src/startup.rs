@@ -109,7 +109,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .and_then(|id| id.header_value().to_str().ok())
                 .unwrap_or_default()
                 .to_owned();
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+            let path = telemetry::loggable_path(request.uri().path());
+            tracing::info_span!("request", method = %request.method(), %path, request_id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(middleware::from_fn(http_edge::only_uuid_request_ids))

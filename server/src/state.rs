@@ -28,7 +28,8 @@ pub struct AppState {
     pub search: Search,
     pub metrics: PrometheusHandle,
     /// Where people reach the service: pages name themselves with it (canonical links,
-    /// OpenGraph) whatever address a request came through.
+    /// OpenGraph) and links that leave it (calendar feeds) start from it, whatever address a
+    /// request came through.
     pub public_url: url::Url,
 }
 

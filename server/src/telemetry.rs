@@ -67,3 +67,28 @@ pub async fn record_metrics(request: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
     response
 }
+
+/// Paths whose last segment is a secret that opens something without signing in.
+const SECRET_PATHS: [&str; 2] = ["/calendar/", "/notices/actions/"];
+
+/// The request path as logs may hold it: a calendar feed's secret or a notice link's token is
+/// replaced by `…`, since the log would otherwise open the feed or act for the household.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match SECRET_PATHS.iter().find(|prefix| path.starts_with(**prefix)) {
+        Some(prefix) => format!("{prefix}…").into(),
+        None => path.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn secrets_in_paths_are_not_logged() {
+        assert_eq!(loggable_path("/calendar/c2VjcmV0.ics"), "/calendar/…");
+        assert_eq!(loggable_path("/notices/actions/token"), "/notices/actions/…");
+        assert_eq!(loggable_path("/me/calendar"), "/me/calendar");
+        assert_eq!(loggable_path("/api/v1/programs"), "/api/v1/programs");
+    }
+}

@@ -31,7 +31,11 @@ async fn report() {
         "municipality_code": "022012",
         "children": [{"nickname": "上の子", "birth_date": "2025-06-01"}, {"due_date": "2027-03-01"}],
     });
-    call(parent.send(Method::PUT, "/api/v1/me/household").json(&household), 201).await;
+    call(
+        parent.send(Method::PUT, "/api/v1/me/household").json(&household),
+        201,
+    )
+    .await;
     let programs = call(app.client.get(app.url("/api/v1/programs?limit=1")), 200).await;
     let program = programs["items"][0]["id"].as_str().unwrap().to_owned();
     let cookie = parent.cookie_header().unwrap();
@@ -87,7 +91,9 @@ fn lighthouse(url: &str, cookie: Option<&str>) -> Value {
     if let Some(cookie) = cookie {
         command.arg(format!("--extra-headers={}", json!({"Cookie": cookie})));
     }
-    let output = command.output().expect("node runs Lighthouse (scripts/lighthouse installs it)");
+    let output = command
+        .output()
+        .expect("node runs Lighthouse (scripts/lighthouse installs it)");
     assert!(
         output.status.success(),
         "Lighthouse failed on {url}: {}",

@@ -56,7 +56,11 @@ async fn a_parent_does_everything_in_a_browser(backend: Backend) {
     let Ok(first) = smtp.wait_for_count(2, Duration::from_secs(60)).await else {
         chromium.visit(&app.url("/me/notices"), (360, 740)).await;
         let events = app
-            .rows_once("SELECT kind, planned_at, waiting_since FROM match_events", 1, Duration::from_secs(1))
+            .rows_once(
+                "SELECT kind, planned_at, waiting_since FROM match_events",
+                1,
+                Duration::from_secs(1),
+            )
             .await;
         panic!("no first notice: {}; events {events:?}", chromium.text().await);
     };

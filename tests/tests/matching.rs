@@ -13,7 +13,10 @@ use kosodate_households::{ConsentMethod, ConsentPurpose, HouseholdId, Households
 use kosodate_matcher::{Child, Eligibility, Household};
 use kosodate_matching::{MatchPolicy, MatchRunner, ProgramMatch};
 use kosodate_registry::{ProgramInput, Registry, StaffIdentity};
-use kosodate_tests::{AOMORI_CITY_TOKEN, Backend, TestApp, both_backends, call, program_body, spawn_app};
+use kosodate_tests::{
+    AOMORI_CITY_TOKEN, Backend, Browser, TestApp, both_backends, call, program_body, spawn_app,
+    spawn_app_with_sign_in,
+};
 use serde_json::{Value, json};
 
 both_backends!(
@@ -22,7 +25,8 @@ both_backends!(
     withdrawn_consent_leaves_nothing_behind,
     withdrawal_racing_a_match_leaves_nothing_behind,
     nothing_is_matched_without_consent,
-    the_tick_handles_only_what_is_due
+    the_tick_handles_only_what_is_due,
+    a_parent_sees_where_windows_end_past_the_horizon
 );
 
 fn d(text: &str) -> NaiveDate {
@@ -126,7 +130,11 @@ async fn states_and_events_are_stored_once(backend: Backend) {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].eligibility, Eligibility::Eligible);
     assert_eq!(found[0].detail.windows[0].from, today);
-    assert_eq!(found[0].detail.windows[0].until, None, "open beyond the horizon");
+    assert_eq!(
+        found[0].detail.windows[0].until,
+        Some(d("2028-01-09")),
+        "the day before the 3rd birthday, beyond the horizon"
+    );
     assert!(
         stored(&runner, ids[1]).await.eligible.is_empty(),
         "弘前市 is outside 青森市's program"
@@ -437,4 +445,43 @@ async fn nothing_is_matched_without_consent(backend: Backend) {
     assert_eq!(runner.households().stored_match(ids[0]).await.unwrap(), None);
     assert!(runner.households().events(ids[0]).await.unwrap().is_empty());
     assert_eq!(runner.programs_for(ids[0], d("2026-11-21")).await.unwrap(), None);
+}
+
+/// `/api/v1/me/programs` gives a window's last day wherever the rule puts it, even years past
+/// the matcher's horizon: 児童手当 (an example program) until the first 31 March after the 18th
+/// birthday, a program for children under 3 until the day before the 3rd birthday.
+async fn a_parent_sees_where_windows_end_past_the_horizon(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |settings| settings.load_examples = Some(true)).await;
+    let under_three = publish(
+        &app.app,
+        "3歳未満の子の見守り支援",
+        json!({"some_child": {"age": {"unit": "years", "lt": 3}}}),
+    )
+    .await;
+    let household = json!({
+        "municipality_code": "022012",
+        "children": [{"birth_date": "2024-05-10"}]
+    });
+    let parent = Browser::parent_with_matching(&app.app, "hanako", &household).await;
+    // The horizon from 2026-03-01 ends on 2027-03-02, before both ends.
+    let findings = call(parent.get("/api/v1/me/programs?on=2026-03-01"), 200).await;
+    let windows_of = |id: &str| {
+        findings
+            .as_array()
+            .and_then(|findings| findings.iter().find(|finding| finding["program_id"] == id))
+            .map(|finding| finding["windows"].clone())
+            .unwrap_or_else(|| panic!("{id} is found: {findings}"))
+    };
+    assert_eq!(
+        windows_of(&under_three.to_string()),
+        json!([{"from": "2026-03-01", "until": "2027-05-09", "eligibility": "eligible"}])
+    );
+    let child_allowance = findings
+        .as_array()
+        .and_then(|findings| findings.iter().find(|finding| finding["name"] == "児童手当"))
+        .expect("児童手当 is found");
+    assert_eq!(
+        child_allowance["windows"],
+        json!([{"from": "2026-03-01", "until": "2043-03-31", "eligibility": "eligible"}])
+    );
 }

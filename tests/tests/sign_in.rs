@@ -223,7 +223,11 @@ async fn parent_journey(backend: Backend) {
     .await;
     // The consent came before the household, so its entry names no household.
     assert!(audit >= 4, "every access is audited ({audit} entries)");
-    let consents = count(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'consent.give'").await;
+    let consents = count(
+        &app,
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'consent.give'",
+    )
+    .await;
     assert_eq!(consents, 1, "the consent before the household is audited too");
 
     let logs = logs();

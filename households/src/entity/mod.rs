@@ -3,6 +3,7 @@
 pub mod account;
 pub mod account_consent;
 pub mod anonymous_count;
+pub mod calendar_feed;
 pub mod consent;
 pub mod contact_channel;
 pub mod household;

@@ -213,7 +213,8 @@ pub struct Finding {
     pub contact: kosodate_registry::Contact,
     /// `eligible` or `unknown` today, or `not_eligible` when it becomes eligible later.
     pub eligibility_today: kosodate_matcher::Eligibility,
-    /// When it applies (from, until) within the horizon.
+    /// When it applies: the windows that start within the horizon, each with its last day
+    /// (`until`) wherever the rule puts it, also past the horizon; `null` only for no end.
     pub windows: Vec<kosodate_matcher::Window>,
     /// When to apply.
     pub application_periods: Vec<kosodate_matcher::ApplicationPeriod>,

@@ -5,6 +5,8 @@
 //! no referrer (links may carry tokens), and no caching of what may be personal.
 
 pub mod assets;
+mod calendar;
+mod calendar_feed;
 pub mod errors;
 mod home;
 mod me;
@@ -18,7 +20,7 @@ use askama::Template;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use kosodate_domain::error_chain;
 
 use crate::error::ApiError;
@@ -38,6 +40,9 @@ pub fn router() -> Router<AppState> {
             get(notice_links::confirm).post(notice_links::perform),
         )
         .route("/programs/{id}", get(programs::show))
+        .route("/me/calendar", get(calendar::page).post(calendar::replace))
+        .route("/me/calendar/revoke", post(calendar::revoke))
+        .route("/calendar/{file}", get(calendar::feed))
         .merge(me::router())
 }
 
