@@ -494,11 +494,12 @@ impl Browser {
 }
 
 impl Browser {
-    /// Signs in as `login` at the parents' provider, registers `household` (the body of
-    /// `PUT /api/v1/me/household`) and consents to matching with the current text, as a parent
-    /// does through the JSON API.
+    /// Signs in as `login` at the parents' provider, consents to matching with the current text
+    /// and registers `household` (the body of `PUT /api/v1/me/household`), as a parent does
+    /// through the JSON API.
     pub async fn parent_with_matching(app: &TestApp, login: &str, household: &Value) -> Self {
         let parent = Self::sign_in(app, "parents", login).await;
+        parent.consent("matching").await;
         call(
             parent
                 .send(reqwest::Method::PUT, "/api/v1/me/household")
@@ -506,23 +507,6 @@ impl Browser {
             201,
         )
         .await;
-        parent.consent_to_matching().await;
         parent
-    }
-
-    /// Consents to matching with the current text.
-    pub async fn consent_to_matching(&self) {
-        let consents = call(self.get("/api/v1/me/consents"), 200).await;
-        let version = consents["purposes"]
-            .as_array()
-            .and_then(|purposes| purposes.iter().find(|purpose| purpose["purpose"] == "matching"))
-            .and_then(|matching| matching["current_text"]["version"].as_i64())
-            .expect("the matching purpose has a current text");
-        call(
-            self.send(reqwest::Method::POST, "/api/v1/me/consents")
-                .json(&serde_json::json!({"purpose": "matching", "text_version": version})),
-            200,
-        )
-        .await;
     }
 }

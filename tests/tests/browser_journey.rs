@@ -105,6 +105,7 @@ async fn a_parent_does_everything_in_a_browser(backend: Backend) {
     chromium.check_open_page(&shots, "notices").await;
     assert!(!program.is_empty());
 
+    reflow_at_double_text(&chromium).await;
     my_data_and_deletion(&chromium, &smtp, &shots).await;
     chromium.close().await;
 }
@@ -366,4 +367,32 @@ async fn my_data_and_deletion(chromium: &Chromium, smtp: &SmtpServer, shots: &Pa
         "signed out and deleted"
     );
     assert!(smtp.messages().unwrap().len() >= 2);
+}
+
+/// The signed-in pages reflow on the narrowest phone with text at 200 % (WCAG 1.4.4, 1.4.10).
+async fn reflow_at_double_text(chromium: &Chromium) {
+    let base = base_of(chromium).await;
+    for path in [
+        "/me",
+        "/me/household",
+        "/me/channels",
+        "/me/notices",
+        "/me/data",
+        "/me/consent",
+    ] {
+        let overflow = chromium
+            .sideways_scroll_at_double_text(&format!("{base}{path}"))
+            .await;
+        if overflow > 0 {
+            let wide = chromium
+                .evaluate(
+                    "const width = document.documentElement.clientWidth;
+                     return [...document.querySelectorAll('body *')]
+                       .filter(e => e.getBoundingClientRect().right > width + 1)
+                       .slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className);",
+                )
+                .await;
+            panic!("{path} scrolls sideways by {overflow} px at 320 px and 200 % text: {wide}");
+        }
+    }
 }

@@ -378,7 +378,7 @@ async fn the_feed_ends_with_its_revocation_consent_or_household(backend: Backend
     let page = calendar_page(&parent).await;
     assert!(page.contains("同意すると使えるようになります"), "{page}");
 
-    parent.consent_to_matching().await;
+    parent.consent("matching").await;
     let fourth = feed_url(&submit(&parent, "/me/calendar").await);
     assert_eq!(status(&fourth).await, 200);
     let deleted = parent
