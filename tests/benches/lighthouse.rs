@@ -22,6 +22,7 @@ fn main() {
 async fn report() {
     let signed_in = spawn_app_with_sign_in(Backend::Sqlite, |settings| {
         settings.load_examples = Some(true);
+        kosodate_tests::with_dictionary(settings);
     })
     .await;
     let app = &signed_in.app;
@@ -70,6 +71,14 @@ async fn report() {
         for category in CATEGORIES {
             for failed in failed_audits(&result, category) {
                 println!("|   | {category}: {failed} | | | |");
+            }
+        }
+        if let Some(errors) = result["audits"]["errors-in-console"]["details"]["items"].as_array() {
+            for error in errors {
+                println!(
+                    "|   | console: {} {} | | | |",
+                    error["source"], error["description"]
+                );
             }
         }
     }

@@ -101,6 +101,18 @@ pub async fn test_settings(backend: Backend, data_dir: &std::path::Path) -> anyh
     })
 }
 
+/// Cuts sentences with the IPADIC sources `scripts/ensure-ipadic.sh` prepares, as the service
+/// does where they are installed.
+pub fn with_dictionary(settings: &mut Settings) {
+    let source = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/mecab-ipadic-utf8");
+    assert!(
+        source.join(".complete").is_file(),
+        "no IPADIC sources in {}: run scripts/ensure-ipadic.sh",
+        source.display()
+    );
+    settings.search.ipadic_source = Some(source);
+}
+
 /// Starts the service on a random port with an empty registry (municipalities seeded).
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
@@ -296,7 +308,11 @@ fn provider_setting(
     OidcProviderSetting {
         id: id.into(),
         audience,
-        label: format!("{id}でログイン"),
+        label: match id {
+            "line" => "LINEでログイン".to_owned(),
+            "parents" => "そのほかのアカウントでログイン".to_owned(),
+            other => format!("{other}でログイン"),
+        },
         issuer: issuer.parse().expect("issuer URL"),
         client_id: client.client_id.into(),
         client_secret: SecretString::from(client.client_secret),

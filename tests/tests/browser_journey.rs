@@ -38,6 +38,7 @@ async fn a_parent_does_everything_in_a_browser(backend: Backend) {
     let smtp_url = smtp.url();
     let signed_in = spawn_app_with_sign_in(backend, |settings| {
         settings.load_examples = Some(true);
+        kosodate_tests::with_dictionary(settings);
         settings.notices.worker_in_server = true;
         settings.notices.idle_poll_millis = 50;
         settings.notices.smtp_url = Some(SecretString::from(smtp_url));
@@ -48,6 +49,7 @@ async fn a_parent_does_everything_in_a_browser(backend: Backend) {
     let chromium = Chromium::start().await;
     let shots = screenshots().join(format!("{backend:?}").to_lowercase());
 
+    front_door(&chromium, &app.url("/"), &shots).await;
     sign_in(&chromium, &app.url("/me"), &shots).await;
     consent_first(&chromium, &shots).await;
     register_household(&chromium, &shots).await;
@@ -108,6 +110,30 @@ async fn a_parent_does_everything_in_a_browser(backend: Backend) {
     reflow_at_double_text(&chromium).await;
     my_data_and_deletion(&chromium, &smtp, &shots).await;
     chromium.close().await;
+}
+
+/// The front door offers the parents' sign-in; a sentence finds programs; a program page opens.
+async fn front_door(chromium: &Chromium, home: &str, shots: &Path) {
+    chromium.visit(home, (360, 740)).await;
+    assert!(
+        chromium.text().await.contains("そのほかのアカウントでログイン"),
+        "{}",
+        chromium.text().await
+    );
+    chromium.check_open_page(shots, "home").await;
+    chromium.fill("input[name=q]", "妊娠したら").await;
+    chromium
+        .click_and_wait("form[action='/search'] button[type=submit]")
+        .await;
+    assert!(
+        chromium.path().await.starts_with("/search?"),
+        "{}",
+        chromium.path().await
+    );
+    chromium.check_open_page(shots, "search").await;
+    chromium.click_and_wait("ol.hits a[href^='/programs/']").await;
+    assert!(chromium.path().await.starts_with("/programs/"));
+    chromium.check_open_page(shots, "program").await;
 }
 
 /// `/me` sends a visitor to sign in; the provider's own form signs her in and she comes back.

@@ -23,8 +23,7 @@ const SIZES: [(u32, u32); 2] = [(360, 740), (1280, 800)];
 async fn app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |settings| {
         settings.load_examples = Some(true);
-        settings.search.ipadic_source =
-            Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/mecab-ipadic-utf8"));
+        kosodate_tests::with_dictionary(settings);
     })
     .await
 }

@@ -6,7 +6,6 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use kosodate_server::settings::Settings;
@@ -31,13 +30,7 @@ const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=
 /// The IPADIC sources `scripts/ensure-ipadic.sh` prepares: sentences are cut with them.
 fn with_examples_and_dictionary(settings: &mut Settings) {
     settings.load_examples = Some(true);
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/mecab-ipadic-utf8");
-    assert!(
-        source.join(".complete").is_file(),
-        "no IPADIC sources in {}: run scripts/ensure-ipadic.sh",
-        source.display()
-    );
-    settings.search.ipadic_source = Some(source);
+    kosodate_tests::with_dictionary(settings);
 }
 
 async fn app(backend: Backend) -> TestApp {

@@ -33,9 +33,17 @@ const PUSH_SCRIPT: Asset = Asset {
     bytes: include_bytes!("../../assets/push.js"),
 };
 
+/// The site's icon: without one, every browser asks for `/favicon.ico` and logs the 404.
+const ICON: Asset = Asset {
+    stem: "icon",
+    extension: "svg",
+    content_type: "image/svg+xml",
+    bytes: include_bytes!("../../assets/icon.svg"),
+};
+
 const SERVICE_WORKER: &[u8] = include_bytes!("../../assets/sw.js");
 
-const ASSETS: [&Asset; 2] = [&STYLESHEET, &PUSH_SCRIPT];
+const ASSETS: [&Asset; 3] = [&STYLESHEET, &PUSH_SCRIPT, &ICON];
 
 static NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
     ASSETS
@@ -50,6 +58,11 @@ static NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
 /// Where pages find the stylesheet.
 pub fn stylesheet_href() -> String {
     format!("/assets/{}", NAMES[0])
+}
+
+/// Where pages find the site's icon.
+pub fn icon_href() -> String {
+    format!("/assets/{}", NAMES[2])
 }
 
 /// Where the channels page finds its script.
