@@ -96,8 +96,15 @@ fn prefers_html(headers: &HeaderMap) -> bool {
 
 /// What a person can do about it, by kind of problem.
 fn next_step(status: StatusCode, kind: &str) -> &'static str {
-    if kind == "/problems/sign-in-failed" {
-        return "もう一度ログインしてください。続けて失敗する場合は、お住まいの市町村の子育て担当窓口にお問い合わせください。";
+    match kind {
+        "/problems/sign-in-failed" => {
+            return "もう一度ログインしてください。続けて失敗する場合は、お住まいの市町村の子育て担当窓口にお問い合わせください。";
+        }
+        "/problems/csrf" => return "ページを読み込み直してから、もう一度操作してください。",
+        "/problems/consent-required" => {
+            return "「同意の確認」のページ（/me/consent）で同意してから、もう一度お試しください。";
+        }
+        _ => {}
     }
     match status.as_u16() {
         400 | 422 => "入力した内容を確かめて、前のページに戻ってやり直してください。",
@@ -139,5 +146,14 @@ mod tests {
         assert!(!prefers_html(&accepting("application/json, text/html;q=0.5")));
         assert!(!prefers_html(&accepting("text/html;q=0")));
         assert!(!prefers_html(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn the_next_step_follows_the_kind_of_problem_before_its_status() {
+        let forbidden = StatusCode::FORBIDDEN;
+        assert!(next_step(forbidden, "/problems/csrf").contains("読み込み直して"));
+        assert!(next_step(forbidden, "/problems/forbidden").contains("別のアカウント"));
+        assert!(next_step(StatusCode::CONFLICT, "/problems/consent-required").contains("/me/consent"));
+        assert!(next_step(StatusCode::CONFLICT, "/problems/conflict").contains("読み込み直して"));
     }
 }
