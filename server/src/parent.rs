@@ -4,6 +4,8 @@
 //! the audit log and starts matching again where the data changed. Handlers only parse and
 //! present.
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use kosodate_domain::{EmailAddress, Vocabulary, error_chain, japan};
 use kosodate_households::{AccountId, Registration};
 use kosodate_households::{
@@ -140,6 +142,25 @@ pub async fn export(
     let data = state.households.export(id).await?;
     record_access(state, context, "household.export", id).await?;
     Ok(data)
+}
+
+/// "My data" as a JSON file to download, not kept by any cache.
+pub async fn export_file(
+    state: &AppState,
+    account: AccountId,
+    context: &RequestContext,
+) -> Result<Response, ApiError> {
+    let data = export(state, account, context).await?;
+    let body = serde_json::to_vec_pretty(&data).map_err(|_| ApiError::internal())?;
+    let headers = [
+        (header::CONTENT_TYPE, "application/json"),
+        (
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"kosodate-my-data.json\"",
+        ),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    Ok((headers, body).into_response())
 }
 
 /// One purpose in the consent screen.

@@ -114,20 +114,7 @@ pub async fn export(
     parent: Parent,
     context: RequestContext,
 ) -> Result<Response, ApiError> {
-    let data = parent::export(&state, parent.account, &context).await?;
-    let body = serde_json::to_vec_pretty(&data).map_err(|_| ApiError::internal())?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"kosodate-my-data.json\"".to_owned(),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        body,
-    )
-        .into_response())
+    parent::export_file(&state, parent.account, &context).await
 }
 
 /// The consent screen: each purpose with the text to agree to, and the ledger. Consent comes

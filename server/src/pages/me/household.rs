@@ -134,34 +134,17 @@ pub async fn save(
     let first_time = !matches!(progress, Progress::Ready(_));
     let action = field(&fields, "action");
     let mut entered = HouseholdForm::from_fields(&fields);
-    if action == "add_child" {
-        entered.children.push(ChildRow::default());
-        return render(
-            &state,
-            &parent,
-            entered,
-            BTreeMap::new(),
-            first_time,
-            StatusCode::OK,
-        )
-        .await;
-    }
-    if let Some(index) = action
+    let removed = action
         .strip_prefix("remove_")
-        .and_then(|index| index.parse::<usize>().ok())
-    {
-        if index < entered.children.len() {
-            entered.children.remove(index);
+        .and_then(|index| index.parse::<usize>().ok());
+    if action == "add_child" || removed.is_some() {
+        match removed {
+            Some(index) if index < entered.children.len() => drop(entered.children.remove(index)),
+            Some(_) => {}
+            None => entered.children.push(ChildRow::default()),
         }
-        return render(
-            &state,
-            &parent,
-            entered,
-            BTreeMap::new(),
-            first_time,
-            StatusCode::OK,
-        )
-        .await;
+        let no_errors = BTreeMap::new();
+        return render(&state, &parent, entered, no_errors, first_time, StatusCode::OK).await;
     }
     let (input, mut errors) = entered.to_input();
     if errors.is_empty()

@@ -3,8 +3,8 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use kosodate_domain::{Vocabulary, japan};
 use kosodate_households::{ConsentMethod, ConsentPurpose};
 use serde::Deserialize;
@@ -47,10 +47,9 @@ pub async fn page(
     parent: SignedInParent,
     context: RequestContext,
 ) -> Result<Response, ApiError> {
-    let id = match household_or_step(&state, &parent).await? {
-        Ok(id) => id,
-        Err(step) => return Ok(step),
-    };
+    if let Err(step) = household_or_step(&state, &parent).await? {
+        return Ok(step);
+    }
     let consents = parent::consents(&state, parent.account).await?;
     let held = parent::export(&state, parent.account, &context).await?;
     let day = |at| date_ja(japan::date_of(at));
@@ -81,11 +80,6 @@ pub async fn page(
             withdrawn: record.withdrawn_at.map(day),
         })
         .collect();
-    debug_assert!(
-        crate::parent::household(&state, parent.account)
-            .await?
-            .is_some_and(|found| found == id)
-    );
     let page = MyDataPage {
         tabs: Tabs { current: "/me/data" },
         csrf_token: parent.csrf_token().to_owned(),
@@ -102,20 +96,7 @@ pub async fn download(
     parent: SignedInParent,
     context: RequestContext,
 ) -> Result<Response, ApiError> {
-    let held = parent::export(&state, parent.account, &context).await?;
-    let body = serde_json::to_vec_pretty(&held).map_err(|_| ApiError::internal())?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"kosodate-my-data.json\"",
-            ),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    )
-        .into_response())
+    parent::export_file(&state, parent.account, &context).await
 }
 
 #[derive(Template)]

@@ -34,10 +34,15 @@ struct ProgramsPage {
     saved: bool,
     no_channel: bool,
     today: String,
+    sections: Sections,
+    ended: Vec<String>,
+}
+
+/// The findings as the page shows them: per child, then what the parent set aside.
+struct Sections {
     groups: Vec<ChildGroup>,
     applied: Vec<Item>,
     not_interested: Vec<Item>,
-    ended: Vec<String>,
 }
 
 /// The programs about one child, or about the household as a whole (`child` 0).
@@ -115,7 +120,7 @@ pub async fn page(
             .any(|channel| channel.verified && channel.opted_in),
         today: date_ja(today),
         ended: ended(&state, id, &findings).await?,
-        ..arrange(&record, findings, &dismissals, today)
+        sections: arrange(&record, findings, &dismissals, today),
     };
     Ok(crate::pages::html(StatusCode::OK, &page))
 }
@@ -126,7 +131,7 @@ fn arrange(
     findings: Vec<Finding>,
     dismissals: &HashMap<String, Dismissal>,
     today: NaiveDate,
-) -> ProgramsPage {
+) -> Sections {
     let mut groups = child_groups(record);
     let (mut applied, mut not_interested) = (Vec::new(), Vec::new());
     for finding in findings {
@@ -148,16 +153,10 @@ fn arrange(
         group.upcoming.sort_by_key(|item| item.deadline);
     }
     groups.retain(|group| !group.is_empty());
-    ProgramsPage {
-        tabs: Tabs { current: "/me" },
-        csrf_token: String::new(),
-        saved: false,
-        no_channel: false,
-        today: String::new(),
+    Sections {
         groups,
         applied,
         not_interested,
-        ended: Vec::new(),
     }
 }
 
