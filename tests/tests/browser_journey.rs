@@ -72,6 +72,7 @@ async fn a_parent_does_everything_in_a_browser(backend: Backend) {
     );
     subscribe_to_push(&chromium, &push).await;
     my_programs(&chromium, &shots).await;
+    answer_in_place(&chromium).await;
 
     // A program published now reaches the household through every channel, push included.
     let program = new_program(app).await;
@@ -421,4 +422,35 @@ async fn reflow_at_double_text(chromium: &Chromium) {
             panic!("{path} scrolls sideways by {overflow} px at 320 px and 200 % text: {wide}");
         }
     }
+}
+
+/// A program one answer away is answered on the page itself, and the household holds the answer.
+async fn answer_in_place(chromium: &Chromium) {
+    let name = chromium
+        .evaluate(
+            "const question = document.querySelector('form.answer select');
+             if (!question) return null;
+             question.value = question.options[1].value;
+             return question.name;",
+        )
+        .await;
+    let name = name.as_str().expect("a program one answer away").to_owned();
+    chromium.click_and_wait("form.answer button[type=submit]").await;
+    assert!(chromium.text().await.contains("保存しました"));
+    let household = chromium
+        .evaluate("return fetch('/api/v1/me/household').then(r => r.json())")
+        .await;
+    let answered = match name.as_str() {
+        "single_parent" | "income_band" => household[&name].clone(),
+        child => {
+            let (index, fact) = child.trim_start_matches("child").split_once('_').unwrap();
+            let field = if fact == "disability" {
+                "disability_certificate"
+            } else {
+                "childcare"
+            };
+            household["children"][index.parse::<usize>().unwrap()][field].clone()
+        }
+    };
+    assert!(!answered.is_null(), "{name} answered: {household}");
 }
