@@ -26,7 +26,10 @@ use kosodate_tests::{AOMORI_CITY_TOKEN, Backend, both_backends, call, spawn_app_
 use secrecy::SecretString;
 use serde_json::json;
 
-both_backends!(a_parent_does_everything_in_a_browser);
+both_backends!(
+    a_parent_does_everything_in_a_browser,
+    a_parent_signed_in_with_line_gets_notices_there
+);
 
 fn screenshots() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
@@ -139,6 +142,10 @@ async fn front_door(chromium: &Chromium, home: &str, shots: &Path) {
 
 /// `/me` sends a visitor to sign in; the provider's own form signs her in and she comes back.
 async fn sign_in(chromium: &Chromium, me: &str, shots: &Path) {
+    sign_in_with(chromium, me, shots, "parents", "hanako").await;
+}
+
+async fn sign_in_with(chromium: &Chromium, me: &str, shots: &Path, provider: &str, login: &str) {
     chromium.visit(me, (360, 740)).await;
     assert!(
         chromium.path().await.starts_with("/login"),
@@ -147,9 +154,9 @@ async fn sign_in(chromium: &Chromium, me: &str, shots: &Path) {
     );
     chromium.check_open_page(shots, "login").await;
     chromium
-        .click_and_wait("a.button[href^='/auth/login/parents']")
+        .click_and_wait(&format!("a.button[href^='/auth/login/{provider}']"))
         .await;
-    chromium.fill("input[name=login]", "hanako").await;
+    chromium.fill("input[name=login]", login).await;
     chromium.click_and_wait("button[type=submit]").await;
     assert_eq!(chromium.path().await, "/me/consent");
 }
@@ -453,4 +460,44 @@ async fn answer_in_place(chromium: &Chromium) {
         }
     };
     assert!(!answered.is_null(), "{name} answered: {household}");
+}
+
+/// LINE Login, then LINE notices from the channels page: the LINE user id the sign-in proved.
+async fn a_parent_signed_in_with_line_gets_notices_there(backend: Backend) {
+    let signed_in = spawn_app_with_sign_in(backend, |settings| {
+        settings.load_examples = Some(true);
+    })
+    .await;
+    let app = &signed_in.app;
+    let chromium = Chromium::start().await;
+    let shots = screenshots().join(format!("{backend:?}-line").to_lowercase());
+    sign_in_with(
+        &chromium,
+        &app.url("/me"),
+        &shots,
+        "line",
+        kosodate_tests::LINE_USER,
+    )
+    .await;
+    consent_first(&chromium, &shots).await;
+    register_household(&chromium, &shots).await;
+    chromium
+        .click_and_wait("form[action='/me/channels/line'] button[type=submit]")
+        .await;
+    assert!(
+        chromium.text().await.contains("LINEでのお知らせを受け取るには"),
+        "consent is asked first"
+    );
+    chromium.click("#line-consent").await;
+    chromium
+        .click_and_wait("form[action='/me/channels/line'] button[type=submit]")
+        .await;
+    let channels = chromium
+        .evaluate("return fetch('/api/v1/me/channels').then(r => r.json())")
+        .await;
+    assert_eq!(channels[0]["kind"], "line", "{channels}");
+    assert_eq!(channels[0]["address"], kosodate_tests::LINE_USER);
+    assert_eq!(channels[0]["opted_in"], true);
+    assert!(chromium.text().await.contains("LINEは登録済みです"));
+    chromium.close().await;
 }
