@@ -209,6 +209,10 @@ async fn register_household(chromium: &Chromium, shots: &Path) {
         "only the wrong date: {}",
         chromium.text().await
     );
+    let summary = chromium
+        .evaluate("return [...document.querySelectorAll('#form-errors a')].map(a => a.getAttribute('href'))")
+        .await;
+    assert_eq!(summary, json!(["#child1_date"]), "the summary links to the field");
     let invalid = chromium
         .evaluate("return document.getElementById('child1_date').getAttribute('aria-invalid')")
         .await;

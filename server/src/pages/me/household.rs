@@ -44,6 +44,21 @@ impl HouseholdPage {
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.get(field).map(String::as_str)
     }
+
+    /// Each error with the id of the control it is about, for the summary's links.
+    fn error_links(&self) -> Vec<(String, &str)> {
+        self.errors
+            .iter()
+            .map(|(field, message)| {
+                let anchor = match field.as_str() {
+                    "municipality_code" => "municipality".to_owned(),
+                    "single_parent" => "single_parent_yes".to_owned(),
+                    other => other.to_owned(),
+                };
+                (anchor, message.as_str())
+            })
+            .collect()
+    }
 }
 
 /// What the form holds, as entered (strings), so that a form with errors comes back as typed.
