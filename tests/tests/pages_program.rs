@@ -25,7 +25,8 @@ both_backends!(
     a_wrong_date_is_shown_at_its_field,
     a_program_described_in_words_only_offers_no_check,
     drafts_are_not_found_and_archived_programs_have_ended,
-    what_staff_wrote_is_escaped
+    what_staff_wrote_is_escaped,
+    the_check_is_posted_and_keeps_the_date_out_of_the_address
 );
 
 const BROWSER_ACCEPT: &str =
@@ -95,7 +96,7 @@ async fn the_page_shows_what_a_parent_needs(backend: Backend) {
         "<meta property=\"og:type\" content=\"article\">",
         "<meta property=\"og:site_name\" content=\"青森県 子育て支援\">",
         "<meta property=\"og:locale\" content=\"ja_JP\">",
-        "<form method=\"get\" action=\"/programs/",
+        "<form method=\"post\" action=\"/programs/",
         "<label for=\"birth_date\">",
         "<label for=\"due_date\">",
     ] {
@@ -418,4 +419,40 @@ async fn what_staff_wrote_is_escaped(backend: Backend) {
         "{page}"
     );
     assert!(page.contains("content=\"&#34;&#62;&#60;img src=x"), "{page}");
+}
+
+/// The page's own form posts the date: the same answer as the query, an address without the
+/// child's date, and a form that posts.
+async fn the_check_is_posted_and_keeps_the_date_out_of_the_address(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = published(&app, "児童手当", allowance_rule()).await;
+    let page = fetch_page(&app, &format!("/programs/{id}"), 200).await;
+    assert!(
+        page.contains(&format!("<form method=\"post\" action=\"/programs/{id}#check\"")),
+        "the check's form posts"
+    );
+    let one_year_old = today().checked_sub_months(Months::new(12)).unwrap();
+    let response = app
+        .client
+        .post(app.url(&format!("/programs/{id}")))
+        .header(ACCEPT, BROWSER_ACCEPT)
+        .form(&[
+            ("birth_date", one_year_old.to_string()),
+            ("due_date", String::new()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let answered = response.text().await.unwrap();
+    assert_eq!(verdict(&answered), "yes", "{answered}");
+    let wrong = app
+        .client
+        .post(app.url(&format!("/programs/{id}")))
+        .header(ACCEPT, BROWSER_ACCEPT)
+        .form(&[("birth_date", "2025-13-45")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 422, "a wrong date is shown at its field");
 }

@@ -39,7 +39,7 @@ pub fn router() -> Router<AppState> {
             "/notices/actions/{token}",
             get(notice_links::confirm).post(notice_links::perform),
         )
-        .route("/programs/{id}", get(programs::show))
+        .route("/programs/{id}", get(programs::show).post(programs::check))
         .route("/me/calendar", get(calendar::page).post(calendar::replace))
         .route("/me/calendar/revoke", post(calendar::revoke))
         .route("/calendar/{file}", get(calendar::feed))

@@ -29,7 +29,7 @@ use kosodate_registry::{
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::extract::ApiQuery;
+use crate::extract::{ApiQuery, Body};
 use crate::state::AppState;
 
 /// How far ahead the answer looks: past the end of every program for a child (22 years), so that
@@ -103,19 +103,43 @@ struct Answer {
     note: Option<String>,
 }
 
-/// `GET /programs/{id}`, with `?birth_date=` or `?due_date=` for the inline check.
+/// `GET /programs/{id}`; `?birth_date=` or `?due_date=` answer the inline check too, for a link
+/// that carries them.
 pub async fn show(
     State(state): State<AppState>,
     Path(raw_id): Path<String>,
     ApiQuery(query): ApiQuery<CheckQuery>,
 ) -> Result<Response, ApiError> {
-    let program = published_program(&state, &raw_id).await?;
+    render(&state, &raw_id, &query).await
+}
+
+/// `POST /programs/{id}`: the inline check's form. Posting keeps the child's date out of the
+/// address, and so out of the browser's history; nothing is stored, so no session or CSRF token
+/// is involved.
+pub async fn check(
+    State(state): State<AppState>,
+    Path(raw_id): Path<String>,
+    Body(bytes): Body,
+) -> Result<Response, ApiError> {
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
+    let query: CheckQuery = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        ApiError::invalid_query(
+            &error.path().to_string(),
+            "入力内容を読み取れませんでした。前の画面に戻って、もう一度入力してください",
+            format!("the check's form could not be read: {}", error.inner()),
+        )
+    })?;
+    render(&state, &raw_id, &query).await
+}
+
+async fn render(state: &AppState, raw_id: &str, query: &CheckQuery) -> Result<Response, ApiError> {
+    let program = published_program(state, raw_id).await?;
     let today = japan::date_of(Utc::now());
     let owner_name = match program.content.owner {
         ProgramOwner::National => "国".to_owned(),
         ProgramOwner::Local(code) => state.registry.municipality(code).await?.name,
     };
-    let choices = municipality_choices(&state, &program).await?;
+    let choices = municipality_choices(state, &program).await?;
     let chosen = choices
         .iter()
         .find(|choice| query.municipality.as_deref() == Some(choice.code.as_str()));
@@ -124,7 +148,7 @@ pub async fn show(
         (None, ProgramOwner::Local(code)) if !code.is_prefecture() => (code, owner_name.clone()),
         (None, _) => (PREFECTURE_CODE, "青森県内".to_owned()),
     };
-    let (mut form, mut household) = read_check(&query, area, today);
+    let (mut form, mut household) = read_check(query, area, today);
     if !choices.is_empty() && chosen.is_none() && household.is_some() {
         form.municipality_error = Some("お住まいの市町村を選んでください".to_owned());
         household = None;
@@ -138,7 +162,7 @@ pub async fn show(
         .public_url
         .join(&format!("programs/{}", program.id))
         .map_err(|error| ApiError::failure("the program page's address", &error))?;
-    let eligibility = eligibility_lines(&state, &program).await?;
+    let eligibility = eligibility_lines(state, &program).await?;
     let names = (owner_name, area_name);
     let page = ProgramPage::new(
         program,
