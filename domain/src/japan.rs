@@ -70,6 +70,13 @@ pub fn format_date(date: NaiveDate) -> String {
     )
 }
 
+/// A date as a notice or a list says it, with its weekday: 「2027年1月31日（日）」.
+pub fn format_date_with_weekday(date: NaiveDate) -> String {
+    const WEEKDAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+    let weekday = WEEKDAYS[date.weekday().num_days_from_monday() as usize];
+    format!("{}年{}月{}日（{weekday}）", date.year(), date.month(), date.day())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,9 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use kosodate_domain::Vocabulary;
+use kosodate_domain::japan::format_date_with_weekday;
 use uuid::Uuid;
 
 use crate::channel::{Link, RenderedNotice, Urgency};
@@ -96,11 +97,14 @@ fn title(content: &NoticeContent, members: usize) -> String {
         NoticeKind::NewProgram => format!("新しい制度「{name}」の対象です"),
         NoticeKind::ProgramChanged => format!("{name}の内容が変わりました"),
         NoticeKind::WindowOpensSoon => match content.programs.first().and_then(|p| p.opens_on) {
-            Some(opens) => format!("{name}の申請受付が{}から始まります", date_ja(opens)),
+            Some(opens) => format!(
+                "{name}の申請受付が{}から始まります",
+                format_date_with_weekday(opens)
+            ),
             None => format!("{name}の申請受付がまもなく始まります"),
         },
         NoticeKind::DeadlineNear => match first_closes(content) {
-            Some(closes) => format!("{name}の申請期限は{}です", date_ja(closes)),
+            Some(closes) => format!("{name}の申請期限は{}です", format_date_with_weekday(closes)),
             None => format!("{name}の申請期限が近づいています"),
         },
         NoticeKind::DeadlineImminent => format!("まもなく締切：{name}"),
@@ -163,9 +167,16 @@ fn program_section(program: &ProgramNotice) -> String {
         line("内容", benefit);
     }
     match (program.opens_on, program.closes_on) {
-        (Some(opens), Some(closes)) => line("申請期間", &format!("{}〜{}", date_ja(opens), date_ja(closes))),
-        (None, Some(closes)) => line("申請期限", &date_ja(closes)),
-        (Some(opens), None) => line("申請受付開始", &date_ja(opens)),
+        (Some(opens), Some(closes)) => line(
+            "申請期間",
+            &format!(
+                "{}〜{}",
+                format_date_with_weekday(opens),
+                format_date_with_weekday(closes)
+            ),
+        ),
+        (None, Some(closes)) => line("申請期限", &format_date_with_weekday(closes)),
+        (Some(opens), None) => line("申請受付開始", &format_date_with_weekday(opens)),
         (None, None) => {}
     }
     if !program.how_to_apply.is_empty() {
@@ -178,13 +189,6 @@ fn program_section(program: &ProgramNotice) -> String {
         line("詳しくは", url.as_str());
     }
     section
-}
-
-/// "2027年1月31日（日）".
-pub fn date_ja(date: NaiveDate) -> String {
-    const WEEKDAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
-    let weekday = WEEKDAYS[date.weekday().num_days_from_monday() as usize];
-    format!("{}年{}月{}日（{weekday}）", date.year(), date.month(), date.day())
 }
 
 #[cfg(test)]

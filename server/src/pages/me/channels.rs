@@ -17,12 +17,13 @@ use kosodate_matcher::Eligibility;
 use kosodate_notifier::ChannelKind;
 use serde::Deserialize;
 
-use super::{Tabs, date_ja, household_or_step, see_other};
+use super::{Tabs, household_or_step, see_other};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
 use crate::pages::visitor::{ParentForm, SignedInParent};
 use crate::parent;
 use crate::state::AppState;
+use kosodate_domain::japan::format_date_with_weekday;
 
 #[derive(Template)]
 #[template(path = "channels.html")]
@@ -193,7 +194,7 @@ async fn schedule(
         .into_iter()
         .take(20)
         .map(|(date, what)| ScheduledNotice {
-            date: format!("{}　{hour}以降", date_ja(date)),
+            date: format!("{}　{hour}以降", format_date_with_weekday(date)),
             what: format!("{what}：{ways}お知らせ"),
         })
         .collect())

@@ -60,7 +60,7 @@ async fn render(
                 title: text.title_ja.clone(),
                 text: text.text_ja.clone(),
                 version: text.version,
-                effective_from: super::date_ja(text.effective_from),
+                effective_from: kosodate_domain::japan::format_date_with_weekday(text.effective_from),
                 required: *purpose == ConsentPurpose::Matching,
                 active: consents.is_active(*purpose),
             })

@@ -17,7 +17,6 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{Datelike, NaiveDate};
 use kosodate_households::{ConsentPurpose, HouseholdId};
 
 pub use login::{ProviderButton, parent_buttons};
@@ -105,12 +104,4 @@ pub async fn household_or_step(
 /// After a form: the page to show next (POST, redirect, GET).
 pub fn see_other(location: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_owned())]).into_response()
-}
-
-const WEEKDAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
-
-/// A date as parents read it: 「2026年12月5日（土）」.
-pub fn date_ja(date: NaiveDate) -> String {
-    let weekday = WEEKDAYS[date.weekday().num_days_from_monday() as usize];
-    format!("{}年{}月{}日（{weekday}）", date.year(), date.month(), date.day())
 }

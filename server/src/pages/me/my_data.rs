@@ -9,13 +9,14 @@ use kosodate_domain::{Vocabulary, japan};
 use kosodate_households::{ConsentMethod, ConsentPurpose};
 use serde::Deserialize;
 
-use super::{Tabs, date_ja, household_or_step, see_other};
+use super::{Tabs, household_or_step, see_other};
 use crate::auth::session::set_cookie;
 use crate::error::ApiError;
 use crate::extract::RequestContext;
 use crate::pages::visitor::{ParentForm, SignedInParent};
 use crate::parent;
 use crate::state::AppState;
+use kosodate_domain::japan::format_date_with_weekday;
 
 #[derive(Template)]
 #[template(path = "my_data.html")]
@@ -52,7 +53,7 @@ pub async fn page(
     }
     let consents = parent::consents(&state, parent.account).await?;
     let held = parent::export(&state, parent.account, &context).await?;
-    let day = |at| date_ja(japan::date_of(at));
+    let day = |at| format_date_with_weekday(japan::date_of(at));
     let active = consents
         .purposes
         .iter()

@@ -8,12 +8,13 @@ use axum::response::Response;
 use kosodate_domain::{NoticeKind, Vocabulary, japan};
 use kosodate_notifier::{ChannelKind, NoticeStatus};
 
-use super::{Tabs, date_ja, household_or_step};
+use super::{Tabs, household_or_step};
 use crate::error::ApiError;
 use crate::extract::RequestContext;
 use crate::pages::visitor::SignedInParent;
 use crate::parent;
 use crate::state::AppState;
+use kosodate_domain::japan::format_date_with_weekday;
 
 /// Enough to cover a year of reminders; older ones are in "My data".
 const SHOWN: usize = 100;
@@ -47,7 +48,7 @@ pub async fn page(State(state): State<AppState>, parent: SignedInParent) -> Resu
         .rev()
         .take(SHOWN)
         .map(|notice| NoticeView {
-            date: date_ja(japan::date_of(notice.sent_at.unwrap_or(notice.not_before))),
+            date: format_date_with_weekday(japan::date_of(notice.sent_at.unwrap_or(notice.not_before))),
             title: program_names(&notice.content),
             kind: NoticeKind::parse(&notice.kind).map_or("お知らせ", NoticeKind::label_ja),
             channel: ChannelKind::parse(&notice.channel_kind).map_or("", ChannelKind::label_ja),

@@ -19,12 +19,13 @@ use kosodate_registry::Visibility;
 use serde::Deserialize;
 use strum::VariantArray;
 
-use super::{Tabs, date_ja, household_or_step, see_other};
+use super::{Tabs, household_or_step, see_other};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
 use crate::pages::visitor::{ParentForm, SignedInParent};
 use crate::parent;
 use crate::state::AppState;
+use kosodate_domain::japan::format_date_with_weekday;
 
 #[derive(Template)]
 #[template(path = "programs.html")]
@@ -118,7 +119,7 @@ pub async fn page(
         no_channel: !channels
             .iter()
             .any(|channel| channel.verified && channel.opted_in),
-        today: date_ja(today),
+        today: format_date_with_weekday(today),
         ended: ended(&state, id, &findings).await?,
         sections: arrange(&record, findings, &dismissals, today),
     };
@@ -183,8 +184,8 @@ fn child_groups(record: &HouseholdRecord) -> Vec<ChildGroup> {
                 .map(|nickname| format!("（{nickname}）"))
                 .unwrap_or_default();
             let (born, unborn) = match child.birth {
-                Birth::BirthDate(date) => (format!("{}生まれ", date_ja(date)), false),
-                Birth::DueDate(date) => (format!("出産予定日 {}", date_ja(date)), true),
+                Birth::BirthDate(date) => (format!("{}生まれ", format_date_with_weekday(date)), false),
+                Birth::DueDate(date) => (format!("出産予定日 {}", format_date_with_weekday(date)), true),
             };
             ChildGroup {
                 heading: format!("{}人目のお子さん{nickname}・{born}", index + 1),
@@ -241,14 +242,22 @@ fn item(finding: &Finding, estimated: bool) -> Item {
     let mut when = Vec::new();
     for period in &found.detail.periods {
         when.push(match period.closes {
-            Some(closes) => format!("申請期間：{}〜{}", date_ja(period.opens), date_ja(closes)),
-            None => format!("申請できる時期：{}から", date_ja(period.opens)),
+            Some(closes) => format!(
+                "申請期間：{}〜{}",
+                format_date_with_weekday(period.opens),
+                format_date_with_weekday(closes)
+            ),
+            None => format!("申請できる時期：{}から", format_date_with_weekday(period.opens)),
         });
     }
     for window in &found.detail.windows {
         when.push(match window.until {
-            Some(until) => format!("対象の期間：{}〜{}", date_ja(window.from), date_ja(until)),
-            None => format!("対象の期間：{}から", date_ja(window.from)),
+            Some(until) => format!(
+                "対象の期間：{}〜{}",
+                format_date_with_weekday(window.from),
+                format_date_with_weekday(until)
+            ),
+            None => format!("対象の期間：{}から", format_date_with_weekday(window.from)),
         });
     }
     let deadline = found
@@ -347,7 +356,7 @@ async fn ended(state: &AppState, id: HouseholdId, findings: &[Finding]) -> Resul
             names.push(format!(
                 "{}（{}まで）",
                 program.content.name,
-                date_ja(event.anchor_on)
+                format_date_with_weekday(event.anchor_on)
             ));
         }
     }
