@@ -112,6 +112,7 @@ async fn a_parent_does_everything_in_a_browser(backend: Backend) {
     assert!(!program.is_empty());
 
     reflow_at_double_text(&chromium).await;
+    calendar_feed(&chromium, &shots).await;
     my_data_and_deletion(&chromium, &smtp, &shots).await;
     chromium.close().await;
 }
@@ -504,4 +505,31 @@ async fn a_parent_signed_in_with_line_gets_notices_there(backend: Backend) {
     assert_eq!(channels[0]["opted_in"], true);
     assert!(chromium.text().await.contains("LINEは登録済みです"));
     chromium.close().await;
+}
+
+/// The calendar: a secret address made on the page, whose `.ics` names the programs with links
+/// back to their pages.
+async fn calendar_feed(chromium: &Chromium, shots: &Path) {
+    let base = base_of(chromium).await;
+    chromium.visit(&format!("{base}/me"), (360, 740)).await;
+    chromium.click_and_wait("a[href='/me/calendar']").await;
+    chromium
+        .click_and_wait("form[action='/me/calendar'] button[type=submit]")
+        .await;
+    chromium.check_open_page(shots, "calendar").await;
+    let feed = chromium
+        .evaluate("return document.getElementById('feed-url').value")
+        .await;
+    let feed = feed.as_str().expect("the feed's address").to_owned();
+    assert!(feed.ends_with(".ics") && feed.contains("/calendar/"), "{feed}");
+    let ics = chromium
+        .evaluate(&format!("return fetch({feed:?}).then(r => r.text())"))
+        .await;
+    let ics = ics.as_str().unwrap_or_default();
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{ics}");
+    assert!(
+        ics.contains("BEGIN:VEVENT") && ics.contains("/programs/"),
+        "{ics}"
+    );
+    assert!(!ics.contains("上の子"), "no nickname in a calendar");
 }
