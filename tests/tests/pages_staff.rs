@@ -90,7 +90,6 @@ async fn the_home_lists_the_organisations_own_programs_tasks_first(backend: Back
     assert!(tasks.contains("弘前市テスト連絡先なし事業"), "{tasks}");
     assert!(tasks.contains("問い合わせ先がありません"), "{tasks}");
     assert!(tasks.contains("対象条件が文章のみです"), "{tasks}");
-    assert!(tasks.contains("対象条件が文章のみです"), "{tasks}");
     assert!(!tasks.contains("弘前市テスト整った事業"), "{tasks}");
     assert!(home.contains("弘前市テスト整った事業"), "{home}");
     assert!(
