@@ -130,7 +130,11 @@ impl StaffIdentity {
             // Only the municipality's own counter: prefecture staff and operators do not meet
             // residents, and need no access to a household.
             StaffAction::RegisterAtCounter(code) => self.role == StaffRole::Municipal(code),
-            StaffAction::ManageDeliveries => self.role == StaffRole::Administrator,
+            // Dead letters say what and why, never to whom: the prefecture oversees delivery
+            // for the whole service with the operators.
+            StaffAction::ManageDeliveries => {
+                matches!(self.role, StaffRole::Administrator | StaffRole::Prefecture)
+            }
         }
     }
 
