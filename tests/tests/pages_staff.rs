@@ -253,7 +253,13 @@ async fn the_audit_log_is_narrowed_by_the_filters(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(wrong.status().as_u16(), 400);
-    assert!(wrong.text().await.unwrap().contains("日付は「2026-04-01」の形で入力してください"));
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("日付は「2026-04-01」の形で入力してください")
+    );
 
     // 弘前市 staff see their own organisation only, whatever they ask for.
     let aomori = Browser::sign_in(&app.app, "staff", "aomori").await;
