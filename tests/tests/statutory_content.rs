@@ -6,6 +6,7 @@
 //! catalogue, filters in lists and search, and the municipalities that lack a common type.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::print_stdout)] // the counts of notices per profile and kind are reported
 
 use std::collections::{BTreeMap, BTreeSet};
 
