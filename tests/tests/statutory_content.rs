@@ -434,6 +434,36 @@ async fn program_types_group_programs_and_show_what_a_municipality_lacks(backend
         let program = registry.create_program(&admin, &input).await.unwrap();
         registry.publish_program(&admin, program.id).await.unwrap();
     }
+    // A change of type is a version like any other, with the field in its diff.
+    let first = POPULATION[0].0;
+    let filter = kosodate_registry::ProgramFilter {
+        owner: Some(ProgramOwner::parse(first).unwrap()),
+        program_type: Some("temporary_childcare".into()),
+        ..Default::default()
+    };
+    let program = registry
+        .all_programs(&filter, kosodate_registry::Visibility::Staff)
+        .await
+        .unwrap()
+        .remove(0);
+    let mut changed = kosodate_registry::ProgramInput::from(program.content.clone());
+    changed.program_type = Some("延長保育".into());
+    registry
+        .update_program(&admin, program.id, &changed, None)
+        .await
+        .unwrap();
+    let history = registry.history(program.id, &Default::default()).await.unwrap();
+    let last = history.items.last().unwrap();
+    assert_eq!(last.changes.len(), 1, "{:?}", last.changes);
+    assert_eq!(last.changes[0].field, "program_type");
+    assert_eq!(last.changes[0].before, "temporary_childcare");
+    assert_eq!(last.changes[0].after, "extended_childcare");
+    changed.program_type = Some("temporary_childcare".into());
+    registry
+        .update_program(&admin, program.id, &changed, None)
+        .await
+        .unwrap();
+
     let gaps = call(app.get("/api/v1/program-types/gaps?min_percent=50"), 200).await;
     let lacking: Vec<&str> = gaps
         .as_array()
