@@ -9,6 +9,7 @@ mod changes;
 mod entity;
 mod error;
 mod feed;
+pub mod freshness;
 pub mod import;
 mod model;
 pub mod page;
