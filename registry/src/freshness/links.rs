@@ -17,14 +17,14 @@ pub const BROKEN_AFTER_FAILURES: i32 = 2;
 
 /// How one check of a URL ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkCheckResult {
+pub struct LinkStatus {
     /// The HTTP status of the final answer; `None` when nothing answered.
     pub status: Option<u16>,
     /// Why the check failed, in a few words (a timeout, a refused connection, "HTTP 404").
     pub error: Option<String>,
 }
 
-impl LinkCheckResult {
+impl LinkStatus {
     pub fn is_ok(&self) -> bool {
         self.error.is_none()
     }
@@ -75,7 +75,7 @@ impl Registry {
     pub async fn record_link_check(
         &self,
         url: &str,
-        result: &LinkCheckResult,
+        result: &LinkStatus,
         now: DateTime<Utc>,
     ) -> Result<LinkState, RegistryError> {
         let txn = kosodate_database::begin_write(&self.db).await?;
@@ -132,7 +132,7 @@ pub(crate) async fn link_states(
     Ok(states)
 }
 
-fn next_state(previous: Option<LinkState>, url: &str, result: &LinkCheckResult, now: DateTime<Utc>) -> LinkState {
+fn next_state(previous: Option<LinkState>, url: &str, result: &LinkStatus, now: DateTime<Utc>) -> LinkState {
     let (failures, broken_since) = match (result.is_ok(), previous) {
         (true, _) => (0, None),
         (false, None) => (1, None),
@@ -167,8 +167,8 @@ fn state_from_row(row: link_check::Model) -> LinkState {
 mod tests {
     use super::*;
 
-    fn failed() -> LinkCheckResult {
-        LinkCheckResult {
+    fn failed() -> LinkStatus {
+        LinkStatus {
             status: Some(404),
             error: Some("HTTP 404".into()),
         }
@@ -184,7 +184,7 @@ mod tests {
         let later = now + chrono::Duration::hours(1);
         let third = next_state(Some(second), "https://a.example/", &failed(), later);
         assert_eq!(third.broken_since, Some(now), "broken since the second failure");
-        let ok = LinkCheckResult {
+        let ok = LinkStatus {
             status: Some(200),
             error: None,
         };
