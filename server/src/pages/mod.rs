@@ -15,6 +15,7 @@ pub mod places;
 mod programs;
 mod review_links;
 mod search;
+mod staff;
 pub mod visitor;
 
 use askama::Template;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/calendar/revoke", post(calendar::revoke))
         .route("/calendar/{file}", get(calendar::feed))
         .merge(me::router())
+        .merge(staff::router())
 }
 
 /// A rendered page with the headers every page carries.
