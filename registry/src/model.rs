@@ -301,6 +301,11 @@ pub struct ProgramInput {
     #[serde(default)]
     pub short_name: Option<String>,
     pub categories: Vec<Category>,
+    /// The 制度類型: a key of the program type catalogue (`kosodate_registry::program_types`,
+    /// e.g. `vaccine_bcg`); its Japanese name is accepted too.
+    #[serde(default)]
+    #[schema(example = "child_medical_subsidy")]
+    pub program_type: Option<String>,
     pub summary: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -369,6 +374,9 @@ pub struct ProgramContent {
     pub name: String,
     pub short_name: Option<String>,
     pub categories: Vec<Category>,
+    /// The 制度類型 key; absent in snapshots recorded before programs had types.
+    #[serde(default)]
+    pub program_type: Option<String>,
     pub summary: String,
     pub description: Option<String>,
     pub eligibility_summary: Option<String>,
@@ -400,6 +408,7 @@ impl From<ProgramContent> for ProgramInput {
             name: content.name,
             short_name: content.short_name,
             categories: content.categories,
+            program_type: content.program_type,
             summary: content.summary,
             description: content.description,
             eligibility_summary: content.eligibility_summary,

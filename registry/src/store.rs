@@ -31,6 +31,8 @@ pub struct ProgramFilter {
     /// national ones.
     pub applies_to: Option<MunicipalityCode>,
     pub category: Option<Category>,
+    /// Programs of this 制度類型 (a catalogue key).
+    pub program_type: Option<String>,
     pub status: Option<ProgramStatus>,
 }
 
@@ -253,6 +255,9 @@ fn filtered_programs(filter: &ProgramFilter, visibility: Visibility) -> sea_orm:
             ProgramOwner::Local(code).as_key(),
         ];
         query = query.filter(program::Column::OwnerCode.is_in(owners));
+    }
+    if let Some(program_type) = &filter.program_type {
+        query = query.filter(program::Column::ProgramType.eq(program_type.clone()));
     }
     if let Some(category) = filter.category {
         query = query.filter(
@@ -504,6 +509,7 @@ fn row_from_program(program: &Program) -> Result<program::ActiveModel, RegistryE
         documents: Set(to_json(&content.documents)?),
         contact: Set(to_json(&content.contact)?),
         source_url: Set(content.source_url.clone()),
+        program_type: Set(content.program_type.clone()),
         status: Set(program.status.id().to_owned()),
         last_reviewed_on: Set(content.last_reviewed_on.map(Into::into)),
         version: Set(program.version),
@@ -546,6 +552,7 @@ pub(crate) fn program_from_row(row: program::Model) -> Result<Program, RegistryE
             documents: from_json("documents", row.documents)?,
             contact: from_json("contact", row.contact)?,
             source_url: row.source_url,
+            program_type: row.program_type,
             last_reviewed_on: row
                 .last_reviewed_on
                 .map(kosodate_domain::CalendarDate::try_from)

@@ -92,6 +92,7 @@ impl ProgramInput {
             Several(LONG_TEXT_MAX),
         );
         let categories = validate_categories(&mut errors, self);
+        let program_type = validate_program_type(&mut errors, self.program_type.as_deref());
         let eligibility = validate_eligibility(&mut errors, &self.eligibility);
         let benefit = validate_benefit(&mut errors, &self.benefit);
         validate_window(&mut errors, &self.application_window);
@@ -106,6 +107,7 @@ impl ProgramInput {
                 name,
                 short_name,
                 categories,
+                program_type,
                 summary,
                 description,
                 eligibility_summary,
@@ -179,6 +181,28 @@ fn validate_categories(errors: &mut Vec<FieldError>, input: &ProgramInput) -> Ve
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect()
+}
+
+/// The catalogue's key, or its Japanese name as a clerk would type it, stored as the key.
+fn validate_program_type(errors: &mut Vec<FieldError>, value: Option<&str>) -> Option<String> {
+    let typed = value.map(str::trim).filter(|text| !text.is_empty())?;
+    match crate::program_types::find_by_key_or_name(typed) {
+        Some(program_type) => Some(program_type.key.clone()),
+        None if has_refused_control(typed) => {
+            errors.push(control_character_error("/program_type"));
+            None
+        }
+        None => {
+            errors.push(FieldError::new(
+                "/program_type",
+                format!(
+                    "制度類型「{typed}」は制度類型の一覧にありません（一覧の名前かキーを入力してください）"
+                ),
+                format!("unknown program type {typed:?}"),
+            ));
+            None
+        }
+    }
 }
 
 fn validate_benefit(errors: &mut Vec<FieldError>, benefit: &Benefit) -> Benefit {
@@ -562,6 +586,23 @@ mod tests {
         assert!(
             errors.iter().all(|error| !error.detail.contains('\u{0}')),
             "no message echoes the character"
+        );
+    }
+
+    #[test]
+    fn the_program_type_is_a_catalogue_key_or_name() {
+        let mut value = valid();
+        value["program_type"] = json!(" BCG予防接種 ");
+        let content = input(value.clone()).validate().unwrap();
+        assert_eq!(content.program_type.as_deref(), Some("vaccine_bcg"));
+        value["program_type"] = json!("予防接種いろいろ");
+        let errors = input(value).validate().unwrap_err().0;
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].pointer, "/program_type");
+        assert!(
+            errors[0].detail.contains("制度類型の一覧にありません"),
+            "{}",
+            errors[0].detail
         );
     }
 

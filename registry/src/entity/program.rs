@@ -26,6 +26,7 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub contact: Json,
     pub source_url: Option<String>,
+    pub program_type: Option<String>,
     pub status: String,
     pub last_reviewed_on: Option<Date>,
     pub version: i32,

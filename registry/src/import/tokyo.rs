@@ -185,6 +185,8 @@ fn record_to_import(position: usize, record: &Record) -> ImportRecord {
         name,
         short_name,
         categories: categories_from_tags(&record.tag),
+        // GovTech Tokyo's format has no 制度類型 of ours; an imported program starts without one.
+        program_type: None,
         summary,
         description,
         eligibility_summary: eligibility_text(&record.target),
