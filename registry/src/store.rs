@@ -367,8 +367,7 @@ pub(crate) async fn update_in(
     save_versioned(db, &entry.snapshot, current.version).await?;
     replace_categories(db, &[&entry.snapshot]).await?;
     insert_versions(db, actor, std::slice::from_ref(&entry)).await?;
-    // A changed program was looked at: what a related program's change asked for is done.
-    crate::freshness::flags::clear(db, current.id, entry.snapshot.updated_at).await?;
+    crate::freshness::flags::after_change(db, &entry.snapshot, entry.snapshot.updated_at).await?;
     Ok(entry.snapshot)
 }
 

@@ -17,7 +17,7 @@ use kosodate_registry::{ProgramOwner, Registry};
 use kosodate_server::freshness::links::{LinkChecker, LinkCheckerConfig};
 use kosodate_test_peers::smtp::SmtpServer;
 use kosodate_tests::{
-    Backend, Browser, HIROSAKI_CITY_TOKEN, both_backends, call, program_body, spawn_app, spawn_app_with_sign_in,
+    Backend, Browser, HIROSAKI_CITY_TOKEN, PREFECTURE_TOKEN, both_backends, call, program_body, spawn_app, spawn_app_with_sign_in,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -307,7 +307,69 @@ async fn problems_and_counts_follow_reviews_and_changes(backend: Backend) {
     assert_eq!(refused["errors"][0]["pointer"], "/review_cycle_months", "{refused}");
 }
 
+/// 「国・県の制度が変更されました」: a prefecture program's material change flags the municipal
+/// programs of its type until each is reviewed; a change that tells parents nothing new does not.
+async fn a_prefecture_change_flags_municipal_programs_of_its_type(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let registry = Registry::new(app.db.clone());
+    let typed = |owner: &str, name: &str| {
+        let mut body = program_body(owner, name);
+        body["program_type"] = json!("prenatal_checkup");
+        body
+    };
+    let prefecture = app.publish_program(PREFECTURE_TOKEN, &typed("020001", "青森県 妊婦健診の助成")).await;
+    let hirosaki = app.publish_program(HIROSAKI_CITY_TOKEN, &typed(HIROSAKI, "弘前市 妊婦健康診査")).await;
+    let other_type = app.publish_program(HIROSAKI_CITY_TOKEN, &program_body(HIROSAKI, "弘前市 子ども医療費")).await;
+    let flagged = |problems: &[ProgramProblem]| {
+        problems
+            .iter()
+            .filter_map(|problem| match problem {
+                ProgramProblem::RelatedProgramChanged(change) => Some(change.changed_program_name.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let problems_of = |id: &str| {
+        let registry = registry.clone();
+        let id = ProgramId::parse(id).unwrap();
+        async move { registry.program_problems(id, today()).await.unwrap() }
+    };
+    let update = |body: serde_json::Value| {
+        app.client
+            .put(app.url(&format!("/api/v1/programs/{prefecture}")))
+            .bearer_auth(PREFECTURE_TOKEN)
+            .json(&body)
+    };
+
+    let mut body = typed("020001", "青森県 妊婦健診の助成");
+    body["summary"] = json!("妊婦健康診査の費用を助成します（表現の修正）。");
+    call(update(body.clone()), 200).await;
+    assert!(flagged(&problems_of(&hirosaki).await).is_empty(), "a wording change is not material");
+
+    body["benefit"] = json!({"description": "14回分の健診費用", "amount_yen": 120000});
+    call(update(body), 200).await;
+    let problems = problems_of(&hirosaki).await;
+    assert_eq!(flagged(&problems), ["青森県 妊婦健診の助成"], "{problems:?}");
+    let message = problems
+        .iter()
+        .find(|problem| matches!(problem, ProgramProblem::RelatedProgramChanged(_)))
+        .unwrap()
+        .message_ja();
+    assert!(message.starts_with("国・県の制度が変更されました"), "{message}");
+    assert!(flagged(&problems_of(&other_type).await).is_empty(), "another type is not flagged");
+    assert!(flagged(&problems_of(&prefecture).await).is_empty(), "the changed program itself is not");
+
+    let staff = kosodate_registry::StaffIdentity::for_organisation("弘前市 こども家庭課", MunicipalityCode::parse(HIROSAKI).unwrap());
+    let reviewed = registry
+        .record_review(&staff, ProgramId::parse(&hirosaki).unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(reviewed.content.last_reviewed_on.map(|date| date.date()), Some(today()));
+    assert!(flagged(&problems_of(&hirosaki).await).is_empty(), "reviewed: the flag is done");
+}
+
 both_backends!(
+    a_prefecture_change_flags_municipal_programs_of_its_type,
     a_due_review_is_mailed_once_and_its_link_records_the_review,
     the_link_checker_flags_a_404_after_two_failures_and_clears_on_recovery,
     problems_and_counts_follow_reviews_and_changes,

@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use kosodate_domain::ProgramId;
+use kosodate_domain::{ProgramId, Vocabulary};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::entity::{program, program_review_flag};
 use crate::error::RegistryError;
-use crate::model::{Program, ProgramOwner};
+use crate::model::{Program, ProgramOwner, ProgramStatus};
 use crate::store::load;
 
 /// An open flag on a program.
@@ -31,7 +31,7 @@ pub fn calls_for_related_review(changed: &Program) -> bool {
 
 /// Flags each of `related` that a municipality runs, naming `changed`. Flagging the same version
 /// twice records it once.
-pub async fn flag_related(
+async fn flag_related(
     db: &impl ConnectionTrait,
     changed: &Program,
     related: impl IntoIterator<Item = ProgramId>,
@@ -58,6 +58,34 @@ pub async fn flag_related(
             .await?;
     }
     Ok(flagged)
+}
+
+/// What a staff change of `program` means for review flags, in the transaction that wrote it:
+/// its own flags are done (a changed program was looked at), and when it is a national or
+/// prefecture program that changed what it gives, the municipal programs of its type are flagged.
+pub(crate) async fn after_change(db: &impl ConnectionTrait, program: &Program, now: DateTime<Utc>) -> Result<(), RegistryError> {
+    clear(db, program.id, now).await?;
+    let Some(program_type) = program.content.program_type.as_deref() else {
+        return Ok(());
+    };
+    if !calls_for_related_review(program) {
+        return Ok(());
+    }
+    let related = programs_of_type(db, program_type).await?;
+    flag_related(db, program, related, now).await?;
+    Ok(())
+}
+
+/// The programs of one type that are not archived.
+async fn programs_of_type(db: &impl ConnectionTrait, program_type: &str) -> Result<Vec<ProgramId>, RegistryError> {
+    program::Entity::find()
+        .filter(program::Column::ProgramType.eq(program_type))
+        .filter(program::Column::Status.ne(ProgramStatus::Archived.id()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| ProgramId::parse(&row.id).map_err(|_| RegistryError::Corrupt(format!("program {}: id", row.id))))
+        .collect()
 }
 
 /// Closes the program's open flags: it was reviewed or changed.
