@@ -76,6 +76,8 @@ pub enum StaffAction<'a> {
     RegisterAtCounter(MunicipalityCode),
     /// See dead-lettered notices (what and why, never to whom) and send them again.
     ManageDeliveries,
+    /// The freshness of every municipality's programs: the prefecture's overview.
+    ViewFreshness,
 }
 
 impl StaffIdentity {
@@ -131,6 +133,7 @@ impl StaffIdentity {
             // residents, and need no access to a household.
             StaffAction::RegisterAtCounter(code) => self.role == StaffRole::Municipal(code),
             StaffAction::ManageDeliveries => self.role == StaffRole::Administrator,
+            StaffAction::ViewFreshness => matches!(self.role, StaffRole::Administrator | StaffRole::Prefecture),
         }
     }
 

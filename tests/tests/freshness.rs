@@ -368,7 +368,83 @@ async fn a_prefecture_change_flags_municipal_programs_of_its_type(backend: Backe
     assert!(flagged(&problems_of(&hirosaki).await).is_empty(), "reviewed: the flag is done");
 }
 
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
+
+async fn staff_page(browser: &Browser, path: &str, status: u16) -> String {
+    let response = browser
+        .get(path)
+        .header(reqwest::header::ACCEPT, BROWSER_ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), status, "{path}");
+    response.text().await.unwrap()
+}
+
+/// The row of the freshness table that names `municipality`, as its cells' text.
+fn table_row(page: &str, municipality: &str) -> Vec<String> {
+    let tbody = &page[page.find("<tbody>").unwrap()..page.find("</tbody>").unwrap()];
+    let row = tbody
+        .split("<tr>")
+        .find(|row| row.contains(&format!(">{municipality}</th>")))
+        .unwrap_or_else(|| panic!("a row for {municipality}"));
+    row.split_inclusive(['\n'])
+        .flat_map(|line| line.split("</td>"))
+        .map(without_tags)
+        .filter(|cell| !cell.trim().is_empty())
+        .collect()
+}
+
+fn without_tags(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for character in html.chars() {
+        match character {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => text.push(character),
+            _ => {}
+        }
+    }
+    text
+}
+
+async fn the_prefecture_table_shows_an_overdue_program(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    app.app
+        .publish_program(HIROSAKI_CITY_TOKEN, &overdue_program("弘前市 乳児家庭訪問"))
+        .await;
+    app.app
+        .publish_program(HIROSAKI_CITY_TOKEN, &program_body(HIROSAKI, "弘前市 子ども医療費"))
+        .await;
+    let prefecture = Browser::sign_in(&app.app, "staff", "prefecture").await;
+    let page = staff_page(&prefecture, "/staff/freshness", 200).await;
+    assert_eq!(page.matches("<th scope=\"row\">").count(), 40, "the 40 municipalities");
+    let hirosaki = table_row(&page, "弘前市");
+    assert_eq!(hirosaki[1..4], ["2", "1", "0"], "programs, overdue, broken: {hirosaki:?}");
+    assert!(page.contains("role=\"img\"") && page.contains("<title id=\"chart-title\">"));
+    assert!(page.contains("2件（期限切れ1件）"), "the chart's label for 弘前市");
+
+    // Sorted by overdue reviews, most first: 弘前市 leads, and the header says how it is sorted.
+    let sorted = staff_page(&prefecture, "/staff/freshness?sort=overdue&order=desc", 200).await;
+    let first_row = &sorted[sorted.find("<tbody>").unwrap()..];
+    let first = first_row.split("<th scope=\"row\">").nth(1).unwrap();
+    assert!(first.starts_with("弘前市<"), "{first}");
+    assert!(
+        sorted.contains("aria-sort=\"descending\"><a href=\"/staff/freshness?sort=overdue&#38;order=asc\">確認期限切れ"),
+        "the sorted header turns the order around: {}",
+        &sorted[sorted.find("<thead>").unwrap()..sorted.find("</thead>").unwrap()]
+    );
+    assert_eq!(sorted.matches("aria-sort=").count(), 1);
+    // An unknown sort shows the default order rather than an error.
+    staff_page(&prefecture, "/staff/freshness?sort=everything", 200).await;
+
+    let municipal = Browser::sign_in(&app.app, "staff", "hirosaki").await;
+    staff_page(&municipal, "/staff/freshness", 403).await;
+}
+
 both_backends!(
+    the_prefecture_table_shows_an_overdue_program,
     a_prefecture_change_flags_municipal_programs_of_its_type,
     a_due_review_is_mailed_once_and_its_link_records_the_review,
     the_link_checker_flags_a_404_after_two_failures_and_clears_on_recovery,

@@ -5,6 +5,7 @@
 //! do is decided by `StaffIdentity::permits` in the registry, never here. Staff see programs and
 //! counts, never a household.
 
+mod freshness;
 mod home;
 mod login;
 
@@ -19,6 +20,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff", get(home::page))
+        .route("/staff/freshness", get(freshness::page))
         .route("/staff/login", get(login::page))
         .route("/staff/logout", post(login::logout))
 }
