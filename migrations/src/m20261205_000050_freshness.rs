@@ -107,7 +107,11 @@ fn staff_directory() -> TableCreateStatement {
         .col(ColumnDef::new(StaffDirectory::Subject).string_len(255).not_null())
         .col(ColumnDef::new(StaffDirectory::Role).string_len(16).not_null())
         .col(ColumnDef::new(StaffDirectory::Organisation).string_len(6).null())
-        .col(ColumnDef::new(StaffDirectory::DisplayName).string_len(255).not_null())
+        .col(
+            ColumnDef::new(StaffDirectory::DisplayName)
+                .string_len(255)
+                .not_null(),
+        )
         .col(ColumnDef::new(StaffDirectory::Email).string_len(254).null())
         .col(timestamp(StaffDirectory::FirstSignedInAt))
         .col(timestamp(StaffDirectory::LastSignedInAt))
@@ -121,15 +125,26 @@ fn review_reminders() -> TableCreateStatement {
         .table(ReviewReminders::Table)
         .col(uuid_column(ReviewReminders::ProgramId))
         .col(ColumnDef::new(ReviewReminders::DueOn).date().not_null())
-        .col(ColumnDef::new(ReviewReminders::Organisation).string_len(6).not_null())
-        .col(ColumnDef::new(ReviewReminders::ProgramVersion).integer().not_null())
+        .col(
+            ColumnDef::new(ReviewReminders::Organisation)
+                .string_len(6)
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(ReviewReminders::ProgramVersion)
+                .integer()
+                .not_null(),
+        )
         .col(timestamp(ReviewReminders::CreatedAt))
         .primary_key(
             Index::create()
                 .col(ReviewReminders::ProgramId)
                 .col(ReviewReminders::DueOn),
         )
-        .foreign_key(&mut to_program(ReviewReminders::Table, ReviewReminders::ProgramId))
+        .foreign_key(&mut to_program(
+            ReviewReminders::Table,
+            ReviewReminders::ProgramId,
+        ))
         .to_owned()
 }
 
@@ -140,13 +155,34 @@ fn review_reminder_mails() -> TableCreateStatement {
         .table(ReviewReminderMails::Table)
         .col(uuid_column(ReviewReminderMails::Id).primary_key().to_owned())
         .col(uuid_column(ReviewReminderMails::StaffId))
-        .col(ColumnDef::new(ReviewReminderMails::Address).string_len(254).not_null())
-        .col(ColumnDef::new(ReviewReminderMails::Subject).string_len(255).not_null())
+        .col(
+            ColumnDef::new(ReviewReminderMails::Address)
+                .string_len(254)
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(ReviewReminderMails::Subject)
+                .string_len(255)
+                .not_null(),
+        )
         .col(ColumnDef::new(ReviewReminderMails::Body).text().not_null())
-        .col(ColumnDef::new(ReviewReminderMails::Status).string_len(16).not_null())
-        .col(ColumnDef::new(ReviewReminderMails::Attempts).integer().not_null().default(0))
+        .col(
+            ColumnDef::new(ReviewReminderMails::Status)
+                .string_len(16)
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(ReviewReminderMails::Attempts)
+                .integer()
+                .not_null()
+                .default(0),
+        )
         .col(timestamp(ReviewReminderMails::NotBefore))
-        .col(ColumnDef::new(ReviewReminderMails::LastError).string_len(512).null())
+        .col(
+            ColumnDef::new(ReviewReminderMails::LastError)
+                .string_len(512)
+                .null(),
+        )
         .col(timestamp(ReviewReminderMails::CreatedAt))
         .col(nullable_timestamp(ReviewReminderMails::SentAt))
         .foreign_key(
@@ -164,11 +200,21 @@ fn review_reminder_mails() -> TableCreateStatement {
 fn link_checks() -> TableCreateStatement {
     Table::create()
         .table(LinkChecks::Table)
-        .col(ColumnDef::new(LinkChecks::Url).string_len(2048).not_null().primary_key())
+        .col(
+            ColumnDef::new(LinkChecks::Url)
+                .string_len(2048)
+                .not_null()
+                .primary_key(),
+        )
         .col(ColumnDef::new(LinkChecks::LastStatus).small_integer().null())
         .col(ColumnDef::new(LinkChecks::LastError).string_len(255).null())
         .col(timestamp(LinkChecks::LastCheckedAt))
-        .col(ColumnDef::new(LinkChecks::ConsecutiveFailures).integer().not_null().default(0))
+        .col(
+            ColumnDef::new(LinkChecks::ConsecutiveFailures)
+                .integer()
+                .not_null()
+                .default(0),
+        )
         .col(nullable_timestamp(LinkChecks::BrokenSince))
         .to_owned()
 }
@@ -180,7 +226,11 @@ fn program_review_flags() -> TableCreateStatement {
         .table(ProgramReviewFlags::Table)
         .col(uuid_column(ProgramReviewFlags::ProgramId))
         .col(uuid_column(ProgramReviewFlags::ChangedProgramId))
-        .col(ColumnDef::new(ProgramReviewFlags::ChangedVersion).integer().not_null())
+        .col(
+            ColumnDef::new(ProgramReviewFlags::ChangedVersion)
+                .integer()
+                .not_null(),
+        )
         .col(timestamp(ProgramReviewFlags::FlaggedAt))
         .col(nullable_timestamp(ProgramReviewFlags::ClearedAt))
         .primary_key(
@@ -189,7 +239,10 @@ fn program_review_flags() -> TableCreateStatement {
                 .col(ProgramReviewFlags::ChangedProgramId)
                 .col(ProgramReviewFlags::ChangedVersion),
         )
-        .foreign_key(&mut to_program(ProgramReviewFlags::Table, ProgramReviewFlags::ProgramId))
+        .foreign_key(&mut to_program(
+            ProgramReviewFlags::Table,
+            ProgramReviewFlags::ProgramId,
+        ))
         .foreign_key(&mut to_program(
             ProgramReviewFlags::Table,
             ProgramReviewFlags::ChangedProgramId,

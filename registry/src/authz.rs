@@ -133,7 +133,9 @@ impl StaffIdentity {
             // residents, and need no access to a household.
             StaffAction::RegisterAtCounter(code) => self.role == StaffRole::Municipal(code),
             StaffAction::ManageDeliveries => self.role == StaffRole::Administrator,
-            StaffAction::ViewFreshness => matches!(self.role, StaffRole::Administrator | StaffRole::Prefecture),
+            StaffAction::ViewFreshness => {
+                matches!(self.role, StaffRole::Administrator | StaffRole::Prefecture)
+            }
         }
     }
 

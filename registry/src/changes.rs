@@ -3,8 +3,8 @@
 //! and write the database.
 
 use chrono::{DateTime, Utc};
-use kosodate_domain::{CalendarDate, ProgramId};
 use kosodate_domain::Vocabulary;
+use kosodate_domain::{CalendarDate, ProgramId};
 use serde_json::Value;
 
 use crate::error::RegistryError;

@@ -67,7 +67,8 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
     let db = registry.connection().clone();
     let notices = Notices::build(settings, &registry, &public_url).await?;
     let search = Search::start(settings, &registry).await?;
-    let freshness = Freshness::build(&settings.freshness, &registry, notices.email.clone(), &public_url).await?;
+    let freshness =
+        Freshness::build(&settings.freshness, &registry, notices.email.clone(), &public_url).await?;
     Ok(AppState {
         matching: crate::rematch::runner(&registry),
         households: Households::new(db.clone()),

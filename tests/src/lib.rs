@@ -11,7 +11,8 @@ use std::net::SocketAddr;
 
 use kosodate_database::ScratchDatabase;
 use kosodate_server::settings::{
-    ApiTokenSetting, Audience, FreshnessSettings, LogFormat, NoticeSettings, OidcProviderSetting, RoleValues, Settings,
+    ApiTokenSetting, Audience, FreshnessSettings, LogFormat, NoticeSettings, OidcProviderSetting, RoleValues,
+    Settings,
 };
 use oidc::{ClaimsIn, ClientSpec, OpenIdProvider};
 use reqwest::{Client, RequestBuilder, Response};

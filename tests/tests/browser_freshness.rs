@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use kosodate_test_peers::smtp::SmtpServer;
 use kosodate_tests::browser::Chromium;
-use kosodate_tests::{Backend, Browser, HIROSAKI_CITY_TOKEN, both_backends, call, program_body, spawn_app_with_sign_in};
+use kosodate_tests::{
+    Backend, Browser, HIROSAKI_CITY_TOKEN, both_backends, call, program_body, spawn_app_with_sign_in,
+};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -39,8 +41,14 @@ fn overdue(name: &str) -> serde_json::Value {
 /// comes back to `path`.
 async fn staff_sign_in(chromium: &Chromium, url: &str, login: &str) {
     chromium.visit(url, (1280, 800)).await;
-    assert!(chromium.path().await.starts_with("/staff/login"), "{}", chromium.path().await);
-    chromium.click_and_wait("a.button[href^='/auth/login/staff']").await;
+    assert!(
+        chromium.path().await.starts_with("/staff/login"),
+        "{}",
+        chromium.path().await
+    );
+    chromium
+        .click_and_wait("a.button[href^='/auth/login/staff']")
+        .await;
     chromium.fill("input[name=login]", login).await;
     chromium.click_and_wait("button[type=submit]").await;
 }
@@ -111,7 +119,11 @@ async fn a_reminders_link_records_the_review_in_the_browser(backend: Backend) {
         .await;
     assert!(chromium.text().await.contains("弘前市 乳児家庭訪問"));
     chromium.click_and_wait("form button[type=submit]").await;
-    assert!(chromium.text().await.contains("確認を記録しました"), "{}", chromium.text().await);
+    assert!(
+        chromium.text().await.contains("確認を記録しました"),
+        "{}",
+        chromium.text().await
+    );
     chromium
         .check_open_page(&shots, &format!("review-recorded-{backend:?}"))
         .await;

@@ -3,6 +3,8 @@
 //! signed 「内容に変更なし」 link recording a review, the link checker against a small HTTP server
 //! on loopback, and the freshness figures the staff pages read. Both backends.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -17,7 +19,8 @@ use kosodate_registry::{ProgramOwner, Registry};
 use kosodate_server::freshness::links::{LinkChecker, LinkCheckerConfig};
 use kosodate_test_peers::smtp::SmtpServer;
 use kosodate_tests::{
-    Backend, Browser, HIROSAKI_CITY_TOKEN, PREFECTURE_TOKEN, both_backends, call, program_body, spawn_app, spawn_app_with_sign_in,
+    Backend, Browser, HIROSAKI_CITY_TOKEN, PREFECTURE_TOKEN, both_backends, call, program_body, spawn_app,
+    spawn_app_with_sign_in,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -64,10 +67,16 @@ async fn a_due_review_is_mailed_once_and_its_link_records_the_review(backend: Ba
         staff.scopes.push("email".into());
     })
     .await;
-    let due = app.app.publish_program(HIROSAKI_CITY_TOKEN, &overdue_program("弘前市 乳児家庭訪問")).await;
+    let due = app
+        .app
+        .publish_program(HIROSAKI_CITY_TOKEN, &overdue_program("弘前市 乳児家庭訪問"))
+        .await;
     // Reviewed yesterday: not due, not in the mail.
     app.app
-        .publish_program(HIROSAKI_CITY_TOKEN, &program_body(HIROSAKI, "弘前市 子ども医療費"))
+        .publish_program(
+            HIROSAKI_CITY_TOKEN,
+            &program_body(HIROSAKI, "弘前市 子ども医療費"),
+        )
         .await;
     // Nobody to remind yet: the reminder waits for a staff member with an address.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -78,13 +87,27 @@ async fn a_due_review_is_mailed_once_and_its_link_records_the_review(backend: Ba
     // Several more rounds of the job: still one mail for this cycle.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let mails_later = smtp.messages().unwrap();
-    assert_eq!(mails_later.len(), 1, "one reminder per cycle, however often the job runs");
+    assert_eq!(
+        mails_later.len(),
+        1,
+        "one reminder per cycle, however often the job runs"
+    );
     let mail = &mails[0];
     assert_eq!(mail.envelope_recipients, [STAFF_EMAIL]);
-    assert!(mail.subject.as_deref().unwrap().contains("内容確認のお願い（1件）"), "{:?}", mail.subject);
+    assert!(
+        mail.subject
+            .as_deref()
+            .unwrap()
+            .contains("内容確認のお願い（1件）"),
+        "{:?}",
+        mail.subject
+    );
     let text = mail.text_body.as_deref().unwrap();
     assert!(text.contains("弘前市 こども家庭課 佐藤 様"), "{text}");
-    assert!(!text.contains("弘前市 子ども医療費"), "a program not due is not listed: {text}");
+    assert!(
+        !text.contains("弘前市 子ども医療費"),
+        "a program not due is not listed: {text}"
+    );
     let link = review_link(text, "弘前市 乳児家庭訪問");
 
     // A GET (a mail scanner) records nothing.
@@ -92,7 +115,10 @@ async fn a_due_review_is_mailed_once_and_its_link_records_the_review(backend: Ba
     let confirm = browser.get(&link).send().await.unwrap();
     assert_eq!(confirm.status(), 200);
     let page = confirm.text().await.unwrap();
-    assert!(page.contains("内容に変更なし") && page.contains("<form method=\"post\""), "{page}");
+    assert!(
+        page.contains("内容に変更なし") && page.contains("<form method=\"post\""),
+        "{page}"
+    );
     let program = call(app.app.get(&format!("/api/v1/programs/{due}")), 200).await;
     assert_ne!(program["last_reviewed_on"], json!(today()));
 
@@ -236,7 +262,10 @@ async fn the_link_checker_flags_a_404_after_two_failures_and_clears_on_recovery(
     let first = links.run().await.unwrap();
     assert_eq!((first.checked, first.failed), (3, 1), "{first:?}");
     let problems = registry.program_problems(id, today()).await.unwrap();
-    assert!(broken(&problems).is_empty(), "one failure is a blip: {problems:?}");
+    assert!(
+        broken(&problems).is_empty(),
+        "one failure is a blip: {problems:?}"
+    );
 
     links.run().await.unwrap();
     let problems = registry.program_problems(id, today()).await.unwrap();
@@ -271,7 +300,10 @@ async fn problems_and_counts_follow_reviews_and_changes(backend: Backend) {
 
     let programs = registry.program_freshness(owner, today()).await.unwrap();
     let problems = &programs[0].problems;
-    assert!(matches!(problems[0], ProgramProblem::ReviewOverdue { .. }), "{problems:?}");
+    assert!(
+        matches!(problems[0], ProgramProblem::ReviewOverdue { .. }),
+        "{problems:?}"
+    );
     assert!(problems.contains(&ProgramProblem::MissingContact));
     assert!(problems.contains(&ProgramProblem::NoStructuredRule));
     assert_eq!(hirosaki_line(&registry).await.overdue_reviews, 1);
@@ -291,7 +323,12 @@ async fn problems_and_counts_follow_reviews_and_changes(backend: Backend) {
     assert_eq!(changed["last_reviewed_on"], json!(today()), "{changed}");
     assert_eq!(changed["review_cycle_months"], 6);
     let problems = registry.program_problems(program_id, today()).await.unwrap();
-    assert!(!problems.iter().any(|p| matches!(p, ProgramProblem::ReviewOverdue { .. })), "{problems:?}");
+    assert!(
+        !problems
+            .iter()
+            .any(|p| matches!(p, ProgramProblem::ReviewOverdue { .. })),
+        "{problems:?}"
+    );
     assert_eq!(hirosaki_line(&registry).await.overdue_reviews, 0);
 
     // A cycle out of range is refused at its field.
@@ -304,7 +341,10 @@ async fn problems_and_counts_follow_reviews_and_changes(backend: Backend) {
         422,
     )
     .await;
-    assert_eq!(refused["errors"][0]["pointer"], "/review_cycle_months", "{refused}");
+    assert_eq!(
+        refused["errors"][0]["pointer"], "/review_cycle_months",
+        "{refused}"
+    );
 }
 
 /// 「国・県の制度が変更されました」: a prefecture program's material change flags the municipal
@@ -317,9 +357,18 @@ async fn a_prefecture_change_flags_municipal_programs_of_its_type(backend: Backe
         body["program_type"] = json!("prenatal_checkup");
         body
     };
-    let prefecture = app.publish_program(PREFECTURE_TOKEN, &typed("020001", "青森県 妊婦健診の助成")).await;
-    let hirosaki = app.publish_program(HIROSAKI_CITY_TOKEN, &typed(HIROSAKI, "弘前市 妊婦健康診査")).await;
-    let other_type = app.publish_program(HIROSAKI_CITY_TOKEN, &program_body(HIROSAKI, "弘前市 子ども医療費")).await;
+    let prefecture = app
+        .publish_program(PREFECTURE_TOKEN, &typed("020001", "青森県 妊婦健診の助成"))
+        .await;
+    let hirosaki = app
+        .publish_program(HIROSAKI_CITY_TOKEN, &typed(HIROSAKI, "弘前市 妊婦健康診査"))
+        .await;
+    let other_type = app
+        .publish_program(
+            HIROSAKI_CITY_TOKEN,
+            &program_body(HIROSAKI, "弘前市 子ども医療費"),
+        )
+        .await;
     let flagged = |problems: &[ProgramProblem]| {
         problems
             .iter()
@@ -344,7 +393,10 @@ async fn a_prefecture_change_flags_municipal_programs_of_its_type(backend: Backe
     let mut body = typed("020001", "青森県 妊婦健診の助成");
     body["summary"] = json!("妊婦健康診査の費用を助成します（表現の修正）。");
     call(update(body.clone()), 200).await;
-    assert!(flagged(&problems_of(&hirosaki).await).is_empty(), "a wording change is not material");
+    assert!(
+        flagged(&problems_of(&hirosaki).await).is_empty(),
+        "a wording change is not material"
+    );
 
     body["benefit"] = json!({"description": "14回分の健診費用", "amount_yen": 120000});
     call(update(body), 200).await;
@@ -356,16 +408,31 @@ async fn a_prefecture_change_flags_municipal_programs_of_its_type(backend: Backe
         .unwrap()
         .message_ja();
     assert!(message.starts_with("国・県の制度が変更されました"), "{message}");
-    assert!(flagged(&problems_of(&other_type).await).is_empty(), "another type is not flagged");
-    assert!(flagged(&problems_of(&prefecture).await).is_empty(), "the changed program itself is not");
+    assert!(
+        flagged(&problems_of(&other_type).await).is_empty(),
+        "another type is not flagged"
+    );
+    assert!(
+        flagged(&problems_of(&prefecture).await).is_empty(),
+        "the changed program itself is not"
+    );
 
-    let staff = kosodate_registry::StaffIdentity::for_organisation("弘前市 こども家庭課", MunicipalityCode::parse(HIROSAKI).unwrap());
+    let staff = kosodate_registry::StaffIdentity::for_organisation(
+        "弘前市 こども家庭課",
+        MunicipalityCode::parse(HIROSAKI).unwrap(),
+    );
     let reviewed = registry
         .record_review(&staff, ProgramId::parse(&hirosaki).unwrap(), None)
         .await
         .unwrap();
-    assert_eq!(reviewed.content.last_reviewed_on.map(|date| date.date()), Some(today()));
-    assert!(flagged(&problems_of(&hirosaki).await).is_empty(), "reviewed: the flag is done");
+    assert_eq!(
+        reviewed.content.last_reviewed_on.map(|date| date.date()),
+        Some(today())
+    );
+    assert!(
+        flagged(&problems_of(&hirosaki).await).is_empty(),
+        "reviewed: the flag is done"
+    );
 }
 
 const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
@@ -415,15 +482,29 @@ async fn the_prefecture_table_shows_an_overdue_program(backend: Backend) {
         .publish_program(HIROSAKI_CITY_TOKEN, &overdue_program("弘前市 乳児家庭訪問"))
         .await;
     app.app
-        .publish_program(HIROSAKI_CITY_TOKEN, &program_body(HIROSAKI, "弘前市 子ども医療費"))
+        .publish_program(
+            HIROSAKI_CITY_TOKEN,
+            &program_body(HIROSAKI, "弘前市 子ども医療費"),
+        )
         .await;
     let prefecture = Browser::sign_in(&app.app, "staff", "prefecture").await;
     let page = staff_page(&prefecture, "/staff/freshness", 200).await;
-    assert_eq!(page.matches("<th scope=\"row\">").count(), 40, "the 40 municipalities");
+    assert_eq!(
+        page.matches("<th scope=\"row\">").count(),
+        40,
+        "the 40 municipalities"
+    );
     let hirosaki = table_row(&page, "弘前市");
-    assert_eq!(hirosaki[1..4], ["2", "1", "0"], "programs, overdue, broken: {hirosaki:?}");
+    assert_eq!(
+        hirosaki[1..4],
+        ["2", "1", "0"],
+        "programs, overdue, broken: {hirosaki:?}"
+    );
     assert!(page.contains("role=\"img\"") && page.contains("<title id=\"chart-title\">"));
-    assert!(page.contains("2件（期限切れ1件）"), "the chart's label for 弘前市");
+    assert!(
+        page.contains("2件（期限切れ1件）"),
+        "the chart's label for 弘前市"
+    );
 
     // Sorted by overdue reviews, most first: 弘前市 leads, and the header says how it is sorted.
     let sorted = staff_page(&prefecture, "/staff/freshness?sort=overdue&order=desc", 200).await;
@@ -431,7 +512,9 @@ async fn the_prefecture_table_shows_an_overdue_program(backend: Backend) {
     let first = first_row.split("<th scope=\"row\">").nth(1).unwrap();
     assert!(first.starts_with("弘前市<"), "{first}");
     assert!(
-        sorted.contains("aria-sort=\"descending\"><a href=\"/staff/freshness?sort=overdue&#38;order=asc\">確認期限切れ"),
+        sorted.contains(
+            "aria-sort=\"descending\"><a href=\"/staff/freshness?sort=overdue&#38;order=asc\">確認期限切れ"
+        ),
         "the sorted header turns the order around: {}",
         &sorted[sorted.find("<thead>").unwrap()..sorted.find("</thead>").unwrap()]
     );

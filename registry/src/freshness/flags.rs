@@ -63,7 +63,11 @@ async fn flag_related(
 /// What a staff change of `program` means for review flags, in the transaction that wrote it:
 /// its own flags are done (a changed program was looked at), and when it is a national or
 /// prefecture program that changed what it gives, the municipal programs of its type are flagged.
-pub(crate) async fn after_change(db: &impl ConnectionTrait, program: &Program, now: DateTime<Utc>) -> Result<(), RegistryError> {
+pub(crate) async fn after_change(
+    db: &impl ConnectionTrait,
+    program: &Program,
+    now: DateTime<Utc>,
+) -> Result<(), RegistryError> {
     clear(db, program.id, now).await?;
     let Some(program_type) = program.content.program_type.as_deref() else {
         return Ok(());
@@ -77,19 +81,28 @@ pub(crate) async fn after_change(db: &impl ConnectionTrait, program: &Program, n
 }
 
 /// The programs of one type that are not archived.
-async fn programs_of_type(db: &impl ConnectionTrait, program_type: &str) -> Result<Vec<ProgramId>, RegistryError> {
+async fn programs_of_type(
+    db: &impl ConnectionTrait,
+    program_type: &str,
+) -> Result<Vec<ProgramId>, RegistryError> {
     program::Entity::find()
         .filter(program::Column::ProgramType.eq(program_type))
         .filter(program::Column::Status.ne(ProgramStatus::Archived.id()))
         .all(db)
         .await?
         .into_iter()
-        .map(|row| ProgramId::parse(&row.id).map_err(|_| RegistryError::Corrupt(format!("program {}: id", row.id))))
+        .map(|row| {
+            ProgramId::parse(&row.id).map_err(|_| RegistryError::Corrupt(format!("program {}: id", row.id)))
+        })
         .collect()
 }
 
 /// Closes the program's open flags: it was reviewed or changed.
-pub(crate) async fn clear(db: &impl ConnectionTrait, id: ProgramId, now: DateTime<Utc>) -> Result<(), RegistryError> {
+pub(crate) async fn clear(
+    db: &impl ConnectionTrait,
+    id: ProgramId,
+    now: DateTime<Utc>,
+) -> Result<(), RegistryError> {
     program_review_flag::Entity::update_many()
         .col_expr(program_review_flag::Column::ClearedAt, Expr::value(Some(now)))
         .filter(program_review_flag::Column::ProgramId.eq(id.to_string()))

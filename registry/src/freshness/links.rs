@@ -56,7 +56,12 @@ impl Program {
             .source_url
             .iter()
             .chain(&content.contact.url)
-            .chain(content.application_methods.iter().filter_map(|method| method.url.as_ref()))
+            .chain(
+                content
+                    .application_methods
+                    .iter()
+                    .filter_map(|method| method.url.as_ref()),
+            )
             .collect();
         urls.into_iter().cloned().collect()
     }

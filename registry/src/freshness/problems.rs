@@ -20,9 +20,16 @@ use crate::store::{ProgramFilter, Registry, Visibility, municipality_from_row};
 /// Something about a program that its owner should look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProgramProblem {
-    ReviewOverdue { due_on: NaiveDate },
-    ReviewDueSoon { due_on: NaiveDate },
-    BrokenLink { url: String, since: DateTime<Utc> },
+    ReviewOverdue {
+        due_on: NaiveDate,
+    },
+    ReviewDueSoon {
+        due_on: NaiveDate,
+    },
+    BrokenLink {
+        url: String,
+        since: DateTime<Utc>,
+    },
     /// No phone, no email address and no web page to ask.
     MissingContact,
     /// Eligibility in words only: the matcher cannot tell anybody they are eligible.
@@ -35,15 +42,18 @@ impl ProgramProblem {
     pub fn message_ja(&self) -> String {
         use kosodate_domain::japan::format_date;
         match self {
-            Self::ReviewOverdue { due_on } => format!("内容の確認期限（{}）を過ぎています", format_date(*due_on)),
-            Self::ReviewDueSoon { due_on } => format!("内容の確認期限（{}）が近づいています", format_date(*due_on)),
+            Self::ReviewOverdue { due_on } => {
+                format!("内容の確認期限（{}）を過ぎています", format_date(*due_on))
+            }
+            Self::ReviewDueSoon { due_on } => {
+                format!("内容の確認期限（{}）が近づいています", format_date(*due_on))
+            }
             Self::BrokenLink { url, .. } => format!("リンク切れ: {url}"),
             Self::MissingContact => "問い合わせ先（電話・メール・ウェブページ）がありません".to_owned(),
             Self::NoStructuredRule => "対象者の条件（判定ルール）が設定されていません".to_owned(),
-            Self::RelatedProgramChanged(change) => format!(
-                "国・県の制度が変更されました（{}）",
-                change.changed_program_name
-            ),
+            Self::RelatedProgramChanged(change) => {
+                format!("国・県の制度が変更されました（{}）", change.changed_program_name)
+            }
         }
     }
 }
@@ -93,7 +103,11 @@ impl Registry {
     }
 
     /// One program's problems on `today` (an archived program has none).
-    pub async fn program_problems(&self, id: ProgramId, today: NaiveDate) -> Result<Vec<ProgramProblem>, RegistryError> {
+    pub async fn program_problems(
+        &self,
+        id: ProgramId,
+        today: NaiveDate,
+    ) -> Result<Vec<ProgramProblem>, RegistryError> {
         let program = self.program(id, Visibility::Staff).await?;
         if program.status == ProgramStatus::Archived {
             return Ok(Vec::new());
@@ -104,7 +118,10 @@ impl Registry {
 
     /// The prefecture's table: every municipality (the prefecture itself left out) with its
     /// programs, overdue reviews and broken links on `today`, in code order.
-    pub async fn municipality_freshness(&self, today: NaiveDate) -> Result<Vec<MunicipalityFreshness>, RegistryError> {
+    pub async fn municipality_freshness(
+        &self,
+        today: NaiveDate,
+    ) -> Result<Vec<MunicipalityFreshness>, RegistryError> {
         let programs = self.current_programs(&ProgramFilter::default()).await?;
         let evidence = self.evidence(&programs).await?;
         let mut lines: BTreeMap<MunicipalityCode, MunicipalityFreshness> = self
@@ -186,7 +203,12 @@ impl Evidence {
         if contact.phone.is_none() && contact.email.is_none() && contact.url.is_none() {
             problems.push(ProgramProblem::MissingContact);
         }
-        if program.content.eligibility.get("rule").is_none_or(serde_json::Value::is_null) {
+        if program
+            .content
+            .eligibility
+            .get("rule")
+            .is_none_or(serde_json::Value::is_null)
+        {
             problems.push(ProgramProblem::NoStructuredRule);
         }
         for change in self.flags.get(&program.id).into_iter().flatten() {

@@ -216,7 +216,10 @@ pub async fn claim_mails(
     let mut claimed = Vec::new();
     for row in candidates {
         let taken = review_reminder_mail::Entity::update_many()
-            .col_expr(review_reminder_mail::Column::Status, Expr::value(MailStatus::Sending.stored()))
+            .col_expr(
+                review_reminder_mail::Column::Status,
+                Expr::value(MailStatus::Sending.stored()),
+            )
             .col_expr(review_reminder_mail::Column::NotBefore, Expr::value(now + lease))
             .col_expr(
                 review_reminder_mail::Column::Attempts,
@@ -252,16 +255,25 @@ pub async fn record_delivery(
     outcome: Result<(), String>,
     now: DateTime<Utc>,
 ) -> Result<(), RegistryError> {
-    let Some(row) = review_reminder_mail::Entity::find_by_id(id.to_string()).one(db).await? else {
+    let Some(row) = review_reminder_mail::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+    else {
         return Ok(());
     };
     let mut update = review_reminder_mail::Entity::update_many()
         .filter(review_reminder_mail::Column::Id.eq(id.to_string()));
     update = match outcome {
         Ok(()) => update
-            .col_expr(review_reminder_mail::Column::Status, Expr::value(MailStatus::Sent.stored()))
+            .col_expr(
+                review_reminder_mail::Column::Status,
+                Expr::value(MailStatus::Sent.stored()),
+            )
             .col_expr(review_reminder_mail::Column::SentAt, Expr::value(Some(now)))
-            .col_expr(review_reminder_mail::Column::LastError, Expr::value(Option::<String>::None)),
+            .col_expr(
+                review_reminder_mail::Column::LastError,
+                Expr::value(Option::<String>::None),
+            ),
         Err(reason) => {
             let status = match row.attempts >= MAX_ATTEMPTS {
                 true => MailStatus::Dead,
@@ -271,7 +283,10 @@ pub async fn record_delivery(
             let reason: String = reason.chars().take(500).collect();
             update
                 .col_expr(review_reminder_mail::Column::Status, Expr::value(status.stored()))
-                .col_expr(review_reminder_mail::Column::NotBefore, Expr::value(now + backoff))
+                .col_expr(
+                    review_reminder_mail::Column::NotBefore,
+                    Expr::value(now + backoff),
+                )
                 .col_expr(review_reminder_mail::Column::LastError, Expr::value(Some(reason)))
         }
     };

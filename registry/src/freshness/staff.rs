@@ -125,7 +125,8 @@ fn member_from_row(row: staff_member::Model) -> Result<StaffMember, RegistryErro
     let corrupt = |what: &str| RegistryError::Corrupt(format!("staff member {}: {what}", row.id));
     Ok(StaffMember {
         id: Uuid::parse_str(&row.id).map_err(|_| corrupt("id"))?,
-        role: StaffRole::from_stored(&row.role, row.organisation.as_deref()).ok_or_else(|| corrupt("role"))?,
+        role: StaffRole::from_stored(&row.role, row.organisation.as_deref())
+            .ok_or_else(|| corrupt("role"))?,
         email: row
             .email
             .as_deref()

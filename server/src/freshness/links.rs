@@ -159,7 +159,8 @@ impl LinkChecker {
         let mut total = LinkRun::default();
         let hosts: Vec<(String, Vec<String>)> = by_host.into_iter().collect();
         for group in hosts.chunks(HOSTS_AT_ONCE) {
-            let runs = futures::future::join_all(group.iter().map(|(host, urls)| self.run_host(host, urls))).await;
+            let runs =
+                futures::future::join_all(group.iter().map(|(host, urls)| self.run_host(host, urls))).await;
             for run in runs {
                 let run = run?;
                 total.checked += run.checked;
@@ -210,7 +211,9 @@ impl LinkChecker {
     }
 
     fn backoff_table(&self) -> std::sync::MutexGuard<'_, HashMap<String, HostBackoff>> {
-        self.backoff.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.backoff
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn backing_off(&self, host: &str) -> bool {
@@ -265,7 +268,11 @@ fn describe(error: &reqwest::Error) -> String {
 fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast()
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
         }
         IpAddr::V6(v6) => {
             v6.is_loopback()
@@ -284,7 +291,12 @@ pub fn spawn(checker: LinkChecker, interval: Duration) {
         loop {
             ticker.tick().await;
             match checker.run().await {
-                Ok(run) => tracing::info!(checked = run.checked, failed = run.failed, skipped = run.skipped, "link check"),
+                Ok(run) => tracing::info!(
+                    checked = run.checked,
+                    failed = run.failed,
+                    skipped = run.skipped,
+                    "link check"
+                ),
                 Err(error) => tracing::error!(error = %error_chain(&error), "link check failed"),
             }
         }

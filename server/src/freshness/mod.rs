@@ -32,7 +32,8 @@ impl Freshness {
         email: EmailChannel,
         public_url: &url::Url,
     ) -> anyhow::Result<Self> {
-        let key = secrets::get_or_create(registry.connection(), "review_link_key", secrets::random_key).await?;
+        let key =
+            secrets::get_or_create(registry.connection(), "review_link_key", secrets::random_key).await?;
         let reminders = ReviewReminders::new(
             registry.clone(),
             email,
@@ -59,7 +60,10 @@ impl Freshness {
             );
         }
         if settings.link_check_hours > 0 {
-            links::spawn(self.links.clone(), Duration::from_secs(settings.link_check_hours * 3600));
+            links::spawn(
+                self.links.clone(),
+                Duration::from_secs(settings.link_check_hours * 3600),
+            );
         }
     }
 }

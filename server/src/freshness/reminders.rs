@@ -41,7 +41,12 @@ pub enum ReminderError {
 }
 
 impl ReviewReminders {
-    pub fn new(registry: Registry, email: EmailChannel, signer: ReviewLinkSigner, public_url: url::Url) -> Self {
+    pub fn new(
+        registry: Registry,
+        email: EmailChannel,
+        signer: ReviewLinkSigner,
+        public_url: url::Url,
+    ) -> Self {
         Self {
             registry,
             email,
@@ -111,7 +116,10 @@ impl ReviewReminders {
         Some(ReminderMail {
             staff_id: member.id,
             address,
-            subject: format!("【子育て支援】制度の内容確認のお願い（{}件）", batch.programs.len()),
+            subject: format!(
+                "【子育て支援】制度の内容確認のお願い（{}件）",
+                batch.programs.len()
+            ),
             body,
         })
     }
@@ -126,7 +134,11 @@ impl ReviewReminders {
         let mut link = self.public_url.clone();
         link.set_path(&format!("{}staff/reviews/{token}", base_path(&self.public_url)));
         let mut page = self.public_url.clone();
-        page.set_path(&format!("{}programs/{}", base_path(&self.public_url), due.program_id));
+        page.set_path(&format!(
+            "{}programs/{}",
+            base_path(&self.public_url),
+            due.program_id
+        ));
         format!(
             "■ {name}\n  確認期限: {due_on}\n  公開中のページ: {page}\n  内容に変更なし: {link}\n",
             name = due.name,

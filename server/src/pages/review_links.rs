@@ -60,7 +60,10 @@ fn refusal(claim: &ReviewClaim, program: &Program) -> Option<Response> {
         return Some(page(
             StatusCode::CONFLICT,
             "この制度は終了しています",
-            &format!("「{}」は終了した制度のため、確認の記録は不要です。", program.content.name),
+            &format!(
+                "「{}」は終了した制度のため、確認の記録は不要です。",
+                program.content.name
+            ),
             None,
         ));
     }
@@ -73,13 +76,21 @@ fn refusal(claim: &ReviewClaim, program: &Program) -> Option<Response> {
                 .last_reviewed_on
                 .map_or_else(|| "未記録".to_owned(), |date| format_date(date.date())),
         );
-        return Some(page(StatusCode::CONFLICT, "この制度はすでに更新されています", &body, None));
+        return Some(page(
+            StatusCode::CONFLICT,
+            "この制度はすでに更新されています",
+            &body,
+            None,
+        ));
     }
     None
 }
 
 /// The claim, its program and the staff member it was sent to, if the token is good.
-async fn resolve(state: &AppState, token: &str) -> Result<Option<(ReviewClaim, Program, StaffMember)>, ApiError> {
+async fn resolve(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(ReviewClaim, Program, StaffMember)>, ApiError> {
     let Some(claim) = state.freshness.reminders.signer().verify(token) else {
         return Ok(None);
     };
@@ -134,7 +145,8 @@ pub async fn perform(
         .record_review(&staff, program.id, Some(claim.version))
         .await;
     let target = Some(program.id.to_string());
-    let reviewed = crate::audit::program_action(&state, &staff, &context, "program.review", target, result).await?;
+    let reviewed =
+        crate::audit::program_action(&state, &staff, &context, "program.review", target, result).await?;
     let body = format!(
         "「{}」の確認を{}付けで記録しました。次の確認期限は{}です。",
         reviewed.content.name,

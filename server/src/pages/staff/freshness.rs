@@ -116,7 +116,12 @@ pub async fn page(
         .missing_common_types(COMMON_SHARE)
         .await?
         .into_iter()
-        .map(|gap| (gap.municipality, gap.missing.into_iter().map(|common| common.name).collect()))
+        .map(|gap| {
+            (
+                gap.municipality,
+                gap.missing.into_iter().map(|common| common.name).collect(),
+            )
+        })
         .collect();
     let mut rows: Vec<Row> = lines.into_iter().map(|line| row(line, &gaps)).collect();
     let bars = chart(&rows);
