@@ -12,6 +12,7 @@ pub mod coverage;
 mod entity;
 mod error;
 mod feed;
+pub mod freshness;
 pub mod import;
 mod model;
 pub mod page;

@@ -329,6 +329,11 @@ pub struct ProgramInput {
     pub source_url: Option<String>,
     #[serde(default)]
     pub last_reviewed_on: Option<CalendarDate>,
+    /// How often the program is reviewed, in months (1 to 60): a review is due this long after
+    /// the last one (or the publication). 12 when absent.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 60, example = 12)]
+    pub review_cycle_months: Option<u16>,
 }
 
 /// The rule document's envelope. The rule language itself is written up in docs/rules.md; a
@@ -384,6 +389,16 @@ pub struct ProgramContent {
     pub contact: Contact,
     pub source_url: Option<String>,
     pub last_reviewed_on: Option<CalendarDate>,
+    /// Months between reviews; snapshots recorded before cycles existed read as the default.
+    #[serde(default = "default_review_cycle")]
+    pub review_cycle_months: u16,
+}
+
+/// A program is reviewed once a year unless its owner says otherwise.
+pub const DEFAULT_REVIEW_CYCLE_MONTHS: u16 = 12;
+
+fn default_review_cycle() -> u16 {
+    DEFAULT_REVIEW_CYCLE_MONTHS
 }
 
 impl From<ProgramContent> for ProgramInput {
@@ -405,6 +420,7 @@ impl From<ProgramContent> for ProgramInput {
             contact: content.contact,
             source_url: content.source_url,
             last_reviewed_on: content.last_reviewed_on,
+            review_cycle_months: Some(content.review_cycle_months),
         }
     }
 }
@@ -452,10 +468,17 @@ fn first_version() -> i32 {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ProgramAction {
+    #[strum(message = "作成")]
     Created,
+    #[strum(message = "更新")]
     Updated,
+    #[strum(message = "公開")]
     Published,
+    #[strum(message = "終了")]
     Archived,
+    /// Reviewed and found still right (「内容に変更なし」): only the review date moves.
+    #[strum(message = "確認（変更なし）")]
+    Reviewed,
 }
 
 /// One field that a version changed, with its values before and after.

@@ -113,6 +113,7 @@ impl ProgramType {
             contact: Contact::default(),
             source_url: None,
             last_reviewed_on: None,
+            review_cycle_months: None,
         }
     }
 

@@ -367,6 +367,7 @@ pub(crate) async fn update_in(
     save_versioned(db, &entry.snapshot, current.version).await?;
     replace_categories(db, &[&entry.snapshot]).await?;
     insert_versions(db, actor, std::slice::from_ref(&entry)).await?;
+    crate::freshness::flags::after_change(db, &entry.snapshot, entry.snapshot.updated_at).await?;
     Ok(entry.snapshot)
 }
 
@@ -512,6 +513,7 @@ fn row_from_program(program: &Program) -> Result<program::ActiveModel, RegistryE
         last_reviewed_on: Set(content.last_reviewed_on.map(Into::into)),
         version: Set(program.version),
         material_version: Set(program.material_version),
+        review_cycle_months: Set(i16::try_from(content.review_cycle_months).unwrap_or(i16::MAX)),
         created_at: Set(program.created_at),
         updated_at: Set(program.updated_at),
         published_at: Set(program.published_at),
@@ -555,6 +557,8 @@ pub(crate) fn program_from_row(row: program::Model) -> Result<Program, RegistryE
                 .map(kosodate_domain::CalendarDate::try_from)
                 .transpose()
                 .map_err(|_| corrupt("last_reviewed_on"))?,
+            review_cycle_months: u16::try_from(row.review_cycle_months)
+                .map_err(|_| corrupt("review_cycle_months"))?,
         },
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -581,7 +585,7 @@ fn version_from_row(row: program_version::Model) -> Result<ProgramVersion, Regis
     })
 }
 
-fn municipality_from_row(row: municipality::Model) -> Result<Municipality, RegistryError> {
+pub(crate) fn municipality_from_row(row: municipality::Model) -> Result<Municipality, RegistryError> {
     Ok(Municipality {
         code: MunicipalityCode::parse(&row.code)
             .map_err(|error| RegistryError::Corrupt(error.to_string()))?,

@@ -100,6 +100,7 @@ impl ProgramInput {
         let documents = validate_documents(&mut errors, &self.documents);
         let contact = validate_contact(&mut errors, &self.contact);
         let source_url = optional_url(&mut errors, "/source_url", self.source_url.as_deref());
+        let review_cycle_months = validate_review_cycle(&mut errors, self.review_cycle_months);
         match (owner, errors.is_empty()) {
             (Some(owner), true) => Ok(ProgramContent {
                 owner,
@@ -118,10 +119,25 @@ impl ProgramInput {
                 contact,
                 source_url,
                 last_reviewed_on: self.last_reviewed_on,
+                review_cycle_months,
             }),
             _ => Err(ValidationErrors(errors)),
         }
     }
+}
+
+const REVIEW_CYCLE_MAX_MONTHS: u16 = 60;
+
+fn validate_review_cycle(errors: &mut Vec<FieldError>, months: Option<u16>) -> u16 {
+    let months = months.unwrap_or(crate::model::DEFAULT_REVIEW_CYCLE_MONTHS);
+    if !(1..=REVIEW_CYCLE_MAX_MONTHS).contains(&months) {
+        errors.push(FieldError::new(
+            "/review_cycle_months",
+            format!("確認の周期は1から{REVIEW_CYCLE_MAX_MONTHS}か月の間で指定してください"),
+            format!("the review cycle must be 1 to {REVIEW_CYCLE_MAX_MONTHS} months"),
+        ));
+    }
+    months
 }
 
 fn validate_eligibility(errors: &mut Vec<FieldError>, eligibility: &serde_json::Value) -> serde_json::Value {

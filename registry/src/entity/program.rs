@@ -31,6 +31,7 @@ pub struct Model {
     pub last_reviewed_on: Option<Date>,
     pub version: i32,
     pub material_version: i32,
+    pub review_cycle_months: i16,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,

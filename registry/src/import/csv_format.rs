@@ -307,6 +307,7 @@ fn record_from_cells(line: usize, cells: &HashMap<&str, &str>) -> Result<ImportR
         },
         source_url: row.text("source_url"),
         last_reviewed_on: row.date("last_reviewed_on"),
+        review_cycle_months: None,
     };
     match row.errors.is_empty() {
         true => Ok(ImportRecord {

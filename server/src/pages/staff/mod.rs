@@ -8,6 +8,7 @@
 mod audit_log;
 mod counts;
 mod deliveries;
+mod freshness;
 mod home;
 mod login;
 
@@ -22,6 +23,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff", get(home::page))
+        .route("/staff/freshness", get(freshness::page))
         .route("/staff/login", get(login::page))
         .route("/staff/logout", post(login::logout))
         .route("/staff/counts", get(counts::page))
