@@ -91,10 +91,16 @@ async fn the_home_lists_the_organisations_own_programs_tasks_first(backend: Back
         home.contains("弘前市 こども家庭課 佐藤"),
         "who is signed in: {home}"
     );
-    let tasks = &home[..home.find("すべての制度").unwrap()];
+    let tasks = &home[..home.find("終了していない制度").unwrap()];
     assert!(tasks.contains("弘前市テスト連絡先なし事業"), "{tasks}");
-    assert!(tasks.contains("問い合わせ先がありません"), "{tasks}");
-    assert!(tasks.contains("対象条件が文章のみです"), "{tasks}");
+    assert!(
+        tasks.contains("問い合わせ先（電話・メール・ウェブページ）がありません"),
+        "{tasks}"
+    );
+    assert!(
+        tasks.contains("対象者の条件（判定ルール）が設定されていません"),
+        "{tasks}"
+    );
     assert!(!tasks.contains("弘前市テスト整った事業"), "{tasks}");
     assert!(home.contains("弘前市テスト整った事業"), "{home}");
     assert!(
