@@ -2,12 +2,14 @@
 //! object with exactly one member naming the combinator or predicate, so a rule reads as a
 //! sentence: `{"some_child": {"age": {"unit": "years", "lt": 3}}}`. See docs/rules.md.
 
+use chrono::NaiveDate;
 use kosodate_domain::MunicipalityCode;
 use kosodate_domain::Vocabulary;
 use serde_json::{Map, Value, json};
 use strum::VariantArray;
 
 use crate::errors::{RuleError, pointer_segment};
+use crate::explain::japanese_date;
 use crate::household::{Childcare, IncomeBand};
 
 /// A condition on the household.
@@ -18,10 +20,37 @@ pub enum Rule {
     Not(Box<Rule>),
     SomeChild(ChildRule),
     EveryChild(ChildRule),
-    CountChildren { filter: Option<ChildRule>, range: Range },
+    CountChildren {
+        filter: Option<ChildRule>,
+        range: Range,
+    },
     Municipality(Vec<MunicipalityCode>),
     SingleParent(bool),
     IncomeBand(Range),
+    /// A rule that changes on dates, as a law is amended: each period's rule holds on its days.
+    /// Periods are in order and follow each other without a gap or an overlap; before the first
+    /// and after the last, nobody is eligible.
+    ByPeriod(Vec<Period>),
+}
+
+/// One period of a [`Rule::ByPeriod`]: its first and last day (both included; open when absent)
+/// and its rule, `None` for a period in which nobody is eligible (a program suspended).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub rule: Option<Rule>,
+}
+
+impl Period {
+    pub fn contains(&self, on: NaiveDate) -> bool {
+        self.from.is_none_or(|from| from <= on) && self.until.is_none_or(|until| on <= until)
+    }
+
+    /// The first day after the period, `None` when it never ends.
+    pub fn end(&self) -> Option<NaiveDate> {
+        self.until.and_then(|until| until.succ_opt())
+    }
 }
 
 /// A condition on one child.
@@ -30,10 +59,17 @@ pub enum ChildRule {
     All(Vec<ChildRule>),
     Any(Vec<ChildRule>),
     Not(Box<ChildRule>),
-    Age { unit: AgeUnit, range: Range },
+    Age {
+        unit: AgeUnit,
+        range: Range,
+    },
     SchoolGrade(Range),
     SchoolStage(SchoolStage),
     UntilMarch31AfterAge(u32),
+    /// Until the last day of the month in which the child reaches N (満N歳に達する日の属する月の末日).
+    UntilEndOfMonthOfAge(u32),
+    /// From the first day of the month after the one in which the child reaches N.
+    FromMonthAfterAge(u32),
     Unborn(bool),
     PregnancyWeeks(Range),
     BornWithinDays(u32),
@@ -212,6 +248,7 @@ const HOUSEHOLD_KEYS: &[&str] = &[
     "municipality",
     "single_parent",
     "income_band",
+    "by_period",
 ];
 
 const CHILD_KEYS: &[&str] = &[
@@ -222,6 +259,8 @@ const CHILD_KEYS: &[&str] = &[
     "school_grade",
     "school_stage",
     "until_march_31_after_age",
+    "until_end_of_month_of_age",
+    "from_month_after_age",
     "unborn",
     "pregnancy_weeks",
     "born_within_days",
@@ -323,6 +362,7 @@ impl Parser<'_> {
             "count_children" => self.count_children(inner, &pointer),
             "municipality" => self.municipalities(inner, &pointer).map(Rule::Municipality),
             "single_parent" => self.boolean(inner, &pointer).map(Rule::SingleParent),
+            "by_period" => self.periods(inner, &pointer).map(Rule::ByPeriod),
             _ => self
                 .range(inner, &pointer, &income_band_value)
                 .map(Rule::IncomeBand),
@@ -346,6 +386,12 @@ impl Parser<'_> {
             "until_march_31_after_age" => self
                 .count(inner, pointer, 1, 30)
                 .map(ChildRule::UntilMarch31AfterAge),
+            "until_end_of_month_of_age" => self
+                .count(inner, pointer, 1, 30)
+                .map(ChildRule::UntilEndOfMonthOfAge),
+            "from_month_after_age" => self
+                .count(inner, pointer, 1, 30)
+                .map(ChildRule::FromMonthAfterAge),
             "unborn" => self.boolean(inner, pointer).map(ChildRule::Unborn),
             "pregnancy_weeks" => self.bounded(inner, pointer, 0, 45).map(ChildRule::PregnancyWeeks),
             "born_within_days" => self.count(inner, pointer, 0, 3660).map(ChildRule::BornWithinDays),
@@ -353,6 +399,139 @@ impl Parser<'_> {
             "multiple_birth" => self.boolean(inner, pointer).map(ChildRule::MultipleBirth),
             "disability_certificate" => self.boolean(inner, pointer).map(ChildRule::DisabilityCertificate),
             _ => self.childcare(inner, pointer),
+        }
+    }
+
+    /// `[{"until": …, "rule": …}, {"from": …, "rule": …}]`: the periods of a rule that changes
+    /// on dates, each read on its own, then checked to follow each other.
+    fn periods(&mut self, value: &Value, pointer: &str) -> Option<Vec<Period>> {
+        let periods = self.list(value, pointer, Self::period)?;
+        let before = self.errors.len();
+        let last = periods.len() - 1;
+        if let [only] = periods.as_slice()
+            && only.from.is_none()
+            && only.until.is_none()
+        {
+            self.fail::<()>(
+                &format!("{pointer}/0"),
+                "a single period needs from or until; without dates, write its rule alone",
+                "期間が1つだけなら from か until を書いてください（日付がなければ条件だけを書きます）",
+            );
+        }
+        for (index, period) in periods.iter().enumerate() {
+            let at = format!("{pointer}/{index}");
+            if index > 0 && period.from.is_none() {
+                self.fail::<()>(
+                    &at,
+                    "every period after the first needs from, its first day",
+                    "2番目以降の期間には from（開始日）を書いてください",
+                );
+            }
+            if index < last && period.until.is_none() {
+                self.fail::<()>(
+                    &at,
+                    "every period before the last needs until, its last day",
+                    "最後以外の期間には until（終了日）を書いてください",
+                );
+            }
+        }
+        for (index, pair) in periods.windows(2).enumerate() {
+            let (Some(until), Some(from)) = (pair[0].until, pair[1].from) else {
+                continue;
+            };
+            let next_day = until.succ_opt().unwrap_or(until);
+            if from == next_day {
+                continue;
+            }
+            let (en, ja) = if from <= until {
+                ("overlaps the period before", "前の期間と重なっています")
+            } else {
+                (
+                    "leaves a gap after the period before",
+                    "前の期間との間が空いています",
+                )
+            };
+            self.fail::<()>(
+                &format!("{pointer}/{}/from", index + 1),
+                format!(
+                    "this period {en}, which ends on {until}: start it on {next_day} (a period in which nobody is eligible has \"rule\": null)"
+                ),
+                format!(
+                    "{ja}。前の期間は{}までなので、{}から始めてください（対象者がいない期間は \"rule\": null と書きます）",
+                    japanese_date(until),
+                    japanese_date(next_day)
+                ),
+            );
+        }
+        (self.errors.len() == before).then_some(periods)
+    }
+
+    fn period(&mut self, value: &Value, pointer: &str) -> Option<Period> {
+        let Some(object) = value.as_object() else {
+            return self.fail(
+                pointer,
+                "a period is an object with from, until and rule",
+                "期間は from・until・rule を持つオブジェクトで指定してください",
+            );
+        };
+        let mut valid = true;
+        for key in object
+            .keys()
+            .filter(|key| !["from", "until", "rule"].contains(&key.as_str()))
+        {
+            valid = false;
+            self.fail::<()>(
+                &format!("{pointer}/{}", pointer_segment(key)),
+                format!("unknown member {key:?} of a period; expected from, until or rule"),
+                format!("期間に不明な項目「{key}」があります（from・until・rule が使えます）"),
+            );
+        }
+        let from = self.period_date(object.get("from"), &format!("{pointer}/from"), &mut valid);
+        let until = self.period_date(object.get("until"), &format!("{pointer}/until"), &mut valid);
+        let rule = match object.get("rule") {
+            None => {
+                return self.fail(
+                    pointer,
+                    "a period needs rule (null when nobody is eligible in it)",
+                    "期間には rule（条件。対象者がいない期間は null）を書いてください",
+                );
+            }
+            Some(Value::Null) => None,
+            Some(rule) => Some(self.rule(rule, &format!("{pointer}/rule"))?),
+        };
+        if let (Some(from), Some(until)) = (from, until)
+            && until < from
+        {
+            return self.fail(
+                &format!("{pointer}/until"),
+                "the period ends before it starts",
+                "期間の終わり（until）が始まり（from）より前です",
+            );
+        }
+        valid.then_some(Period { from, until, rule })
+    }
+
+    fn period_date(&mut self, value: Option<&Value>, pointer: &str, valid: &mut bool) -> Option<NaiveDate> {
+        let value = value?;
+        let parsed = value
+            .as_str()
+            .ok_or(None)
+            .and_then(|text| kosodate_domain::japan::parse_date(text).map_err(Some));
+        match parsed {
+            Ok(date) => Some(date),
+            Err(error) => {
+                *valid = false;
+                let (en, ja) = error.map_or_else(
+                    || {
+                        (
+                            "expected a date such as 2024-10-01 or 令和6年10月1日".to_owned(),
+                            "日付を 2024-10-01 や 令和6年10月1日 のように文字列で指定してください".to_owned(),
+                        )
+                    },
+                    |error| (error.to_string(), error.message_ja()),
+                );
+                self.fail(pointer, en, ja)
+            }
         }
     }
 
@@ -622,10 +801,31 @@ impl Rule {
                 json!({"municipality": codes.iter().map(|c| c.as_str()).collect::<Vec<_>>()})
             }
             Rule::SingleParent(flag) => json!({"single_parent": flag}),
+            Rule::ByPeriod(periods) => {
+                json!({"by_period": periods.iter().map(Period::to_json).collect::<Vec<_>>()})
+            }
             Rule::IncomeBand(range) => json!({"income_band": range.to_json(|rank| {
                 Value::from(IncomeBand::VARIANTS.get(rank as usize).map_or("", |band| band.id()))
             })}),
         }
+    }
+}
+
+impl Period {
+    /// Dates are stored as ISO 8601 (`2024-10-01`), however staff wrote them.
+    fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        if let Some(from) = self.from {
+            object.insert("from".into(), Value::from(from.to_string()));
+        }
+        if let Some(until) = self.until {
+            object.insert("until".into(), Value::from(until.to_string()));
+        }
+        object.insert(
+            "rule".into(),
+            self.rule.as_ref().map_or(Value::Null, Rule::to_json),
+        );
+        Value::Object(object)
     }
 }
 
@@ -646,6 +846,8 @@ impl ChildRule {
             }
             ChildRule::SchoolStage(stage) => json!({"school_stage": stage.id()}),
             ChildRule::UntilMarch31AfterAge(age) => json!({"until_march_31_after_age": age}),
+            ChildRule::UntilEndOfMonthOfAge(age) => json!({"until_end_of_month_of_age": age}),
+            ChildRule::FromMonthAfterAge(age) => json!({"from_month_after_age": age}),
             ChildRule::Unborn(flag) => json!({"unborn": flag}),
             ChildRule::PregnancyWeeks(range) => json!({"pregnancy_weeks": range.to_json(Value::from)}),
             ChildRule::BornWithinDays(days) => json!({"born_within_days": days}),
