@@ -1,0 +1,252 @@
+//! How staff write a rule that changes on dates and a month-end bound, what is stored, what is
+//! refused (at which pointer, in which words) and what parents read.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use kosodate_matcher::{EligibilityDocument, PlainCondition, RuleError};
+use serde_json::{Value, json};
+
+fn errors(document: Value) -> Vec<RuleError> {
+    EligibilityDocument::parse(&document).unwrap_err().0
+}
+
+fn pointers_and_messages(document: Value) -> Vec<(String, String)> {
+    errors(document)
+        .into_iter()
+        .map(|error| (error.pointer, error.message_ja))
+        .collect()
+}
+
+fn reform() -> Value {
+    json!({"version": 1, "rule": {"by_period": [
+        {"until": "令和6年9月30日", "rule": {"all": [
+            {"some_child": {"until_march_31_after_age": 15}},
+            {"income_band": {"lte": "年収約910万円以下"}}
+        ]}},
+        {"from": "2024年10月1日", "rule": {"some_child": {"until_march_31_after_age": 18}}}
+    ]}})
+}
+
+#[test]
+fn dates_in_the_era_are_stored_as_iso_dates() {
+    let stored = EligibilityDocument::parse(&reform()).unwrap().to_value();
+    assert_eq!(
+        stored,
+        json!({"version": 1, "rule": {"by_period": [
+            {"until": "2024-09-30", "rule": {"all": [
+                {"some_child": {"until_march_31_after_age": 15}},
+                {"income_band": {"lte": "up_to_910"}}
+            ]}},
+            {"from": "2024-10-01", "rule": {"some_child": {"until_march_31_after_age": 18}}}
+        ]}})
+    );
+    assert_eq!(EligibilityDocument::parse(&stored).unwrap().to_value(), stored);
+}
+
+#[test]
+fn month_end_bounds_are_stored_as_written() {
+    let document = json!({"version": 1, "rule": {"some_child": {"any": [
+        {"until_end_of_month_of_age": 3},
+        {"from_month_after_age": 6}
+    ]}}});
+    assert_eq!(
+        EligibilityDocument::parse(&document).unwrap().to_value(),
+        document
+    );
+    assert_eq!(
+        pointers_and_messages(
+            json!({"version": 1, "rule": {"some_child": {"until_end_of_month_of_age": 0}}})
+        ),
+        [(
+            "/rule/some_child/until_end_of_month_of_age".to_owned(),
+            "1から30までの整数を指定してください".to_owned()
+        )]
+    );
+    assert_eq!(
+        pointers_and_messages(json!({"version": 1, "rule": {"from_month_after_age": 3}})),
+        [(
+            "/rule/from_month_after_age".to_owned(),
+            "「from_month_after_age」は子どもの条件です。some_child・every_child・count_children の中に書いてください".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn a_month_end_bound_that_contradicts_an_age_is_refused() {
+    // Until the end of the month of the third birthday, yet 37 months old or more.
+    let never = json!({"version": 1, "rule": {"some_child": {"all": [
+        {"until_end_of_month_of_age": 3},
+        {"age": {"unit": "months", "gte": 37}}
+    ]}}});
+    assert_eq!(errors(never)[0].pointer, "/rule/some_child");
+    // 36 months old on the last day of the month is possible (born on the 2nd, say).
+    let edge = json!({"version": 1, "rule": {"some_child": {"all": [
+        {"until_end_of_month_of_age": 3},
+        {"age": {"unit": "months", "gte": 36}}
+    ]}}});
+    assert!(EligibilityDocument::parse(&edge).is_ok());
+    let before_and_after = json!({"version": 1, "rule": {"some_child": {"all": [
+        {"from_month_after_age": 3},
+        {"age": {"unit": "years", "lt": 3}}
+    ]}}});
+    assert_eq!(errors(before_and_after)[0].pointer, "/rule/some_child");
+}
+
+#[test]
+fn periods_must_follow_each_other() {
+    let gap = json!({"version": 1, "rule": {"by_period": [
+        {"until": "2024-09-29", "rule": {"single_parent": true}},
+        {"from": "2024-10-01", "rule": {"single_parent": false}}
+    ]}});
+    assert_eq!(
+        pointers_and_messages(gap),
+        [(
+            "/rule/by_period/1/from".to_owned(),
+            "前の期間との間が空いています。前の期間は2024年9月29日までなので、2024年9月30日から始めてください（対象者がいない期間は \"rule\": null と書きます）".to_owned()
+        )]
+    );
+    let overlap = json!({"version": 1, "rule": {"by_period": [
+        {"until": "2024-10-01", "rule": {"single_parent": true}},
+        {"from": "2024-10-01", "rule": {"single_parent": false}}
+    ]}});
+    let overlap = errors(overlap);
+    assert_eq!(overlap.len(), 1);
+    assert_eq!(overlap[0].pointer, "/rule/by_period/1/from");
+    assert!(
+        overlap[0].message_ja.starts_with("前の期間と重なっています"),
+        "{overlap:?}"
+    );
+    assert!(
+        overlap[0].message_en.contains("start it on 2024-10-02"),
+        "{overlap:?}"
+    );
+}
+
+#[test]
+fn every_period_says_where_it_starts_and_ends() {
+    let missing = json!({"version": 1, "rule": {"by_period": [
+        {"rule": {"single_parent": true}},
+        {"until": "2025-03-31", "rule": {"single_parent": false}},
+        {"from": "2025-04-01", "until": "2025-03-01", "rule": null},
+        {"from": "2026-04-01"}
+    ]}});
+    assert_eq!(
+        pointers_and_messages(missing),
+        [
+            (
+                "/rule/by_period/2/until".to_owned(),
+                "期間の終わり（until）が始まり（from）より前です".to_owned()
+            ),
+            (
+                "/rule/by_period/3".to_owned(),
+                "期間には rule（条件。対象者がいない期間は null）を書いてください".to_owned()
+            ),
+        ]
+    );
+    let no_from = json!({"version": 1, "rule": {"by_period": [
+        {"until": "2025-03-31", "rule": {"single_parent": true}},
+        {"rule": {"single_parent": false}}
+    ]}});
+    assert_eq!(
+        pointers_and_messages(no_from),
+        [(
+            "/rule/by_period/1".to_owned(),
+            "2番目以降の期間には from（開始日）を書いてください".to_owned()
+        )]
+    );
+    let alone = json!({"version": 1, "rule": {"by_period": [{"rule": {"single_parent": true}}]}});
+    assert_eq!(errors(alone)[0].pointer, "/rule/by_period/0");
+    assert_eq!(
+        pointers_and_messages(json!({"version": 1, "rule": {"by_period": []}})),
+        [("/rule/by_period".to_owned(), "条件のリストが空です".to_owned())]
+    );
+}
+
+#[test]
+fn a_wrong_date_is_reported_at_the_date() {
+    let document = json!({"version": 1, "rule": {"by_period": [
+        {"until": "平成31年5月1日", "rule": {"single_parent": true}},
+        {"from": 20240501, "rule": {"single_parent": false}, "note": "x"}
+    ]}});
+    assert_eq!(
+        pointers_and_messages(document),
+        [
+            (
+                "/rule/by_period/0/until".to_owned(),
+                "「平成31年5月1日」は平成の期間外です（平成は1989年1月8日から2019年4月30日まで）".to_owned()
+            ),
+            (
+                "/rule/by_period/1/note".to_owned(),
+                "期間に不明な項目「note」があります（from・until・rule が使えます）".to_owned()
+            ),
+            (
+                "/rule/by_period/1/from".to_owned(),
+                "日付を 2024-10-01 や 令和6年10月1日 のように文字列で指定してください".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_contradiction_inside_a_period_is_reported_in_it() {
+    let document = json!({"version": 1, "rule": {"by_period": [
+        {"until": "2024-09-30", "rule": {"single_parent": true}},
+        {"from": "2024-10-01", "rule": {"all": [{"single_parent": true}, {"single_parent": false}]}}
+    ]}});
+    assert_eq!(errors(document)[0].pointer, "/rule/by_period/1/rule");
+    let nobody = json!({"version": 1, "rule": {"by_period": [
+        {"until": "2024-09-30", "rule": null},
+        {"from": "2024-10-01", "rule": null}
+    ]}});
+    assert_eq!(errors(nobody)[0].pointer, "/rule");
+}
+
+fn plain(document: Value) -> PlainCondition {
+    EligibilityDocument::parse(&document)
+        .unwrap()
+        .into_rule()
+        .unwrap()
+        .plain_japanese()
+}
+
+#[test]
+fn parents_read_each_period_with_its_dates() {
+    let sentences = plain(reform());
+    assert_eq!(sentences.sentence, "対象となる方は、時期によって次のとおりです");
+    let periods: Vec<&str> = sentences
+        .parts
+        .iter()
+        .map(|part| part.sentence.as_str())
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            "令和6年9月30日（2024年9月30日）まで：次のすべてにあてはまる方",
+            "令和6年10月1日（2024年10月1日）から：18歳到達後最初の3月31日までのお子さんがいる方",
+        ]
+    );
+    assert_eq!(
+        sentences.parts[0].parts[0].sentence,
+        "15歳到達後最初の3月31日までのお子さんがいる方"
+    );
+    let suspended = plain(json!({"version": 1, "rule": {"by_period": [
+        {"from": "2025-04-01", "until": "2026-03-31", "rule": null},
+        {"from": "2026-04-01", "rule": {"some_child": {"until_end_of_month_of_age": 3}}}
+    ]}}));
+    let periods: Vec<&str> = suspended
+        .parts
+        .iter()
+        .map(|part| part.sentence.as_str())
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            "令和7年4月1日（2025年4月1日）から令和8年3月31日（2026年3月31日）まで：対象となる方はいません",
+            "令和8年4月1日（2026年4月1日）から：3歳に達する日の属する月の末日までのお子さんがいる方",
+        ]
+    );
+    assert_eq!(
+        plain(json!({"version": 1, "rule": {"some_child": {"from_month_after_age": 1}}})).sentence,
+        "1歳に達する日の属する月の翌月以降のお子さんがいる方"
+    );
+}
