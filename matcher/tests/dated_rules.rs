@@ -3,7 +3,12 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use kosodate_matcher::{EligibilityDocument, PlainCondition, RuleError};
+use chrono::NaiveDate;
+use kosodate_domain::MunicipalityCode;
+use kosodate_matcher::{
+    Application, Area, Child, ChildRule, Eligibility, EligibilityDocument, Household, IncomeBand,
+    PlainCondition, PreparedHousehold, ProgramRule, Rule, RuleError, Truth, Window,
+};
 use serde_json::{Value, json};
 
 fn errors(document: Value) -> Vec<RuleError> {
@@ -249,4 +254,96 @@ fn parents_read_each_period_with_its_dates() {
         plain(json!({"version": 1, "rule": {"some_child": {"from_month_after_age": 1}}})).sentence,
         "1歳に達する日の属する月の翌月以降のお子さんがいる方"
     );
+}
+
+fn one_child(birth: &str, income_band: Option<IncomeBand>) -> Household {
+    Household {
+        municipality: MunicipalityCode::parse("02201").unwrap(),
+        children: vec![Child::born(day(birth))],
+        single_parent: None,
+        income_band,
+    }
+}
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+/// The table of month-end bounds in docs/rules.md.
+#[test]
+fn the_month_end_table_of_the_rules_page_holds() {
+    let until = Rule::SomeChild(ChildRule::UntilEndOfMonthOfAge(3));
+    let from = Rule::SomeChild(ChildRule::FromMonthAfterAge(3));
+    for (birth, last, first) in [
+        ("2023-06-15", "2026-06-30", "2026-07-01"),
+        ("2023-03-02", "2026-03-31", "2026-04-01"),
+        ("2023-04-01", "2026-03-31", "2026-04-01"),
+        ("2023-05-01", "2026-04-30", "2026-05-01"),
+        ("2024-02-29", "2027-02-28", "2027-03-01"),
+        ("2023-12-31", "2026-12-31", "2027-01-01"),
+        ("2024-01-01", "2026-12-31", "2027-01-01"),
+    ] {
+        let household = one_child(birth, None);
+        let prepared = PreparedHousehold::new(&household);
+        assert_eq!(until.evaluate(&prepared, day(last)).truth, Truth::True, "{birth}");
+        assert_eq!(
+            until.evaluate(&prepared, day(first)).truth,
+            Truth::False,
+            "{birth}"
+        );
+        assert_eq!(from.evaluate(&prepared, day(last)).truth, Truth::False, "{birth}");
+        assert_eq!(from.evaluate(&prepared, day(first)).truth, Truth::True, "{birth}");
+        assert_eq!(
+            until.evaluate(&prepared, day(birth)).next_change,
+            Some(day(first))
+        );
+    }
+}
+
+/// The table of the 児童手当 reform in docs/rules.md.
+#[test]
+fn the_reform_table_of_the_rules_page_holds() {
+    let rule = EligibilityDocument::parse(&reform())
+        .unwrap()
+        .into_rule()
+        .unwrap();
+    let program = ProgramRule {
+        area: Area::National,
+        rule: rule.clone(),
+        application: Application::Always,
+    };
+    let window = |from: &str, until: Option<&str>, eligibility| Window {
+        from: day(from),
+        until: until.map(day),
+        eligibility,
+    };
+    for (household, before, after, windows) in [
+        (
+            one_child("2008-05-10", Some(IncomeBand::UpTo640)),
+            Truth::False,
+            Truth::True,
+            vec![window("2024-10-01", Some("2027-03-31"), Eligibility::Eligible)],
+        ),
+        (
+            one_child("2015-05-10", Some(IncomeBand::Over910)),
+            Truth::False,
+            Truth::True,
+            vec![window("2024-10-01", Some("2034-03-31"), Eligibility::Eligible)],
+        ),
+        (
+            one_child("2015-05-10", None),
+            Truth::Unknown,
+            Truth::True,
+            vec![
+                window("2024-04-01", Some("2024-09-30"), Eligibility::Unknown),
+                window("2024-10-01", Some("2034-03-31"), Eligibility::Eligible),
+            ],
+        ),
+    ] {
+        let prepared = PreparedHousehold::new(&household);
+        assert_eq!(rule.evaluate(&prepared, day("2024-09-30")).truth, before);
+        assert_eq!(rule.evaluate(&prepared, day("2024-10-01")).truth, after);
+        let assessment = program.assess_with_ends(&prepared, day("2024-04-01"), 365);
+        assert_eq!(assessment.windows, windows, "{household:?}");
+    }
 }
