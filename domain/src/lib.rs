@@ -22,4 +22,8 @@ pub use error_chain::error_chain;
 pub use municipality_code::{MunicipalityCode, MunicipalityCodeError, PREFECTURE_CODE};
 pub use notice_kind::NoticeKind;
 pub use program_id::{ProgramId, ProgramIdError};
-pub use vocabulary::{Vocabulary, serde_names_agree};
+pub use vocabulary::{Vocabulary, deserialize_vocabulary, serde_names_agree};
+
+/// For [`vocabulary_deserialize!`], so that a crate using it needs no path to serde of its own.
+#[doc(hidden)]
+pub use serde as __serde;

@@ -30,7 +30,55 @@ pub use rule::{AgeUnit, Bound, ChildRule, Period, Range, Rule, SchoolStage, grad
 
 #[cfg(test)]
 mod vocabulary_tests {
-    use kosodate_domain::serde_names_agree;
+    use kosodate_domain::{Vocabulary, serde_names_agree};
+    use serde_json::json;
+
+    use crate::{AgeUnit, Childcare, EligibilityDocument, IncomeBand, SchoolStage};
+
+    #[test]
+    fn everyday_words_name_the_same_values_and_are_stored_as_ids() {
+        for (word, stage) in [
+            ("就学前", SchoolStage::Preschool),
+            ("未就学児", SchoolStage::Preschool),
+            ("未就学", SchoolStage::Preschool),
+            ("小学校", SchoolStage::Elementary),
+            ("中学校", SchoolStage::JuniorHigh),
+            ("高校生", SchoolStage::HighSchool),
+        ] {
+            assert_eq!(SchoolStage::parse(word), Some(stage), "{word}");
+        }
+        assert_eq!(SchoolStage::Preschool.id(), "preschool");
+        assert_eq!(SchoolStage::Preschool.label_ja(), "未就学");
+        assert_eq!(AgeUnit::parse("ヶ月"), Some(AgeUnit::Months));
+        assert_eq!(AgeUnit::parse("歳"), Some(AgeUnit::Years));
+        assert_eq!(AgeUnit::Months.id(), "months");
+        let document = json!({"version": 1, "rule": {"some_child": {"all": [
+            {"school_stage": "就学前"},
+            {"age": {"unit": "ヶ月", "gte": 6}}
+        ]}}});
+        assert_eq!(
+            EligibilityDocument::parse(&document).unwrap().to_value(),
+            json!({"version": 1, "rule": {"some_child": {"all": [
+                {"school_stage": "preschool"},
+                {"age": {"unit": "months", "gte": 6}}
+            ]}}})
+        );
+    }
+
+    #[test]
+    fn serde_reads_labels_and_old_ids_and_writes_ids() {
+        let band: IncomeBand = serde_json::from_value(json!("年収約360万円以下")).unwrap();
+        assert_eq!(band, IncomeBand::UpTo360);
+        let band: IncomeBand = serde_json::from_value(json!("up_to360")).unwrap();
+        assert_eq!(serde_json::to_value(band).unwrap(), json!("up_to_360"));
+        let care: Childcare = serde_json::from_value(json!("在宅")).unwrap();
+        assert_eq!(serde_json::to_value(care).unwrap(), json!("home"));
+        let error = serde_json::from_value::<Childcare>(json!("保育園")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown variant `保育園`, expected one of `nursery`, `kindergarten`, `home`"
+        );
+    }
 
     #[test]
     fn serde_names_are_the_vocabulary_ids() {

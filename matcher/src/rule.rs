@@ -84,8 +84,17 @@ pub enum ChildRule {
 )]
 #[strum(serialize_all = "snake_case")]
 pub enum AgeUnit {
+    #[strum(to_string = "years", serialize = "才", message = "歳")]
     Years,
+    #[strum(
+        to_string = "months",
+        serialize = "ヶ月",
+        serialize = "カ月",
+        serialize = "ヵ月",
+        message = "か月"
+    )]
     Months,
+    #[strum(message = "日")]
     Days,
 }
 
@@ -95,13 +104,23 @@ pub enum AgeUnit {
 )]
 #[strum(serialize_all = "snake_case")]
 pub enum SchoolStage {
-    #[strum(message = "未就学")]
+    #[strum(
+        to_string = "preschool",
+        serialize = "就学前",
+        serialize = "未就学児",
+        message = "未就学"
+    )]
     Preschool,
-    #[strum(message = "小学生")]
+    #[strum(to_string = "elementary", serialize = "小学校", message = "小学生")]
     Elementary,
-    #[strum(message = "中学生")]
+    #[strum(to_string = "junior_high", serialize = "中学校", message = "中学生")]
     JuniorHigh,
-    #[strum(message = "高校生年代")]
+    #[strum(
+        to_string = "high_school",
+        serialize = "高校生",
+        serialize = "高校",
+        message = "高校生年代"
+    )]
     HighSchool,
 }
 
@@ -644,6 +663,8 @@ impl Parser<'_> {
         Some(ChildRule::Childcare(kinds))
     }
 
+    /// `{"unit": "months", "gte": 6, "lt": 36}`, or with ages in words, as people say them:
+    /// `{"gte": "6か月", "lt": "3歳"}` (the unit is then the finest the words use).
     fn age(&mut self, value: &Value, pointer: &str) -> Option<ChildRule> {
         let Some(object) = value.as_object() else {
             return self.fail(
@@ -652,21 +673,34 @@ impl Parser<'_> {
                 "unit と範囲を持つオブジェクトを指定してください",
             );
         };
-        let unit = match object
-            .get("unit")
-            .and_then(Value::as_str)
-            .and_then(AgeUnit::parse)
+        let mut bounds = object.clone();
+        let written_unit = bounds.remove("unit");
+        let unit = match written_unit
+            .as_ref()
+            .map(|unit| unit.as_str().and_then(AgeUnit::parse))
         {
-            Some(unit) => Some(unit),
-            None => self.fail(
+            Some(Some(unit)) => Some(unit),
+            None if bounds.values().any(Value::is_string) => Some(unit_of_words(bounds.values())),
+            _ => self.fail(
                 &format!("{pointer}/unit"),
                 "unit must be years, months or days",
                 "unit には years（歳）・months（か月）・days（日）のいずれかを指定してください",
             ),
         };
-        let mut bounds = object.clone();
-        bounds.remove("unit");
-        let range = self.bounded(&Value::Object(bounds), pointer, 0, 36_600);
+        let range = unit.and_then(|unit| {
+            self.range(&Value::Object(bounds), pointer, &|value: &Value| {
+                let number = match value.as_str() {
+                    Some(words) => age_in_unit(words, unit)?,
+                    None => value.as_i64().unwrap_or(-1),
+                };
+                (0..=36_600).contains(&number).then_some(number).ok_or_else(|| {
+                    (
+                        "expected a whole number from 0 to 36600".to_owned(),
+                        "0から36600までの整数を指定してください".to_owned(),
+                    )
+                })
+            })
+        });
         Some(ChildRule::Age {
             unit: unit?,
             range: range?,
@@ -751,6 +785,105 @@ impl Parser<'_> {
     }
 }
 
+/// An age in words: 「3歳」, 「6か月」, 「1歳6か月」, 「生後10日」 (満 and 生後 may lead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AgeWords {
+    Months { months: i64, whole_years: bool },
+    Days(i64),
+}
+
+fn age_words(text: &str) -> Option<AgeWords> {
+    let text: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    let text = text.trim_start_matches("満").trim_start_matches("生後");
+    let number = |digits: &str| {
+        (!digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| digits.parse::<i64>().ok())
+            .flatten()
+    };
+    if let Some(days) = text.strip_suffix('日') {
+        return number(days).map(AgeWords::Days);
+    }
+    let (years, rest) = match text.split_once('歳').or_else(|| text.split_once('才')) {
+        Some((years, rest)) => (number(years)?, rest),
+        None => (0, text),
+    };
+    let months = ["か月", "ヶ月", "カ月", "ヵ月", "ケ月"]
+        .iter()
+        .find_map(|suffix| rest.strip_suffix(suffix));
+    match months {
+        Some(months) => Some(AgeWords::Months {
+            months: years * 12 + number(months)?,
+            whole_years: false,
+        }),
+        None if rest.is_empty() && text != rest => Some(AgeWords::Months {
+            months: years * 12,
+            whole_years: true,
+        }),
+        None => None,
+    }
+}
+
+/// The unit ages in words are counted in when no unit is written: days if they speak of days,
+/// years if every one is a whole number of years, months otherwise.
+fn unit_of_words<'v>(bounds: impl Iterator<Item = &'v Value> + Clone) -> AgeUnit {
+    let words = || bounds.clone().filter_map(Value::as_str).filter_map(age_words);
+    if words().any(|words| matches!(words, AgeWords::Days(_))) {
+        AgeUnit::Days
+    } else if words().all(|words| {
+        matches!(
+            words,
+            AgeWords::Months {
+                whole_years: true,
+                ..
+            }
+        )
+    }) {
+        AgeUnit::Years
+    } else {
+        AgeUnit::Months
+    }
+}
+
+/// An age in words as a number of `unit`, or why it cannot be one.
+fn age_in_unit(text: &str, unit: AgeUnit) -> Result<i64, (String, String)> {
+    let refused = |en: &str, ja: &str| (format!("{text:?} {en}"), format!("「{text}」{ja}"));
+    match (age_words(text), unit) {
+        (None, _) => Err(refused(
+            "is not an age: write a number, or words such as 3歳, 6か月, 1歳6か月 or 10日",
+            "は年齢として読めません。数か、3歳・6か月・1歳6か月・10日 のように書いてください",
+        )),
+        (Some(AgeWords::Days(days)), AgeUnit::Days) => Ok(days),
+        (Some(AgeWords::Months { months, .. }), AgeUnit::Months) => Ok(months),
+        (Some(AgeWords::Months { months, .. }), AgeUnit::Years) if months % 12 == 0 => Ok(months / 12),
+        (Some(_), _) => Err(refused(
+            "cannot be counted in the unit of the other bound; use one unit (months and days do not mix)",
+            "はもう一方の範囲と同じ単位で数えられません（か月と日は混ぜられません）",
+        )),
+    }
+}
+
+/// 「小学1年」「小学1年生」「中学3年生」「高校2年」, as people name a school year: the grade.
+fn school_year_in_words(name: &str) -> Option<i64> {
+    let (first, last, rest) = [("小学", 1, 6), ("中学", 7, 9), ("高校", 10, 12)]
+        .iter()
+        .find_map(|(school, first, last)| Some((*first, *last, name.strip_prefix(school)?)))?;
+    let year: i64 = rest
+        .strip_suffix('生')
+        .unwrap_or(rest)
+        .strip_suffix('年')?
+        .parse()
+        .ok()?;
+    let grade = first + year - 1;
+    (year >= 1 && grade <= last).then_some(grade)
+}
+
 /// Turns a bound's JSON value into its number, or an (English, Japanese) message.
 type BoundDecoder<'a> = dyn Fn(&Value) -> Result<i64, (String, String)> + 'a;
 
@@ -771,8 +904,14 @@ fn income_band_value(value: &Value) -> Result<i64, (String, String)> {
 fn grade_value(value: &Value) -> Result<i64, (String, String)> {
     value
         .as_str()
-        .and_then(|name| GRADE_NAMES.iter().find(|(known, _)| *known == name))
-        .map(|(_, grade)| *grade)
+        .map(str::trim)
+        .and_then(|name| {
+            GRADE_NAMES
+                .iter()
+                .find(|(known, _)| *known == name)
+                .map(|(_, grade)| *grade)
+                .or_else(|| school_year_in_words(name))
+        })
         .ok_or_else(|| {
             (
                 "expected a grade such as 年長, 小1 … 小6, 中1 … 中3, 高1 … 高3 or 0歳児クラス … 5歳児クラス".to_owned(),

@@ -347,3 +347,81 @@ fn the_reform_table_of_the_rules_page_holds() {
         assert_eq!(assessment.windows, windows, "{household:?}");
     }
 }
+
+/// Everyday wording a clerk types is read as the canonical rule and stored as it.
+#[test]
+fn everyday_wording_is_stored_canonically() {
+    for (written, stored) in [
+        (
+            json!({"some_child": {"age": {"gte": "6か月", "lt": "3歳"}}}),
+            json!({"some_child": {"age": {"unit": "months", "gte": 6, "lt": 36}}}),
+        ),
+        (
+            json!({"some_child": {"age": {"lt": "3歳"}}}),
+            json!({"some_child": {"age": {"unit": "years", "lt": 3}}}),
+        ),
+        (
+            json!({"some_child": {"age": {"gte": "満1歳6か月", "lt": "2歳"}}}),
+            json!({"some_child": {"age": {"unit": "months", "gte": 18, "lt": 24}}}),
+        ),
+        (
+            json!({"some_child": {"age": {"unit": "か月", "gte": "1歳", "lt": 24}}}),
+            json!({"some_child": {"age": {"unit": "months", "gte": 12, "lt": 24}}}),
+        ),
+        (
+            json!({"some_child": {"age": {"lte": "生後28日"}}}),
+            json!({"some_child": {"age": {"unit": "days", "lte": 28}}}),
+        ),
+        (
+            json!({"some_child": {"school_stage": "就学前"}}),
+            json!({"some_child": {"school_stage": "preschool"}}),
+        ),
+        (
+            json!({"some_child": {"school_grade": {"gte": "小学1年生", "lte": "中学3年"}}}),
+            json!({"some_child": {"school_grade": {"gte": "小1", "lte": "中3"}}}),
+        ),
+        (
+            json!({"income_band": {"lte": "年収約360万円以下"}}),
+            json!({"income_band": {"lte": "up_to_360"}}),
+        ),
+    ] {
+        let document = EligibilityDocument::parse(&json!({"version": 1, "rule": written}))
+            .unwrap_or_else(|errors| panic!("{written}: {errors}"));
+        assert_eq!(document.to_value()["rule"], stored, "{written}");
+    }
+}
+
+#[test]
+fn ages_in_words_that_do_not_fit_are_refused_at_the_bound() {
+    assert_eq!(
+        pointers_and_messages(
+            json!({"version": 1, "rule": {"some_child": {"age": {"gte": "6か月", "lt": "10日"}}}})
+        ),
+        [(
+            "/rule/some_child/age/gte".to_owned(),
+            "「6か月」はもう一方の範囲と同じ単位で数えられません（か月と日は混ぜられません）".to_owned()
+        )]
+    );
+    assert_eq!(
+        pointers_and_messages(
+            json!({"version": 1, "rule": {"some_child": {"age": {"unit": "years", "lt": "1歳6か月"}}}})
+        ),
+        [(
+            "/rule/some_child/age/lt".to_owned(),
+            "「1歳6か月」はもう一方の範囲と同じ単位で数えられません（か月と日は混ぜられません）".to_owned()
+        )]
+    );
+    assert_eq!(
+        pointers_and_messages(json!({"version": 1, "rule": {"some_child": {"age": {"lt": "三歳"}}}})),
+        [(
+            "/rule/some_child/age/lt".to_owned(),
+            "「三歳」は年齢として読めません。数か、3歳・6か月・1歳6か月・10日 のように書いてください"
+                .to_owned()
+        )]
+    );
+    assert_eq!(
+        errors(json!({"version": 1, "rule": {"some_child": {"school_grade": {"gte": "小学7年"}}}}))[0]
+            .pointer,
+        "/rule/some_child/school_grade/gte"
+    );
+}
