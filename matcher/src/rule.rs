@@ -680,7 +680,7 @@ impl Parser<'_> {
             .map(|unit| unit.as_str().and_then(AgeUnit::parse))
         {
             Some(Some(unit)) => Some(unit),
-            None if bounds.values().any(Value::is_string) => Some(unit_of_words(bounds.values())),
+            None if bounds.values().any(Value::is_string) => Some(unit_of_words(&bounds)),
             _ => self.fail(
                 &format!("{pointer}/unit"),
                 "unit must be years, months or days",
@@ -832,8 +832,8 @@ fn age_words(text: &str) -> Option<AgeWords> {
 
 /// The unit ages in words are counted in when no unit is written: days if they speak of days,
 /// years if every one is a whole number of years, months otherwise.
-fn unit_of_words<'v>(bounds: impl Iterator<Item = &'v Value> + Clone) -> AgeUnit {
-    let words = || bounds.clone().filter_map(Value::as_str).filter_map(age_words);
+fn unit_of_words(bounds: &Map<String, Value>) -> AgeUnit {
+    let words = || bounds.values().filter_map(Value::as_str).filter_map(age_words);
     if words().any(|words| matches!(words, AgeWords::Days(_))) {
         AgeUnit::Days
     } else if words().all(|words| {

@@ -11,11 +11,11 @@ use kosodate_matcher::{
 };
 use serde_json::{Value, json};
 
-fn errors(document: Value) -> Vec<RuleError> {
-    EligibilityDocument::parse(&document).unwrap_err().0
+fn errors(document: &Value) -> Vec<RuleError> {
+    EligibilityDocument::parse(document).unwrap_err().0
 }
 
-fn pointers_and_messages(document: Value) -> Vec<(String, String)> {
+fn pointers_and_messages(document: &Value) -> Vec<(String, String)> {
     errors(document)
         .into_iter()
         .map(|error| (error.pointer, error.message_ja))
@@ -60,7 +60,7 @@ fn month_end_bounds_are_stored_as_written() {
     );
     assert_eq!(
         pointers_and_messages(
-            json!({"version": 1, "rule": {"some_child": {"until_end_of_month_of_age": 0}}})
+            &json!({"version": 1, "rule": {"some_child": {"until_end_of_month_of_age": 0}}})
         ),
         [(
             "/rule/some_child/until_end_of_month_of_age".to_owned(),
@@ -68,7 +68,7 @@ fn month_end_bounds_are_stored_as_written() {
         )]
     );
     assert_eq!(
-        pointers_and_messages(json!({"version": 1, "rule": {"from_month_after_age": 3}})),
+        pointers_and_messages(&json!({"version": 1, "rule": {"from_month_after_age": 3}})),
         [(
             "/rule/from_month_after_age".to_owned(),
             "「from_month_after_age」は子どもの条件です。some_child・every_child・count_children の中に書いてください".to_owned()
@@ -83,7 +83,7 @@ fn a_month_end_bound_that_contradicts_an_age_is_refused() {
         {"until_end_of_month_of_age": 3},
         {"age": {"unit": "months", "gte": 37}}
     ]}}});
-    assert_eq!(errors(never)[0].pointer, "/rule/some_child");
+    assert_eq!(errors(&never)[0].pointer, "/rule/some_child");
     // 36 months old on the last day of the month is possible (born on the 2nd, say).
     let edge = json!({"version": 1, "rule": {"some_child": {"all": [
         {"until_end_of_month_of_age": 3},
@@ -94,7 +94,7 @@ fn a_month_end_bound_that_contradicts_an_age_is_refused() {
         {"from_month_after_age": 3},
         {"age": {"unit": "years", "lt": 3}}
     ]}}});
-    assert_eq!(errors(before_and_after)[0].pointer, "/rule/some_child");
+    assert_eq!(errors(&before_and_after)[0].pointer, "/rule/some_child");
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn periods_must_follow_each_other() {
         {"from": "2024-10-01", "rule": {"single_parent": false}}
     ]}});
     assert_eq!(
-        pointers_and_messages(gap),
+        pointers_and_messages(&gap),
         [(
             "/rule/by_period/1/from".to_owned(),
             "前の期間との間が空いています。前の期間は2024年9月29日までなので、2024年9月30日から始めてください（対象者がいない期間は \"rule\": null と書きます）".to_owned()
@@ -114,7 +114,7 @@ fn periods_must_follow_each_other() {
         {"until": "2024-10-01", "rule": {"single_parent": true}},
         {"from": "2024-10-01", "rule": {"single_parent": false}}
     ]}});
-    let overlap = errors(overlap);
+    let overlap = errors(&overlap);
     assert_eq!(overlap.len(), 1);
     assert_eq!(overlap[0].pointer, "/rule/by_period/1/from");
     assert!(
@@ -136,7 +136,7 @@ fn every_period_says_where_it_starts_and_ends() {
         {"from": "2026-04-01"}
     ]}});
     assert_eq!(
-        pointers_and_messages(missing),
+        pointers_and_messages(&missing),
         [
             (
                 "/rule/by_period/2/until".to_owned(),
@@ -153,16 +153,16 @@ fn every_period_says_where_it_starts_and_ends() {
         {"rule": {"single_parent": false}}
     ]}});
     assert_eq!(
-        pointers_and_messages(no_from),
+        pointers_and_messages(&no_from),
         [(
             "/rule/by_period/1".to_owned(),
             "2番目以降の期間には from（開始日）を書いてください".to_owned()
         )]
     );
     let alone = json!({"version": 1, "rule": {"by_period": [{"rule": {"single_parent": true}}]}});
-    assert_eq!(errors(alone)[0].pointer, "/rule/by_period/0");
+    assert_eq!(errors(&alone)[0].pointer, "/rule/by_period/0");
     assert_eq!(
-        pointers_and_messages(json!({"version": 1, "rule": {"by_period": []}})),
+        pointers_and_messages(&json!({"version": 1, "rule": {"by_period": []}})),
         [("/rule/by_period".to_owned(), "条件のリストが空です".to_owned())]
     );
 }
@@ -174,7 +174,7 @@ fn a_wrong_date_is_reported_at_the_date() {
         {"from": 20240501, "rule": {"single_parent": false}, "note": "x"}
     ]}});
     assert_eq!(
-        pointers_and_messages(document),
+        pointers_and_messages(&document),
         [
             (
                 "/rule/by_period/0/until".to_owned(),
@@ -198,16 +198,16 @@ fn a_contradiction_inside_a_period_is_reported_in_it() {
         {"until": "2024-09-30", "rule": {"single_parent": true}},
         {"from": "2024-10-01", "rule": {"all": [{"single_parent": true}, {"single_parent": false}]}}
     ]}});
-    assert_eq!(errors(document)[0].pointer, "/rule/by_period/1/rule");
+    assert_eq!(errors(&document)[0].pointer, "/rule/by_period/1/rule");
     let nobody = json!({"version": 1, "rule": {"by_period": [
         {"until": "2024-09-30", "rule": null},
         {"from": "2024-10-01", "rule": null}
     ]}});
-    assert_eq!(errors(nobody)[0].pointer, "/rule");
+    assert_eq!(errors(&nobody)[0].pointer, "/rule");
 }
 
-fn plain(document: Value) -> PlainCondition {
-    EligibilityDocument::parse(&document)
+fn plain(document: &Value) -> PlainCondition {
+    EligibilityDocument::parse(document)
         .unwrap()
         .into_rule()
         .unwrap()
@@ -216,7 +216,7 @@ fn plain(document: Value) -> PlainCondition {
 
 #[test]
 fn parents_read_each_period_with_its_dates() {
-    let sentences = plain(reform());
+    let sentences = plain(&reform());
     assert_eq!(sentences.sentence, "対象となる方は、時期によって次のとおりです");
     let periods: Vec<&str> = sentences
         .parts
@@ -234,7 +234,7 @@ fn parents_read_each_period_with_its_dates() {
         sentences.parts[0].parts[0].sentence,
         "15歳到達後最初の3月31日までのお子さんがいる方"
     );
-    let suspended = plain(json!({"version": 1, "rule": {"by_period": [
+    let suspended = plain(&json!({"version": 1, "rule": {"by_period": [
         {"from": "2025-04-01", "until": "2026-03-31", "rule": null},
         {"from": "2026-04-01", "rule": {"some_child": {"until_end_of_month_of_age": 3}}}
     ]}}));
@@ -251,7 +251,7 @@ fn parents_read_each_period_with_its_dates() {
         ]
     );
     assert_eq!(
-        plain(json!({"version": 1, "rule": {"some_child": {"from_month_after_age": 1}}})).sentence,
+        plain(&json!({"version": 1, "rule": {"some_child": {"from_month_after_age": 1}}})).sentence,
         "1歳に達する日の属する月の翌月以降のお子さんがいる方"
     );
 }
@@ -395,7 +395,7 @@ fn everyday_wording_is_stored_canonically() {
 fn ages_in_words_that_do_not_fit_are_refused_at_the_bound() {
     assert_eq!(
         pointers_and_messages(
-            json!({"version": 1, "rule": {"some_child": {"age": {"gte": "6か月", "lt": "10日"}}}})
+            &json!({"version": 1, "rule": {"some_child": {"age": {"gte": "6か月", "lt": "10日"}}}})
         ),
         [(
             "/rule/some_child/age/gte".to_owned(),
@@ -404,7 +404,7 @@ fn ages_in_words_that_do_not_fit_are_refused_at_the_bound() {
     );
     assert_eq!(
         pointers_and_messages(
-            json!({"version": 1, "rule": {"some_child": {"age": {"unit": "years", "lt": "1歳6か月"}}}})
+            &json!({"version": 1, "rule": {"some_child": {"age": {"unit": "years", "lt": "1歳6か月"}}}})
         ),
         [(
             "/rule/some_child/age/lt".to_owned(),
@@ -412,7 +412,7 @@ fn ages_in_words_that_do_not_fit_are_refused_at_the_bound() {
         )]
     );
     assert_eq!(
-        pointers_and_messages(json!({"version": 1, "rule": {"some_child": {"age": {"lt": "三歳"}}}})),
+        pointers_and_messages(&json!({"version": 1, "rule": {"some_child": {"age": {"lt": "三歳"}}}})),
         [(
             "/rule/some_child/age/lt".to_owned(),
             "「三歳」は年齢として読めません。数か、3歳・6か月・1歳6か月・10日 のように書いてください"
@@ -420,7 +420,7 @@ fn ages_in_words_that_do_not_fit_are_refused_at_the_bound() {
         )]
     );
     assert_eq!(
-        errors(json!({"version": 1, "rule": {"some_child": {"school_grade": {"gte": "小学7年"}}}}))[0]
+        errors(&json!({"version": 1, "rule": {"some_child": {"school_grade": {"gte": "小学7年"}}}}))[0]
             .pointer,
         "/rule/some_child/school_grade/gte"
     );

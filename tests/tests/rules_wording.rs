@@ -32,7 +32,12 @@ async fn japanese_labels_and_everyday_words_are_stored_as_ids(backend: Backend) 
     ]}}}));
     let created = app.create_program(AOMORI_CITY_TOKEN, &body).await;
     let id = created["id"].as_str().unwrap();
-    let read = call(app.get(&format!("/api/v1/programs/{id}")).bearer_auth(AOMORI_CITY_TOKEN), 200).await;
+    let read = call(
+        app.get(&format!("/api/v1/programs/{id}"))
+            .bearer_auth(AOMORI_CITY_TOKEN),
+        200,
+    )
+    .await;
     for program in [&created, &read] {
         assert_eq!(program["categories"], json!(["infant", "childcare_education"]));
         assert_eq!(program["application_window"]["event"], "birth");
@@ -98,7 +103,10 @@ async fn words_the_api_cannot_read_are_refused_at_their_field(backend: Backend) 
     body["categories"] = json!(["保育"]);
     let problem = call(app.post("/api/v1/programs", AOMORI_CITY_TOKEN).json(&body), 422).await;
     assert_eq!(problem["errors"][0]["pointer"], "/categories/0");
-    assert_eq!(problem["errors"][0]["detail"], "「保育」は選択できる値ではありません");
+    assert_eq!(
+        problem["errors"][0]["detail"],
+        "「保育」は選択できる値ではありません"
+    );
 
     let body = temporary_care(json!({"version": 1, "rule": {"by_period": [
         {"until": "平成31年5月1日", "rule": {"single_parent": true}},
@@ -109,7 +117,12 @@ async fn words_the_api_cannot_read_are_refused_at_their_field(backend: Backend) 
         .as_array()
         .unwrap()
         .iter()
-        .map(|error| (error["pointer"].as_str().unwrap(), error["detail"].as_str().unwrap()))
+        .map(|error| {
+            (
+                error["pointer"].as_str().unwrap(),
+                error["detail"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         errors,
