@@ -1,6 +1,7 @@
 //! The eligibility rule engine. It owns the rule language (its JSON form, versioning and
-//! validation, including contradiction checks), Japanese child-rearing date arithmetic (age in
-//! months, 年度, 学年 with 早生まれ, 年度末 caps, weeks of pregnancy), and the evaluation of a
+//! validation, including contradiction checks; rules that change on dates as laws do; the
+//! everyday words staff write, stored as ids), Japanese child-rearing date arithmetic (age in
+//! months, 年度, 学年 with 早生まれ, 年度末 caps, month-end bounds, weeks of pregnancy), and the evaluation of a
 //! household against a program: a three-valued answer with reasons, the facts still missing, the
 //! windows ahead and the next date the answer can change. It is pure: it must not depend on a
 //! database, HTTP, the system clock or any kosodate crate that does; the reference date and all

@@ -151,15 +151,15 @@ proptest! {
         // The answer may change where a period starts or ends, so the next change is never
         // after the first such day.
         let Rule::ByPeriod(periods) = &rule else { unreachable!() };
-        let boundary = periods
-            .iter()
-            .flat_map(|period| [period.from, period.end()])
-            .flatten()
-            .filter(|boundary| *boundary > on)
-            .min();
-        if let Some(boundary) = boundary {
-            prop_assert!(outcome.next_change.is_some_and(|next| next <= boundary), "{:?}", outcome);
-            prop_assert!(outcome.next_change.is_some_and(|next| next <= boundary), "{:?}", outcome);
+        for period in periods {
+            for change in [period.from, period.until.and_then(|until| until.succ_opt())] {
+                if let Some(change) = change.filter(|change| *change > on) {
+                    prop_assert!(
+                        outcome.next_change.is_some_and(|next| next <= change),
+                        "{:?} passes the change on {}", outcome, change
+                    );
+                }
+            }
         }
     }
 

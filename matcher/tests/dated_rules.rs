@@ -214,17 +214,16 @@ fn plain(document: &Value) -> PlainCondition {
         .plain_japanese()
 }
 
+fn period_sentences(plain: &PlainCondition) -> Vec<&str> {
+    plain.parts.iter().map(|part| part.sentence.as_str()).collect()
+}
+
 #[test]
 fn parents_read_each_period_with_its_dates() {
     let sentences = plain(&reform());
     assert_eq!(sentences.sentence, "対象となる方は、時期によって次のとおりです");
-    let periods: Vec<&str> = sentences
-        .parts
-        .iter()
-        .map(|part| part.sentence.as_str())
-        .collect();
     assert_eq!(
-        periods,
+        period_sentences(&sentences),
         [
             "令和6年9月30日（2024年9月30日）まで：次のすべてにあてはまる方",
             "令和6年10月1日（2024年10月1日）から：18歳到達後最初の3月31日までのお子さんがいる方",
@@ -238,13 +237,8 @@ fn parents_read_each_period_with_its_dates() {
         {"from": "2025-04-01", "until": "2026-03-31", "rule": null},
         {"from": "2026-04-01", "rule": {"some_child": {"until_end_of_month_of_age": 3}}}
     ]}}));
-    let periods: Vec<&str> = suspended
-        .parts
-        .iter()
-        .map(|part| part.sentence.as_str())
-        .collect();
     assert_eq!(
-        periods,
+        period_sentences(&suspended),
         [
             "令和7年4月1日（2025年4月1日）から令和8年3月31日（2026年3月31日）まで：対象となる方はいません",
             "令和8年4月1日（2026年4月1日）から：3歳に達する日の属する月の末日までのお子さんがいる方",
