@@ -5,11 +5,11 @@
 use chrono::NaiveDate;
 use kosodate_domain::MunicipalityCode;
 use kosodate_domain::Vocabulary;
+use kosodate_domain::japan::format_date;
 use serde_json::{Map, Value, json};
 use strum::VariantArray;
 
 use crate::errors::{RuleError, pointer_segment};
-use crate::explain::japanese_date;
 use crate::household::{Childcare, IncomeBand};
 
 /// A condition on the household.
@@ -477,8 +477,8 @@ impl Parser<'_> {
                 ),
                 format!(
                     "{ja}。前の期間は{}までなので、{}から始めてください（対象者がいない期間は \"rule\": null と書きます）",
-                    japanese_date(until),
-                    japanese_date(next_day)
+                    format_date(until),
+                    format_date(next_day)
                 ),
             );
         }

@@ -107,7 +107,7 @@ fn periods_must_follow_each_other() {
         pointers_and_messages(&gap),
         [(
             "/rule/by_period/1/from".to_owned(),
-            "前の期間との間が空いています。前の期間は2024年9月29日までなので、2024年9月30日から始めてください（対象者がいない期間は \"rule\": null と書きます）".to_owned()
+            "前の期間との間が空いています。前の期間は令和6年9月29日（2024年9月29日）までなので、令和6年9月30日（2024年9月30日）から始めてください（対象者がいない期間は \"rule\": null と書きます）".to_owned()
         )]
     );
     let overlap = json!({"version": 1, "rule": {"by_period": [
