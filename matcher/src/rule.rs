@@ -3,9 +3,9 @@
 //! sentence: `{"some_child": {"age": {"unit": "years", "lt": 3}}}`. See docs/rules.md.
 
 use chrono::NaiveDate;
-use kosodate_domain::MunicipalityCode;
 use kosodate_domain::Vocabulary;
 use kosodate_domain::japan::format_date;
+use kosodate_domain::{CalendarDate, MunicipalityCode};
 use serde_json::{Map, Value, json};
 use strum::VariantArray;
 
@@ -530,28 +530,26 @@ impl Parser<'_> {
         valid.then_some(Period { from, until, rule })
     }
 
+    /// A period's first or last day, as staff write it (see `japan::parse_date`), within the
+    /// years every date of the service lies in.
     fn period_date(&mut self, value: Option<&Value>, pointer: &str, valid: &mut bool) -> Option<NaiveDate> {
         let value = value?;
-        let parsed = value
-            .as_str()
-            .ok_or(None)
-            .and_then(|text| kosodate_domain::japan::parse_date(text).map_err(Some));
-        match parsed {
-            Ok(date) => Some(date),
-            Err(error) => {
+        let parsed = match value.as_str().map(kosodate_domain::japan::parse_date) {
+            Some(Ok(date)) => CalendarDate::try_from(date)
+                .map(CalendarDate::date)
+                .map_err(|error| (error.to_string(), error.message_ja().to_owned())),
+            Some(Err(error)) => Err((error.to_string(), error.message_ja())),
+            None => Err((
+                "expected a date such as 2024-10-01 or 令和6年10月1日".to_owned(),
+                "日付を 2024-10-01 や 令和6年10月1日 のように文字列で指定してください".to_owned(),
+            )),
+        };
+        parsed
+            .map_err(|(en, ja)| {
                 *valid = false;
-                let (en, ja) = error.map_or_else(
-                    || {
-                        (
-                            "expected a date such as 2024-10-01 or 令和6年10月1日".to_owned(),
-                            "日付を 2024-10-01 や 令和6年10月1日 のように文字列で指定してください".to_owned(),
-                        )
-                    },
-                    |error| (error.to_string(), error.message_ja()),
-                );
-                self.fail(pointer, en, ja)
-            }
-        }
+                self.fail::<()>(pointer, en, ja);
+            })
+            .ok()
     }
 
     fn list<T>(

@@ -171,7 +171,8 @@ fn every_period_says_where_it_starts_and_ends() {
 fn a_wrong_date_is_reported_at_the_date() {
     let document = json!({"version": 1, "rule": {"by_period": [
         {"until": "平成31年5月1日", "rule": {"single_parent": true}},
-        {"from": 20240501, "rule": {"single_parent": false}, "note": "x"}
+        {"from": 20240501, "rule": {"single_parent": false}, "note": "x"},
+        {"from": "1899-12-31", "rule": null}
     ]}});
     assert_eq!(
         pointers_and_messages(&document),
@@ -187,6 +188,10 @@ fn a_wrong_date_is_reported_at_the_date() {
             (
                 "/rule/by_period/1/from".to_owned(),
                 "日付を 2024-10-01 や 令和6年10月1日 のように文字列で指定してください".to_owned()
+            ),
+            (
+                "/rule/by_period/2/from".to_owned(),
+                "日付は1900年1月1日から2200年12月31日までで入力してください".to_owned()
             ),
         ]
     );
