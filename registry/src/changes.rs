@@ -3,8 +3,8 @@
 //! and write the database.
 
 use chrono::{DateTime, Utc};
-use kosodate_domain::ProgramId;
 use kosodate_domain::Vocabulary;
+use kosodate_domain::{CalendarDate, ProgramId};
 use serde_json::Value;
 
 use crate::error::RegistryError;
@@ -66,9 +66,16 @@ pub(crate) fn updated(
         )])
         .into());
     }
-    let changes = diff(Some(&current.content), &content)?;
+    let mut content = content;
+    let mut changes = diff(Some(&current.content), &content)?;
     if changes.is_empty() {
         return Ok(None);
+    }
+    // Whoever changed a program looked at it: that is a review, unless the change sets the
+    // review date itself (an import carrying the date the owner confirmed).
+    if !changes.iter().any(|change| change.field == "last_reviewed_on") {
+        content.last_reviewed_on = Some(japan_today(now)?);
+        changes = diff(Some(&current.content), &content)?;
     }
     if current.status == ProgramStatus::Archived {
         return Err(RegistryError::InvalidTransition {
@@ -96,6 +103,39 @@ pub(crate) fn updated(
         action: ProgramAction::Updated,
         changes,
     }))
+}
+
+/// 「内容に変更なし」: the program as it is, reviewed on `now`'s Japanese date. An archived
+/// program is no longer reviewed.
+pub(crate) fn reviewed(current: &Program, now: DateTime<Utc>) -> Result<VersionEntry, RegistryError> {
+    if current.status == ProgramStatus::Archived {
+        return Err(RegistryError::InvalidTransition {
+            current: current.status,
+            action: "review",
+        });
+    }
+    let today = japan_today(now)?;
+    let change = FieldChange {
+        field: "last_reviewed_on".into(),
+        before: to_json(&current.content.last_reviewed_on)?,
+        after: to_json(&today)?,
+    };
+    let mut program = Program {
+        version: current.version + 1,
+        updated_at: now,
+        ..current.clone()
+    };
+    program.content.last_reviewed_on = Some(today);
+    Ok(VersionEntry {
+        snapshot: program,
+        action: ProgramAction::Reviewed,
+        changes: vec![change],
+    })
+}
+
+fn japan_today(now: DateTime<Utc>) -> Result<CalendarDate, RegistryError> {
+    CalendarDate::try_from(kosodate_domain::japan::date_of(now))
+        .map_err(|_| RegistryError::Corrupt("today is outside the calendar".into()))
 }
 
 /// Draft → published, draft or published → archived; anything else is refused.

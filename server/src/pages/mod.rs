@@ -13,7 +13,9 @@ mod me;
 mod notice_links;
 pub mod places;
 mod programs;
+mod review_links;
 mod search;
+mod staff;
 pub mod visitor;
 
 use askama::Template;
@@ -39,11 +41,16 @@ pub fn router() -> Router<AppState> {
             "/notices/actions/{token}",
             get(notice_links::confirm).post(notice_links::perform),
         )
+        .route(
+            "/staff/reviews/{token}",
+            get(review_links::confirm).post(review_links::perform),
+        )
         .route("/programs/{id}", get(programs::show).post(programs::check))
         .route("/me/calendar", get(calendar::page).post(calendar::replace))
         .route("/me/calendar/revoke", post(calendar::revoke))
         .route("/calendar/{file}", get(calendar::feed))
         .merge(me::router())
+        .merge(staff::router())
 }
 
 /// A rendered page with the headers every page carries.
