@@ -30,7 +30,6 @@ pub const VARIES_PREFIX: &str = "市町村によって異なること：";
     Ord,
     Hash,
     Serialize,
-    Deserialize,
     ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -62,6 +61,8 @@ pub enum LifeStage {
     #[strum(message = "相談・地域の子育て支援")]
     Community,
 }
+
+kosodate_domain::vocabulary_deserialize!(LifeStage);
 
 /// One 制度類型 with the template a program of this type starts from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
