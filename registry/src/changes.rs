@@ -19,6 +19,8 @@ pub(crate) struct VersionEntry {
     pub changes: Vec<FieldChange>,
 }
 
+const REVIEW_DATE: &str = "last_reviewed_on";
+
 /// The fields whose change is worth telling an eligible household about: what it gets, when and
 /// how to apply. A corrected summary or a new contact phone number is not.
 pub const MATERIAL_FIELDS: [&str; 4] = [
@@ -67,15 +69,20 @@ pub(crate) fn updated(
         .into());
     }
     let mut content = content;
-    let mut changes = diff(Some(&current.content), &content)?;
-    if changes.is_empty() {
+    let changes = diff(Some(&current.content), &content)?;
+    let substantive = changes.iter().any(|change| change.field != REVIEW_DATE);
+    if substantive {
+        // Whoever changed a program looked at it: that is a review (a later date given with
+        // the change stands).
+        content.last_reviewed_on = content.last_reviewed_on.max(Some(japan_today(now)?));
+    } else if content.last_reviewed_on <= current.content.last_reviewed_on {
+        // Only an older review date (a form or a spreadsheet read before the last review):
+        // nothing changed. A later one is a review recorded by hand.
         return Ok(None);
     }
-    // Whoever changed a program looked at it: that is a review, unless the change sets the
-    // review date itself (an import carrying the date the owner confirmed).
-    if !changes.iter().any(|change| change.field == "last_reviewed_on") {
-        content.last_reviewed_on = Some(japan_today(now)?);
-        changes = diff(Some(&current.content), &content)?;
+    let changes = diff(Some(&current.content), &content)?;
+    if changes.is_empty() {
+        return Ok(None);
     }
     if current.status == ProgramStatus::Archived {
         return Err(RegistryError::InvalidTransition {
@@ -116,7 +123,7 @@ pub(crate) fn reviewed(current: &Program, now: DateTime<Utc>) -> Result<VersionE
     }
     let today = japan_today(now)?;
     let change = FieldChange {
-        field: "last_reviewed_on".into(),
+        field: REVIEW_DATE.into(),
         before: to_json(&current.content.last_reviewed_on)?,
         after: to_json(&today)?,
     };

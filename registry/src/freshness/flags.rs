@@ -12,7 +12,6 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use crate::entity::{program, program_review_flag};
 use crate::error::RegistryError;
 use crate::model::{Program, ProgramOwner, ProgramStatus};
-use crate::store::load;
 
 /// An open flag on a program.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,22 +28,15 @@ pub fn calls_for_related_review(changed: &Program) -> bool {
     wide && changed.material_version == changed.version && changed.version > 1
 }
 
-/// Flags each of `related` that a municipality runs, naming `changed`. Flagging the same version
-/// twice records it once.
+/// Flags each of `related`, naming `changed`. Flagging the same version twice records it once.
 async fn flag_related(
     db: &impl ConnectionTrait,
     changed: &Program,
-    related: impl IntoIterator<Item = ProgramId>,
+    related: Vec<ProgramId>,
     now: DateTime<Utc>,
 ) -> Result<u64, RegistryError> {
     let mut flagged = 0;
     for id in related {
-        let candidate = load(db, id).await?;
-        let municipal = matches!(candidate.content.owner, ProgramOwner::Local(_))
-            && !candidate.content.owner.is_prefecture();
-        if !municipal || candidate.id == changed.id {
-            continue;
-        }
         let row = program_review_flag::ActiveModel {
             program_id: Set(id.to_string()),
             changed_program_id: Set(changed.id.to_string()),
@@ -75,26 +67,31 @@ pub(crate) async fn after_change(
     if !calls_for_related_review(program) {
         return Ok(());
     }
-    let related = programs_of_type(db, program_type).await?;
+    let related = municipal_programs_of_type(db, program_type).await?;
     flag_related(db, program, related, now).await?;
     Ok(())
 }
 
-/// The programs of one type that are not archived.
-async fn programs_of_type(
+/// The municipal programs of one type that are not archived (the nation's and the prefecture's
+/// are the ones that change for everybody).
+async fn municipal_programs_of_type(
     db: &impl ConnectionTrait,
     program_type: &str,
 ) -> Result<Vec<ProgramId>, RegistryError> {
-    program::Entity::find()
+    let rows = program::Entity::find()
         .filter(program::Column::ProgramType.eq(program_type))
         .filter(program::Column::Status.ne(ProgramStatus::Archived.id()))
         .all(db)
-        .await?
-        .into_iter()
-        .map(|row| {
-            ProgramId::parse(&row.id).map_err(|_| RegistryError::Corrupt(format!("program {}: id", row.id)))
-        })
-        .collect()
+        .await?;
+    let mut ids = Vec::new();
+    for row in rows {
+        let corrupt = || RegistryError::Corrupt(format!("program {}", row.id));
+        let owner = ProgramOwner::parse(&row.owner_code).map_err(|_| corrupt())?;
+        if matches!(owner, ProgramOwner::Local(_)) && !owner.is_prefecture() {
+            ids.push(ProgramId::parse(&row.id).map_err(|_| corrupt())?);
+        }
+    }
+    Ok(ids)
 }
 
 /// Closes the program's open flags: it was reviewed or changed.

@@ -138,15 +138,17 @@ pub(crate) async fn link_states(
 }
 
 fn next_state(previous: Option<LinkState>, url: &str, result: &LinkStatus, now: DateTime<Utc>) -> LinkState {
-    let (failures, broken_since) = match (result.is_ok(), previous) {
-        (true, _) => (0, None),
-        (false, None) => (1, None),
-        (false, Some(previous)) => {
-            let failures = previous.consecutive_failures + 1;
-            let broken = (failures >= BROKEN_AFTER_FAILURES).then(|| previous.broken_since.unwrap_or(now));
-            (failures, broken)
+    let failures = match result.is_ok() {
+        true => 0,
+        false => {
+            previous
+                .as_ref()
+                .map_or(0, |previous| previous.consecutive_failures)
+                + 1
         }
     };
+    let broken_since = (failures >= BROKEN_AFTER_FAILURES)
+        .then(|| previous.and_then(|previous| previous.broken_since).unwrap_or(now));
     LinkState {
         url: url.to_owned(),
         last_status: result.status,
