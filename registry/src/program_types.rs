@@ -157,6 +157,35 @@ pub fn find_by_key_or_name(typed: &str) -> Option<&'static ProgramType> {
     find(typed).or_else(|| catalogue().iter().find(|program_type| program_type.name == typed))
 }
 
+/// The schema of a parameter naming one type: its key (the Japanese name is accepted too).
+pub fn key_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(
+            catalogue().iter().map(|program_type| program_type.key.clone()),
+        ))
+        .description(Some(
+            "a program type key (GET /program-types); its Japanese name is accepted too",
+        ))
+        .build()
+}
+
+/// The schema of a parameter naming types, comma-separated.
+pub fn key_list_schema() -> utoipa::openapi::schema::Object {
+    let keys: Vec<&str> = catalogue()
+        .iter()
+        .map(|program_type| program_type.key.as_str())
+        .collect();
+    let one = format!("({})", keys.join("|"));
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!("^({one}(,{one})*)?$")))
+        .description(Some(
+            "program type keys, comma-separated (Japanese names are accepted too)",
+        ))
+        .build()
+}
+
 fn load(json: &str) -> Result<Vec<ProgramType>, CatalogueError> {
     let mut types: Vec<ProgramType> = serde_json::from_str(json)?;
     let mut seen = BTreeSet::new();

@@ -30,6 +30,7 @@ pub struct ProgramQuery {
     pub category: Option<Category>,
     /// Programs of this 制度類型: a key of the program type catalogue (`GET /program-types`) or
     /// its Japanese name.
+    #[param(schema_with = kosodate_registry::program_types::key_schema)]
     pub program_type: Option<String>,
     /// Staff only; the public always sees published programs.
     pub status: Option<ProgramStatus>,

@@ -42,6 +42,7 @@ pub struct SearchParams {
     /// 制度類型, comma-separated (any of them): keys of the catalogue (`GET /program-types`) or
     /// their Japanese names, e.g. `vaccine_bcg,vaccine_mr`.
     #[serde(rename = "type")]
+    #[param(schema_with = kosodate_registry::program_types::key_list_schema)]
     pub program_type: Option<String>,
     /// Programs whose eligibility can hold for a child of this age in completed months (2歳3か月 =
     /// 27).
