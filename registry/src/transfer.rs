@@ -54,6 +54,21 @@ impl ImportFormat {
         })
     }
 
+    /// How the format is stored and written in URLs.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::TokyoJson => "tokyo_json",
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<Self> {
+        [Self::Csv, Self::Xlsx, Self::TokyoJson]
+            .into_iter()
+            .find(|format| format.id() == id)
+    }
+
     /// Whether problems are named by spreadsheet column rather than by JSON pointer.
     fn is_spreadsheet(self) -> bool {
         matches!(self, Self::Csv | Self::Xlsx)

@@ -5,3 +5,4 @@ pub mod municipality;
 pub mod program;
 pub mod program_category;
 pub mod program_version;
+pub mod staged_import;

@@ -7,6 +7,7 @@
 
 pub mod csv_format;
 mod problems;
+pub mod staged;
 pub mod tokyo;
 pub mod xlsx_format;
 

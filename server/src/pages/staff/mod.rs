@@ -5,7 +5,9 @@
 //! do is decided by `StaffIdentity::permits` in the registry, never here. Staff see programs and
 //! counts, never a household.
 
+mod changes;
 mod home;
+mod import;
 mod login;
 
 use axum::Router;
@@ -21,6 +23,14 @@ pub fn router() -> Router<AppState> {
         .route("/staff", get(home::page))
         .route("/staff/login", get(login::page))
         .route("/staff/logout", post(login::logout))
+        .merge(import_routes())
+}
+
+fn import_routes() -> Router<AppState> {
+    Router::new()
+        .route("/staff/import", get(import::page).post(import::upload))
+        .route("/staff/import/{id}", get(import::review))
+        .route("/staff/import/{id}/apply", post(import::apply))
 }
 
 /// What every staff page shows around its content: who is signed in, for which organisation,
