@@ -17,6 +17,7 @@ mod m20261205_000020_channel_send_slots;
 mod m20261205_000021_account_consents;
 mod m20261205_000030_calendar_feeds;
 mod m20261205_000070_staged_imports;
+mod m20261205_000071_paper_consent_forms;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000021_account_consents::Migration),
             Box::new(m20261205_000030_calendar_feeds::Migration),
             Box::new(m20261205_000070_staged_imports::Migration),
+            Box::new(m20261205_000071_paper_consent_forms::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@
 use kosodate_domain::MunicipalityCode;
 use kosodate_households::HouseholdId;
 use kosodate_registry::audit::{self, AuditActor, AuditEvent, Outcome};
-use kosodate_registry::{Program, ProgramOwner, RegistryError, StaffIdentity};
+use kosodate_registry::{Program, ProgramOwner, RegistryError, StaffAction, StaffIdentity};
 
 use crate::error::ApiError;
 use crate::extract::RequestContext;
@@ -86,4 +86,28 @@ pub async fn personal_data(
         request_id: context.request_id.clone(),
     };
     Ok(audit::record(state.registry.connection(), event).await?)
+}
+
+/// Checks `action` for `staff`, records the decision, and answers 403 when it is denied.
+pub async fn authorize(
+    state: &AppState,
+    staff: &StaffIdentity,
+    context: &RequestContext,
+    action: StaffAction<'_>,
+    audit_action: &'static str,
+    municipality: Option<MunicipalityCode>,
+) -> Result<(), ApiError> {
+    let allowed = staff.permits(action);
+    let outcome = match allowed {
+        true => Outcome::Allowed,
+        false => Outcome::Denied,
+    };
+    staff_action(state, staff, context, audit_action, municipality, outcome).await?;
+    match allowed {
+        true => Ok(()),
+        false => Err(ApiError::forbidden(
+            "この操作の権限がありません。所属する団体のデータのみ扱えます",
+            format!("{} may not {audit_action}", staff.name),
+        )),
+    }
 }

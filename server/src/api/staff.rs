@@ -8,44 +8,23 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kosodate_domain::MunicipalityCode;
-use kosodate_households::{ConsentPurpose, HouseholdId, HouseholdInput, MunicipalityCounts, Registration};
-use kosodate_registry::audit::{AuditActor, AuditRecord, Outcome};
+use kosodate_households::{ConsentPurpose, HouseholdId, HouseholdInput, MunicipalityCounts};
+use kosodate_registry::StaffAction;
+use kosodate_registry::audit::{AuditActor, AuditRecord};
 use kosodate_registry::page::{Page, PageRequest};
-use kosodate_registry::{StaffAction, StaffIdentity};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::municipalities::{parse_code, query_code};
 use crate::audit;
+use crate::counter;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
 use crate::state::AppState;
 use kosodate_domain::Vocabulary;
 use kosodate_domain::japan;
 
-/// Checks `action` for `staff`, records the decision, and answers 403 when it is denied.
-pub(super) async fn authorize(
-    state: &AppState,
-    staff: &StaffIdentity,
-    context: &RequestContext,
-    action: StaffAction<'_>,
-    audit_action: &'static str,
-    municipality: Option<MunicipalityCode>,
-) -> Result<(), ApiError> {
-    let allowed = staff.permits(action);
-    let outcome = match allowed {
-        true => Outcome::Allowed,
-        false => Outcome::Denied,
-    };
-    audit::staff_action(state, staff, context, audit_action, municipality, outcome).await?;
-    match allowed {
-        true => Ok(()),
-        false => Err(ApiError::forbidden(
-            "この操作の権限がありません。所属する団体のデータのみ扱えます",
-            format!("{} may not {audit_action}", staff.name),
-        )),
-    }
-}
+pub(super) use crate::audit::authorize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -161,15 +140,7 @@ pub async fn register_at_counter(
         "/household/municipality_code",
         &registration.household.municipality_code,
     )?;
-    authorize(
-        &state,
-        &staff,
-        &context,
-        StaffAction::RegisterAtCounter(code),
-        "household.register_at_counter",
-        Some(code),
-    )
-    .await?;
+    counter::authorize(&state, &staff, &context, code).await?;
     if !registration.paper_form_kept {
         return Err(invalid(
             "/paper_form_kept",
@@ -195,21 +166,7 @@ pub async fn register_at_counter(
         .household
         .validate(japan::date_of(chrono::Utc::now()))
         .map_err(kosodate_households::HouseholdError::Invalid)?;
-    let counter = Registration::Counter {
-        staff: staff.name.clone(),
-        consents,
-    };
-    let id = state.households.register(&valid, &counter).await?;
-    audit::personal_data(
-        &state,
-        AuditActor::Staff(&staff),
-        &context,
-        "household.create",
-        Some(id),
-        Some(code),
-    )
-    .await?;
-    crate::rematch::household_later(state.matching.clone(), id);
+    let id = counter::register(&state, &staff, &context, &valid, consents, None).await?;
     Ok((
         StatusCode::CREATED,
         Json(CounterReceipt {
