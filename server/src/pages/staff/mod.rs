@@ -6,6 +6,7 @@
 //! counts, never a household.
 
 mod changes;
+mod counter;
 mod home;
 mod import;
 mod login;
@@ -23,14 +24,15 @@ pub fn router() -> Router<AppState> {
         .route("/staff", get(home::page))
         .route("/staff/login", get(login::page))
         .route("/staff/logout", post(login::logout))
-        .merge(import_routes())
+        .merge(bulk_routes())
 }
 
-fn import_routes() -> Router<AppState> {
+fn bulk_routes() -> Router<AppState> {
     Router::new()
         .route("/staff/import", get(import::page).post(import::upload))
         .route("/staff/import/{id}", get(import::review))
         .route("/staff/import/{id}/apply", post(import::apply))
+        .route("/staff/counter", get(counter::page).post(counter::register))
 }
 
 /// What every staff page shows around its content: who is signed in, for which organisation,
