@@ -276,7 +276,10 @@ async fn summary(
 ) -> Result<Response, ApiError> {
     let findings = state.matching.findings_for(id, today).await?;
     let programs = findings.map(|findings| {
-        let mut items: Vec<SummaryItem> = findings.iter().filter_map(summary_item).collect();
+        let mut items: Vec<SummaryItem> = findings
+            .iter()
+            .filter_map(|finding| summary_item(finding, today))
+            .collect();
         items.sort_by(|left, right| {
             (left.deadline.is_none(), left.deadline, &left.name).cmp(&(
                 right.deadline.is_none(),
@@ -297,7 +300,7 @@ async fn summary(
 }
 
 /// A finding as the sheet says it, or nothing when the program neither applies now nor will.
-fn summary_item(finding: &Finding) -> Option<SummaryItem> {
+fn summary_item(finding: &Finding, today: NaiveDate) -> Option<SummaryItem> {
     let found = &finding.found;
     let status = match found.eligibility {
         Eligibility::Eligible => "対象です",
@@ -305,26 +308,32 @@ fn summary_item(finding: &Finding) -> Option<SummaryItem> {
         Eligibility::NotEligible if !found.detail.windows.is_empty() => "これから対象になります",
         Eligibility::NotEligible => return None,
     };
-    let mut when = Vec::new();
-    for period in &found.detail.periods {
-        when.push(match period.closes {
-            Some(closes) => format!(
-                "申請期限：{}（{}から申請できます）",
-                japan::format_date(closes),
-                japan::format_date(period.opens)
+    // When to apply says what a resident must act on; the eligible period only when no
+    // application period is known.
+    let mut when: Vec<String> = found
+        .detail
+        .periods
+        .iter()
+        .map(|period| match (period.opens <= today, period.closes) {
+            (true, Some(closes)) => format!("申請期限：{}", japan::format_date(closes)),
+            (false, Some(closes)) => format!(
+                "申請期間：{}から{}まで",
+                japan::format_date(period.opens),
+                japan::format_date(closes)
             ),
-            None => format!("申請できる時期：{}から", japan::format_date(period.opens)),
-        });
-    }
-    for window in &found.detail.windows {
-        when.push(match window.until {
+            (true, None) => "いつでも申請できます".to_owned(),
+            (false, None) => format!("{}から申請できます", japan::format_date(period.opens)),
+        })
+        .collect();
+    if when.is_empty() {
+        when.extend(found.detail.windows.iter().map(|window| match window.until {
             Some(until) => format!(
                 "対象の期間：{}から{}まで",
                 japan::format_date(window.from),
                 japan::format_date(until)
             ),
             None => format!("対象の期間：{}から", japan::format_date(window.from)),
-        });
+        }));
     }
     let contact = &finding.program.content.contact;
     let contact = [contact.section.as_deref(), contact.phone.as_deref()]
