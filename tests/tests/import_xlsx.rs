@@ -200,7 +200,7 @@ fn clerk_workbook(rows: &[Vec<ClerkCell>]) -> Vec<u8> {
     for (row, cells) in (2u32..).zip(rows) {
         for (column, cell) in (1u16..).zip(cells) {
             match cell {
-                ClerkCell::Text(text) if text.is_empty() => {}
+                ClerkCell::Text("") => {}
                 ClerkCell::Text(text) => {
                     sheet.write_string(row, column, *text).unwrap();
                 }

@@ -223,9 +223,11 @@ impl XlsxWriter {
     pub fn new() -> Result<Self, RegistryError> {
         let mut workbook = Workbook::new();
         let header = Format::new().set_bold().set_align(FormatAlign::Center);
-        let sheet = workbook.add_worksheet_with_constant_memory().map_err(corrupt)?;
-        sheet.set_name(SHEET_NAME).map_err(corrupt)?;
-        write_header(sheet, &header).map_err(corrupt)?;
+        let sheet = workbook
+            .add_worksheet_with_constant_memory()
+            .map_err(|error| corrupt(&error))?;
+        sheet.set_name(SHEET_NAME).map_err(|error| corrupt(&error))?;
+        write_header(sheet, &header).map_err(|error| corrupt(&error))?;
         Ok(Self {
             workbook,
             next_row: 1,
@@ -240,11 +242,15 @@ impl XlsxWriter {
         programs: &[Program],
         owner_name: impl Fn(&crate::model::ProgramOwner) -> String,
     ) -> Result<(), RegistryError> {
-        let sheet = self.workbook.worksheet_from_index(0).map_err(corrupt)?;
+        let sheet = self
+            .workbook
+            .worksheet_from_index(0)
+            .map_err(|error| corrupt(&error))?;
         for program in programs {
             let cells = csv_format::cells_for(program, &owner_name(&program.content.owner));
             for (column, cell) in (0u16..).zip(cells) {
-                write_cell(sheet, self.next_row, column, cell, &self.date, &self.wrapped).map_err(corrupt)?;
+                write_cell(sheet, self.next_row, column, cell, &self.date, &self.wrapped)
+                    .map_err(|error| corrupt(&error))?;
             }
             self.next_row += 1;
         }
@@ -253,7 +259,7 @@ impl XlsxWriter {
 
     /// The whole workbook as bytes.
     pub fn finish(mut self) -> Result<Vec<u8>, RegistryError> {
-        self.workbook.save_to_buffer().map_err(corrupt)
+        self.workbook.save_to_buffer().map_err(|error| corrupt(&error))
     }
 }
 
@@ -301,6 +307,6 @@ fn write_cell(
     Ok(())
 }
 
-fn corrupt(error: XlsxError) -> RegistryError {
+fn corrupt(error: &XlsxError) -> RegistryError {
     RegistryError::Corrupt(format!("cannot write the workbook: {error}"))
 }

@@ -193,6 +193,7 @@ fn yes_no(answer: &str) -> Option<bool> {
 }
 
 /// What a press of "add a child" or "remove" asks of the form.
+#[derive(Debug, Clone, Copy)]
 pub enum RowAction {
     Add,
     Remove(usize),

@@ -96,24 +96,14 @@ fn date_in_words(date: CalendarDate) -> String {
 }
 
 fn benefit_in_words(benefit: &Benefit) -> String {
-    let amount = benefit.amount_yen.map(|yen| format!("{}円", with_commas(yen)));
+    let amount = benefit
+        .amount_yen
+        .map(|yen| format!("{}円", kosodate_planner::group_thousands(yen)));
     [benefit.description.clone(), amount]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join("／")
-}
-
-fn with_commas(number: u64) -> String {
-    let digits = number.to_string();
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 fn window_in_words(window: &ApplicationWindow) -> String {
