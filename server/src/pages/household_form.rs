@@ -230,3 +230,26 @@ impl HouseholdForm {
         }
     }
 }
+
+/// The message for a field, if it has one.
+pub fn error_of<'a>(errors: &'a BTreeMap<String, String>, field: &str) -> Option<&'a str> {
+    errors.get(field).map(String::as_str)
+}
+
+/// Each error with the id of the control it is about, for the error summary's links: a field's
+/// own id unless `anchors` names another (a group's first control).
+pub fn error_links<'a>(
+    errors: &'a BTreeMap<String, String>,
+    anchors: &[(&str, &str)],
+) -> Vec<(String, &'a str)> {
+    errors
+        .iter()
+        .map(|(field, message)| {
+            let anchor = anchors
+                .iter()
+                .find(|(name, _)| name == field)
+                .map_or(field.as_str(), |(_, anchor)| anchor);
+            (anchor.to_owned(), message.as_str())
+        })
+        .collect()
+}

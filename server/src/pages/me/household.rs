@@ -17,7 +17,9 @@ use kosodate_matcher::{Childcare, IncomeBand};
 use super::{Progress, Tabs, see_other};
 use crate::error::ApiError;
 use crate::extract::RequestContext;
-use crate::pages::household_form::{ChildRow, HouseholdForm, RowAction, field, field_errors, labels};
+use crate::pages::household_form::{
+    ChildRow, HouseholdForm, RowAction, error_links, error_of, field, field_errors, labels,
+};
 use crate::pages::places::{Places, Region};
 use crate::pages::visitor::{ParentForm, SignedInParent};
 use crate::parent;
@@ -40,24 +42,16 @@ struct HouseholdPage {
 }
 
 impl HouseholdPage {
-    /// The message for a field, if it has one.
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors.get(field).map(String::as_str)
+        error_of(&self.errors, field)
     }
 
-    /// Each error with the id of the control it is about, for the summary's links.
     fn error_links(&self) -> Vec<(String, &str)> {
-        self.errors
-            .iter()
-            .map(|(field, message)| {
-                let anchor = match field.as_str() {
-                    "municipality_code" => "municipality".to_owned(),
-                    "single_parent" => "single_parent_yes".to_owned(),
-                    other => other.to_owned(),
-                };
-                (anchor, message.as_str())
-            })
-            .collect()
+        let anchors = [
+            ("municipality_code", "municipality"),
+            ("single_parent", "single_parent_yes"),
+        ];
+        error_links(&self.errors, &anchors)
     }
 }
 

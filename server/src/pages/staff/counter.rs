@@ -26,7 +26,9 @@ use super::StaffChrome;
 use crate::counter;
 use crate::error::ApiError;
 use crate::extract::RequestContext;
-use crate::pages::household_form::{ChildRow, HouseholdForm, RowAction, field, field_errors, labels};
+use crate::pages::household_form::{
+    ChildRow, HouseholdForm, RowAction, error_links, error_of, field, field_errors, labels,
+};
 use crate::pages::visitor::{SignedInStaff, StaffForm};
 use crate::state::AppState;
 
@@ -50,22 +52,15 @@ struct CounterPage {
 
 impl CounterPage {
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors.get(field).map(String::as_str)
+        error_of(&self.errors, field)
     }
 
-    /// Each error with the id of the control it is about, for the summary's links.
     fn error_links(&self) -> Vec<(String, &str)> {
-        self.errors
-            .iter()
-            .map(|(field, message)| {
-                let anchor = match field.as_str() {
-                    "consents" => "consent_matching".to_owned(),
-                    "single_parent" => "single_parent_yes".to_owned(),
-                    other => other.to_owned(),
-                };
-                (anchor, message.as_str())
-            })
-            .collect()
+        let anchors = [
+            ("consents", "consent_matching"),
+            ("single_parent", "single_parent_yes"),
+        ];
+        error_links(&self.errors, &anchors)
     }
 }
 
