@@ -24,16 +24,6 @@ fn csv_with_summary(summary: &str) -> String {
     format!("{HEADER}022012,青森市テスト 読み聞かせ会,相談,{summary},随時\r\n")
 }
 
-async fn page(browser: &Browser, path: &str) -> (u16, String) {
-    let response = browser
-        .get(path)
-        .header(ACCEPT, BROWSER_ACCEPT)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
 /// Uploads `csv` on the import page; the path of its dry run.
 async fn upload(browser: &Browser, csv: String) -> String {
     let form = reqwest::multipart::Form::new()
@@ -94,12 +84,12 @@ async fn the_apply_plans_again_when_the_registry_changed_meanwhile(backend: Back
     import_through_the_api(app, csv_with_summary("毎月第1土曜日に開きます。")).await;
     let clerk = Browser::sign_in(app, "staff", "aomori").await;
     let review = upload(&clerk, csv_with_summary("毎月第2土曜日に開きます。")).await;
-    let (status, shown) = page(&clerk, &review).await;
+    let (status, shown) = clerk.html_page(&review).await;
     assert_eq!(status, 200, "{shown}");
     assert!(shown.contains("毎月第1土曜日に開きます。") && shown.contains("毎月第2土曜日に開きます。"));
 
     let other_clerk = Browser::sign_in(app, "staff", "hirosaki").await;
-    let (status, _) = page(&other_clerk, &review).await;
+    let (status, _) = other_clerk.html_page(&review).await;
     assert_eq!(status, 404, "a staged file is its uploader's alone");
 
     // Someone changes the program after the dry run was shown.
@@ -187,6 +177,6 @@ async fn counter_registration_keeps_the_paper_form_with_each_consent(backend: Ba
     assert_eq!(audited.len(), 1, "the access is audited");
 
     let prefecture = Browser::sign_in(app, "staff", "prefecture").await;
-    let (status, _) = page(&prefecture, "/staff/counter").await;
+    let (status, _) = prefecture.html_page("/staff/counter").await;
     assert_eq!(status, 403, "only a municipality's staff register at its counter");
 }
