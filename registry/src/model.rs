@@ -18,7 +18,6 @@ use utoipa::ToSchema;
     PartialOrd,
     Ord,
     Serialize,
-    Deserialize,
     ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -49,6 +48,8 @@ pub enum Category {
     Other,
 }
 
+kosodate_domain::vocabulary_deserialize!(Category);
+
 #[derive(
     Debug,
     Clone,
@@ -56,7 +57,6 @@ pub enum Category {
     PartialEq,
     Eq,
     Serialize,
-    Deserialize,
     ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -72,6 +72,8 @@ pub enum ProgramStatus {
     #[strum(message = "終了")]
     Archived,
 }
+
+kosodate_domain::vocabulary_deserialize!(ProgramStatus);
 
 /// Who runs a program: the nation (applies everywhere), the prefecture or one municipality.
 /// Written as `"national"` or the 6-digit 全国地方公共団体コード.
@@ -131,7 +133,6 @@ impl<'de> Deserialize<'de> for ProgramOwner {
     PartialEq,
     Eq,
     Serialize,
-    Deserialize,
     ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -147,6 +148,8 @@ pub enum LifeEvent {
     #[strum(message = "転入")]
     MoveIn,
 }
+
+kosodate_domain::vocabulary_deserialize!(LifeEvent);
 
 /// When a family can apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -237,7 +240,6 @@ impl TryFrom<WindowFields> for ApplicationWindow {
     PartialOrd,
     Ord,
     Serialize,
-    Deserialize,
     ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -254,6 +256,8 @@ pub enum ApplicationMethodKind {
     #[strum(message = "オンライン")]
     Online,
 }
+
+kosodate_domain::vocabulary_deserialize!(ApplicationMethodKind);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -301,6 +305,11 @@ pub struct ProgramInput {
     #[serde(default)]
     pub short_name: Option<String>,
     pub categories: Vec<Category>,
+    /// The 制度類型: a key of the program type catalogue (`kosodate_registry::program_types`,
+    /// e.g. `vaccine_bcg`); its Japanese name is accepted too.
+    #[serde(default)]
+    #[schema(example = "child_medical_subsidy")]
+    pub program_type: Option<String>,
     pub summary: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -324,6 +333,11 @@ pub struct ProgramInput {
     pub source_url: Option<String>,
     #[serde(default)]
     pub last_reviewed_on: Option<CalendarDate>,
+    /// How often the program is reviewed, in months (1 to 60): a review is due this long after
+    /// the last one (or the publication). 12 when absent.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 60, example = 12)]
+    pub review_cycle_months: Option<u16>,
 }
 
 /// The rule document's envelope. The rule language itself is written up in docs/rules.md; a
@@ -364,6 +378,9 @@ pub struct ProgramContent {
     pub name: String,
     pub short_name: Option<String>,
     pub categories: Vec<Category>,
+    /// The 制度類型 key; absent in snapshots recorded before programs had types.
+    #[serde(default)]
+    pub program_type: Option<String>,
     pub summary: String,
     pub description: Option<String>,
     pub eligibility_summary: Option<String>,
@@ -376,6 +393,16 @@ pub struct ProgramContent {
     pub contact: Contact,
     pub source_url: Option<String>,
     pub last_reviewed_on: Option<CalendarDate>,
+    /// Months between reviews; snapshots recorded before cycles existed read as the default.
+    #[serde(default = "default_review_cycle")]
+    pub review_cycle_months: u16,
+}
+
+/// A program is reviewed once a year unless its owner says otherwise.
+pub const DEFAULT_REVIEW_CYCLE_MONTHS: u16 = 12;
+
+fn default_review_cycle() -> u16 {
+    DEFAULT_REVIEW_CYCLE_MONTHS
 }
 
 impl From<ProgramContent> for ProgramInput {
@@ -385,6 +412,7 @@ impl From<ProgramContent> for ProgramInput {
             name: content.name,
             short_name: content.short_name,
             categories: content.categories,
+            program_type: content.program_type,
             summary: content.summary,
             description: content.description,
             eligibility_summary: content.eligibility_summary,
@@ -396,6 +424,7 @@ impl From<ProgramContent> for ProgramInput {
             contact: content.contact,
             source_url: content.source_url,
             last_reviewed_on: content.last_reviewed_on,
+            review_cycle_months: Some(content.review_cycle_months),
         }
     }
 }
@@ -434,7 +463,6 @@ fn first_version() -> i32 {
     PartialEq,
     Eq,
     Serialize,
-    Deserialize,
     ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -443,11 +471,20 @@ fn first_version() -> i32 {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ProgramAction {
+    #[strum(message = "作成")]
     Created,
+    #[strum(message = "更新")]
     Updated,
+    #[strum(message = "公開")]
     Published,
+    #[strum(message = "終了")]
     Archived,
+    /// Reviewed and found still right (「内容に変更なし」): only the review date moves.
+    #[strum(message = "確認（変更なし）")]
+    Reviewed,
 }
+
+kosodate_domain::vocabulary_deserialize!(ProgramAction);
 
 /// One field that a version changed, with its values before and after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -507,5 +544,26 @@ mod vocabulary_tests {
         ] {
             check().unwrap_or_else(|error| panic!("{error}"));
         }
+    }
+
+    #[test]
+    fn a_program_may_name_its_lists_by_their_japanese_labels() {
+        let input: ProgramInput = serde_json::from_value(serde_json::json!({
+            "owner": "022012",
+            "name": "一時預かり事業",
+            "categories": ["保育・教育", "infant"],
+            "summary": "保護者の急な用事のときに子どもを預かります",
+            "application_window": {"kind": "relative", "event": "出生", "within_days": 30},
+            "application_methods": [{"kind": "窓口"}]
+        }))
+        .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(input.categories, [Category::ChildcareEducation, Category::Infant]);
+        assert_eq!(input.application_methods[0].kind, ApplicationMethodKind::Counter);
+        let written = serde_json::to_value(&input).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            written["categories"],
+            serde_json::json!(["childcare_education", "infant"])
+        );
+        assert_eq!(written["application_window"]["event"], "birth");
     }
 }

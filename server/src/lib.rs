@@ -13,6 +13,7 @@ pub mod cli;
 pub mod counter;
 pub mod error;
 pub mod extract;
+pub mod freshness;
 pub mod http_edge;
 pub mod mail;
 pub mod notices;

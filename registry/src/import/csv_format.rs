@@ -23,6 +23,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("name", "制度名"),
     ("short_name", "略称"),
     ("categories", "分類"),
+    ("program_type", "制度類型"),
     ("summary", "概要"),
     ("description", "詳細"),
     ("eligibility_summary", "対象者"),
@@ -323,6 +324,7 @@ pub(super) fn record_from_cells(
         name: row.required("name"),
         short_name: row.text("short_name"),
         categories,
+        program_type: row.text("program_type"),
         summary: row.required("summary"),
         description: row.text("description"),
         eligibility_summary: row.text("eligibility_summary"),
@@ -339,6 +341,7 @@ pub(super) fn record_from_cells(
         },
         source_url: row.text("source_url"),
         last_reviewed_on: row.date("last_reviewed_on"),
+        review_cycle_months: None,
     };
     match row.errors.is_empty() {
         true => Ok(ImportRecord {
@@ -576,6 +579,13 @@ pub fn cells_for(program: &Program, owner_name: &str) -> Vec<Cell> {
         Cell::Text(content.name.clone()),
         Cell::text(content.short_name.as_deref()),
         Cell::Text(categories.join("\n")),
+        // The Japanese name, as staff read it; reading accepts the name or the key.
+        Cell::text(
+            content
+                .program_type
+                .as_deref()
+                .map(|key| crate::program_types::find(key).map_or(key, |program_type| &program_type.name)),
+        ),
         Cell::Text(content.summary.clone()),
         Cell::text(content.description.as_deref()),
         Cell::text(content.eligibility_summary.as_deref()),

@@ -11,20 +11,20 @@ use kosodate_domain::MunicipalityCode;
 use kosodate_households::{ConsentPurpose, HouseholdId, HouseholdInput, MunicipalityCounts};
 use kosodate_registry::StaffAction;
 use kosodate_registry::audit::{AuditActor, AuditRecord};
-use kosodate_registry::page::{Page, PageRequest};
+use kosodate_registry::page::Page;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::municipalities::{parse_code, query_code};
 use crate::audit;
+use crate::audit::AuditQuery;
+pub(super) use crate::audit::authorize;
 use crate::counter;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
 use crate::state::AppState;
 use kosodate_domain::Vocabulary;
 use kosodate_domain::japan;
-
-pub(super) use crate::audit::authorize;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -66,19 +66,6 @@ pub async fn counts(
     Ok(Json(state.households.counts(scope).await?))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
-    pub municipality: Option<String>,
-    /// How many entries to return: 1 to 500, default 50 (more counts as 500, 0 as 1).
-    #[param(schema_with = kosodate_registry::page::limit_schema)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    #[param(schema_with = kosodate_registry::page::cursor_schema)]
-    pub cursor: Option<String>,
-}
-
 /// The audit log, newest first: every staff action and every access to personal data. Municipal
 /// staff see their own organisation's entries.
 #[utoipa::path(get, path = "/staff/audit-log", tag = "staff", security(("staff_token" = []), ("staff_session" = [])), params(AuditQuery),
@@ -89,23 +76,17 @@ pub async fn audit_log(
     context: RequestContext,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditRecord>>, ApiError> {
-    let scope = scope(&ScopeQuery {
-        municipality: query.municipality.clone(),
-    })?;
+    let filter = query.filter()?;
     authorize(
         &state,
         &staff,
         &context,
-        StaffAction::ViewAuditLog(scope),
+        StaffAction::ViewAuditLog(filter.scope),
         "audit.view",
-        scope,
+        filter.scope,
     )
     .await?;
-    let page = PageRequest {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
-    let entries = kosodate_registry::audit::list(state.registry.connection(), scope, &page).await?;
+    let entries = kosodate_registry::audit::list(state.registry.connection(), &filter, &query.page()).await?;
     Ok(Json(entries))
 }
 
