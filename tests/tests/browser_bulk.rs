@@ -199,17 +199,18 @@ async fn see_the_diff_and_apply(chromium: &Chromium, sheet: &[Vec<Data>], change
     assert!(text.contains(NEW_PROGRAM), "{text}");
     assert!(text.contains(&format!("2行目：{changed}")), "{text}");
     let before = text_of(&sheet[1][column(sheet, "概要")]);
-    let cells: Vec<String> = chromium
-        .evaluate(
-            "return [...document.querySelectorAll('.import-change tbody tr')[0].children].map(c => c.innerText)",
-        )
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|cell| cell.as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(cells, ["概要", before.as_str(), NEW_SUMMARY], "field by field");
+    let rows: Vec<Vec<String>> = serde_json::from_value(
+        chromium
+            .evaluate(
+                "return [...document.querySelectorAll('.import-change tbody tr')].map(r => [...r.children].map(c => c.innerText))",
+            )
+            .await,
+    )
+    .unwrap();
+    assert!(
+        rows.contains(&vec!["概要".to_owned(), before, NEW_SUMMARY.to_owned()]),
+        "field by field, before and after: {rows:?}"
+    );
     chromium.check_open_page(shots, "import-review").await;
     chromium.click_and_wait("form[action$='/apply'] button").await;
     let done = chromium.text().await;

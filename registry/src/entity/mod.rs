@@ -7,7 +7,7 @@ pub mod program;
 pub mod program_category;
 pub mod program_review_flag;
 pub mod program_version;
-pub mod staged_import;
 pub mod review_reminder;
 pub mod review_reminder_mail;
 pub mod staff_member;
+pub mod staged_import;

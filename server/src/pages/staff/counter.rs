@@ -320,7 +320,11 @@ fn summary_item(finding: &Finding, today: NaiveDate) -> Option<SummaryItem> {
             (false, None) => format!("{}から申請できます", japan::format_date(period.opens)),
         })
         .collect();
-    if when.is_empty() {
+    // Whether an unknown answer holds depends on what the counter asks; its periods would only
+    // crowd the one page.
+    if found.eligibility == Eligibility::Unknown {
+        when.clear();
+    } else if when.is_empty() {
         when.extend(found.detail.windows.iter().map(|window| match window.until {
             Some(until) => format!(
                 "対象の期間：{}から{}まで",
