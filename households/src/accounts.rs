@@ -8,7 +8,7 @@ use kosodate_registry::{FieldError, ValidationErrors};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::consents::{adopt_account_consents, current_version, insert_consent};
+use crate::consents::{adopt_account_consents, consent_row, current_version};
 use crate::entity::{account, household};
 use crate::error::HouseholdError;
 use crate::ids::{AccountId, HouseholdId};
@@ -31,11 +31,20 @@ pub enum Registration {
     /// By the parent, signed in with `account`.
     Online(AccountId),
     /// At a municipal counter (窓口代理登録) by `staff`, with the paper consents the resident
-    /// signed, to the texts' current versions.
+    /// signed, to the texts' current versions, on the paper form when it is named.
     Counter {
         staff: String,
         consents: Vec<ConsentPurpose>,
+        paper_form: Option<PaperForm>,
     },
+}
+
+/// The signed consent form a counter registration rests on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaperForm {
+    /// The number printed or written on the form (at most 64 characters).
+    pub number: String,
+    pub signed_on: kosodate_domain::CalendarDate,
 }
 
 impl Households {
@@ -132,10 +141,19 @@ impl Households {
                 claim_account(&txn, *account, id).await?;
                 adopt_account_consents(&txn, *account, id).await?;
             }
-            Registration::Counter { consents, .. } => {
+            Registration::Counter {
+                consents, paper_form, ..
+            } => {
                 for purpose in consents {
                     let version = current_version(*purpose)?;
-                    insert_consent(&txn, id, *purpose, ConsentMethod::Paper, version, now).await?;
+                    let mut row = consent_row(id, *purpose, ConsentMethod::Paper, version, now);
+                    if let Some(form) = paper_form {
+                        row.paper_form_number = Set(Some(form.number.clone()));
+                        row.paper_form_signed_on = Set(Some(form.signed_on.date()));
+                    }
+                    crate::entity::consent::Entity::insert(row)
+                        .exec_without_returning(&txn)
+                        .await?;
                 }
             }
         }

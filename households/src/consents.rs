@@ -187,6 +187,8 @@ pub(crate) fn consent_row(
         method: Set(method.id().to_owned()),
         granted_at: Set(now),
         withdrawn_at: Set(None),
+        paper_form_number: Set(None),
+        paper_form_signed_on: Set(None),
     }
 }
 

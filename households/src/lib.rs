@@ -30,7 +30,7 @@ mod profile;
 mod purposes;
 mod store;
 
-pub use accounts::{ParentAccount, Registration};
+pub use accounts::{PaperForm, ParentAccount, Registration};
 pub use calendar::CalendarSecret;
 pub use channels::{
     ChannelKind, ChannelRecord, PushKeys, PushSubscription, VerificationToken, deliverable_channels,

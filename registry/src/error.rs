@@ -16,6 +16,8 @@ pub enum RegistryError {
     Import(#[from] ImportErrors),
     #[error("program {0} not found")]
     ProgramNotFound(ProgramId),
+    #[error("staged import {0} not found, expired or someone else's")]
+    StagedImportNotFound(String),
     #[error("municipality {0} not found")]
     MunicipalityNotFound(String),
     #[error("{actor} may not change programs of {owner}")]

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::authz::StaffIdentity;
 use crate::error::RegistryError;
-use crate::import::{ImportErrors, ImportReport, ParsedFile, csv_format, tokyo};
+use crate::import::{ImportErrors, ImportReport, ParsedFile, csv_format, tokyo, xlsx_format};
 use crate::model::{Program, ProgramOwner};
 use crate::page::PageRequest;
 use crate::store::{ProgramFilter, Registry, Visibility};
@@ -25,8 +25,54 @@ pub const EXPORT_PAGE: u64 = 500;
 pub enum ImportFormat {
     /// Spreadsheet CSV, UTF-8 (BOM optional) or Shift_JIS.
     Csv,
+    /// An Excel workbook (.xlsx) with the CSV's columns on its first worksheet.
+    Xlsx,
     /// 東京都 子育て支援制度レジストリ JSON.
     TokyoJson,
+}
+
+impl ImportFormat {
+    /// The format a file's content type or name says it is, when either says.
+    pub fn recognise(content_type: Option<&str>, file_name: Option<&str>) -> Option<Self> {
+        let essence = content_type
+            .and_then(|value| value.split(';').next())
+            .map(|value| value.trim().to_ascii_lowercase());
+        let by_type = match essence.as_deref() {
+            Some(xlsx_format::CONTENT_TYPE) => Some(Self::Xlsx),
+            Some("text/csv") => Some(Self::Csv),
+            Some("application/json") => Some(Self::TokyoJson),
+            _ => None,
+        };
+        let extension = file_name
+            .and_then(|name| name.rsplit_once('.'))
+            .map(|(_, extension)| extension.to_ascii_lowercase());
+        by_type.or(match extension.as_deref() {
+            Some("xlsx") => Some(Self::Xlsx),
+            Some("csv") => Some(Self::Csv),
+            Some("json") => Some(Self::TokyoJson),
+            _ => None,
+        })
+    }
+
+    /// How the format is stored and written in URLs.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::TokyoJson => "tokyo_json",
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<Self> {
+        [Self::Csv, Self::Xlsx, Self::TokyoJson]
+            .into_iter()
+            .find(|format| format.id() == id)
+    }
+
+    /// Whether problems are named by spreadsheet column rather than by JSON pointer.
+    fn is_spreadsheet(self) -> bool {
+        matches!(self, Self::Csv | Self::Xlsx)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -34,6 +80,8 @@ pub enum ImportFormat {
 pub enum ExportFormat {
     /// Excel-friendly CSV (UTF-8 with BOM).
     Csv,
+    /// An Excel workbook (.xlsx): the CSV's columns, dates as dates, the header row frozen.
+    Xlsx,
     /// The registry's own JSON: an array of programs as the API returns them.
     Json,
     /// 東京都 子育て支援制度レジストリ JSON.
@@ -44,6 +92,7 @@ impl ExportFormat {
     pub fn content_type(self) -> &'static str {
         match self {
             Self::Csv => "text/csv; charset=utf-8",
+            Self::Xlsx => xlsx_format::CONTENT_TYPE,
             Self::Json | Self::TokyoJson => "application/json",
         }
     }
@@ -51,6 +100,7 @@ impl ExportFormat {
     pub fn file_name(self) -> &'static str {
         match self {
             Self::Csv => "programs.csv",
+            Self::Xlsx => "programs.xlsx",
             Self::Json => "programs.json",
             Self::TokyoJson => "programs-tokyo-registry.json",
         }
@@ -63,6 +113,7 @@ impl ExportFormat {
 pub fn parse_file(format: ImportFormat, bytes: &[u8]) -> Result<ParsedFile, ImportErrors> {
     match format {
         ImportFormat::Csv => csv_format::parse(&csv_format::decode(bytes)?),
+        ImportFormat::Xlsx => xlsx_format::parse(bytes),
         ImportFormat::TokyoJson => tokyo::parse(bytes),
     }
 }
@@ -92,9 +143,10 @@ impl Registry {
         dry_run: bool,
         progress: impl FnMut(usize),
     ) -> Result<ImportReport, RegistryError> {
+        let columns = parsed.columns.clone();
         match self.import(actor, parsed, dry_run, progress).await {
-            Err(RegistryError::Import(errors)) if format == ImportFormat::Csv => {
-                Err(RegistryError::Import(csv_format::name_columns(errors)))
+            Err(RegistryError::Import(errors)) if format.is_spreadsheet() => {
+                Err(RegistryError::Import(csv_format::name_columns(errors, &columns)))
             }
             other => other,
         }
@@ -117,6 +169,7 @@ impl Registry {
                 format,
                 owner_names: self.owner_names().await?,
                 written: 0,
+                workbook: None,
             },
             step: ExportStep::Head,
         };
@@ -161,7 +214,7 @@ impl ExportState {
             ExportStep::Done => return Ok(None),
             ExportStep::Head => {
                 self.step = ExportStep::PageAfter(None);
-                self.encoder.head()
+                self.encoder.head()?
             }
             ExportStep::PageAfter(after) => {
                 let programs = self
@@ -174,7 +227,7 @@ impl ExportState {
                         self.step = ExportStep::PageAfter(Some(last.id));
                     }
                     _ => {
-                        chunk.extend(self.encoder.tail());
+                        chunk.extend(self.encoder.tail()?);
                         self.step = ExportStep::Done;
                     }
                 }
@@ -191,14 +244,21 @@ struct Encoder {
     owner_names: HashMap<String, String>,
     /// Programs written so far: JSON separates items with commas.
     written: usize,
+    /// An Excel export's workbook: a zip file cannot be sent before it is whole, so its rows
+    /// collect (on disk) until the tail.
+    workbook: Option<xlsx_format::XlsxWriter>,
 }
 
 impl Encoder {
-    fn head(&self) -> Vec<u8> {
-        match self.format {
+    fn head(&mut self) -> Result<Vec<u8>, RegistryError> {
+        Ok(match self.format {
             ExportFormat::Csv => csv_format::head(),
+            ExportFormat::Xlsx => {
+                self.workbook = Some(xlsx_format::XlsxWriter::new()?);
+                Vec::new()
+            }
             ExportFormat::Json | ExportFormat::TokyoJson => b"[".to_vec(),
-        }
+        })
     }
 
     fn page(&mut self, programs: &[Program]) -> Result<Vec<u8>, RegistryError> {
@@ -210,6 +270,10 @@ impl Encoder {
         let mut chunk = Vec::new();
         if self.format == ExportFormat::Csv {
             csv_format::write_rows(&mut chunk, programs, owner_name);
+            return Ok(chunk);
+        }
+        if let Some(workbook) = &mut self.workbook {
+            workbook.write_rows(programs, owner_name)?;
             return Ok(chunk);
         }
         for program in programs {
@@ -230,11 +294,14 @@ impl Encoder {
         Ok(chunk)
     }
 
-    fn tail(&self) -> Vec<u8> {
-        match (self.format, self.written) {
+    fn tail(&mut self) -> Result<Vec<u8>, RegistryError> {
+        if let Some(workbook) = self.workbook.take() {
+            return workbook.finish();
+        }
+        Ok(match (self.format, self.written) {
             (ExportFormat::Csv, _) => Vec::new(),
             (_, 0) => b"]".to_vec(),
             _ => b"\n]".to_vec(),
-        }
+        })
     }
 }

@@ -407,6 +407,10 @@ impl From<RegistryError> for ApiError {
             RegistryError::ProgramNotFound(id) => {
                 Self::not_found(format!("制度（ID: {id}）は見つかりません"), detail_en)
             }
+            RegistryError::StagedImportNotFound(_) => Self::not_found(
+                "アップロードしたファイルが見つかりません。反映済みか、1時間の保存期限が過ぎました。もう一度アップロードしてください",
+                detail_en,
+            ),
             RegistryError::MunicipalityNotFound(code) => Self::not_found(
                 format!("地方公共団体コード {code} の団体は見つかりません"),
                 detail_en,

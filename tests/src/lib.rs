@@ -489,6 +489,21 @@ impl Browser {
         self.client.get(self.url(path))
     }
 
+    /// Opens `path` as a browser asks for a page (HTML first); the status and the HTML.
+    pub async fn html_page(&self, path: &str) -> (u16, String) {
+        let response = self
+            .get(path)
+            .header(
+                reqwest::header::ACCEPT,
+                "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
+            )
+            .send()
+            .await
+            .expect("the page answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("the page's body"))
+    }
+
     /// Agrees to the current text of `purpose` through the API, as the consent page does.
     pub async fn consent(&self, purpose: &str) {
         let consents = call(self.get("/api/v1/me/consents"), 200).await;

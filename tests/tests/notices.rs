@@ -95,6 +95,7 @@ async fn household(
             ConsentPurpose::NoticeLine,
             ConsentPurpose::NoticeWebPush,
         ],
+        paper_form: None,
     };
     let id = households.register(&valid, &registration).await.unwrap();
     let (_, token) = households
@@ -518,6 +519,7 @@ async fn register_without_consents(households: &Households, preferences: serde_j
     let registration = Registration::Counter {
         staff: "青森市 窓口".into(),
         consents: Vec::new(),
+        paper_form: None,
     };
     households
         .register(&input.validate(today()).unwrap(), &registration)

@@ -244,6 +244,7 @@ async fn synthetic_households(app: &TestApp, today: NaiveDate) -> Vec<(Household
         let registration = Registration::Counter {
             staff: "窓口".into(),
             consents: vec![ConsentPurpose::Matching, ConsentPurpose::NoticeEmail],
+            paper_form: None,
         };
         let id = households.register(&valid, &registration).await.unwrap();
         let address = EmailAddress::parse(&format!("parent{index}@example.jp")).unwrap();

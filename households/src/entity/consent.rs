@@ -11,6 +11,9 @@ pub struct Model {
     pub method: String,
     pub granted_at: DateTimeUtc,
     pub withdrawn_at: Option<DateTimeUtc>,
+    /// The signed paper form of a consent given at a counter.
+    pub paper_form_number: Option<String>,
+    pub paper_form_signed_on: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,3 +10,4 @@ pub mod program_version;
 pub mod review_reminder;
 pub mod review_reminder_mail;
 pub mod staff_member;
+pub mod staged_import;

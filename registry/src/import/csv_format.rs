@@ -16,7 +16,7 @@ use crate::model::{
 };
 
 /// Column key (stable, English) and header (what staff see).
-const COLUMNS: &[(&str, &str)] = &[
+pub const COLUMNS: &[(&str, &str)] = &[
     ("id", "ID"),
     ("owner", "実施主体コード"),
     ("owner_name", "実施主体名"),
@@ -96,6 +96,7 @@ pub fn parse(text: &str) -> Result<ParsedFile, ImportErrors> {
         .flexible(false)
         .from_reader(text.as_bytes());
     let keys = read_header(&mut reader)?;
+    let columns = layout(&keys.iter().copied().enumerate().collect::<Vec<_>>());
     let mut records = Vec::new();
     let mut errors = Vec::new();
     for row in reader.records() {
@@ -129,35 +130,46 @@ pub fn parse(text: &str) -> Result<ParsedFile, ImportErrors> {
     Ok(ParsedFile {
         records,
         problems: errors,
+        columns,
     })
 }
 
 fn read_header(reader: &mut csv::Reader<&[u8]>) -> Result<Vec<&'static str>, ImportErrors> {
-    let malformed = |detail_en: String| {
+    let headers = reader.headers().map_err(|error| {
         ImportErrors(vec![ImportError::new(
             1,
             "",
             "CSVの見出し行を読めません",
-            detail_en,
+            error.to_string(),
         )])
-    };
-    let headers = reader.headers().map_err(|e| malformed(e.to_string()))?.clone();
+    })?;
+    let keys = keys_for_headers(headers.iter().enumerate())?;
+    Ok(keys.into_iter().map(|(_, key)| key).collect())
+}
+
+/// The column keys of a header row with their column indexes (0 is A), in the file's order, or
+/// every problem with it (an unknown or repeated column, a required one missing), each naming the
+/// column letter a spreadsheet shows.
+pub(super) fn keys_for_headers<'a>(
+    cells: impl IntoIterator<Item = (usize, &'a str)>,
+) -> Result<Vec<(usize, &'static str)>, ImportErrors> {
     let mut errors = Vec::new();
-    let mut keys = Vec::new();
-    for cell in headers.iter() {
+    let mut keys: Vec<(usize, &'static str)> = Vec::new();
+    for (index, cell) in cells {
         let cell = cell.trim();
+        let at = |error: ImportError| error.at_column(column_letter(index));
         match COLUMNS
             .iter()
             .find(|(key, header)| *key == cell || *header == cell)
         {
-            Some((key, _)) if keys.contains(key) => errors.push(ImportError::new(
+            Some((key, _)) if keys.iter().any(|(_, k)| k == key) => errors.push(at(ImportError::new(
                 1,
                 cell,
                 format!("列「{cell}」が2回あります"),
                 format!("duplicate column {cell:?}"),
-            )),
-            Some((key, _)) => keys.push(*key),
-            None => errors.push(ImportError::new(
+            ))),
+            Some((key, _)) => keys.push((index, *key)),
+            None => errors.push(at(ImportError::new(
                 1,
                 cell,
                 format!(
@@ -165,11 +177,11 @@ fn read_header(reader: &mut csv::Reader<&[u8]>) -> Result<Vec<&'static str>, Imp
                     COLUMNS.iter().map(|(_, h)| *h).collect::<Vec<_>>().join("、")
                 ),
                 format!("unknown column {cell:?}"),
-            )),
+            ))),
         }
     }
     for required in REQUIRED {
-        if !keys.contains(required) {
+        if !keys.iter().any(|(_, key)| key == required) {
             errors.push(ImportError::new(
                 1,
                 header(required),
@@ -182,6 +194,25 @@ fn read_header(reader: &mut csv::Reader<&[u8]>) -> Result<Vec<&'static str>, Imp
         true => Ok(keys),
         false => Err(ImportErrors(errors)),
     }
+}
+
+/// The letter a spreadsheet shows for the column at `index` (0 → A, 25 → Z, 26 → AA).
+pub fn column_letter(index: usize) -> String {
+    let mut letters = Vec::new();
+    let mut rest = index + 1;
+    while rest > 0 {
+        let digit = (rest - 1) % 26;
+        letters.push(char::from(b'A' + u8::try_from(digit).unwrap_or(0)));
+        rest = (rest - 1) / 26;
+    }
+    letters.iter().rev().collect()
+}
+
+/// Where each column of a file was, by key: the layout that names a problem's column letter.
+pub(super) fn layout(keys: &[(usize, &'static str)]) -> Vec<(&'static str, String)> {
+    keys.iter()
+        .map(|(index, key)| (*key, column_letter(*index)))
+        .collect()
 }
 
 /// Collects per-cell problems so that one row reports all of its mistakes at once.
@@ -237,7 +268,10 @@ impl<'a> RowReader<'a> {
     }
 }
 
-fn record_from_cells(line: usize, cells: &HashMap<&str, &str>) -> Result<ImportRecord, Vec<ImportError>> {
+pub(super) fn record_from_cells(
+    line: usize,
+    cells: &HashMap<&str, &str>,
+) -> Result<ImportRecord, Vec<ImportError>> {
     let mut row = RowReader {
         line,
         cells,
@@ -419,18 +453,35 @@ pub fn column_for_pointer(pointer: &str) -> &'static str {
         .map_or("", |(_, header)| header)
 }
 
-/// Replaces JSON pointers in errors with the CSV column headers staff see.
-pub fn name_columns(errors: ImportErrors) -> ImportErrors {
+/// Replaces JSON pointers in errors with the column headers staff see, and adds the column's
+/// letter where the file's layout is known.
+pub fn name_columns(errors: ImportErrors, columns: &[(&'static str, String)]) -> ImportErrors {
+    let letter_of = |field: &str| {
+        let key = COLUMNS
+            .iter()
+            .find(|(key, header)| *header == field || *key == field)
+            .map(|(key, _)| *key)?;
+        columns
+            .iter()
+            .find(|(column, _)| *column == key)
+            .map(|(_, letter)| letter.clone())
+    };
     ImportErrors(
         errors
             .0
             .into_iter()
-            .map(|error| match error.field.starts_with('/') {
-                true => ImportError {
-                    field: column_for_pointer(&error.field).to_owned(),
-                    ..error
-                },
-                false => error,
+            .map(|error| {
+                let error = match error.field.starts_with('/') {
+                    true => ImportError {
+                        field: column_for_pointer(&error.field).to_owned(),
+                        ..error
+                    },
+                    false => error,
+                };
+                match (&error.column, letter_of(&error.field)) {
+                    (None, Some(letter)) => error.at_column(letter),
+                    _ => error,
+                }
             })
             .collect(),
     )
@@ -469,10 +520,46 @@ fn writer(output: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
 }
 
 fn row_for(program: &Program, owner_name: &str) -> Vec<String> {
+    cells_for(program, owner_name)
+        .into_iter()
+        .map(|cell| match cell {
+            Cell::Text(text) => text,
+            Cell::Number(number) => number.to_string(),
+            Cell::Date(date) => date.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// One exported cell, typed so that a spreadsheet can hold numbers and dates as such.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(u64),
+    Date(Option<kosodate_domain::CalendarDate>),
+}
+
+impl Cell {
+    fn text(value: Option<&str>) -> Self {
+        Self::Text(value.unwrap_or_default().to_owned())
+    }
+
+    fn number(value: Option<impl Into<u64>>) -> Self {
+        value.map_or(Self::Text(String::new()), |n| Self::Number(n.into()))
+    }
+}
+
+/// A program's row, one cell per entry of [`COLUMNS`], in that order.
+pub fn cells_for(program: &Program, owner_name: &str) -> Vec<Cell> {
     let content = &program.content;
     let method = |kind| content.application_methods.iter().find(|m| m.kind == kind);
-    let offline_cell =
-        |kind| method(kind).map(|m: &ApplicationMethod| m.note.clone().unwrap_or_else(|| YES.to_owned()));
+    let offline_cell = |kind| {
+        Cell::text(
+            method(kind)
+                .map(|m: &ApplicationMethod| m.note.clone().unwrap_or_else(|| YES.to_owned()))
+                .as_deref(),
+        )
+    };
+    let online = method(ApplicationMethodKind::Online);
     let (window_kind, from, to, event, days) = match &content.application_window {
         ApplicationWindow::Always => (WINDOW_ALWAYS, None, None, None, None),
         ApplicationWindow::Fixed { from, to } => (WINDOW_FIXED, *from, *to, None, None),
@@ -484,60 +571,44 @@ fn row_for(program: &Program, owner_name: &str) -> Vec<String> {
             Some(*within_days),
         ),
     };
-    let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
+    let categories: Vec<&str> = content.categories.iter().map(|c| c.label_ja()).collect();
     vec![
-        program.id.to_string(),
-        content.owner.as_key(),
-        owner_name.to_owned(),
-        content.name.clone(),
-        text(content.short_name.as_deref()),
-        content
-            .categories
-            .iter()
-            .map(|c| c.label_ja())
-            .collect::<Vec<_>>()
-            .join("\n"),
+        Cell::Text(program.id.to_string()),
+        Cell::Text(content.owner.as_key()),
+        Cell::Text(owner_name.to_owned()),
+        Cell::Text(content.name.clone()),
+        Cell::text(content.short_name.as_deref()),
+        Cell::Text(categories.join("\n")),
         // The Japanese name, as staff read it; reading accepts the name or the key.
-        content
-            .program_type
-            .as_deref()
-            .map(|key| crate::program_types::find(key).map_or(key, |program_type| &program_type.name))
-            .unwrap_or_default()
-            .to_owned(),
-        content.summary.clone(),
-        text(content.description.as_deref()),
-        text(content.eligibility_summary.as_deref()),
-        content.eligibility.to_string(),
-        text(content.benefit.description.as_deref()),
-        content
-            .benefit
-            .amount_yen
-            .map(|a| a.to_string())
-            .unwrap_or_default(),
-        window_kind.to_owned(),
-        from.map(|d| d.to_string()).unwrap_or_default(),
-        to.map(|d| d.to_string()).unwrap_or_default(),
-        event.unwrap_or_default().to_owned(),
-        days.map(|d| d.to_string()).unwrap_or_default(),
-        offline_cell(ApplicationMethodKind::Counter).unwrap_or_default(),
-        offline_cell(ApplicationMethodKind::Mail).unwrap_or_default(),
-        method(ApplicationMethodKind::Online)
-            .and_then(|m| m.url.clone())
-            .unwrap_or_default(),
-        method(ApplicationMethodKind::Online)
-            .and_then(|m| m.note.clone())
-            .unwrap_or_default(),
-        content.documents.join("\n"),
-        text(content.contact.section.as_deref()),
-        text(content.contact.phone.as_deref()),
-        text(content.contact.email.as_deref()),
-        text(content.contact.url.as_deref()),
-        text(content.source_url.as_deref()),
-        program.status.label_ja().to_owned(),
-        content
-            .last_reviewed_on
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
+        Cell::text(
+            content
+                .program_type
+                .as_deref()
+                .map(|key| crate::program_types::find(key).map_or(key, |program_type| &program_type.name)),
+        ),
+        Cell::Text(content.summary.clone()),
+        Cell::text(content.description.as_deref()),
+        Cell::text(content.eligibility_summary.as_deref()),
+        Cell::Text(content.eligibility.to_string()),
+        Cell::text(content.benefit.description.as_deref()),
+        Cell::number(content.benefit.amount_yen),
+        Cell::Text(window_kind.to_owned()),
+        Cell::Date(from),
+        Cell::Date(to),
+        Cell::text(event),
+        Cell::number(days),
+        offline_cell(ApplicationMethodKind::Counter),
+        offline_cell(ApplicationMethodKind::Mail),
+        Cell::text(online.and_then(|m| m.url.as_deref())),
+        Cell::text(online.and_then(|m| m.note.as_deref())),
+        Cell::Text(content.documents.join("\n")),
+        Cell::text(content.contact.section.as_deref()),
+        Cell::text(content.contact.phone.as_deref()),
+        Cell::text(content.contact.email.as_deref()),
+        Cell::text(content.contact.url.as_deref()),
+        Cell::text(content.source_url.as_deref()),
+        Cell::Text(program.status.label_ja().to_owned()),
+        Cell::Date(content.last_reviewed_on),
     ]
 }
 

@@ -7,7 +7,9 @@
 
 pub mod csv_format;
 mod problems;
+pub mod staged;
 pub mod tokyo;
+pub mod xlsx_format;
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,7 +23,7 @@ use crate::authz::StaffIdentity;
 use crate::changes::{self, VersionEntry};
 use crate::entity::{municipality, program};
 use crate::error::RegistryError;
-use crate::model::{Program, ProgramContent, ProgramInput, ProgramOwner, ProgramStatus};
+use crate::model::{FieldChange, Program, ProgramContent, ProgramInput, ProgramOwner, ProgramStatus};
 use crate::store::{self, Registry};
 
 pub use problems::{ImportError, ImportErrors};
@@ -45,6 +47,8 @@ pub struct ImportRecord {
 pub struct ParsedFile {
     pub records: Vec<ImportRecord>,
     pub problems: Vec<ImportError>,
+    /// For spreadsheets: each column's key and letter, so that problems name the column.
+    pub columns: Vec<(&'static str, String)>,
 }
 
 impl From<Vec<ImportRecord>> for ParsedFile {
@@ -52,6 +56,7 @@ impl From<Vec<ImportRecord>> for ParsedFile {
         Self {
             records,
             problems: Vec::new(),
+            columns: Vec::new(),
         }
     }
 }
@@ -75,6 +80,8 @@ pub struct ImportItem {
     pub name: String,
     /// The fields that change, status included.
     pub changed_fields: Vec<String>,
+    /// Each changed field's value before and after (empty for a new program).
+    pub changes: Vec<FieldChange>,
     pub status: ProgramStatus,
 }
 
@@ -154,6 +161,7 @@ impl Registry {
         let ParsedFile {
             records,
             mut problems,
+            ..
         } = file.into();
         let valid = validate_all(records, &mut problems);
         let referenced = Referenced::by(&valid);
@@ -424,7 +432,7 @@ impl ImportPlan {
                 .get(&(content.owner.as_key(), content.name.clone()))
                 .copied(),
         };
-        let (id, action, mut changed_fields) = match existing {
+        let (id, action, mut changes) = match existing {
             None => (
                 self.create(actor, content, record.id.unwrap_or_default(), now)
                     .map_err(refuse)?,
@@ -432,13 +440,13 @@ impl ImportPlan {
                 Vec::new(),
             ),
             Some(id) => {
-                let fields = self.update(actor, id, content, now).map_err(refuse)?;
-                let action = if fields.is_empty() {
+                let changes = self.update(actor, id, content, now).map_err(refuse)?;
+                let action = if changes.is_empty() {
                     ImportAction::Unchanged
                 } else {
                     ImportAction::Update
                 };
-                (id, action, fields)
+                (id, action, changes)
             }
         };
         if let Some(first) = self.lines.insert(id, line) {
@@ -450,21 +458,22 @@ impl ImportPlan {
             )]));
         }
         if let Some(target) = record.status
-            && self.transition(id, target, now).map_err(refuse)?
+            && let Some(change) = self.transition(id, target, now).map_err(refuse)?
         {
-            changed_fields.push("status".into());
+            changes.push(change);
         }
         let program = &self.programs[&id];
         Ok(ImportItem {
             line,
-            action: match (action, changed_fields.is_empty()) {
+            action: match (action, changes.is_empty()) {
                 (ImportAction::Unchanged, false) => ImportAction::Update,
                 (action, _) => action,
             },
             program_id: id,
             owner: program.content.owner.as_key(),
             name: program.content.name.clone(),
-            changed_fields,
+            changed_fields: changes.iter().map(|change| change.field.clone()).collect(),
+            changes,
             status: program.status,
         })
     }
@@ -495,14 +504,14 @@ impl ImportPlan {
         Ok(id)
     }
 
-    /// Returns the fields that change (none when the record matches what is stored).
+    /// Returns the changes (none when the record matches what is stored).
     fn update(
         &mut self,
         actor: &StaffIdentity,
         id: ProgramId,
         content: ProgramContent,
         now: DateTime<Utc>,
-    ) -> Result<Vec<String>, RegistryError> {
+    ) -> Result<Vec<FieldChange>, RegistryError> {
         let current = &self.programs[&id];
         store::authorize(actor, &current.content.owner)?;
         let Some(entry) = changes::updated(current, content, now)? else {
@@ -514,25 +523,26 @@ impl ImportPlan {
         }
         self.by_name.remove(&name_key(current));
         self.by_name.insert(new_key, id);
-        let fields = entry.changes.iter().map(|change| change.field.clone()).collect();
+        let changes = entry.changes.clone();
         self.record(entry);
-        Ok(fields)
+        Ok(changes)
     }
 
-    /// Moves the program to `target` if it is not there already; true when it moved.
+    /// Moves the program to `target` if it is not there already; the change when it moved.
     fn transition(
         &mut self,
         id: ProgramId,
         target: ProgramStatus,
         now: DateTime<Utc>,
-    ) -> Result<bool, RegistryError> {
+    ) -> Result<Option<FieldChange>, RegistryError> {
         let current = &self.programs[&id];
         if current.status == target {
-            return Ok(false);
+            return Ok(None);
         }
         let entry = changes::transitioned(current, target, now)?;
+        let change = entry.changes.first().cloned();
         self.record(entry);
-        Ok(true)
+        Ok(change)
     }
 
     /// Makes `entry`'s snapshot the program's planned state, keeping the entry only when the
@@ -626,11 +636,11 @@ pub fn non_empty_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Dates as spreadsheets and open data write them: 2026-04-01, 2026/4/1, 20260401; within the
+/// Dates as spreadsheets and open data write them: 2026-04-01, 2026/4/1, 20260401, 2026年4月1日; within the
 /// years every date of the registry lies in.
 pub fn parse_date_loose(input: &str) -> Option<CalendarDate> {
     let input = input.trim();
-    ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d"]
+    ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日"]
         .iter()
         .find_map(|format| NaiveDate::parse_from_str(input, format).ok())
         .and_then(|date| CalendarDate::try_from(date).ok())
@@ -643,7 +653,13 @@ mod tests {
     #[test]
     fn loose_dates() {
         let expected = CalendarDate::parse("2026-04-01").ok();
-        for input in ["2026-04-01", "2026/4/1", "20260401", " 2026/04/01 "] {
+        for input in [
+            "2026-04-01",
+            "2026/4/1",
+            "20260401",
+            " 2026/04/01 ",
+            "2026年4月1日",
+        ] {
             assert_eq!(parse_date_loose(input), expected, "{input}");
         }
         assert_eq!(parse_date_loose("随時"), None);

@@ -152,6 +152,7 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, ImportErrors> {
     Ok(ParsedFile {
         records,
         problems: errors,
+        columns: Vec::new(),
     })
 }
 

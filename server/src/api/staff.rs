@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kosodate_domain::MunicipalityCode;
-use kosodate_households::{ConsentPurpose, HouseholdId, HouseholdInput, MunicipalityCounts, Registration};
+use kosodate_households::{ConsentPurpose, HouseholdId, HouseholdInput, MunicipalityCounts};
 use kosodate_registry::StaffAction;
 use kosodate_registry::audit::{AuditActor, AuditRecord};
 use kosodate_registry::page::Page;
@@ -19,6 +19,7 @@ use super::municipalities::{parse_code, query_code};
 use crate::audit;
 use crate::audit::AuditQuery;
 pub(super) use crate::audit::authorize;
+use crate::counter;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
 use crate::state::AppState;
@@ -120,15 +121,7 @@ pub async fn register_at_counter(
         "/household/municipality_code",
         &registration.household.municipality_code,
     )?;
-    authorize(
-        &state,
-        &staff,
-        &context,
-        StaffAction::RegisterAtCounter(code),
-        "household.register_at_counter",
-        Some(code),
-    )
-    .await?;
+    counter::authorize(&state, &staff, &context, code).await?;
     if !registration.paper_form_kept {
         return Err(invalid(
             "/paper_form_kept",
@@ -154,21 +147,7 @@ pub async fn register_at_counter(
         .household
         .validate(japan::date_of(chrono::Utc::now()))
         .map_err(kosodate_households::HouseholdError::Invalid)?;
-    let counter = Registration::Counter {
-        staff: staff.name.clone(),
-        consents,
-    };
-    let id = state.households.register(&valid, &counter).await?;
-    audit::personal_data(
-        &state,
-        AuditActor::Staff(&staff),
-        &context,
-        "household.create",
-        Some(id),
-        Some(code),
-    )
-    .await?;
-    crate::rematch::household_later(state.matching.clone(), id);
+    let id = counter::register(&state, &staff, &context, &valid, consents, None).await?;
     Ok((
         StatusCode::CREATED,
         Json(CounterReceipt {

@@ -1,6 +1,6 @@
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use kosodate_registry::import::ImportReport;
@@ -20,8 +20,11 @@ use crate::extract::{ApiQuery, Body, MaybeStaff, RequestContext, Staff};
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
+    /// The file's format; when absent, told by the `Content-Type` (`text/csv`,
+    /// `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, `application/json`) or
+    /// by the file name in `Content-Disposition` (`.csv`, `.xlsx`, `.json`).
     #[param(inline)]
-    pub format: ImportFormat,
+    pub format: Option<ImportFormat>,
     /// Report what would be created or changed without keeping anything.
     #[serde(default)]
     pub dry_run: bool,
@@ -34,7 +37,11 @@ pub struct ImportQuery {
     path = "/programs/import",
     tag = "programs",
     params(ImportQuery),
-    request_body(content = String, content_type = "text/csv", description = "CSV (UTF-8 or Shift_JIS) or Tokyo registry JSON"),
+    request_body(content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (String = "application/json")
+    ), description = "CSV (UTF-8 or Shift_JIS), an Excel workbook (.xlsx) or Tokyo registry JSON"),
     security(("staff_token" = []), ("staff_session" = [])),
     responses(
         (status = 200, body = ImportReport),
@@ -48,11 +55,16 @@ pub async fn import_programs(
     Staff(staff): Staff,
     context: RequestContext,
     ApiQuery(query): ApiQuery<ImportQuery>,
+    headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<ImportReport>, ApiError> {
+    let format = match query.format {
+        Some(format) => format,
+        None => format_of(&headers)?,
+    };
     let result = state
         .registry
-        .import_file(&staff, query.format, &body, query.dry_run, |_| {})
+        .import_file(&staff, format, &body, query.dry_run, |_| {})
         .await;
     let outcome = match &result {
         Ok(_) => Outcome::Allowed,
@@ -88,6 +100,36 @@ pub async fn import_programs(
     Ok(Json(report))
 }
 
+/// The format the request's headers name: its content type, or the file name it was sent as
+/// (`filename*=UTF-8''…` or a plain `filename="…"`, which clients often send as raw UTF-8).
+fn format_of(headers: &HeaderMap) -> Result<ImportFormat, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    let disposition = headers
+        .get(header::CONTENT_DISPOSITION)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    let file_name = disposition.as_deref().and_then(|disposition| {
+        disposition
+            .split(';')
+            .map(str::trim)
+            .filter_map(|part| {
+                part.strip_prefix("filename*=")
+                    .and_then(|encoded| encoded.rsplit('\'').next())
+                    .or_else(|| part.strip_prefix("filename="))
+            })
+            .map(|name| name.trim_matches('"'))
+            .next()
+    });
+    ImportFormat::recognise(content_type, file_name).ok_or_else(|| {
+        ApiError::invalid_query(
+            "format",
+            "ファイルの形式が分かりません。format に csv・xlsx・tokyo_json のいずれかを指定してください",
+            "the format is neither given nor told by the content type or file name",
+        )
+    })
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
@@ -95,7 +137,8 @@ pub struct ExportQuery {
     pub format: ExportFormat,
 }
 
-/// Exports every program matching the filters as a file (CSV for Excel, or JSON open data).
+/// Exports every program matching the filters as a file (CSV or an Excel workbook, or JSON open
+/// data).
 #[utoipa::path(
     get,
     path = "/programs/export",
@@ -103,7 +146,7 @@ pub struct ExportQuery {
     params(ExportQuery, ProgramQuery),
     security((), ("staff_token" = []), ("staff_session" = [])),
     responses(
-        (status = 200, description = "the file: CSV (text/csv) or JSON (application/json), by format"),
+        (status = 200, description = "the file: CSV (text/csv), an Excel workbook (.xlsx) or JSON (application/json), by format"),
         (status = 400, body = Problem, content_type = "application/problem+json")
     )
 )]

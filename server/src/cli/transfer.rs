@@ -17,12 +17,14 @@ use crate::startup::registry;
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ImportFormatArg {
     Csv,
+    Xlsx,
     TokyoJson,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ExportFormatArg {
     Csv,
+    Xlsx,
     Json,
     TokyoJson,
 }
@@ -31,7 +33,8 @@ pub enum ExportFormatArg {
 pub struct ImportArgs {
     /// The file to import.
     pub file: PathBuf,
-    /// File format; guessed from the extension when absent (.csv → csv, .json → tokyo-json).
+    /// File format; guessed from the extension when absent (.csv → csv, .xlsx → xlsx, .json →
+    /// tokyo-json; anything else is read as CSV).
     #[arg(long, value_enum)]
     pub format: Option<ImportFormatArg>,
     /// Show what would be created or changed without keeping anything.
@@ -58,15 +61,9 @@ pub async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()>
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let format = match args.format {
         Some(ImportFormatArg::Csv) => ImportFormat::Csv,
+        Some(ImportFormatArg::Xlsx) => ImportFormat::Xlsx,
         Some(ImportFormatArg::TokyoJson) => ImportFormat::TokyoJson,
-        None if args
-            .file
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json")) =>
-        {
-            ImportFormat::TokyoJson
-        }
-        None => ImportFormat::Csv,
+        None => ImportFormat::recognise(None, args.file.to_str()).unwrap_or(ImportFormat::Csv),
     };
     let registry = registry(settings).await?;
     let parsed = match parse_file(format, &bytes) {
@@ -144,6 +141,7 @@ pub async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()>
     let registry = registry(settings).await?;
     let format = match args.format {
         ExportFormatArg::Csv => ExportFormat::Csv,
+        ExportFormatArg::Xlsx => ExportFormat::Xlsx,
         ExportFormatArg::Json => ExportFormat::Json,
         ExportFormatArg::TokyoJson => ExportFormat::TokyoJson,
     };

@@ -9,6 +9,7 @@ mod calendar;
 mod calendar_feed;
 pub mod errors;
 mod home;
+mod household_form;
 mod me;
 mod notice_links;
 pub mod places;

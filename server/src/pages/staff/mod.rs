@@ -6,10 +6,13 @@
 //! counts, never a household.
 
 mod audit_log;
+mod changes;
+mod counter;
 mod counts;
 mod deliveries;
 mod freshness;
 mod home;
+mod import;
 mod login;
 
 use axum::Router;
@@ -30,6 +33,15 @@ pub fn router() -> Router<AppState> {
         .route("/staff/deliveries", get(deliveries::page))
         .route("/staff/deliveries/redrive", post(deliveries::redrive))
         .route("/staff/audit", get(audit_log::page))
+        .merge(bulk_routes())
+}
+
+fn bulk_routes() -> Router<AppState> {
+    Router::new()
+        .route("/staff/import", get(import::page).post(import::upload))
+        .route("/staff/import/{id}", get(import::review))
+        .route("/staff/import/{id}/apply", post(import::apply))
+        .route("/staff/counter", get(counter::page).post(counter::register))
 }
 
 /// What every staff page shows around its content: who is signed in, for which organisation,

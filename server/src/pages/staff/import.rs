@@ -1,0 +1,368 @@
+//! `/staff/import`: many programs at once from a spreadsheet (CSV in UTF-8 or Shift_JIS, or an
+//! Excel workbook). The upload is kept in the database (`Registry::stage_import`) and the page
+//! redirects to its dry run, `/staff/import/{id}`: what would be created, what would change field
+//! by field, how many stay as they are, and every problem with its row and column. 「すべて反映
+//! する」 posts only the id (in the path) and the CSRF token; the apply first plans again and,
+//! should the registry have changed since the plan shown, shows the new plan instead of applying
+//! it. The registry's import is all or nothing and checks each record against the staff member's
+//! permissions, exactly as the JSON API's import does.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use kosodate_registry::audit::Outcome;
+use kosodate_registry::import::staged::{StagedImport, plan_digest};
+use kosodate_registry::import::{ImportAction, ImportError, ImportItem, ImportReport};
+use kosodate_registry::transfer::ImportFormat;
+use kosodate_registry::{RegistryError, StaffIdentity};
+use serde::Deserialize;
+
+use super::StaffChrome;
+use super::changes::ChangeInWords;
+use crate::auth::session::tokens_match;
+use crate::error::ApiError;
+use crate::extract::RequestContext;
+use crate::pages::visitor::{SignedInStaff, StaffForm};
+use crate::state::AppState;
+
+const HERE: &str = "/staff/import";
+
+#[derive(Template)]
+#[template(path = "staff/import.html")]
+struct UploadPage {
+    chrome: StaffChrome,
+    file_error: Option<&'static str>,
+    exports: Vec<(String, &'static str)>,
+}
+
+/// The organisation's programs as files, through the JSON API's export (which sees the session).
+fn export_links(staff: &StaffIdentity) -> Vec<(String, &'static str)> {
+    let owner = staff
+        .role
+        .organisation()
+        .map(|code| format!("&owner={code}"))
+        .unwrap_or_default();
+    vec![
+        (
+            format!("/api/v1/programs/export?format=xlsx{owner}"),
+            "Excel（.xlsx）で書き出す",
+        ),
+        (
+            format!("/api/v1/programs/export?format=csv{owner}"),
+            "CSV（UTF-8）で書き出す",
+        ),
+    ]
+}
+
+async fn upload_page(
+    state: &AppState,
+    staff: &SignedInStaff,
+    status: StatusCode,
+    file_error: Option<&'static str>,
+) -> Response {
+    let page = UploadPage {
+        chrome: StaffChrome::load(state, staff, HERE).await,
+        file_error,
+        exports: export_links(&staff.identity),
+    };
+    crate::pages::html(status, &page)
+}
+
+pub async fn page(State(state): State<AppState>, staff: SignedInStaff) -> Response {
+    upload_page(&state, &staff, StatusCode::OK, None).await
+}
+
+/// The uploaded file: its name, content type and bytes.
+struct Upload {
+    file_name: String,
+    content_type: Option<String>,
+    bytes: Vec<u8>,
+}
+
+/// Reads the form's `csrf_token` and `file` parts, checking the token; `None` when no file was
+/// chosen.
+async fn read_upload(staff: &SignedInStaff, mut multipart: Multipart) -> Result<Option<Upload>, Response> {
+    let bad_form = |error: axum::extract::multipart::MultipartError| error.into_response();
+    let mut token = String::new();
+    let mut upload = None;
+    while let Some(field) = multipart.next_field().await.map_err(bad_form)? {
+        match field.name() {
+            Some("csrf_token") => token = field.text().await.map_err(bad_form)?,
+            Some("file") => {
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                let content_type = field.content_type().map(str::to_owned);
+                let bytes = field.bytes().await.map_err(bad_form)?.to_vec();
+                upload = Some(Upload {
+                    file_name,
+                    content_type,
+                    bytes,
+                });
+            }
+            _ => {}
+        }
+    }
+    if !tokens_match(&token, staff.csrf_token()) {
+        return Err(ApiError::csrf().into_response());
+    }
+    Ok(upload.filter(|upload| !upload.bytes.is_empty() || !upload.file_name.is_empty()))
+}
+
+pub async fn upload(State(state): State<AppState>, staff: SignedInStaff, multipart: Multipart) -> Response {
+    let upload = match read_upload(&staff, multipart).await {
+        Ok(Some(upload)) => upload,
+        Ok(None) => {
+            let message = "取り込むファイルを選んでください";
+            return upload_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
+        }
+        Err(refused) => return refused,
+    };
+    // The name decides first: browsers send .csv files under several content types.
+    let format = ImportFormat::recognise(None, Some(&upload.file_name))
+        .or_else(|| ImportFormat::recognise(upload.content_type.as_deref(), None))
+        .filter(|format| *format != ImportFormat::TokyoJson);
+    let Some(format) = format else {
+        let message = "CSV（.csv）または Excel（.xlsx）のファイルを選んでください";
+        return upload_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
+    };
+    if upload.bytes.is_empty() {
+        let message = "選んだファイルは空です";
+        return upload_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
+    }
+    let staged = state
+        .registry
+        .stage_import(
+            &staff.identity,
+            &upload.file_name,
+            format,
+            upload.bytes,
+            Utc::now(),
+        )
+        .await;
+    match staged {
+        Ok(id) => (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("{HERE}/{id}"))],
+        )
+            .into_response(),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff/import_review.html")]
+struct ReviewPage {
+    chrome: StaffChrome,
+    id: String,
+    file_name: String,
+    /// The registry changed since the plan last shown: this is a new plan.
+    replanned: bool,
+    created: Vec<ItemRow>,
+    changed: Vec<ItemRow>,
+    unchanged: usize,
+    problems: Vec<ProblemRow>,
+}
+
+#[derive(Debug)]
+struct ItemRow {
+    line: usize,
+    name: String,
+    status: &'static str,
+    changes: Vec<ChangeInWords>,
+}
+
+#[derive(Debug)]
+struct ProblemRow {
+    anchor: String,
+    location: String,
+    detail: String,
+}
+
+impl ItemRow {
+    fn of(item: &ImportItem) -> Self {
+        Self {
+            line: item.line,
+            name: item.name.clone(),
+            status: kosodate_domain::Vocabulary::label_ja(item.status),
+            changes: item.changes.iter().map(ChangeInWords::of).collect(),
+        }
+    }
+}
+
+/// What planning the staged file gave: a plan, or every problem with it.
+enum Planned {
+    Plan(ImportReport),
+    Problems(Vec<ImportError>),
+}
+
+/// Plans the staged file without writing (and records the check in the audit log).
+async fn dry_run(
+    state: &AppState,
+    staff: &StaffIdentity,
+    context: &RequestContext,
+    staged: &StagedImport,
+) -> Result<Planned, ApiError> {
+    let result = state
+        .registry
+        .import_file(staff, staged.format, &staged.content, true, |_| {})
+        .await;
+    let outcome = match &result {
+        Ok(_) => Outcome::Allowed,
+        Err(_) => Outcome::Failed,
+    };
+    let organisation = staff.role.organisation();
+    crate::audit::staff_action(
+        state,
+        staff,
+        context,
+        "program.import_check",
+        organisation,
+        outcome,
+    )
+    .await?;
+    match result {
+        Ok(report) => Ok(Planned::Plan(report)),
+        Err(RegistryError::Import(errors)) => Ok(Planned::Problems(errors.0)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn review_page(
+    state: &AppState,
+    staff: &SignedInStaff,
+    staged: &StagedImport,
+    planned: Planned,
+    replanned: bool,
+) -> Result<Response, ApiError> {
+    let chrome = StaffChrome::load(state, staff, HERE).await;
+    let mut page = ReviewPage {
+        chrome,
+        id: staged.id.clone(),
+        file_name: staged.file_name.clone(),
+        replanned,
+        created: Vec::new(),
+        changed: Vec::new(),
+        unchanged: 0,
+        problems: Vec::new(),
+    };
+    match planned {
+        Planned::Plan(report) => {
+            state
+                .registry
+                .note_checked_plan(&staged.id, &plan_digest(&report))
+                .await?;
+            let rows = |action| report.items.iter().filter(move |item| item.action == action);
+            page.created = rows(ImportAction::Create).map(ItemRow::of).collect();
+            page.changed = rows(ImportAction::Update).map(ItemRow::of).collect();
+            page.unchanged = report.unchanged;
+        }
+        Planned::Problems(problems) => {
+            page.problems = problems
+                .iter()
+                .enumerate()
+                .map(|(index, problem)| ProblemRow {
+                    anchor: format!("problem-{}", index + 1),
+                    location: problem.location_ja(),
+                    detail: problem.detail.clone(),
+                })
+                .collect();
+        }
+    }
+    let status = match page.problems.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Ok(crate::pages::html(status, &page))
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    context: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let staged = state
+        .registry
+        .staged_import(&staff.identity, &id, Utc::now())
+        .await?;
+    let planned = dry_run(&state, &staff.identity, &context, &staged).await?;
+    review_page(&state, &staff, &staged, planned, false).await
+}
+
+/// The apply form carries nothing but its CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct ApplyForm {}
+
+#[derive(Template)]
+#[template(path = "staff/import_done.html")]
+struct DonePage {
+    chrome: StaffChrome,
+    file_name: String,
+    report: ImportReport,
+}
+
+pub async fn apply(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(id): Path<String>,
+    form: StaffForm<ApplyForm>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let staged = state
+        .registry
+        .staged_import(&staff.identity, &id, Utc::now())
+        .await?;
+    let planned = dry_run(&state, &staff.identity, &context, &staged).await?;
+    let unchanged_since_shown = match &planned {
+        Planned::Plan(report) => staged.checked_plan.as_deref() == Some(plan_digest(report).as_str()),
+        Planned::Problems(_) => false,
+    };
+    if !unchanged_since_shown {
+        return review_page(&state, &staff, &staged, planned, true).await;
+    }
+    // The write re-plans inside its transaction should anything change from here on.
+    let result = state
+        .registry
+        .import_file(&staff.identity, staged.format, &staged.content, false, |_| {})
+        .await;
+    let outcome = match &result {
+        Ok(_) => Outcome::Allowed,
+        Err(_) => Outcome::Failed,
+    };
+    let organisation = staff.identity.role.organisation();
+    crate::audit::staff_action(
+        &state,
+        &staff.identity,
+        &context,
+        "program.import",
+        organisation,
+        outcome,
+    )
+    .await?;
+    let report = match result {
+        Ok(report) => report,
+        Err(RegistryError::Import(errors)) => {
+            return review_page(&state, &staff, &staged, Planned::Problems(errors.0), true).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
+    state.registry.discard_staged_import(&staged.id).await?;
+    tracing::info!(
+        actor = %staff.identity.name,
+        created = report.created,
+        updated = report.updated,
+        unchanged = report.unchanged,
+        "programs imported from the staff page"
+    );
+    if report.created + report.updated > 0 {
+        crate::rematch::everything_later(state.matching.clone());
+        state.search.follower.nudge();
+    }
+    let page = DonePage {
+        chrome: StaffChrome::load(&state, &staff, HERE).await,
+        file_name: staged.file_name,
+        report,
+    };
+    Ok(crate::pages::html(StatusCode::OK, &page))
+}
