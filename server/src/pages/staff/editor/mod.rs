@@ -1,0 +1,4 @@
+//! The program editor: a program entered as a form, never as JSON.
+
+mod builder;
+mod wording;
