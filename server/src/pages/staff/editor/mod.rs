@@ -1,4 +1,5 @@
 //! The program editor: a program entered as a form, never as JSON.
 
 mod builder;
+mod form;
 mod wording;
