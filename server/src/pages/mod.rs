@@ -14,7 +14,6 @@ mod notice_links;
 pub mod places;
 mod programs;
 mod search;
-mod staff;
 pub mod visitor;
 
 use askama::Template;
