@@ -14,6 +14,7 @@ mod notice_links;
 pub mod places;
 mod programs;
 mod search;
+mod staff;
 pub mod visitor;
 
 use askama::Template;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/calendar/revoke", post(calendar::revoke))
         .route("/calendar/{file}", get(calendar::feed))
         .merge(me::router())
+        .merge(staff::router())
 }
 
 /// A rendered page with the headers every page carries.

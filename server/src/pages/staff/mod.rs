@@ -1,0 +1,97 @@
+//! The pages of municipal and prefecture staff, under `/staff`: the same look, template engine
+//! and accessibility bars as the parents' pages, over the same services as the JSON API. Every
+//! page is for a signed-in staff member ([`SignedInStaff`]); every form is checked against the
+//! session's CSRF token ([`StaffForm`](crate::pages::visitor::StaffForm)); what a staff member may
+//! do is decided by `StaffIdentity::permits` in the registry, never here. Staff see programs and
+//! counts, never a household.
+
+mod home;
+mod login;
+
+use axum::Router;
+use axum::routing::{get, post};
+use kosodate_domain::PREFECTURE_CODE;
+use kosodate_registry::StaffRole;
+
+use super::visitor::SignedInStaff;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff", get(home::page))
+        .route("/staff/login", get(login::page))
+        .route("/staff/logout", post(login::logout))
+}
+
+/// What every staff page shows around its content: who is signed in, for which organisation,
+/// the menu, and the CSRF token for the forms of the page.
+#[derive(Debug, Clone)]
+pub struct StaffChrome {
+    pub name: String,
+    /// 「弘前市」, 「青森県」, or 「運営者」 for administrators.
+    pub organisation: String,
+    pub csrf_token: String,
+    /// The path of the menu entry the page belongs to.
+    pub current: &'static str,
+    pub prefecture_wide: bool,
+}
+
+/// One entry of the staff menu.
+#[derive(Debug)]
+pub struct MenuLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The menu: what every staff member does, then what the prefecture oversees.
+const MENU: &[(&str, &str, bool)] = &[
+    ("/staff", "ホーム", false),
+    ("/staff/programs/new", "制度を登録", false),
+    ("/staff/import", "一括登録", false),
+    ("/staff/counter", "窓口での登録", false),
+    ("/staff/freshness", "更新状況", true),
+    ("/staff/counts", "登録件数", true),
+    ("/staff/deliveries", "配信エラー", true),
+    ("/staff/audit", "操作記録", true),
+];
+
+impl StaffChrome {
+    pub async fn load(state: &AppState, staff: &SignedInStaff, current: &'static str) -> Self {
+        let organisation = organisation_name(state, &staff.identity.role).await;
+        Self {
+            name: staff.identity.name.clone(),
+            organisation,
+            csrf_token: staff.csrf_token().to_owned(),
+            current,
+            prefecture_wide: !matches!(staff.identity.role, StaffRole::Municipal(_)),
+        }
+    }
+
+    pub fn menu(&self) -> Vec<MenuLink> {
+        MENU.iter()
+            .filter(|(_, _, prefecture_only)| self.prefecture_wide || !prefecture_only)
+            .map(|&(href, label, _)| MenuLink {
+                href,
+                label,
+                current: href == self.current,
+            })
+            .collect()
+    }
+}
+
+/// The organisation's name as people say it; the code when the registry cannot say.
+pub async fn organisation_name(state: &AppState, role: &StaffRole) -> String {
+    let code = match role {
+        StaffRole::Municipal(code) => *code,
+        StaffRole::Prefecture => PREFECTURE_CODE,
+        StaffRole::Administrator => return "運営者".to_owned(),
+    };
+    match state.registry.municipality(code).await {
+        Ok(municipality) => municipality.name,
+        Err(error) => {
+            tracing::warn!(error = %kosodate_domain::error_chain(&error), "an organisation's name could not be read");
+            code.to_string()
+        }
+    }
+}
