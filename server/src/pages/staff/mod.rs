@@ -5,6 +5,7 @@
 //! do is decided by `StaffIdentity::permits` in the registry, never here. Staff see programs and
 //! counts, never a household.
 
+mod editor;
 mod home;
 mod login;
 

@@ -2,4 +2,5 @@
 
 mod builder;
 mod form;
+mod preview;
 mod wording;
