@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff", get(home::page))
         .route("/staff/login", get(login::page))
         .route("/staff/logout", post(login::logout))
+        .merge(editor::router())
 }
 
 /// What every staff page shows around its content: who is signed in, for which organisation,
