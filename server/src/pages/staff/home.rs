@@ -43,7 +43,11 @@ pub async fn page(State(state): State<AppState>, staff: SignedInStaff) -> Result
     }
     programs.sort_by(|left, right| left.content.name.cmp(&right.content.name));
     let rows: Vec<ProgramRow> = programs.iter().map(row).collect();
-    let tasks = rows.iter().filter(|row| !row.problems.is_empty()).cloned().collect();
+    let tasks = rows
+        .iter()
+        .filter(|row| !row.problems.is_empty())
+        .cloned()
+        .collect();
     let page = HomePage {
         chrome,
         tasks,
@@ -87,7 +91,11 @@ fn problems(program: &Program) -> Vec<&'static str> {
     if contact.phone.is_none() && contact.email.is_none() && contact.url.is_none() {
         found.push("問い合わせ先がありません");
     }
-    if content.eligibility.get("rule").is_none_or(serde_json::Value::is_null) {
+    if content
+        .eligibility
+        .get("rule")
+        .is_none_or(serde_json::Value::is_null)
+    {
         found.push("対象条件が文章のみです（お知らせの対象になりません）");
     }
     found
