@@ -103,10 +103,17 @@ impl ConditionRow {
             "grade" | "birth_order" => ("gte", "lte"),
             _ => ("gte", "lt"),
         };
+        // A choice starts at its first option, as the form's select shows it.
+        let value = match kind {
+            "stage" => SchoolStage::Preschool.label_ja(),
+            "single_parent" => "yes",
+            _ => "",
+        };
         Self {
             kind: kind.to_owned(),
             from_op: from_op.to_owned(),
             until_op: until_op.to_owned(),
+            value: value.to_owned(),
             ..Self::default()
         }
     }
@@ -216,6 +223,21 @@ impl Builder {
             }
         }
         Ok(top.into_rule(&mut groups))
+    }
+
+    /// The builder with only the rows that can be read, so that the sentence and the preview
+    /// follow what is complete while a new row is being filled in.
+    pub fn without_wrong_rows(&self, places: &Places<'_>) -> Builder {
+        Builder {
+            rows: self
+                .rows
+                .iter()
+                .filter(|row| row_condition(row, places).is_ok())
+                .cloned()
+                .collect(),
+            original: String::new(),
+            ..self.clone()
+        }
     }
 
     /// The builder showing `rule`, if it has the builder's shape.

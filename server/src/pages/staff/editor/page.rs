@@ -287,7 +287,16 @@ pub async fn render(
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let chrome = StaffChrome::load(state, staff, view.chrome_current).await;
-    let (input, _) = lookup.with_places(|places| form.to_input(places));
+    let (input, _) = lookup.with_places(|places| {
+        let complete = ProgramForm {
+            builder: form.builder.without_wrong_rows(places),
+            ..form.clone()
+        };
+        match form.builder.mode {
+            RuleMode::Keep => form.to_input(places),
+            RuleMode::Build => complete.to_input(places),
+        }
+    });
     let rule = builder::stored_rule(&input.eligibility);
     let plain = match &rule {
         Some(rule) => flatten(&rule.plain_japanese_naming(&|code| lookup.name(code)), 0),
