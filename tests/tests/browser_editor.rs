@@ -7,6 +7,7 @@
 //! the scripted run took.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::print_stderr)] // the test reports the clerk's input count and time
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -54,7 +55,13 @@ impl Clerk<'_> {
         let script = format!("const e = document.getElementById('{id}'); return e ? e.textContent : ''");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let text = self.chromium.evaluate(&script).await.as_str().unwrap_or_default().to_owned();
+            let text = self
+                .chromium
+                .evaluate(&script)
+                .await
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             if text.contains(words) {
                 return text;
             }
@@ -71,15 +78,24 @@ async fn a_clerk_enters_a_program_in_the_browser(backend: Backend) {
     let shots = screenshots().join(format!("{backend:?}").to_lowercase());
 
     chromium.visit(&app.url("/staff/programs/new"), (1280, 800)).await;
-    assert!(chromium.path().await.starts_with("/staff/login"), "{}", chromium.path().await);
-    chromium.click_and_wait("a.button[href^='/auth/login/staff']").await;
+    assert!(
+        chromium.path().await.starts_with("/staff/login"),
+        "{}",
+        chromium.path().await
+    );
+    chromium
+        .click_and_wait("a.button[href^='/auth/login/staff']")
+        .await;
     chromium.fill("input[name=login]", "hirosaki").await;
     chromium.click_and_wait("button[type=submit]").await;
     assert_eq!(chromium.path().await, "/staff/programs/new");
     chromium.check_open_page(&shots, "editor-new").await;
 
     let started = Instant::now();
-    let mut clerk = Clerk { chromium: &chromium, inputs: 0 };
+    let mut clerk = Clerk {
+        chromium: &chromium,
+        inputs: 0,
+    };
     basics(&mut clerk).await;
     build_the_rule(&mut clerk).await;
     a_wrong_date_is_stopped(&mut clerk, &shots).await;
@@ -87,19 +103,31 @@ async fn a_clerk_enters_a_program_in_the_browser(backend: Backend) {
     clerk.click_and_wait("button[name=action][value=publish]").await;
     let elapsed = started.elapsed();
     let path = chromium.path().await;
-    assert!(path.ends_with("/edit?saved=published"), "{path}: {}", chromium.text().await);
+    assert!(
+        path.ends_with("/edit?saved=published"),
+        "{path}: {}",
+        chromium.text().await
+    );
     assert!(chromium.text().await.contains("公開しました"));
-    println!(
+    eprintln!(
         "editor figures ({backend:?}): the clerk needed {} inputs; the scripted entry took {:.1} s",
         clerk.inputs,
         elapsed.as_secs_f64()
     );
     chromium.check_open_page(&shots, "editor-saved").await;
     let history = path.replace("/edit?saved=published", "/history");
-    chromium.check_page(&app.url(&history), (1280, 800), &shots, "history").await;
-    chromium.check_page(&app.url(&history), (360, 740), &shots, "history").await;
+    chromium
+        .check_page(&app.url(&history), (1280, 800), &shots, "history")
+        .await;
+    chromium
+        .check_page(&app.url(&history), (360, 740), &shots, "history")
+        .await;
 
-    a_parent_finds_it(&chromium, &app.url("/search?q=%E4%B8%80%E6%99%82%E9%A0%90%E3%81%8B%E3%82%8A")).await;
+    a_parent_finds_it(
+        &chromium,
+        &app.url("/search?q=%E4%B8%80%E6%99%82%E9%A0%90%E3%81%8B%E3%82%8A"),
+    )
+    .await;
     chromium.close().await;
 }
 
@@ -107,7 +135,10 @@ async fn basics(clerk: &mut Clerk<'_>) {
     clerk.fill("#name", NAME).await;
     clerk.click("#category-childcare_education").await;
     clerk
-        .fill("#summary", "保護者の用事や休息のときに、お子さんを保育所で一時的に預かります。")
+        .fill(
+            "#summary",
+            "保護者の用事や休息のときに、お子さんを保育所で一時的に預かります。",
+        )
         .await;
     clerk.fill("#benefit_amount", "２千円").await;
     clerk.fill("#contact_phone", "０１７２－４０－７０３８").await;
@@ -116,16 +147,29 @@ async fn basics(clerk: &mut Clerk<'_>) {
 /// 生後6か月から就学前: an age row and a stage row, the sentence following as she types.
 async fn build_the_rule(clerk: &mut Clerk<'_>) {
     clerk.select("#new_kind", "age").await;
-    clerk.click_and_wait("button[name=action][value=add_condition]").await;
+    clerk
+        .click_and_wait("button[name=action][value=add_condition]")
+        .await;
     clerk.wait_for("rule-words", "条件はありません").await;
     // From here on no page loads: the sentence changes by the editor's script alone.
-    clerk.chromium.evaluate("window.kosodateSamePage = true; return null").await;
+    clerk
+        .chromium
+        .evaluate("window.kosodateSamePage = true; return null")
+        .await;
     clerk.fill("#c0_from", "6か月").await;
     let sentence = clerk.wait_for("rule-words", "6か月").await;
     assert!(!sentence.contains("条件はありません"), "{sentence}");
-    assert_eq!(clerk.chromium.evaluate("return window.kosodateSamePage === true").await, true);
+    assert_eq!(
+        clerk
+            .chromium
+            .evaluate("return window.kosodateSamePage === true")
+            .await,
+        true
+    );
     clerk.select("#new_kind", "stage").await;
-    clerk.click_and_wait("button[name=action][value=add_condition]").await;
+    clerk
+        .click_and_wait("button[name=action][value=add_condition]")
+        .await;
     // The stage row starts at 未就学 (就学前).
     let sentence = clerk.wait_for("rule-words", "未就学").await;
     assert!(sentence.contains("6か月"), "{sentence}");
@@ -151,7 +195,10 @@ async fn a_wrong_date_is_stopped(clerk: &mut Clerk<'_>, shots: &Path) {
         .await
         != true
     {
-        assert!(Instant::now() < deadline, "the message went away once the date was right");
+        assert!(
+            Instant::now() < deadline,
+            "the message went away once the date was right"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -159,7 +206,10 @@ async fn a_wrong_date_is_stopped(clerk: &mut Clerk<'_>, shots: &Path) {
 async fn preview(clerk: &Clerk<'_>) {
     let preview = clerk.wait_for("preview", "生後6か月の子").await;
     assert!(preview.contains("はい、対象です。"), "{preview}");
-    assert!(preview.contains("いいえ、対象ではありません。"), "小1 and 中1 are not: {preview}");
+    assert!(
+        preview.contains("いいえ、対象ではありません。"),
+        "小1 and 中1 are not: {preview}"
+    );
     assert!(preview.contains("10件未満"), "{preview}");
 }
 
@@ -170,7 +220,11 @@ async fn a_parent_finds_it(chromium: &Chromium, search: &str) {
         if chromium.text().await.contains(NAME) {
             return;
         }
-        assert!(Instant::now() < deadline, "the search never found {NAME}: {}", chromium.text().await);
+        assert!(
+            Instant::now() < deadline,
+            "the search never found {NAME}: {}",
+            chromium.text().await
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }

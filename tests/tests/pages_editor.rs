@@ -12,7 +12,8 @@ use kosodate_domain::MunicipalityCode;
 use kosodate_households::{ConsentMethod, Households};
 use kosodate_matcher::{Child, Household};
 use kosodate_tests::{
-    Backend, Browser, HIROSAKI_CITY_TOKEN, SignInApp, both_backends, call, program_body, spawn_app_with_sign_in,
+    Backend, Browser, HIROSAKI_CITY_TOKEN, SignInApp, both_backends, call, program_body,
+    spawn_app_with_sign_in,
 };
 use reqwest::header::{ACCEPT, LOCATION};
 use serde_json::{Value, json};
@@ -79,7 +80,13 @@ async fn page(browser: &Clerk, path: &str, status: u16) -> String {
 async fn post(browser: &Clerk, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
     let mut form: Vec<(&str, &str)> = vec![("csrf_token", browser.csrf.as_str())];
     form.extend_from_slice(fields);
-    let response = browser.client.post(browser.url(path)).form(&form).send().await.unwrap();
+    let response = browser
+        .client
+        .post(browser.url(path))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     let location = response
         .headers()
@@ -96,7 +103,10 @@ fn typed_program(name: &'static str) -> Vec<(&'static str, &'static str)> {
         ("name", name),
         ("category", "childcare_education"),
         ("category", "infant"),
-        ("summary", "保護者の用事や休息のときに、お子さんを保育所で一時的に預かります。"),
+        (
+            "summary",
+            "保護者の用事や休息のときに、お子さんを保育所で一時的に預かります。",
+        ),
         ("eligibility_summary", "生後6か月から小学校入学前のお子さん"),
         ("benefit_description", "1日まで利用できます。"),
         ("benefit_amount", "３万円"),
@@ -133,7 +143,10 @@ async fn a_clerk_enters_a_program_in_everyday_wording_and_publishes_it(backend: 
     let app = spawn_app_with_sign_in(backend, |_| {}).await;
     let clerk = clerk(&app, "hirosaki").await;
     let blank = page(&clerk, "/staff/programs/new", 200).await;
-    assert!(blank.contains(r#"<option value="022021" selected>弘前市</option>"#), "{blank}");
+    assert!(
+        blank.contains(r#"<option value="022021" selected>弘前市</option>"#),
+        "{blank}"
+    );
 
     let mut fields = typed_program("弘前市一時預かり事業");
     fields.push(("action", "publish"));
@@ -141,10 +154,18 @@ async fn a_clerk_enters_a_program_in_everyday_wording_and_publishes_it(backend: 
     assert_eq!(status, 303, "{body}");
     assert!(location.ends_with("/edit?saved=published"), "{location}");
 
-    let program = call(app.app.get(&format!("/api/v1/programs/{}", program_id(&location))), 200).await;
+    let program = call(
+        app.app
+            .get(&format!("/api/v1/programs/{}", program_id(&location))),
+        200,
+    )
+    .await;
     assert_eq!(program["status"], "published");
     assert_eq!(program["benefit"]["amount_yen"], 30000);
-    assert_eq!(program["application_window"], json!({"kind": "fixed", "from": "2026-04-01", "to": "2027-03-31"}));
+    assert_eq!(
+        program["application_window"],
+        json!({"kind": "fixed", "from": "2026-04-01", "to": "2027-03-31"})
+    );
     assert_eq!(program["contact"]["phone"], "0172-40-7038");
     assert_eq!(program["last_reviewed_on"], "2026-11-01");
     assert_eq!(program["documents"], json!(["利用申込書", "母子健康手帳"]));
@@ -175,7 +196,12 @@ async fn wrong_entries_are_stopped_at_their_fields_in_japanese(backend: Backend)
     let clerk = clerk(&app, "hirosaki").await;
     let mut fields: Vec<(&str, &str)> = typed_program("弘前市まちがい事業")
         .into_iter()
-        .filter(|(name, _)| !matches!(*name, "name" | "window_from" | "window_to" | "contact_phone" | "last_reviewed"))
+        .filter(|(name, _)| {
+            !matches!(
+                *name,
+                "name" | "window_from" | "window_to" | "contact_phone" | "last_reviewed"
+            )
+        })
         .collect();
     fields.extend([
         ("window_from", "2026年4月1日"),
@@ -192,7 +218,9 @@ async fn wrong_entries_are_stopped_at_their_fields_in_japanese(backend: Backend)
         ("contact", "問い合わせ先"),
     ] {
         let at_field = format!(r#"<p class="field-error" id="{field}-error">"#);
-        let start = body.find(&at_field).unwrap_or_else(|| panic!("{field} has its message: {body}"));
+        let start = body
+            .find(&at_field)
+            .unwrap_or_else(|| panic!("{field} has its message: {body}"));
         let message = &body[start..start + body[start..].find("</p>").unwrap()];
         assert!(message.contains(words), "{field}: {message}");
     }
@@ -206,7 +234,13 @@ async fn wrong_entries_are_stopped_at_their_fields_in_japanese(backend: Backend)
     draft.push(("action", "save"));
     let (status, location, body) = post(&clerk, "/staff/programs/new", &draft).await;
     assert_eq!(status, 303, "{body}");
-    let program = call(app.app.get(&format!("/api/v1/programs/{}", program_id(&location))).bearer_auth(HIROSAKI_CITY_TOKEN), 200).await;
+    let program = call(
+        app.app
+            .get(&format!("/api/v1/programs/{}", program_id(&location)))
+            .bearer_auth(HIROSAKI_CITY_TOKEN),
+        200,
+    )
+    .await;
     assert_eq!(program["status"], "draft");
 }
 
@@ -232,7 +266,10 @@ async fn the_builders_rows_are_added_and_removed_with_buttons(backend: Backend) 
     let (_, _, body) = post(&clerk, "/staff/programs/new", &fields).await;
     assert!(body.contains(r#"name="c1_kind" value="stage""#), "{body}");
     let words = rule_words(&body);
-    assert!(words.contains("6か月"), "the sentence follows the first row: {words}");
+    assert!(
+        words.contains("6か月"),
+        "the sentence follows the first row: {words}"
+    );
 
     let mut fields = base.to_vec();
     fields.extend([
@@ -269,10 +306,16 @@ async fn the_live_check_answers_the_page_for_the_form_as_typed(backend: Backend)
 
     let mut fields = typed_program("弘前市確認中事業");
     fields.retain(|(name, _)| *name != "window_to");
-    fields.extend([("window_to", "2026-03-31"), ("form_action", "/staff/programs/new")]);
+    fields.extend([
+        ("window_to", "2026-03-31"),
+        ("form_action", "/staff/programs/new"),
+    ]);
     let (status, _, body) = post(&clerk, "/staff/programs/check", &fields).await;
     assert_eq!(status, 200);
-    assert!(body.contains(r#"<p class="field-error" id="window_to-error">"#), "{body}");
+    assert!(
+        body.contains(r#"<p class="field-error" id="window_to-error">"#),
+        "{body}"
+    );
     // The preview and the sentence are there for the script to copy.
     assert!(body.contains(r#"id="preview" data-live"#), "{body}");
     assert!(body.contains("生後6か月の子"), "{body}");
@@ -283,7 +326,10 @@ async fn a_colleagues_change_is_shown_and_nothing_typed_is_lost(backend: Backend
     let app = spawn_app_with_sign_in(backend, |_| {}).await;
     let created = app
         .app
-        .create_program(HIROSAKI_CITY_TOKEN, &program_body("022021", "弘前市子ども医療費助成"))
+        .create_program(
+            HIROSAKI_CITY_TOKEN,
+            &program_body("022021", "弘前市子ども医療費助成"),
+        )
         .await;
     let id = created["id"].as_str().unwrap();
     let clerk = clerk(&app, "hirosaki").await;
@@ -295,20 +341,32 @@ async fn a_colleagues_change_is_shown_and_nothing_typed_is_lost(backend: Backend
     let mut theirs = program_body("022021", "弘前市子ども医療費助成");
     theirs["summary"] = json!("同僚が書き換えた概要です。");
     call(
-        app.app.put(&format!("/api/v1/programs/{id}"), HIROSAKI_CITY_TOKEN).json(&theirs),
+        app.app
+            .put(&format!("/api/v1/programs/{id}"), HIROSAKI_CITY_TOKEN)
+            .json(&theirs),
         200,
     )
     .await;
 
     let mut fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     fields.retain(|(name, _)| *name != "name");
-    fields.extend([("name", "弘前市子ども医療費助成（改）"), ("version", "1"), ("action", "save")]);
+    fields.extend([
+        ("name", "弘前市子ども医療費助成（改）"),
+        ("version", "1"),
+        ("action", "save"),
+    ]);
     let path = format!("/staff/programs/{id}/edit");
     let (status, _, body) = post(&clerk, &path, &fields).await;
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("ほかの職員が変更しました"), "{body}");
-    assert!(body.contains("<th scope=\"row\">概要</th><td>同僚が書き換えた概要です。</td>"), "{body}");
-    assert!(body.contains(r#"value="弘前市子ども医療費助成（改）""#), "what was typed stays: {body}");
+    assert!(
+        body.contains("<th scope=\"row\">概要</th><td>同僚が書き換えた概要です。</td>"),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"value="弘前市子ども医療費助成（改）""#),
+        "what was typed stays: {body}"
+    );
     assert!(body.contains(r#"name="version" value="2""#), "{body}");
 
     // Saving again, knowingly, over the colleague's version.
@@ -316,7 +374,13 @@ async fn a_colleagues_change_is_shown_and_nothing_typed_is_lost(backend: Backend
     fields.push(("version", "2"));
     let (status, _, body) = post(&clerk, &path, &fields).await;
     assert_eq!(status, 303, "{body}");
-    let program = call(app.app.get(&format!("/api/v1/programs/{id}")).bearer_auth(HIROSAKI_CITY_TOKEN), 200).await;
+    let program = call(
+        app.app
+            .get(&format!("/api/v1/programs/{id}"))
+            .bearer_auth(HIROSAKI_CITY_TOKEN),
+        200,
+    )
+    .await;
     assert_eq!(program["name"], "弘前市子ども医療費助成（改）");
     assert_eq!(program["version"], 3);
 }
@@ -328,11 +392,26 @@ fn form_of(program: &Value) -> Vec<(String, String)> {
         ("owner".to_owned(), text(&program["owner"])),
         ("name".to_owned(), text(&program["name"])),
         ("summary".to_owned(), text(&program["summary"])),
-        ("eligibility_summary".to_owned(), text(&program["eligibility_summary"])),
-        ("benefit_description".to_owned(), text(&program["benefit"]["description"])),
-        ("window_kind".to_owned(), text(&program["application_window"]["kind"])),
-        ("window_event".to_owned(), text(&program["application_window"]["event"])),
-        ("window_days".to_owned(), program["application_window"]["within_days"].to_string()),
+        (
+            "eligibility_summary".to_owned(),
+            text(&program["eligibility_summary"]),
+        ),
+        (
+            "benefit_description".to_owned(),
+            text(&program["benefit"]["description"]),
+        ),
+        (
+            "window_kind".to_owned(),
+            text(&program["application_window"]["kind"]),
+        ),
+        (
+            "window_event".to_owned(),
+            text(&program["application_window"]["event"]),
+        ),
+        (
+            "window_days".to_owned(),
+            program["application_window"]["within_days"].to_string(),
+        ),
         ("contact_section".to_owned(), text(&program["contact"]["section"])),
         ("contact_phone".to_owned(), text(&program["contact"]["phone"])),
         ("contact_email".to_owned(), text(&program["contact"]["email"])),
@@ -350,7 +429,12 @@ fn form_of(program: &Value) -> Vec<(String, String)> {
         fields.push((format!("method_{kind}_url"), text(&method["url"])));
         fields.push((format!("method_{kind}_note"), text(&method["note"])));
     }
-    let documents: Vec<String> = program["documents"].as_array().unwrap().iter().map(text).collect();
+    let documents: Vec<String> = program["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(text)
+        .collect();
     fields.push(("documents".to_owned(), documents.join("\n")));
     fields
 }
@@ -370,13 +454,22 @@ async fn a_rule_the_builder_cannot_show_is_kept_as_stored(backend: Backend) {
     let mut fields = form_of(&created);
     fields.retain(|(name, _)| name != "rule_mode" && name != "summary");
     fields.push(("rule_mode".to_owned(), "keep".to_owned()));
-    fields.push(("summary".to_owned(), "3人以上のお子さんを育てる世帯を支援します。".to_owned()));
+    fields.push((
+        "summary".to_owned(),
+        "3人以上のお子さんを育てる世帯を支援します。".to_owned(),
+    ));
     fields.push(("version".to_owned(), "1".to_owned()));
     fields.push(("action".to_owned(), "save".to_owned()));
     let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let (status, _, page_body) = post(&clerk, &format!("/staff/programs/{id}/edit"), &borrowed).await;
     assert_eq!(status, 303, "{page_body}");
-    let program = call(app.app.get(&format!("/api/v1/programs/{id}")).bearer_auth(HIROSAKI_CITY_TOKEN), 200).await;
+    let program = call(
+        app.app
+            .get(&format!("/api/v1/programs/{id}"))
+            .bearer_auth(HIROSAKI_CITY_TOKEN),
+        200,
+    )
+    .await;
     assert_eq!(program["summary"], "3人以上のお子さんを育てる世帯を支援します。");
     assert_eq!(program["eligibility"], rule);
 }
@@ -391,13 +484,25 @@ async fn the_history_compares_two_versions_in_words(backend: Backend) {
     let mut changed = program_body("022021", "弘前市出生祝い金");
     changed["benefit"]["amount_yen"] = json!(50000);
     changed["application_window"] = json!({"kind": "always"});
-    call(app.app.put(&format!("/api/v1/programs/{id}"), HIROSAKI_CITY_TOKEN).json(&changed), 200).await;
+    call(
+        app.app
+            .put(&format!("/api/v1/programs/{id}"), HIROSAKI_CITY_TOKEN)
+            .json(&changed),
+        200,
+    )
+    .await;
     let clerk = clerk(&app, "hirosaki").await;
     let history = page(&clerk, &format!("/staff/programs/{id}/history?from=1&to=2"), 200).await;
     assert!(history.contains("第2版"), "{history}");
     assert!(history.contains("弘前市 こども家庭課"), "who: {history}");
-    assert!(history.contains("<th scope=\"row\">給付額</th><td>（なし）</td><td>50,000円</td>"), "{history}");
-    assert!(history.contains("<th scope=\"row\">申請期間</th><td>出生から15日以内</td><td>随時</td>"), "{history}");
+    assert!(
+        history.contains("<th scope=\"row\">給付額</th><td>（なし）</td><td>50,000円</td>"),
+        "{history}"
+    );
+    assert!(
+        history.contains("<th scope=\"row\">申請期間</th><td>出生から15日以内</td><td>随時</td>"),
+        "{history}"
+    );
     assert!(!history.contains("amount_yen"), "no JSON: {history}");
 }
 
@@ -416,21 +521,47 @@ async fn the_preview_counts_households_only_from_ten(backend: Backend) {
     };
     let store = Households::new(app.app.db.clone());
     let toddlers: Vec<Household> = (0..9).map(|_| household(born("2025-01-10"))).collect();
-    store.insert_many(&toddlers, false, Some((ConsentMethod::Online, 1))).await.unwrap();
+    store
+        .insert_many(&toddlers, false, Some((ConsentMethod::Online, 1)))
+        .await
+        .unwrap();
     // Not counted: no consent, another municipality, a child too old.
-    store.insert_many(&[household(born("2025-01-10"))], false, None).await.unwrap();
+    store
+        .insert_many(&[household(born("2025-01-10"))], false, None)
+        .await
+        .unwrap();
     let mut elsewhere = household(born("2025-01-10"));
     elsewhere.municipality = MunicipalityCode::parse("022012").unwrap();
-    store.insert_many(&[elsewhere, household(born("2010-05-05"))], false, Some((ConsentMethod::Online, 1))).await.unwrap();
+    store
+        .insert_many(
+            &[elsewhere, household(born("2010-05-05"))],
+            false,
+            Some((ConsentMethod::Online, 1)),
+        )
+        .await
+        .unwrap();
     let clerk = clerk(&app, "hirosaki").await;
     let mut fields = typed_program("弘前市数える事業");
     fields.extend([("form_action", "/staff/programs/new")]);
     let (_, _, body) = post(&clerk, "/staff/programs/check", &fields).await;
-    assert!(body.contains(r#"<strong id="household-count">10件未満</strong>"#), "{body}");
+    assert!(
+        body.contains(r#"<strong id="household-count">10件未満</strong>"#),
+        "{body}"
+    );
 
-    store.insert_many(&[household(born("2024-09-01"))], false, Some((ConsentMethod::Online, 1))).await.unwrap();
+    store
+        .insert_many(
+            &[household(born("2024-09-01"))],
+            false,
+            Some((ConsentMethod::Online, 1)),
+        )
+        .await
+        .unwrap();
     let (_, _, body) = post(&clerk, "/staff/programs/check", &fields).await;
-    assert!(body.contains(r#"<strong id="household-count">10世帯</strong>"#), "{body}");
+    assert!(
+        body.contains(r#"<strong id="household-count">10世帯</strong>"#),
+        "{body}"
+    );
 }
 
 async fn staff_of_another_organisation_cannot_open_the_editor(backend: Backend) {

@@ -79,15 +79,16 @@ fn split_era(text: &str) -> (Option<Era>, String) {
                 .or_else(|| text.strip_prefix(initial.to_ascii_lowercase()))
         });
         if let (Some(rest), Some(first_day)) = (rest, first_day_of(*first_day)) {
-            let next_first_day = index
-                .checked_sub(1)
-                .and_then(|newer| first_day_of(ERAS[newer].2));
+            let next_first_day = index.checked_sub(1).and_then(|newer| first_day_of(ERAS[newer].2));
             let era = Era {
                 first_year: *first_year,
                 first_day,
                 next_first_day,
             };
-            return (Some(era), rest.trim_start_matches(['.', ' ']).replacen('元', "1", 1));
+            return (
+                Some(era),
+                rest.trim_start_matches(['.', ' ']).replacen('元', "1", 1),
+            );
         }
     }
     (None, text.to_owned())
@@ -107,7 +108,8 @@ fn initial_of(era: &str) -> char {
 fn numbers_of(text: &str) -> Result<Vec<i32>, DateReadError> {
     let text = text.trim().trim_end_matches('日');
     if text.len() == 8 && text.bytes().all(|byte| byte.is_ascii_digit()) {
-        let part = |range: std::ops::Range<usize>| text[range].parse::<i32>().map_err(|_| DateReadError::Malformed);
+        let part =
+            |range: std::ops::Range<usize>| text[range].parse::<i32>().map_err(|_| DateReadError::Malformed);
         return Ok(vec![part(0..4)?, part(4..6)?, part(6..8)?]);
     }
     text.split(['年', '月', '-', '/', '.'])

@@ -9,7 +9,9 @@
 use std::collections::BTreeMap;
 
 use kosodate_domain::{MunicipalityCode, Vocabulary};
-use kosodate_matcher::{AgeUnit, Bound, ChildRule, EligibilityDocument, IncomeBand, Range, Rule, SchoolStage};
+use kosodate_matcher::{
+    AgeUnit, Bound, ChildRule, EligibilityDocument, IncomeBand, Range, Rule, SchoolStage,
+};
 use strum::VariantArray;
 
 use super::wording::{self, Message, read_number};
@@ -186,7 +188,8 @@ impl Builder {
         // An untouched rule is saved as it was stored, not in the builder's own shape.
         if let Some(original) = original
             && let Some(stored) = stored_rule(&original)
-            && Builder::of_rule(&stored, places).and_then(|builder| builder.rule(places).ok()) == Some(rule.clone())
+            && Builder::of_rule(&stored, places).and_then(|builder| builder.rule(places).ok())
+                == Some(rule.clone())
         {
             return Ok(original);
         }
@@ -390,15 +393,20 @@ fn child_condition(row: &ConditionRow) -> Result<ChildRule, Message> {
     };
     Ok(match row.kind.as_str() {
         "age" => age_condition(row)?,
-        "stage" => ChildRule::SchoolStage(wording::read_stage(&row.value).ok_or("就学の段階を選んでください")?),
+        "stage" => {
+            ChildRule::SchoolStage(wording::read_stage(&row.value).ok_or("就学の段階を選んでください")?)
+        }
         "grade" => ChildRule::SchoolGrade(range(row, |text| {
             wording::read_grade(text).map(|name| kosodate_matcher::grade_number(&name).unwrap_or_default())
         })?),
         "until_march31" => ChildRule::UntilMarch31AfterAge(
-            u32::try_from(number(row.value.trim_end_matches('歳'), "年齢")?).map_err(|_| "年齢が大きすぎます")?,
+            u32::try_from(number(row.value.trim_end_matches('歳'), "年齢")?)
+                .map_err(|_| "年齢が大きすぎます")?,
         ),
         "pregnancy" if row.from.trim().is_empty() && row.until.trim().is_empty() => ChildRule::Unborn(true),
-        "pregnancy" => ChildRule::PregnancyWeeks(range(row, |text| number(text.trim_end_matches('週'), "妊娠週数"))?),
+        "pregnancy" => ChildRule::PregnancyWeeks(range(row, |text| {
+            number(text.trim_end_matches('週'), "妊娠週数")
+        })?),
         "born_within" => ChildRule::BornWithinDays(wording::read_days(&row.value)?),
         "birth_order" => ChildRule::BirthOrder(range(row, |text| {
             number(text.trim_start_matches('第').trim_end_matches('子'), "出生順")
@@ -415,7 +423,9 @@ fn age_condition(row: &ConditionRow) -> Result<ChildRule, Message> {
     };
     let (from, until) = (read(&row.from)?, read(&row.until)?);
     let unit = match (from.map(|(unit, _)| unit), until.map(|(unit, _)| unit)) {
-        (None, None) => return Err("年齢の下限か上限を入力してください（例：6か月 以上、3歳 未満）".to_owned()),
+        (None, None) => {
+            return Err("年齢の下限か上限を入力してください（例：6か月 以上、3歳 未満）".to_owned());
+        }
         (Some(unit), None) | (None, Some(unit)) => unit,
         (Some(a), Some(b)) if a == b => a,
         (Some(AgeUnit::Days), _) | (_, Some(AgeUnit::Days)) => {
@@ -461,7 +471,10 @@ fn bounds(row: &ConditionRow, from: Option<i64>, until: Option<i64>) -> Result<R
 
 fn municipalities(text: &str, places: &Places<'_>) -> Result<Vec<MunicipalityCode>, Message> {
     let mut codes = Vec::new();
-    for token in text.split([',', '、', '，', ' ', '　', '\n']).filter(|t| !t.trim().is_empty()) {
+    for token in text
+        .split([',', '、', '，', ' ', '　', '\n'])
+        .filter(|t| !t.trim().is_empty())
+    {
         let token = token.trim();
         let code = MunicipalityCode::parse(&kosodate_domain::japan::half_width(token))
             .ok()
@@ -481,7 +494,10 @@ fn household_row(rule: &Rule, places: &Places<'_>) -> Option<ConditionRow> {
             value: (if *flag { "yes" } else { "no" }).to_owned(),
             ..ConditionRow::of_kind("single_parent")
         },
-        Rule::IncomeBand(Range { lower: None, upper: Some(upper) }) => {
+        Rule::IncomeBand(Range {
+            lower: None,
+            upper: Some(upper),
+        }) => {
             let rank = upper.value - i64::from(!upper.inclusive);
             let band = IncomeBand::VARIANTS.get(usize::try_from(rank).ok()?)?;
             ConditionRow {
@@ -563,7 +579,7 @@ mod tests {
         }
     }
 
-    fn rule(value: serde_json::Value) -> Rule {
+    fn rule(value: &serde_json::Value) -> Rule {
         stored_rule(&json!({"version": 1, "rule": value})).expect("a valid rule")
     }
 
@@ -603,8 +619,9 @@ mod tests {
             json!({"some_child": {"all": [{"pregnancy_weeks": {"gte": 12, "lt": 22}}, {"birth_order": {"gte": 3}}]}}),
             json!({"some_child": {"school_grade": {"gte": "年少", "lte": "年長"}}}),
         ] {
-            let rule = rule(value.clone());
-            let builder = Builder::of_rule(&rule, &no_places()).unwrap_or_else(|| panic!("{value} is representable"));
+            let rule = rule(&value);
+            let builder =
+                Builder::of_rule(&rule, &no_places()).unwrap_or_else(|| panic!("{value} is representable"));
             assert_eq!(builder.rule(&no_places()), Ok(Some(rule)), "{value}");
         }
     }
@@ -618,7 +635,7 @@ mod tests {
             json!({"all": [{"some_child": {"unborn": true}}, {"some_child": {"birth_order": {"gte": 2}}}]}),
             json!({"some_child": {"childcare": ["home"]}}),
         ] {
-            assert_eq!(Builder::of_rule(&rule(value.clone()), &no_places()), None, "{value}");
+            assert_eq!(Builder::of_rule(&rule(&value), &no_places()), None, "{value}");
         }
     }
 
@@ -632,7 +649,8 @@ mod tests {
         };
         assert_eq!(kept.document(&no_places()), Ok(stored));
         let stored = json!({"version": 1, "rule": {"any": [{"some_child": {"any": [{"unborn": true}, {"born_within_days": 28}]}}]}});
-        let mut untouched = Builder::of_rule(&stored_rule(&stored).expect("rule"), &no_places()).expect("representable");
+        let mut untouched =
+            Builder::of_rule(&stored_rule(&stored).expect("rule"), &no_places()).expect("representable");
         untouched.original = stored.to_string();
         assert_eq!(untouched.document(&no_places()), Ok(stored));
     }
@@ -666,7 +684,7 @@ mod tests {
         };
         assert_eq!(
             builder.rule(&no_places()),
-            Ok(Some(rule(json!({"all": [
+            Ok(Some(rule(&json!({"all": [
                 {"some_child": {"school_stage": "preschool"}},
                 {"any": [{"income_band": {"lte": "up_to_360"}}, {"single_parent": true}]}
             ]}))))

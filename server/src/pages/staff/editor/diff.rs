@@ -20,13 +20,22 @@ pub struct DiffRow {
 /// Every field of a program in words, in the form's order.
 fn described(input: &ProgramInput, names: &MunicipalityNames<'_>) -> Vec<(&'static str, String)> {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    let date = |value: Option<CalendarDate>| value.map(|date| japan::format_date(date.date())).unwrap_or_default();
+    let date = |value: Option<CalendarDate>| {
+        value
+            .map(|date| japan::format_date(date.date()))
+            .unwrap_or_default()
+    };
     vec![
         ("制度名", input.name.clone()),
         ("略称", text(&input.short_name)),
         (
             "分類",
-            input.categories.iter().map(|category| category.label_ja()).collect::<Vec<_>>().join("・"),
+            input
+                .categories
+                .iter()
+                .map(|category| category.label_ja())
+                .collect::<Vec<_>>()
+                .join("・"),
         ),
         ("概要", input.summary.clone()),
         ("詳しい説明", text(&input.description)),
@@ -41,7 +50,11 @@ fn described(input: &ProgramInput, names: &MunicipalityNames<'_>) -> Vec<(&'stat
                 .application_methods
                 .iter()
                 .map(|method| {
-                    let extra: Vec<&str> = [&method.url, &method.note].into_iter().flatten().map(String::as_str).collect();
+                    let extra: Vec<&str> = [&method.url, &method.note]
+                        .into_iter()
+                        .flatten()
+                        .map(String::as_str)
+                        .collect();
                     match extra.is_empty() {
                         true => method.kind.label_ja().to_owned(),
                         false => format!("{}（{}）", method.kind.label_ja(), extra.join("、")),
@@ -82,7 +95,7 @@ fn yen(amount: u64) -> String {
     let digits = amount.to_string();
     let mut grouped = String::new();
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);

@@ -115,16 +115,27 @@ impl ProgramForm {
 
     /// The form showing a program as stored (or a template).
     pub fn of_input(input: &ProgramInput, places: &Places<'_>) -> Self {
-        let date = |date: Option<CalendarDate>| date.map(|date| japan::format_date(date.date())).unwrap_or_default();
-        let (window_kind, window_from, window_to, window_event, window_days) = match &input.application_window {
+        let date = |date: Option<CalendarDate>| {
+            date.map(|date| japan::format_date(date.date()))
+                .unwrap_or_default()
+        };
+        let (window_kind, window_from, window_to, window_event, window_days) = match &input.application_window
+        {
             ApplicationWindow::Always => ("always", String::new(), String::new(), "", String::new()),
             ApplicationWindow::Fixed { from, to } => ("fixed", date(*from), date(*to), "", String::new()),
-            ApplicationWindow::Relative { event, within_days } => {
-                ("relative", String::new(), String::new(), event.id(), within_days.to_string())
-            }
+            ApplicationWindow::Relative { event, within_days } => (
+                "relative",
+                String::new(),
+                String::new(),
+                event.id(),
+                within_days.to_string(),
+            ),
         };
         let method = |kind: ApplicationMethodKind| {
-            let found = input.application_methods.iter().find(|method| method.kind == kind);
+            let found = input
+                .application_methods
+                .iter()
+                .find(|method| method.kind == kind);
             MethodFields {
                 chosen: found.is_some(),
                 url: found.and_then(|method| method.url.clone()).unwrap_or_default(),
@@ -136,12 +147,20 @@ impl ProgramForm {
             owner: input.owner.clone(),
             name: input.name.clone(),
             short_name: text(&input.short_name),
-            categories: input.categories.iter().map(|category| category.id().to_owned()).collect(),
+            categories: input
+                .categories
+                .iter()
+                .map(|category| category.id().to_owned())
+                .collect(),
             summary: input.summary.clone(),
             description: text(&input.description),
             eligibility_summary: text(&input.eligibility_summary),
             benefit_description: text(&input.benefit.description),
-            benefit_amount: input.benefit.amount_yen.map(|yen| yen.to_string()).unwrap_or_default(),
+            benefit_amount: input
+                .benefit
+                .amount_yen
+                .map(|yen| yen.to_string())
+                .unwrap_or_default(),
             window_kind: window_kind.to_owned(),
             window_from,
             window_to,
@@ -195,7 +214,13 @@ impl ProgramForm {
             },
             application_window: window,
             application_methods: self.methods(),
-            documents: self.documents.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_owned).collect(),
+            documents: self
+                .documents
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect(),
             contact: Contact {
                 section: given(&self.contact_section),
                 phone: given(&self.contact_phone),
@@ -211,7 +236,11 @@ impl ProgramForm {
     fn window(&self, errors: &mut FieldMessages) -> ApplicationWindow {
         match self.window_kind.as_str() {
             "fixed" => ApplicationWindow::Fixed {
-                from: take(errors, "window_from", optional(&self.window_from, read_calendar_date)),
+                from: take(
+                    errors,
+                    "window_from",
+                    optional(&self.window_from, read_calendar_date),
+                ),
                 to: take(errors, "window_to", optional(&self.window_to, read_calendar_date)),
             },
             "relative" => {
@@ -344,7 +373,10 @@ mod tests {
     }
 
     fn posted(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -354,7 +386,10 @@ mod tests {
             ("name", "一時預かり事業"),
             ("category", "childcare_education"),
             ("category", "infant"),
-            ("summary", "保護者の用事や休息のときに、お子さんを一時的に預かります。"),
+            (
+                "summary",
+                "保護者の用事や休息のときに、お子さんを一時的に預かります。",
+            ),
             ("benefit_amount", "１日２千円"),
             ("window_kind", "fixed"),
             ("window_from", "令和8年4月1日"),
@@ -371,7 +406,11 @@ mod tests {
             ("c1_value", "就学前"),
         ]));
         let (input, errors) = form.to_input(&places());
-        assert_eq!(errors.keys().collect::<Vec<_>>(), ["benefit_amount"], "{errors:?}");
+        assert_eq!(
+            errors.keys().collect::<Vec<_>>(),
+            ["benefit_amount"],
+            "{errors:?}"
+        );
         assert_eq!(input.categories, [Category::Infant, Category::ChildcareEducation]);
         assert_eq!(
             input.application_window,
@@ -432,11 +471,27 @@ mod tests {
         let (input, form_errors) = form.to_input(&places());
         let invalid = input.validate().expect_err("invalid").0;
         let messages = messages(form_errors, &input, &invalid);
-        for field in ["name", "summary", "categories", "window_to", "method_online_url", "contact_email", "last_reviewed"] {
+        for field in [
+            "name",
+            "summary",
+            "categories",
+            "window_to",
+            "method_online_url",
+            "contact_email",
+            "last_reviewed",
+        ] {
             assert!(messages.contains_key(field), "{field}: {messages:?}");
         }
-        assert!(messages["window_to"].contains("開始日"), "{}", messages["window_to"]);
-        assert!(messages["last_reviewed"].contains("元号"), "{}", messages["last_reviewed"]);
+        assert!(
+            messages["window_to"].contains("開始日"),
+            "{}",
+            messages["window_to"]
+        );
+        assert!(
+            messages["last_reviewed"].contains("元号"),
+            "{}",
+            messages["last_reviewed"]
+        );
     }
 
     #[test]

@@ -57,8 +57,14 @@ pub async fn page(
     let program = load_writable(&state, &staff, &id).await?;
     let versions = all_versions(&state, &program).await?;
     let latest = versions.last().map_or(1, |version| version.version);
-    let to = compare.to.filter(|to| (1..=latest).contains(to)).unwrap_or(latest);
-    let from = compare.from.filter(|from| (1..=latest).contains(from)).unwrap_or((to - 1).max(1));
+    let to = compare
+        .to
+        .filter(|to| (1..=latest).contains(to))
+        .unwrap_or(latest);
+    let from = compare
+        .from
+        .filter(|from| (1..=latest).contains(from))
+        .unwrap_or((to - 1).max(1));
     let snapshot = |number: i32| {
         versions
             .iter()

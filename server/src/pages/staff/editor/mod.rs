@@ -23,8 +23,14 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/staff/programs/new", get(page::new_program).post(submit::new_program))
+        .route(
+            "/staff/programs/new",
+            get(page::new_program).post(submit::new_program),
+        )
         .route("/staff/programs/check", post(submit::check))
-        .route("/staff/programs/{id}/edit", get(page::edit_program).post(submit::edit_program))
+        .route(
+            "/staff/programs/{id}/edit",
+            get(page::edit_program).post(submit::edit_program),
+        )
         .route("/staff/programs/{id}/history", get(history::page))
 }

@@ -81,7 +81,13 @@ impl EditorPage {
     pub fn categories(&self) -> Vec<(&'static str, &'static str, bool)> {
         Category::VARIANTS
             .iter()
-            .map(|category| (category.id(), category.label_ja(), self.form.categories.iter().any(|id| id == category.id())))
+            .map(|category| {
+                (
+                    category.id(),
+                    category.label_ja(),
+                    self.form.categories.iter().any(|id| id == category.id()),
+                )
+            })
             .collect()
     }
 
@@ -90,7 +96,11 @@ impl EditorPage {
     }
 
     pub fn methods(&self) -> Vec<(&'static str, &'static str, usize)> {
-        METHODS.iter().enumerate().map(|(index, kind)| (kind.id(), kind.label_ja(), index)).collect()
+        METHODS
+            .iter()
+            .enumerate()
+            .map(|(index, kind)| (kind.id(), kind.label_ja(), index))
+            .collect()
     }
 
     pub fn online(&self) -> &'static str {
@@ -102,7 +112,10 @@ impl EditorPage {
     }
 
     pub fn kind_label(&self, kind: &str) -> &'static str {
-        KINDS.iter().find(|(id, _)| *id == kind).map_or("条件", |(_, label)| label)
+        KINDS
+            .iter()
+            .find(|(id, _)| *id == kind)
+            .map_or("条件", |(_, label)| label)
     }
 
     pub fn stages(&self) -> Vec<(&'static str, &'static str)> {
@@ -114,7 +127,9 @@ impl EditorPage {
     }
 
     pub fn groups(&self) -> Vec<(String, &'static str)> {
-        (1..=GROUPS).map(|group| (group.to_string(), self.form.builder.group_joins[group - 1].id())).collect()
+        (1..=GROUPS)
+            .map(|group| (group.to_string(), self.form.builder.group_joins[group - 1].id()))
+            .collect()
     }
 
     /// Whether a condition is in the group, so that its join is worth asking about.
@@ -136,7 +151,10 @@ impl EditorPage {
 }
 
 fn labels<T: Vocabulary>() -> Vec<(&'static str, &'static str)> {
-    T::VARIANTS.iter().map(|value| (value.id(), value.label_ja())).collect()
+    T::VARIANTS
+        .iter()
+        .map(|value| (value.id(), value.label_ja()))
+        .collect()
 }
 
 /// The prefecture's places both ways, for the residence condition and the owner list.
@@ -148,7 +166,10 @@ pub struct Lookup {
 impl Lookup {
     pub async fn load(state: &AppState) -> Result<Self, ApiError> {
         let places = crate::pages::places::Places::load(state).await?;
-        let all = places.prefecture.iter().chain(places.regions.iter().flat_map(|region| &region.places));
+        let all = places
+            .prefecture
+            .iter()
+            .chain(places.regions.iter().flat_map(|region| &region.places));
         let mut lookup = Self {
             codes: HashMap::new(),
             names: HashMap::new(),
@@ -178,7 +199,12 @@ impl Lookup {
     /// Whose programs the staff member may enter: the organisation's own; for the prefecture
     /// also the national ones; for administrators every owner.
     pub fn owners(&self, role: &StaffRole) -> Vec<(String, String)> {
-        let owner = |code: MunicipalityCode| (code.to_string(), self.name(code).unwrap_or_else(|| code.to_string()));
+        let owner = |code: MunicipalityCode| {
+            (
+                code.to_string(),
+                self.name(code).unwrap_or_else(|| code.to_string()),
+            )
+        };
         let national = || (ProgramOwner::National.as_key(), "国".to_owned());
         match role {
             StaffRole::Municipal(code) => vec![owner(*code)],
@@ -193,10 +219,7 @@ impl Lookup {
     }
 }
 
-pub async fn new_program(
-    State(state): State<AppState>,
-    staff: SignedInStaff,
-) -> Result<Response, ApiError> {
+pub async fn new_program(State(state): State<AppState>, staff: SignedInStaff) -> Result<Response, ApiError> {
     let lookup = Lookup::load(&state).await?;
     let owners = lookup.owners(&staff.identity.role);
     let form = ProgramForm {
@@ -205,7 +228,16 @@ pub async fn new_program(
         ..ProgramForm::default()
     };
     let view = View::new("/staff/programs/new".to_owned(), None);
-    render(&state, &staff, &lookup, form, FieldMessages::new(), view, StatusCode::OK).await
+    render(
+        &state,
+        &staff,
+        &lookup,
+        form,
+        FieldMessages::new(),
+        view,
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -221,11 +253,21 @@ pub async fn edit_program(
 ) -> Result<Response, ApiError> {
     let program = load_writable(&state, &staff, &id).await?;
     let lookup = Lookup::load(&state).await?;
-    let mut form = lookup.with_places(|places| ProgramForm::of_input(&ProgramInput::from(program.content.clone()), places));
+    let mut form = lookup
+        .with_places(|places| ProgramForm::of_input(&ProgramInput::from(program.content.clone()), places));
     form.version = program.version.to_string();
     let mut view = View::new(format!("/staff/programs/{}/edit", program.id), Some(&program));
     view.notice = query.saved.as_deref().map(saved_notice);
-    render(&state, &staff, &lookup, form, FieldMessages::new(), view, StatusCode::OK).await
+    render(
+        &state,
+        &staff,
+        &lookup,
+        form,
+        FieldMessages::new(),
+        view,
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn saved_notice(what: &str) -> String {
@@ -239,10 +281,18 @@ fn saved_notice(what: &str) -> String {
 
 /// A program the staff member may change; anything else is "not found" or "forbidden".
 pub async fn load_writable(state: &AppState, staff: &SignedInStaff, id: &str) -> Result<Program, ApiError> {
-    let not_found = || ApiError::not_found(format!("制度（ID: {id}）は見つかりません"), format!("no program {id:?}"));
+    let not_found = || {
+        ApiError::not_found(
+            format!("制度（ID: {id}）は見つかりません"),
+            format!("no program {id:?}"),
+        )
+    };
     let id = ProgramId::parse(id).map_err(|_| not_found())?;
     let program = state.registry.program(id, Visibility::Staff).await?;
-    if !staff.identity.permits(StaffAction::WriteProgram(&program.content.owner)) {
+    if !staff
+        .identity
+        .permits(StaffAction::WriteProgram(&program.content.owner))
+    {
         return Err(ApiError::forbidden(
             "この制度を変更する権限がありません（自分の団体の制度だけを変更できます）",
             "staff may change their own organisation's programs only",
@@ -320,7 +370,9 @@ pub async fn render(
         notice: view.notice,
         conflict: view.conflict,
         plain,
-        preview: program_rule.map(|rule| preview::preview(&rule, today)).unwrap_or_default(),
+        preview: program_rule
+            .map(|rule| preview::preview(&rule, today))
+            .unwrap_or_default(),
         households,
     };
     Ok(crate::pages::html(status, &page))

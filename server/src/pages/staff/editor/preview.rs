@@ -36,7 +36,10 @@ fn examples(today: NaiveDate) -> Vec<(String, Child)> {
         NaiveDate::from_ymd_opt(cohort, 10, 1).unwrap_or(today)
     };
     let born = |label: &str, birth: NaiveDate| {
-        (format!("{label}（{}生まれ）", japan::format_date(birth)), Child::born(birth))
+        (
+            format!("{label}（{}生まれ）", japan::format_date(birth)),
+            Child::born(birth),
+        )
     };
     let due = today.checked_add_months(Months::new(3)).unwrap_or(today);
     vec![
@@ -44,7 +47,10 @@ fn examples(today: NaiveDate) -> Vec<(String, Child)> {
         born("生後6か月の子", months_ago(6)),
         born("1歳の子", months_ago(12)),
         born("3歳の子", months_ago(36)),
-        (format!("3か月後に生まれる予定の子（{}予定）", japan::format_date(due)), Child::expected(due)),
+        (
+            format!("3か月後に生まれる予定の子（{}予定）", japan::format_date(due)),
+            Child::expected(due),
+        ),
         born("年長の子", in_grade(0)),
         born("小1の子", in_grade(1)),
         born("中1の子", in_grade(7)),
@@ -92,7 +98,13 @@ pub fn preview(rule: &ProgramRule, today: NaiveDate) -> Vec<PreviewRow> {
         .collect()
 }
 
-fn answer(rule: &ProgramRule, municipality: MunicipalityCode, child: Child, today: NaiveDate, label: String) -> PreviewRow {
+fn answer(
+    rule: &ProgramRule,
+    municipality: MunicipalityCode,
+    child: Child,
+    today: NaiveDate,
+    label: String,
+) -> PreviewRow {
     let household = Household {
         municipality,
         children: vec![child],
@@ -143,10 +155,22 @@ mod tests {
         let rule = program_rule(&input, rule).expect("owner");
         let rows = preview(&rule, day("2026-12-05"));
         let verdicts: Vec<_> = rows.iter().map(|row| row.verdict).collect();
-        assert_eq!(verdicts, ["later", "yes", "yes", "yes", "after_birth", "yes", "no", "no"], "{rows:#?}");
+        assert_eq!(
+            verdicts,
+            ["later", "yes", "yes", "yes", "after_birth", "yes", "no", "no"],
+            "{rows:#?}"
+        );
         // Born today: from 2027-06-05 until the 31 March before 小1.
-        assert!(rows[0].windows[0].contains("令和9年6月5日"), "{:?}", rows[0].windows);
-        assert!(rows[0].windows[0].contains("2033年3月31日"), "{:?}", rows[0].windows);
+        assert!(
+            rows[0].windows[0].contains("令和9年6月5日"),
+            "{:?}",
+            rows[0].windows
+        );
+        assert!(
+            rows[0].windows[0].contains("2033年3月31日"),
+            "{:?}",
+            rows[0].windows
+        );
     }
 
     #[test]

@@ -22,7 +22,10 @@ use crate::state::AppState;
 type Fields = Vec<(String, String)>;
 
 fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
-    fields.iter().find(|(key, _)| key == name).map_or("", |(_, value)| value.as_str())
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map_or("", |(_, value)| value.as_str())
 }
 
 pub async fn new_program(
@@ -70,7 +73,8 @@ async fn submit(
         && action == "archive"
     {
         let result = state.registry.archive_program(&staff.identity, program.id).await;
-        let archived = audit::program_action(state, &staff.identity, context, "program.archive", None, result).await?;
+        let archived =
+            audit::program_action(state, &staff.identity, context, "program.archive", None, result).await?;
         return Ok(back_to(&archived, "archived"));
     }
     if edit_rows(&mut form, action, &fields) || action == "check" {
@@ -81,7 +85,16 @@ async fn submit(
     let (input, messages) = checked(&lookup, &form);
     let blocking = messages.keys().any(|field| field != "contact" || publish);
     let (Some(input), false) = (input, blocking) else {
-        return render(state, &staff, &lookup, form, messages, view, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return render(
+            state,
+            &staff,
+            &lookup,
+            form,
+            messages,
+            view,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     match save(state, context, &staff, program.as_ref(), &form, &input, publish).await {
         Ok(saved) => Ok(back_to(&saved, if publish { "published" } else { "draft" })),
@@ -91,7 +104,16 @@ async fn submit(
         }
         Err(SaveError::Invalid(invalid)) => {
             let messages = form::messages(FieldMessages::new(), &input, &invalid);
-            render(state, &staff, &lookup, form, messages, view, StatusCode::UNPROCESSABLE_ENTITY).await
+            render(
+                state,
+                &staff,
+                &lookup,
+                form,
+                messages,
+                view,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(SaveError::Other(error)) => Err(error),
     }
@@ -106,7 +128,10 @@ fn edit_rows(form: &mut ProgramForm, action: &str, fields: &Fields) -> bool {
             kind => kind,
         };
         rows.push(ConditionRow::of_kind(kind));
-    } else if let Some(index) = action.strip_prefix("remove_").and_then(|index| index.parse::<usize>().ok()) {
+    } else if let Some(index) = action
+        .strip_prefix("remove_")
+        .and_then(|index| index.parse::<usize>().ok())
+    {
         if index < rows.len() {
             rows.remove(index);
         }
@@ -130,7 +155,8 @@ pub fn checked(lookup: &Lookup, form: &ProgramForm) -> (Option<ProgramInput>, Fi
     let contact = &input.contact;
     if contact.phone.is_none() && contact.email.is_none() && contact.url.is_none() {
         messages.entry("contact".to_owned()).or_insert_with(|| {
-            "問い合わせ先（電話番号・メールアドレス・URLのいずれか）を入力してください。公開には必要です".to_owned()
+            "問い合わせ先（電話番号・メールアドレス・URLのいずれか）を入力してください。公開には必要です"
+                .to_owned()
         });
     }
     (Some(input), messages)
@@ -138,7 +164,7 @@ pub fn checked(lookup: &Lookup, form: &ProgramForm) -> (Option<ProgramInput>, Fi
 
 enum SaveError {
     /// A colleague saved another version meanwhile.
-    Conflict(Program),
+    Conflict(Box<Program>),
     Invalid(Vec<kosodate_registry::FieldError>),
     Other(ApiError),
 }
@@ -157,18 +183,28 @@ async fn save(
         None => state.registry.create_program(identity, input).await,
         Some(program) => {
             let version = form.version.parse::<i32>().ok();
-            state.registry.update_program(identity, program.id, input, version).await
+            state
+                .registry
+                .update_program(identity, program.id, input, version)
+                .await
         }
     };
     let result = match (result, program) {
         (Err(RegistryError::VersionMismatch { .. }), Some(program)) => {
             let current = state.registry.program(program.id, Visibility::Staff).await;
-            return Err(current.map_or_else(|error| SaveError::Other(error.into()), SaveError::Conflict));
+            return Err(current.map_or_else(
+                |error| SaveError::Other(error.into()),
+                |current| SaveError::Conflict(Box::new(current)),
+            ));
         }
         (Err(RegistryError::Invalid(invalid)), _) => return Err(SaveError::Invalid(invalid.0)),
         (result, _) => result,
     };
-    let action = if program.is_some() { "program.update" } else { "program.create" };
+    let action = if program.is_some() {
+        "program.update"
+    } else {
+        "program.create"
+    };
     let target = program.map(|program| program.id.to_string());
     let saved = audit::program_action(state, identity, context, action, target, result)
         .await

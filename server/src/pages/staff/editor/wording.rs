@@ -15,7 +15,10 @@ fn compact(text: &str) -> String {
 
 /// A whole number, in full-width digits or with thousands separators (「１，０００」).
 pub fn read_number(text: &str) -> Option<u64> {
-    let digits: String = compact(text).chars().filter(|c| *c != ',' && *c != '、').collect();
+    let digits: String = compact(text)
+        .chars()
+        .filter(|c| *c != ',' && *c != '、')
+        .collect();
     match !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit()) {
         true => digits.parse().ok(),
         false => None,
@@ -24,7 +27,12 @@ pub fn read_number(text: &str) -> Option<u64> {
 
 /// An amount of yen: 「30000」, 「30,000円」, 「３万円」, 「1万5千円」, 「1万5000円」.
 pub fn read_yen(text: &str) -> Result<u64, Message> {
-    let refused = || format!("金額は「30000」「3万円」のように数字で入力してください（入力：{}）", text.trim());
+    let refused = || {
+        format!(
+            "金額は「30000」「3万円」のように数字で入力してください（入力：{}）",
+            text.trim()
+        )
+    };
     let text = compact(text);
     let text = text.trim_start_matches(['¥', '\\']).trim_end_matches('円');
     let mut total: u64 = 0;
@@ -61,15 +69,27 @@ pub fn read_days(text: &str) -> Result<u32, Message> {
         .trim_end_matches('日');
     read_number(days)
         .and_then(|days| u32::try_from(days).ok())
-        .ok_or_else(|| format!("日数は「15」や「15日」のように数字で入力してください（入力：{}）", text.trim()))
+        .ok_or_else(|| {
+            format!(
+                "日数は「15」や「15日」のように数字で入力してください（入力：{}）",
+                text.trim()
+            )
+        })
 }
 
 /// An age as written on a form: 「3歳」, 「0歳」, 「6か月」 (ヶ月, カ月, ヵ月, か月 alike), 「1歳6か月」,
 /// 「生後57日」. Ages with months are counted in months, so that the matcher counts what the
 /// clerk wrote.
 pub fn read_age(text: &str) -> Result<(AgeUnit, i64), Message> {
-    let refused = || format!("年齢は「3歳」「6か月」「1歳6か月」のように入力してください（入力：{}）", text.trim());
-    let compacted = compact(text).replace(['ヶ', 'ケ', 'カ', 'ヵ', 'ケ'], "か").replace("満", "");
+    let refused = || {
+        format!(
+            "年齢は「3歳」「6か月」「1歳6か月」のように入力してください（入力：{}）",
+            text.trim()
+        )
+    };
+    let compacted = compact(text)
+        .replace(['ヶ', 'ケ', 'カ', 'ヵ', 'ケ'], "か")
+        .replace("満", "");
     let compacted = compacted.trim_start_matches("生後");
     if let Some(days) = compacted.strip_suffix('日') {
         return read_number(days)
@@ -78,7 +98,12 @@ pub fn read_age(text: &str) -> Result<(AgeUnit, i64), Message> {
             .ok_or_else(refused);
     }
     let (years, months) = match compacted.split_once('歳') {
-        Some((years, months)) => (Some(years), months.strip_suffix("か月").or(Some(months).filter(|m| m.is_empty()))),
+        Some((years, months)) => (
+            Some(years),
+            months
+                .strip_suffix("か月")
+                .or(Some(months).filter(|m| m.is_empty())),
+        ),
         None => (None, compacted.strip_suffix("か月")),
     };
     let number = |part: &str| read_number(part).and_then(|n| i64::try_from(n).ok());
@@ -107,7 +132,12 @@ pub fn write_age(unit: AgeUnit, value: i64) -> String {
 /// 「高校1年」; the name the rule language uses.
 pub fn read_grade(text: &str) -> Result<String, Message> {
     let compacted = compact(text);
-    let refused = || format!("学年は「年長」「小1」「中3」のように入力してください（入力：{}）", text.trim());
+    let refused = || {
+        format!(
+            "学年は「年長」「小1」「中3」のように入力してください（入力：{}）",
+            text.trim()
+        )
+    };
     let known = |name: &str| kosodate_matcher::grade_number(name).is_some();
     if known(&compacted) {
         return Ok(compacted);
@@ -184,7 +214,11 @@ mod tests {
         ] {
             assert_eq!(read_age(typed), Ok((unit, value)), "{typed}");
             let (unit, value) = read_age(typed).expect("an age");
-            assert_eq!(read_age(&write_age(unit, value)), Ok((unit, value)), "{typed} written back");
+            assert_eq!(
+                read_age(&write_age(unit, value)),
+                Ok((unit, value)),
+                "{typed} written back"
+            );
         }
         assert!(read_age("三歳").is_err());
         assert!(read_age("3").is_err());
