@@ -92,15 +92,7 @@ pub fn rule_words(document: &serde_json::Value, names: &MunicipalityNames<'_>) -
 }
 
 fn yen(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut grouped = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{grouped}円")
+    format!("{}円", kosodate_planner::group_thousands(amount))
 }
 
 fn window_words(window: &ApplicationWindow) -> String {
