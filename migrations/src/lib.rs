@@ -16,6 +16,7 @@ mod m20261205_000008_waiting_events;
 mod m20261205_000020_channel_send_slots;
 mod m20261205_000021_account_consents;
 mod m20261205_000030_calendar_feeds;
+mod m20261205_000060_program_review;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000020_channel_send_slots::Migration),
             Box::new(m20261205_000021_account_consents::Migration),
             Box::new(m20261205_000030_calendar_feeds::Migration),
+            Box::new(m20261205_000060_program_review::Migration),
         ]
     }
 }

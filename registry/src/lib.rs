@@ -1,5 +1,6 @@
 //! The 子育て支援制度レジストリ: programs (with their full version history), the municipalities
-//! that own them, the permission rule for changing them, and bulk import and export. It owns the
+//! that own them, the permission rule for changing them, second-person review before
+//! publication where an organisation wants it (`review`), and bulk import and export. It owns the
 //! registry's tables and their queries. It must not depend on HTTP, the server's settings or how
 //! staff sign in: callers pass a [`StaffIdentity`] and get typed errors back.
 
@@ -12,6 +13,7 @@ mod feed;
 pub mod import;
 mod model;
 pub mod page;
+pub mod review;
 pub mod seed;
 mod store;
 pub mod transfer;

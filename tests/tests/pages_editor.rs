@@ -27,7 +27,8 @@ both_backends!(
     a_rule_the_builder_cannot_show_is_kept_as_stored,
     the_history_compares_two_versions_in_words,
     the_preview_counts_households_only_from_ten,
-    staff_of_another_organisation_cannot_open_the_editor
+    staff_of_another_organisation_cannot_open_the_editor,
+    with_review_on_a_colleague_publishes
 );
 
 const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
@@ -581,4 +582,80 @@ async fn staff_of_another_organisation_cannot_open_the_editor(backend: Backend) 
     let parent = Browser::sign_in(&app.app, "parents", "hanako").await;
     let response = parent.get("/staff/programs/new").send().await.unwrap();
     assert_eq!(response.url().path(), "/staff/login");
+}
+
+async fn with_review_on_a_colleague_publishes(backend: Backend) {
+    // A second clerk of 弘前市 at the test provider.
+    let app = kosodate_tests::spawn_app_with_sign_in_accounts(
+        backend,
+        json!({"hirosaki2": {"name": "弘前市 こども家庭課 山田", "roles": ["municipal_staff"], "municipality_code": "022021"}}),
+    )
+    .await;
+    let sato = clerk(&app, "hirosaki").await;
+    let settings = page(&sato, "/staff/settings", 200).await;
+    assert!(
+        settings.contains("公開前に別の職員の確認を必要とする"),
+        "{settings}"
+    );
+    let (status, location, _) = post(&sato, "/staff/settings", &[("review_before_publishing", "on")]).await;
+    assert_eq!((status, location.as_str()), (303, "/staff/settings?saved=1"));
+
+    // Publishing directly is refused, in the pages and in the API alike.
+    let mut fields = typed_program("弘前市確認つき事業");
+    fields.push(("action", "publish"));
+    let (status, _, body) = post(&sato, "/staff/programs/new", &fields).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("公開の前に確認が必要です"), "{body}");
+    let refused = app
+        .app
+        .rows_once(
+            "SELECT action FROM audit_log WHERE action = 'program.publish' AND outcome <> 'allowed'",
+            1,
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(refused.len(), 1, "the refusal is in the audit log");
+    let fields_review: Vec<(&str, &str)> = typed_program("弘前市確認つき事業2")
+        .into_iter()
+        .chain([("action", "request_review")])
+        .collect();
+    let (status, location, body) = post(&sato, "/staff/programs/new", &fields_review).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.ends_with("saved=review"), "{location}");
+    let id = program_id(&location);
+    let edit = page(&sato, &location, 200).await;
+    assert!(edit.contains("佐藤さんが確認を依頼しています"), "{edit}");
+    assert!(
+        !edit.contains(r#"value="approve""#),
+        "the one who asked may not publish: {edit}"
+    );
+    let (status, _, body) = post(
+        &sato,
+        &format!("/staff/programs/{id}/edit"),
+        &[("action", "approve")],
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("別の職員"), "{body}");
+
+    let yamada = clerk(&app, "hirosaki2").await;
+    let edit = page(&yamada, &format!("/staff/programs/{id}/edit"), 200).await;
+    assert!(edit.contains(r#"value="approve""#), "{edit}");
+    let (status, location, body) = post(
+        &yamada,
+        &format!("/staff/programs/{id}/edit"),
+        &[("action", "approve")],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.ends_with("saved=published"), "{location}");
+    let program = call(app.app.get(&format!("/api/v1/programs/{id}")), 200).await;
+    assert_eq!(program["status"], "published");
+
+    // Without the setting, 「公開する」 publishes at once.
+    post(&sato, "/staff/settings", &[]).await;
+    let mut fields = typed_program("弘前市確認なし事業");
+    fields.push(("action", "publish"));
+    let (_, location, _) = post(&sato, "/staff/programs/new", &fields).await;
+    assert!(location.ends_with("saved=published"), "{location}");
 }

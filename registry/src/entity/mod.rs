@@ -2,6 +2,8 @@
 
 pub mod audit_entry;
 pub mod municipality;
+pub mod organisation_setting;
 pub mod program;
 pub mod program_category;
+pub mod program_review_request;
 pub mod program_version;

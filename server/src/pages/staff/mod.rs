@@ -50,6 +50,7 @@ pub struct MenuLink {
 const MENU: &[(&str, &str, bool)] = &[
     ("/staff", "ホーム", false),
     ("/staff/programs/new", "制度を登録", false),
+    ("/staff/settings", "団体の設定", false),
     ("/staff/import", "一括登録", false),
     ("/staff/counter", "窓口での登録", false),
     ("/staff/freshness", "更新状況", true),

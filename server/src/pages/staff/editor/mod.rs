@@ -5,7 +5,8 @@
 //! script, `/staff/programs/check`, as the clerk types) shows the API's messages at their fields
 //! and a preview for example children (`preview`). Saving goes through the registry with
 //! optimistic locking: a colleague's change in between is shown as a difference (`diff`) and
-//! nothing typed is lost. The history page (`history`) compares any two versions.
+//! nothing typed is lost. The history page (`history`) compares any two versions. Where the
+//! organisation asks for it (`settings`), a colleague publishes after 「確認を依頼」.
 
 mod builder;
 mod diff;
@@ -13,6 +14,7 @@ mod form;
 mod history;
 mod page;
 mod preview;
+mod settings;
 mod submit;
 mod wording;
 
@@ -33,4 +35,5 @@ pub fn router() -> Router<AppState> {
             get(page::edit_program).post(submit::edit_program),
         )
         .route("/staff/programs/{id}/history", get(history::page))
+        .route("/staff/settings", get(settings::page).post(settings::save))
 }

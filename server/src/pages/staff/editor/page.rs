@@ -43,12 +43,56 @@ pub struct EditorPage {
     pub plain: Vec<(usize, String)>,
     pub preview: Vec<PreviewRow>,
     pub households: Option<String>,
+    pub review: Review,
+}
+
+/// Where the program stands with its organisation's review before publication.
+#[derive(Debug, Clone, Default)]
+pub struct Review {
+    /// The organisation publishes only after a colleague's review.
+    pub required: bool,
+    /// Who asked for a review of the current version, if someone did.
+    pub requested_by: Option<String>,
+    /// The one looking is a colleague who may publish the requested version.
+    pub may_approve: bool,
+}
+
+impl Review {
+    async fn load(
+        state: &AppState,
+        staff: &SignedInStaff,
+        owner: &ProgramOwner,
+        program: Option<&ProgramState>,
+    ) -> Result<Self, ApiError> {
+        let organisation = kosodate_registry::review::organisation_of(owner);
+        let required = state.registry.review_before_publishing(organisation).await?;
+        let Some(program) = program.filter(|_| required) else {
+            return Ok(Self {
+                required,
+                ..Self::default()
+            });
+        };
+        let id = ProgramId::parse(&program.id).map_err(|_| ApiError::internal())?;
+        let request = state.registry.review_request(id).await?;
+        let requested_by = request
+            .filter(|request| request.version == program.version)
+            .map(|request| request.requested_by);
+        Ok(Self {
+            required,
+            may_approve: requested_by
+                .as_ref()
+                .is_some_and(|name| *name != staff.identity.name),
+            requested_by,
+        })
+    }
 }
 
 /// The stored program the form edits.
 #[derive(Debug, Clone)]
 pub struct ProgramState {
     pub id: String,
+    pub version: i32,
+    pub owner: ProgramOwner,
     pub status: &'static str,
     pub published: bool,
     pub archived: bool,
@@ -58,6 +102,8 @@ impl ProgramState {
     pub fn of(program: &Program) -> Self {
         Self {
             id: program.id.to_string(),
+            version: program.version,
+            owner: program.content.owner,
             status: program.status.label_ja(),
             published: program.status == kosodate_registry::ProgramStatus::Published,
             archived: program.status == kosodate_registry::ProgramStatus::Archived,
@@ -272,6 +318,7 @@ pub async fn edit_program(
 
 fn saved_notice(what: &str) -> String {
     match what {
+        "review" => "下書きを保存し、確認を依頼しました。同じ団体の別の職員が確認して公開します。",
         "published" => "公開しました。保護者の検索とお知らせに反映されます。",
         "archived" => "終了にしました。保護者には表示されません。",
         _ => "下書きを保存しました。",
@@ -360,7 +407,11 @@ pub async fn render(
         )),
         None => None,
     };
+    let owner = ProgramOwner::parse(&form.owner).unwrap_or(ProgramOwner::National);
+    let owner = view.program.as_ref().map_or(owner, |program| program.owner);
+    let review = Review::load(state, staff, &owner, view.program.as_ref()).await?;
     let page = EditorPage {
+        review,
         chrome,
         action: view.action,
         program: view.program,

@@ -77,6 +77,15 @@ async fn submit(
             audit::program_action(state, &staff.identity, context, "program.archive", None, result).await?;
         return Ok(back_to(&archived, "archived"));
     }
+    if let Some(program) = &program
+        && action == "approve"
+    {
+        let result = state.registry.publish_program(&staff.identity, program.id).await;
+        let published =
+            audit::program_action(state, &staff.identity, context, "program.publish", None, result).await?;
+        program_changed(state, &published);
+        return Ok(back_to(&published, "published"));
+    }
     if edit_rows(&mut form, action, &fields) || action == "check" {
         let (_, messages) = checked(&lookup, &form);
         return render(state, &staff, &lookup, form, messages, view, StatusCode::OK).await;
@@ -97,6 +106,23 @@ async fn submit(
         .await;
     };
     match save(state, context, &staff, program.as_ref(), &form, &input, publish).await {
+        Ok(saved) if action == "request_review" => {
+            let result = state
+                .registry
+                .request_review(&staff.identity, saved.id)
+                .await
+                .map(|_| saved);
+            let saved = audit::program_action(
+                state,
+                &staff.identity,
+                context,
+                "program.review_request",
+                None,
+                result,
+            )
+            .await?;
+            Ok(back_to(&saved, "review"))
+        }
         Ok(saved) => Ok(back_to(&saved, if publish { "published" } else { "draft" })),
         Err(SaveError::Conflict(current)) => {
             let (view, form) = conflict(&lookup, view, form, &input, &current);
@@ -209,8 +235,7 @@ async fn save(
     let saved = audit::program_action(state, identity, context, action, target, result)
         .await
         .map_err(SaveError::Other)?;
-    crate::rematch::program_later(state.matching.clone(), saved.id);
-    state.search.follower.nudge();
+    program_changed(state, &saved);
     if !publish || saved.status == ProgramStatus::Published {
         return Ok(saved);
     }
@@ -218,9 +243,15 @@ async fn save(
     let published = audit::program_action(state, identity, context, "program.publish", None, result)
         .await
         .map_err(SaveError::Other)?;
-    crate::rematch::program_later(state.matching.clone(), published.id);
-    state.search.follower.nudge();
+    program_changed(state, &published);
     Ok(published)
+}
+
+/// What follows a change to a program, as after the API's: households are matched again, and
+/// this process's search index looks at once.
+fn program_changed(state: &AppState, program: &Program) {
+    crate::rematch::program_later(state.matching.clone(), program.id);
+    state.search.follower.nudge();
 }
 
 /// The form as typed, now based on the colleague's version, with what differs between the two.
