@@ -1,7 +1,7 @@
 //! Why a household hears from us: one list for the matcher's change events and the notifier's
 //! notices, so that an event's kind is the notice's kind with nothing to map between them.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The ids are stored (`match_events.kind`, `notices.kind`) and are the names in the API.
 #[derive(
@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
     PartialOrd,
     Ord,
     Serialize,
-    Deserialize,
     strum::IntoStaticStr,
     strum::VariantArray,
     strum::EnumMessage,
@@ -51,6 +50,8 @@ pub enum NoticeKind {
     #[strum(message = "連絡先の停止")]
     ChannelDisabled,
 }
+
+crate::vocabulary_deserialize!(NoticeKind);
 
 impl NoticeKind {
     /// Whether the matcher records it as a change of a household's results.

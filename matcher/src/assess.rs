@@ -69,7 +69,6 @@ pub struct ProgramRule {
     Eq,
     Hash,
     Serialize,
-    Deserialize,
     utoipa::ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -82,6 +81,8 @@ pub enum Eligibility {
     NotEligible,
     Unknown,
 }
+
+kosodate_domain::vocabulary_deserialize!(Eligibility);
 
 impl From<Truth> for Eligibility {
     fn from(truth: Truth) -> Self {

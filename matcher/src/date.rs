@@ -92,6 +92,31 @@ pub fn march_31_after_age_end(birth: NaiveDate, age: u32) -> NaiveDate {
     fiscal_year_start(school_cohort(birth) + age as i32 + 1)
 }
 
+/// The day a child reaches `years` (満N歳に達する日): the end of the day before the birthday
+/// counts, so it is the day before the anniversary (28 February for a child born on 29 February,
+/// in a common year).
+pub fn day_reaching_age(birth: NaiveDate, years: u32) -> NaiveDate {
+    let anniversary = month_anniversary(birth, years.saturating_mul(12));
+    anniversary.pred_opt().unwrap_or(anniversary)
+}
+
+/// The first day of the month after the one `date` lies in.
+pub fn first_of_next_month(date: NaiveDate) -> NaiveDate {
+    let (year, month) = if date.month() == 12 {
+        (date.year() + 1, 1)
+    } else {
+        (date.year(), date.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MAX)
+}
+
+/// The first day of the month after the one in which the child reaches `years`: the day after
+/// 満N歳に達する日の属する月の末日, where a month-end cap ends and a "from the following month"
+/// bound begins.
+pub fn month_after_reaching_age(birth: NaiveDate, years: u32) -> NaiveDate {
+    first_of_next_month(day_reaching_age(birth, years))
+}
+
 /// Length of a pregnancy in days on the due date: 40 weeks and 0 days.
 pub const TERM_DAYS: i64 = 280;
 
@@ -203,6 +228,24 @@ mod tests {
         assert_eq!(march_31_after_age_end(d("2008-04-02"), 18), d("2027-04-01"));
         assert_eq!(march_31_after_age_end(d("2009-03-31"), 18), d("2027-04-01"));
         assert_eq!(march_31_after_age_end(d("2008-02-29"), 18), d("2026-04-01"));
+    }
+
+    #[test]
+    fn month_end_bounds_follow_the_day_the_age_is_reached() {
+        let cases = [
+            // born, reaches 3 on, the month after that day starts
+            ("2020-04-01", "2023-03-31", "2023-04-01"),
+            ("2020-04-02", "2023-04-01", "2023-05-01"),
+            ("2020-05-01", "2023-04-30", "2023-05-01"),
+            ("2020-02-29", "2023-02-28", "2023-03-01"),
+            ("2021-03-01", "2024-02-29", "2024-03-01"),
+            ("2020-12-31", "2023-12-30", "2024-01-01"),
+            ("2021-01-01", "2023-12-31", "2024-01-01"),
+        ];
+        for (birth, reaches, next_month) in cases {
+            assert_eq!(day_reaching_age(d(birth), 3), d(reaches), "{birth}");
+            assert_eq!(month_after_reaching_age(d(birth), 3), d(next_month), "{birth}");
+        }
     }
 
     #[test]

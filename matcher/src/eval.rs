@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use crate::date;
 use crate::household::{Birth, Household, IncomeBand};
-use crate::rule::{AgeUnit, ChildRule, Range, Rule};
+use crate::rule::{AgeUnit, ChildRule, Period, Range, Rule};
 
 /// A three-valued answer: `Unknown` when a fact the rule needs has not been shared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -208,8 +208,33 @@ impl Rule {
                     .income_band
                     .map(|band: IncomeBand| range.contains(band.rank())),
             )),
+            Rule::ByPeriod(periods) => {
+                let (period, boundary) = period_on(periods, on);
+                let outcome = period
+                    .and_then(|period| period.rule.as_ref())
+                    .map_or(Outcome::constant(Truth::False), |rule| {
+                        rule.evaluate(household, on)
+                    });
+                Outcome {
+                    truth: outcome.truth,
+                    next_change: sooner(outcome.next_change, boundary),
+                }
+            }
         }
     }
+}
+
+/// The period in force on `on` (none before the first or after the last) and the first later
+/// day on which another period begins or the last one has ended.
+pub(crate) fn period_on(periods: &[Period], on: NaiveDate) -> (Option<&Period>, Option<NaiveDate>) {
+    let current = periods.iter().find(|period| period.contains(on));
+    let boundary = periods
+        .iter()
+        .flat_map(|period| [period.from, period.end()])
+        .flatten()
+        .filter(|day| *day > on)
+        .min();
+    (current, boundary)
 }
 
 fn count_children(
@@ -306,6 +331,8 @@ pub(crate) fn born_interval(rule: &ChildRule, birth: NaiveDate, cohort: i32) -> 
             grade_interval(birth, cohort, min, max)
         }
         ChildRule::UntilMarch31AfterAge(age) => (birth, date::march_31_after_age_end(birth, *age)),
+        ChildRule::UntilEndOfMonthOfAge(age) => (birth, date::month_after_reaching_age(birth, *age)),
+        ChildRule::FromMonthAfterAge(age) => (date::month_after_reaching_age(birth, *age), NaiveDate::MAX),
         ChildRule::BornWithinDays(days) => (birth, date::add_days(birth, u64::from(*days) + 1)),
         _ => (birth, birth),
     }

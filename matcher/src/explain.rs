@@ -7,7 +7,9 @@ use kosodate_domain::Vocabulary;
 use serde::Serialize;
 use strum::VariantArray;
 
-use crate::eval::{Outcome, PreparedChild, PreparedHousehold, Truth, born_interval, pregnancy_interval};
+use crate::eval::{
+    Outcome, PreparedChild, PreparedHousehold, Truth, born_interval, period_on, pregnancy_interval,
+};
 use crate::household::{Birth, IncomeBand, MissingFact};
 use crate::rule::{AgeUnit, ChildRule, Range, Rule, grade_name};
 
@@ -58,7 +60,7 @@ impl Rule {
     pub fn explain(&self, household: &PreparedHousehold<'_>, on: NaiveDate) -> Explanation {
         let reason = self.reason(household, on);
         let mut missing = Vec::new();
-        collect_missing(&reason, self, household, &mut missing);
+        collect_missing(&reason, self, household, on, &mut missing);
         missing.sort();
         missing.dedup();
         Explanation { reason, missing }
@@ -89,6 +91,11 @@ impl Rule {
                     .for_each(|rule| rule.collect_missing_fast(household, on, missing));
             }
             Rule::Not(rule) => rule.collect_missing_fast(household, on, missing),
+            Rule::ByPeriod(periods) => {
+                if let Some(rule) = rule_in_force(periods, on) {
+                    rule.collect_missing_fast(household, on, missing);
+                }
+            }
             Rule::SomeChild(rule)
             | Rule::EveryChild(rule)
             | Rule::CountChildren {
@@ -112,6 +119,10 @@ impl Rule {
                 rules.iter().map(|rule| rule.reason(household, on)).collect()
             }
             Rule::Not(rule) => vec![rule.reason(household, on)],
+            Rule::ByPeriod(periods) => rule_in_force(periods, on)
+                .map(|rule| rule.reason(household, on))
+                .into_iter()
+                .collect(),
             Rule::SomeChild(rule)
             | Rule::EveryChild(rule)
             | Rule::CountChildren {
@@ -123,7 +134,15 @@ impl Rule {
                 .collect(),
             _ => Vec::new(),
         };
-        reason(outcome, ja, en, None, details)
+        let mut reason = reason(outcome, ja, en, None, details);
+        // The period in force is the span of days the reason speaks for.
+        if let Rule::ByPeriod(periods) = self
+            && let (Some(period), _) = period_on(periods, on)
+        {
+            reason.from = period.from;
+            reason.until = period.until;
+        }
+        reason
     }
 
     /// What the condition says, in Japanese and English.
@@ -168,8 +187,17 @@ impl Rule {
                 );
                 (format!("所得の目安が{ja}"), format!("income band {en}"))
             }
+            Rule::ByPeriod(_) => (
+                "その日に適用される期間の条件を満たす".into(),
+                "meets the rule of the period in force".into(),
+            ),
         }
     }
+}
+
+/// The rule of the period in force on `on`; `None` outside every period or in one with no rule.
+fn rule_in_force(periods: &[crate::rule::Period], on: NaiveDate) -> Option<&Rule> {
+    period_on(periods, on).0.and_then(|period| period.rule.as_ref())
 }
 
 impl ChildRule {
@@ -220,6 +248,8 @@ impl ChildRule {
                 | ChildRule::SchoolGrade(_)
                 | ChildRule::SchoolStage(_)
                 | ChildRule::UntilMarch31AfterAge(_)
+                | ChildRule::UntilEndOfMonthOfAge(_)
+                | ChildRule::FromMonthAfterAge(_)
                 | ChildRule::BornWithinDays(_),
                 Birth::BirthDate(birth),
             ) => Some(born_interval(self, birth, child.school_cohort)).filter(|(start, end)| start < end),
@@ -256,6 +286,14 @@ impl ChildRule {
             ChildRule::UntilMarch31AfterAge(age) => (
                 format!("{age}歳到達後最初の3月31日まで"),
                 format!("until the first 31 March after turning {age}"),
+            ),
+            ChildRule::UntilEndOfMonthOfAge(age) => (
+                format!("{age}歳に達する日の属する月の末日まで"),
+                format!("until the end of the month in which the child turns {age}"),
+            ),
+            ChildRule::FromMonthAfterAge(age) => (
+                format!("{age}歳に達する日の属する月の翌月以降"),
+                format!("from the month after the one in which the child turns {age}"),
             ),
             ChildRule::Unborn(true) => ("出産予定（妊娠中）".into(), "expected (pregnancy)".into()),
             ChildRule::Unborn(false) => ("出生済み".into(), "born".into()),
@@ -352,6 +390,7 @@ fn collect_missing(
     reason: &Reason,
     rule: &Rule,
     household: &PreparedHousehold<'_>,
+    on: NaiveDate,
     missing: &mut Vec<MissingFact>,
 ) {
     if reason.held != Held::Unknown {
@@ -360,10 +399,15 @@ fn collect_missing(
     match rule {
         Rule::All(rules) | Rule::Any(rules) => {
             for (rule, detail) in rules.iter().zip(&reason.details) {
-                collect_missing(detail, rule, household, missing);
+                collect_missing(detail, rule, household, on, missing);
             }
         }
-        Rule::Not(rule) => collect_missing(&reason.details[0], rule, household, missing),
+        Rule::Not(rule) => collect_missing(&reason.details[0], rule, household, on, missing),
+        Rule::ByPeriod(periods) => {
+            if let (Some(rule), Some(detail)) = (rule_in_force(periods, on), reason.details.first()) {
+                collect_missing(detail, rule, household, on, missing);
+            }
+        }
         Rule::SomeChild(rule)
         | Rule::EveryChild(rule)
         | Rule::CountChildren {

@@ -77,7 +77,6 @@ impl Child {
     Ord,
     Hash,
     Serialize,
-    Deserialize,
     utoipa::ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -89,21 +88,35 @@ pub enum IncomeBand {
     #[strum(message = "住民税非課税世帯")]
     Nontaxable,
     // serde alone would say `up_to360`, which households stored before ids were said once.
-    #[serde(rename = "up_to_360", alias = "up_to360")]
-    #[strum(serialize = "up_to_360", message = "年収約360万円以下")]
+    #[serde(rename = "up_to_360")]
+    #[strum(
+        to_string = "up_to_360",
+        serialize = "up_to360",
+        message = "年収約360万円以下"
+    )]
     UpTo360,
     // serde alone would say `up_to640`, which households stored before ids were said once.
-    #[serde(rename = "up_to_640", alias = "up_to640")]
-    #[strum(serialize = "up_to_640", message = "年収約640万円以下")]
+    #[serde(rename = "up_to_640")]
+    #[strum(
+        to_string = "up_to_640",
+        serialize = "up_to640",
+        message = "年収約640万円以下"
+    )]
     UpTo640,
     // serde alone would say `up_to910`, which households stored before ids were said once.
-    #[serde(rename = "up_to_910", alias = "up_to910")]
-    #[strum(serialize = "up_to_910", message = "年収約910万円以下")]
+    #[serde(rename = "up_to_910")]
+    #[strum(
+        to_string = "up_to_910",
+        serialize = "up_to910",
+        message = "年収約910万円以下"
+    )]
     UpTo910,
-    #[serde(rename = "over_910", alias = "over910")]
-    #[strum(serialize = "over_910", message = "年収約910万円超")]
+    #[serde(rename = "over_910")]
+    #[strum(to_string = "over_910", serialize = "over910", message = "年収約910万円超")]
     Over910,
 }
+
+kosodate_domain::vocabulary_deserialize!(IncomeBand);
 
 impl IncomeBand {
     pub(crate) fn rank(self) -> i64 {
@@ -123,7 +136,6 @@ impl IncomeBand {
     Eq,
     Hash,
     Serialize,
-    Deserialize,
     utoipa::ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -142,6 +154,8 @@ pub enum Childcare {
     #[strum(message = "在宅")]
     Home,
 }
+
+kosodate_domain::vocabulary_deserialize!(Childcare);
 
 impl Childcare {
     pub(crate) fn bit(self) -> u8 {

@@ -4,11 +4,12 @@
 //! `describe()`'s (income limits excepted: the bands a limit admits are named one by one); this
 //! module joins them into sentences about people and children.
 
+use kosodate_domain::japan::format_date;
 use kosodate_domain::{MunicipalityCode, Vocabulary};
 use strum::VariantArray;
 
 use crate::household::IncomeBand;
-use crate::rule::{ChildRule, Range, Rule};
+use crate::rule::{ChildRule, Period, Range, Rule};
 
 /// A municipality's name, when known.
 pub type MunicipalityNames<'a> = dyn Fn(MunicipalityCode) -> Option<String> + 'a;
@@ -94,6 +95,13 @@ impl Rule {
             Rule::SingleParent(false) => PlainCondition::leaf(format!("{}方", self.describe().0)),
             Rule::SingleParent(true) => PlainCondition::leaf(format!("{}の方", self.describe().0)),
             Rule::IncomeBand(range) => PlainCondition::leaf(income_bands(*range)),
+            Rule::ByPeriod(periods) => PlainCondition {
+                sentence: "対象となる方は、時期によって次のとおりです".into(),
+                parts: periods
+                    .iter()
+                    .map(|period| period_sentence(period, name_of))
+                    .collect(),
+            },
         }
     }
 
@@ -104,6 +112,11 @@ impl Rule {
                 rules.iter().flat_map(Rule::municipalities_named).collect()
             }
             Rule::Not(rule) => rule.municipalities_named(),
+            Rule::ByPeriod(periods) => periods
+                .iter()
+                .filter_map(|period| period.rule.as_ref())
+                .flat_map(Rule::municipalities_named)
+                .collect(),
             Rule::Municipality(codes) => codes.clone(),
             _ => Vec::new(),
         };
@@ -127,6 +140,24 @@ fn income_bands(range: Range) -> String {
     }
 }
 
+/// 「令和6年10月1日（2024年10月1日）から：…方」, the period's rule led by its days.
+fn period_sentence(period: &Period, name_of: &MunicipalityNames<'_>) -> PlainCondition {
+    let days = match (period.from, period.until) {
+        (Some(from), Some(until)) => format!("{}から{}まで", format_date(from), format_date(until)),
+        (Some(from), None) => format!("{}から", format_date(from)),
+        (None, Some(until)) => format!("{}まで", format_date(until)),
+        (None, None) => "いつでも".to_owned(),
+    };
+    let Some(rule) = &period.rule else {
+        return PlainCondition::leaf(format!("{days}：対象となる方はいません"));
+    };
+    let plain = rule.plain_japanese_naming(name_of);
+    PlainCondition {
+        sentence: format!("{days}：{}", plain.sentence),
+        parts: plain.parts,
+    }
+}
+
 fn household_list(sentence: &str, rules: &[Rule], name_of: &MunicipalityNames<'_>) -> PlainCondition {
     PlainCondition {
         sentence: sentence.into(),
@@ -138,7 +169,10 @@ fn household_list(sentence: &str, rules: &[Rule], name_of: &MunicipalityNames<'_
 }
 
 fn is_household_leaf(rule: &Rule) -> bool {
-    !matches!(rule, Rule::All(_) | Rule::Any(_) | Rule::Not(_))
+    !matches!(
+        rule,
+        Rule::All(_) | Rule::Any(_) | Rule::Not(_) | Rule::ByPeriod(_)
+    )
 }
 
 /// 「{modifier}お子さん{ending}」, or for a combined condition 「次の…にあてはまるお子さん{ending}」

@@ -2,8 +2,10 @@
 //! object with exactly one member naming the combinator or predicate, so a rule reads as a
 //! sentence: `{"some_child": {"age": {"unit": "years", "lt": 3}}}`. See docs/rules.md.
 
-use kosodate_domain::MunicipalityCode;
+use chrono::NaiveDate;
 use kosodate_domain::Vocabulary;
+use kosodate_domain::japan::format_date;
+use kosodate_domain::{CalendarDate, MunicipalityCode};
 use serde_json::{Map, Value, json};
 use strum::VariantArray;
 
@@ -18,10 +20,37 @@ pub enum Rule {
     Not(Box<Rule>),
     SomeChild(ChildRule),
     EveryChild(ChildRule),
-    CountChildren { filter: Option<ChildRule>, range: Range },
+    CountChildren {
+        filter: Option<ChildRule>,
+        range: Range,
+    },
     Municipality(Vec<MunicipalityCode>),
     SingleParent(bool),
     IncomeBand(Range),
+    /// A rule that changes on dates, as a law is amended: each period's rule holds on its days.
+    /// Periods are in order and follow each other without a gap or an overlap; before the first
+    /// and after the last, nobody is eligible.
+    ByPeriod(Vec<Period>),
+}
+
+/// One period of a [`Rule::ByPeriod`]: its first and last day (both included; open when absent)
+/// and its rule, `None` for a period in which nobody is eligible (a program suspended).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub rule: Option<Rule>,
+}
+
+impl Period {
+    pub fn contains(&self, on: NaiveDate) -> bool {
+        self.from.is_none_or(|from| from <= on) && self.until.is_none_or(|until| on <= until)
+    }
+
+    /// The first day after the period, `None` when it never ends.
+    pub fn end(&self) -> Option<NaiveDate> {
+        self.until.and_then(|until| until.succ_opt())
+    }
 }
 
 /// A condition on one child.
@@ -30,10 +59,17 @@ pub enum ChildRule {
     All(Vec<ChildRule>),
     Any(Vec<ChildRule>),
     Not(Box<ChildRule>),
-    Age { unit: AgeUnit, range: Range },
+    Age {
+        unit: AgeUnit,
+        range: Range,
+    },
     SchoolGrade(Range),
     SchoolStage(SchoolStage),
     UntilMarch31AfterAge(u32),
+    /// Until the last day of the month in which the child reaches N (満N歳に達する日の属する月の末日).
+    UntilEndOfMonthOfAge(u32),
+    /// From the first day of the month after the one in which the child reaches N.
+    FromMonthAfterAge(u32),
     Unborn(bool),
     PregnancyWeeks(Range),
     BornWithinDays(u32),
@@ -48,8 +84,17 @@ pub enum ChildRule {
 )]
 #[strum(serialize_all = "snake_case")]
 pub enum AgeUnit {
+    #[strum(to_string = "years", serialize = "才", message = "歳")]
     Years,
+    #[strum(
+        to_string = "months",
+        serialize = "ヶ月",
+        serialize = "カ月",
+        serialize = "ヵ月",
+        message = "か月"
+    )]
     Months,
+    #[strum(message = "日")]
     Days,
 }
 
@@ -59,13 +104,23 @@ pub enum AgeUnit {
 )]
 #[strum(serialize_all = "snake_case")]
 pub enum SchoolStage {
-    #[strum(message = "未就学")]
+    #[strum(
+        to_string = "preschool",
+        serialize = "就学前",
+        serialize = "未就学児",
+        message = "未就学"
+    )]
     Preschool,
-    #[strum(message = "小学生")]
+    #[strum(to_string = "elementary", serialize = "小学校", message = "小学生")]
     Elementary,
-    #[strum(message = "中学生")]
+    #[strum(to_string = "junior_high", serialize = "中学校", message = "中学生")]
     JuniorHigh,
-    #[strum(message = "高校生年代")]
+    #[strum(
+        to_string = "high_school",
+        serialize = "高校生",
+        serialize = "高校",
+        message = "高校生年代"
+    )]
     HighSchool,
 }
 
@@ -106,12 +161,14 @@ const GRADE_NAMES: &[(&str, i64)] = &[
     ("高3", 12),
 ];
 
-/// The grade number of a grade name (`"小1"` = 1, `"年長"` = 0), for forms that read grades.
+/// The grade number of a grade name (`"小1"` = 1, `"年長"` = 0, `"小学1年生"` = 1), for the rule
+/// language and for forms that read grades.
 pub fn grade_number(name: &str) -> Option<i64> {
     GRADE_NAMES
         .iter()
         .find(|(known, _)| *known == name)
         .map(|(_, grade)| *grade)
+        .or_else(|| school_year_in_words(name))
 }
 
 pub fn grade_name(grade: i64) -> String {
@@ -220,6 +277,7 @@ const HOUSEHOLD_KEYS: &[&str] = &[
     "municipality",
     "single_parent",
     "income_band",
+    "by_period",
 ];
 
 const CHILD_KEYS: &[&str] = &[
@@ -230,6 +288,8 @@ const CHILD_KEYS: &[&str] = &[
     "school_grade",
     "school_stage",
     "until_march_31_after_age",
+    "until_end_of_month_of_age",
+    "from_month_after_age",
     "unborn",
     "pregnancy_weeks",
     "born_within_days",
@@ -331,6 +391,7 @@ impl Parser<'_> {
             "count_children" => self.count_children(inner, &pointer),
             "municipality" => self.municipalities(inner, &pointer).map(Rule::Municipality),
             "single_parent" => self.boolean(inner, &pointer).map(Rule::SingleParent),
+            "by_period" => self.periods(inner, &pointer).map(Rule::ByPeriod),
             _ => self
                 .range(inner, &pointer, &income_band_value)
                 .map(Rule::IncomeBand),
@@ -354,6 +415,12 @@ impl Parser<'_> {
             "until_march_31_after_age" => self
                 .count(inner, pointer, 1, 30)
                 .map(ChildRule::UntilMarch31AfterAge),
+            "until_end_of_month_of_age" => self
+                .count(inner, pointer, 1, 30)
+                .map(ChildRule::UntilEndOfMonthOfAge),
+            "from_month_after_age" => self
+                .count(inner, pointer, 1, 30)
+                .map(ChildRule::FromMonthAfterAge),
             "unborn" => self.boolean(inner, pointer).map(ChildRule::Unborn),
             "pregnancy_weeks" => self.bounded(inner, pointer, 0, 45).map(ChildRule::PregnancyWeeks),
             "born_within_days" => self.count(inner, pointer, 0, 3660).map(ChildRule::BornWithinDays),
@@ -362,6 +429,137 @@ impl Parser<'_> {
             "disability_certificate" => self.boolean(inner, pointer).map(ChildRule::DisabilityCertificate),
             _ => self.childcare(inner, pointer),
         }
+    }
+
+    /// `[{"until": …, "rule": …}, {"from": …, "rule": …}]`: the periods of a rule that changes
+    /// on dates, each read on its own, then checked to follow each other.
+    fn periods(&mut self, value: &Value, pointer: &str) -> Option<Vec<Period>> {
+        let periods = self.list(value, pointer, Self::period)?;
+        let before = self.errors.len();
+        let last = periods.len() - 1;
+        if let [only] = periods.as_slice()
+            && only.from.is_none()
+            && only.until.is_none()
+        {
+            self.fail::<()>(
+                &format!("{pointer}/0"),
+                "a single period needs from or until; without dates, write its rule alone",
+                "期間が1つだけなら from か until を書いてください（日付がなければ条件だけを書きます）",
+            );
+        }
+        for (index, period) in periods.iter().enumerate() {
+            let at = format!("{pointer}/{index}");
+            if index > 0 && period.from.is_none() {
+                self.fail::<()>(
+                    &at,
+                    "every period after the first needs from, its first day",
+                    "2番目以降の期間には from（開始日）を書いてください",
+                );
+            }
+            if index < last && period.until.is_none() {
+                self.fail::<()>(
+                    &at,
+                    "every period before the last needs until, its last day",
+                    "最後以外の期間には until（終了日）を書いてください",
+                );
+            }
+        }
+        for (index, pair) in periods.windows(2).enumerate() {
+            let (Some(until), Some(from)) = (pair[0].until, pair[1].from) else {
+                continue;
+            };
+            let next_day = until.succ_opt().unwrap_or(until);
+            if from == next_day {
+                continue;
+            }
+            let (en, ja) = if from <= until {
+                ("overlaps the period before", "前の期間と重なっています")
+            } else {
+                (
+                    "leaves a gap after the period before",
+                    "前の期間との間が空いています",
+                )
+            };
+            self.fail::<()>(
+                &format!("{pointer}/{}/from", index + 1),
+                format!(
+                    "this period {en}, which ends on {until}: start it on {next_day} (a period in which nobody is eligible has \"rule\": null)"
+                ),
+                format!(
+                    "{ja}。前の期間は{}までなので、{}から始めてください（対象者がいない期間は \"rule\": null と書きます）",
+                    format_date(until),
+                    format_date(next_day)
+                ),
+            );
+        }
+        (self.errors.len() == before).then_some(periods)
+    }
+
+    fn period(&mut self, value: &Value, pointer: &str) -> Option<Period> {
+        let Some(object) = value.as_object() else {
+            return self.fail(
+                pointer,
+                "a period is an object with from, until and rule",
+                "期間は from・until・rule を持つオブジェクトで指定してください",
+            );
+        };
+        let mut valid = true;
+        for key in object
+            .keys()
+            .filter(|key| !["from", "until", "rule"].contains(&key.as_str()))
+        {
+            valid = false;
+            self.fail::<()>(
+                &format!("{pointer}/{}", pointer_segment(key)),
+                format!("unknown member {key:?} of a period; expected from, until or rule"),
+                format!("期間に不明な項目「{key}」があります（from・until・rule が使えます）"),
+            );
+        }
+        let from = self.period_date(object.get("from"), &format!("{pointer}/from"), &mut valid);
+        let until = self.period_date(object.get("until"), &format!("{pointer}/until"), &mut valid);
+        let rule = match object.get("rule") {
+            None => {
+                return self.fail(
+                    pointer,
+                    "a period needs rule (null when nobody is eligible in it)",
+                    "期間には rule（条件。対象者がいない期間は null）を書いてください",
+                );
+            }
+            Some(Value::Null) => None,
+            Some(rule) => Some(self.rule(rule, &format!("{pointer}/rule"))?),
+        };
+        if let (Some(from), Some(until)) = (from, until)
+            && until < from
+        {
+            return self.fail(
+                &format!("{pointer}/until"),
+                "the period ends before it starts",
+                "期間の終わり（until）が始まり（from）より前です",
+            );
+        }
+        valid.then_some(Period { from, until, rule })
+    }
+
+    /// A period's first or last day, as staff write it (see `japan::parse_date`), within the
+    /// years every date of the service lies in.
+    fn period_date(&mut self, value: Option<&Value>, pointer: &str, valid: &mut bool) -> Option<NaiveDate> {
+        let value = value?;
+        let parsed = match value.as_str().map(kosodate_domain::japan::parse_date) {
+            Some(Ok(date)) => CalendarDate::try_from(date)
+                .map(CalendarDate::date)
+                .map_err(|error| (error.to_string(), error.message_ja().to_owned())),
+            Some(Err(error)) => Err((error.to_string(), error.message_ja())),
+            None => Err((
+                "expected a date such as 2024-10-01 or 令和6年10月1日".to_owned(),
+                "日付を 2024-10-01 や 令和6年10月1日 のように文字列で指定してください".to_owned(),
+            )),
+        };
+        parsed
+            .map_err(|(en, ja)| {
+                *valid = false;
+                self.fail::<()>(pointer, en, ja);
+            })
+            .ok()
     }
 
     fn list<T>(
@@ -473,6 +671,8 @@ impl Parser<'_> {
         Some(ChildRule::Childcare(kinds))
     }
 
+    /// `{"unit": "months", "gte": 6, "lt": 36}`, or with ages in words, as people say them:
+    /// `{"gte": "6か月", "lt": "3歳"}` (the unit is then the finest the words use).
     fn age(&mut self, value: &Value, pointer: &str) -> Option<ChildRule> {
         let Some(object) = value.as_object() else {
             return self.fail(
@@ -481,21 +681,34 @@ impl Parser<'_> {
                 "unit と範囲を持つオブジェクトを指定してください",
             );
         };
-        let unit = match object
-            .get("unit")
-            .and_then(Value::as_str)
-            .and_then(AgeUnit::parse)
+        let mut bounds = object.clone();
+        let written_unit = bounds.remove("unit");
+        let unit = match written_unit
+            .as_ref()
+            .map(|unit| unit.as_str().and_then(AgeUnit::parse))
         {
-            Some(unit) => Some(unit),
-            None => self.fail(
+            Some(Some(unit)) => Some(unit),
+            None if bounds.values().any(Value::is_string) => Some(unit_of_words(&bounds)),
+            _ => self.fail(
                 &format!("{pointer}/unit"),
                 "unit must be years, months or days",
                 "unit には years（歳）・months（か月）・days（日）のいずれかを指定してください",
             ),
         };
-        let mut bounds = object.clone();
-        bounds.remove("unit");
-        let range = self.bounded(&Value::Object(bounds), pointer, 0, 36_600);
+        let range = unit.and_then(|unit| {
+            self.range(&Value::Object(bounds), pointer, &|value: &Value| {
+                let number = match value.as_str() {
+                    Some(words) => age_in_unit(words, unit)?,
+                    None => value.as_i64().unwrap_or(-1),
+                };
+                (0..=36_600).contains(&number).then_some(number).ok_or_else(|| {
+                    (
+                        "expected a whole number from 0 to 36600".to_owned(),
+                        "0から36600までの整数を指定してください".to_owned(),
+                    )
+                })
+            })
+        });
         Some(ChildRule::Age {
             unit: unit?,
             range: range?,
@@ -580,6 +793,105 @@ impl Parser<'_> {
     }
 }
 
+/// An age in words: 「3歳」, 「6か月」, 「1歳6か月」, 「生後10日」 (満 and 生後 may lead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AgeWords {
+    Months { months: i64, whole_years: bool },
+    Days(i64),
+}
+
+fn age_words(text: &str) -> Option<AgeWords> {
+    let text: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    let text = text.trim_start_matches("満").trim_start_matches("生後");
+    let number = |digits: &str| {
+        (!digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| digits.parse::<i64>().ok())
+            .flatten()
+    };
+    if let Some(days) = text.strip_suffix('日') {
+        return number(days).map(AgeWords::Days);
+    }
+    let (years, rest) = match text.split_once('歳').or_else(|| text.split_once('才')) {
+        Some((years, rest)) => (number(years)?, rest),
+        None => (0, text),
+    };
+    let months = ["か月", "ヶ月", "カ月", "ヵ月", "ケ月"]
+        .iter()
+        .find_map(|suffix| rest.strip_suffix(suffix));
+    match months {
+        Some(months) => Some(AgeWords::Months {
+            months: years * 12 + number(months)?,
+            whole_years: false,
+        }),
+        None if rest.is_empty() && text != rest => Some(AgeWords::Months {
+            months: years * 12,
+            whole_years: true,
+        }),
+        None => None,
+    }
+}
+
+/// The unit ages in words are counted in when no unit is written: days if they speak of days,
+/// years if every one is a whole number of years, months otherwise.
+fn unit_of_words(bounds: &Map<String, Value>) -> AgeUnit {
+    let words = || bounds.values().filter_map(Value::as_str).filter_map(age_words);
+    if words().any(|words| matches!(words, AgeWords::Days(_))) {
+        AgeUnit::Days
+    } else if words().all(|words| {
+        matches!(
+            words,
+            AgeWords::Months {
+                whole_years: true,
+                ..
+            }
+        )
+    }) {
+        AgeUnit::Years
+    } else {
+        AgeUnit::Months
+    }
+}
+
+/// An age in words as a number of `unit`, or why it cannot be one.
+fn age_in_unit(text: &str, unit: AgeUnit) -> Result<i64, (String, String)> {
+    let refused = |en: &str, ja: &str| (format!("{text:?} {en}"), format!("「{text}」{ja}"));
+    match (age_words(text), unit) {
+        (None, _) => Err(refused(
+            "is not an age: write a number, or words such as 3歳, 6か月, 1歳6か月 or 10日",
+            "は年齢として読めません。数か、3歳・6か月・1歳6か月・10日 のように書いてください",
+        )),
+        (Some(AgeWords::Days(days)), AgeUnit::Days) => Ok(days),
+        (Some(AgeWords::Months { months, .. }), AgeUnit::Months) => Ok(months),
+        (Some(AgeWords::Months { months, .. }), AgeUnit::Years) if months % 12 == 0 => Ok(months / 12),
+        (Some(_), _) => Err(refused(
+            "cannot be counted in the unit of the other bound; use one unit (months and days do not mix)",
+            "はもう一方の範囲と同じ単位で数えられません（か月と日は混ぜられません）",
+        )),
+    }
+}
+
+/// 「小学1年」「小学1年生」「中学3年生」「高校2年」, as people name a school year: the grade.
+fn school_year_in_words(name: &str) -> Option<i64> {
+    let (first, last, rest) = [("小学", 1, 6), ("中学", 7, 9), ("高校", 10, 12)]
+        .iter()
+        .find_map(|(school, first, last)| Some((*first, *last, name.strip_prefix(school)?)))?;
+    let year: i64 = rest
+        .strip_suffix('生')
+        .unwrap_or(rest)
+        .strip_suffix('年')?
+        .parse()
+        .ok()?;
+    let grade = first + year - 1;
+    (year >= 1 && grade <= last).then_some(grade)
+}
+
 /// Turns a bound's JSON value into its number, or an (English, Japanese) message.
 type BoundDecoder<'a> = dyn Fn(&Value) -> Result<i64, (String, String)> + 'a;
 
@@ -600,6 +912,7 @@ fn income_band_value(value: &Value) -> Result<i64, (String, String)> {
 fn grade_value(value: &Value) -> Result<i64, (String, String)> {
     value
         .as_str()
+        .map(str::trim)
         .and_then(grade_number)
         .ok_or_else(|| {
             (
@@ -629,10 +942,31 @@ impl Rule {
                 json!({"municipality": codes.iter().map(|c| c.as_str()).collect::<Vec<_>>()})
             }
             Rule::SingleParent(flag) => json!({"single_parent": flag}),
+            Rule::ByPeriod(periods) => {
+                json!({"by_period": periods.iter().map(Period::to_json).collect::<Vec<_>>()})
+            }
             Rule::IncomeBand(range) => json!({"income_band": range.to_json(|rank| {
                 Value::from(IncomeBand::VARIANTS.get(rank as usize).map_or("", |band| band.id()))
             })}),
         }
+    }
+}
+
+impl Period {
+    /// Dates are stored as ISO 8601 (`2024-10-01`), however staff wrote them.
+    fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        if let Some(from) = self.from {
+            object.insert("from".into(), Value::from(from.to_string()));
+        }
+        if let Some(until) = self.until {
+            object.insert("until".into(), Value::from(until.to_string()));
+        }
+        object.insert(
+            "rule".into(),
+            self.rule.as_ref().map_or(Value::Null, Rule::to_json),
+        );
+        Value::Object(object)
     }
 }
 
@@ -653,6 +987,8 @@ impl ChildRule {
             }
             ChildRule::SchoolStage(stage) => json!({"school_stage": stage.id()}),
             ChildRule::UntilMarch31AfterAge(age) => json!({"until_march_31_after_age": age}),
+            ChildRule::UntilEndOfMonthOfAge(age) => json!({"until_end_of_month_of_age": age}),
+            ChildRule::FromMonthAfterAge(age) => json!({"from_month_after_age": age}),
             ChildRule::Unborn(flag) => json!({"unborn": flag}),
             ChildRule::PregnancyWeeks(range) => json!({"pregnancy_weeks": range.to_json(Value::from)}),
             ChildRule::BornWithinDays(days) => json!({"born_within_days": days}),

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use kosodate_domain::MunicipalityCode;
 
 use crate::errors::RuleError;
-use crate::rule::{AgeUnit, ChildRule, Range, Rule};
+use crate::rule::{AgeUnit, ChildRule, Period, Range, Rule};
 
 /// Above this many boxes the analysis gives up and assumes "satisfiable".
 const MAX_BOXES: usize = 64;
@@ -166,6 +166,25 @@ fn born_dimension(range: Range, negated: bool, set: fn(&mut ChildBox, Interval))
     boxes
 }
 
+/// A month-end bound at N years: the child is at most (`holds_below`) or at least 12N months old
+/// while it holds, and at least or at most 12N months old, or unborn, while it does not. Month
+/// 12N is on both sides: the bound flips at a month's end, not on the birthday.
+fn month_edge(edge_months: i64, holds_below: bool, negated: bool) -> Vec<ChildBox> {
+    let months = if holds_below != negated {
+        (i64::MIN, edge_months)
+    } else {
+        (edge_months, i64::MAX)
+    };
+    let mut boxes = vec![child_with(|c| {
+        c.born = Some(true);
+        c.months = months;
+    })];
+    if negated {
+        boxes.push(child_with(|c| c.born = Some(false)));
+    }
+    boxes
+}
+
 fn flag(value: bool, negated: bool, set: fn(&mut ChildBox, bool)) -> Vec<ChildBox> {
     vec![child_with(|c| set(c, value != negated))]
 }
@@ -248,6 +267,8 @@ fn child_dnf(rule: &ChildRule, negated: bool) -> Dnf<ChildBox> {
                 negated,
                 |c, i| c.grade = i,
             ),
+            ChildRule::UntilEndOfMonthOfAge(age) => month_edge(i64::from(*age) * 12, true, negated),
+            ChildRule::FromMonthAfterAge(age) => month_edge(i64::from(*age) * 12, false, negated),
             ChildRule::PregnancyWeeks(range) if negated => {
                 let mut boxes = vec![child_with(|c| c.born = Some(true))];
                 boxes.extend(complement(*range).into_iter().map(|part| {
@@ -396,8 +417,22 @@ fn household_dnf(rule: &Rule, negated: bool) -> Dnf<HouseholdBox> {
             .flatten()
             .collect(),
         Rule::IncomeBand(range) => household_with(|h| h.income = meet(h.income, interval(*range)))?,
+        // Outside its periods, or in a period without a rule, a dated rule does not hold.
+        Rule::ByPeriod(periods) if negated && has_days_without_rule(periods) => household_with(|_| {})?,
+        Rule::ByPeriod(periods) => union(
+            periods
+                .iter()
+                .filter_map(|period| period.rule.as_ref())
+                .map(|rule| household_dnf(rule, negated)),
+        )?,
     };
     Some(boxes.into_iter().filter(HouseholdBox::is_possible).collect())
+}
+
+fn has_days_without_rule(periods: &[Period]) -> bool {
+    let open_start = periods.first().is_some_and(|first| first.from.is_some());
+    let open_end = periods.last().is_some_and(|last| last.until.is_some());
+    open_start || open_end || periods.iter().any(|period| period.rule.is_none())
 }
 
 /// `count_children` needs a matching child when its range excludes zero, and forbids one when
@@ -440,6 +475,17 @@ pub(crate) fn check(rule: &Rule, pointer: &str, errors: &mut Vec<RuleError>) -> 
         }
         Rule::SomeChild(child) | Rule::EveryChild(child) => {
             check_child(child, &format!("{pointer}/{}", key(rule)), errors)
+        }
+        Rule::ByPeriod(periods) => {
+            let results: Vec<bool> = periods
+                .iter()
+                .enumerate()
+                .filter_map(|(i, period)| {
+                    let rule = period.rule.as_ref()?;
+                    Some(check(rule, &format!("{pointer}/by_period/{i}/rule"), errors))
+                })
+                .collect();
+            results.into_iter().all(|ok| ok)
         }
         Rule::CountChildren {
             filter: Some(child), ..

@@ -10,7 +10,7 @@ use kosodate_domain::MunicipalityCode;
 use kosodate_domain::Vocabulary;
 use kosodate_matcher::{
     AgeUnit, Birth, Bound, Child, ChildRule, Childcare, EligibilityDocument, Household, IncomeBand,
-    MissingFact, PreparedHousehold, Range, Rule, SchoolStage, Truth,
+    MissingFact, Period, PreparedHousehold, Range, Rule, SchoolStage, Truth,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -112,6 +112,8 @@ fn age_leaf() -> impl Strategy<Value = ChildRule> {
         range(-5, 12).prop_map(ChildRule::SchoolGrade),
         school_stage().prop_map(ChildRule::SchoolStage),
         (1..=22_u32).prop_map(ChildRule::UntilMarch31AfterAge),
+        (1..=6_u32).prop_map(ChildRule::UntilEndOfMonthOfAge),
+        (1..=6_u32).prop_map(ChildRule::FromMonthAfterAge),
         (0..=60_u32).prop_map(ChildRule::BornWithinDays),
     ]
 }
@@ -164,11 +166,55 @@ fn household_leaf() -> impl Strategy<Value = Rule> {
 fn household_rule() -> impl Strategy<Value = Rule> {
     household_leaf().prop_recursive(2, 8, 3, |inner| {
         prop_oneof![
-            vec(inner.clone(), 1..=3).prop_map(Rule::All),
-            vec(inner.clone(), 1..=3).prop_map(Rule::Any),
-            inner.prop_map(|rule| Rule::Not(Box::new(rule))),
+            3 => vec(inner.clone(), 1..=3).prop_map(Rule::All),
+            3 => vec(inner.clone(), 1..=3).prop_map(Rule::Any),
+            3 => inner.clone().prop_map(|rule| Rule::Not(Box::new(rule))),
+            1 => by_period(inner),
         ]
     })
+}
+
+/// A rule that changes on one to three dates within the years reference dates fall in, with
+/// open or closed ends and now and then a period in which nobody is eligible.
+fn by_period(inner: impl Strategy<Value = Rule> + Clone) -> impl Strategy<Value = Rule> {
+    (
+        vec((0_u64..=10_226, proptest::option::weighted(0.85, inner)), 2..=4),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(cuts, open_start, open_end)| {
+            let mut days: Vec<u64> = cuts.iter().map(|(offset, _)| *offset).collect();
+            days.sort_unstable();
+            days.dedup();
+            let rules: Vec<Option<Rule>> = cuts.into_iter().map(|(_, rule)| rule).collect();
+            // Cut days d0 < d1 < …: period i runs from d(i) to the day before d(i+1).
+            let mut periods: Vec<Period> = days
+                .windows(2)
+                .zip(&rules)
+                .map(|(pair, rule)| Period {
+                    from: Some(day(pair[0])),
+                    until: Some(day(pair[1]) - Days::new(1)),
+                    rule: rule.clone(),
+                })
+                .collect();
+            if periods.is_empty() {
+                periods.push(Period {
+                    from: Some(day(days[0])),
+                    until: None,
+                    rule: rules[0].clone(),
+                });
+            }
+            if open_start {
+                periods[0].from = None;
+            }
+            if open_end || periods.len() == 1 && periods[0].from.is_none() {
+                periods.last_mut().unwrap().until = None;
+            }
+            if periods.len() == 1 && periods[0].from.is_none() && periods[0].until.is_none() {
+                periods[0].until = Some(day(days[0]));
+            }
+            Rule::ByPeriod(periods)
+        })
 }
 
 /// 1 January 2005 to 31 December 2028, often on a day where the calendar is awkward: 1 and
@@ -300,7 +346,7 @@ fn document(rule: &Rule) -> Value {
 }
 
 /// Rewrites canonical spellings into the other spellings staff may type: Japanese labels, the
-/// 5-digit municipality code and the nursery-class names of grades.
+/// 5-digit municipality code, the nursery-class names of grades and dates in the era (和暦).
 fn respell(value: &mut Value, key: Option<&str>) {
     match value {
         Value::Object(object) => {
@@ -336,6 +382,12 @@ fn other_spelling(key: &str, text: &str) -> Option<String> {
         "income_band" => IncomeBand::parse(text)?.label_ja(),
         "childcare" => Childcare::parse(text)?.label_ja(),
         "municipality" => return Some(text[..5].to_owned()),
+        // 和暦 as offices write it: 「令和6年10月1日」 from 「令和6年10月1日（2024年10月1日）」.
+        "from" | "until" => {
+            let date: NaiveDate = text.parse().ok()?;
+            let written = kosodate_domain::japan::format_date(date);
+            return written.split('（').next().map(str::to_owned);
+        }
         "school_grade" => match text {
             "年少" => "3歳児クラス",
             "年中" => "4歳児クラス",
@@ -364,6 +416,11 @@ fn node_at<'r>(rule: &'r Rule, pointer: &str) -> Node<'r> {
                 Node::Household(&rules[index()])
             }
             (Node::Household(Rule::Not(inner)), "not") => Node::Household(inner),
+            (Node::Household(Rule::ByPeriod(periods)), "by_period") => {
+                let period = &periods[index()];
+                assert_eq!(segments.next(), Some("rule"));
+                Node::Household(period.rule.as_ref().unwrap())
+            }
             (Node::Household(Rule::SomeChild(inner) | Rule::EveryChild(inner)), _) => Node::Child(inner),
             (
                 Node::Household(Rule::CountChildren {

@@ -20,7 +20,6 @@ use uuid::Uuid;
     PartialOrd,
     Ord,
     serde::Serialize,
-    serde::Deserialize,
     utoipa::ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -36,6 +35,8 @@ pub enum ChannelKind {
     #[strum(message = "プッシュ通知")]
     WebPush,
 }
+
+kosodate_domain::vocabulary_deserialize!(ChannelKind);
 
 /// Where one notice goes. Addresses are personal data: `Debug` never prints them.
 #[derive(Clone, PartialEq, Eq)]

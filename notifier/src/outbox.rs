@@ -38,7 +38,6 @@ pub enum OutboxError {
     PartialOrd,
     Ord,
     Serialize,
-    Deserialize,
     strum::IntoStaticStr,
     strum::VariantArray,
     strum::EnumMessage,
@@ -65,6 +64,8 @@ pub enum NoticeStatus {
     #[strum(message = "送信不要")]
     Suppressed,
 }
+
+kosodate_domain::vocabulary_deserialize!(NoticeStatus);
 
 /// A notice to plan.
 #[derive(Debug, Clone)]

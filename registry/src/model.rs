@@ -18,7 +18,6 @@ use utoipa::ToSchema;
     PartialOrd,
     Ord,
     Serialize,
-    Deserialize,
     ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -49,6 +48,8 @@ pub enum Category {
     Other,
 }
 
+kosodate_domain::vocabulary_deserialize!(Category);
+
 #[derive(
     Debug,
     Clone,
@@ -56,7 +57,6 @@ pub enum Category {
     PartialEq,
     Eq,
     Serialize,
-    Deserialize,
     ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -72,6 +72,8 @@ pub enum ProgramStatus {
     #[strum(message = "終了")]
     Archived,
 }
+
+kosodate_domain::vocabulary_deserialize!(ProgramStatus);
 
 /// Who runs a program: the nation (applies everywhere), the prefecture or one municipality.
 /// Written as `"national"` or the 6-digit 全国地方公共団体コード.
@@ -131,7 +133,6 @@ impl<'de> Deserialize<'de> for ProgramOwner {
     PartialEq,
     Eq,
     Serialize,
-    Deserialize,
     ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -147,6 +148,8 @@ pub enum LifeEvent {
     #[strum(message = "転入")]
     MoveIn,
 }
+
+kosodate_domain::vocabulary_deserialize!(LifeEvent);
 
 /// When a family can apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -237,7 +240,6 @@ impl TryFrom<WindowFields> for ApplicationWindow {
     PartialOrd,
     Ord,
     Serialize,
-    Deserialize,
     ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -254,6 +256,8 @@ pub enum ApplicationMethodKind {
     #[strum(message = "オンライン")]
     Online,
 }
+
+kosodate_domain::vocabulary_deserialize!(ApplicationMethodKind);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -434,7 +438,6 @@ fn first_version() -> i32 {
     PartialEq,
     Eq,
     Serialize,
-    Deserialize,
     ToSchema,
     strum::IntoStaticStr,
     strum::VariantArray,
@@ -448,6 +451,8 @@ pub enum ProgramAction {
     Published,
     Archived,
 }
+
+kosodate_domain::vocabulary_deserialize!(ProgramAction);
 
 /// One field that a version changed, with its values before and after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -507,5 +512,26 @@ mod vocabulary_tests {
         ] {
             check().unwrap_or_else(|error| panic!("{error}"));
         }
+    }
+
+    #[test]
+    fn a_program_may_name_its_lists_by_their_japanese_labels() {
+        let input: ProgramInput = serde_json::from_value(serde_json::json!({
+            "owner": "022012",
+            "name": "一時預かり事業",
+            "categories": ["保育・教育", "infant"],
+            "summary": "保護者の急な用事のときに子どもを預かります",
+            "application_window": {"kind": "relative", "event": "出生", "within_days": 30},
+            "application_methods": [{"kind": "窓口"}]
+        }))
+        .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(input.categories, [Category::ChildcareEducation, Category::Infant]);
+        assert_eq!(input.application_methods[0].kind, ApplicationMethodKind::Counter);
+        let written = serde_json::to_value(&input).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            written["categories"],
+            serde_json::json!(["childcare_education", "infant"])
+        );
+        assert_eq!(written["application_window"]["event"], "birth");
     }
 }

@@ -193,6 +193,14 @@ fn hand_computed_answers() -> Vec<(Program, Household, &'static str, Eligibility
         (CHILD_ALLOWANCE, family([born("2008-04-02")]), "2027-04-01", NotEligible),
         (CHILD_ALLOWANCE, family([due("2026-09-01")]), "2026-05-01", NotEligible),
         (CHILD_ALLOWANCE, family([born("2008-04-01"), born("2012-06-01")]), "2026-04-01", Eligible),
+        // Before the reform of 1 October 2024: until 中学校修了 (the 31 March after 15), within
+        // the income limit; a 高校生年代 child counts again from the day of the reform.
+        (CHILD_ALLOWANCE, with_income([born("2008-05-10")], UpTo640), "2024-03-31", Eligible),
+        (CHILD_ALLOWANCE, with_income([born("2008-05-10")], UpTo640), "2024-09-30", NotEligible),
+        (CHILD_ALLOWANCE, with_income([born("2008-05-10")], UpTo640), "2024-10-01", Eligible),
+        (CHILD_ALLOWANCE, with_income([born("2015-05-10")], Over910), "2024-09-30", NotEligible),
+        (CHILD_ALLOWANCE, with_income([born("2015-05-10")], Over910), "2024-10-01", Eligible),
+        (CHILD_ALLOWANCE, family([born("2015-05-10")]), "2024-09-30", Unknown),
         // Single parenthood and income decide: unknown until shared.
         (SUPPORT_ALLOWANCE, family([born("2015-05-01")]), "2026-05-01", Unknown),
         (SUPPORT_ALLOWANCE, single_parent([born("2015-05-01")], UpTo360), "2026-05-01", Eligible),
@@ -329,6 +337,14 @@ fn eligible(from: &str, until: Option<&str>) -> Window {
 #[test]
 fn seed_rules_give_the_hand_computed_windows() {
     let cases = [
+        // Past 中学校修了 before the reform, eligible again on the day it took effect (until
+        // 31 March 2027, past the horizon).
+        (
+            CHILD_ALLOWANCE,
+            with_income([born("2008-05-10")], UpTo640),
+            "2024-04-01",
+            vec![eligible("2024-10-01", None)],
+        ),
         // Born 2 April: 18 at the end of 2026-04-01, so the 31 March that follows is 2027's.
         (
             CHILD_ALLOWANCE,

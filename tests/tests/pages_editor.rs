@@ -215,7 +215,7 @@ async fn wrong_entries_are_stopped_at_their_fields_in_japanese(backend: Backend)
     for (field, words) in [
         ("name", "制度名"),
         ("window_to", "開始日"),
-        ("last_reviewed", "元号"),
+        ("last_reviewed", "期間外"),
         ("contact", "問い合わせ先"),
     ] {
         let at_field = format!(r#"<p class="field-error" id="{field}-error">"#);

@@ -396,9 +396,7 @@ fn child_condition(row: &ConditionRow) -> Result<ChildRule, Message> {
         "stage" => {
             ChildRule::SchoolStage(wording::read_stage(&row.value).ok_or("就学の段階を選んでください")?)
         }
-        "grade" => ChildRule::SchoolGrade(range(row, |text| {
-            wording::read_grade(text).map(|name| kosodate_matcher::grade_number(&name).unwrap_or_default())
-        })?),
+        "grade" => ChildRule::SchoolGrade(range(row, wording::read_grade)?),
         "until_march31" => ChildRule::UntilMarch31AfterAge(
             u32::try_from(number(row.value.trim_end_matches('歳'), "年齢")?)
                 .map_err(|_| "年齢が大きすぎます")?,

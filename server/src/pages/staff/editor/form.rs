@@ -312,7 +312,7 @@ fn optional<T>(text: &str, read: impl Fn(&str) -> Result<T, Message>) -> Result<
 }
 
 fn read_calendar_date(text: &str) -> Result<CalendarDate, Message> {
-    let date = japan::read_date(text).map_err(|error| format!("{}（入力：{text}）", error.message_ja()))?;
+    let date = japan::read_date(text).map_err(|error| error.message_ja())?;
     CalendarDate::try_from(date).map_err(|error| error.message_ja().to_owned())
 }
 
@@ -488,7 +488,7 @@ mod tests {
             messages["window_to"]
         );
         assert!(
-            messages["last_reviewed"].contains("元号"),
+            messages["last_reviewed"].contains("期間外"),
             "{}",
             messages["last_reviewed"]
         );

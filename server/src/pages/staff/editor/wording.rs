@@ -129,31 +129,14 @@ pub fn write_age(unit: AgeUnit, value: i64) -> String {
 }
 
 /// A 学年 as offices write it: 「年長」, 「5歳児クラス」, 「小1」, 「小学1年」, 「小学校１年生」, 「中学3年」,
-/// 「高校1年」; the name the rule language uses.
-pub fn read_grade(text: &str) -> Result<String, Message> {
-    let compacted = compact(text);
-    let refused = || {
-        format!(
-            "学年は「年長」「小1」「中3」のように入力してください（入力：{}）",
-            text.trim()
-        )
-    };
-    let known = |name: &str| kosodate_matcher::grade_number(name).is_some();
-    if known(&compacted) {
-        return Ok(compacted);
-    }
-    let shortened = compacted
-        .replace("小学校", "小")
-        .replace("小学", "小")
-        .replace("中学校", "中")
-        .replace("中学", "中")
-        .replace("高等学校", "高")
-        .replace("高校", "高");
-    let shortened = shortened.trim_end_matches('生').trim_end_matches('年');
-    match known(shortened) {
-        true => Ok(shortened.to_owned()),
-        false => Err(refused()),
-    }
+/// 「高校1年」; its grade number (小1 = 1, 年長 = 0), as the rule language counts.
+pub fn read_grade(text: &str) -> Result<i64, Message> {
+    let compacted = compact(text)
+        .replace("小学校", "小学")
+        .replace("中学校", "中学")
+        .replace("高等学校", "高校");
+    kosodate_matcher::grade_number(&compacted)
+        .ok_or_else(|| format!("学年は「年長」「小1」「中3」のように入力してください（入力：{}）", text.trim()))
 }
 
 /// A stage of schooling in the words people use: 就学前 and 未就学 alike.
@@ -227,15 +210,15 @@ mod tests {
     #[test]
     fn grades_and_stages_are_read_in_office_words() {
         for (typed, grade) in [
-            ("年長", "年長"),
-            ("小1", "小1"),
-            ("小学1年", "小1"),
-            ("小学校１年生", "小1"),
-            ("中学3年", "中3"),
-            ("高校1年生", "高1"),
-            ("5歳児クラス", "5歳児クラス"),
+            ("年長", 0),
+            ("小1", 1),
+            ("小学1年", 1),
+            ("小学校１年生", 1),
+            ("中学3年", 9),
+            ("高校1年生", 10),
+            ("5歳児クラス", 0),
         ] {
-            assert_eq!(read_grade(typed).as_deref(), Ok(grade), "{typed}");
+            assert_eq!(read_grade(typed), Ok(grade), "{typed}");
         }
         assert!(read_grade("大学1年").is_err());
         assert_eq!(read_stage("就学前"), Some(SchoolStage::Preschool));
