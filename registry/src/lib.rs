@@ -13,6 +13,7 @@ mod feed;
 pub mod import;
 mod model;
 pub mod page;
+mod publication;
 pub mod review;
 pub mod seed;
 mod store;

@@ -2,18 +2,21 @@
 //! is published only after a colleague (a different staff member of the organisation) has
 //! looked at the version a clerk asked about. The rule is checked where every publication
 //! passes (the registry's `publish`), so the JSON API and the pages cannot differ. Colleagues
-//! are told apart by the name they sign in with, the name the history records.
+//! are told apart by the name they sign in with, the name the history records. The check
+//! itself is `publication.rs`.
 
 use chrono::{DateTime, Utc};
-use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE, ProgramId};
+use kosodate_domain::{MunicipalityCode, ProgramId};
 use sea_orm::ActiveValue::Set;
+use sea_orm::EntityTrait;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::StaffIdentity;
 use crate::entity::{organisation_setting, program_review_request};
 use crate::error::RegistryError;
-use crate::model::{Program, ProgramOwner, ProgramStatus};
+use crate::model::{ProgramOwner, ProgramStatus};
+pub use crate::publication::organisation_of;
+use crate::publication::review_required;
 use crate::store::{Registry, authorize, load};
 
 /// An open request for a colleague's review.
@@ -22,15 +25,6 @@ pub struct ReviewRequest {
     pub version: i32,
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
-}
-
-/// The organisation whose setting applies to a program: its municipality, or the prefecture
-/// for its own and the national programs it curates.
-pub fn organisation_of(owner: &ProgramOwner) -> MunicipalityCode {
-    match owner {
-        ProgramOwner::Local(code) => *code,
-        ProgramOwner::National => PREFECTURE_CODE,
-    }
 }
 
 impl Registry {
@@ -120,40 +114,5 @@ impl Registry {
             requested_by: row.requested_by,
             requested_at: row.requested_at,
         }))
-    }
-}
-
-async fn review_required(
-    db: &impl ConnectionTrait,
-    organisation: MunicipalityCode,
-) -> Result<bool, RegistryError> {
-    let setting = organisation_setting::Entity::find_by_id(organisation.to_string())
-        .one(db)
-        .await?;
-    Ok(setting.is_some_and(|setting| setting.review_before_publishing))
-}
-
-/// Before `current` is published by `actor`: when its organisation wants a review, a colleague
-/// other than `actor` must have asked for one on this very version; the request is then used up.
-pub(crate) async fn check_publication(
-    db: &impl ConnectionTrait,
-    actor: &StaffIdentity,
-    current: &Program,
-) -> Result<(), RegistryError> {
-    if !review_required(db, organisation_of(&current.content.owner)).await? {
-        return Ok(());
-    }
-    let request = program_review_request::Entity::find_by_id(current.id.to_string())
-        .one(db)
-        .await?;
-    match request {
-        Some(request) if request.version == current.version && request.requested_by != actor.name => {
-            program_review_request::Entity::delete_by_id(current.id.to_string())
-                .exec(db)
-                .await?;
-            Ok(())
-        }
-        Some(request) if request.version == current.version => Err(RegistryError::ReviewBySomeoneElse),
-        _ => Err(RegistryError::ReviewRequired),
     }
 }

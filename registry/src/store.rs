@@ -207,7 +207,7 @@ impl Registry {
         let current = load(&txn, id).await?;
         authorize(actor, &current.content.owner)?;
         if target == ProgramStatus::Published && current.status != ProgramStatus::Published {
-            crate::review::check_publication(&txn, actor, &current).await?;
+            crate::publication::check_publication(&txn, actor, &current).await?;
         }
         let program = transition_in(&txn, actor, current, target).await?;
         txn.commit().await?;

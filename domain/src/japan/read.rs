@@ -21,7 +21,10 @@ fn rewritten(text: &str) -> String {
     if text.len() == 8 && text.bytes().all(|byte| byte.is_ascii_digit()) {
         return format!("{}-{}-{}", &text[0..4], &text[4..6], &text[6..8]);
     }
-    let (era, numbers) = match ERAS.iter().find_map(|(name, _, _)| Some((*name, era_rest(text, name)?))) {
+    let (era, numbers) = match ERAS
+        .iter()
+        .find_map(|(name, _, _)| Some((*name, era_rest(text, name)?)))
+    {
         Some((name, rest)) => (Some(name), rest),
         None => (None, text),
     };
@@ -96,9 +99,18 @@ mod tests {
     #[test]
     fn what_is_not_a_date_says_why() {
         assert!(matches!(read_date("来年の春"), Err(DateTextError::Malformed(_))));
-        assert!(matches!(read_date("2026-02-30"), Err(DateTextError::NoSuchDay(_))));
-        assert!(matches!(read_date("令和1年4月30日"), Err(DateTextError::OutsideEra { .. })));
-        assert!(matches!(read_date("H31.5.1"), Err(DateTextError::OutsideEra { .. })));
+        assert!(matches!(
+            read_date("2026-02-30"),
+            Err(DateTextError::NoSuchDay(_))
+        ));
+        assert!(matches!(
+            read_date("令和1年4月30日"),
+            Err(DateTextError::OutsideEra { .. })
+        ));
+        assert!(matches!(
+            read_date("H31.5.1"),
+            Err(DateTextError::OutsideEra { .. })
+        ));
         assert!(matches!(read_date(""), Err(DateTextError::Malformed(_))));
     }
 

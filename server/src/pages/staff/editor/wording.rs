@@ -135,8 +135,12 @@ pub fn read_grade(text: &str) -> Result<i64, Message> {
         .replace("小学校", "小学")
         .replace("中学校", "中学")
         .replace("高等学校", "高校");
-    kosodate_matcher::grade_number(&compacted)
-        .ok_or_else(|| format!("学年は「年長」「小1」「中3」のように入力してください（入力：{}）", text.trim()))
+    kosodate_matcher::grade_number(&compacted).ok_or_else(|| {
+        format!(
+            "学年は「年長」「小1」「中3」のように入力してください（入力：{}）",
+            text.trim()
+        )
+    })
 }
 
 /// A stage of schooling in the words people use: 就学前 and 未就学 alike.
