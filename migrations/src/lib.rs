@@ -16,6 +16,8 @@ mod m20261205_000008_waiting_events;
 mod m20261205_000020_channel_send_slots;
 mod m20261205_000021_account_consents;
 mod m20261205_000030_calendar_feeds;
+mod m20261205_000040_program_types;
+mod m20261205_000050_freshness;
 mod m20261205_000060_program_review;
 
 #[derive(Debug)]
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000020_channel_send_slots::Migration),
             Box::new(m20261205_000021_account_consents::Migration),
             Box::new(m20261205_000030_calendar_feeds::Migration),
+            Box::new(m20261205_000040_program_types::Migration),
+            Box::new(m20261205_000050_freshness::Migration),
             Box::new(m20261205_000060_program_review::Migration),
         ]
     }

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use kosodate_domain::MunicipalityCode;
+use kosodate_domain::Vocabulary;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -29,12 +30,32 @@ pub enum AuditActor<'a> {
     Anonymous,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray, strum::EnumMessage,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
+    #[strum(message = "許可")]
     Allowed,
+    #[strum(message = "拒否")]
     Denied,
     /// Allowed, but it did not happen (invalid input, a conflict).
+    #[strum(message = "失敗")]
     Failed,
+}
+
+/// Which entries to read: every member narrows the list; the default is everything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// One organisation's data and what its own staff did; `None`: all.
+    pub scope: Option<MunicipalityCode>,
+    /// Actions named exactly so, or starting with it when it ends in a dot (`program.`).
+    pub action: Option<String>,
+    pub outcome: Option<Outcome>,
+    /// Entries at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Entries before this instant.
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// One thing that happened.
@@ -100,12 +121,7 @@ pub async fn record(db: &impl ConnectionTrait, event: AuditEvent<'_>) -> Result<
         action: Set(event.action.to_owned()),
         target: Set(event.target),
         municipality_code: Set(event.municipality.map(|code| code.as_str().to_owned())),
-        outcome: Set(match event.outcome {
-            Outcome::Allowed => "allowed",
-            Outcome::Denied => "denied",
-            Outcome::Failed => "failed",
-        }
-        .to_owned()),
+        outcome: Set(event.outcome.id().to_owned()),
         request_id: Set(event.request_id),
     };
     audit_entry::Entity::insert(row)
@@ -114,18 +130,18 @@ pub async fn record(db: &impl ConnectionTrait, event: AuditEvent<'_>) -> Result<
     Ok(())
 }
 
-/// The newest entries first, of one organisation's data (or all), a page at a time (the one
-/// pagination scheme: `next_cursor` names the last entry of the page).
+/// The newest entries first that `filter` lets through, a page at a time (the one pagination
+/// scheme: `next_cursor` names the last entry of the page).
 pub async fn list(
     db: &impl ConnectionTrait,
-    scope: Option<MunicipalityCode>,
+    filter: &AuditFilter,
     page: &PageRequest,
 ) -> Result<Page<AuditRecord>, RegistryError> {
     let limit = page.limit();
     let mut query = audit_entry::Entity::find()
         .order_by_desc(audit_entry::Column::Id)
         .limit(limit + 1);
-    if let Some(code) = scope {
+    if let Some(code) = filter.scope {
         // An organisation sees what was done to its data and what its own staff did.
         query = query.filter(
             audit_entry::Column::MunicipalityCode
@@ -133,9 +149,38 @@ pub async fn list(
                 .or(audit_entry::Column::ActorMunicipality.eq(code.as_str())),
         );
     }
+    if let Some(action) = filter.action.as_deref() {
+        query = match action.ends_with('.') {
+            true => query.filter(audit_entry::Column::Action.starts_with(action)),
+            false => query.filter(audit_entry::Column::Action.eq(action)),
+        };
+    }
+    if let Some(outcome) = filter.outcome {
+        query = query.filter(audit_entry::Column::Outcome.eq(outcome.id()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_entry::Column::OccurredAt.gte(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_entry::Column::OccurredAt.lt(until));
+    }
     if let Some(before) = page.after()? {
         query = query.filter(audit_entry::Column::Id.lt(before));
     }
     let entries = query.into_model::<AuditRecord>().all(db).await?;
     Ok(Page::from_overfetch(entries, limit, |entry| entry.id.clone()))
+}
+
+/// The actions the log holds, for a filter's choices: few and known, read rather than listed
+/// here so that a new action shows up by itself.
+pub async fn actions(db: &impl ConnectionTrait) -> Result<Vec<String>, RegistryError> {
+    let actions: Vec<String> = audit_entry::Entity::find()
+        .select_only()
+        .column(audit_entry::Column::Action)
+        .distinct()
+        .order_by_asc(audit_entry::Column::Action)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(actions)
 }

@@ -76,6 +76,8 @@ pub enum StaffAction<'a> {
     RegisterAtCounter(MunicipalityCode),
     /// See dead-lettered notices (what and why, never to whom) and send them again.
     ManageDeliveries,
+    /// The freshness of every municipality's programs: the prefecture's overview.
+    ViewFreshness,
 }
 
 impl StaffIdentity {
@@ -130,7 +132,14 @@ impl StaffIdentity {
             // Only the municipality's own counter: prefecture staff and operators do not meet
             // residents, and need no access to a household.
             StaffAction::RegisterAtCounter(code) => self.role == StaffRole::Municipal(code),
-            StaffAction::ManageDeliveries => self.role == StaffRole::Administrator,
+            // Dead letters say what and why, never to whom: the prefecture oversees delivery
+            // for the whole service with the operators.
+            StaffAction::ManageDeliveries => {
+                matches!(self.role, StaffRole::Administrator | StaffRole::Prefecture)
+            }
+            StaffAction::ViewFreshness => {
+                matches!(self.role, StaffRole::Administrator | StaffRole::Prefecture)
+            }
         }
     }
 

@@ -3,8 +3,8 @@
 //! and write the database.
 
 use chrono::{DateTime, Utc};
-use kosodate_domain::ProgramId;
 use kosodate_domain::Vocabulary;
+use kosodate_domain::{CalendarDate, ProgramId};
 use serde_json::Value;
 
 use crate::error::RegistryError;
@@ -18,6 +18,8 @@ pub(crate) struct VersionEntry {
     pub action: ProgramAction,
     pub changes: Vec<FieldChange>,
 }
+
+const REVIEW_DATE: &str = "last_reviewed_on";
 
 /// The fields whose change is worth telling an eligible household about: what it gets, when and
 /// how to apply. A corrected summary or a new contact phone number is not.
@@ -66,6 +68,18 @@ pub(crate) fn updated(
         )])
         .into());
     }
+    let mut content = content;
+    let changes = diff(Some(&current.content), &content)?;
+    let substantive = changes.iter().any(|change| change.field != REVIEW_DATE);
+    if substantive {
+        // Whoever changed a program looked at it: that is a review (a later date given with
+        // the change stands).
+        content.last_reviewed_on = content.last_reviewed_on.max(Some(japan_today(now)?));
+    } else if content.last_reviewed_on <= current.content.last_reviewed_on {
+        // Only an older review date (a form or a spreadsheet read before the last review):
+        // nothing changed. A later one is a review recorded by hand.
+        return Ok(None);
+    }
     let changes = diff(Some(&current.content), &content)?;
     if changes.is_empty() {
         return Ok(None);
@@ -96,6 +110,39 @@ pub(crate) fn updated(
         action: ProgramAction::Updated,
         changes,
     }))
+}
+
+/// 「内容に変更なし」: the program as it is, reviewed on `now`'s Japanese date. An archived
+/// program is no longer reviewed.
+pub(crate) fn reviewed(current: &Program, now: DateTime<Utc>) -> Result<VersionEntry, RegistryError> {
+    if current.status == ProgramStatus::Archived {
+        return Err(RegistryError::InvalidTransition {
+            current: current.status,
+            action: "review",
+        });
+    }
+    let today = japan_today(now)?;
+    let change = FieldChange {
+        field: REVIEW_DATE.into(),
+        before: to_json(&current.content.last_reviewed_on)?,
+        after: to_json(&today)?,
+    };
+    let mut program = Program {
+        version: current.version + 1,
+        updated_at: now,
+        ..current.clone()
+    };
+    program.content.last_reviewed_on = Some(today);
+    Ok(VersionEntry {
+        snapshot: program,
+        action: ProgramAction::Reviewed,
+        changes: vec![change],
+    })
+}
+
+fn japan_today(now: DateTime<Utc>) -> Result<CalendarDate, RegistryError> {
+    CalendarDate::try_from(kosodate_domain::japan::date_of(now))
+        .map_err(|_| RegistryError::Corrupt("today is outside the calendar".into()))
 }
 
 /// Draft → published, draft or published → archived; anything else is refused.

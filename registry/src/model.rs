@@ -305,6 +305,11 @@ pub struct ProgramInput {
     #[serde(default)]
     pub short_name: Option<String>,
     pub categories: Vec<Category>,
+    /// The 制度類型: a key of the program type catalogue (`kosodate_registry::program_types`,
+    /// e.g. `vaccine_bcg`); its Japanese name is accepted too.
+    #[serde(default)]
+    #[schema(example = "child_medical_subsidy")]
+    pub program_type: Option<String>,
     pub summary: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -328,6 +333,11 @@ pub struct ProgramInput {
     pub source_url: Option<String>,
     #[serde(default)]
     pub last_reviewed_on: Option<CalendarDate>,
+    /// How often the program is reviewed, in months (1 to 60): a review is due this long after
+    /// the last one (or the publication). 12 when absent.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 60, example = 12)]
+    pub review_cycle_months: Option<u16>,
 }
 
 /// The rule document's envelope. The rule language itself is written up in docs/rules.md; a
@@ -368,6 +378,9 @@ pub struct ProgramContent {
     pub name: String,
     pub short_name: Option<String>,
     pub categories: Vec<Category>,
+    /// The 制度類型 key; absent in snapshots recorded before programs had types.
+    #[serde(default)]
+    pub program_type: Option<String>,
     pub summary: String,
     pub description: Option<String>,
     pub eligibility_summary: Option<String>,
@@ -380,6 +393,16 @@ pub struct ProgramContent {
     pub contact: Contact,
     pub source_url: Option<String>,
     pub last_reviewed_on: Option<CalendarDate>,
+    /// Months between reviews; snapshots recorded before cycles existed read as the default.
+    #[serde(default = "default_review_cycle")]
+    pub review_cycle_months: u16,
+}
+
+/// A program is reviewed once a year unless its owner says otherwise.
+pub const DEFAULT_REVIEW_CYCLE_MONTHS: u16 = 12;
+
+fn default_review_cycle() -> u16 {
+    DEFAULT_REVIEW_CYCLE_MONTHS
 }
 
 impl From<ProgramContent> for ProgramInput {
@@ -389,6 +412,7 @@ impl From<ProgramContent> for ProgramInput {
             name: content.name,
             short_name: content.short_name,
             categories: content.categories,
+            program_type: content.program_type,
             summary: content.summary,
             description: content.description,
             eligibility_summary: content.eligibility_summary,
@@ -400,6 +424,7 @@ impl From<ProgramContent> for ProgramInput {
             contact: content.contact,
             source_url: content.source_url,
             last_reviewed_on: content.last_reviewed_on,
+            review_cycle_months: Some(content.review_cycle_months),
         }
     }
 }
@@ -446,10 +471,17 @@ fn first_version() -> i32 {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ProgramAction {
+    #[strum(message = "作成")]
     Created,
+    #[strum(message = "更新")]
     Updated,
+    #[strum(message = "公開")]
     Published,
+    #[strum(message = "終了")]
     Archived,
+    /// Reviewed and found still right (「内容に変更なし」): only the review date moves.
+    #[strum(message = "確認（変更なし）")]
+    Reviewed,
 }
 
 kosodate_domain::vocabulary_deserialize!(ProgramAction);

@@ -24,6 +24,9 @@ pub const EXAMPLE_PROGRAMS: &[(&str, &str)] = &[
     ("022039.json", include_str!("../seed/programs/022039.json")),
     ("022080.json", include_str!("../seed/programs/022080.json")),
     ("024236.json", include_str!("../seed/programs/024236.json")),
+    // Content every family meets, wherever it lives: immunisations, check-ups, the 母子健康手帳,
+    // the birth registration (docs/content.md).
+    ("statutory.json", include_str!("../seed/programs/statutory.json")),
 ];
 
 /// Inserts or refreshes the municipality list. Idempotent: run at every start-up.
@@ -154,6 +157,45 @@ mod tests {
             if let Err(errors) = record.input.validate() {
                 panic!("{} is invalid: {errors}", record.input.name);
             }
+        }
+    }
+
+    /// The statutory content's conventions (docs/content.md): a type, a rule, a source, a review
+    /// date, and a last description line that says what the municipality decides, taken from
+    /// the type so that the template and the example say the same.
+    #[test]
+    fn statutory_programs_say_their_type_source_and_what_varies() {
+        let json = EXAMPLE_PROGRAMS
+            .iter()
+            .find(|(file, _)| *file == "statutory.json")
+            .map(|(_, json)| *json)
+            .unwrap();
+        let programs: Vec<ProgramInput> = serde_json::from_str(json).unwrap();
+        assert!(programs.len() >= 20, "{}", programs.len());
+        for input in programs {
+            let content = input.validate().unwrap();
+            let program_type = content
+                .program_type
+                .as_deref()
+                .and_then(crate::program_types::find)
+                .unwrap_or_else(|| panic!("{} has no known type", content.name));
+            assert!(
+                content.eligibility.get("rule").is_some(),
+                "{} has no rule",
+                content.name
+            );
+            assert!(
+                content.source_url.is_some() && content.last_reviewed_on.is_some(),
+                "{}",
+                content.name
+            );
+            let last_line = content.description.as_deref().and_then(|d| d.lines().last());
+            assert_eq!(
+                last_line,
+                program_type.varies_note().as_deref(),
+                "{}",
+                content.name
+            );
         }
     }
 

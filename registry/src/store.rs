@@ -31,6 +31,8 @@ pub struct ProgramFilter {
     /// national ones.
     pub applies_to: Option<MunicipalityCode>,
     pub category: Option<Category>,
+    /// Programs of this 制度類型 (a catalogue key).
+    pub program_type: Option<String>,
     pub status: Option<ProgramStatus>,
 }
 
@@ -257,6 +259,9 @@ fn filtered_programs(filter: &ProgramFilter, visibility: Visibility) -> sea_orm:
         ];
         query = query.filter(program::Column::OwnerCode.is_in(owners));
     }
+    if let Some(program_type) = &filter.program_type {
+        query = query.filter(program::Column::ProgramType.eq(program_type.clone()));
+    }
     if let Some(category) = filter.category {
         query = query.filter(
             program::Column::Id.in_subquery(
@@ -365,6 +370,7 @@ pub(crate) async fn update_in(
     save_versioned(db, &entry.snapshot, current.version).await?;
     replace_categories(db, &[&entry.snapshot]).await?;
     insert_versions(db, actor, std::slice::from_ref(&entry)).await?;
+    crate::freshness::flags::after_change(db, &entry.snapshot, entry.snapshot.updated_at).await?;
     Ok(entry.snapshot)
 }
 
@@ -505,10 +511,12 @@ fn row_from_program(program: &Program) -> Result<program::ActiveModel, RegistryE
         documents: Set(to_json(&content.documents)?),
         contact: Set(to_json(&content.contact)?),
         source_url: Set(content.source_url.clone()),
+        program_type: Set(content.program_type.clone()),
         status: Set(program.status.id().to_owned()),
         last_reviewed_on: Set(content.last_reviewed_on.map(Into::into)),
         version: Set(program.version),
         material_version: Set(program.material_version),
+        review_cycle_months: Set(i16::try_from(content.review_cycle_months).unwrap_or(i16::MAX)),
         created_at: Set(program.created_at),
         updated_at: Set(program.updated_at),
         published_at: Set(program.published_at),
@@ -546,11 +554,14 @@ pub(crate) fn program_from_row(row: program::Model) -> Result<Program, RegistryE
             documents: from_json("documents", row.documents)?,
             contact: from_json("contact", row.contact)?,
             source_url: row.source_url,
+            program_type: row.program_type,
             last_reviewed_on: row
                 .last_reviewed_on
                 .map(kosodate_domain::CalendarDate::try_from)
                 .transpose()
                 .map_err(|_| corrupt("last_reviewed_on"))?,
+            review_cycle_months: u16::try_from(row.review_cycle_months)
+                .map_err(|_| corrupt("review_cycle_months"))?,
         },
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -577,7 +588,7 @@ fn version_from_row(row: program_version::Model) -> Result<ProgramVersion, Regis
     })
 }
 
-fn municipality_from_row(row: municipality::Model) -> Result<Municipality, RegistryError> {
+pub(crate) fn municipality_from_row(row: municipality::Model) -> Result<Municipality, RegistryError> {
     Ok(Municipality {
         code: MunicipalityCode::parse(&row.code)
             .map_err(|error| RegistryError::Corrupt(error.to_string()))?,

@@ -92,6 +92,7 @@ impl ProgramInput {
             Several(LONG_TEXT_MAX),
         );
         let categories = validate_categories(&mut errors, self);
+        let program_type = validate_program_type(&mut errors, self.program_type.as_deref());
         let eligibility = validate_eligibility(&mut errors, &self.eligibility);
         let benefit = validate_benefit(&mut errors, &self.benefit);
         validate_window(&mut errors, &self.application_window);
@@ -99,12 +100,14 @@ impl ProgramInput {
         let documents = validate_documents(&mut errors, &self.documents);
         let contact = validate_contact(&mut errors, &self.contact);
         let source_url = optional_url(&mut errors, "/source_url", self.source_url.as_deref());
+        let review_cycle_months = validate_review_cycle(&mut errors, self.review_cycle_months);
         match (owner, errors.is_empty()) {
             (Some(owner), true) => Ok(ProgramContent {
                 owner,
                 name,
                 short_name,
                 categories,
+                program_type,
                 summary,
                 description,
                 eligibility_summary,
@@ -116,10 +119,25 @@ impl ProgramInput {
                 contact,
                 source_url,
                 last_reviewed_on: self.last_reviewed_on,
+                review_cycle_months,
             }),
             _ => Err(ValidationErrors(errors)),
         }
     }
+}
+
+const REVIEW_CYCLE_MAX_MONTHS: u16 = 60;
+
+fn validate_review_cycle(errors: &mut Vec<FieldError>, months: Option<u16>) -> u16 {
+    let months = months.unwrap_or(crate::model::DEFAULT_REVIEW_CYCLE_MONTHS);
+    if !(1..=REVIEW_CYCLE_MAX_MONTHS).contains(&months) {
+        errors.push(FieldError::new(
+            "/review_cycle_months",
+            format!("確認の周期は1から{REVIEW_CYCLE_MAX_MONTHS}か月の間で指定してください"),
+            format!("the review cycle must be 1 to {REVIEW_CYCLE_MAX_MONTHS} months"),
+        ));
+    }
+    months
 }
 
 fn validate_eligibility(errors: &mut Vec<FieldError>, eligibility: &serde_json::Value) -> serde_json::Value {
@@ -163,6 +181,28 @@ fn validate_categories(errors: &mut Vec<FieldError>, input: &ProgramInput) -> Ve
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect()
+}
+
+/// The catalogue's key, or its Japanese name as a clerk would type it, stored as the key.
+fn validate_program_type(errors: &mut Vec<FieldError>, value: Option<&str>) -> Option<String> {
+    let typed = value.map(str::trim).filter(|text| !text.is_empty())?;
+    match crate::program_types::find_by_key_or_name(typed) {
+        Some(program_type) => Some(program_type.key.clone()),
+        None if has_refused_control(typed) => {
+            errors.push(control_character_error("/program_type"));
+            None
+        }
+        None => {
+            errors.push(FieldError::new(
+                "/program_type",
+                format!(
+                    "制度類型「{typed}」は制度類型の一覧にありません（一覧の名前かキーを入力してください）"
+                ),
+                format!("unknown program type {typed:?}"),
+            ));
+            None
+        }
+    }
 }
 
 fn validate_benefit(errors: &mut Vec<FieldError>, benefit: &Benefit) -> Benefit {
@@ -538,6 +578,23 @@ mod tests {
         assert!(
             errors.iter().all(|error| !error.detail.contains('\u{0}')),
             "no message echoes the character"
+        );
+    }
+
+    #[test]
+    fn the_program_type_is_a_catalogue_key_or_name() {
+        let mut value = valid();
+        value["program_type"] = json!(" BCG予防接種 ");
+        let content = input(value.clone()).validate().unwrap();
+        assert_eq!(content.program_type.as_deref(), Some("vaccine_bcg"));
+        value["program_type"] = json!("予防接種いろいろ");
+        let errors = input(value).validate().unwrap_err().0;
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].pointer, "/program_type");
+        assert!(
+            errors[0].detail.contains("制度類型の一覧にありません"),
+            "{}",
+            errors[0].detail
         );
     }
 

@@ -58,6 +58,16 @@ const MUTSU_KIDS_PARK: Program = ("022080.json", "ムチュ☆らんど（むつ
 const OMA_MEDICAL: Program = ("024236.json", "子ども医療費の助成");
 const OMA_TRAVEL: Program = ("024236.json", "妊産婦交通費助成");
 const OMA_FREE_NURSERY: Program = ("024236.json", "0～2歳児の保育料無償化");
+const HEPATITIS_B: Program = ("statutory.json", "B型肝炎ワクチン（定期予防接種）");
+const ROTA_1: Program = ("statutory.json", "ロタウイルスワクチン（1価・2回接種）");
+const ROTA_5: Program = ("statutory.json", "ロタウイルスワクチン（5価・3回接種）");
+const FIVE_IN_ONE: Program = ("statutory.json", "五種混合ワクチン（DPT-IPV-Hib・定期予防接種）");
+const MR_2: Program = ("statutory.json", "麻しん風しん混合（MR）ワクチン 第2期");
+const HPV: Program = ("statutory.json", "HPVワクチン（子宮頸がん予防・定期予防接種）");
+const BIRTH_REGISTRATION: Program = ("statutory.json", "出生届");
+const HOME_VISIT: Program = ("statutory.json", "新生児訪問・乳児家庭全戸訪問");
+const PRENATAL_CHECKUP: Program = ("statutory.json", "妊婦健康診査（14回の公費負担）");
+const SCHOOL_CHECKUP: Program = ("statutory.json", "就学時健康診断");
 
 fn d(text: &str) -> NaiveDate {
     text.parse().unwrap()
@@ -176,7 +186,7 @@ fn every_seed_eligibility_parses_and_is_stored_as_written() {
             count += 1;
         }
     }
-    assert_eq!(count, 28);
+    assert_eq!(count, 48);
 }
 
 /// Rows: program, household, reference date, expected answer on that date. Kept one row a line
@@ -308,6 +318,43 @@ fn hand_computed_answers() -> Vec<(Program, Household, &'static str, Eligibility
         (OMA_FREE_NURSERY, family([nursery("2023-04-01")]), "2026-03-31", Eligible),
         (OMA_FREE_NURSERY, family([nursery("2023-04-01")]), "2026-04-01", NotEligible),
         (OMA_FREE_NURSERY, family([nursery("2026-05-01")]), "2026-08-01", Eligible),
+        // 1歳に至るまで: the first birthday is the first day without.
+        (HEPATITIS_B, family([born("2025-01-31")]), "2026-01-30", Eligible),
+        (HEPATITIS_B, family([born("2025-01-31")]), "2026-01-31", NotEligible),
+        (HEPATITIS_B, family([due("2026-09-01")]), "2026-05-01", NotEligible),
+        // 出生6週0日後 is day 42; 24週0日後 day 168 (2026-06-18), 32週0日後 day 224 (2026-08-13).
+        (ROTA_1, family([born("2026-01-01")]), "2026-02-11", NotEligible),
+        (ROTA_1, family([born("2026-01-01")]), "2026-02-12", Eligible),
+        (ROTA_1, family([born("2026-01-01")]), "2026-06-18", Eligible),
+        (ROTA_1, family([born("2026-01-01")]), "2026-06-19", NotEligible),
+        (ROTA_5, family([born("2026-01-01")]), "2026-08-13", Eligible),
+        (ROTA_5, family([born("2026-01-01")]), "2026-08-14", NotEligible),
+        // 生後2か月 from 2026-03-31 for a child born on 31 January; 7歳6か月 on 2033-07-31.
+        (FIVE_IN_ONE, family([born("2026-01-31")]), "2026-03-30", NotEligible),
+        (FIVE_IN_ONE, family([born("2026-01-31")]), "2026-03-31", Eligible),
+        (FIVE_IN_ONE, family([born("2026-01-31")]), "2033-07-30", Eligible),
+        (FIVE_IN_ONE, family([born("2026-01-31")]), "2033-07-31", NotEligible),
+        // 年長: born 2 April 2020 enters 小学校 on 2027-04-01, born 1 April 2020 a year earlier.
+        (MR_2, family([born("2020-04-02")]), "2026-03-31", NotEligible),
+        (MR_2, family([born("2020-04-02")]), "2026-04-01", Eligible),
+        (MR_2, family([born("2020-04-02")]), "2027-03-31", Eligible),
+        (MR_2, family([born("2020-04-02")]), "2027-04-01", NotEligible),
+        (MR_2, family([born("2020-04-01")]), "2026-04-01", NotEligible),
+        // 小6 to 高1: born 2 April 2014 is in 小6 from 2026-04-01 and leaves 高1 on 2031-03-31.
+        (HPV, family([born("2014-04-02")]), "2026-03-31", NotEligible),
+        (HPV, family([born("2014-04-02")]), "2026-04-01", Eligible),
+        (HPV, family([born("2014-04-02")]), "2031-03-31", Eligible),
+        (HPV, family([born("2014-04-02")]), "2031-04-01", NotEligible),
+        // 戸籍法 43: the birth day is the first of the 14 days.
+        (BIRTH_REGISTRATION, family([born("2026-01-01")]), "2026-01-14", Eligible),
+        (BIRTH_REGISTRATION, family([born("2026-01-01")]), "2026-01-15", NotEligible),
+        // 生後4か月: born 31 October, 4 months on 1 March (no 31 February).
+        (HOME_VISIT, family([born("2025-10-31")]), "2026-02-28", Eligible),
+        (HOME_VISIT, family([born("2025-10-31")]), "2026-03-01", NotEligible),
+        (PRENATAL_CHECKUP, family([due("2026-09-01")]), "2026-05-01", Eligible),
+        (PRENATAL_CHECKUP, family([born("2026-04-20")]), "2026-05-01", NotEligible),
+        (SCHOOL_CHECKUP, family([born("2020-04-02")]), "2026-10-15", Eligible),
+        (SCHOOL_CHECKUP, family([born("2021-04-02")]), "2026-10-15", NotEligible),
     ]
 }
 

@@ -17,7 +17,7 @@ use crate::analyzer::TEXT_ANALYZER;
 
 /// Bump when the schema or what goes into a field changes: an index built by another version is
 /// rebuilt from the database when the server starts.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What a search result shows of a program, stored in the index so that a search needs no
 /// database round trip.
@@ -31,6 +31,9 @@ pub struct ProgramCard {
     pub name: String,
     pub short_name: Option<String>,
     pub categories: Vec<Category>,
+    /// The 制度類型 key, when the program has one.
+    #[serde(default)]
+    pub program_type: Option<String>,
     pub summary: String,
     pub application_window: ApplicationWindow,
     pub benefit_amount_yen: Option<u64>,
@@ -48,6 +51,7 @@ impl From<&Program> for ProgramCard {
             name: content.name.clone(),
             short_name: content.short_name.clone(),
             categories: content.categories.clone(),
+            program_type: content.program_type.clone(),
             summary: content.summary.clone(),
             application_window: content.application_window.clone(),
             benefit_amount_yen: content.benefit.amount_yen,
@@ -70,6 +74,7 @@ pub struct Fields {
     pub body: Field,
     pub area: Field,
     pub category: Field,
+    pub program_type: Field,
     pub open_from: Field,
     pub open_to: Field,
     pub card: Field,
@@ -98,6 +103,7 @@ impl Fields {
             body: builder.add_text_field("body", text(true)),
             area: builder.add_facet_field("area", FacetOptions::default()),
             category: builder.add_facet_field("category", FacetOptions::default()),
+            program_type: builder.add_facet_field("program_type", FacetOptions::default()),
             open_from: builder.add_i64_field("open_from", INDEXED | FAST),
             open_to: builder.add_i64_field("open_to", INDEXED | FAST),
             card: builder.add_text_field("card", STORED),
@@ -132,6 +138,9 @@ impl Fields {
         document.add_facet(self.area, area_facet(&content.owner));
         for category in &content.categories {
             document.add_facet(self.category, category_facet(*category));
+        }
+        if let Some(program_type) = &content.program_type {
+            document.add_facet(self.program_type, program_type_facet(program_type));
         }
         let (from, to) = open_days(&content.application_window);
         document.add_i64(self.open_from, from);
@@ -174,6 +183,10 @@ pub fn area_facet(owner: &ProgramOwner) -> Facet {
 
 pub fn category_facet(category: Category) -> Facet {
     Facet::from_path([category.id()])
+}
+
+pub fn program_type_facet(key: &str) -> Facet {
+    Facet::from_path([key])
 }
 
 /// Days from the common era, the unit of the window fields.

@@ -21,6 +21,8 @@ pub struct SearchRequest {
     pub municipality: Option<MunicipalityCode>,
     /// Programs in any of these categories.
     pub categories: Vec<Category>,
+    /// Programs of any of these 制度類型 (catalogue keys).
+    pub program_types: Vec<String>,
     /// Programs whose eligibility can hold for a child of this age in months.
     pub child_age_months: Option<u32>,
     /// How many months from `child_age_months` on the child's age may be (12 for "2歳"); at
@@ -40,6 +42,7 @@ impl SearchRequest {
             query,
             municipality: None,
             categories: Vec::new(),
+            program_types: Vec::new(),
             child_age_months: None,
             child_age_span_months: 1,
             open_on: None,

@@ -15,7 +15,9 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
 use crate::compose::{Word, all_words, some_words, weighted_fields, words};
-use crate::document::{Fields, KEY_FIELD, ProgramCard, area_facet, category_facet, day_number};
+use crate::document::{
+    Fields, KEY_FIELD, ProgramCard, area_facet, category_facet, day_number, program_type_facet,
+};
 use crate::error::SearchError;
 use crate::index::{Indexed, SearchIndex};
 use crate::request::{
@@ -121,6 +123,10 @@ impl SearchIndex {
                 .iter()
                 .map(|category| category_facet(*category));
             filters.push(any_facet(self.fields.category, facets));
+        }
+        if !request.program_types.is_empty() {
+            let facets = request.program_types.iter().map(|key| program_type_facet(key));
+            filters.push(any_facet(self.fields.program_type, facets));
         }
         if let Some(day) = request.open_on {
             filters.extend(open_on(&self.fields, day));

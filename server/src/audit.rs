@@ -2,10 +2,14 @@
 //! failure to write the audit log fails the request: an action that cannot be accounted for is
 //! not acknowledged.
 
+use chrono::NaiveDate;
 use kosodate_domain::MunicipalityCode;
+use kosodate_domain::{CalendarDate, Vocabulary, japan};
 use kosodate_households::HouseholdId;
-use kosodate_registry::audit::{self, AuditActor, AuditEvent, Outcome};
-use kosodate_registry::{Program, ProgramOwner, RegistryError, StaffIdentity};
+use kosodate_registry::audit::{self, AuditActor, AuditEvent, AuditFilter, Outcome};
+use kosodate_registry::page::PageRequest;
+use kosodate_registry::{Program, ProgramOwner, RegistryError, StaffAction, StaffIdentity};
+use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::extract::RequestContext;
@@ -86,4 +90,108 @@ pub async fn personal_data(
         request_id: context.request_id.clone(),
     };
     Ok(audit::record(state.registry.connection(), event).await?)
+}
+
+/// Checks `action` for `staff`, records the decision, and answers 403 when it is denied.
+pub async fn authorize(
+    state: &AppState,
+    staff: &StaffIdentity,
+    context: &RequestContext,
+    action: StaffAction<'_>,
+    audit_action: &'static str,
+    municipality: Option<MunicipalityCode>,
+) -> Result<(), ApiError> {
+    let allowed = staff.permits(action);
+    let outcome = match allowed {
+        true => Outcome::Allowed,
+        false => Outcome::Denied,
+    };
+    staff_action(state, staff, context, audit_action, municipality, outcome).await?;
+    match allowed {
+        true => Ok(()),
+        false => Err(ApiError::forbidden(
+            "この操作の権限がありません。所属する団体のデータのみ扱えます",
+            format!("{} may not {audit_action}", staff.name),
+        )),
+    }
+}
+
+/// Which audit entries to read, as the API's query string and the audit page's filter form both
+/// give it; checked once, here.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
+    pub municipality: Option<String>,
+    /// An action (`program.publish`), or every action of a kind when it ends in a dot (`program.`).
+    pub action: Option<String>,
+    /// `allowed`, `denied` or `failed`.
+    pub outcome: Option<String>,
+    /// Entries from this day (Japan), `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Entries up to and including this day (Japan), `YYYY-MM-DD`.
+    pub until: Option<String>,
+    /// How many entries to return: 1 to 500, default 50 (more counts as 500, 0 as 1).
+    #[param(schema_with = kosodate_registry::page::limit_schema)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    #[param(schema_with = kosodate_registry::page::cursor_schema)]
+    pub cursor: Option<String>,
+}
+
+impl AuditQuery {
+    pub fn filter(&self) -> Result<AuditFilter, ApiError> {
+        let present = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned)
+        };
+        let scope = present(&self.municipality)
+            .map(|raw| {
+                MunicipalityCode::parse(&raw).map_err(|error| {
+                    ApiError::invalid_query("municipality", error.message_ja(), error.to_string())
+                })
+            })
+            .transpose()?;
+        let outcome = present(&self.outcome)
+            .map(|raw| {
+                Outcome::parse(&raw).ok_or_else(|| {
+                    ApiError::invalid_query(
+                        "outcome",
+                        "結果は allowed（許可）・denied（拒否）・failed（失敗）のいずれかを指定してください",
+                        format!("unknown outcome {raw:?}"),
+                    )
+                })
+            })
+            .transpose()?;
+        let day = |parameter: &str, value: &Option<String>| {
+            present(value)
+                .map(|raw| {
+                    CalendarDate::parse(&raw).map(NaiveDate::from).map_err(|error| {
+                        ApiError::invalid_query(parameter, error.message_ja(), error.to_string())
+                    })
+                })
+                .transpose()
+        };
+        let from = day("from", &self.from)?.map(japan::start_of);
+        let until = day("until", &self.until)?
+            .and_then(|last| last.succ_opt())
+            .map(japan::start_of);
+        Ok(AuditFilter {
+            scope,
+            action: present(&self.action),
+            outcome,
+            from,
+            until,
+        })
+    }
+
+    pub fn page(&self) -> PageRequest {
+        PageRequest {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
 }

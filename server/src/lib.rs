@@ -12,6 +12,7 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod extract;
+pub mod freshness;
 pub mod http_edge;
 pub mod mail;
 pub mod notices;

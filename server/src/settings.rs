@@ -54,6 +54,37 @@ pub struct Settings {
     /// Program search: where this process keeps its index, and the search log.
     #[serde(default)]
     pub search: SearchSettings,
+    /// Review reminders and the link checker.
+    #[serde(default)]
+    pub freshness: FreshnessSettings,
+}
+
+/// The background work that keeps the registry fresh. Either job is off at 0.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct FreshnessSettings {
+    /// Seconds between rounds of the review reminder job (deciding what is due, sending mail).
+    pub review_reminder_seconds: u64,
+    /// Hours between link checker runs over every published program's URLs.
+    pub link_check_hours: u64,
+    /// The pause between two requests to one host.
+    pub link_check_host_delay_millis: u64,
+    pub link_check_timeout_seconds: u64,
+    /// Check URLs on loopback and private networks too: for tests only, as program URLs are
+    /// typed by people and the checker must not reach into the service's own network.
+    pub link_check_allow_private_addresses: bool,
+}
+
+impl Default for FreshnessSettings {
+    fn default() -> Self {
+        Self {
+            review_reminder_seconds: 3600,
+            link_check_hours: 24,
+            link_check_host_delay_millis: 2_000,
+            link_check_timeout_seconds: 10,
+            link_check_allow_private_addresses: false,
+        }
+    }
 }
 
 /// Each server process keeps its own search index and follows the database; processes on one
@@ -377,6 +408,7 @@ mod tests {
             mail_from: "kosodate <noreply@kosodate.invalid>".into(),
             notices: NoticeSettings::default(),
             search: SearchSettings::default(),
+            freshness: FreshnessSettings::default(),
         }
     }
 }

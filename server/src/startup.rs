@@ -22,6 +22,7 @@ use crate::auth::Authenticator;
 use crate::auth::session::Sessions;
 use crate::error::ApiError;
 use crate::extract::StaffTokens;
+use crate::freshness::Freshness;
 use crate::mail::Mailer;
 use crate::notices::Notices;
 use crate::search::Search;
@@ -66,6 +67,8 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
     let db = registry.connection().clone();
     let notices = Notices::build(settings, &registry, &public_url).await?;
     let search = Search::start(settings, &registry).await?;
+    let freshness =
+        Freshness::build(&settings.freshness, &registry, notices.email.clone(), &public_url).await?;
     Ok(AppState {
         matching: crate::rematch::runner(&registry),
         households: Households::new(db.clone()),
@@ -81,6 +84,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
         mailer: Mailer::new(notices.email.clone(), public_url.clone()),
         notices,
         search,
+        freshness,
         registry,
         metrics: telemetry::metrics_handle(),
         public_url,
@@ -173,6 +177,7 @@ pub async fn start_on(
         let interval = std::time::Duration::from_secs(settings.match_tick_minutes * 60);
         crate::rematch::spawn_tick(state.matching.clone(), interval);
     }
+    state.freshness.spawn(&settings.freshness);
     if settings.notices.worker_in_server {
         let notices = state.notices.clone();
         tokio::spawn(notices.run(std::future::pending()));

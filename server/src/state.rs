@@ -11,6 +11,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::auth::Authenticator;
 use crate::auth::session::Sessions;
 use crate::extract::StaffTokens;
+use crate::freshness::Freshness;
 use crate::mail::Mailer;
 use crate::notices::Notices;
 use crate::search::Search;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub notices: Notices,
     pub search: Search,
+    /// Review reminders and the link checker.
+    pub freshness: Freshness,
     pub metrics: PrometheusHandle,
     /// Where people reach the service: pages name themselves with it (canonical links,
     /// OpenGraph) and links that leave it (calendar feeds) start from it, whatever address a

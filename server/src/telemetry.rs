@@ -69,10 +69,11 @@ pub async fn record_metrics(request: Request, next: Next) -> Response {
 }
 
 /// Paths whose last segment is a secret that opens something without signing in.
-const SECRET_PATHS: [&str; 2] = ["/calendar/", "/notices/actions/"];
+const SECRET_PATHS: [&str; 3] = ["/calendar/", "/notices/actions/", "/staff/reviews/"];
 
 /// The request path as logs may hold it: a calendar feed's secret or a notice link's token is
-/// replaced by `…`, since the log would otherwise open the feed or act for the household.
+/// replaced by `…`, since the log would otherwise open the feed or act for the household (or,
+/// for a review reminder's link, for the staff member).
 pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
     match SECRET_PATHS.iter().find(|prefix| path.starts_with(**prefix)) {
         Some(prefix) => format!("{prefix}…").into(),
@@ -88,6 +89,7 @@ mod tests {
     fn secrets_in_paths_are_not_logged() {
         assert_eq!(loggable_path("/calendar/c2VjcmV0.ics"), "/calendar/…");
         assert_eq!(loggable_path("/notices/actions/token"), "/notices/actions/…");
+        assert_eq!(loggable_path("/staff/reviews/token"), "/staff/reviews/…");
         assert_eq!(loggable_path("/me/calendar"), "/me/calendar");
         assert_eq!(loggable_path("/api/v1/programs"), "/api/v1/programs");
     }

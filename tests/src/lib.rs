@@ -11,7 +11,8 @@ use std::net::SocketAddr;
 
 use kosodate_database::ScratchDatabase;
 use kosodate_server::settings::{
-    ApiTokenSetting, Audience, LogFormat, NoticeSettings, OidcProviderSetting, RoleValues, Settings,
+    ApiTokenSetting, Audience, FreshnessSettings, LogFormat, NoticeSettings, OidcProviderSetting, RoleValues,
+    Settings,
 };
 use oidc::{ClaimsIn, ClientSpec, OpenIdProvider};
 use reqwest::{Client, RequestBuilder, Response};
@@ -91,6 +92,12 @@ pub async fn test_settings(backend: Backend, data_dir: &std::path::Path) -> anyh
         notices: NoticeSettings {
             worker_in_server: false,
             ..NoticeSettings::default()
+        },
+        // Suites about freshness turn its jobs on; the others never reach the network.
+        freshness: FreshnessSettings {
+            review_reminder_seconds: 0,
+            link_check_hours: 0,
+            ..FreshnessSettings::default()
         },
         api_tokens: vec![
             token("青森市 こども支援課", "022012", AOMORI_CITY_TOKEN),
@@ -385,7 +392,7 @@ async fn spawn_app_with_more_accounts(
     let accounts = serde_json::json!({
         "hanako": {"name": "青森 花子", "email": "hanako.parent@example.jp"},
         LINE_USER: {"name": "LINE ユーザー"},
-        "hirosaki": {"name": "弘前市 こども家庭課 佐藤", "roles": ["municipal_staff"], "municipality_code": "022021"},
+        "hirosaki": {"name": "弘前市 こども家庭課 佐藤", "email": "sato.kodomo@city.hirosaki.example.jp", "roles": ["municipal_staff"], "municipality_code": "022021"},
         "aomori": {"name": "青森市 こども支援課 田中", "roles": ["municipal_staff"], "municipality_code": "022012"},
         "prefecture": {"name": "青森県 こども家庭課 鈴木", "roles": ["prefecture_staff"]},
         "admin": {"name": "運用担当 高橋", "roles": ["administrator"]},

@@ -105,3 +105,38 @@ pub async fn create_recipients(
         })
         .collect()
 }
+
+/// One notice that went dead, for a household of 青森市 made in SQL: what the pages for dead
+/// letters show and send again. Written in one transaction, so that no worker sends it first.
+pub async fn dead_letter(db: &DatabaseConnection, error: &str) -> anyhow::Result<Uuid> {
+    use sea_orm::TransactionTrait;
+    let recipient = Recipient {
+        household_id: Uuid::now_v7(),
+        channel_id: Uuid::now_v7(),
+        kind: ChannelKind::Email,
+        address: "dead-letter@example.jp".to_owned(),
+    };
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&format!(
+        "INSERT INTO households (id, municipality_code, profile, synthetic, created_at, updated_at) \
+         VALUES ('{}', '022012', '{{}}', false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        recipient.household_id
+    ))
+    .await?;
+    txn.execute_unprepared(&format!(
+        "INSERT INTO contact_channels (id, household_id, kind, address, opted_in, verified_at, created_at) \
+         VALUES ('{}', '{}', 'email', '{}', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        recipient.channel_id, recipient.household_id, recipient.address
+    ))
+    .await?;
+    kosodate_notifier::outbox::enqueue(&txn, vec![recipient.draft()?], chrono::Utc::now()).await?;
+    let escaped = error.replace('\'', "''");
+    txn.execute_unprepared(&format!(
+        "UPDATE notices SET status = 'dead', attempts = 8, last_error = '{escaped}' \
+         WHERE household_id = '{}'",
+        recipient.household_id
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(recipient.household_id)
+}

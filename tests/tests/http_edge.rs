@@ -175,7 +175,7 @@ async fn audit_request_ids(app: &TestApp) -> Vec<String> {
         limit: Some(100),
         cursor: None,
     };
-    let entries = kosodate_registry::audit::list(&app.db, None, &page)
+    let entries = kosodate_registry::audit::list(&app.db, &Default::default(), &page)
         .await
         .unwrap();
     entries

@@ -260,7 +260,12 @@ async fn filters_and_category_counts_agree_with_the_api(backend: Backend) {
     assert!(!names.contains(&"乳児一般委託健康診査".to_owned()), "{names:?}");
     let infants = page(
         &app,
-        &search_path(&[("municipality", "022039"), ("age", "0")]),
+        // Among the check-ups: a 0-year-old's programs (vaccines included) fill more than a page.
+        &search_path(&[
+            ("municipality", "022039"),
+            ("age", "0"),
+            ("category", "health_checkup"),
+        ]),
         200,
     )
     .await;
@@ -279,7 +284,7 @@ async fn filters_and_category_counts_agree_with_the_api(backend: Backend) {
         all.len()
     );
     let second = page(&app, "/search?page=2", 200).await;
-    assert_eq!(result_names(&second).len(), page_total(&all) - 20);
+    assert_eq!(result_names(&second).len(), (page_total(&all) - 20).min(20));
     assert!(second.contains("rel=\"prev\""));
 }
 

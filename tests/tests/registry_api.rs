@@ -140,9 +140,10 @@ async fn a_program_is_created_published_changed_and_its_history_read(backend: Ba
         .iter()
         .map(|c| c["field"].as_str().unwrap())
         .collect();
-    assert_eq!(changed, ["benefit", "summary"]);
+    // A change is a review: the review date moves with it (issue 17, freshness).
+    assert_eq!(changed, ["benefit", "last_reviewed_on", "summary"]);
     assert_eq!(
-        versions[2]["changes"][1]["before"],
+        versions[2]["changes"][2]["before"],
         "高校生年代までの子どもの医療費の自己負担分を助成します。"
     );
     assert_eq!(

@@ -26,10 +26,12 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub contact: Json,
     pub source_url: Option<String>,
+    pub program_type: Option<String>,
     pub status: String,
     pub last_reviewed_on: Option<Date>,
     pub version: i32,
     pub material_version: i32,
+    pub review_cycle_months: i16,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,

@@ -23,6 +23,7 @@ const COLUMNS: &[(&str, &str)] = &[
     ("name", "制度名"),
     ("short_name", "略称"),
     ("categories", "分類"),
+    ("program_type", "制度類型"),
     ("summary", "概要"),
     ("description", "詳細"),
     ("eligibility_summary", "対象者"),
@@ -289,6 +290,7 @@ fn record_from_cells(line: usize, cells: &HashMap<&str, &str>) -> Result<ImportR
         name: row.required("name"),
         short_name: row.text("short_name"),
         categories,
+        program_type: row.text("program_type"),
         summary: row.required("summary"),
         description: row.text("description"),
         eligibility_summary: row.text("eligibility_summary"),
@@ -305,6 +307,7 @@ fn record_from_cells(line: usize, cells: &HashMap<&str, &str>) -> Result<ImportR
         },
         source_url: row.text("source_url"),
         last_reviewed_on: row.date("last_reviewed_on"),
+        review_cycle_months: None,
     };
     match row.errors.is_empty() {
         true => Ok(ImportRecord {
@@ -494,6 +497,13 @@ fn row_for(program: &Program, owner_name: &str) -> Vec<String> {
             .map(|c| c.label_ja())
             .collect::<Vec<_>>()
             .join("\n"),
+        // The Japanese name, as staff read it; reading accepts the name or the key.
+        content
+            .program_type
+            .as_deref()
+            .map(|key| crate::program_types::find(key).map_or(key, |program_type| &program_type.name))
+            .unwrap_or_default()
+            .to_owned(),
         content.summary.clone(),
         text(content.description.as_deref()),
         text(content.eligibility_summary.as_deref()),

@@ -567,7 +567,12 @@ impl ImportPlan {
             .map(|id| &self.programs[id])
             .collect();
         store::replace_categories(db, &touched).await?;
-        store::insert_versions(db, actor, &self.entries).await
+        store::insert_versions(db, actor, &self.entries).await?;
+        for id in &self.changed {
+            let program = &self.programs[id];
+            crate::freshness::flags::after_change(db, program, program.updated_at).await?;
+        }
+        Ok(())
     }
 }
 

@@ -185,6 +185,8 @@ fn record_to_import(position: usize, record: &Record) -> ImportRecord {
         name,
         short_name,
         categories: categories_from_tags(&record.tag),
+        // GovTech Tokyo's format has no 制度類型 of ours; an imported program starts without one.
+        program_type: None,
         summary,
         description,
         eligibility_summary: eligibility_text(&record.target),
@@ -206,6 +208,7 @@ fn record_to_import(position: usize, record: &Record) -> ImportRecord {
         },
         source_url: first_url(record.local_government_link.uri.as_deref()),
         last_reviewed_on: record.update_date.as_deref().and_then(parse_date_loose),
+        review_cycle_months: None,
     };
     ImportRecord {
         line: position,

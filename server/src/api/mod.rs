@@ -5,6 +5,7 @@ mod document;
 mod me;
 mod municipalities;
 mod notices;
+mod program_types;
 mod programs;
 mod search;
 mod staff;
@@ -73,6 +74,9 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(programs::publish_program))
                 .routes(routes!(programs::archive_program))
                 .routes(routes!(programs::program_history))
+                .routes(routes!(program_types::list_program_types))
+                .routes(routes!(program_types::missing_common_types))
+                .routes(routes!(program_types::get_program_type))
                 .routes(routes!(transfer::import_programs))
                 .routes(routes!(transfer::export_programs))
                 .routes(routes!(crate::auth::routes::session_info))

@@ -28,6 +28,10 @@ pub struct ProgramQuery {
     #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub applies_to: Option<String>,
     pub category: Option<Category>,
+    /// Programs of this 制度類型: a key of the program type catalogue (`GET /program-types`) or
+    /// its Japanese name.
+    #[param(schema_with = kosodate_registry::program_types::key_schema)]
+    pub program_type: Option<String>,
     /// Staff only; the public always sees published programs.
     pub status: Option<ProgramStatus>,
 }
@@ -47,10 +51,25 @@ impl ProgramQuery {
             .as_deref()
             .map(|raw| query_code("applies_to", raw))
             .transpose()?;
+        let program_type = self
+            .program_type
+            .as_deref()
+            .map(
+                |raw| match kosodate_registry::program_types::find_by_key_or_name(raw) {
+                    Some(program_type) => Ok(program_type.key.clone()),
+                    None => Err(ApiError::invalid_query(
+                        "program_type",
+                        format!("制度類型「{raw}」は制度類型の一覧にありません"),
+                        format!("unknown program type {raw:?}"),
+                    )),
+                },
+            )
+            .transpose()?;
         Ok(ProgramFilter {
             owner,
             applies_to,
             category: self.category,
+            program_type,
             status: self.status,
         })
     }

@@ -39,6 +39,11 @@ pub struct SearchParams {
     /// Categories, comma-separated (any of them), e.g. `medical,allowance`.
     #[param(schema_with = categories_schema)]
     pub category: Option<String>,
+    /// 制度類型, comma-separated (any of them): keys of the catalogue (`GET /program-types`) or
+    /// their Japanese names, e.g. `vaccine_bcg,vaccine_mr`.
+    #[serde(rename = "type")]
+    #[param(schema_with = kosodate_registry::program_types::key_list_schema)]
+    pub program_type: Option<String>,
     /// Programs whose eligibility can hold for a child of this age in completed months (2歳3か月 =
     /// 27).
     #[param(minimum = 0, maximum = 240)]
@@ -102,11 +107,37 @@ impl SearchParams {
             .map(|raw| query_code("municipality", raw))
             .transpose()?;
         request.categories = self.categories()?;
+        request.program_types = self.program_types()?;
         request.child_age_months = self.child_age_months.map(check_age).transpose()?;
         request.open_on = self.open_now.then_some(today);
         request.limit = self.limit.unwrap_or(20).clamp(1, MAX_PAGE);
         request.offset = decode_cursor(self.cursor.as_deref())?;
         Ok(request)
+    }
+
+    /// Each type once, as its key, however the caller wrote it.
+    fn program_types(&self) -> Result<Vec<String>, ApiError> {
+        let Some(raw) = self.program_type.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let mut keys = raw
+            .split(',')
+            .filter(|part| !part.trim().is_empty())
+            .map(|part| {
+                kosodate_registry::program_types::find_by_key_or_name(part)
+                    .map(|program_type| program_type.key.clone())
+                    .ok_or_else(|| {
+                        bad_parameter(
+                            "type",
+                            &format!("制度類型「{}」は制度類型の一覧にありません", part.trim()),
+                            &format!("unknown program type {:?}", part.trim()),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        keys.sort();
+        keys.dedup();
+        Ok(keys)
     }
 
     /// Each category once, however often the caller repeats it.

@@ -9,43 +9,21 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kosodate_domain::MunicipalityCode;
 use kosodate_households::{ConsentPurpose, HouseholdId, HouseholdInput, MunicipalityCounts, Registration};
-use kosodate_registry::audit::{AuditActor, AuditRecord, Outcome};
-use kosodate_registry::page::{Page, PageRequest};
-use kosodate_registry::{StaffAction, StaffIdentity};
+use kosodate_registry::StaffAction;
+use kosodate_registry::audit::{AuditActor, AuditRecord};
+use kosodate_registry::page::Page;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::municipalities::{parse_code, query_code};
 use crate::audit;
+use crate::audit::AuditQuery;
+pub(super) use crate::audit::authorize;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
 use crate::state::AppState;
 use kosodate_domain::Vocabulary;
 use kosodate_domain::japan;
-
-/// Checks `action` for `staff`, records the decision, and answers 403 when it is denied.
-pub(super) async fn authorize(
-    state: &AppState,
-    staff: &StaffIdentity,
-    context: &RequestContext,
-    action: StaffAction<'_>,
-    audit_action: &'static str,
-    municipality: Option<MunicipalityCode>,
-) -> Result<(), ApiError> {
-    let allowed = staff.permits(action);
-    let outcome = match allowed {
-        true => Outcome::Allowed,
-        false => Outcome::Denied,
-    };
-    audit::staff_action(state, staff, context, audit_action, municipality, outcome).await?;
-    match allowed {
-        true => Ok(()),
-        false => Err(ApiError::forbidden(
-            "この操作の権限がありません。所属する団体のデータのみ扱えます",
-            format!("{} may not {audit_action}", staff.name),
-        )),
-    }
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -87,19 +65,6 @@ pub async fn counts(
     Ok(Json(state.households.counts(scope).await?))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
-    pub municipality: Option<String>,
-    /// How many entries to return: 1 to 500, default 50 (more counts as 500, 0 as 1).
-    #[param(schema_with = kosodate_registry::page::limit_schema)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    #[param(schema_with = kosodate_registry::page::cursor_schema)]
-    pub cursor: Option<String>,
-}
-
 /// The audit log, newest first: every staff action and every access to personal data. Municipal
 /// staff see their own organisation's entries.
 #[utoipa::path(get, path = "/staff/audit-log", tag = "staff", security(("staff_token" = []), ("staff_session" = [])), params(AuditQuery),
@@ -110,23 +75,17 @@ pub async fn audit_log(
     context: RequestContext,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditRecord>>, ApiError> {
-    let scope = scope(&ScopeQuery {
-        municipality: query.municipality.clone(),
-    })?;
+    let filter = query.filter()?;
     authorize(
         &state,
         &staff,
         &context,
-        StaffAction::ViewAuditLog(scope),
+        StaffAction::ViewAuditLog(filter.scope),
         "audit.view",
-        scope,
+        filter.scope,
     )
     .await?;
-    let page = PageRequest {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
-    let entries = kosodate_registry::audit::list(state.registry.connection(), scope, &page).await?;
+    let entries = kosodate_registry::audit::list(state.registry.connection(), &filter, &query.page()).await?;
     Ok(Json(entries))
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use chrono::Utc;
-use kosodate_domain::MunicipalityCode;
+use kosodate_domain::{EmailAddress, MunicipalityCode};
 use kosodate_registry::{StaffIdentity, StaffRole};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJwsSigningAlgorithm, CoreProviderMetadata,
@@ -66,6 +66,10 @@ pub enum SignedIn {
     },
     Staff {
         provider: String,
+        /// Who the provider says signed in, and the address its claims gave: the staff
+        /// directory's key and where review reminders go.
+        subject: String,
+        email: Option<EmailAddress>,
         identity: StaffIdentity,
         return_to: String,
     },
@@ -249,8 +253,15 @@ impl Authenticator {
             Audience::Staff => {
                 let identity = staff_identity(&provider.setting, &verified.claims, &verified.subject)
                     .ok_or(AuthError::NotStaff)?;
+                let email = verified
+                    .claims
+                    .get("email")
+                    .and_then(|email| email.as_str())
+                    .and_then(|email| EmailAddress::parse(email).ok());
                 Ok(SignedIn::Staff {
                     provider: provider_name,
+                    subject: verified.subject,
+                    email,
                     identity,
                     return_to: pending.return_to,
                 })

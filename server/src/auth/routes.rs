@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kosodate_domain::error_chain;
 use kosodate_registry::audit::{self, AuditActor, AuditEvent, Outcome};
+use kosodate_registry::freshness::staff::StaffSignIn;
 use serde::{Deserialize, Serialize};
 
 use super::session::{SessionUser, csrf_matches, set_cookie};
@@ -88,9 +89,19 @@ async fn callback(
         }
         SignedIn::Staff {
             provider,
+            subject,
+            email,
             identity: staff,
             return_to,
         } => {
+            // The staff directory: who to remind when the organisation's programs are due.
+            let sign_in = StaffSignIn {
+                provider: &provider,
+                subject: &subject,
+                identity: &staff,
+                email: email.as_ref(),
+            };
+            state.registry.record_staff_sign_in(sign_in).await?;
             let event = AuditEvent {
                 actor: AuditActor::Staff(&staff),
                 action: "staff.sign_in",

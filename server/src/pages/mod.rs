@@ -13,6 +13,7 @@ mod me;
 mod notice_links;
 pub mod places;
 mod programs;
+mod review_links;
 mod search;
 mod staff;
 pub mod visitor;
@@ -39,6 +40,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/notices/actions/{token}",
             get(notice_links::confirm).post(notice_links::perform),
+        )
+        .route(
+            "/staff/reviews/{token}",
+            get(review_links::confirm).post(review_links::perform),
         )
         .route("/programs/{id}", get(programs::show).post(programs::check))
         .route("/me/calendar", get(calendar::page).post(calendar::replace))

@@ -1,12 +1,15 @@
 //! `/staff`: the staff member's own organisation at a glance, tasks first: programs with a
-//! problem to fix, then every program of the organisation with its status and review dates.
+//! problem to fix (the registry's freshness rules: overdue or coming review, broken link, missing
+//! contact, no structured rule, a national or prefecture change of its type), then every current
+//! program of the organisation with its status and review dates.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::{PREFECTURE_CODE, Vocabulary, japan};
-use kosodate_registry::{Program, ProgramFilter, ProgramOwner, StaffRole, Visibility};
+use kosodate_registry::freshness::problems::{ProgramFreshness, ProgramProblem};
+use kosodate_registry::{ProgramOwner, StaffRole};
 
 use super::StaffChrome;
 use crate::error::ApiError;
@@ -28,20 +31,18 @@ struct ProgramRow {
     name: String,
     status: &'static str,
     last_reviewed: String,
-    problems: Vec<&'static str>,
+    review_due: String,
+    problems: Vec<String>,
 }
 
 pub async fn page(State(state): State<AppState>, staff: SignedInStaff) -> Result<Response, ApiError> {
     let chrome = StaffChrome::load(&state, &staff, "/staff").await;
+    let today = japan::date_of(chrono::Utc::now());
     let mut programs = Vec::new();
     for owner in owners(&staff.identity.role) {
-        let filter = ProgramFilter {
-            owner,
-            ..ProgramFilter::default()
-        };
-        programs.extend(state.registry.all_programs(&filter, Visibility::Staff).await?);
+        programs.extend(state.registry.program_freshness(owner, today).await?);
     }
-    programs.sort_by(|left, right| left.content.name.cmp(&right.content.name));
+    programs.sort_by(|left, right| left.program.content.name.cmp(&right.program.content.name));
     let rows: Vec<ProgramRow> = programs.iter().map(row).collect();
     let tasks = rows
         .iter()
@@ -56,20 +57,19 @@ pub async fn page(State(state): State<AppState>, staff: SignedInStaff) -> Result
     Ok(crate::pages::html(StatusCode::OK, &page))
 }
 
-/// Whose programs an organisation looks after: a municipality its own; the prefecture its own
-/// and the national ones it curates for its residents; administrators everything (`None`).
-fn owners(role: &StaffRole) -> Vec<Option<ProgramOwner>> {
+/// Whose programs an organisation looks after: a municipality its own; the prefecture, and the
+/// operators with it, its own and the national ones it curates for its residents.
+fn owners(role: &StaffRole) -> Vec<ProgramOwner> {
     match role {
-        StaffRole::Municipal(code) => vec![Some(ProgramOwner::Local(*code))],
-        StaffRole::Prefecture => vec![
-            Some(ProgramOwner::Local(PREFECTURE_CODE)),
-            Some(ProgramOwner::National),
-        ],
-        StaffRole::Administrator => vec![None],
+        StaffRole::Municipal(code) => vec![ProgramOwner::Local(*code)],
+        StaffRole::Prefecture | StaffRole::Administrator => {
+            vec![ProgramOwner::Local(PREFECTURE_CODE), ProgramOwner::National]
+        }
     }
 }
 
-fn row(program: &Program) -> ProgramRow {
+fn row(freshness: &ProgramFreshness) -> ProgramRow {
+    let program = &freshness.program;
     let content = &program.content;
     ProgramRow {
         href: format!("/staff/programs/{}/edit", program.id),
@@ -79,24 +79,11 @@ fn row(program: &Program) -> ProgramRow {
             .last_reviewed_on
             .map(|date| japan::format_date(date.into()))
             .unwrap_or_else(|| "未確認".to_owned()),
-        problems: problems(program),
+        review_due: japan::format_date(freshness.review_due_on),
+        problems: freshness
+            .problems
+            .iter()
+            .map(ProgramProblem::message_ja)
+            .collect(),
     }
-}
-
-/// What a clerk should fix, in the words the home page uses.
-fn problems(program: &Program) -> Vec<&'static str> {
-    let content = &program.content;
-    let contact = &content.contact;
-    let mut found = Vec::new();
-    if contact.phone.is_none() && contact.email.is_none() && contact.url.is_none() {
-        found.push("問い合わせ先がありません");
-    }
-    if content
-        .eligibility
-        .get("rule")
-        .is_none_or(serde_json::Value::is_null)
-    {
-        found.push("対象条件が文章のみです（お知らせの対象になりません）");
-    }
-    found
 }

@@ -5,7 +5,11 @@
 //! do is decided by `StaffIdentity::permits` in the registry, never here. Staff see programs and
 //! counts, never a household.
 
+mod audit_log;
+mod counts;
+mod deliveries;
 mod editor;
+mod freshness;
 mod home;
 mod login;
 
@@ -20,8 +24,13 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff", get(home::page))
+        .route("/staff/freshness", get(freshness::page))
         .route("/staff/login", get(login::page))
         .route("/staff/logout", post(login::logout))
+        .route("/staff/counts", get(counts::page))
+        .route("/staff/deliveries", get(deliveries::page))
+        .route("/staff/deliveries/redrive", post(deliveries::redrive))
+        .route("/staff/audit", get(audit_log::page))
         .merge(editor::router())
 }
 
@@ -46,17 +55,27 @@ pub struct MenuLink {
     pub current: bool,
 }
 
+/// Who a menu entry is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MenuFor {
+    Everyone,
+    /// Staff of a municipality: its own counter.
+    Municipal,
+    /// The prefecture and the operators, who oversee every municipality.
+    PrefectureWide,
+}
+
 /// The menu: what every staff member does, then what the prefecture oversees.
-const MENU: &[(&str, &str, bool)] = &[
-    ("/staff", "ホーム", false),
-    ("/staff/programs/new", "制度を登録", false),
-    ("/staff/settings", "団体の設定", false),
-    ("/staff/import", "一括登録", false),
-    ("/staff/counter", "窓口での登録", false),
-    ("/staff/freshness", "更新状況", true),
-    ("/staff/counts", "登録件数", true),
-    ("/staff/deliveries", "配信エラー", true),
-    ("/staff/audit", "操作記録", true),
+const MENU: &[(&str, &str, MenuFor)] = &[
+    ("/staff", "ホーム", MenuFor::Everyone),
+    ("/staff/programs/new", "制度を登録", MenuFor::Everyone),
+    ("/staff/settings", "団体の設定", MenuFor::Everyone),
+    ("/staff/import", "一括登録", MenuFor::Everyone),
+    ("/staff/counter", "窓口での登録", MenuFor::Municipal),
+    ("/staff/freshness", "更新状況", MenuFor::PrefectureWide),
+    ("/staff/counts", "登録件数", MenuFor::Everyone),
+    ("/staff/deliveries", "配信エラー", MenuFor::PrefectureWide),
+    ("/staff/audit", "操作記録", MenuFor::Everyone),
 ];
 
 impl StaffChrome {
@@ -73,7 +92,11 @@ impl StaffChrome {
 
     pub fn menu(&self) -> Vec<MenuLink> {
         MENU.iter()
-            .filter(|(_, _, prefecture_only)| self.prefecture_wide || !prefecture_only)
+            .filter(|(_, _, audience)| match audience {
+                MenuFor::Everyone => true,
+                MenuFor::Municipal => !self.prefecture_wide,
+                MenuFor::PrefectureWide => self.prefecture_wide,
+            })
             .map(|&(href, label, _)| MenuLink {
                 href,
                 label,

@@ -62,6 +62,10 @@ pub struct ProgramForm {
     pub builder: Builder,
     /// The version the form was read at, for optimistic locking (empty for a new program).
     pub version: String,
+    /// The program's type (制度類型) and review cycle, kept as they were: the editor does not
+    /// change them yet.
+    pub program_type: String,
+    pub review_cycle_months: String,
 }
 
 /// Messages for the form's controls, by control id.
@@ -110,6 +114,8 @@ impl ProgramForm {
             last_reviewed: field("last_reviewed"),
             builder: Builder::from_fields(&field),
             version: field("version"),
+            program_type: field("program_type"),
+            review_cycle_months: field("review_cycle_months"),
         }
     }
 
@@ -176,6 +182,11 @@ impl ProgramForm {
             last_reviewed: date(input.last_reviewed_on),
             builder: builder_of(&input.eligibility, places),
             version: String::new(),
+            program_type: text(&input.program_type),
+            review_cycle_months: input
+                .review_cycle_months
+                .map(|months| months.to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -229,6 +240,8 @@ impl ProgramForm {
             },
             source_url: given(&self.source_url),
             last_reviewed_on,
+            program_type: given(&self.program_type),
+            review_cycle_months: self.review_cycle_months.trim().parse().ok(),
         };
         (input, errors)
     }

@@ -116,6 +116,7 @@ fn row(version: &ProgramVersion) -> VersionRow {
             ProgramAction::Updated => "変更",
             ProgramAction::Published => "公開",
             ProgramAction::Archived => "終了",
+            ProgramAction::Reviewed => "確認（変更なし）",
         },
         actor: version.actor.clone(),
         at: format!(
