@@ -28,7 +28,8 @@ both_backends!(
     the_history_compares_two_versions_in_words,
     the_preview_counts_households_only_from_ten,
     staff_of_another_organisation_cannot_open_the_editor,
-    with_review_on_a_colleague_publishes
+    with_review_on_a_colleague_publishes,
+    a_program_type_prefills_the_form
 );
 
 const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
@@ -658,4 +659,41 @@ async fn with_review_on_a_colleague_publishes(backend: Backend) {
     fields.push(("action", "publish"));
     let (_, location, _) = post(&sato, "/staff/programs/new", &fields).await;
     assert!(location.ends_with("saved=published"), "{location}");
+}
+
+async fn a_program_type_prefills_the_form(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let program_type = kosodate_registry::program_types::catalogue()
+        .iter()
+        .find(|program_type| {
+            program_type
+                .template(&kosodate_registry::ProgramOwner::National)
+                .eligibility
+                .get("rule")
+                .is_some()
+        })
+        .unwrap();
+    let template = program_type.template(&kosodate_registry::ProgramOwner::Local(
+        MunicipalityCode::parse("022021").unwrap(),
+    ));
+    let form = page(
+        &clerk,
+        &format!("/staff/programs/new?type={}", program_type.key),
+        200,
+    )
+    .await;
+    assert!(
+        form.contains(&format!(r#"name="name" value="{}""#, template.name)),
+        "{form}"
+    );
+    assert!(
+        form.contains(&format!(r#"name="program_type" value="{}""#, program_type.key)),
+        "{form}"
+    );
+    let words = rule_words(&form);
+    assert!(
+        !words.contains("条件はありません"),
+        "the type's rule is in the builder: {words}"
+    );
 }

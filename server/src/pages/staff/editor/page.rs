@@ -265,13 +265,34 @@ impl Lookup {
     }
 }
 
-pub async fn new_program(State(state): State<AppState>, staff: SignedInStaff) -> Result<Response, ApiError> {
+/// `?type=KEY`: start from the template of a program type (制度類型) of the catalogue.
+#[derive(Debug, Deserialize)]
+pub struct NewQuery {
+    #[serde(rename = "type")]
+    program_type: Option<String>,
+}
+
+pub async fn new_program(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    ApiQuery(query): ApiQuery<NewQuery>,
+) -> Result<Response, ApiError> {
     let lookup = Lookup::load(&state).await?;
     let owners = lookup.owners(&staff.identity.role);
-    let form = ProgramForm {
-        owner: owners.first().map(|(key, _)| key.clone()).unwrap_or_default(),
-        window_kind: "always".to_owned(),
-        ..ProgramForm::default()
+    let owner_key = owners.first().map(|(key, _)| key.clone()).unwrap_or_default();
+    let template = query
+        .program_type
+        .as_deref()
+        .and_then(kosodate_registry::program_types::find)
+        .zip(ProgramOwner::parse(&owner_key).ok())
+        .map(|(program_type, owner)| program_type.template(&owner));
+    let form = match template {
+        Some(template) => lookup.with_places(|places| ProgramForm::of_input(&template, places)),
+        None => ProgramForm {
+            owner: owner_key,
+            window_kind: "always".to_owned(),
+            ..ProgramForm::default()
+        },
     };
     let view = View::new("/staff/programs/new".to_owned(), None);
     render(
