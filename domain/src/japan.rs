@@ -2,9 +2,13 @@
 //! no daylight saving time since 1951, so a fixed UTC+9 offset is exact. The one place that
 //! converts between instants and Japanese dates; reading the clock is left to the caller, so
 //! that this crate stays free of it. It also writes dates the way Japanese offices do: in the
-//! era (和暦) with the Western year beside it.
+//! era (和暦) with the Western year beside it, and reads them back as people type them (`read`).
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+
+mod read;
+
+pub use read::{half_width, read_date};
 
 /// UTC+09:00.
 pub const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {

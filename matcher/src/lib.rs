@@ -27,7 +27,7 @@ pub use eval::{Outcome, PreparedChild, PreparedHousehold, Truth};
 pub use explain::{Explanation, Held, Reason, japanese_date};
 pub use household::{Birth, Child, Childcare, Household, IncomeBand, MissingFact};
 pub use plain::{MunicipalityNames, PlainCondition};
-pub use rule::{AgeUnit, Bound, ChildRule, Period, Range, Rule, SchoolStage, grade_name};
+pub use rule::{AgeUnit, Bound, ChildRule, Period, Range, Rule, SchoolStage, grade_name, grade_number};
 
 #[cfg(test)]
 mod vocabulary_tests {

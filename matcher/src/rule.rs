@@ -161,6 +161,16 @@ const GRADE_NAMES: &[(&str, i64)] = &[
     ("高3", 12),
 ];
 
+/// The grade number of a grade name (`"小1"` = 1, `"年長"` = 0, `"小学1年生"` = 1), for the rule
+/// language and for forms that read grades.
+pub fn grade_number(name: &str) -> Option<i64> {
+    GRADE_NAMES
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|(_, grade)| *grade)
+        .or_else(|| school_year_in_words(name))
+}
+
 pub fn grade_name(grade: i64) -> String {
     match grade {
         -2 => "年少".to_owned(),
@@ -903,13 +913,7 @@ fn grade_value(value: &Value) -> Result<i64, (String, String)> {
     value
         .as_str()
         .map(str::trim)
-        .and_then(|name| {
-            GRADE_NAMES
-                .iter()
-                .find(|(known, _)| *known == name)
-                .map(|(_, grade)| *grade)
-                .or_else(|| school_year_in_words(name))
-        })
+        .and_then(grade_number)
         .ok_or_else(|| {
             (
                 "expected a grade such as 年長, 小1 … 小6, 中1 … 中3, 高1 … 高3 or 0歳児クラス … 5歳児クラス".to_owned(),

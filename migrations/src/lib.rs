@@ -18,6 +18,7 @@ mod m20261205_000021_account_consents;
 mod m20261205_000030_calendar_feeds;
 mod m20261205_000040_program_types;
 mod m20261205_000050_freshness;
+mod m20261205_000060_program_review;
 mod m20261205_000070_staged_imports;
 mod m20261205_000071_paper_consent_forms;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000030_calendar_feeds::Migration),
             Box::new(m20261205_000040_program_types::Migration),
             Box::new(m20261205_000050_freshness::Migration),
+            Box::new(m20261205_000060_program_review::Migration),
             Box::new(m20261205_000070_staged_imports::Migration),
             Box::new(m20261205_000071_paper_consent_forms::Migration),
         ]

@@ -27,6 +27,10 @@ pub enum RegistryError {
         current: ProgramStatus,
         action: &'static str,
     },
+    #[error("the organisation publishes only after a colleague reviewed this version")]
+    ReviewRequired,
+    #[error("a colleague other than the one who asked for the review must publish")]
+    ReviewBySomeoneElse,
     #[error("program changed meanwhile: expected version {expected}, current version {current}")]
     VersionMismatch { expected: i32, current: i32 },
     #[error(transparent)]

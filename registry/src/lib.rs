@@ -1,6 +1,7 @@
 //! The 子育て支援制度レジストリ: programs (with their full version history), the municipalities
 //! that own them, the catalogue of program types (制度類型) a program may carry, with the template
-//! a program of each type starts from, the permission rule for changing them, and bulk import and
+//! a program of each type starts from, the permission rule for changing them, second-person
+//! review before publication where an organisation wants it (`review`), and bulk import and
 //! export. It owns the registry's tables and their queries. It must not depend on HTTP, the
 //! server's settings or how staff sign in: callers pass a [`StaffIdentity`] and get typed errors
 //! back.
@@ -17,6 +18,8 @@ pub mod import;
 mod model;
 pub mod page;
 pub mod program_types;
+mod publication;
+pub mod review;
 pub mod seed;
 mod store;
 pub mod transfer;

@@ -208,6 +208,9 @@ impl Registry {
         let txn = kosodate_database::begin_write(&self.db).await?;
         let current = load(&txn, id).await?;
         authorize(actor, &current.content.owner)?;
+        if target == ProgramStatus::Published && current.status != ProgramStatus::Published {
+            crate::publication::check_publication(&txn, actor, &current).await?;
+        }
         let program = transition_in(&txn, actor, current, target).await?;
         txn.commit().await?;
         Ok(program)

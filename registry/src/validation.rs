@@ -489,15 +489,7 @@ fn optional_url(errors: &mut Vec<FieldError>, pointer: &str, value: Option<&str>
 /// Full-width ASCII (０-９, －, （）) to half-width, because staff type phone numbers and codes
 /// with a Japanese input method on.
 pub fn normalize_width(input: &str) -> String {
-    input
-        .chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            'ー' | '‐' | '−' | '―' => '-',
-            _ => c,
-        })
-        .collect()
+    kosodate_domain::japan::half_width(input)
 }
 
 #[cfg(test)]

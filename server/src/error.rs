@@ -432,6 +432,20 @@ impl From<RegistryError> for ApiError {
                 ),
                 detail_en,
             ),
+            RegistryError::ReviewRequired => Self::new(
+                StatusCode::CONFLICT,
+                "review-required",
+                "公開の前に確認が必要です",
+                "この団体では、公開の前に別の職員の確認が必要です。「確認を依頼」してから、別の職員が公開してください",
+                detail_en,
+            ),
+            RegistryError::ReviewBySomeoneElse => Self::new(
+                StatusCode::CONFLICT,
+                "review-by-someone-else",
+                "別の職員が公開してください",
+                "確認を依頼した本人は公開できません。同じ団体の別の職員が内容を確認して公開してください",
+                detail_en,
+            ),
             RegistryError::VersionMismatch { current, .. } => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 "version-mismatch",

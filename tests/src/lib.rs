@@ -343,6 +343,22 @@ pub async fn spawn_app_with_sign_in_claims(
     claims: ClaimsIn,
     adjust: impl FnOnce(&mut Settings),
 ) -> SignInApp {
+    spawn_app_with_more_accounts(backend, claims, serde_json::json!({}), adjust).await
+}
+
+/// [`spawn_app_with_sign_in`] with `extra` accounts at the provider besides the usual ones
+/// (`{"login": {"name": …, "roles": […], "municipality_code": …}}`), such as a second clerk of
+/// one municipality.
+pub async fn spawn_app_with_sign_in_accounts(backend: Backend, extra: Value) -> SignInApp {
+    spawn_app_with_more_accounts(backend, ClaimsIn::Userinfo, extra, |_| {}).await
+}
+
+async fn spawn_app_with_more_accounts(
+    backend: Backend,
+    claims: ClaimsIn,
+    extra: Value,
+    adjust: impl FnOnce(&mut Settings),
+) -> SignInApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let client = |client_id, client_secret, provider: &str, alg, token_auth| ClientSpec {
@@ -382,6 +398,10 @@ pub async fn spawn_app_with_sign_in_claims(
         "admin": {"name": "運用担当 高橋", "roles": ["administrator"]},
         "visitor": {"name": "役割なし", "roles": []},
     });
+    let mut accounts = accounts;
+    if let (Some(accounts), Some(extra)) = (accounts.as_object_mut(), extra.as_object()) {
+        accounts.extend(extra.clone());
+    }
     let provider = OpenIdProvider::start(&[parents.clone(), line.clone(), staff.clone()], &accounts, claims);
     let issuer = provider.issuer.clone();
     let data_dir = tempfile::tempdir().expect("temporary directory");

@@ -3,9 +3,11 @@
 pub mod audit_entry;
 pub mod link_check;
 pub mod municipality;
+pub mod organisation_setting;
 pub mod program;
 pub mod program_category;
 pub mod program_review_flag;
+pub mod program_review_request;
 pub mod program_version;
 pub mod review_reminder;
 pub mod review_reminder_mail;

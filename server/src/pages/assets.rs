@@ -41,9 +41,18 @@ const ICON: Asset = Asset {
     bytes: include_bytes!("../../assets/icon.svg"),
 };
 
+/// The program editor's live check: posts the form as the clerk types and shows the messages,
+/// the rule's sentence and the preview the server answers.
+const EDITOR_SCRIPT: Asset = Asset {
+    stem: "staff-editor",
+    extension: "js",
+    content_type: "text/javascript; charset=utf-8",
+    bytes: include_bytes!("../../assets/staff-editor.js"),
+};
+
 const SERVICE_WORKER: &[u8] = include_bytes!("../../assets/sw.js");
 
-const ASSETS: [&Asset; 3] = [&STYLESHEET, &PUSH_SCRIPT, &ICON];
+const ASSETS: [&Asset; 4] = [&STYLESHEET, &PUSH_SCRIPT, &ICON, &EDITOR_SCRIPT];
 
 static NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
     ASSETS
@@ -68,6 +77,11 @@ pub fn icon_href() -> String {
 /// Where the channels page finds its script.
 pub fn push_script_href() -> String {
     format!("/assets/{}", NAMES[1])
+}
+
+/// Where the program editor finds its script.
+pub fn editor_script_href() -> String {
+    format!("/assets/{}", NAMES[3])
 }
 
 pub async fn serve(Path(name): Path<String>) -> Response {

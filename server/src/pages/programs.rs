@@ -419,7 +419,7 @@ fn periods(entry: &CatalogueEntry, periods: &[ApplicationPeriod]) -> Vec<String>
     }
 }
 
-fn verdict(today: Eligibility, first_window: Option<Window>) -> (&'static str, String) {
+pub(crate) fn verdict(today: Eligibility, first_window: Option<Window>) -> (&'static str, String) {
     match (today, first_window) {
         (Eligibility::Eligible, _) => ("yes", "はい、対象です。".into()),
         (Eligibility::Unknown, _) => ("depends", "ほかの条件によっては対象です。".into()),
@@ -438,7 +438,7 @@ fn verdict(today: Eligibility, first_window: Option<Window>) -> (&'static str, S
     }
 }
 
-fn window_text(window: &Window) -> String {
+pub(crate) fn window_text(window: &Window) -> String {
     let until = window.until.map_or_else(
         || "（終わりの日は決まっていません）".to_owned(),
         |until| format!("{}まで", japan::format_date(until)),

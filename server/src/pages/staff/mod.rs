@@ -10,6 +10,7 @@ mod changes;
 mod counter;
 mod counts;
 mod deliveries;
+mod editor;
 mod freshness;
 mod home;
 mod import;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/deliveries", get(deliveries::page))
         .route("/staff/deliveries/redrive", post(deliveries::redrive))
         .route("/staff/audit", get(audit_log::page))
+        .merge(editor::router())
         .merge(bulk_routes())
 }
 
@@ -79,6 +81,7 @@ enum MenuFor {
 const MENU: &[(&str, &str, MenuFor)] = &[
     ("/staff", "ホーム", MenuFor::Everyone),
     ("/staff/programs/new", "制度を登録", MenuFor::Everyone),
+    ("/staff/settings", "団体の設定", MenuFor::Everyone),
     ("/staff/import", "一括登録", MenuFor::Everyone),
     ("/staff/counter", "窓口での登録", MenuFor::Municipal),
     ("/staff/freshness", "更新状況", MenuFor::PrefectureWide),

@@ -1,0 +1,54 @@
+//! The rule every publication passes when an organisation wants a colleague's review (see
+//! `review`): kept apart from the requests' store so that `store`'s `publish` can ask it.
+
+use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE};
+use sea_orm::{ConnectionTrait, EntityTrait};
+
+use crate::StaffIdentity;
+use crate::entity::{organisation_setting, program_review_request};
+use crate::error::RegistryError;
+use crate::model::{Program, ProgramOwner};
+
+/// The organisation whose setting applies to a program: its municipality, or the prefecture
+/// for its own and the national programs it curates.
+pub fn organisation_of(owner: &ProgramOwner) -> MunicipalityCode {
+    match owner {
+        ProgramOwner::Local(code) => *code,
+        ProgramOwner::National => PREFECTURE_CODE,
+    }
+}
+
+pub(crate) async fn review_required(
+    db: &impl ConnectionTrait,
+    organisation: MunicipalityCode,
+) -> Result<bool, RegistryError> {
+    let setting = organisation_setting::Entity::find_by_id(organisation.to_string())
+        .one(db)
+        .await?;
+    Ok(setting.is_some_and(|setting| setting.review_before_publishing))
+}
+
+/// Before `current` is published by `actor`: when its organisation wants a review, a colleague
+/// other than `actor` must have asked for one on this very version; the request is then used up.
+pub(crate) async fn check_publication(
+    db: &impl ConnectionTrait,
+    actor: &StaffIdentity,
+    current: &Program,
+) -> Result<(), RegistryError> {
+    if !review_required(db, organisation_of(&current.content.owner)).await? {
+        return Ok(());
+    }
+    let request = program_review_request::Entity::find_by_id(current.id.to_string())
+        .one(db)
+        .await?;
+    match request {
+        Some(request) if request.version == current.version && request.requested_by != actor.name => {
+            program_review_request::Entity::delete_by_id(current.id.to_string())
+                .exec(db)
+                .await?;
+            Ok(())
+        }
+        Some(request) if request.version == current.version => Err(RegistryError::ReviewBySomeoneElse),
+        _ => Err(RegistryError::ReviewRequired),
+    }
+}

@@ -1,0 +1,118 @@
+//! Second-person review before publication, an organisation's choice: when it is on, a program
+//! is published only after a colleague (a different staff member of the organisation) has
+//! looked at the version a clerk asked about. The rule is checked where every publication
+//! passes (the registry's `publish`), so the JSON API and the pages cannot differ. Colleagues
+//! are told apart by the name they sign in with, the name the history records. The check
+//! itself is `publication.rs`.
+
+use chrono::{DateTime, Utc};
+use kosodate_domain::{MunicipalityCode, ProgramId};
+use sea_orm::ActiveValue::Set;
+use sea_orm::EntityTrait;
+use sea_orm::sea_query::OnConflict;
+
+use crate::StaffIdentity;
+use crate::entity::{organisation_setting, program_review_request};
+use crate::error::RegistryError;
+use crate::model::{ProgramOwner, ProgramStatus};
+pub use crate::publication::organisation_of;
+use crate::publication::review_required;
+use crate::store::{Registry, authorize, load};
+
+/// An open request for a colleague's review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRequest {
+    pub version: i32,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+}
+
+impl Registry {
+    /// Whether the organisation publishes only after a colleague's review.
+    pub async fn review_before_publishing(
+        &self,
+        organisation: MunicipalityCode,
+    ) -> Result<bool, RegistryError> {
+        review_required(self.connection(), organisation).await
+    }
+
+    /// Turns the organisation's review on or off; staff who may write its programs may.
+    pub async fn set_review_before_publishing(
+        &self,
+        actor: &StaffIdentity,
+        organisation: MunicipalityCode,
+        required: bool,
+    ) -> Result<(), RegistryError> {
+        authorize(actor, &ProgramOwner::Local(organisation))?;
+        let row = organisation_setting::ActiveModel {
+            organisation_code: Set(organisation.to_string()),
+            review_before_publishing: Set(required),
+            updated_by: Set(actor.name.clone()),
+            updated_at: Set(Utc::now()),
+        };
+        let txn = kosodate_database::begin_write(self.connection()).await?;
+        organisation_setting::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(organisation_setting::Column::OrganisationCode)
+                    .update_columns([
+                        organisation_setting::Column::ReviewBeforePublishing,
+                        organisation_setting::Column::UpdatedBy,
+                        organisation_setting::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Asks a colleague to review the program as it is now (a draft, or a published program's
+    /// latest change); replaces an earlier request.
+    pub async fn request_review(
+        &self,
+        actor: &StaffIdentity,
+        id: ProgramId,
+    ) -> Result<ReviewRequest, RegistryError> {
+        let txn = kosodate_database::begin_write(self.connection()).await?;
+        let program = load(&txn, id).await?;
+        authorize(actor, &program.content.owner)?;
+        if program.status == ProgramStatus::Archived {
+            return Err(RegistryError::InvalidTransition {
+                current: program.status,
+                action: "request a review of",
+            });
+        }
+        let request = ReviewRequest {
+            version: program.version,
+            requested_by: actor.name.clone(),
+            requested_at: Utc::now(),
+        };
+        let row = program_review_request::ActiveModel {
+            program_id: Set(id.to_string()),
+            version: Set(request.version),
+            requested_by: Set(request.requested_by.clone()),
+            requested_at: Set(request.requested_at),
+        };
+        program_review_request::Entity::delete_by_id(id.to_string())
+            .exec(&txn)
+            .await?;
+        program_review_request::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(request)
+    }
+
+    /// The program's open review request, if any.
+    pub async fn review_request(&self, id: ProgramId) -> Result<Option<ReviewRequest>, RegistryError> {
+        let row = program_review_request::Entity::find_by_id(id.to_string())
+            .one(self.connection())
+            .await?;
+        Ok(row.map(|row| ReviewRequest {
+            version: row.version,
+            requested_by: row.requested_by,
+            requested_at: row.requested_at,
+        }))
+    }
+}

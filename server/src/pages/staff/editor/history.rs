@@ -1,0 +1,128 @@
+//! `/staff/programs/{id}/history`: every version of a program (who, when, what was done) and the
+//! difference between any two, chosen with two selects of a plain GET form, field by field in
+//! the form's words.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use kosodate_domain::japan;
+use kosodate_registry::page::PageRequest;
+use kosodate_registry::{ProgramAction, ProgramInput, ProgramVersion};
+use serde::Deserialize;
+
+use super::diff::{DiffRow, diff};
+use super::page::{Lookup, load_writable};
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::pages::staff::StaffChrome;
+use crate::pages::visitor::SignedInStaff;
+use crate::state::AppState;
+
+/// Versions read per page of the registry's history.
+const HISTORY_PAGE: u64 = 100;
+
+#[derive(Template)]
+#[template(path = "staff/history.html")]
+struct HistoryPage {
+    chrome: StaffChrome,
+    id: String,
+    name: String,
+    versions: Vec<VersionRow>,
+    from: i32,
+    to: i32,
+    differences: Vec<DiffRow>,
+}
+
+#[derive(Debug)]
+struct VersionRow {
+    version: i32,
+    action: &'static str,
+    actor: String,
+    at: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Compare {
+    from: Option<i32>,
+    to: Option<i32>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    Path(id): Path<String>,
+    ApiQuery(compare): ApiQuery<Compare>,
+) -> Result<Response, ApiError> {
+    let program = load_writable(&state, &staff, &id).await?;
+    let versions = all_versions(&state, &program).await?;
+    let latest = versions.last().map_or(1, |version| version.version);
+    let to = compare
+        .to
+        .filter(|to| (1..=latest).contains(to))
+        .unwrap_or(latest);
+    let from = compare
+        .from
+        .filter(|from| (1..=latest).contains(from))
+        .unwrap_or((to - 1).max(1));
+    let snapshot = |number: i32| {
+        versions
+            .iter()
+            .find(|version| version.version == number)
+            .map(|version| ProgramInput::from(version.snapshot.content.clone()))
+    };
+    let lookup = Lookup::load(&state).await?;
+    let differences = match (snapshot(from), snapshot(to)) {
+        (Some(before), Some(after)) => diff(&before, &after, &|code| lookup.name(code)),
+        _ => Vec::new(),
+    };
+    let page = HistoryPage {
+        chrome: StaffChrome::load(&state, &staff, "/staff").await,
+        id: program.id.to_string(),
+        name: program.content.name.clone(),
+        versions: versions.iter().rev().map(row).collect(),
+        from,
+        to,
+        differences,
+    };
+    Ok(crate::pages::html(StatusCode::OK, &page))
+}
+
+async fn all_versions(
+    state: &AppState,
+    program: &kosodate_registry::Program,
+) -> Result<Vec<ProgramVersion>, ApiError> {
+    let mut versions = Vec::new();
+    let mut cursor = None;
+    loop {
+        let request = PageRequest {
+            limit: Some(HISTORY_PAGE),
+            cursor,
+        };
+        let page = state.registry.history(program.id, &request).await?;
+        versions.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(versions),
+        }
+    }
+}
+
+fn row(version: &ProgramVersion) -> VersionRow {
+    VersionRow {
+        version: version.version,
+        action: match version.action {
+            ProgramAction::Created => "作成",
+            ProgramAction::Updated => "変更",
+            ProgramAction::Published => "公開",
+            ProgramAction::Archived => "終了",
+            ProgramAction::Reviewed => "確認（変更なし）",
+        },
+        actor: version.actor.clone(),
+        at: format!(
+            "{} {}",
+            japan::format_date_with_weekday(japan::date_of(version.recorded_at)),
+            japan::local(version.recorded_at).format("%H:%M")
+        ),
+    }
+}
