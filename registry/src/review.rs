@@ -115,4 +115,34 @@ impl Registry {
             requested_at: row.requested_at,
         }))
     }
+
+    /// The open review requests of the given programs, by program: what the staff home lists
+    /// as waiting for a colleague.
+    pub async fn review_requests(
+        &self,
+        ids: &[ProgramId],
+    ) -> Result<std::collections::HashMap<ProgramId, ReviewRequest>, RegistryError> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let mut requests = std::collections::HashMap::new();
+        // A few hundred ids at most per query, well under every backend's parameter limit.
+        for chunk in keys.chunks(500) {
+            let rows = program_review_request::Entity::find()
+                .filter(program_review_request::Column::ProgramId.is_in(chunk.to_vec()))
+                .all(self.connection())
+                .await?;
+            for row in rows {
+                let Ok(id) = ProgramId::parse(&row.program_id) else {
+                    continue;
+                };
+                let request = ReviewRequest {
+                    version: row.version,
+                    requested_by: row.requested_by,
+                    requested_at: row.requested_at,
+                };
+                requests.insert(id, request);
+            }
+        }
+        Ok(requests)
+    }
 }

@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 use kosodate_tests::browser::Chromium;
 use kosodate_tests::{Backend, both_backends, spawn_app_with_sign_in};
 
-both_backends!(a_clerk_enters_a_program_in_the_browser);
+both_backends!(
+    a_clerk_enters_a_program_in_the_browser,
+    a_clerk_starts_from_the_temporary_childcare_type
+);
 
 const NAME: &str = "弘前市ブラウザ一時預かり事業";
 
@@ -214,17 +217,78 @@ async fn preview(clerk: &Clerk<'_>) {
 }
 
 async fn a_parent_finds_it(chromium: &Chromium, search: &str) {
+    a_parent_finds(chromium, search, NAME).await;
+}
+
+async fn a_parent_finds(chromium: &Chromium, search: &str, name: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         chromium.visit(search, (360, 740)).await;
-        if chromium.text().await.contains(NAME) {
+        if chromium.text().await.contains(name) {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "the search never found {NAME}: {}",
+            "the search never found {name}: {}",
             chromium.text().await
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// The clerk: from the staff home she picks 「一時預かり」 among the program types, finds
+/// 生後6か月から就学前 and the rest already filled in from the type, enters only what is local,
+/// previews and publishes; a parent's search finds the program.
+async fn a_clerk_starts_from_the_temporary_childcare_type(backend: Backend) {
+    const LOCAL_NAME: &str = "弘前市一時預かり（型から登録）";
+    let signed_in = spawn_app_with_sign_in(backend, |_| {}).await;
+    let app = &signed_in.app;
+    let chromium = Chromium::start().await;
+    let shots = screenshots().join(format!("{backend:?}").to_lowercase());
+    chromium.visit(&app.url("/staff"), (1280, 800)).await;
+    chromium
+        .click_and_wait("a.button[href^='/auth/login/staff']")
+        .await;
+    chromium.fill("input[name=login]", "hirosaki").await;
+    chromium.click_and_wait("button[type=submit]").await;
+    assert_eq!(chromium.path().await, "/staff");
+
+    let started = Instant::now();
+    let mut clerk = Clerk {
+        chromium: &chromium,
+        inputs: 0,
+    };
+    clerk
+        .click_and_wait("header nav a[href='/staff/programs/types']")
+        .await;
+    chromium.check_open_page(&shots, "editor-types").await;
+    clerk
+        .click_and_wait("a[href='/staff/programs/new?type=temporary_childcare']")
+        .await;
+    let sentence = clerk.wait_for("rule-words", "未就学").await;
+    assert!(sentence.contains("6か月"), "the type's rule: {sentence}");
+    clerk.fill("#name", LOCAL_NAME).await;
+    clerk.fill("#benefit_amount", "２千円").await;
+    clerk.fill("#contact_phone", "０１７２－４０－７０３８").await;
+    preview(&clerk).await;
+    clerk.click_and_wait("button[name=action][value=publish]").await;
+    let elapsed = started.elapsed();
+    let path = chromium.path().await;
+    assert!(
+        path.ends_with("/edit?saved=published"),
+        "{path}: {}",
+        chromium.text().await
+    );
+    eprintln!(
+        "editor figures from a type ({backend:?}): the clerk needed {} inputs; the scripted entry took {:.1} s",
+        clerk.inputs,
+        elapsed.as_secs_f64()
+    );
+    a_parent_finds(
+        &chromium,
+        &app.url("/search?q=%E4%B8%80%E6%99%82%E9%A0%90%E3%81%8B%E3%82%8A"),
+        LOCAL_NAME,
+    )
+    .await;
+    chromium.close().await;
 }

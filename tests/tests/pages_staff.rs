@@ -19,7 +19,9 @@ both_backends!(
     signing_out_needs_the_pages_token,
     counts_are_shown_by_municipality_never_below_ten,
     dead_letters_are_listed_without_addresses_and_sent_again,
-    the_audit_log_is_narrowed_by_the_filters
+    the_audit_log_is_narrowed_by_the_filters,
+    a_program_is_started_from_its_type,
+    drafts_waiting_for_review_come_first
 );
 
 const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
@@ -273,4 +275,62 @@ async fn the_audit_log_is_narrowed_by_the_filters(backend: Backend) {
     let own = page(&hirosaki, "/staff/audit?municipality=022012").await;
     assert!(!own.contains("青森市 こども支援課 田中"), "{own}");
     assert!(own.contains("弘前市 こども家庭課 佐藤"), "{own}");
+}
+
+async fn a_program_is_started_from_its_type(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let mut sick_child_care = program_body("022021", "弘前市病児保育");
+    sick_child_care["program_type"] = json!("sick_child_care");
+    app.app
+        .create_program(HIROSAKI_CITY_TOKEN, &sick_child_care)
+        .await;
+    let staff = Browser::sign_in(&app.app, "staff", "hirosaki").await;
+    let types = page(&staff, "/staff/programs/types").await;
+    assert!(
+        types.contains("<a href=\"/staff/programs/new?type=temporary_childcare\">一時預かり</a>"),
+        "{types}"
+    );
+    let run = &types[types.find("?type=sick_child_care").unwrap()..];
+    assert!(run[..run.find("</li>").unwrap()].contains("登録済み"), "{run}");
+    let temporary = &types[types.find("?type=temporary_childcare").unwrap()..];
+    assert!(!temporary[..temporary.find("</li>").unwrap()].contains("登録済み"));
+    assert!(
+        types.contains("href=\"/staff/programs/new\""),
+        "a blank start is offered"
+    );
+    let form = page(&staff, "/staff/programs/new?type=temporary_childcare").await;
+    assert!(
+        form.contains("value=\"一時預かり\""),
+        "the type's name fills the form"
+    );
+}
+
+async fn drafts_waiting_for_review_come_first(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let created = app
+        .app
+        .create_program(
+            HIROSAKI_CITY_TOKEN,
+            &program_body("022021", "弘前市の確認待ち事業"),
+        )
+        .await;
+    let registry = kosodate_registry::Registry::new(app.app.db.clone());
+    let clerk = kosodate_registry::StaffIdentity::for_organisation(
+        "弘前市 こども家庭課 佐藤",
+        kosodate_domain::MunicipalityCode::parse("022021").unwrap(),
+    );
+    let hirosaki = clerk.role.organisation().unwrap();
+    registry
+        .set_review_before_publishing(&clerk, hirosaki, true)
+        .await
+        .unwrap();
+    let id = kosodate_domain::ProgramId::parse(created["id"].as_str().unwrap()).unwrap();
+    registry.request_review(&clerk, id).await.unwrap();
+
+    let staff = Browser::sign_in(&app.app, "staff", "hirosaki").await;
+    let home = page(&staff, "/staff").await;
+    let waiting =
+        &home[home.find("公開前の確認の依頼（1件）").unwrap()..home.find("対応が必要なこと").unwrap()];
+    assert!(waiting.contains("弘前市の確認待ち事業"), "{waiting}");
+    assert!(waiting.contains("あなたの依頼です"), "{waiting}");
 }

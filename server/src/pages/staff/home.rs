@@ -20,8 +20,20 @@ use crate::state::AppState;
 #[template(path = "staff/home.html")]
 struct HomePage {
     chrome: StaffChrome,
+    /// Drafts a colleague asked to be reviewed before publication.
+    waiting: Vec<WaitingRow>,
     tasks: Vec<ProgramRow>,
     programs: Vec<ProgramRow>,
+}
+
+/// A draft waiting for a colleague's review.
+struct WaitingRow {
+    href: String,
+    name: String,
+    requested_by: String,
+    requested_on: String,
+    /// Asked by the signed-in staff member: someone else must review it.
+    own: bool,
 }
 
 /// One program as the home page lists it.
@@ -49,8 +61,10 @@ pub async fn page(State(state): State<AppState>, staff: SignedInStaff) -> Result
         .filter(|row| !row.problems.is_empty())
         .cloned()
         .collect();
+    let waiting = waiting_for_review(&state, &staff, &programs).await?;
     let page = HomePage {
         chrome,
+        waiting,
         tasks,
         programs: rows,
     };
@@ -66,6 +80,29 @@ fn owners(role: &StaffRole) -> Vec<ProgramOwner> {
             vec![ProgramOwner::Local(PREFECTURE_CODE), ProgramOwner::National]
         }
     }
+}
+
+async fn waiting_for_review(
+    state: &AppState,
+    staff: &SignedInStaff,
+    programs: &[ProgramFreshness],
+) -> Result<Vec<WaitingRow>, ApiError> {
+    let ids: Vec<_> = programs.iter().map(|freshness| freshness.program.id).collect();
+    let requests = state.registry.review_requests(&ids).await?;
+    Ok(programs
+        .iter()
+        .filter_map(|freshness| {
+            let program = &freshness.program;
+            let request = requests.get(&program.id)?;
+            Some(WaitingRow {
+                href: format!("/staff/programs/{}/edit", program.id),
+                name: program.content.name.clone(),
+                requested_on: japan::format_date_with_weekday(japan::date_of(request.requested_at)),
+                own: request.requested_by == staff.identity.name,
+                requested_by: request.requested_by.clone(),
+            })
+        })
+        .collect())
 }
 
 fn row(freshness: &ProgramFreshness) -> ProgramRow {

@@ -15,6 +15,7 @@ mod freshness;
 mod home;
 mod import;
 mod login;
+mod types;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff", get(home::page))
         .route("/staff/freshness", get(freshness::page))
         .route("/staff/login", get(login::page))
+        .route("/staff/programs/types", get(types::page))
         .route("/staff/logout", post(login::logout))
         .route("/staff/counts", get(counts::page))
         .route("/staff/deliveries", get(deliveries::page))
@@ -80,7 +82,7 @@ enum MenuFor {
 /// The menu: what every staff member does, then what the prefecture oversees.
 const MENU: &[(&str, &str, MenuFor)] = &[
     ("/staff", "ホーム", MenuFor::Everyone),
-    ("/staff/programs/new", "制度を登録", MenuFor::Everyone),
+    ("/staff/programs/types", "制度を登録", MenuFor::Everyone),
     ("/staff/settings", "団体の設定", MenuFor::Everyone),
     ("/staff/import", "一括登録", MenuFor::Everyone),
     ("/staff/counter", "窓口での登録", MenuFor::Municipal),

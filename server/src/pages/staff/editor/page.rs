@@ -382,7 +382,7 @@ impl View {
     pub fn new(action: String, program: Option<&Program>) -> Self {
         Self {
             chrome_current: match program {
-                None => "/staff/programs/new",
+                None => "/staff/programs/types",
                 Some(_) => "/staff",
             },
             action,
