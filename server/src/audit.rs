@@ -126,10 +126,13 @@ pub struct AuditQuery {
     /// An action (`program.publish`), or every action of a kind when it ends in a dot (`program.`).
     pub action: Option<String>,
     /// `allowed`, `denied` or `failed`.
+    #[param(schema_with = outcome_schema)]
     pub outcome: Option<String>,
     /// Entries from this day (Japan), `YYYY-MM-DD`.
+    #[param(value_type = Option<CalendarDate>)]
     pub from: Option<String>,
     /// Entries up to and including this day (Japan), `YYYY-MM-DD`.
+    #[param(value_type = Option<CalendarDate>)]
     pub until: Option<String>,
     /// How many entries to return: 1 to 500, default 50 (more counts as 500, 0 as 1).
     #[param(schema_with = kosodate_registry::page::limit_schema)]
@@ -139,15 +142,21 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
+/// The outcomes an audit entry records, by their ids.
+fn outcome_schema() -> utoipa::openapi::schema::Object {
+    use strum::VariantArray;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(Outcome::VARIANTS.iter().map(|outcome| outcome.id())))
+        .build()
+}
+
 impl AuditQuery {
     pub fn filter(&self) -> Result<AuditFilter, ApiError> {
-        let present = |value: &Option<String>| {
-            value
-                .as_deref()
-                .map(str::trim)
-                .filter(|text| !text.is_empty())
-                .map(str::to_owned)
-        };
+        // The API takes what it is given: an empty value is a wrong value, not an absent one (a
+        // form's empty fields are dropped by `without_empty_fields` first).
+        let present = |value: &Option<String>| value.clone();
         let scope = present(&self.municipality)
             .map(|raw| {
                 MunicipalityCode::parse(&raw).map_err(|error| {
@@ -186,6 +195,20 @@ impl AuditQuery {
             from,
             until,
         })
+    }
+
+    /// The query as an HTML form sends it, with its empty fields meaning "any".
+    pub fn without_empty_fields(self) -> Self {
+        let given = |value: Option<String>| value.filter(|text| !text.trim().is_empty());
+        Self {
+            municipality: given(self.municipality),
+            action: given(self.action),
+            outcome: given(self.outcome),
+            from: given(self.from),
+            until: given(self.until),
+            limit: self.limit,
+            cursor: given(self.cursor),
+        }
     }
 
     pub fn page(&self) -> PageRequest {

@@ -46,8 +46,9 @@ pub async fn page(
     State(state): State<AppState>,
     staff: SignedInStaff,
     context: RequestContext,
-    ApiQuery(mut query): ApiQuery<AuditQuery>,
+    ApiQuery(form): ApiQuery<AuditQuery>,
 ) -> Result<Response, ApiError> {
+    let mut query = form.without_empty_fields();
     if let StaffRole::Municipal(code) = staff.identity.role {
         query.municipality = Some(code.to_string());
     }
