@@ -16,7 +16,7 @@ use kosodate_notifier::outbox::NoticeStatus;
 use kosodate_registry::{StaffAction, StaffRole};
 use strum::VariantArray;
 
-use super::StaffChrome;
+use super::{StaffChrome, reported_count};
 use crate::audit::authorize;
 use crate::error::ApiError;
 use crate::extract::RequestContext;
@@ -47,14 +47,6 @@ struct NoticeRow {
     by_status: Vec<String>,
 }
 
-/// What a count says on a staff page.
-pub fn shown(count: ReportedCount) -> String {
-    match count {
-        ReportedCount::Exactly(count) => format!("{count}"),
-        ReportedCount::FewerThanTen => "10件未満".to_owned(),
-    }
-}
-
 pub async fn page(
     State(state): State<AppState>,
     staff: SignedInStaff,
@@ -70,15 +62,15 @@ pub async fn page(
         .iter()
         .map(|row| HouseholdRow {
             municipality: places.name_of(&row.municipality_code),
-            households: shown(row.households),
-            at_counter: shown(row.registered_at_counter),
+            households: reported_count(row.households, ""),
+            at_counter: reported_count(row.registered_at_counter, ""),
             consents: purposes
                 .iter()
                 .map(|purpose| {
                     row.consents
                         .get(purpose.id())
                         .copied()
-                        .map_or_else(|| "0".to_owned(), shown)
+                        .map_or_else(|| "0".to_owned(), |count| reported_count(count, ""))
                 })
                 .collect(),
         })
@@ -128,7 +120,7 @@ async fn notice_rows(
                     statuses
                         .get(status.id())
                         .copied()
-                        .map_or_else(|| "0".to_owned(), shown)
+                        .map_or_else(|| "0".to_owned(), |count| reported_count(count, ""))
                 })
                 .collect(),
         })

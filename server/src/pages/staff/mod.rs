@@ -135,3 +135,11 @@ pub async fn organisation_name(state: &AppState, role: &StaffRole) -> String {
         }
     }
 }
+
+/// A count as a staff page writes it, with its unit: under ten is 「10件未満」, never the number.
+pub fn reported_count(count: kosodate_households::ReportedCount, unit: &str) -> String {
+    match count {
+        kosodate_households::ReportedCount::Exactly(count) => format!("{count}{unit}"),
+        kosodate_households::ReportedCount::FewerThanTen => "10件未満".to_owned(),
+    }
+}

@@ -124,10 +124,12 @@ fn answer(
 
 /// A count as staff may see it.
 pub fn count_text(count: u64) -> String {
-    match ReportedCount::of(count) {
-        ReportedCount::Exactly(count) if count > 0 => format!("{count}世帯"),
-        _ => "10件未満".to_owned(),
-    }
+    // No household at all gives as much away as a few: it reads as under ten too.
+    let reported = match ReportedCount::of(count) {
+        ReportedCount::Exactly(0) => ReportedCount::FewerThanTen,
+        other => other,
+    };
+    crate::pages::staff::reported_count(reported, "世帯")
 }
 
 #[cfg(test)]
