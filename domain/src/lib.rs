@@ -1,6 +1,6 @@
 //! Validated domain types that every kosodate crate shares: municipality codes, program ids,
 //! contact addresses, calendar dates within the years the service deals with (`CalendarDate`), why
-//! a household hears from us (`NoticeKind`), Japan's calendar (dates written and read in the era
+//! a household hears from us (`NoticeKind`), a child's age as a coarse band (`AgeBand`), Japan's calendar (dates written and read in the era
 //! as well as the Western calendar), closed lists read by their ids, Japanese labels or everyday
 //! words (`Vocabulary`), which control characters text may not hold (`text`) and how an error is
 //! written down (`error_chain`). Each type has one `parse`
@@ -8,6 +8,7 @@
 //! crate must stay free of I/O: no database, no HTTP, no async runtime, and it never reads the
 //! clock (callers pass the instant).
 
+mod age_band;
 mod calendar_date;
 mod contact;
 mod error_chain;
@@ -18,6 +19,7 @@ mod program_id;
 pub mod text;
 mod vocabulary;
 
+pub use age_band::AgeBand;
 pub use calendar_date::{CalendarDate, CalendarDateError};
 pub use contact::{EmailAddress, EmailAddressError, LineUserId, LineUserIdError};
 pub use error_chain::error_chain;

@@ -108,7 +108,7 @@ impl Households {
             ConsentPurpose::NoticeEmail => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::Email)),
             ConsentPurpose::NoticeLine => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::Line)),
             ConsentPurpose::NoticeWebPush => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::WebPush)),
-            ConsentPurpose::Statistics => None,
+            ConsentPurpose::Statistics | ConsentPurpose::Community => None,
         };
         if let Some(scope) = cancel {
             outbox::stop_pending(&txn, scope, NoticeStatus::Cancelled).await?;

@@ -26,6 +26,10 @@ pub enum ConsentPurpose {
     NoticeWebPush,
     #[strum(message = "統計への利用")]
     Statistics,
+    /// Asking, answering and voting in the parents' community under a display name. Its own
+    /// purpose: a parent may take part without matching, and match without taking part.
+    #[strum(message = "子育てコミュニティへの参加")]
+    Community,
 }
 
 /// How a consent was given: by the parent online, or on paper at a municipal counter.
@@ -69,7 +73,8 @@ mod tests {
                 "notice_email",
                 "notice_line",
                 "notice_web_push",
-                "statistics"
+                "statistics",
+                "community"
             ]
         );
         serde_names_agree::<ConsentPurpose>().unwrap_or_else(|error| panic!("{error}"));

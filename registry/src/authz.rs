@@ -78,6 +78,12 @@ pub enum StaffAction<'a> {
     ManageDeliveries,
     /// The freshness of every municipality's programs: the prefecture's overview.
     ViewFreshness,
+    /// The community's moderation queue: hide and restore posts, with a reason.
+    ModerateCommunity,
+    /// Verify a community member as an expert (保健師, 保育士, 助産師 …) or withdraw it.
+    VerifyExperts,
+    /// Evidence for policy: search and community trends, always as disclosure-controlled counts.
+    ViewInsights,
 }
 
 impl StaffIdentity {
@@ -137,7 +143,11 @@ impl StaffIdentity {
             StaffAction::ManageDeliveries => {
                 matches!(self.role, StaffRole::Administrator | StaffRole::Prefecture)
             }
-            StaffAction::ViewFreshness => {
+            // The community and its evidence are the prefecture's, for the whole prefecture.
+            StaffAction::ViewFreshness
+            | StaffAction::ModerateCommunity
+            | StaffAction::VerifyExperts
+            | StaffAction::ViewInsights => {
                 matches!(self.role, StaffRole::Administrator | StaffRole::Prefecture)
             }
         }

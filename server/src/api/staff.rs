@@ -134,13 +134,16 @@ pub async fn register_at_counter(
         .iter()
         .enumerate()
         .map(|(index, raw)| {
-            ConsentPurpose::parse(raw).ok_or_else(|| {
-                invalid(
-                    &format!("/paper_consents/{index}"),
-                    "同意の目的が正しくありません",
-                    "unknown purpose",
-                )
-            })
+            // The community is joined online under a display name, never on paper.
+            ConsentPurpose::parse(raw)
+                .filter(|purpose| *purpose != ConsentPurpose::Community)
+                .ok_or_else(|| {
+                    invalid(
+                        &format!("/paper_consents/{index}"),
+                        "同意の目的が正しくありません",
+                        "unknown purpose",
+                    )
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let valid = registration

@@ -99,6 +99,8 @@ fn counter_municipality(staff: &SignedInStaff) -> Result<MunicipalityCode, ApiEr
 fn consent_rows(signed: &[(String, String)]) -> Vec<ConsentRow> {
     ConsentPurpose::VARIANTS
         .iter()
+        // The community is joined online under a display name; a counter has nothing to do there.
+        .filter(|purpose| **purpose != ConsentPurpose::Community)
         .filter_map(|purpose| {
             let text = consent_texts::current(*purpose)?;
             Some(ConsentRow {

@@ -1,0 +1,7 @@
+//! What can go wrong in the community, for the server's one error policy to map.
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommunityError {
+    #[error("database error")]
+    Database(#[from] sea_orm::DbErr),
+}
