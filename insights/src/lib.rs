@@ -10,6 +10,8 @@
 //! search log and the community through their crates; it must not depend on the households crate,
 //! the notifier or HTTP, and it never returns a row about one person.
 
+pub mod disclosure;
 mod error;
 
+pub use disclosure::{Cell, MIN_CELL};
 pub use error::InsightsError;
