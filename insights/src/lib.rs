@@ -12,6 +12,27 @@
 
 pub mod disclosure;
 mod error;
+mod model;
 
 pub use disclosure::{Cell, MIN_CELL};
 pub use error::InsightsError;
+pub use model::{
+    Area, Areas, CategoryGap, ClickGap, Dimension, Gaps, Granularity, MAX_PERIOD_DAYS, NoisyRow,
+    OpenDataExport, Period, PeriodError, QueryGap, RisingTerm, RollUpReport, Source, TermReport, TermRow,
+    VolumeRow, VolumeTable,
+};
+
+use sea_orm::DatabaseConnection;
+
+/// The roll-ups and the reports over them. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Insights {
+    #[expect(dead_code, reason = "the roll-ups and the reports read it; they land next")]
+    db: DatabaseConnection,
+}
+
+impl Insights {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
