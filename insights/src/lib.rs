@@ -13,5 +13,5 @@
 pub mod disclosure;
 mod error;
 
-pub use disclosure::{Cell, MIN_CELL};
+pub use disclosure::{Cell, MIN_CELL, TermRow, VolumeRow};
 pub use error::InsightsError;
