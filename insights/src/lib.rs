@@ -12,6 +12,8 @@
 
 pub mod disclosure;
 mod error;
+pub mod significance;
 
 pub use disclosure::{Cell, MIN_CELL, TermRow, VolumeRow};
 pub use error::InsightsError;
+pub use significance::RisingTerm;
