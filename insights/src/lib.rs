@@ -12,8 +12,10 @@
 
 pub mod disclosure;
 mod error;
+pub mod noise;
 pub mod significance;
 
 pub use disclosure::{Cell, MIN_CELL, TermRow, VolumeRow};
 pub use error::InsightsError;
+pub use noise::GeometricMechanism;
 pub use significance::RisingTerm;
