@@ -14,20 +14,23 @@ mod clicks;
 pub mod disclosure;
 mod error;
 mod model;
+pub mod noise;
 mod pseudonym;
 mod rollup;
+pub mod significance;
 mod sql;
 mod terms;
 
 pub use clicks::Click;
-pub use disclosure::{Cell, MIN_CELL};
+pub use disclosure::{Cell, MIN_CELL, TermRow, VolumeRow};
 pub use error::InsightsError;
 pub use model::{
     Area, Areas, CategoryGap, ClickGap, Dimension, Gaps, Granularity, MAX_PERIOD_DAYS, NoisyRow,
-    OpenDataExport, Period, PeriodError, QueryGap, RisingTerm, RollUpReport, Source, TermReport, TermRow,
-    VolumeRow, VolumeTable,
+    OpenDataExport, Period, PeriodError, QueryGap, RollUpReport, Source, TermReport, VolumeTable,
 };
+pub use noise::GeometricMechanism;
 pub use rollup::{RETENTION, SETTLE, week_of};
+pub use significance::RisingTerm;
 
 use std::sync::Arc;
 

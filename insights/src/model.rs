@@ -8,7 +8,8 @@ use kosodate_domain::MunicipalityCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::disclosure::Cell;
+use crate::disclosure::{Cell, TermRow, VolumeRow};
+use crate::significance::RisingTerm;
 
 /// Where the evidence comes from.
 #[derive(
@@ -183,18 +184,6 @@ pub struct VolumeTable {
     pub rows: Vec<VolumeRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct VolumeRow {
-    /// The dimension's id (`total`, a category id, a region name, a municipality code, an age band
-    /// id; `region:中南` for small municipalities rolled up into their region).
-    pub key: String,
-    /// What people read; a rolled-up row says so (「中南地域（小規模町村の合計）」).
-    pub label: String,
-    /// One per period.
-    #[schema(value_type = Vec<Option<u64>>)]
-    pub cells: Vec<Cell>,
-}
-
 /// The words parents used in a week.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct TermReport {
@@ -203,29 +192,6 @@ pub struct TermReport {
     pub top: Vec<TermRow>,
     /// Used significantly more than the week before, after false-discovery control.
     pub rising: Vec<RisingTerm>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct TermRow {
-    pub term: String,
-    #[schema(value_type = Option<u64>)]
-    pub uses: Cell,
-    #[schema(value_type = Option<u64>)]
-    pub people: Cell,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct RisingTerm {
-    pub term: String,
-    #[schema(value_type = Option<u64>)]
-    pub this_week: Cell,
-    #[schema(value_type = Option<u64>)]
-    pub last_week: Cell,
-    /// This week's share of all uses over last week's.
-    pub ratio: f64,
-    pub p_value: f64,
-    /// Benjamini–Hochberg over every term tested that week.
-    pub q_value: f64,
 }
 
 /// Needs the registry does not meet.
@@ -240,9 +206,7 @@ pub struct Gaps {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct QueryGap {
     pub query: String,
-    #[schema(value_type = Option<u64>)]
     pub searches: Cell,
-    #[schema(value_type = Option<u64>)]
     pub people: Cell,
 }
 
@@ -250,16 +214,13 @@ pub struct QueryGap {
 pub struct CategoryGap {
     pub category: String,
     pub label: String,
-    #[schema(value_type = Option<u64>)]
     pub questions: Cell,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ClickGap {
     pub query: String,
-    #[schema(value_type = Option<u64>)]
     pub searches: Cell,
-    #[schema(value_type = Option<u64>)]
     pub clicks: Cell,
     /// Clicks per search; `None` when either count is suppressed.
     pub click_through: Option<f64>,
@@ -279,7 +240,6 @@ pub struct NoisyRow {
     pub week_starting: NaiveDate,
     pub source: Source,
     pub region: String,
-    #[schema(value_type = Option<u64>)]
     pub count: Cell,
 }
 
