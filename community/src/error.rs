@@ -4,4 +4,6 @@
 pub enum CommunityError {
     #[error("database error")]
     Database(#[from] sea_orm::DbErr),
+    #[error("question index error")]
+    QuestionIndex(#[from] kosodate_search::SearchError),
 }

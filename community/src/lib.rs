@@ -11,6 +11,8 @@
 
 mod error;
 pub mod personal_data;
+pub mod similar;
 
 pub use error::CommunityError;
 pub use personal_data::{Finding, PersonalDataKind};
+pub use similar::{IndexedQuestion, QuestionIndex, SimilarQuestion};
