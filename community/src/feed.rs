@@ -97,12 +97,15 @@ impl Community {
     }
 }
 
-/// Rows after `(at, id)` in `(column, id)` order.
+/// Rows after `(at, id)` in `(column, id)` order. The first bound alone is what PostgreSQL can
+/// start an index scan from (without it, a late page scans the table); the pair decides the ties.
 fn after_key(column: question::Column, at: DateTime<Utc>, id: Uuid) -> Condition {
-    Condition::any().add(column.gt(at)).add(
-        Condition::all()
-            .add(column.eq(at))
-            .add(question::Column::Id.gt(id.to_string())),
+    Condition::all().add(column.gte(at)).add(
+        Condition::any().add(column.gt(at)).add(
+            Condition::all()
+                .add(column.eq(at))
+                .add(question::Column::Id.gt(id.to_string())),
+        ),
     )
 }
 

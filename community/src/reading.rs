@@ -293,7 +293,9 @@ impl Community {
             query = query.filter(question::Column::AnswerCount.eq(0));
         }
         if let Some((at, id)) = after.map(parse_cursor).transpose()? {
-            query = query.filter(
+            // The first bound alone is what PostgreSQL can start an index scan from; the pair
+            // behind it decides the ties.
+            query = query.filter(question::Column::CreatedAt.lte(at)).filter(
                 Condition::any().add(question::Column::CreatedAt.lt(at)).add(
                     Condition::all()
                         .add(question::Column::CreatedAt.eq(at))
