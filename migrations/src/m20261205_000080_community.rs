@@ -47,8 +47,9 @@ impl MigrationTrait for Migration {
 /// One per query the community runs: lists by each filter in newest-first order (keyset on
 /// `created_at, id`), rate limits (a member's posts since an instant), the index's change feed
 /// (`updated_at, id`), the evidence pages' days (`created_at, id` whatever the status), a
-/// question's answers, the open reports and each post's history.
-const INDEXES: [&str; 18] = [
+/// question's answers, the open reports (the moderation queue, oldest first) and each post's
+/// history.
+const INDEXES: [&str; 19] = [
     "CREATE UNIQUE INDEX community_members_name_idx ON community_members (display_name_folded)",
     "CREATE INDEX community_members_expert_idx ON community_members (expert_requested_at)",
     "CREATE INDEX community_questions_list_idx ON community_questions (status, created_at, id)",
@@ -64,6 +65,7 @@ const INDEXES: [&str; 18] = [
     "CREATE INDEX community_answers_author_idx ON community_answers (author_account, created_at)",
     "CREATE INDEX community_helpful_marks_account_idx ON community_helpful_marks (account_id)",
     "CREATE INDEX community_revisions_post_idx ON community_revisions (post_kind, post_id, edited_at)",
+    "CREATE INDEX community_reports_open_idx ON community_reports (created_at) WHERE resolved_at IS NULL",
     "CREATE INDEX community_reports_post_idx ON community_reports (post_kind, post_id, resolved_at)",
     "CREATE INDEX community_reports_reporter_idx ON community_reports (reporter, created_at)",
     "CREATE INDEX community_decisions_post_idx ON community_moderation_decisions (post_kind, post_id, decided_at)",
