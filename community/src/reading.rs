@@ -311,6 +311,27 @@ impl Community {
             .collect()
     }
 
+    /// The visible questions among `ids`, in the order given: what the question index found
+    /// (similar questions, a text search), read in one query.
+    pub async fn visible_questions(&self, ids: &[Uuid]) -> Result<Vec<QuestionSummary>, CommunityError> {
+        let wanted: Vec<String> = ids
+            .iter()
+            .take(usize::try_from(MAX_PAGE).unwrap_or(usize::MAX))
+            .map(Uuid::to_string)
+            .collect();
+        let mut found: HashMap<Uuid, QuestionSummary> = HashMap::new();
+        for row in question::Entity::find()
+            .filter(question::Column::Id.is_in(wanted))
+            .filter(question::Column::Status.eq(PostStatus::Visible.id()))
+            .all(&self.db)
+            .await?
+        {
+            let summary = summary_from_row(row)?;
+            found.insert(summary.id, summary);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
     /// The member's own questions and answers, newest first (removed ones left out).
     pub async fn mine(&self, account: Uuid) -> Result<MyPosts, CommunityError> {
         let questions = question::Entity::find()

@@ -472,6 +472,7 @@ async fn hidden_questions_are_closed_and_seen_by_few(fixture: Fixture) {
             .unwrap()
             .is_empty()
     );
+    assert!(community.visible_questions(&[id]).await.unwrap().is_empty());
 }
 
 fn tagged(
@@ -531,6 +532,13 @@ async fn lists_filter_and_page_without_repeats(fixture: Fixture) {
             );
         }
     }
+    let wanted = [ids[3], Uuid::now_v7(), ids[0]];
+    let found = community.visible_questions(&wanted).await.unwrap();
+    assert_eq!(
+        found.iter().map(|q| q.id).collect::<Vec<_>>(),
+        [ids[3], ids[0]],
+        "in the order asked"
+    );
     let filter = QuestionFilter::default();
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
