@@ -124,6 +124,7 @@ async fn reply(community: &Community, account: Uuid, question: Uuid, body: &str,
 
 both_backends!(
     members_have_one_display_name_each,
+    one_account_joining_twice_at_once_is_one_member,
     a_question_is_asked_and_answered,
     personal_data_is_stored_only_masked,
     members_post_within_their_rate_limits,
@@ -1056,4 +1057,27 @@ async fn concurrent_posts_share_one_rate_limit(fixture: Fixture) {
         }
     }
     assert_eq!((posted, limited), (5, 5), "the limit holds for writers at once");
+}
+
+async fn one_account_joining_twice_at_once_is_one_member(fixture: Fixture) {
+    let account = Uuid::now_v7();
+    let mut joins = tokio::task::JoinSet::new();
+    for n in 0..4 {
+        let community = fixture.community.clone();
+        joins.spawn(async move {
+            community
+                .join(account, &name(&format!("名前{n}")), true, t0())
+                .await
+        });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(result) = joins.join_next().await {
+        outcomes.push(match result.expect("the task ends") {
+            Ok(_) => "joined",
+            Err(CommunityError::AlreadyMember) => "already",
+            Err(error) => panic!("{error:?}"),
+        });
+    }
+    outcomes.sort_unstable();
+    assert_eq!(outcomes, ["already", "already", "already", "joined"]);
 }
