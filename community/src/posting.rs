@@ -6,8 +6,8 @@
 use chrono::{DateTime, Duration, Utc};
 use kosodate_domain::Vocabulary;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use uuid::Uuid;
 
 use crate::entity::{answer, question, revision};
@@ -227,14 +227,22 @@ impl Community {
         .await?;
         let asker = asked.author_account.clone();
         let notify = self.asker_to_notify(&*txn, asker.as_deref(), account).await?;
-        let question_title = asked.title.clone();
-        let mut counts = asked.into_active_model();
-        counts.answer_count = Set(counts.answer_count.as_ref() + 1);
-        if counts.first_answered_at.as_ref().is_none() {
-            counts.first_answered_at = Set(Some(now));
-        }
-        question::Entity::update(counts).exec(&*txn).await?;
+        // Counted in the database, not from the row read above: members answering the same
+        // question at once each add theirs.
+        question::Entity::update_many()
+            .col_expr(
+                question::Column::AnswerCount,
+                Expr::col(question::Column::AnswerCount).add(1),
+            )
+            .col_expr(
+                question::Column::FirstAnsweredAt,
+                Func::coalesce([Expr::col(question::Column::FirstAnsweredAt), Expr::value(now)]).into(),
+            )
+            .filter(question::Column::Id.eq(asked.id.as_str()))
+            .exec(&*txn)
+            .await?;
         txn.commit().await?;
+        let question_title = asked.title;
         Ok(AnswerPosted {
             answer: id,
             question: question_id,

@@ -129,6 +129,7 @@ both_backends!(
     personal_data_is_stored_only_masked,
     members_post_within_their_rate_limits,
     concurrent_posts_share_one_rate_limit,
+    answers_at_once_are_all_counted,
     experts_answer_with_the_badge_staff_gave,
     hidden_questions_are_closed_and_seen_by_few,
     lists_filter_and_page_without_repeats,
@@ -1080,4 +1081,34 @@ async fn one_account_joining_twice_at_once_is_one_member(fixture: Fixture) {
     }
     outcomes.sort_unstable();
     assert_eq!(outcomes, ["already", "already", "already", "joined"]);
+}
+
+async fn answers_at_once_are_all_counted(fixture: Fixture) {
+    let community = &fixture.community;
+    let asker = member(community, "りんごママ").await;
+    let id = night_crying(community, asker).await;
+    let mut answers = tokio::task::JoinSet::new();
+    for n in 0..8 {
+        let account = member(community, &format!("こたえる人{n}")).await;
+        let community = community.clone();
+        answers.spawn(async move {
+            let at = t0() + Duration::minutes(n);
+            community
+                .answer(account, id, &answer("うちもです"), Masking::Ask, at)
+                .await
+        });
+    }
+    while let Some(result) = answers.join_next().await {
+        result.expect("the task ends").expect("answered");
+    }
+    let listed = community
+        .questions(&QuestionFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed[0].answer_count, 8);
+    let facts = community
+        .questions_created_between(t0(), t0() + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(facts[0].first_answered_at.map(|at| at >= t0()), Some(true));
 }
