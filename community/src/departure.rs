@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::entity::{answer, helpful_mark, member, question, report, revision};
 use crate::error::CommunityError;
 use crate::members::{Member, member_from_row};
+use crate::moderation::{PostRef, set_status};
 use crate::reading::{QuestionSummary, summary_from_row};
 use crate::store::{Community, acting_member, stored_instant, stored_uuid, stored_value};
 use crate::vocabulary::{Departure, PostStatus, ReportReason};
@@ -219,16 +220,11 @@ async fn remove_posts(
         .into_tuple()
         .all(txn)
         .await?;
-    for (_, question_id, status) in &answers {
-        if status == PostStatus::Visible.id() {
-            question::Entity::update_many()
-                .col_expr(
-                    question::Column::AnswerCount,
-                    Expr::col(question::Column::AnswerCount).sub(1),
-                )
-                .filter(question::Column::Id.eq(question_id.as_str()))
-                .exec(txn)
-                .await?;
+    for (id, question_id, status) in &answers {
+        let status: PostStatus = stored_value(status)?;
+        if status != PostStatus::Removed {
+            let post = PostRef::answer(stored_uuid(id)?);
+            set_status(txn, post, question_id, (status, PostStatus::Removed), now).await?;
         }
     }
     answer::Entity::update_many()
