@@ -31,6 +31,8 @@ pub use document::{ProgramCard, SCHEMA_VERSION};
 pub use error::SearchError;
 pub use follow::{Applied, IndexFollower, POLL_INTERVAL};
 pub use index::{Indexed, Manifest, Opened, SearchIndex};
+/// The categories a search filters by: what the search log and its roll-ups keep.
+pub use kosodate_registry::Category;
 pub use query::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, fold_kana, looks_personal, normalize};
 pub use reader::Reader;
 pub use request::{
