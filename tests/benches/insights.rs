@@ -105,13 +105,13 @@ fn postgres_searches(total: i64) -> String {
     let municipalities = quoted(&AOMORI.map(|(code, _, _)| code), '\'');
     format!(
         "SELECT gen_random_uuid()::text, \
-         date_trunc('hour', TIMESTAMPTZ '{start}' + (g * {seconds} / {total}) * INTERVAL '1 second'), \
+         date_trunc('hour', TIMESTAMPTZ '{start}' + (g::bigint * {seconds} / {total}) * INTERVAL '1 second'), \
          (ARRAY[{words}])[1 + (g % {QUERIES}) % 20] || (ARRAY[{suffixes}])[1 + (g % {QUERIES}) / 80], \
          (ARRAY[{municipalities}])[1 + (g * 7) % 8], \
          jsonb_build_object('categories', CASE WHEN g % 3 = 0 THEN '[\"allowance\"]'::jsonb ELSE '[]'::jsonb END, \
            'child_age_months', g % 150, 'open_now', false), \
          CASE WHEN g % 23 = 0 THEN 0 ELSE 5 END, 'all_words', \
-         substr(md5(((g * {seconds} / {total}) / 86400)::text || '-' || (g % {SEARCHERS_PER_DAY})::text), 1, 16)"
+         substr(md5(((g::bigint * {seconds} / {total}) / 86400)::text || '-' || (g % {SEARCHERS_PER_DAY})::text), 1, 16)"
     )
 }
 
