@@ -38,6 +38,8 @@ pub use index::{Indexed, Manifest, Opened, SearchIndex};
 /// Opening an index directory that must be rebuilt when its [`Manifest`] differs, for other
 /// indexes kept the same way.
 pub use index::{manifest_of, open_existing};
+/// The categories a search filters by: what the search log and its roll-ups keep.
+pub use kosodate_registry::Category;
 pub use query::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, fold_kana, looks_personal, normalize};
 pub use reader::Reader;
 pub use request::{
