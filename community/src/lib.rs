@@ -10,5 +10,7 @@
 //! consent, related programs and notices around it.
 
 mod error;
+pub mod personal_data;
 
 pub use error::CommunityError;
+pub use personal_data::{Finding, PersonalDataKind};

@@ -10,8 +10,85 @@
 //! search log and the community through their crates; it must not depend on the households crate,
 //! the notifier or HTTP, and it never returns a row about one person.
 
+mod clicks;
 pub mod disclosure;
 mod error;
+mod model;
+pub mod noise;
+mod pseudonym;
+mod rollup;
+pub mod significance;
+mod sql;
+mod terms;
 
-pub use disclosure::{Cell, MIN_CELL};
+pub use clicks::Click;
+pub use disclosure::{Cell, MIN_CELL, TermRow, VolumeRow};
 pub use error::InsightsError;
+pub use model::{
+    Area, Areas, CategoryGap, ClickGap, Dimension, Gaps, Granularity, MAX_PERIOD_DAYS, NoisyRow,
+    OpenDataExport, Period, PeriodError, QueryGap, RollUpReport, Source, TermReport, VolumeTable,
+};
+pub use noise::GeometricMechanism;
+pub use rollup::{RETENTION, SETTLE, week_of};
+pub use significance::RisingTerm;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use kosodate_search::Reader;
+use sea_orm::DatabaseConnection;
+
+use crate::pseudonym::DailyKeys;
+use crate::terms::TermAnalyzer;
+
+/// The roll-ups and the reports over them. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Insights {
+    db: DatabaseConnection,
+    analyzer: TermAnalyzer,
+    keys: DailyKeys,
+}
+
+impl Insights {
+    /// Without a reading dictionary, each query (or question title) is one term.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            analyzer: TermAnalyzer::new(None),
+            keys: DailyKeys::default(),
+        }
+    }
+
+    /// Terms cut by IPADIC, the dictionary program search reads with.
+    pub fn with_reader(mut self, reader: Option<Arc<dyn Reader>>) -> Self {
+        self.analyzer = TermAnalyzer::new(reader);
+        self
+    }
+
+    /// The day's pseudonym of a browser, for the search log: `browser` is what the server knows
+    /// of it (its visitor cookie, else its address and user agent), never stored.
+    pub async fn searcher_pseudonym(
+        &self,
+        browser: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, InsightsError> {
+        Ok(self.keys.pseudonym(&self.db, browser, now).await?)
+    }
+
+    /// Records that a result of a logged search was opened.
+    pub async fn record_click(&self, click: &Click, now: DateTime<Utc>) -> Result<(), InsightsError> {
+        clicks::record(&self.db, click, now).await
+    }
+
+    /// Rolls up every settled hour, day and week not yet rolled up; safe to run in several
+    /// processes at once, and running it again changes nothing.
+    pub async fn roll_up(&self, now: DateTime<Utc>) -> Result<RollUpReport, InsightsError> {
+        rollup::roll_up(&self.db, &self.analyzer, now).await
+    }
+
+    /// Deletes raw search-log rows and clicks older than [`RETENTION`] whose days are rolled up;
+    /// the number of rows deleted.
+    pub async fn forget_raw_before(&self, now: DateTime<Utc>) -> Result<u64, InsightsError> {
+        Ok(rollup::forget_raw_before(&self.db, now).await?)
+    }
+}

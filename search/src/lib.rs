@@ -36,6 +36,6 @@ pub use reader::Reader;
 pub use request::{
     FacetCount, Facets, MAX_PAGE, MatchMode, SearchHit, SearchRequest, SearchResults, Snippet,
 };
-pub use sentence::{DEFAULT_LIGHT_VERBS, Morpheme, content_words, is_sentence};
+pub use sentence::{DEFAULT_LIGHT_VERBS, Morpheme, content_words, is_sentence, parse_word_list};
 pub use suggest::{DEFAULT_SUGGESTED_WORDS, Suggestions, WordSuggestion};
 pub use synonyms::{DEFAULT_SYNONYMS, Expansion, SynonymError, Synonyms};

@@ -2,7 +2,10 @@
 //! which filters, and how often nothing is found. It keeps the normalised query (at most 200
 //! characters, without control characters or terminal escapes), the filters (each category once),
 //! the result count and the hour; never a user, an address or a cookie, and no entry at all for a
-//! query that looks like personal data. Staff read it only as counts of queries that several
+//! query that looks like personal data. The one trace of who searched is `searcher`, a pseudonym
+//! the server derives with a key that lives one Japanese day (the `insights` crate), so that a
+//! day's searches from one browser count as one person and nothing more. A search's id is what
+//! a click on one of its results refers to (`search_clicks`). Staff read it only as counts of queries that several
 //! searches share, so that a rare query cannot point at one family.
 
 use std::collections::BTreeSet;
@@ -32,6 +35,7 @@ mod entity {
         pub filters: Json,
         pub result_count: i32,
         pub mode: String,
+        pub searcher: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -43,6 +47,8 @@ mod entity {
 /// One search as the log keeps it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchLogEntry {
+    /// What a click on one of the results refers to.
+    pub id: uuid::Uuid,
     pub searched_hour: DateTime<Utc>,
     /// `None` for browsing by filters only.
     pub query: Option<String>,
@@ -50,6 +56,8 @@ pub struct SearchLogEntry {
     pub filters: serde_json::Value,
     pub result_count: usize,
     pub mode: MatchMode,
+    /// The day's pseudonym of the browser (16 hex digits), when the server could derive one.
+    pub searcher: Option<String>,
 }
 
 impl SearchLogEntry {
@@ -77,12 +85,14 @@ impl SearchLogEntry {
             "open_now": request.open_on.is_some(),
         });
         Some(Self {
+            id: uuid::Uuid::now_v7(),
             searched_hour: at.duration_trunc(TimeDelta::hours(1)).unwrap_or(at),
             query,
             municipality: request.municipality,
             filters,
             result_count,
             mode,
+            searcher: None,
         })
     }
 }
@@ -93,13 +103,14 @@ pub async fn record(db: &DatabaseConnection, entries: &[SearchLogEntry]) -> Resu
         return Ok(());
     }
     let rows = entries.iter().map(|entry| entity::ActiveModel {
-        id: sea_orm::Set(uuid::Uuid::now_v7().to_string()),
+        id: sea_orm::Set(entry.id.to_string()),
         searched_hour: sea_orm::Set(entry.searched_hour),
         query: sea_orm::Set(entry.query.clone()),
         municipality: sea_orm::Set(entry.municipality.map(|code| code.to_string())),
         filters: sea_orm::Set(entry.filters.clone()),
         result_count: sea_orm::Set(i32::try_from(entry.result_count).unwrap_or(i32::MAX)),
         mode: sea_orm::Set(entry.mode.id().to_owned()),
+        searcher: sea_orm::Set(entry.searcher.clone()),
     });
     entity::Entity::insert_many(rows).exec(db).await?;
     Ok(())
