@@ -351,6 +351,32 @@ pub async fn export(state: &AppState, account: AccountId) -> Result<Option<serde
     ))
 }
 
+/// "My data": the household's, with the community's part when the parent is a member.
+pub async fn my_data(
+    state: &AppState,
+    account: AccountId,
+    context: &RequestContext,
+) -> Result<serde_json::Value, ApiError> {
+    let mut data = crate::parent::export(state, account, context).await?;
+    if let (Some(object), Some(community)) = (data.as_object_mut(), export(state, account).await?) {
+        object.insert("community".to_owned(), community);
+    }
+    Ok(data)
+}
+
+/// Deletes everything held about the parent: leaves the community first, the posts anonymised
+/// or removed as they chose, then the household.
+pub async fn delete_account(
+    state: &AppState,
+    account: AccountId,
+    context: &RequestContext,
+    posts: Departure,
+) -> Result<(), ApiError> {
+    crate::parent::require_household(state, account).await?;
+    depart(state, account, context, posts).await?;
+    crate::parent::delete_household(state, account, context).await
+}
+
 /// Leaves the community: posts anonymised or removed as the parent chose.
 pub async fn depart(
     state: &AppState,

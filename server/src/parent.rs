@@ -112,16 +112,13 @@ pub async fn save_household(
     Ok((id, created))
 }
 
-/// Deletes the household and everything held about it, and leaves the community with the posts
-/// anonymised or removed as the parent chose. Only an anonymous count remains.
+/// Deletes the household and everything held about it. Only an anonymous count remains.
 pub async fn delete_household(
     state: &AppState,
     account: AccountId,
     context: &RequestContext,
-    community_posts: kosodate_community::Departure,
 ) -> Result<(), ApiError> {
     let id = require_household(state, account).await?;
-    crate::community::depart(state, account, context, community_posts).await?;
     let municipality = state.households.record(id).await?.household.municipality;
     state.households.delete_household(id).await?;
     audit::personal_data(
@@ -142,25 +139,14 @@ pub async fn export(
     context: &RequestContext,
 ) -> Result<serde_json::Value, ApiError> {
     let id = require_household(state, account).await?;
-    let mut data = state.households.export(id).await?;
-    if let (Some(object), Some(community)) = (
-        data.as_object_mut(),
-        crate::community::export(state, account).await?,
-    ) {
-        object.insert("community".to_owned(), community);
-    }
+    let data = state.households.export(id).await?;
     record_access(state, context, "household.export", id).await?;
     Ok(data)
 }
 
 /// "My data" as a JSON file to download, not kept by any cache.
-pub async fn export_file(
-    state: &AppState,
-    account: AccountId,
-    context: &RequestContext,
-) -> Result<Response, ApiError> {
-    let data = export(state, account, context).await?;
-    let body = serde_json::to_vec_pretty(&data).map_err(|_| ApiError::internal())?;
+pub fn download(data: &serde_json::Value) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec_pretty(data).map_err(|_| ApiError::internal())?;
     let headers = [
         (header::CONTENT_TYPE, "application/json"),
         (

@@ -112,7 +112,7 @@ pub async fn delete_household(
             )
         })?,
     };
-    parent::delete_household(&state, parent.account, &context, posts).await?;
+    crate::community::delete_account(&state, parent.account, &context, posts).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_cookie(response.headers_mut(), &state.sessions.removal_cookie());
     Ok(response)
@@ -145,7 +145,7 @@ pub async fn export(
     parent: Parent,
     context: RequestContext,
 ) -> Result<Response, ApiError> {
-    parent::export_file(&state, parent.account, &context).await
+    parent::download(&crate::community::my_data(&state, parent.account, &context).await?)
 }
 
 /// The consent screen: each purpose with the text to agree to, and the ledger. Consent comes

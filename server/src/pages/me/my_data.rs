@@ -52,7 +52,7 @@ pub async fn page(
         return Ok(step);
     }
     let consents = parent::consents(&state, parent.account).await?;
-    let held = parent::export(&state, parent.account, &context).await?;
+    let held = crate::community::my_data(&state, parent.account, &context).await?;
     let day = |at| format_date_with_weekday(japan::date_of(at));
     let active = consents
         .purposes
@@ -97,7 +97,7 @@ pub async fn download(
     parent: SignedInParent,
     context: RequestContext,
 ) -> Result<Response, ApiError> {
-    parent::export_file(&state, parent.account, &context).await
+    parent::download(&crate::community::my_data(&state, parent.account, &context).await?)
 }
 
 #[derive(Template)]
@@ -159,7 +159,7 @@ pub async fn delete(
         .as_deref()
         .and_then(kosodate_community::Departure::parse)
         .unwrap_or(kosodate_community::Departure::Anonymise);
-    parent::delete_household(&state, parent.account, &context, posts).await?;
+    crate::community::delete_account(&state, parent.account, &context, posts).await?;
     let mut response = see_other("/?deleted=1");
     set_cookie(response.headers_mut(), &state.sessions.removal_cookie());
     Ok(response)
