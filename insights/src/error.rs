@@ -4,4 +4,7 @@
 pub enum InsightsError {
     #[error("database error")]
     Database(#[from] sea_orm::DbErr),
+    /// The open-data export was asked for with an epsilon no mechanism can have.
+    #[error("the open-data noise cannot be calibrated")]
+    Noise(#[from] crate::noise::NoiseError),
 }

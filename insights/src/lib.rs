@@ -16,6 +16,7 @@ mod error;
 mod model;
 pub mod noise;
 mod pseudonym;
+mod report;
 mod rollup;
 pub mod significance;
 mod sql;
@@ -34,7 +35,7 @@ pub use significance::RisingTerm;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_search::Reader;
 use sea_orm::DatabaseConnection;
 
@@ -84,6 +85,49 @@ impl Insights {
     /// processes at once, and running it again changes nothing.
     pub async fn roll_up(&self, now: DateTime<Utc>) -> Result<RollUpReport, InsightsError> {
         rollup::roll_up(&self.db, &self.analyzer, now).await
+    }
+
+    /// Searches or questions per period of `granularity`, one row per key of `dimension`.
+    pub async fn volumes(
+        &self,
+        source: Source,
+        granularity: Granularity,
+        dimension: Dimension,
+        period: Period,
+        areas: &Areas,
+    ) -> Result<VolumeTable, InsightsError> {
+        report::volumes::volumes(&self.db, (source, granularity, dimension), period, areas).await
+    }
+
+    /// The top and rising terms of the week that holds `week_starting` (weeks start on Monday).
+    pub async fn terms(
+        &self,
+        source: Source,
+        week_starting: NaiveDate,
+        limit: usize,
+    ) -> Result<TermReport, InsightsError> {
+        report::terms::terms(&self.db, source, week_starting, limit).await
+    }
+
+    /// Searches without results, questions without a program or an answer after
+    /// `unanswered_after_days`, searches whose results nobody opens.
+    pub async fn gaps(&self, period: Period, unanswered_after_days: u32) -> Result<Gaps, InsightsError> {
+        report::gaps::gaps(&self.db, period, unanswered_after_days).await
+    }
+
+    /// Weekly counts for anyone, with noise calibrated to `epsilon` (docs/insights.md).
+    pub async fn open_data(&self, period: Period, epsilon: f64) -> Result<OpenDataExport, InsightsError> {
+        report::open_data::open_data(&self.db, period, epsilon, None).await
+    }
+
+    /// [`Insights::open_data`] with the noise drawn from `seed`, for tests that compare releases.
+    pub async fn open_data_seeded(
+        &self,
+        period: Period,
+        epsilon: f64,
+        seed: u64,
+    ) -> Result<OpenDataExport, InsightsError> {
+        report::open_data::open_data(&self.db, period, epsilon, Some(seed)).await
     }
 
     /// Deletes raw search-log rows and clicks older than [`RETENTION`] whose days are rolled up;

@@ -1,7 +1,8 @@
 //! The composition root: the one place that builds the service from its settings. It opens and
 //! migrates the database, builds every service into the `AppState`, assembles the router (the
 //! JSON API, sign-in, health and metrics) with its middleware, starts this process's background
-//! work (the matching tick, the notice loop, the search and community question followers) and serves until shut down; and
+//! work (the matching tick, the notice loop, the search and community question followers, the
+//! evidence roll-ups) and serves until shut down; and
 //! it starts `kosodate worker` processes. Nothing but `cli` and the tests call into it.
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -73,6 +74,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
     let community = Community::new(db.clone());
     let question_search = QuestionSearch::start(settings, community.clone()).await?;
     let community_notices = CommunityNotices::new(Households::new(db.clone()));
+    let insights = crate::insights::build(settings, db.clone()).await?;
     let freshness =
         Freshness::build(&settings.freshness, &registry, notices.email.clone(), &public_url).await?;
     Ok(AppState {
@@ -93,6 +95,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
         community,
         question_search,
         community_notices,
+        insights,
         freshness,
         registry,
         metrics: telemetry::metrics_handle(),
@@ -187,6 +190,10 @@ pub async fn start_on(
         crate::rematch::spawn_tick(state.matching.clone(), interval);
     }
     state.freshness.spawn(&settings.freshness);
+    if settings.insights_roll_up_minutes > 0 {
+        let interval = std::time::Duration::from_secs(settings.insights_roll_up_minutes * 60);
+        crate::insights::spawn_roll_ups(state.insights.clone(), interval);
+    }
     if settings.notices.worker_in_server {
         let notices = state.notices.clone();
         tokio::spawn(notices.run(std::future::pending()));

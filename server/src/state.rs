@@ -5,6 +5,7 @@
 use axum::extract::FromRef;
 use kosodate_community::Community;
 use kosodate_households::Households;
+use kosodate_insights::Insights;
 use kosodate_matching::MatchRunner;
 use kosodate_planner::CommunityNotices;
 use kosodate_registry::Registry;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub community: Community,
     pub question_search: QuestionSearch,
     pub community_notices: CommunityNotices,
+    /// Evidence for policy: the search-log pseudonyms, clicks, roll-ups and reports.
+    pub insights: Insights,
     /// Review reminders and the link checker.
     pub freshness: Freshness,
     pub metrics: PrometheusHandle,

@@ -20,7 +20,8 @@ use crate::model::{RollUpReport, Source};
 use crate::terms::TermAnalyzer;
 use crate::{InsightsError, MIN_CELL, pseudonym, sql};
 
-pub(crate) use searches::raw_searches;
+pub(crate) use searches::{ALL_SEARCHES, raw_searches};
+pub(crate) use weekly::TOTAL_TERM;
 
 /// How long after a period ends it is rolled up.
 pub const SETTLE: TimeDelta = TimeDelta::minutes(10);
@@ -63,7 +64,6 @@ pub(crate) async fn roll_up(
     let Some(first_day) = first_raw_day(db).await? else {
         return Ok(report);
     };
-    let first_day = first_day.max(settled_day - Days::new(u64::from(crate::MAX_PERIOD_DAYS as u32)));
     let done_days = done(db, SEARCH_DAY, &first_day.to_string()).await?;
     for day in first_day.iter_days().take_while(|day| *day < settled_day) {
         if done_days.contains(&day.to_string()) {

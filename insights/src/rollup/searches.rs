@@ -78,16 +78,22 @@ struct Volume<'a> {
     searchers: HashSet<&'a str>,
 }
 
+/// The category of the one row per period that counts every search of the period once, with its
+/// distinct searchers: the people of the whole prefecture, which rows per municipality cannot add
+/// up to (one person may search for several places).
+pub(crate) const ALL_SEARCHES: &str = "*";
+
 /// Category `""` counts every search once; each category a search had counts it again, so that
-/// totals never add categories up.
+/// totals never add categories up; category [`ALL_SEARCHES`] counts the whole period.
 pub(crate) fn volumes(searches: &[RawSearch]) -> Vec<Vec<Value>> {
     let mut volumes: BTreeMap<(&str, &str, &str), Volume<'_>> = BTreeMap::new();
     for search in searches {
         let categories = std::iter::once("").chain(search.categories.iter().map(String::as_str));
-        for category in categories {
-            let volume = volumes
-                .entry((search.municipality.as_str(), category, search.age_band.as_str()))
-                .or_default();
+        let keys = categories
+            .map(|category| (search.municipality.as_str(), category, search.age_band.as_str()))
+            .chain([("", ALL_SEARCHES, "")]);
+        for key in keys {
+            let volume = volumes.entry(key).or_default();
             volume.searches += 1;
             volume.zero_results += u64::from(search.zero_results);
             volume.clicks += search.clicks;
