@@ -18,9 +18,9 @@ mod input;
 mod members;
 mod moderation;
 pub mod personal_data;
-pub mod similar;
 mod posting;
 mod reading;
+pub mod similar;
 mod store;
 mod vocabulary;
 
@@ -31,12 +31,12 @@ pub use input::{AnswerInput, DisplayName, FieldError, InputErrors, QuestionInput
 pub use members::{Expert, ExpertRequest, Member};
 pub use moderation::{Decision, PostRef, QueueItem};
 pub use personal_data::{Finding, PersonalDataKind};
-pub use similar::{IndexedQuestion, QuestionIndex, SimilarQuestion};
 pub use posting::{AnswerPosted, Masking};
 pub use reading::{
     AnswerView, Author, DEPARTED_MEMBER, MyAnswer, MyPosts, QuestionFilter, QuestionSummary, QuestionView,
     Revision, Viewer,
 };
+pub use similar::{IndexedQuestion, QuestionIndex, SimilarQuestion};
 pub use store::Community;
 pub use vocabulary::{
     Departure, ModerationAction, PostKind, PostStatus, Profession, QuestionCategory, Region, ReportReason,

@@ -227,20 +227,7 @@ impl Community {
         .await?;
         let asker = asked.author_account.clone();
         let notify = self.asker_to_notify(&*txn, asker.as_deref(), account).await?;
-        // Counted in the database, not from the row read above: members answering the same
-        // question at once each add theirs.
-        question::Entity::update_many()
-            .col_expr(
-                question::Column::AnswerCount,
-                Expr::col(question::Column::AnswerCount).add(1),
-            )
-            .col_expr(
-                question::Column::FirstAnsweredAt,
-                Func::coalesce([Expr::col(question::Column::FirstAnsweredAt), Expr::value(now)]).into(),
-            )
-            .filter(question::Column::Id.eq(asked.id.as_str()))
-            .exec(&*txn)
-            .await?;
+        count_answer(&*txn, &asked.id, now).await?;
         txn.commit().await?;
         let question_title = asked.title;
         Ok(AnswerPosted {
@@ -393,5 +380,28 @@ async fn keep_revision(
     })
     .exec_without_returning(txn)
     .await?;
+    Ok(())
+}
+
+/// One more visible answer for the question, and its first answer's instant if this is it:
+/// counted in the database, not from the row read before, so that members answering the same
+/// question at once each add theirs.
+async fn count_answer(
+    txn: &impl ConnectionTrait,
+    question_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CommunityError> {
+    question::Entity::update_many()
+        .col_expr(
+            question::Column::AnswerCount,
+            Expr::col(question::Column::AnswerCount).add(1),
+        )
+        .col_expr(
+            question::Column::FirstAnsweredAt,
+            Func::coalesce([Expr::col(question::Column::FirstAnsweredAt), Expr::value(now)]).into(),
+        )
+        .filter(question::Column::Id.eq(question_id))
+        .exec(txn)
+        .await?;
     Ok(())
 }

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use kosodate_community::{
     AnswerInput, Community, CommunityError, Departure, DisplayName, Masking, ModerationAction, PostKind,
-    PostRef, PostStatus, Profession, QuestionCategory, QuestionFilter, QuestionInput, Region, ReportReason,
-    Viewer,
+    PostRef, PostStatus, Profession, QuestionCategory, QuestionFeedPosition, QuestionFilter, QuestionIndex,
+    QuestionInput, Region, ReportReason, Viewer,
 };
 use kosodate_database::{ScratchDatabase, connect};
 use kosodate_domain::{AgeBand, MunicipalityCode};
@@ -138,6 +138,7 @@ both_backends!(
     reports_reach_the_queue_and_decisions_are_kept,
     a_departing_member_is_anonymised_or_removed,
     the_evidence_pages_read_each_days_questions,
+    the_question_index_follows_the_store,
 );
 
 async fn members_have_one_display_name_each(fixture: Fixture) {
@@ -1111,4 +1112,84 @@ async fn answers_at_once_are_all_counted(fixture: Fixture) {
         .await
         .unwrap();
     assert_eq!(facts[0].first_answered_at.map(|at| at >= t0()), Some(true));
+}
+
+async fn the_question_index_follows_the_store(fixture: Fixture) {
+    let community = &fixture.community;
+    let asker = member(community, "りんごママ").await;
+    let mut input = tagged(
+        QuestionCategory::Infant,
+        Some("022012"),
+        Some(Region::Tosei),
+        Some(AgeBand::Age0),
+    );
+    input.title = "夜泣きで眠れません".into();
+    let night = community.ask(asker, &input, Masking::Ask, t0()).await.unwrap();
+    input.title = "保育園に入れない".into();
+    input.category = QuestionCategory::ChildcareEducation;
+    let nursery = community
+        .ask(asker, &input, Masking::Ask, t0() + Duration::hours(1))
+        .await
+        .unwrap();
+    input.title = "児童手当の申請".into();
+    input.category = QuestionCategory::Money;
+    let allowance = community
+        .ask(asker, &input, Masking::Ask, t0() + Duration::days(1))
+        .await
+        .unwrap();
+
+    let everything = community.questions_changed_after(None, 10).await.unwrap();
+    assert_eq!(
+        everything.iter().map(|q| q.id).collect::<Vec<_>>(),
+        [night, nursery, allowance],
+        "oldest change first"
+    );
+    assert_eq!(everything[0].category, "infant");
+    assert_eq!(everything[0].municipality.as_deref(), Some("022012"));
+    assert!(everything.iter().all(|q| q.visible));
+    let page = community.questions_changed_after(None, 2).await.unwrap();
+    let after = QuestionFeedPosition {
+        updated_at: page[1].updated_at,
+        id: Some(page[1].id),
+    };
+    let rest = community.questions_changed_after(Some(after), 10).await.unwrap();
+    assert_eq!(rest.iter().map(|q| q.id).collect::<Vec<_>>(), [allowance]);
+
+    let index = QuestionIndex::open_in_memory().unwrap();
+    index.upsert(&everything).unwrap();
+    assert_eq!(similar(&index, "夜泣きがひどい").first(), Some(&night));
+
+    let later = t0() + Duration::days(2);
+    community
+        .hide(PostRef::question(night), "確認のため", "県 担当者", later)
+        .await
+        .unwrap();
+    let since = QuestionFeedPosition {
+        updated_at: later,
+        id: None,
+    };
+    let changed = community.questions_changed_after(Some(since), 10).await.unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!((changed[0].id, changed[0].visible), (night, false));
+    index.upsert(&changed).unwrap();
+    assert!(
+        !similar(&index, "夜泣きがひどい").contains(&night),
+        "a hidden question leaves the index"
+    );
+    community.set_related_program_count(nursery, 2).await.unwrap();
+    let unchanged = community.questions_changed_after(Some(since), 10).await.unwrap();
+    assert_eq!(
+        unchanged.len(),
+        1,
+        "a related-program count is not a change the index follows"
+    );
+}
+
+fn similar(index: &QuestionIndex, text: &str) -> Vec<Uuid> {
+    index
+        .similar(text, 5)
+        .unwrap()
+        .iter()
+        .map(|found| found.id)
+        .collect()
 }
