@@ -176,7 +176,7 @@ pub struct AnswerRequest {
 /// asking.
 #[utoipa::path(post, path = "/community/questions/{id}/answers", tag = "community", security(("parent_session" = [])),
     params(("id" = Uuid, Path, description = "the question")), request_body = AnswerRequest,
-    responses((status = 201, body = Posted), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 201, body = Posted), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn answer(
     State(state): State<AppState>,
@@ -207,12 +207,16 @@ pub struct ListQuery {
     /// Words to find questions by (the question index); without it, the newest first.
     pub q: Option<String>,
     /// A category id (`money`, `infant` …).
+    #[param(schema_with = category_schema)]
     pub category: Option<String>,
     /// A municipality's 6-digit code.
+    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub municipality: Option<String>,
     /// A region id (`tosei`, `chunan`, `sanpachi`, `seihoku`, `kamikita`, `shimokita`).
+    #[param(schema_with = region_schema)]
     pub region: Option<String>,
     /// An age band id (`pregnancy`, `age0`, `age1_to2`, `age3_to5`, `elementary`, `secondary`).
+    #[param(schema_with = age_band_schema)]
     pub age_band: Option<String>,
     /// Only questions without an answer yet.
     #[serde(default)]
@@ -223,6 +227,30 @@ pub struct ListQuery {
     /// The `next_cursor` of the previous page.
     #[param(schema_with = kosodate_registry::page::cursor_schema)]
     pub cursor: Option<String>,
+}
+
+/// A closed list's ids as the OpenAPI document states them.
+fn ids_schema<T: kosodate_domain::Vocabulary + strum::VariantArray>() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(T::VARIANTS.iter().map(|value| value.id())))
+        .build()
+}
+
+fn category_schema() -> utoipa::openapi::schema::Object {
+    ids_schema::<QuestionCategory>()
+}
+
+fn region_schema() -> utoipa::openapi::schema::Object {
+    ids_schema::<kosodate_community::Region>()
+}
+
+fn age_band_schema() -> utoipa::openapi::schema::Object {
+    ids_schema::<kosodate_domain::AgeBand>()
+}
+
+fn departure_schema() -> utoipa::openapi::schema::Object {
+    ids_schema::<Departure>()
 }
 
 fn vocabulary<T: kosodate_domain::Vocabulary>(
@@ -368,7 +396,7 @@ pub struct QuestionDetail {
 /// A question. Hidden ones are found by their author only (and by staff in the queue).
 #[utoipa::path(get, path = "/community/questions/{id}", tag = "community",
     params(("id" = Uuid, Path, description = "the question")),
-    responses((status = 200, body = QuestionDetail), (status = 404, body = Problem)))]
+    responses((status = 200, body = QuestionDetail), (status = 400, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_question(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -391,7 +419,7 @@ pub async fn get_question(
 /// Marks an answer helpful (once per member; never one's own).
 #[utoipa::path(put, path = "/community/answers/{id}/helpful", tag = "community", security(("parent_session" = [])),
     params(("id" = Uuid, Path, description = "the answer")),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn mark_helpful(
     State(state): State<AppState>,
     parent: Parent,
@@ -408,7 +436,7 @@ pub async fn mark_helpful(
 /// Takes a helpful mark back.
 #[utoipa::path(delete, path = "/community/answers/{id}/helpful", tag = "community", security(("parent_session" = [])),
     params(("id" = Uuid, Path, description = "the answer")),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn unmark_helpful(
     State(state): State<AppState>,
     parent: Parent,
@@ -422,7 +450,7 @@ pub async fn unmark_helpful(
 /// The asker chooses the best answer (another choice replaces it).
 #[utoipa::path(post, path = "/community/answers/{id}/accept", tag = "community", security(("parent_session" = [])),
     params(("id" = Uuid, Path, description = "the answer")),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn accept(
     State(state): State<AppState>,
     parent: Parent,
@@ -493,6 +521,7 @@ pub async fn request_expert(
 #[into_params(parameter_in = Query)]
 pub struct LeaveQuery {
     /// `anonymise` (the posts stay under 「退会したメンバー」) or `remove`.
+    #[param(schema_with = departure_schema)]
     pub posts: String,
 }
 
@@ -539,6 +568,7 @@ pub struct ModerationRequest {
     /// `hide`, `restore` or `dismiss` (the reports were unfounded).
     pub action: ModerationAction,
     /// Why, in the staff member's words; kept with the decision.
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
 }
 
@@ -587,7 +617,7 @@ pub struct ExpertDecision {
 #[utoipa::path(put, path = "/community/experts/{account}", tag = "community", request_body = ExpertDecision,
     params(("account" = Uuid, Path, description = "the member, as the list of requests names them")),
     security(("staff_token" = []), ("staff_session" = [])),
-    responses((status = 200, body = Member), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Member), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn decide_expert(
     State(state): State<AppState>,
     Staff(staff): Staff,
