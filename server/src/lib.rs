@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod community;
 pub mod counter;
 pub mod error;
 pub mod extract;

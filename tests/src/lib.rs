@@ -355,6 +355,15 @@ pub async fn spawn_app_with_sign_in_accounts(backend: Backend, extra: Value) -> 
     spawn_app_with_more_accounts(backend, ClaimsIn::Userinfo, extra, |_| {}).await
 }
 
+/// [`spawn_app_with_sign_in_accounts`] with the settings adjusted too.
+pub async fn spawn_app_with_sign_in_accounts_and(
+    backend: Backend,
+    extra: Value,
+    adjust: impl FnOnce(&mut Settings),
+) -> SignInApp {
+    spawn_app_with_more_accounts(backend, ClaimsIn::Userinfo, extra, adjust).await
+}
+
 async fn spawn_app_with_more_accounts(
     backend: Backend,
     claims: ClaimsIn,

@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`, and its OpenAPI 3.1 document generated from the same handlers
 //! (utoipa-axum registers each route and its documentation together, so they cannot drift).
 
+mod community;
 mod document;
 mod me;
 mod municipalities;
@@ -33,6 +34,7 @@ use crate::state::AppState;
         (name = "programs", description = "子育て支援制度"),
         (name = "session", description = "ログイン状態とCSRFトークン"),
         (name = "me", description = "ログインした保護者の世帯（本人のデータのみ）"),
+        (name = "community", description = "子育てコミュニティ: 質問と回答（投稿には参加の同意と表示名が必要。個人情報は投稿前に確認）"),
         (name = "staff", description = "職員: 件数（10件未満は「<10」）、監査ログ、窓口代理登録")
     )
 )]
@@ -93,6 +95,19 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(me::channels, me::add_channel))
                 .routes(routes!(me::verify_email))
                 .routes(routes!(me::change_channel, me::remove_channel))
+                .routes(routes!(community::join))
+                .routes(routes!(community::me, community::leave))
+                .routes(routes!(community::request_expert))
+                .routes(routes!(community::list_questions, community::ask))
+                .routes(routes!(community::get_question))
+                .routes(routes!(community::mark_helpful, community::unmark_helpful))
+                .routes(routes!(community::accept))
+                .routes(routes!(community::report))
+                .routes(routes!(community::moderation_queue, community::moderate))
+                .routes(routes!(community::expert_requests))
+                .routes(routes!(community::decide_expert))
+                .routes(routes!(community::similar))
+                .routes(routes!(community::answer))
                 .routes(routes!(staff::counts))
                 .routes(routes!(search::search_trends))
                 .routes(routes!(staff::audit_log))

@@ -7,6 +7,7 @@
 
 mod audit_log;
 mod changes;
+mod community;
 mod counter;
 mod counts;
 mod deliveries;
@@ -36,6 +37,9 @@ pub fn router() -> Router<AppState> {
         .route("/staff/deliveries", get(deliveries::page))
         .route("/staff/deliveries/redrive", post(deliveries::redrive))
         .route("/staff/audit", get(audit_log::page))
+        .route("/staff/community", get(community::page))
+        .route("/staff/community/moderate", post(community::moderate))
+        .route("/staff/community/experts", post(community::experts))
         .merge(editor::router())
         .merge(bulk_routes())
 }
@@ -89,6 +93,7 @@ const MENU: &[(&str, &str, MenuFor)] = &[
     ("/staff/freshness", "更新状況", MenuFor::PrefectureWide),
     ("/staff/counts", "登録件数", MenuFor::Everyone),
     ("/staff/deliveries", "配信エラー", MenuFor::PrefectureWide),
+    ("/staff/community", "コミュニティ管理", MenuFor::PrefectureWide),
     ("/staff/audit", "操作記録", MenuFor::Everyone),
 ];
 
