@@ -72,6 +72,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
     Ok(AppState {
         matching: crate::rematch::runner(&registry),
         households: Households::new(db.clone()),
+        insights: kosodate_insights::Insights::new(db.clone()),
         tokens: StaffTokens::from_settings(&settings.api_tokens)?,
         auth: Authenticator::new(&settings.oidc, public_url.clone(), db.clone()),
         sessions: Sessions::new(

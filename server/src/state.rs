@@ -20,6 +20,8 @@ use crate::search::Search;
 pub struct AppState {
     pub registry: Registry,
     pub households: Households,
+    /// Evidence for policy: the roll-ups and the reports over them.
+    pub insights: kosodate_insights::Insights,
     pub matching: MatchRunner,
     pub tokens: StaffTokens,
     pub auth: Authenticator,
