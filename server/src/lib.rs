@@ -12,6 +12,7 @@ pub mod auth;
 pub mod cli;
 pub mod counter;
 pub mod error;
+pub mod evidence;
 pub mod extract;
 pub mod freshness;
 pub mod http_edge;

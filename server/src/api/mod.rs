@@ -2,6 +2,7 @@
 //! (utoipa-axum registers each route and its documentation together, so they cannot drift).
 
 mod document;
+mod insights;
 mod me;
 mod municipalities;
 mod notices;
@@ -33,7 +34,8 @@ use crate::state::AppState;
         (name = "programs", description = "子育て支援制度"),
         (name = "session", description = "ログイン状態とCSRFトークン"),
         (name = "me", description = "ログインした保護者の世帯（本人のデータのみ）"),
-        (name = "staff", description = "職員: 件数（10件未満は「<10」）、監査ログ、窓口代理登録")
+        (name = "staff", description = "職員: 件数（10件未満は「<10」）、監査ログ、窓口代理登録"),
+        (name = "insights", description = "政策分析（県と運営者の職員）: 検索と質問の件数、よく使われた語と増えた語、足りない支援の手がかり。10件未満は null（CSVでは「10未満」）。オープンデータはノイズ付きで公開")
     )
 )]
 struct ApiDoc;
@@ -100,7 +102,11 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(notices::web_push_key))
                 .routes(routes!(notices::notice_counts))
                 .routes(routes!(notices::dead_letters))
-                .routes(routes!(notices::redrive)),
+                .routes(routes!(notices::redrive))
+                .routes(routes!(insights::volumes))
+                .routes(routes!(insights::terms))
+                .routes(routes!(insights::gaps))
+                .routes(routes!(insights::open_data)),
         )
         .split_for_parts();
     document::describe_itself(&mut openapi);

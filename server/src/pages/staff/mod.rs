@@ -14,6 +14,7 @@ mod editor;
 mod freshness;
 mod home;
 mod import;
+mod insights;
 mod login;
 mod types;
 
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/deliveries/redrive", post(deliveries::redrive))
         .route("/staff/audit", get(audit_log::page))
         .merge(editor::router())
+        .merge(insights::router())
         .merge(bulk_routes())
 }
 
@@ -87,6 +89,7 @@ const MENU: &[(&str, &str, MenuFor)] = &[
     ("/staff/import", "一括登録", MenuFor::Everyone),
     ("/staff/counter", "窓口での登録", MenuFor::Municipal),
     ("/staff/freshness", "更新状況", MenuFor::PrefectureWide),
+    ("/staff/insights", "政策分析", MenuFor::PrefectureWide),
     ("/staff/counts", "登録件数", MenuFor::Everyone),
     ("/staff/deliveries", "配信エラー", MenuFor::PrefectureWide),
     ("/staff/audit", "操作記録", MenuFor::Everyone),
