@@ -7,7 +7,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Days, Months, NaiveDate};
-use kosodate_domain::{Vocabulary, japan};
+use kosodate_domain::{CalendarDate, Vocabulary, japan};
 use kosodate_insights::{
     Area, Areas, Dimension, Gaps, Granularity, OpenDataExport, Period, RisingTerm, Source, TermReport,
     TermRow, VolumeTable,
@@ -67,25 +67,48 @@ pub enum Format {
     Csv,
 }
 
-/// The question of the volumes view. Empty fields (a page's form) are the defaults.
+/// The tables of the terms view, as a CSV file names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TermsTable {
+    #[default]
+    Top,
+    Rising,
+}
+
+/// The tables of the gaps view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GapsTable {
+    #[default]
+    ZeroResults,
+    WithoutProgram,
+    Unanswered,
+    LowClickThrough,
+}
+
+/// The question of the volumes view.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VolumesQuery {
     /// `searches` (検索, the default) or `questions` (質問).
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub source: Option<Source>,
     /// `day`, `week` (the default; weeks start on Monday) or `month`.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub granularity: Option<Granularity>,
     /// `total` (the default), `category`, `region`, `municipality` or `age_band`.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub dimension: Option<Dimension>,
-    /// The first day (2026-10-01); by default twelve periods back from the current one.
+    /// The first day (Japan), `YYYY-MM-DD`; by default twelve periods back from the current one.
+    #[param(value_type = Option<CalendarDate>)]
     pub from: Option<String>,
-    /// The day after the last (exclusive); by default the end of the current period.
+    /// The day after the last (exclusive); by default the end of the current period. The period is
+    /// at most 400 days.
+    #[param(value_type = Option<CalendarDate>)]
     pub until: Option<String>,
     /// `csv` for the table as a CSV file.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub format: Option<Format>,
 }
 
@@ -158,7 +181,9 @@ pub fn period(from: Option<&str>, until: Option<&str>, default: Period) -> Resul
 }
 
 fn date(parameter: &str, text: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
-    let Some(text) = text.map(str::trim).filter(|text| !text.is_empty()) else {
+    // An empty value is a wrong one, as everywhere in the API; the pages drop their form's empty
+    // fields first (`FormQuery`).
+    let Some(text) = text.map(str::trim) else {
         return Ok(None);
     };
     japan::read_date(text)
@@ -171,13 +196,15 @@ fn date(parameter: &str, text: Option<&str>) -> Result<Option<NaiveDate>, ApiErr
 #[into_params(parameter_in = Query)]
 pub struct TermsQuery {
     /// `searches` (the default) or `questions`.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub source: Option<Source>,
     /// Any day of the week (Monday to Sunday) to look at; by default last week, the last whole one.
+    #[param(value_type = Option<CalendarDate>)]
     pub week: Option<String>,
-    /// `top` or `rising`: which table a CSV file holds (top by default).
-    pub table: Option<String>,
-    #[param(value_type = Option<String>)]
+    /// Which table a CSV file holds (`top` by default).
+    #[param(inline)]
+    pub table: Option<TermsTable>,
+    #[param(inline)]
     pub format: Option<Format>,
 }
 
@@ -197,16 +224,19 @@ impl TermsQuery {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GapsQuery {
-    /// The first day; by default four weeks back.
+    /// The first day (Japan), `YYYY-MM-DD`; by default four weeks back.
+    #[param(value_type = Option<CalendarDate>)]
     pub from: Option<String>,
-    /// The day after the last; by default tomorrow.
+    /// The day after the last; by default tomorrow. The period is at most 400 days.
+    #[param(value_type = Option<CalendarDate>)]
     pub until: Option<String>,
     /// A question is unanswered when it has no answer this many days after it was asked (7).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 365)]
     pub days: Option<String>,
-    /// `zero_results`, `without_program`, `unanswered` or `low_click_through`: which table a CSV
-    /// file holds (zero_results by default).
-    pub table: Option<String>,
-    #[param(value_type = Option<String>)]
+    /// Which table a CSV file holds (`zero_results` by default).
+    #[param(inline)]
+    pub table: Option<GapsTable>,
+    #[param(inline)]
     pub format: Option<Format>,
 }
 
@@ -217,12 +247,7 @@ impl GapsQuery {
             until: today + Days::new(1),
         };
         let period = period(self.from.as_deref(), self.until.as_deref(), default)?;
-        let days = match self
-            .days
-            .as_deref()
-            .map(str::trim)
-            .filter(|days| !days.is_empty())
-        {
+        let days = match self.days.as_deref().map(str::trim) {
             None => DEFAULT_UNANSWERED_DAYS,
             Some(days) => days
                 .parse::<u32>()
@@ -244,9 +269,13 @@ impl GapsQuery {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OpenDataQuery {
+    /// The first week: the Monday of the week of this day (Japan), `YYYY-MM-DD`.
+    #[param(value_type = Option<CalendarDate>)]
     pub from: Option<String>,
+    /// The end: the Monday of the week of this day, which is not included. At most 400 days.
+    #[param(value_type = Option<CalendarDate>)]
     pub until: Option<String>,
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub format: Option<Format>,
 }
 
@@ -324,23 +353,29 @@ fn volumes_csv(table: &VolumeTable) -> Csv {
     csv
 }
 
-/// One of a term report's two tables (`top`, the default, or `rising`) as a CSV file.
-pub fn terms_file(report: &TermReport, table: Option<&str>, source: Source) -> Result<Response, ApiError> {
-    let table = table.unwrap_or("top");
-    let csv = match table {
-        "top" => top_terms_csv(&report.top),
-        "rising" => rising_terms_csv(&report.rising),
-        other => return Err(unknown_table(other)),
+/// One of a term report's two tables as a CSV file.
+pub fn terms_file(report: &TermReport, table: Option<TermsTable>, source: Source) -> Response {
+    let (name, csv) = match table.unwrap_or_default() {
+        TermsTable::Top => ("top", top_terms_csv(&report.top)),
+        TermsTable::Rising => ("rising", rising_terms_csv(&report.rising)),
     };
-    let name = format!("terms-{table}-{}-{}.csv", source.id(), report.week_starting);
-    Ok(csv.response(&name))
+    csv.response(&format!(
+        "terms-{name}-{}-{}.csv",
+        source.id(),
+        report.week_starting
+    ))
 }
 
-/// One of the gaps' four tables (`zero_results` by default) as a CSV file.
-pub fn gaps_file(gaps: &Gaps, table: Option<&str>, period: Period) -> Result<Response, ApiError> {
-    let table = table.unwrap_or("zero_results");
-    let csv = gaps_csv(gaps, table).ok_or_else(|| unknown_table(table))?;
-    Ok(csv.response(&format!("gaps-{table}-{}.csv", period.from)))
+/// One of the gaps' four tables as a CSV file.
+pub fn gaps_file(gaps: &Gaps, table: Option<GapsTable>, period: Period) -> Response {
+    let table = table.unwrap_or_default();
+    let name = match table {
+        GapsTable::ZeroResults => "zero_results",
+        GapsTable::WithoutProgram => "without_program",
+        GapsTable::Unanswered => "unanswered",
+        GapsTable::LowClickThrough => "low_click_through",
+    };
+    gaps_csv(gaps, table).response(&format!("gaps-{name}-{}.csv", period.from))
 }
 
 fn top_terms_csv(terms: &[TermRow]) -> Csv {
@@ -366,10 +401,9 @@ fn rising_terms_csv(terms: &[RisingTerm]) -> Csv {
     csv
 }
 
-/// One of the gaps' four tables as CSV; `None` for a table name the view does not have.
-fn gaps_csv(gaps: &Gaps, table: &str) -> Option<Csv> {
-    let csv = match table {
-        "zero_results" => {
+fn gaps_csv(gaps: &Gaps, table: GapsTable) -> Csv {
+    match table {
+        GapsTable::ZeroResults => {
             let mut csv = Csv::new(&["検索語", "検索数", "検索した人数"]);
             for gap in &gaps.zero_result_queries {
                 csv.row([
@@ -380,9 +414,9 @@ fn gaps_csv(gaps: &Gaps, table: &str) -> Option<Csv> {
             }
             csv
         }
-        "without_program" | "unanswered" => {
+        GapsTable::WithoutProgram | GapsTable::Unanswered => {
             let rows = match table {
-                "unanswered" => &gaps.unanswered,
+                GapsTable::Unanswered => &gaps.unanswered,
                 _ => &gaps.questions_without_program,
             };
             let mut csv = Csv::new(&["分類", "分類名", "質問数"]);
@@ -391,7 +425,7 @@ fn gaps_csv(gaps: &Gaps, table: &str) -> Option<Csv> {
             }
             csv
         }
-        "low_click_through" => {
+        GapsTable::LowClickThrough => {
             let mut csv = Csv::new(&["検索語", "検索数", "結果を開いた数", "開いた割合"]);
             for gap in &gaps.low_click_through {
                 let rate = gap
@@ -406,9 +440,7 @@ fn gaps_csv(gaps: &Gaps, table: &str) -> Option<Csv> {
             }
             csv
         }
-        _ => return None,
-    };
-    Some(csv)
+    }
 }
 
 pub fn open_data_csv(export: &OpenDataExport) -> Csv {
@@ -432,15 +464,6 @@ pub fn open_data_csv(export: &OpenDataExport) -> Csv {
         ]);
     }
     csv
-}
-
-/// A table name the CSV export does not know.
-fn unknown_table(table: &str) -> ApiError {
-    ApiError::invalid_query(
-        "table",
-        format!("表「{table}」はありません"),
-        format!("there is no table {table:?}"),
-    )
 }
 
 #[cfg(test)]

@@ -159,6 +159,13 @@ async fn every_table_is_a_csv_file_excel_opens(backend: Backend) {
     )
     .await;
     assert_eq!(problem["errors"][0]["parameter"], "until", "{problem}");
+    // A page's cleared date field is the default period; in the API an empty value is a wrong one.
+    let (status, html) = prefecture
+        .html_page("/staff/insights/volumes?source=searches&from=&until=")
+        .await;
+    assert_eq!(status, 200, "{html}");
+    let problem = call(prefecture.get("/api/v1/staff/insights/volumes?from="), 400).await;
+    assert_eq!(problem["errors"][0]["parameter"], "from", "{problem}");
     let (status, html) = prefecture
         .html_page("/staff/insights/volumes?granularity=fortnight")
         .await;

@@ -54,7 +54,7 @@ pub async fn terms(
     evidence::authorize_view(&state, &staff, &context, "insights.view_terms").await?;
     let report = state.insights.terms(source, week, TOP_TERMS).await?;
     match query.format {
-        Some(Format::Csv) => evidence::terms_file(&report, query.table.as_deref(), source),
+        Some(Format::Csv) => Ok(evidence::terms_file(&report, query.table, source)),
         _ => Ok(Json(report).into_response()),
     }
 }
@@ -73,7 +73,7 @@ pub async fn gaps(
     evidence::authorize_view(&state, &staff, &context, "insights.view_gaps").await?;
     let gaps = state.insights.gaps(period, days).await?;
     match query.format {
-        Some(Format::Csv) => evidence::gaps_file(&gaps, query.table.as_deref(), period),
+        Some(Format::Csv) => Ok(evidence::gaps_file(&gaps, query.table, period)),
         _ => Ok(Json(gaps).into_response()),
     }
 }

@@ -9,10 +9,10 @@ use axum::response::Response;
 use kosodate_domain::japan;
 use kosodate_insights::{CategoryGap, ClickGap, Gaps, QueryGap};
 
-use super::shown;
+use super::{FormQuery, shown};
 use crate::error::ApiError;
 use crate::evidence::{self, Format, GapsQuery};
-use crate::extract::{ApiQuery, RequestContext};
+use crate::extract::RequestContext;
 use crate::pages::staff::StaffChrome;
 use crate::pages::visitor::SignedInStaff;
 use crate::state::AppState;
@@ -39,13 +39,13 @@ pub async fn page(
     State(state): State<AppState>,
     staff: SignedInStaff,
     context: RequestContext,
-    ApiQuery(query): ApiQuery<GapsQuery>,
+    FormQuery(query): FormQuery<GapsQuery>,
 ) -> Result<Response, ApiError> {
     evidence::authorize_view(&state, &staff.identity, &context, "insights.view_gaps").await?;
     let (period, days) = query.checked(japan::date_of(chrono::Utc::now()))?;
     let gaps = state.insights.gaps(period, days).await?;
     if query.format == Some(Format::Csv) {
-        return evidence::gaps_file(&gaps, query.table.as_deref(), period);
+        return Ok(evidence::gaps_file(&gaps, query.table, period));
     }
     let last_day = period.until.pred_opt().unwrap_or(period.until);
     let page = GapsPage {

@@ -11,11 +11,16 @@ mod terms;
 mod volumes;
 
 use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::Uri;
+use axum::http::request::Parts;
 use axum::routing::get;
 use chrono::NaiveDate;
 use kosodate_domain::Vocabulary;
 use kosodate_insights::{Cell, Granularity, VolumeTable};
 
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
 use crate::pages::charts::{LineChart, MAX_SERIES, Series, Svg};
 use crate::state::AppState;
 
@@ -25,6 +30,29 @@ pub fn router() -> Router<AppState> {
         .route("/staff/insights/volumes", get(volumes::page))
         .route("/staff/insights/terms", get(terms::page))
         .route("/staff/insights/gaps", get(gaps::page))
+}
+
+/// A page's GET form, read as the API reads its query string once the form's empty fields (a
+/// cleared date) are dropped: an empty field is the view's default.
+#[derive(Debug)]
+pub struct FormQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for FormQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let filled = form_urlencoded::parse(query.as_bytes()).filter(|(_, value)| !value.trim().is_empty());
+        let kept = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(filled)
+            .finish();
+        // Only the query changes; a path that parsed once parses again.
+        if let Ok(uri) = format!("{}?{kept}", parts.uri.path()).parse::<Uri>() {
+            parts.uri = uri;
+        }
+        let ApiQuery(value) = ApiQuery::from_request_parts(parts, state).await?;
+        Ok(Self(value))
+    }
 }
 
 /// What a page writes for a cell.

@@ -9,10 +9,10 @@ use axum::response::Response;
 use kosodate_domain::{Vocabulary, japan};
 use kosodate_insights::{RisingTerm, Source, TermRow};
 
-use super::{Choice, choices, shown};
+use super::{Choice, FormQuery, choices, shown};
 use crate::error::ApiError;
 use crate::evidence::{self, Format, TOP_TERMS, TermsQuery};
-use crate::extract::{ApiQuery, RequestContext};
+use crate::extract::RequestContext;
 use crate::pages::charts::{Bar, BarChart, Svg};
 use crate::pages::staff::StaffChrome;
 use crate::pages::visitor::SignedInStaff;
@@ -52,13 +52,13 @@ pub async fn page(
     State(state): State<AppState>,
     staff: SignedInStaff,
     context: RequestContext,
-    ApiQuery(query): ApiQuery<TermsQuery>,
+    FormQuery(query): FormQuery<TermsQuery>,
 ) -> Result<Response, ApiError> {
     evidence::authorize_view(&state, &staff.identity, &context, "insights.view_terms").await?;
     let (source, week) = query.checked(japan::date_of(chrono::Utc::now()))?;
     let report = state.insights.terms(source, week, TOP_TERMS).await?;
     if query.format == Some(Format::Csv) {
-        return evidence::terms_file(&report, query.table.as_deref(), source);
+        return Ok(evidence::terms_file(&report, query.table, source));
     }
     let page = TermsPage {
         chrome: StaffChrome::load(&state, &staff, "/staff/insights").await,

@@ -8,10 +8,10 @@ use axum::response::Response;
 use kosodate_domain::{Vocabulary, japan};
 use kosodate_insights::{Dimension, Granularity, Source};
 
-use super::{Choice, TableView, choices, table_view, volume_chart};
+use super::{Choice, FormQuery, TableView, choices, table_view, volume_chart};
 use crate::error::ApiError;
 use crate::evidence::{self, Format, VolumesQuery, VolumesRequest};
-use crate::extract::{ApiQuery, RequestContext};
+use crate::extract::RequestContext;
 use crate::pages::charts::Svg;
 use crate::pages::staff::StaffChrome;
 use crate::pages::visitor::SignedInStaff;
@@ -36,7 +36,7 @@ pub async fn page(
     State(state): State<AppState>,
     staff: SignedInStaff,
     context: RequestContext,
-    ApiQuery(query): ApiQuery<VolumesQuery>,
+    FormQuery(query): FormQuery<VolumesQuery>,
 ) -> Result<Response, ApiError> {
     evidence::authorize_view(&state, &staff.identity, &context, "insights.view_volumes").await?;
     let request = query.checked(japan::date_of(chrono::Utc::now()))?;
