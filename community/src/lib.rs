@@ -9,6 +9,37 @@
 //! depend on the households crate, the registry, the notifier or HTTP; the server composes
 //! consent, related programs and notices around it.
 
+mod departure;
+mod entity;
 mod error;
+mod examples;
+mod feed;
+mod helpful;
+mod input;
+mod members;
+mod moderation;
+pub mod personal_data;
+mod posting;
+mod reading;
+pub mod similar;
+mod store;
+mod vocabulary;
 
-pub use error::CommunityError;
+pub use departure::{Departed, ExportedAnswer, ExportedQuestion, ExportedReport, MemberExport};
+pub use error::{CommunityError, FieldFinding};
+pub use examples::ExamplesLoaded;
+pub use feed::{QuestionFacts, QuestionFeedPosition};
+pub use input::{AnswerInput, DisplayName, FieldError, InputErrors, QuestionInput, ValidQuestion};
+pub use members::{Expert, ExpertRequest, Member};
+pub use moderation::{Decision, PostRef, QueueItem};
+pub use personal_data::{Finding, PersonalDataKind};
+pub use posting::{AnswerPosted, Masking};
+pub use reading::{
+    AnswerView, Author, DEPARTED_MEMBER, MyAnswer, MyPosts, QuestionFilter, QuestionSummary, QuestionView,
+    Revision, Viewer,
+};
+pub use similar::{IndexedQuestion, QuestionIndex, SimilarQuestion};
+pub use store::Community;
+pub use vocabulary::{
+    Departure, ModerationAction, PostKind, PostStatus, Profession, QuestionCategory, Region, ReportReason,
+};

@@ -21,6 +21,7 @@ mod m20261205_000050_freshness;
 mod m20261205_000060_program_review;
 mod m20261205_000070_staged_imports;
 mod m20261205_000071_paper_consent_forms;
+mod m20261205_000080_community;
 mod m20261205_000090_insights;
 
 #[derive(Debug)]
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000060_program_review::Migration),
             Box::new(m20261205_000070_staged_imports::Migration),
             Box::new(m20261205_000071_paper_consent_forms::Migration),
+            Box::new(m20261205_000080_community::Migration),
             Box::new(m20261205_000090_insights::Migration),
         ]
     }

@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod extract;
 pub mod freshness;
 pub mod http_edge;
+pub mod insights;
 pub mod mail;
 pub mod notices;
 pub mod pages;

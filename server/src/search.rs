@@ -12,11 +12,11 @@ use kosodate_registry::Registry;
 use kosodate_search::log::SearchLogEntry;
 use kosodate_search::readings::load_readings;
 use kosodate_search::{
-    IndexFollower, MatchMode, Opened, Reader, SearchError, SearchIndex, SearchRequest, SearchResults,
-    Suggestions,
+    IndexFollower, Opened, Reader, SearchError, SearchIndex, SearchRequest, SearchResults, Suggestions,
 };
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
+use uuid::Uuid;
 
 use crate::settings::Settings;
 
@@ -58,8 +58,14 @@ impl Search {
         Ok(Self { follower, log })
     }
 
-    /// Runs a search off the async workers and logs it.
-    pub async fn search(&self, request: SearchRequest) -> Result<SearchResults, SearchError> {
+    /// Runs a search off the async workers and logs it, with the searcher's day pseudonym when
+    /// there is one. The search's id is what a click on a result refers to; `None` when the
+    /// search is not logged (a later page, a query that looks like personal data, the log off).
+    pub async fn search(
+        &self,
+        request: SearchRequest,
+        searcher: Option<String>,
+    ) -> Result<(SearchResults, Option<Uuid>), SearchError> {
         let index = Arc::clone(self.follower.index());
         let started = Instant::now();
         let (request, results) = tokio::task::spawn_blocking(move || {
@@ -70,8 +76,8 @@ impl Search {
         .map_err(|_| SearchError::Poisoned)?;
         let results = results?;
         metrics::histogram!("kosodate_search_seconds").record(started.elapsed().as_secs_f64());
-        self.log(&request, results.total, results.mode);
-        Ok(results)
+        let search_id = self.log(&request, &results, searcher);
+        Ok((results, search_id))
     }
 
     /// What to offer when a search found nothing, off the async workers. Not logged: the search
@@ -83,16 +89,21 @@ impl Search {
             .map_err(|_| SearchError::Poisoned)?
     }
 
-    fn log(&self, request: &SearchRequest, total: usize, mode: MatchMode) {
-        let Some(sender) = &self.log else {
-            return;
-        };
-        let Some(entry) = SearchLogEntry::of(request, total, mode, Utc::now()) else {
-            return;
-        };
+    fn log(
+        &self,
+        request: &SearchRequest,
+        results: &SearchResults,
+        searcher: Option<String>,
+    ) -> Option<Uuid> {
+        let sender = self.log.as_ref()?;
+        let mut entry = SearchLogEntry::of(request, results.total, results.mode, Utc::now())?;
+        entry.searcher = searcher;
+        let id = entry.id;
         if sender.try_send(entry).is_err() {
             metrics::counter!("kosodate_search_log_dropped_total").increment(1);
+            return None;
         }
+        Some(id)
     }
 }
 

@@ -35,6 +35,11 @@ pub struct Settings {
     /// Minutes between matching ticks (pairs whose check date has come); 0 turns the tick off,
     /// for deployments that run `kosodate match --tick` from a scheduler instead.
     pub match_tick_minutes: u64,
+    /// Minutes between roll-ups of the search log and the community for evidence for policy
+    /// (`insights`); 0 turns them off, for deployments that run `kosodate insights roll-up` from
+    /// a scheduler instead.
+    #[serde(default = "default_insights_roll_up_minutes")]
+    pub insights_roll_up_minutes: u64,
     /// The address people reach the service at, e.g. `https://kosodate.pref.aomori.example`; sign-in
     /// redirect URIs are made from it, and cookies are `Secure` when it is https. Absent: the
     /// listening address over http (development and tests).
@@ -297,6 +302,10 @@ impl Default for Defaults {
     }
 }
 
+fn default_insights_roll_up_minutes() -> u64 {
+    60
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("invalid settings: {0}")]
 pub struct SettingsError(#[from] Box<figment::Error>);
@@ -401,6 +410,7 @@ mod tests {
             log_format: LogFormat::Text,
             api_tokens: Vec::new(),
             match_tick_minutes: 60,
+            insights_roll_up_minutes: 60,
             public_url: None,
             oidc: Vec::new(),
             parent_session_hours: 720,

@@ -1,7 +1,7 @@
 //! The composition root: the one place that builds the service from its settings. It opens and
 //! migrates the database, builds every service into the `AppState`, assembles the router (the
 //! JSON API, sign-in, health and metrics) with its middleware, starts this process's background
-//! work (the matching tick, the notice loop, the search follower) and serves until shut down; and
+//! work (the matching tick, the notice loop, the search follower, the evidence roll-ups) and serves until shut down; and
 //! it starts `kosodate worker` processes. Nothing but `cli` and the tests call into it.
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -67,12 +67,12 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
     let db = registry.connection().clone();
     let notices = Notices::build(settings, &registry, &public_url).await?;
     let search = Search::start(settings, &registry).await?;
+    let insights = crate::insights::build(settings, db.clone()).await?;
     let freshness =
         Freshness::build(&settings.freshness, &registry, notices.email.clone(), &public_url).await?;
     Ok(AppState {
         matching: crate::rematch::runner(&registry),
         households: Households::new(db.clone()),
-        insights: kosodate_insights::Insights::new(db.clone()),
         tokens: StaffTokens::from_settings(&settings.api_tokens)?,
         auth: Authenticator::new(&settings.oidc, public_url.clone(), db.clone()),
         sessions: Sessions::new(
@@ -85,6 +85,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
         mailer: Mailer::new(notices.email.clone(), public_url.clone()),
         notices,
         search,
+        insights,
         freshness,
         registry,
         metrics: telemetry::metrics_handle(),
@@ -179,6 +180,10 @@ pub async fn start_on(
         crate::rematch::spawn_tick(state.matching.clone(), interval);
     }
     state.freshness.spawn(&settings.freshness);
+    if settings.insights_roll_up_minutes > 0 {
+        let interval = std::time::Duration::from_secs(settings.insights_roll_up_minutes * 60);
+        crate::insights::spawn_roll_ups(state.insights.clone(), interval);
+    }
     if settings.notices.worker_in_server {
         let notices = state.notices.clone();
         tokio::spawn(notices.run(std::future::pending()));

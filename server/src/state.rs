@@ -4,6 +4,7 @@
 
 use axum::extract::FromRef;
 use kosodate_households::Households;
+use kosodate_insights::Insights;
 use kosodate_matching::MatchRunner;
 use kosodate_registry::Registry;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -20,8 +21,6 @@ use crate::search::Search;
 pub struct AppState {
     pub registry: Registry,
     pub households: Households,
-    /// Evidence for policy: the roll-ups and the reports over them.
-    pub insights: kosodate_insights::Insights,
     pub matching: MatchRunner,
     pub tokens: StaffTokens,
     pub auth: Authenticator,
@@ -29,6 +28,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub notices: Notices,
     pub search: Search,
+    /// Evidence for policy: the search-log pseudonyms, clicks, roll-ups and reports.
+    pub insights: Insights,
     /// Review reminders and the link checker.
     pub freshness: Freshness,
     pub metrics: PrometheusHandle,

@@ -83,6 +83,8 @@ pub async fn test_settings(backend: Backend, data_dir: &std::path::Path) -> anyh
         log_format: LogFormat::Text,
         // Tests run the tick themselves, with the reference date they choose.
         match_tick_minutes: 0,
+        // Suites about evidence roll up themselves, at the instants they choose.
+        insights_roll_up_minutes: 0,
         public_url: None,
         oidc: Vec::new(),
         parent_session_hours: 720,

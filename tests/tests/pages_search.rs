@@ -361,10 +361,10 @@ async fn what_parents_and_programs_say_is_escaped(backend: Backend) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    // The link says which result of which search it is (click-through, for evidence).
+    assert!(found.contains(&format!("href=\"/programs/{id}?from=")), "{found}");
     assert!(
-        found.contains(&format!(
-            "href=\"/programs/{id}\">&#60;b&#62;雪まつり&#60;/b&#62;支援</a>"
-        )),
+        found.contains("\">&#60;b&#62;雪まつり&#60;/b&#62;支援</a>"),
         "{found}"
     );
     assert!(!found.contains("<script>alert(2)"), "{found}");

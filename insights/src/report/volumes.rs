@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_domain::japan;
-use sea_orm::{DatabaseConnection, DbErr, Value};
+use sea_orm::{DatabaseConnection, DbErr, QueryResult, Value};
 
 use super::{age_band_label, bucket, buckets, category_label};
 use crate::disclosure::{AreaCounts, VolumeRow, roll_up_small_areas, small_municipalities_label};
@@ -124,32 +124,60 @@ fn search_grouping(dimension: Dimension) -> (&'static str, &'static str) {
     }
 }
 
+/// Which roll-up rows a volume table sums, and how.
+struct Grouping<'a> {
+    table: &'a str,
+    /// The period column: `day`, or `hour` in the hourly roll-up.
+    period: &'a str,
+    measure: &'a str,
+    column: &'a str,
+    filter: &'a str,
+}
+
+/// Sums of `measure` per period and key of `column`, for periods in `[from, until)`.
+async fn grouped(
+    db: &DatabaseConnection,
+    grouping: &Grouping<'_>,
+    (from, until): (Value, Value),
+) -> Result<Vec<QueryResult>, DbErr> {
+    let Grouping {
+        table,
+        period,
+        measure,
+        column,
+        filter,
+    } = grouping;
+    let sql = format!(
+        "SELECT {period} AS period, {column} AS grouping, CAST(SUM({measure}) AS BIGINT) AS n \
+         FROM {table} WHERE {period} >= $1 AND {period} < $2 AND {filter} GROUP BY {}",
+        group_by(period, column)
+    );
+    sql::query(db, &sql, vec![from, until]).await
+}
+
+fn day_count(row: &QueryResult) -> Result<(NaiveDate, String, u64), DbErr> {
+    Ok((
+        row.try_get("", "period")?,
+        row.try_get("", "grouping")?,
+        sql::count(row, "n")?,
+    ))
+}
+
 async fn search_counts(
     db: &DatabaseConnection,
     dimension: Dimension,
     period: Period,
 ) -> Result<Vec<(NaiveDate, String, u64)>, DbErr> {
-    let (column, rows) = search_grouping(dimension);
-    let daily = sql::query(
-        db,
-        &format!(
-            "SELECT day, {column} AS grouping, CAST(SUM(searches) AS BIGINT) AS n \
-             FROM insights_search_daily WHERE day >= $1 AND day < $2 AND {rows} GROUP BY {}",
-            group_by("day", column)
-        ),
-        vec![period.from.into(), period.until.into()],
-    )
-    .await?;
-    let mut counts = daily
-        .iter()
-        .map(|row| {
-            Ok((
-                row.try_get("", "day")?,
-                row.try_get("", "grouping")?,
-                sql::count(row, "n")?,
-            ))
-        })
-        .collect::<Result<Vec<(NaiveDate, String, u64)>, DbErr>>()?;
+    let (column, filter) = search_grouping(dimension);
+    let mut grouping = Grouping {
+        table: "insights_search_daily",
+        period: "day",
+        measure: "searches",
+        column,
+        filter,
+    };
+    let daily = grouped(db, &grouping, (period.from.into(), period.until.into())).await?;
+    let mut counts = daily.iter().map(day_count).collect::<Result<Vec<_>, DbErr>>()?;
     // Days not rolled up yet (the running one) come from their hours.
     let first_open_day = counts
         .iter()
@@ -158,38 +186,22 @@ async fn search_counts(
         .unwrap_or(period.from)
         .max(period.from);
     if first_open_day < period.until {
-        counts.extend(hourly_counts(db, (column, rows), first_open_day, period.until).await?);
-    }
-    Ok(counts)
-}
-
-async fn hourly_counts(
-    db: &DatabaseConnection,
-    (column, rows): (&str, &str),
-    from: NaiveDate,
-    until: NaiveDate,
-) -> Result<Vec<(NaiveDate, String, u64)>, DbErr> {
-    let hourly = sql::query(
-        db,
-        &format!(
-            "SELECT hour, {column} AS grouping, CAST(SUM(searches) AS BIGINT) AS n \
-             FROM insights_search_hourly WHERE hour >= $1 AND hour < $2 AND {rows} GROUP BY {}",
-            group_by("hour", column)
-        ),
-        vec![japan::start_of(from).into(), japan::start_of(until).into()],
-    )
-    .await?;
-    hourly
-        .iter()
-        .map(|row| {
-            let hour: DateTime<Utc> = row.try_get("", "hour")?;
-            Ok((
+        grouping.table = "insights_search_hourly";
+        grouping.period = "hour";
+        let hours = (
+            japan::start_of(first_open_day).into(),
+            japan::start_of(period.until).into(),
+        );
+        for row in grouped(db, &grouping, hours).await? {
+            let hour: DateTime<Utc> = row.try_get("", "period")?;
+            counts.push((
                 japan::date_of(hour),
                 row.try_get("", "grouping")?,
-                sql::count(row, "n")?,
-            ))
-        })
-        .collect()
+                sql::count(&row, "n")?,
+            ));
+        }
+    }
+    Ok(counts)
 }
 
 async fn question_counts(
@@ -204,24 +216,13 @@ async fn question_counts(
         Dimension::Municipality => "municipality",
         Dimension::AgeBand => "age_band",
     };
-    let values: Vec<Value> = vec![period.from.into(), period.until.into()];
-    let rows = sql::query(
-        db,
-        &format!(
-            "SELECT day, {column} AS grouping, CAST(SUM(questions) AS BIGINT) AS n \
-             FROM insights_question_daily WHERE day >= $1 AND day < $2 GROUP BY {}",
-            group_by("day", column)
-        ),
-        values,
-    )
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("", "day")?,
-                row.try_get("", "grouping")?,
-                sql::count(row, "n")?,
-            ))
-        })
-        .collect()
+    let grouping = Grouping {
+        table: "insights_question_daily",
+        period: "day",
+        measure: "questions",
+        column,
+        filter: "1 = 1",
+    };
+    let rows = grouped(db, &grouping, (period.from.into(), period.until.into())).await?;
+    rows.iter().map(day_count).collect()
 }

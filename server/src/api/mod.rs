@@ -72,6 +72,7 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(municipalities::get_municipality))
                 .routes(routes!(programs::list_programs, programs::create_program))
                 .routes(routes!(search::search_programs))
+                .routes(routes!(search::record_click))
                 .routes(routes!(programs::get_program, programs::update_program))
                 .routes(routes!(programs::publish_program))
                 .routes(routes!(programs::archive_program))

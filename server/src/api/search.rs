@@ -1,10 +1,12 @@
 //! Searching the published programs (public), and the search trends staff analyse.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use kosodate_domain::CalendarDate;
+use kosodate_domain::{CalendarDate, ProgramId};
+use kosodate_insights::Click;
 use kosodate_registry::Category;
 use kosodate_registry::StaffAction;
 use kosodate_search::log::QueryTrend;
@@ -15,7 +17,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::municipalities::query_code;
 use super::staff::{ScopeQuery, authorize, scope};
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiQuery, RequestContext, Staff};
+use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
+use crate::insights::Searcher;
 use crate::state::AppState;
 use kosodate_domain::Vocabulary;
 use kosodate_domain::japan;
@@ -80,6 +83,11 @@ pub struct SearchPage {
     /// `all_words`, `some_words` (nothing had every word) or `browse` (no query).
     pub mode: MatchMode,
     pub facets: Facets,
+    /// This search as the search log keeps it: report which result was opened with
+    /// `POST /search/{search_id}/clicks`. Absent when the search is not logged (a later page, a
+    /// query that looks like personal data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search_id: Option<uuid::Uuid>,
 }
 
 fn bad_parameter(parameter: &str, detail: &str, detail_en: &str) -> ApiError {
@@ -206,11 +214,12 @@ fn encode_cursor(offset: usize) -> String {
     responses((status = 200, body = SearchPage), (status = 400, body = Problem)))]
 pub async fn search_programs(
     State(state): State<AppState>,
+    Searcher(searcher): Searcher,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchPage>, ApiError> {
     let request = params.request()?;
     let (offset, limit) = (request.offset, request.limit);
-    let results = state.search.search(request).await?;
+    let (results, search_id) = state.search.search(request, searcher).await?;
     let next = offset + results.hits.len();
     let next_cursor = (next < results.total && next <= MAX_OFFSET && results.hits.len() == limit)
         .then(|| encode_cursor(next));
@@ -220,7 +229,70 @@ pub async fn search_programs(
         total: results.total,
         mode: results.mode,
         facets: results.facets,
+        search_id,
     }))
+}
+
+/// Which result of a search was opened.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClickInput {
+    #[schema(format = Uuid)]
+    pub program_id: String,
+    /// 1 for the first result of the first page.
+    #[schema(minimum = 1)]
+    pub rank: u32,
+}
+
+/// Records that a result of a search was opened (the search, the program, its rank; nothing
+/// about who), so that staff find searches whose results nobody opens.
+#[utoipa::path(post, path = "/search/{search_id}/clicks", tag = "programs",
+    params(("search_id" = String, Path, format = Uuid)),
+    request_body = ClickInput,
+    responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn record_click(
+    State(state): State<AppState>,
+    Path(search_id): Path<String>,
+    JsonBody(input): JsonBody<ClickInput>,
+) -> Result<StatusCode, ApiError> {
+    let search_id = uuid::Uuid::parse_str(&search_id).map_err(|_| {
+        ApiError::not_found(
+            format!("検索（ID: {search_id}）は見つかりません"),
+            format!("no search {search_id:?}"),
+        )
+    })?;
+    let program = ProgramId::parse(&input.program_id).map_err(|_| {
+        bad_field(
+            "/program_id",
+            "制度のIDが正しくありません",
+            "program_id must be a program's id",
+        )
+    })?;
+    if input.rank == 0 {
+        return Err(bad_field(
+            "/rank",
+            "順位は1以上にしてください",
+            "rank must be at least 1",
+        ));
+    }
+    let click = Click {
+        search_id,
+        program,
+        rank: input.rank,
+    };
+    state
+        .insights
+        .record_click(&click, chrono::Utc::now())
+        .await
+        .map_err(|error| ApiError::failure("recording a search result click", &error))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn bad_field(pointer: &str, detail: &str, detail_en: &str) -> ApiError {
+    ApiError::invalid_input(
+        vec![serde_json::json!({"pointer": pointer, "detail": detail, "detail_en": detail_en})],
+        detail_en,
+    )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,7 +1,8 @@
 //! The `kosodate` command line: `serve` (the default), `migrate`, `import`, `export`, `match`,
-//! `reindex` and `worker`. Each command's own module does its work; this one parses and
+//! `reindex`, `worker` and `insights roll-up`. Each command's own module does its work; this one parses and
 //! dispatches.
 
+mod insights;
 mod match_command;
 mod reindex;
 mod transfer;
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use insights::InsightsArgs;
 pub use match_command::MatchArgs;
 pub use transfer::{ExportArgs, ImportArgs};
 
@@ -53,6 +55,8 @@ pub enum Command {
     /// Plan and deliver notices (email, LINE, Web Push) without serving HTTP; run as many as
     /// needed against PostgreSQL.
     Worker,
+    /// Evidence for policy: `roll-up` rolls up the search log once (servers do it hourly).
+    Insights(InsightsArgs),
 }
 
 #[derive(Debug, Default, Args)]
@@ -90,6 +94,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Match(args) => match_command::run(&settings, args).await,
         Command::Worker => startup::run_worker(&settings).await,
         Command::Reindex => reindex::run(&settings).await,
+        Command::Insights(args) => insights::run(&settings, args).await,
     }
 }
 

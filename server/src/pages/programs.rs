@@ -43,6 +43,8 @@ pub struct CheckQuery {
     due_date: Option<String>,
     /// Asked only where the rule depends on the municipality (see [`municipality_choices`]).
     municipality: Option<String>,
+    /// Which result of which search led here (`/search` links say), for click-through.
+    from: Option<String>,
 }
 
 #[derive(Template)]
@@ -110,6 +112,9 @@ pub async fn show(
     Path(raw_id): Path<String>,
     ApiQuery(query): ApiQuery<CheckQuery>,
 ) -> Result<Response, ApiError> {
+    if let Some(from) = &query.from {
+        crate::insights::record_result_click(&state, &raw_id, from).await;
+    }
     render(&state, &raw_id, &query).await
 }
 

@@ -1,7 +1,8 @@
 //! The search page `/search`: a plain GET form over the search service (the same index and query
 //! handling as the API's search, so a parent's sentence is cut into its words there), with
 //! filters by municipality, child's age, category and open applications, category counts, and
-//! results that link to each program's page. A search that finds nothing always offers a way on:
+//! results that link to each program's page (saying which result of which logged search they
+//! are, for click-through). A search that finds nothing always offers a way on:
 //! nearby words, the same search in the whole prefecture, and whom to ask.
 
 use askama::Template;
@@ -17,6 +18,7 @@ use strum::VariantArray;
 
 use super::places::{Place, Places, Region};
 use crate::error::ApiError;
+use crate::insights::Searcher;
 use crate::state::AppState;
 
 const PAGE_SIZE: usize = 20;
@@ -227,13 +229,17 @@ struct SearchPage<'a> {
     outcome: Option<Outcome>,
 }
 
-pub async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub async fn search(
+    State(state): State<AppState>,
+    searcher: Searcher,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let form = SearchForm::parse(raw.as_deref());
     let places = Places::load(&state).await?;
     let (status, errors, outcome, facets) = match search_request(&form, &places) {
         Err(errors) => (StatusCode::BAD_REQUEST, errors, None, Facets::default()),
         Ok(request) => {
-            let (outcome, facets) = run(&state, &form, &places, request).await?;
+            let (outcome, facets) = run(&state, (&form, &places), request, searcher).await?;
             (StatusCode::OK, FieldErrors::default(), Some(outcome), facets)
         }
     };
@@ -251,11 +257,12 @@ pub async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> R
 
 async fn run(
     state: &AppState,
-    form: &SearchForm,
-    places: &Places,
+    (form, places): (&SearchForm, &Places),
     request: SearchRequest,
+    Searcher(searcher): Searcher,
 ) -> Result<(Outcome, Facets), ApiError> {
-    let results = state.search.search(request.clone()).await?;
+    let (results, search_id) = state.search.search(request.clone(), searcher).await?;
+    let first_rank = (form.page - 1) * PAGE_SIZE + 1;
     let empty = match results.total {
         0 => Some(empty(form, places, state.search.suggest(request).await?)),
         _ => None,
@@ -265,7 +272,12 @@ async fn run(
         total: results.total,
         searched_words: searched_words(form, &results.words),
         partial: results.mode == MatchMode::SomeWords,
-        hits: results.hits.iter().map(|hit| hit_view(hit, places)).collect(),
+        hits: results
+            .hits
+            .iter()
+            .enumerate()
+            .map(|(index, hit)| hit_view(hit, places, search_id.map(|id| (id, first_rank + index))))
+            .collect(),
         owners: results
             .facets
             .owners
@@ -303,10 +315,20 @@ fn program_href(id: impl std::fmt::Display) -> String {
     format!("/programs/{id}")
 }
 
-fn hit_view(hit: &SearchHit, places: &Places) -> HitView {
+/// A result's link says which result of which search it is (`?from=`), so that the program page
+/// records the click; without a logged search it is the program's own address.
+fn hit_view(hit: &SearchHit, places: &Places, click: Option<(uuid::Uuid, usize)>) -> HitView {
     let program = &hit.program;
+    let href = match click {
+        Some((search, rank)) => format!(
+            "{}?{}",
+            program_href(program.id),
+            crate::insights::from_parameter(search, rank)
+        ),
+        None => program_href(program.id),
+    };
     HitView {
-        href: program_href(program.id),
+        href,
         name: program.name.clone(),
         owner: places.owner_name(&program.owner),
         categories: program
