@@ -62,16 +62,14 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
         migrate(&db).await?;
     }
     let registry = Registry::new(db);
-    if settings.should_load_examples()
-        && let Some(report) = registry.load_examples_if_empty().await?
-    {
-        tracing::info!(programs = report.created, "example programs loaded");
-    }
     let secure = public_url.scheme() == "https";
     let db = registry.connection().clone();
+    let community = Community::new(db.clone());
+    if settings.should_load_examples() {
+        load_examples(&registry, &community).await?;
+    }
     let notices = Notices::build(settings, &registry, &public_url).await?;
     let search = Search::start(settings, &registry).await?;
-    let community = Community::new(db.clone());
     let question_search = QuestionSearch::start(settings, community.clone()).await?;
     let community_notices = CommunityNotices::new(Households::new(db.clone()));
     let insights = crate::insights::build(settings, db.clone()).await?;
@@ -101,6 +99,22 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
         metrics: telemetry::metrics_handle(),
         public_url,
     })
+}
+
+/// The example programs and the example community, each only into an empty database, so that a
+/// first `cargo run` shows the product as parents and staff meet it.
+async fn load_examples(registry: &Registry, community: &Community) -> anyhow::Result<()> {
+    if let Some(report) = registry.load_examples_if_empty().await? {
+        tracing::info!(programs = report.created, "example programs loaded");
+    }
+    if let Some(loaded) = community.load_examples_if_empty(chrono::Utc::now()).await? {
+        tracing::info!(
+            questions = loaded.questions,
+            answers = loaded.answers,
+            "example community loaded"
+        );
+    }
+    Ok(())
 }
 
 pub fn router(state: AppState, settings: &Settings) -> Router {
