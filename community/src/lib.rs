@@ -12,6 +12,7 @@
 mod departure;
 mod entity;
 mod error;
+mod examples;
 mod feed;
 mod helpful;
 mod input;
@@ -26,6 +27,7 @@ mod vocabulary;
 
 pub use departure::{Departed, ExportedAnswer, ExportedQuestion, ExportedReport, MemberExport};
 pub use error::{CommunityError, FieldFinding};
+pub use examples::ExamplesLoaded;
 pub use feed::{QuestionFacts, QuestionFeedPosition};
 pub use input::{AnswerInput, DisplayName, FieldError, InputErrors, QuestionInput, ValidQuestion};
 pub use members::{Expert, ExpertRequest, Member};

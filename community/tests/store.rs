@@ -139,6 +139,7 @@ both_backends!(
     a_departing_member_is_anonymised_or_removed,
     the_evidence_pages_read_each_days_questions,
     the_question_index_follows_the_store,
+    the_example_community_loads_once,
 );
 
 async fn members_have_one_display_name_each(fixture: Fixture) {
@@ -1192,4 +1193,47 @@ fn similar(index: &QuestionIndex, text: &str) -> Vec<Uuid> {
         .iter()
         .map(|found| found.id)
         .collect()
+}
+
+/// The embedded default's example community goes through the parents' own rules, and a second
+/// start, or a community somebody joined, is left alone.
+async fn the_example_community_loads_once(fixture: Fixture) {
+    let community = &fixture.community;
+    let loaded = community
+        .load_examples_if_empty(t0())
+        .await
+        .unwrap()
+        .expect("an empty community gets the examples");
+    assert_eq!((loaded.members, loaded.questions), (8, 7));
+    assert_eq!(community.load_examples_if_empty(t0()).await.unwrap(), None);
+    let listed = community
+        .questions(&QuestionFilter::default(), None, 20)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 7);
+    let unanswered = community
+        .questions(
+            &QuestionFilter {
+                unanswered: true,
+                ..QuestionFilter::default()
+            },
+            None,
+            20,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        unanswered.len(),
+        1,
+        "the 病児保育 question waits for its first answer"
+    );
+    let night_crying = listed
+        .iter()
+        .find(|question| question.title.contains("夜泣き"))
+        .expect("the 夜泣き question");
+    let view = community.question(night_crying.id, Viewer::Public).await.unwrap();
+    let accepted = view.answers.first().expect("answers");
+    assert!(accepted.accepted);
+    assert_eq!(accepted.author.expert, Some(Profession::PublicHealthNurse));
+    assert_eq!(accepted.helpful_count, 3);
 }

@@ -36,6 +36,7 @@ pub use significance::RisingTerm;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use kosodate_community::Community;
 use kosodate_search::Reader;
 use sea_orm::DatabaseConnection;
 
@@ -46,6 +47,7 @@ use crate::terms::TermAnalyzer;
 #[derive(Debug, Clone)]
 pub struct Insights {
     db: DatabaseConnection,
+    community: Community,
     analyzer: TermAnalyzer,
     keys: DailyKeys,
 }
@@ -54,6 +56,7 @@ impl Insights {
     /// Without a reading dictionary, each query (or question title) is one term.
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
+            community: Community::new(db.clone()),
             db,
             analyzer: TermAnalyzer::new(None),
             keys: DailyKeys::default(),
@@ -84,7 +87,12 @@ impl Insights {
     /// Rolls up every settled hour, day and week not yet rolled up; safe to run in several
     /// processes at once, and running it again changes nothing.
     pub async fn roll_up(&self, now: DateTime<Utc>) -> Result<RollUpReport, InsightsError> {
-        rollup::roll_up(&self.db, &self.analyzer, now).await
+        let sources = rollup::Sources {
+            db: &self.db,
+            community: &self.community,
+            analyzer: &self.analyzer,
+        };
+        rollup::roll_up(sources, now).await
     }
 
     /// Searches or questions per period of `granularity`, one row per key of `dimension`.

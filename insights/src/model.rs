@@ -248,10 +248,14 @@ pub struct NoisyRow {
 pub struct RollUpReport {
     /// Hours of searches rolled up by this call.
     pub hours: u64,
-    /// Days of searches and questions rolled up by this call.
+    /// Days of searches rolled up by this call.
     pub days: u64,
-    /// Weeks whose terms and queries were (re)computed.
+    /// Weeks of searches whose terms and queries were (re)computed.
     pub weeks: u64,
+    /// Days of questions rolled up (again while their answers may still come).
+    pub question_days: u64,
+    /// Weeks of questions whose terms were (re)computed.
+    pub question_weeks: u64,
     /// Daily pseudonym keys deleted.
     pub keys_deleted: u64,
 }

@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use hmac::{Hmac, Mac};
+use kosodate_database::begin_write;
 use kosodate_domain::japan;
 use rand::RngCore;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use sha2::Sha256;
 
 use crate::sql;
@@ -65,28 +66,38 @@ fn pseudonym(key: &[u8], browser: &str) -> String {
     hex[..PSEUDONYM_HEX].to_owned()
 }
 
-/// The day's key, made by whichever process asks first.
+/// The day's key, made by whichever process asks first (in a write transaction, so that on
+/// SQLite it takes its turn with the other writers).
 async fn key_of_day(db: &DatabaseConnection, day: NaiveDate) -> Result<Vec<u8>, DbErr> {
+    if let Some(key) = stored_key(db, day).await? {
+        return Ok(key);
+    }
     let mut fresh = [0u8; 32];
     rand::rng().fill_bytes(&mut fresh);
     let fresh: String = fresh.iter().map(|byte| format!("{byte:02x}")).collect();
+    let transaction = begin_write(db).await?;
     sql::execute(
-        db,
+        &transaction,
         "INSERT INTO insights_daily_keys (day, secret) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING",
         vec![day.into(), fresh.into()],
     )
     .await?;
+    let key = stored_key(&transaction, day).await?;
+    transaction.commit().await?;
+    key.ok_or_else(|| DbErr::RecordNotFound("the day's pseudonym key".to_owned()))
+}
+
+async fn stored_key(db: &impl ConnectionTrait, day: NaiveDate) -> Result<Option<Vec<u8>>, DbErr> {
     let rows = sql::query(
         db,
         "SELECT secret FROM insights_daily_keys WHERE day = $1",
         vec![day.into()],
     )
     .await?;
-    let secret: String = rows
-        .first()
-        .ok_or_else(|| DbErr::RecordNotFound("the day's pseudonym key".to_owned()))?
-        .try_get("", "secret")?;
-    Ok(secret.into_bytes())
+    match rows.first() {
+        Some(row) => Ok(Some(row.try_get::<String>("", "secret")?.into_bytes())),
+        None => Ok(None),
+    }
 }
 
 /// Forgets the keys of every day before `$1`: their pseudonyms can no longer be recomputed.

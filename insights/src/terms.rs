@@ -25,6 +25,10 @@ impl TermAnalyzer {
         }
     }
 
+    pub(crate) fn has_dictionary(&self) -> bool {
+        self.reader.is_some()
+    }
+
     /// Each term once, however often the text repeats it: a use is a search or a question.
     pub(crate) fn terms(&self, text: &str) -> BTreeSet<String> {
         let normalized = normalize(text);

@@ -5,6 +5,9 @@
 //! count under 10 and no text fewer than 10 people used in any report.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeDelta, Utc};
+use kosodate_community::{
+    AnswerInput, Community, DisplayName, Masking, QuestionCategory, QuestionInput, Region,
+};
 use kosodate_database::ScratchDatabase;
 use kosodate_domain::japan;
 use kosodate_insights::{
@@ -327,6 +330,108 @@ async fn clicks_count_for_their_search_and_low_click_through_shows(backend: Back
     );
 }
 
+/// `count` members each ask `title` on `day`; the first `without_program` are related to no
+/// program. The question ids, in order.
+async fn ask(
+    community: &Community,
+    (day, title, count): (NaiveDate, &str, usize),
+    without_program: usize,
+) -> Vec<uuid::Uuid> {
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let account = uuid::Uuid::now_v7();
+        let name = DisplayName::parse(&format!("{}さん{n}", &title.chars().take(3).collect::<String>()))
+            .expect("a display name");
+        community
+            .join(account, &name, false, noon(day))
+            .await
+            .expect("joined");
+        let input = QuestionInput {
+            category: QuestionCategory::Money,
+            municipality: None,
+            region: Some(Region::Chunan),
+            age_band: Some(kosodate_domain::AgeBand::Age0),
+            title: title.to_owned(),
+            body: "どこに相談すればよいでしょうか。".to_owned(),
+        };
+        let id = community
+            .ask(account, &input, Masking::Ask, noon(day))
+            .await
+            .expect("asked");
+        if n < without_program {
+            community.set_related_program_count(id, 0).await.expect("counted");
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+async fn questions_roll_up_into_volumes_gaps_and_terms(backend: Backend) {
+    let test = database(backend).await;
+    let community = Community::new(test.db.clone());
+    let day = date(11, 24);
+    let ids = ask(&community, (day, "保育料の減免について", 12), 11).await;
+    ask(&community, (day + Days::new(1), "ひとりで悩んでいます", 3), 0).await;
+    let answerer = uuid::Uuid::now_v7();
+    let name = DisplayName::parse("こたえる人").expect("a display name");
+    community
+        .join(answerer, &name, false, noon(day))
+        .await
+        .expect("joined");
+    let answer = AnswerInput {
+        body: "市役所の窓口で聞けます。".to_owned(),
+    };
+    community
+        .answer(answerer, ids[0], &answer, Masking::Ask, noon(day + Days::new(5)))
+        .await
+        .expect("answered after five days");
+
+    let insights = Insights::new(test.db.clone());
+    let report = insights.roll_up(noon(date(12, 1))).await.expect("rolled up");
+    assert!(report.question_days > 0, "{report:?}");
+    let period = Period::new(week_of(day), week_of(day) + Days::new(7)).expect("a week");
+    let volumes = insights
+        .volumes(
+            Source::Questions,
+            Granularity::Week,
+            Dimension::Category,
+            period,
+            &aomori_areas(),
+        )
+        .await
+        .expect("volumes");
+    let rows: Vec<(&str, &str, Vec<Cell>)> = volumes
+        .rows
+        .iter()
+        .map(|row| (row.key.as_str(), row.label.as_str(), row.cells.clone()))
+        .collect();
+    assert_eq!(rows, [("money", "お金", vec![Cell::Count(15)])]);
+
+    let gaps = insights.gaps(period, 3).await.expect("gaps");
+    let cells = |gaps: &[kosodate_insights::CategoryGap]| -> Vec<(String, Cell)> {
+        gaps.iter()
+            .map(|gap| (gap.label.clone(), gap.questions))
+            .collect()
+    };
+    assert_eq!(
+        cells(&gaps.questions_without_program),
+        [("お金".to_owned(), Cell::Count(11))]
+    );
+    // Answered after five days: still unanswered after three, not after seven.
+    assert_eq!(cells(&gaps.unanswered), [("お金".to_owned(), Cell::Count(15))]);
+    let gaps = insights.gaps(period, 7).await.expect("gaps");
+    // …and the day after's three are not seven days old on the day of the roll-up.
+    assert_eq!(cells(&gaps.unanswered), [("お金".to_owned(), Cell::Count(11))]);
+
+    let terms = insights.terms(Source::Questions, day, 50).await.expect("terms");
+    let top: Vec<(&str, Cell)> = terms
+        .top
+        .iter()
+        .map(|term| (term.term.as_str(), term.people))
+        .collect();
+    assert_eq!(top, [("保育料の減免について", Cell::Count(12))]);
+}
+
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {$(
         mod $name {
@@ -349,6 +454,7 @@ both_backends!(
     raw_rows_go_after_thirteen_months_and_roll_ups_stay,
     a_days_pseudonyms_cannot_be_recomputed_after_its_roll_up,
     clicks_count_for_their_search_and_low_click_through_shows,
+    questions_roll_up_into_volumes_gaps_and_terms,
 );
 
 mod published_cells {

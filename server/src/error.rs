@@ -469,6 +469,12 @@ impl From<kosodate_search::SearchError> for ApiError {
     }
 }
 
+impl From<kosodate_insights::InsightsError> for ApiError {
+    fn from(error: kosodate_insights::InsightsError) -> Self {
+        Self::failure("insights failure", &error)
+    }
+}
+
 impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> Self {
         let detail_en = error.to_string();

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod community;
 pub mod counter;
 pub mod error;
+pub mod evidence;
 pub mod extract;
 pub mod freshness;
 pub mod http_edge;

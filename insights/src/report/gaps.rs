@@ -3,7 +3,8 @@
 //! named only when at least [`crate::MIN_CELL`] people searched them (the weekly roll-up keeps
 //! no other), counts go through [`Cell`].
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, Utc};
+use kosodate_domain::japan;
 use sea_orm::{DatabaseConnection, DbErr, QueryResult};
 
 use super::category_label;
@@ -112,7 +113,7 @@ async fn questions_without_program(
 }
 
 /// Questions of the period that waited more than `after_days` for a first answer, or still wait,
-/// among those asked more than `after_days` before the latest question roll-up.
+/// among those asked at least `after_days` before the day of the latest question roll-up.
 async fn unanswered(
     db: &DatabaseConnection,
     period: Period,
@@ -120,14 +121,15 @@ async fn unanswered(
 ) -> Result<Vec<CategoryGap>, DbErr> {
     let latest = sql::query(
         db,
-        "SELECT MAX(day) AS latest FROM insights_question_answers",
+        "SELECT MAX(done_at) AS latest FROM insights_rollups WHERE kind = 'question_day'",
         Vec::new(),
     )
     .await?;
-    let latest: Option<NaiveDate> = match latest.first() {
+    let latest: Option<DateTime<Utc>> = match latest.first() {
         Some(row) => row.try_get("", "latest")?,
         None => None,
     };
+    let latest = latest.map(japan::date_of);
     let Some(old_enough) =
         latest.and_then(|latest| latest.checked_sub_days(Days::new(u64::from(after_days))))
     else {
@@ -140,7 +142,7 @@ async fn unanswered(
          GROUP BY category ORDER BY questions DESC, category",
         vec![
             period.from.into(),
-            period.until.min(old_enough).into(),
+            period.until.min(old_enough + Days::new(1)).into(),
             i64::from(after_days).into(),
         ],
     )

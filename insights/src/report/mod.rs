@@ -32,8 +32,7 @@ pub(crate) fn buckets(granularity: Granularity, period: Period) -> Vec<NaiveDate
 pub(crate) fn category_label(source: Source, id: &str) -> String {
     let label = match source {
         Source::Searches => kosodate_search::Category::parse(id).map(Vocabulary::label_ja),
-        // The community's categories are its own list; until it names them, the id is shown.
-        Source::Questions => None,
+        Source::Questions => kosodate_community::QuestionCategory::parse(id).map(Vocabulary::label_ja),
     };
     label.unwrap_or(id).to_owned()
 }

@@ -6,12 +6,14 @@
 //! write. A period is rolled up once it is [`SETTLE`] old, so that search-log batches still in
 //! flight are in.
 
+mod questions;
 mod searches;
 mod weekly;
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, Days, DurationRound, Months, NaiveDate, TimeDelta, Utc};
+use kosodate_community::Community;
 use kosodate_database::begin_write;
 use kosodate_domain::{Vocabulary, japan};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Value};
@@ -37,44 +39,54 @@ const RARE_TERMS_WEEKS: u64 = 2;
 const SEARCH_HOUR: &str = "search_hour";
 const SEARCH_DAY: &str = "search_day";
 const SEARCH_WEEK: &str = "search_week";
+const QUESTION_DAY: &str = "question_day";
+const QUESTION_WEEK: &str = "question_week";
 
 /// The Monday of a date's week.
 pub fn week_of(day: NaiveDate) -> NaiveDate {
     day - Days::new(u64::from(day.weekday().num_days_from_monday()))
 }
 
-pub(crate) async fn roll_up(
-    db: &DatabaseConnection,
-    analyzer: &TermAnalyzer,
-    now: DateTime<Utc>,
-) -> Result<RollUpReport, InsightsError> {
+/// What a roll-up reads from and with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sources<'a> {
+    pub db: &'a DatabaseConnection,
+    pub community: &'a Community,
+    pub analyzer: &'a TermAnalyzer,
+}
+
+pub(crate) async fn roll_up(sources: Sources<'_>, now: DateTime<Utc>) -> Result<RollUpReport, InsightsError> {
+    let db = sources.db;
     let settled = now - SETTLE;
-    let mut report = RollUpReport::default();
-    let last_hour = settled.duration_trunc(TimeDelta::hours(1)).unwrap_or(settled);
-    let first_hour = last_hour - TimeDelta::hours(HOURS_BACK);
-    let done_hours = done(db, SEARCH_HOUR, &period_of_hour(first_hour)).await?;
-    let mut hour = first_hour;
-    while hour < last_hour {
-        if !done_hours.contains(&period_of_hour(hour)) && search_hour(db, hour, now).await? {
-            report.hours += 1;
-        }
-        hour += TimeDelta::hours(1);
-    }
     let settled_day = japan::date_of(settled);
-    let Some(first_day) = first_raw_day(db).await? else {
-        return Ok(report);
+    let mut report = RollUpReport {
+        hours: search_hours(db, settled, now).await?,
+        ..RollUpReport::default()
     };
-    let done_days = done(db, SEARCH_DAY, &first_day.to_string()).await?;
-    for day in first_day.iter_days().take_while(|day| *day < settled_day) {
-        if done_days.contains(&day.to_string()) {
-            continue;
+    if let Some(first_day) = first_raw_day(db).await? {
+        let done_days = done(db, SEARCH_DAY, &first_day.to_string()).await?;
+        for day in first_day.iter_days().take_while(|day| *day < settled_day) {
+            if done_days.contains(&day.to_string()) {
+                continue;
+            }
+            if let Some(keys_deleted) = search_day(db, day, now).await? {
+                report.days += 1;
+                report.keys_deleted += keys_deleted;
+            }
         }
-        if let Some(keys_deleted) = search_day(db, day, now).await? {
-            report.days += 1;
-            report.keys_deleted += keys_deleted;
-        }
+        report.weeks += weeks(sources, Source::Searches, (week_of(first_day), settled_day), now).await?;
     }
-    report.weeks += search_weeks(db, analyzer, week_of(first_day), settled_day, now).await?;
+    // The community keeps its questions: the roll-ups look back as far as a report can.
+    let first_question_day = settled_day - Days::new(crate::MAX_PERIOD_DAYS as u64);
+    report.question_days = question_days(sources, (first_question_day, settled_day), now).await?;
+    let first_question_week = week_of(first_question_day);
+    report.question_weeks = weeks(
+        sources,
+        Source::Questions,
+        (first_question_week, settled_day),
+        now,
+    )
+    .await?;
     let rare_before = week_of(settled_day) - Days::new(7 * RARE_TERMS_WEEKS);
     let forget_rare = "DELETE FROM insights_terms_weekly WHERE week < $1 AND people < $2 AND term <> ''";
     write(
@@ -83,6 +95,77 @@ pub(crate) async fn roll_up(
     )
     .await?;
     Ok(report)
+}
+
+/// Every settled hour of the last [`HOURS_BACK`] not rolled up yet.
+async fn search_hours(
+    db: &DatabaseConnection,
+    settled: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let last_hour = settled.duration_trunc(TimeDelta::hours(1)).unwrap_or(settled);
+    let first_hour = last_hour - TimeDelta::hours(HOURS_BACK);
+    let done_hours = done(db, SEARCH_HOUR, &period_of_hour(first_hour)).await?;
+    let mut hours = 0;
+    let mut hour = first_hour;
+    while hour < last_hour {
+        if !done_hours.contains(&period_of_hour(hour)) && search_hour(db, hour, now).await? {
+            hours += 1;
+        }
+        hour += TimeDelta::hours(1);
+    }
+    Ok(hours)
+}
+
+/// Each question day in `[first, settled)`, again every day while its answers may still come
+/// (its period names the day it was rolled up as of), then once more for good.
+async fn question_days(
+    sources: Sources<'_>,
+    (first, settled): (NaiveDate, NaiveDate),
+    now: DateTime<Utc>,
+) -> Result<u64, InsightsError> {
+    let done_days = done(sources.db, QUESTION_DAY, &first.to_string()).await?;
+    let mut days = 0;
+    for day in first.iter_days().take_while(|day| *day < settled) {
+        let as_of = settled.min(day + Days::new(questions::ANSWERS_SETTLE_DAYS));
+        let period = format!("{day}/{as_of}");
+        if done_days.contains(&period) {
+            continue;
+        }
+        let facts = sources
+            .community
+            .questions_created_between(japan::start_of(day), japan::start_of(day + Days::new(1)))
+            .await?;
+        let replace = vec![
+            (
+                "DELETE FROM insights_question_daily WHERE day = $1",
+                vec![day.into()],
+            ),
+            (
+                "DELETE FROM insights_question_answers WHERE day = $1",
+                vec![day.into()],
+            ),
+        ];
+        let inserts = vec![
+            (
+                "insights_question_daily",
+                &questions::VOLUME_COLUMNS[..],
+                questions::volumes(day, &facts),
+            ),
+            (
+                "insights_question_answers",
+                &questions::ANSWER_COLUMNS[..],
+                questions::answers(day, &facts),
+            ),
+        ];
+        if write_once(sources.db, (QUESTION_DAY, &period), now, replace, inserts)
+            .await?
+            .is_some()
+        {
+            days += 1;
+        }
+    }
+    Ok(days)
 }
 
 fn period_of_hour(hour: DateTime<Utc>) -> String {
@@ -225,16 +308,20 @@ fn columns_with<'a>(first: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
     std::iter::once(first).chain(rest.iter().copied()).collect()
 }
 
-/// Terms and queries of each week from `first_week`: a complete week once, the running week once
-/// a day (its complete days), replacing the day before's.
-async fn search_weeks(
-    db: &DatabaseConnection,
-    analyzer: &TermAnalyzer,
-    first_week: NaiveDate,
-    settled_day: NaiveDate,
+/// Terms (and for searches whole queries) of each week in `[first_week, settled_day)`: a
+/// complete week once, the running week once a day (its complete days), replacing the day
+/// before's.
+async fn weeks(
+    sources: Sources<'_>,
+    source: Source,
+    (first_week, settled_day): (NaiveDate, NaiveDate),
     now: DateTime<Utc>,
 ) -> Result<u64, InsightsError> {
-    let done_weeks = done(db, SEARCH_WEEK, &first_week.to_string()).await?;
+    let kind = match source {
+        Source::Searches => SEARCH_WEEK,
+        Source::Questions => QUESTION_WEEK,
+    };
+    let done_weeks = done(sources.db, kind, &first_week.to_string()).await?;
     let mut weeks = 0;
     let mut week = first_week;
     while week < settled_day {
@@ -243,7 +330,9 @@ async fn search_weeks(
             true => week.to_string(),
             false => format!("{week}/{end}"),
         };
-        if !done_weeks.contains(&period) && search_week(db, analyzer, (week, end), &period, now).await? {
+        if !done_weeks.contains(&period)
+            && one_week(sources, source, (week, end), (kind, &period), now).await?
+        {
             weeks += 1;
         }
         week = week + Days::new(7);
@@ -251,38 +340,44 @@ async fn search_weeks(
     Ok(weeks)
 }
 
-async fn search_week(
-    db: &DatabaseConnection,
-    analyzer: &TermAnalyzer,
+async fn one_week(
+    sources: Sources<'_>,
+    source: Source,
     (week, end): (NaiveDate, NaiveDate),
-    period: &str,
+    claim: (&str, &str),
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let raw = raw_searches(db, japan::start_of(week), japan::start_of(end)).await?;
-    let terms = weekly::term_rows(week, Source::Searches, &weekly::search_texts(&raw), analyzer);
-    let queries = weekly::query_rows(week, &raw);
-    let source: Value = Source::Searches.id().into();
-    let written = write_once(
-        db,
-        (SEARCH_WEEK, period),
-        now,
-        vec![
+) -> Result<bool, InsightsError> {
+    let (from, until) = (japan::start_of(week), japan::start_of(end));
+    let (terms, queries) = match source {
+        Source::Searches => {
+            let raw = raw_searches(sources.db, from, until).await?;
+            let texts = weekly::search_texts(&raw);
             (
-                "DELETE FROM insights_terms_weekly WHERE week = $1 AND source = $2",
-                vec![week.into(), source],
-            ),
-            (
-                "DELETE FROM insights_queries_weekly WHERE week = $1",
-                vec![week.into()],
-            ),
-        ],
-        vec![
-            ("insights_terms_weekly", &weekly::TERM_COLUMNS, terms),
-            ("insights_queries_weekly", &weekly::QUERY_COLUMNS, queries),
-        ],
-    )
-    .await?;
-    Ok(written.is_some())
+                weekly::term_rows(week, source, &texts, sources.analyzer),
+                Some(weekly::query_rows(week, &raw)),
+            )
+        }
+        Source::Questions => {
+            let facts = sources.community.questions_created_between(from, until).await?;
+            let texts = weekly::question_texts(week, &facts, sources.analyzer);
+            (weekly::term_rows(week, source, &texts, sources.analyzer), None)
+        }
+    };
+    let mut replace = vec![(
+        "DELETE FROM insights_terms_weekly WHERE week = $1 AND source = $2",
+        vec![week.into(), source.id().into()],
+    )];
+    let mut inserts = vec![("insights_terms_weekly", &weekly::TERM_COLUMNS[..], terms)];
+    if let Some(queries) = queries {
+        replace.push((
+            "DELETE FROM insights_queries_weekly WHERE week = $1",
+            vec![week.into()],
+        ));
+        inserts.push(("insights_queries_weekly", &weekly::QUERY_COLUMNS[..], queries));
+    }
+    Ok(write_once(sources.db, claim, now, replace, inserts)
+        .await?
+        .is_some())
 }
 
 /// Deletes raw search-log rows and their clicks older than [`RETENTION`], but never a day not

@@ -3,9 +3,11 @@
 //! day (a pseudonym lives one day) or a question's author; searches without a pseudonym count
 //! as uses but as nobody, so that a count of people never overstates.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
+use kosodate_community::{PostStatus, QuestionFacts};
 use kosodate_domain::japan;
 use sea_orm::Value;
 
@@ -24,7 +26,7 @@ pub(crate) type Person = (NaiveDate, String);
 /// One text that terms are counted in: a search's query or a question.
 #[derive(Debug)]
 pub(crate) struct Text<'a> {
-    pub text: &'a str,
+    pub text: Cow<'a, str>,
     pub person: Option<Person>,
 }
 
@@ -43,16 +45,17 @@ pub(crate) fn term_rows(
 ) -> Vec<Vec<Value>> {
     let mut usage: BTreeMap<String, Usage> = BTreeMap::new();
     let mut analysed: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let texts: Vec<&Text<'_>> = texts.iter().collect();
     let total = usage.entry(TOTAL_TERM.to_owned()).or_default();
-    for text in texts {
+    for text in &texts {
         total.uses += 1;
         total.people.extend(text.person.clone());
     }
     for text in texts {
         // Parents repeat the same queries: each distinct text is analysed once.
         let terms = analysed
-            .entry(text.text)
-            .or_insert_with(|| analyzer.terms(text.text).into_iter().collect());
+            .entry(text.text.as_ref())
+            .or_insert_with(|| analyzer.terms(&text.text).into_iter().collect());
         for term in terms.iter() {
             let entry = usage.entry(term.clone()).or_default();
             entry.uses += 1;
@@ -126,9 +129,29 @@ pub(crate) fn search_texts(searches: &[RawSearch]) -> Vec<Text<'_>> {
         .iter()
         .filter_map(|search| {
             Some(Text {
-                text: search.query.as_deref()?,
+                text: Cow::Borrowed(search.query.as_deref()?),
                 person: person_of(search),
             })
+        })
+        .collect()
+}
+
+/// The texts of a week's visible questions (title and body; the title alone without a
+/// dictionary, which would make the whole body one term); a person is an author.
+pub(crate) fn question_texts<'a>(
+    week: NaiveDate,
+    questions: &'a [QuestionFacts],
+    analyzer: &TermAnalyzer,
+) -> Vec<Text<'a>> {
+    questions
+        .iter()
+        .filter(|question| question.status == PostStatus::Visible)
+        .map(|question| Text {
+            text: match analyzer.has_dictionary() {
+                true => Cow::Owned(format!("{}\n{}", question.title, question.body)),
+                false => Cow::Borrowed(question.title.as_str()),
+            },
+            person: question.author_key.map(|author| (week, author.to_string())),
         })
         .collect()
 }

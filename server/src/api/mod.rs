@@ -3,6 +3,7 @@
 
 mod community;
 mod document;
+mod insights;
 mod me;
 mod municipalities;
 mod notices;
@@ -35,7 +36,8 @@ use crate::state::AppState;
         (name = "session", description = "ログイン状態とCSRFトークン"),
         (name = "me", description = "ログインした保護者の世帯（本人のデータのみ）"),
         (name = "community", description = "子育てコミュニティ: 質問と回答（投稿には参加の同意と表示名が必要。個人情報は投稿前に確認）"),
-        (name = "staff", description = "職員: 件数（10件未満は「<10」）、監査ログ、窓口代理登録")
+        (name = "staff", description = "職員: 件数（10件未満は「<10」）、監査ログ、窓口代理登録"),
+        (name = "insights", description = "政策分析（県と運営者の職員）: 検索と質問の件数、よく使われた語と増えた語、足りない支援の手がかり。10件未満は null（CSVでは「10未満」）。オープンデータはノイズ付きで公開")
     )
 )]
 struct ApiDoc;
@@ -116,7 +118,11 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(notices::web_push_key))
                 .routes(routes!(notices::notice_counts))
                 .routes(routes!(notices::dead_letters))
-                .routes(routes!(notices::redrive)),
+                .routes(routes!(notices::redrive))
+                .routes(routes!(insights::volumes))
+                .routes(routes!(insights::terms))
+                .routes(routes!(insights::gaps))
+                .routes(routes!(insights::open_data)),
         )
         .split_for_parts();
     document::describe_itself(&mut openapi);

@@ -7,6 +7,7 @@
 pub mod assets;
 mod calendar;
 mod calendar_feed;
+mod charts;
 mod community;
 pub mod errors;
 mod home;

@@ -15,6 +15,7 @@ mod editor;
 mod freshness;
 mod home;
 mod import;
+mod insights;
 mod login;
 mod types;
 
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/community/moderate", post(community::moderate))
         .route("/staff/community/experts", post(community::experts))
         .merge(editor::router())
+        .merge(insights::router())
         .merge(bulk_routes())
 }
 
@@ -91,6 +93,7 @@ const MENU: &[(&str, &str, MenuFor)] = &[
     ("/staff/import", "一括登録", MenuFor::Everyone),
     ("/staff/counter", "窓口での登録", MenuFor::Municipal),
     ("/staff/freshness", "更新状況", MenuFor::PrefectureWide),
+    ("/staff/insights", "政策分析", MenuFor::PrefectureWide),
     ("/staff/counts", "登録件数", MenuFor::Everyone),
     ("/staff/deliveries", "配信エラー", MenuFor::PrefectureWide),
     ("/staff/community", "コミュニティ管理", MenuFor::PrefectureWide),
