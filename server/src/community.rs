@@ -12,7 +12,7 @@ use chrono::Utc;
 use futures::FutureExt;
 use kosodate_community::{
     AnswerInput, AnswerPosted, CommunityError, Decision, Departure, DisplayName, Masking, Member,
-    ModerationAction, PostRef, QuestionInput, Region, Viewer,
+    ModerationAction, PostRef, QuestionInput, Region,
 };
 use kosodate_domain::{MunicipalityCode, Vocabulary, error_chain, japan};
 use kosodate_households::{AccountId, ConsentPurpose};
@@ -255,21 +255,21 @@ pub async fn similar(
         return Ok(Vec::new());
     }
     let found = state.question_search.similar(text, limit).await?;
-    let mut similar = Vec::with_capacity(found.len());
-    for candidate in found {
-        match state.community.question(candidate.id, Viewer::Public).await {
-            Ok(question) => similar.push(SimilarFound {
-                id: candidate.id,
-                answer_count: u32::try_from(question.answers.len()).unwrap_or(u32::MAX),
-                title: question.title,
-                score: candidate.score,
-            }),
-            // Hidden or gone since it was indexed.
-            Err(CommunityError::QuestionNotFound(_)) => {}
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Ok(similar)
+    let ids: Vec<Uuid> = found.iter().map(|candidate| candidate.id).collect();
+    // Hidden or gone since they were indexed: left out.
+    let visible = state.community.visible_questions(&ids).await?;
+    Ok(visible
+        .into_iter()
+        .map(|question| SimilarFound {
+            id: question.id,
+            score: found
+                .iter()
+                .find(|candidate| candidate.id == question.id)
+                .map_or(0.0, |candidate| candidate.score),
+            title: question.title,
+            answer_count: question.answer_count,
+        })
+        .collect())
 }
 
 /// The page of a question.

@@ -338,38 +338,13 @@ async fn searched(
             offset,
         )
         .await?;
-    let mut items = Vec::with_capacity(hits.len());
-    for hit in hits {
-        match state.community.question(hit.id, Viewer::Public).await {
-            Ok(question) => items.push(summary_of(question)),
-            // Hidden or gone since it was indexed.
-            Err(CommunityError::QuestionNotFound(_)) => {}
-            Err(error) => return Err(error.into()),
-        }
-    }
+    let ids: Vec<Uuid> = hits.iter().map(|hit| hit.id).collect();
+    let items = state.community.visible_questions(&ids).await?;
     let next = offset + limit;
     Ok(Page {
         items,
         next_cursor: (next < total).then(|| URL_SAFE_NO_PAD.encode(next.to_string())),
     })
-}
-
-fn summary_of(question: QuestionView) -> QuestionSummary {
-    let answer_count = u32::try_from(question.answers.len()).unwrap_or(u32::MAX);
-    QuestionSummary {
-        id: question.id,
-        category: question.category,
-        municipality: question.municipality,
-        region: question.region,
-        age_band: question.age_band,
-        excerpt: question.body.chars().take(120).collect(),
-        title: question.title,
-        status: question.status,
-        answer_count,
-        answered: answer_count > 0,
-        has_accepted_answer: question.accepted_answer.is_some(),
-        created_at: question.created_at,
-    }
 }
 
 /// Who reads: a signed-in parent sees their own hidden posts too.

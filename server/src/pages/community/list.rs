@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use kosodate_community::{QuestionCategory, QuestionFilter, QuestionSummary, Viewer};
+use kosodate_community::{QuestionCategory, QuestionFilter, QuestionSummary};
 use kosodate_domain::japan::format_date_with_weekday;
 use kosodate_domain::{AgeBand, MunicipalityCode, Vocabulary, japan};
 use kosodate_registry::page::{Page, PageRequest};
@@ -135,28 +135,9 @@ async fn searched(state: &AppState, form: &ListForm, places: &[PlaceGroup]) -> R
         .question_search
         .search(form.q.clone(), category, PAGE as usize, offset)
         .await?;
-    let mut items = Vec::with_capacity(found.len());
-    for hit in found {
-        match state.community.question(hit.id, Viewer::Public).await {
-            Ok(question) => items.push(Item {
-                id: question.id.to_string(),
-                excerpt: question.body.chars().take(120).collect(),
-                tags: tags(
-                    question.category,
-                    question.municipality,
-                    question.region,
-                    question.age_band,
-                    places,
-                ),
-                answers: u32::try_from(question.answers.len()).unwrap_or(u32::MAX),
-                accepted: question.accepted_answer.is_some(),
-                asked_on: format_date_with_weekday(japan::date_of(question.created_at)),
-                title: question.title,
-            }),
-            Err(kosodate_community::CommunityError::QuestionNotFound(_)) => {}
-            Err(error) => return Err(error.into()),
-        }
-    }
+    let ids: Vec<uuid::Uuid> = found.iter().map(|hit| hit.id).collect();
+    let visible = state.community.visible_questions(&ids).await?;
+    let items = visible.iter().map(|summary| item(summary, places)).collect();
     let next = (offset + (PAGE as usize) < total).then(|| {
         let mut next = form.clone();
         next.offset = Some(offset + PAGE as usize);
