@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::entity::{answer, helpful_mark, member, question, report, revision};
 use crate::error::CommunityError;
 use crate::members::{Member, member_from_row};
+use crate::moderation::{PostRef, set_status};
 use crate::reading::{QuestionSummary, summary_from_row};
 use crate::store::{Community, acting_member, stored_instant, stored_uuid, stored_value};
 use crate::vocabulary::{Departure, PostStatus, ReportReason};
@@ -108,64 +109,17 @@ impl Community {
         else {
             return Ok(None);
         };
-        let author = account.to_string();
-        let questions = question::Entity::find()
-            .filter(question::Column::AuthorAccount.eq(author.as_str()))
-            .order_by_asc(question::Column::CreatedAt)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|row| {
-                let body = row.body.clone();
-                Ok(ExportedQuestion {
-                    summary: summary_from_row(row)?,
-                    body,
-                })
-            })
-            .collect::<Result<_, CommunityError>>()?;
-        let answers = answer::Entity::find()
-            .filter(answer::Column::AuthorAccount.eq(author.as_str()))
-            .order_by_asc(answer::Column::CreatedAt)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|row| {
-                Ok(ExportedAnswer {
-                    id: stored_uuid(&row.id)?,
-                    question: stored_uuid(&row.question_id)?,
-                    status: stored_value(&row.status)?,
-                    body: row.body,
-                    created_at: row.created_at,
-                })
-            })
-            .collect::<Result<_, CommunityError>>()?;
         let helpful_marks = marked_answers(&self.db, account)
             .await?
             .iter()
             .map(|id| stored_uuid(id))
             .collect::<Result<_, _>>()?;
-        let reports = report::Entity::find()
-            .filter(report::Column::Reporter.eq(author.as_str()))
-            .order_by_asc(report::Column::CreatedAt)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|row| {
-                Ok(ExportedReport {
-                    post_kind: stored_value(&row.post_kind)?,
-                    post: stored_uuid(&row.post_id)?,
-                    reason: stored_value(&row.reason)?,
-                    note: row.note,
-                    created_at: row.created_at,
-                })
-            })
-            .collect::<Result<_, CommunityError>>()?;
         Ok(Some(MemberExport {
             member: member_from_row(row)?,
-            questions,
-            answers,
+            questions: exported_questions(&self.db, account).await?,
+            answers: exported_answers(&self.db, account).await?,
             helpful_marks,
-            reports,
+            reports: exported_reports(&self.db, account).await?,
         }))
     }
 }
@@ -206,8 +160,44 @@ async fn remove_posts(
     account: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), CommunityError> {
+    let mut posts = remove_answers(txn, account, now).await?;
     let author = account.to_string();
-    let removed = PostStatus::Removed.id();
+    let questions: Vec<String> = question::Entity::find()
+        .select_only()
+        .column(question::Column::Id)
+        .filter(question::Column::AuthorAccount.eq(author.as_str()))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    question::Entity::update_many()
+        .col_expr(question::Column::Status, Expr::value(PostStatus::Removed.id()))
+        .col_expr(question::Column::Title, Expr::value(""))
+        .col_expr(question::Column::Body, Expr::value(""))
+        .col_expr(question::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            question::Column::Version,
+            Expr::col(question::Column::Version).add(1),
+        )
+        .filter(question::Column::AuthorAccount.eq(author.as_str()))
+        .exec(txn)
+        .await?;
+    posts.extend(questions);
+    for chunk in posts.chunks(500) {
+        revision::Entity::delete_many()
+            .filter(revision::Column::PostId.is_in(chunk.iter().map(String::as_str)))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The member's answers removed and erased, each leaving its question's count; their ids.
+async fn remove_answers(
+    txn: &impl ConnectionTrait,
+    account: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, CommunityError> {
+    let author = account.to_string();
     let answers: Vec<(String, String, String)> = answer::Entity::find()
         .select_only()
         .columns([
@@ -219,54 +209,82 @@ async fn remove_posts(
         .into_tuple()
         .all(txn)
         .await?;
-    for (_, question_id, status) in &answers {
-        if status == PostStatus::Visible.id() {
-            question::Entity::update_many()
-                .col_expr(
-                    question::Column::AnswerCount,
-                    Expr::col(question::Column::AnswerCount).sub(1),
-                )
-                .filter(question::Column::Id.eq(question_id.as_str()))
-                .exec(txn)
-                .await?;
+    for (id, question_id, status) in &answers {
+        let status: PostStatus = stored_value(status)?;
+        if status != PostStatus::Removed {
+            let post = PostRef::answer(stored_uuid(id)?);
+            set_status(txn, post, question_id, (status, PostStatus::Removed), now).await?;
         }
     }
     answer::Entity::update_many()
-        .col_expr(answer::Column::Status, Expr::value(removed))
         .col_expr(answer::Column::Body, Expr::value(""))
         .col_expr(answer::Column::UpdatedAt, Expr::value(now))
         .filter(answer::Column::AuthorAccount.eq(author.as_str()))
         .exec(txn)
         .await?;
-    let questions: Vec<String> = question::Entity::find()
-        .select_only()
-        .column(question::Column::Id)
-        .filter(question::Column::AuthorAccount.eq(author.as_str()))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    question::Entity::update_many()
-        .col_expr(question::Column::Status, Expr::value(removed))
-        .col_expr(question::Column::Title, Expr::value(""))
-        .col_expr(question::Column::Body, Expr::value(""))
-        .col_expr(question::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            question::Column::Version,
-            Expr::col(question::Column::Version).add(1),
-        )
-        .filter(question::Column::AuthorAccount.eq(author.as_str()))
-        .exec(txn)
-        .await?;
-    let posts: Vec<&str> = questions
-        .iter()
-        .map(String::as_str)
-        .chain(answers.iter().map(|(id, _, _)| id.as_str()))
-        .collect();
-    for chunk in posts.chunks(500) {
-        revision::Entity::delete_many()
-            .filter(revision::Column::PostId.is_in(chunk.iter().copied()))
-            .exec(txn)
-            .await?;
-    }
-    Ok(())
+    Ok(answers.into_iter().map(|(id, _, _)| id).collect())
+}
+
+async fn exported_questions(
+    db: &impl ConnectionTrait,
+    account: Uuid,
+) -> Result<Vec<ExportedQuestion>, CommunityError> {
+    question::Entity::find()
+        .filter(question::Column::AuthorAccount.eq(account.to_string()))
+        .order_by_asc(question::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let body = row.body.clone();
+            Ok(ExportedQuestion {
+                summary: summary_from_row(row)?,
+                body,
+            })
+        })
+        .collect()
+}
+
+async fn exported_answers(
+    db: &impl ConnectionTrait,
+    account: Uuid,
+) -> Result<Vec<ExportedAnswer>, CommunityError> {
+    answer::Entity::find()
+        .filter(answer::Column::AuthorAccount.eq(account.to_string()))
+        .order_by_asc(answer::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(ExportedAnswer {
+                id: stored_uuid(&row.id)?,
+                question: stored_uuid(&row.question_id)?,
+                status: stored_value(&row.status)?,
+                body: row.body,
+                created_at: row.created_at,
+            })
+        })
+        .collect()
+}
+
+async fn exported_reports(
+    db: &impl ConnectionTrait,
+    account: Uuid,
+) -> Result<Vec<ExportedReport>, CommunityError> {
+    report::Entity::find()
+        .filter(report::Column::Reporter.eq(account.to_string()))
+        .order_by_asc(report::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(ExportedReport {
+                post_kind: stored_value(&row.post_kind)?,
+                post: stored_uuid(&row.post_id)?,
+                reason: stored_value(&row.reason)?,
+                note: row.note,
+                created_at: row.created_at,
+            })
+        })
+        .collect()
 }

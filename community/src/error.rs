@@ -14,6 +14,8 @@ use crate::vocabulary::PostKind;
 pub enum CommunityError {
     #[error("database error")]
     Database(#[from] sea_orm::DbErr),
+    #[error("question index error")]
+    QuestionIndex(#[from] kosodate_search::SearchError),
     #[error(transparent)]
     Invalid(#[from] InputErrors),
     /// The post holds personal data and the poster has not accepted masking: nothing was stored.
@@ -57,7 +59,7 @@ impl CommunityError {
     /// What the person is told, in Japanese.
     pub fn message_ja(&self) -> String {
         match self {
-            Self::Database(_) | Self::Corrupt(_) => {
+            Self::Database(_) | Self::QuestionIndex(_) | Self::Corrupt(_) => {
                 "コミュニティの処理中にエラーが発生しました。しばらくしてからもう一度お試しください".into()
             }
             Self::Invalid(errors) => errors

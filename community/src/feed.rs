@@ -3,7 +3,7 @@
 //! asked, and the facts of each day's questions for the evidence pages' roll-ups.
 
 use chrono::{DateTime, Utc};
-use kosodate_domain::{AgeBand, MunicipalityCode};
+use kosodate_domain::{AgeBand, MunicipalityCode, Vocabulary};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::entity::question;
 use crate::error::CommunityError;
 use crate::reading::stored_municipality;
+use crate::similar::IndexedQuestion;
 use crate::store::{Community, optional_value, stored_uuid, stored_value};
 use crate::vocabulary::{PostStatus, QuestionCategory, Region};
 
@@ -44,6 +45,46 @@ pub struct QuestionFacts {
 const FACTS_PAGE: u64 = 5_000;
 
 impl Community {
+    /// Up to `limit` (at most 5,000) questions, in any status (the index drops those no longer
+    /// visible), changed after `after`, oldest change first. A question changes for the index
+    /// when it is asked or edited, hidden, restored or removed.
+    pub async fn questions_changed_after(
+        &self,
+        after: Option<QuestionFeedPosition>,
+        limit: u64,
+    ) -> Result<Vec<IndexedQuestion>, CommunityError> {
+        let mut query = question::Entity::find()
+            .order_by_asc(question::Column::UpdatedAt)
+            .order_by_asc(question::Column::Id)
+            .limit(limit.min(FACTS_PAGE));
+        query = match after {
+            None => query,
+            Some(QuestionFeedPosition { updated_at, id: None }) => {
+                query.filter(question::Column::UpdatedAt.gte(updated_at))
+            }
+            Some(QuestionFeedPosition {
+                updated_at,
+                id: Some(id),
+            }) => query.filter(after_key(question::Column::UpdatedAt, updated_at, id)),
+        };
+        query
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| {
+                Ok(IndexedQuestion {
+                    id: stored_uuid(&row.id)?,
+                    visible: row.status == PostStatus::Visible.id(),
+                    title: row.title,
+                    body: row.body,
+                    category: row.category,
+                    municipality: row.municipality_code,
+                    updated_at: row.updated_at,
+                })
+            })
+            .collect()
+    }
+
     /// How many published programs relate to the question (the server's search), for the
     /// evidence pages' gaps. Not a change the index follows.
     pub async fn set_related_program_count(&self, id: Uuid, count: u32) -> Result<(), CommunityError> {

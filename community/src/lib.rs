@@ -12,6 +12,7 @@
 mod departure;
 mod entity;
 mod error;
+mod examples;
 mod feed;
 mod helpful;
 mod input;
@@ -20,11 +21,13 @@ mod moderation;
 pub mod personal_data;
 mod posting;
 mod reading;
+pub mod similar;
 mod store;
 mod vocabulary;
 
 pub use departure::{Departed, ExportedAnswer, ExportedQuestion, ExportedReport, MemberExport};
 pub use error::{CommunityError, FieldFinding};
+pub use examples::ExamplesLoaded;
 pub use feed::{QuestionFacts, QuestionFeedPosition};
 pub use input::{AnswerInput, DisplayName, FieldError, InputErrors, QuestionInput, ValidQuestion};
 pub use members::{Expert, ExpertRequest, Member};
@@ -35,6 +38,7 @@ pub use reading::{
     AnswerView, Author, DEPARTED_MEMBER, MyAnswer, MyPosts, QuestionFilter, QuestionSummary, QuestionView,
     Revision, Viewer,
 };
+pub use similar::{IndexedQuestion, QuestionIndex, SimilarQuestion};
 pub use store::Community;
 pub use vocabulary::{
     Departure, ModerationAction, PostKind, PostStatus, Profession, QuestionCategory, Region, ReportReason,

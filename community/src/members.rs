@@ -79,9 +79,16 @@ pub(crate) fn member_from_row(row: member::Model) -> Result<Member, CommunityErr
     })
 }
 
-/// A display name taken by someone else shows up as the unique index refusing the write.
+/// A display name taken by someone else shows up as the unique index refusing the write; the
+/// primary key refuses a second join of the same account racing the first.
 fn name_taken(error: DbErr) -> CommunityError {
     match error.sql_err() {
+        // SQLite names the column, PostgreSQL the constraint.
+        Some(SqlErr::UniqueConstraintViolation(message))
+            if message.contains("account_id") || message.contains("pkey") =>
+        {
+            CommunityError::AlreadyMember
+        }
         Some(SqlErr::UniqueConstraintViolation(_)) => CommunityError::DisplayNameTaken,
         _ => CommunityError::Database(error),
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use kosodate_domain::Vocabulary;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -252,25 +252,23 @@ impl Community {
         let now = stored_instant(now);
         let txn = kosodate_database::begin_write(&self.db).await?;
         let state = post_state(&*txn, post).await?;
-        let (wanted, becomes) = match action {
-            ModerationAction::Hide => ("visible", Some(PostStatus::Hidden)),
-            ModerationAction::Restore => ("hidden", Some(PostStatus::Visible)),
-            ModerationAction::Dismiss => ("reported", None),
+        let (change, wanted) = match action {
+            ModerationAction::Hide => (Some((PostStatus::Visible, PostStatus::Hidden)), "visible"),
+            ModerationAction::Restore => (Some((PostStatus::Hidden, PostStatus::Visible)), "hidden"),
+            ModerationAction::Dismiss => (None, "reported"),
+        };
+        let changed = match change {
+            Some((from, to)) => {
+                state.status == from && set_status(&*txn, post, &state.question.id, (from, to), now).await?
+            }
+            None => true,
         };
         let reports_resolved = resolve_reports(&*txn, post, action, now).await?;
-        let allowed = match action {
-            ModerationAction::Hide => state.status == PostStatus::Visible,
-            ModerationAction::Restore => state.status == PostStatus::Hidden,
-            ModerationAction::Dismiss => reports_resolved > 0,
-        };
-        if !allowed {
+        if !changed || change.is_none() && reports_resolved == 0 {
             return Err(CommunityError::NothingToModerate {
                 kind: post.kind,
                 wanted,
             });
-        }
-        if let Some(status) = becomes {
-            set_status(&*txn, post, state.question, (state.status, status), now).await?;
         }
         let decision = Decision {
             post,
@@ -341,41 +339,51 @@ async fn resolve_reports(
         .rows_affected)
 }
 
-/// Changes a post's status `from` one `to` another; a question's `updated_at` moves (the index
-/// follows it) and its count of visible answers follows its answers.
+/// Changes a post's status `from` one `to` another, if it is still `from` (a decision and a
+/// departure racing for the same post change it once); false when it no longer was. A question's
+/// `updated_at` moves (the index follows it); its count of visible answers follows its answers.
 pub(crate) async fn set_status(
     txn: &impl ConnectionTrait,
     post: PostRef,
-    question: question::Model,
+    question_id: &str,
     (from, to): (PostStatus, PostStatus),
     now: DateTime<Utc>,
-) -> Result<(), CommunityError> {
-    let status = to;
-    match post.kind {
+) -> Result<bool, CommunityError> {
+    let changed = match post.kind {
         PostKind::Question => {
-            let version = question.version + 1;
-            let mut changed = question.into_active_model();
-            changed.status = Set(status.id().to_owned());
-            changed.updated_at = Set(now);
-            changed.version = Set(version);
-            question::Entity::update(changed).exec(txn).await?;
+            question::Entity::update_many()
+                .col_expr(question::Column::Status, Expr::value(to.id()))
+                .col_expr(question::Column::UpdatedAt, Expr::value(now))
+                .col_expr(
+                    question::Column::Version,
+                    Expr::col(question::Column::Version).add(1),
+                )
+                .filter(question::Column::Id.eq(post.id.to_string()))
+                .filter(question::Column::Status.eq(from.id()))
+                .exec(txn)
+                .await?
+                .rows_affected
         }
         PostKind::Answer => {
             answer::Entity::update_many()
-                .col_expr(answer::Column::Status, Expr::value(status.id()))
+                .col_expr(answer::Column::Status, Expr::value(to.id()))
                 .filter(answer::Column::Id.eq(post.id.to_string()))
+                .filter(answer::Column::Status.eq(from.id()))
                 .exec(txn)
-                .await?;
-            let change = i32::from(to == PostStatus::Visible) - i32::from(from == PostStatus::Visible);
-            question::Entity::update_many()
-                .col_expr(
-                    question::Column::AnswerCount,
-                    Expr::col(question::Column::AnswerCount).add(change),
-                )
-                .filter(question::Column::Id.eq(question.id))
-                .exec(txn)
-                .await?;
+                .await?
+                .rows_affected
         }
+    };
+    let counted = i32::from(to == PostStatus::Visible) - i32::from(from == PostStatus::Visible);
+    if changed > 0 && post.kind == PostKind::Answer && counted != 0 {
+        question::Entity::update_many()
+            .col_expr(
+                question::Column::AnswerCount,
+                Expr::col(question::Column::AnswerCount).add(counted),
+            )
+            .filter(question::Column::Id.eq(question_id))
+            .exec(txn)
+            .await?;
     }
-    Ok(())
+    Ok(changed > 0)
 }

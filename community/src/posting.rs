@@ -6,8 +6,8 @@
 use chrono::{DateTime, Duration, Utc};
 use kosodate_domain::Vocabulary;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use uuid::Uuid;
 
 use crate::entity::{answer, question, revision};
@@ -227,14 +227,9 @@ impl Community {
         .await?;
         let asker = asked.author_account.clone();
         let notify = self.asker_to_notify(&*txn, asker.as_deref(), account).await?;
-        let question_title = asked.title.clone();
-        let mut counts = asked.into_active_model();
-        counts.answer_count = Set(counts.answer_count.as_ref() + 1);
-        if counts.first_answered_at.as_ref().is_none() {
-            counts.first_answered_at = Set(Some(now));
-        }
-        question::Entity::update(counts).exec(&*txn).await?;
+        count_answer(&*txn, &asked.id, now).await?;
         txn.commit().await?;
+        let question_title = asked.title;
         Ok(AnswerPosted {
             answer: id,
             question: question_id,
@@ -385,5 +380,28 @@ async fn keep_revision(
     })
     .exec_without_returning(txn)
     .await?;
+    Ok(())
+}
+
+/// One more visible answer for the question, and its first answer's instant if this is it:
+/// counted in the database, not from the row read before, so that members answering the same
+/// question at once each add theirs.
+async fn count_answer(
+    txn: &impl ConnectionTrait,
+    question_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CommunityError> {
+    question::Entity::update_many()
+        .col_expr(
+            question::Column::AnswerCount,
+            Expr::col(question::Column::AnswerCount).add(1),
+        )
+        .col_expr(
+            question::Column::FirstAnsweredAt,
+            Func::coalesce([Expr::col(question::Column::FirstAnsweredAt), Expr::value(now)]).into(),
+        )
+        .filter(question::Column::Id.eq(question_id))
+        .exec(txn)
+        .await?;
     Ok(())
 }

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use kosodate_community::{
     AnswerInput, Community, CommunityError, Departure, DisplayName, Masking, ModerationAction, PostKind,
-    PostRef, PostStatus, Profession, QuestionCategory, QuestionFilter, QuestionInput, Region, ReportReason,
-    Viewer,
+    PostRef, PostStatus, Profession, QuestionCategory, QuestionFeedPosition, QuestionFilter, QuestionIndex,
+    QuestionInput, Region, ReportReason, Viewer,
 };
 use kosodate_database::{ScratchDatabase, connect};
 use kosodate_domain::{AgeBand, MunicipalityCode};
@@ -124,10 +124,12 @@ async fn reply(community: &Community, account: Uuid, question: Uuid, body: &str,
 
 both_backends!(
     members_have_one_display_name_each,
+    one_account_joining_twice_at_once_is_one_member,
     a_question_is_asked_and_answered,
     personal_data_is_stored_only_masked,
     members_post_within_their_rate_limits,
     concurrent_posts_share_one_rate_limit,
+    answers_at_once_are_all_counted,
     experts_answer_with_the_badge_staff_gave,
     hidden_questions_are_closed_and_seen_by_few,
     lists_filter_and_page_without_repeats,
@@ -136,6 +138,8 @@ both_backends!(
     reports_reach_the_queue_and_decisions_are_kept,
     a_departing_member_is_anonymised_or_removed,
     the_evidence_pages_read_each_days_questions,
+    the_question_index_follows_the_store,
+    the_example_community_loads_once,
 );
 
 async fn members_have_one_display_name_each(fixture: Fixture) {
@@ -1056,4 +1060,180 @@ async fn concurrent_posts_share_one_rate_limit(fixture: Fixture) {
         }
     }
     assert_eq!((posted, limited), (5, 5), "the limit holds for writers at once");
+}
+
+async fn one_account_joining_twice_at_once_is_one_member(fixture: Fixture) {
+    let account = Uuid::now_v7();
+    let mut joins = tokio::task::JoinSet::new();
+    for n in 0..4 {
+        let community = fixture.community.clone();
+        joins.spawn(async move {
+            community
+                .join(account, &name(&format!("名前{n}")), true, t0())
+                .await
+        });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(result) = joins.join_next().await {
+        outcomes.push(match result.expect("the task ends") {
+            Ok(_) => "joined",
+            Err(CommunityError::AlreadyMember) => "already",
+            Err(error) => panic!("{error:?}"),
+        });
+    }
+    outcomes.sort_unstable();
+    assert_eq!(outcomes, ["already", "already", "already", "joined"]);
+}
+
+async fn answers_at_once_are_all_counted(fixture: Fixture) {
+    let community = &fixture.community;
+    let asker = member(community, "りんごママ").await;
+    let id = night_crying(community, asker).await;
+    let mut answers = tokio::task::JoinSet::new();
+    for n in 0..8 {
+        let account = member(community, &format!("こたえる人{n}")).await;
+        let community = community.clone();
+        answers.spawn(async move {
+            let at = t0() + Duration::minutes(n);
+            community
+                .answer(account, id, &answer("うちもです"), Masking::Ask, at)
+                .await
+        });
+    }
+    while let Some(result) = answers.join_next().await {
+        result.expect("the task ends").expect("answered");
+    }
+    let listed = community
+        .questions(&QuestionFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed[0].answer_count, 8);
+    let facts = community
+        .questions_created_between(t0(), t0() + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(facts[0].first_answered_at.map(|at| at >= t0()), Some(true));
+}
+
+async fn the_question_index_follows_the_store(fixture: Fixture) {
+    let community = &fixture.community;
+    let asker = member(community, "りんごママ").await;
+    let mut input = tagged(
+        QuestionCategory::Infant,
+        Some("022012"),
+        Some(Region::Tosei),
+        Some(AgeBand::Age0),
+    );
+    input.title = "夜泣きで眠れません".into();
+    let night = community.ask(asker, &input, Masking::Ask, t0()).await.unwrap();
+    input.title = "保育園に入れない".into();
+    input.category = QuestionCategory::ChildcareEducation;
+    let nursery = community
+        .ask(asker, &input, Masking::Ask, t0() + Duration::hours(1))
+        .await
+        .unwrap();
+    input.title = "児童手当の申請".into();
+    input.category = QuestionCategory::Money;
+    let allowance = community
+        .ask(asker, &input, Masking::Ask, t0() + Duration::days(1))
+        .await
+        .unwrap();
+
+    let everything = community.questions_changed_after(None, 10).await.unwrap();
+    assert_eq!(
+        everything.iter().map(|q| q.id).collect::<Vec<_>>(),
+        [night, nursery, allowance],
+        "oldest change first"
+    );
+    assert_eq!(everything[0].category, "infant");
+    assert_eq!(everything[0].municipality.as_deref(), Some("022012"));
+    assert!(everything.iter().all(|q| q.visible));
+    let page = community.questions_changed_after(None, 2).await.unwrap();
+    let after = QuestionFeedPosition {
+        updated_at: page[1].updated_at,
+        id: Some(page[1].id),
+    };
+    let rest = community.questions_changed_after(Some(after), 10).await.unwrap();
+    assert_eq!(rest.iter().map(|q| q.id).collect::<Vec<_>>(), [allowance]);
+
+    let index = QuestionIndex::open_in_memory().unwrap();
+    index.upsert(&everything).unwrap();
+    assert_eq!(similar(&index, "夜泣きがひどい").first(), Some(&night));
+
+    let later = t0() + Duration::days(2);
+    community
+        .hide(PostRef::question(night), "確認のため", "県 担当者", later)
+        .await
+        .unwrap();
+    let since = QuestionFeedPosition {
+        updated_at: later,
+        id: None,
+    };
+    let changed = community.questions_changed_after(Some(since), 10).await.unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!((changed[0].id, changed[0].visible), (night, false));
+    index.upsert(&changed).unwrap();
+    assert!(
+        !similar(&index, "夜泣きがひどい").contains(&night),
+        "a hidden question leaves the index"
+    );
+    community.set_related_program_count(nursery, 2).await.unwrap();
+    let unchanged = community.questions_changed_after(Some(since), 10).await.unwrap();
+    assert_eq!(
+        unchanged.len(),
+        1,
+        "a related-program count is not a change the index follows"
+    );
+}
+
+fn similar(index: &QuestionIndex, text: &str) -> Vec<Uuid> {
+    index
+        .similar(text, 5)
+        .unwrap()
+        .iter()
+        .map(|found| found.id)
+        .collect()
+}
+
+/// The embedded default's example community goes through the parents' own rules, and a second
+/// start, or a community somebody joined, is left alone.
+async fn the_example_community_loads_once(fixture: Fixture) {
+    let community = &fixture.community;
+    let loaded = community
+        .load_examples_if_empty(t0())
+        .await
+        .unwrap()
+        .expect("an empty community gets the examples");
+    assert_eq!((loaded.members, loaded.questions), (8, 7));
+    assert_eq!(community.load_examples_if_empty(t0()).await.unwrap(), None);
+    let listed = community
+        .questions(&QuestionFilter::default(), None, 20)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 7);
+    let unanswered = community
+        .questions(
+            &QuestionFilter {
+                unanswered: true,
+                ..QuestionFilter::default()
+            },
+            None,
+            20,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        unanswered.len(),
+        1,
+        "the 病児保育 question waits for its first answer"
+    );
+    let night_crying = listed
+        .iter()
+        .find(|question| question.title.contains("夜泣き"))
+        .expect("the 夜泣き question");
+    let view = community.question(night_crying.id, Viewer::Public).await.unwrap();
+    let accepted = view.answers.first().expect("answers");
+    assert!(accepted.accepted);
+    assert_eq!(accepted.author.expert, Some(Profession::PublicHealthNurse));
+    assert_eq!(accepted.helpful_count, 3);
 }

@@ -49,6 +49,10 @@ pub enum NoticeKind {
     /// event).
     #[strum(message = "連絡先の停止")]
     ChannelDisabled,
+    /// Someone answered the parent's question in the community (never a change event: the
+    /// answer's id is the notice's idempotency key).
+    #[strum(message = "質問への回答")]
+    CommunityAnswer,
 }
 
 crate::vocabulary_deserialize!(NoticeKind);
@@ -56,7 +60,7 @@ crate::vocabulary_deserialize!(NoticeKind);
 impl NoticeKind {
     /// Whether the matcher records it as a change of a household's results.
     pub fn is_change_event(self) -> bool {
-        !matches!(self, Self::Digest | Self::ChannelDisabled)
+        !matches!(self, Self::Digest | Self::ChannelDisabled | Self::CommunityAnswer)
     }
 
     /// Whether a notice is sent for it: losing eligibility is shown on the parent's page only.

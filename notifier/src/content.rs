@@ -16,6 +16,17 @@ pub struct NoticeContent {
     /// For `ChannelDisabled`: which channel, in words ("メール（h***@example.jp）").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_channel: Option<String>,
+    /// For `CommunityAnswer`: the parent's question that was answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<QuestionNotice>,
+}
+
+/// The community question a `CommunityAnswer` notice is about: its title and where to read the
+/// answer. Never the answer's text: a notice repeats nobody else's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionNotice {
+    pub title: String,
+    pub url: url::Url,
 }
 
 /// One program as a notice presents it: what it is, why this household, what it gives, by when

@@ -205,6 +205,7 @@ fn new_row(
             kind,
             programs: Vec::new(),
             disabled_channel: None,
+            question: None,
         },
         _ => draft.content.clone(),
     };

@@ -47,18 +47,20 @@ pub fn render(
             }
         }
     }
-    body.push_str(&format!(
-        "\n各制度の詳細と対象になる理由は、マイページでご確認いただけます。\n{my_page}\n"
-    ));
+    let about_programs = members
+        .iter()
+        .any(|member| member.content.kind != NoticeKind::CommunityAnswer);
+    if about_programs {
+        body.push_str(&format!(
+            "\n各制度の詳細と対象になる理由は、マイページでご確認いただけます。\n{my_page}\n"
+        ));
+    }
     let urgent = members.iter().any(|member| member.content.kind.is_urgent());
     RenderedNotice {
         title: format!("【子育て支援】{}", title(notice.content, members.len())),
         short: short(notice.content, members.len()),
         body,
-        link: Some(Link {
-            label: "マイページで確認する".into(),
-            url: my_page.clone(),
-        }),
+        link: Some(main_link(notice.content, my_page)),
         actions,
         unsubscribe: signer.url(notice.id, NoticeAction::Unsubscribe, 0),
         urgency: if urgent { Urgency::High } else { Urgency::Normal },
@@ -68,6 +70,34 @@ pub fn render(
         } else {
             Duration::from_secs(7 * 24 * 3600)
         },
+    }
+}
+
+/// Where the notice's button leads: the answered question, or the parent's page.
+fn main_link(content: &NoticeContent, my_page: &url::Url) -> Link {
+    match (&content.kind, &content.question) {
+        (NoticeKind::CommunityAnswer, Some(question)) => Link {
+            label: "回答を読む".into(),
+            url: question.url.clone(),
+        },
+        _ => Link {
+            label: "マイページで確認する".into(),
+            url: my_page.clone(),
+        },
+    }
+}
+
+/// The question's title as a notice's title quotes it: long titles are cut, since the title is
+/// what a phone's lock screen shows.
+fn question_title(content: &NoticeContent) -> String {
+    const LONGEST: usize = 30;
+    let title = content
+        .question
+        .as_ref()
+        .map_or("", |question| question.title.as_str());
+    match title.chars().count() > LONGEST {
+        true => format!("{}…", title.chars().take(LONGEST).collect::<String>()),
+        false => title.to_owned(),
     }
 }
 
@@ -111,6 +141,7 @@ fn title(content: &NoticeContent, members: usize) -> String {
         NoticeKind::NoLongerEligible => format!("{name}の対象ではなくなりました"),
         NoticeKind::Digest => format!("今日のお知らせ（{members}件）"),
         NoticeKind::ChannelDisabled => "お知らせの配信先を停止しました".into(),
+        NoticeKind::CommunityAnswer => format!("質問「{}」に回答がありました", question_title(content)),
     }
 }
 
@@ -151,6 +182,14 @@ fn lead(content: &NoticeContent) -> String {
              マイページで配信先を確認・再登録できます。\n",
             content.disabled_channel.as_deref().unwrap_or("ご登録の配信先")
         ),
+        NoticeKind::CommunityAnswer => match &content.question {
+            Some(question) => format!(
+                "子育てコミュニティで、あなたの質問「{}」に回答がありました。\n回答を読む：{}\n\
+                 回答のお知らせは、コミュニティの「自分の投稿」でいつでも止められます。\n",
+                question.title, question.url
+            ),
+            None => "子育てコミュニティで、あなたの質問に回答がありました。\n".into(),
+        },
     }
 }
 
@@ -224,6 +263,7 @@ mod tests {
             kind: NoticeKind::DeadlineNear,
             programs: vec![program("子ども医療費助成")],
             disabled_channel: None,
+            question: None,
         };
         let my_page = url::Url::parse("https://kosodate.example/me").unwrap_or_else(|_| unreachable!());
         let id = Uuid::now_v7();
@@ -270,16 +310,19 @@ mod tests {
             kind: NoticeKind::NewlyEligible,
             programs: vec![program("児童手当")],
             disabled_channel: None,
+            question: None,
         };
         let second = NoticeContent {
             kind: NoticeKind::WindowOpensSoon,
             programs: vec![program("一時預かり")],
             disabled_channel: None,
+            question: None,
         };
         let digest = NoticeContent {
             kind: NoticeKind::Digest,
             programs: Vec::new(),
             disabled_channel: None,
+            question: None,
         };
         let members = [
             NoticeToRender {
@@ -305,5 +348,52 @@ mod tests {
         assert!(rendered.body.contains("児童手当の対象になりました"));
         assert!(rendered.body.contains("一時預かりの申請受付がまもなく始まります"));
         assert_eq!(rendered.actions.len(), 4);
+    }
+
+    #[test]
+    fn an_answer_notice_names_the_question_and_links_to_it() {
+        let url = url::Url::parse("https://kosodate.example/community/questions/1")
+            .unwrap_or_else(|_| unreachable!());
+        let content = NoticeContent {
+            kind: NoticeKind::CommunityAnswer,
+            programs: Vec::new(),
+            disabled_channel: None,
+            question: Some(crate::content::QuestionNotice {
+                title: "夜泣きがひどくて眠れません。みなさんはどうしていますか、教えてください".into(),
+                url: url.clone(),
+            }),
+        };
+        let my_page = url::Url::parse("https://kosodate.example/me").unwrap_or_else(|_| unreachable!());
+        let id = Uuid::now_v7();
+        let rendered = render(
+            &signer(),
+            NoticeToRender {
+                id,
+                content: &content,
+            },
+            &[],
+            &my_page,
+        );
+        assert_eq!(
+            rendered.title,
+            "【子育て支援】質問「夜泣きがひどくて眠れません。みなさんはどうしていますか、教え…」に回答がありました"
+        );
+        assert!(
+            rendered
+                .body
+                .contains("あなたの質問「夜泣きがひどくて眠れません。")
+        );
+        assert!(rendered.body.contains(url.as_str()));
+        assert!(!rendered.body.contains("マイページでご確認"), "{}", rendered.body);
+        assert_eq!(rendered.link.map(|link| link.url), Some(url));
+        assert!(rendered.actions.is_empty());
+        let token = rendered
+            .unsubscribe
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(signer().verify(&token), Some((id, NoticeAction::Unsubscribe, 0)));
     }
 }

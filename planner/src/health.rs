@@ -40,6 +40,7 @@ impl ChannelHealth {
                 kind: NoticeKind::ChannelDisabled,
                 programs: Vec::new(),
                 disabled_channel: Some(channel_label(gone.channel_kind).to_owned()),
+                question: None,
             };
             outbox::enqueue(&txn, drafts(&record, &channels, None, None, &content), Utc::now()).await?;
         }

@@ -6,13 +6,16 @@
 //!
 //! It reads households (records, channels, consents, dismissals, stored results), the registry
 //! (programs, organisation names) and the matcher (which child a condition held for), and writes
-//! only to the outbox and the events' planned marks. It must not depend on HTTP.
+//! only to the outbox and the events' planned marks. It must not depend on HTTP. Answers in the
+//! parents' community are told to the asker the same way (`community`), without a change event.
 
+mod community;
 mod content;
 mod error;
 mod health;
 mod plan;
 
+pub use community::{AnswerPosted, CommunityNotices};
 pub use content::group_thousands;
 pub use error::PlannerError;
 pub use health::ChannelHealth;

@@ -135,6 +135,7 @@ impl NoticePlanner {
             kind: event.kind,
             programs: notices,
             disabled_channel: None,
+            question: None,
         };
         let program_id = event.program_id.map(|id| id.to_string());
         Ok(Planned::Drafts(drafts(

@@ -35,7 +35,7 @@ impl Word {
 }
 
 /// How the sentences of a query are cut into words: the dictionary and the verbs it drops.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct Segmentation<'a> {
     pub reader: &'a dyn Reader,
     pub light_verbs: &'a HashSet<String>,

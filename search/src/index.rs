@@ -314,7 +314,8 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
-fn manifest_of(index: &Index) -> Result<Option<Manifest>, SearchError> {
+/// The [`Manifest`] kept in the index's last commit payload, if any.
+pub fn manifest_of(index: &Index) -> Result<Option<Manifest>, SearchError> {
     let metas = index.load_metas()?;
     Ok(metas
         .payload
@@ -323,7 +324,7 @@ fn manifest_of(index: &Index) -> Result<Option<Manifest>, SearchError> {
 
 /// The index in `directory` if it exists and was built with the wanted schema and dictionary.
 /// An outdated one is cleared, unless another process is writing it.
-fn open_existing(directory: &Path, wanted: &Manifest) -> Result<Option<Index>, SearchError> {
+pub fn open_existing(directory: &Path, wanted: &Manifest) -> Result<Option<Index>, SearchError> {
     let mmap = MmapDirectory::open(directory)?;
     if !Index::exists(&mmap).map_err(|error| SearchError::Index(error.into()))? {
         return Ok(None);

@@ -27,10 +27,17 @@ mod synonyms;
 pub use analyzer::{
     AnalysisTokenizer, BigramTokenizer, Bigrams, TEXT_ANALYZER, TextAnalysis, bigrams, normalize_mapped,
 };
+/// Building a query from a parent's words, for other indexes that search Japanese text the same
+/// way (the community's questions): the words of a query, and tantivy queries that want all of
+/// them or some, over any weighted text fields analysed with [`TEXT_ANALYZER`].
+pub use compose::{DEFAULT_STOPWORDS, Segmentation, Word, all_words, some_words, words as query_words};
 pub use document::{ProgramCard, SCHEMA_VERSION};
 pub use error::SearchError;
 pub use follow::{Applied, IndexFollower, POLL_INTERVAL};
 pub use index::{Indexed, Manifest, Opened, SearchIndex};
+/// Opening an index directory that must be rebuilt when its [`Manifest`] differs, for other
+/// indexes kept the same way.
+pub use index::{manifest_of, open_existing};
 /// The categories a search filters by: what the search log and its roll-ups keep.
 pub use kosodate_registry::Category;
 pub use query::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, fold_kana, looks_personal, normalize};

@@ -72,6 +72,27 @@ pub async fn staff_action(
     Ok(audit::record(state.registry.connection(), event).await?)
 }
 
+/// Records a staff action on one thing that is not a program (a community post, a member), with
+/// its outcome.
+pub async fn staff_action_on(
+    state: &AppState,
+    staff: &StaffIdentity,
+    context: &RequestContext,
+    action: &'static str,
+    target: String,
+    outcome: Outcome,
+) -> Result<(), ApiError> {
+    let event = AuditEvent {
+        actor: AuditActor::Staff(staff),
+        action,
+        target: Some(target),
+        municipality: None,
+        outcome,
+        request_id: context.request_id.clone(),
+    };
+    Ok(audit::record(state.registry.connection(), event).await?)
+}
+
 /// Records an access to a household's personal data by someone (its parent, or counter staff).
 pub async fn personal_data(
     state: &AppState,

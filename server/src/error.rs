@@ -50,6 +50,10 @@ pub struct ProblemEntry {
     line: Option<u64>,
     #[schema(required = false)]
     field: Option<String>,
+    /// For personal data found in a community post: what it looks like (`phone_number`,
+    /// `email_address`, `postal_address`, `individual_number`, `personal_url`, `person_name`).
+    #[schema(required = false)]
+    kind: Option<String>,
     /// What is wrong, in Japanese.
     detail: String,
     /// The same in English.
@@ -250,6 +254,17 @@ impl ApiError {
         error
     }
 
+    /// A post or vote in the community before its consent is given (or after it was withdrawn).
+    pub fn community_consent_required() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "community-consent-required",
+            "コミュニティへの参加の同意が必要です",
+            "投稿するには「子育てコミュニティへの参加」への同意と、表示名の登録が必要です。コミュニティの参加の画面から参加してください",
+            "taking part in the community needs the community consent and a display name (/community/join)",
+        )
+    }
+
     /// A failure that is not the client's: a busy database is 503 with `Retry-After`, anything
     /// else is logged with its whole chain of causes and answered 500 without them.
     pub fn failure(what: &'static str, error: &(dyn std::error::Error + 'static)) -> Self {
@@ -363,6 +378,72 @@ impl From<HouseholdError> for ApiError {
     }
 }
 
+impl From<kosodate_community::CommunityError> for ApiError {
+    fn from(error: kosodate_community::CommunityError) -> Self {
+        use kosodate_community::CommunityError as E;
+        let detail_en = error.to_string();
+        let detail = error.message_ja();
+        let status = match &error {
+            E::Invalid(invalid) => return Self::invalid_input(to_values(&invalid.0), detail_en),
+            E::PersonalData { findings, .. } => return personal_data_found(findings, detail, detail_en),
+            E::RateLimited { retry_after } => {
+                let mut refused = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    "投稿が多すぎます",
+                    detail,
+                    detail_en,
+                );
+                refused.retry_after = Some(retry_after.as_secs().max(1));
+                return refused;
+            }
+            E::NotMember | E::NotAuthor(_) => StatusCode::FORBIDDEN,
+            E::QuestionNotFound(_) | E::AnswerNotFound(_) | E::NoExpertRequest => StatusCode::NOT_FOUND,
+            E::AlreadyMember
+            | E::DisplayNameTaken
+            | E::QuestionClosed
+            | E::OwnAnswer
+            | E::NothingToModerate { .. } => StatusCode::CONFLICT,
+            E::InvalidCursor => StatusCode::BAD_REQUEST,
+            _ => return Self::failure("community failure", &error),
+        };
+        let (slug, title) = match status {
+            StatusCode::FORBIDDEN => ("forbidden", "この操作はできません"),
+            StatusCode::NOT_FOUND => ("not-found", "見つかりません"),
+            StatusCode::BAD_REQUEST => ("invalid-cursor", "ページ指定が正しくありません"),
+            _ => ("conflict", "この操作はできません"),
+        };
+        Self::new(status, slug, title, detail, detail_en)
+    }
+}
+
+/// 422 with each finding's kind and where it is (`/title`, `/body`), never the text found.
+fn personal_data_found(
+    findings: &[kosodate_community::FieldFinding],
+    detail: String,
+    detail_en: String,
+) -> ApiError {
+    let errors = findings
+        .iter()
+        .map(|finding| {
+            serde_json::json!({
+                "pointer": finding.pointer,
+                "kind": finding.kind.id(),
+                "detail": format!("{}が含まれています", finding.kind.label_ja()),
+                "detail_en": format!("looks like personal data: {}", finding.kind.id()),
+            })
+        })
+        .collect();
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "personal-data",
+        "個人情報が含まれています",
+        detail,
+        detail_en,
+    )
+    .with_errors(errors)
+}
+
 impl From<kosodate_notifier::OutboxError> for ApiError {
     fn from(error: kosodate_notifier::OutboxError) -> Self {
         Self::failure("outbox failure", &error)
@@ -385,6 +466,12 @@ impl From<kosodate_search::SearchError> for ApiError {
             kosodate_search::SearchError::Database(error) => error.into(),
             other => Self::failure("search failure", &other),
         }
+    }
+}
+
+impl From<kosodate_insights::InsightsError> for ApiError {
+    fn from(error: kosodate_insights::InsightsError) -> Self {
+        Self::failure("insights failure", &error)
     }
 }
 

@@ -145,13 +145,8 @@ pub async fn export(
 }
 
 /// "My data" as a JSON file to download, not kept by any cache.
-pub async fn export_file(
-    state: &AppState,
-    account: AccountId,
-    context: &RequestContext,
-) -> Result<Response, ApiError> {
-    let data = export(state, account, context).await?;
-    let body = serde_json::to_vec_pretty(&data).map_err(|_| ApiError::internal())?;
+pub fn download(data: &serde_json::Value) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec_pretty(data).map_err(|_| ApiError::internal())?;
     let headers = [
         (header::CONTENT_TYPE, "application/json"),
         (

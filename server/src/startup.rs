@@ -1,7 +1,8 @@
 //! The composition root: the one place that builds the service from its settings. It opens and
 //! migrates the database, builds every service into the `AppState`, assembles the router (the
 //! JSON API, sign-in, health and metrics) with its middleware, starts this process's background
-//! work (the matching tick, the notice loop, the search follower, the evidence roll-ups) and serves until shut down; and
+//! work (the matching tick, the notice loop, the search and community question followers, the
+//! evidence roll-ups) and serves until shut down; and
 //! it starts `kosodate worker` processes. Nothing but `cli` and the tests call into it.
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -9,9 +10,11 @@ use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Router, middleware};
+use kosodate_community::Community;
 use kosodate_domain::error_chain;
 use kosodate_households::Households;
 use kosodate_migrations::{Migrator, MigratorTrait};
+use kosodate_planner::CommunityNotices;
 use kosodate_registry::Registry;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -20,6 +23,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::Authenticator;
 use crate::auth::session::Sessions;
+use crate::community::QuestionSearch;
 use crate::error::ApiError;
 use crate::extract::StaffTokens;
 use crate::freshness::Freshness;
@@ -67,6 +71,9 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
     let db = registry.connection().clone();
     let notices = Notices::build(settings, &registry, &public_url).await?;
     let search = Search::start(settings, &registry).await?;
+    let community = Community::new(db.clone());
+    let question_search = QuestionSearch::start(settings, community.clone()).await?;
+    let community_notices = CommunityNotices::new(Households::new(db.clone()));
     let insights = crate::insights::build(settings, db.clone()).await?;
     let freshness =
         Freshness::build(&settings.freshness, &registry, notices.email.clone(), &public_url).await?;
@@ -85,6 +92,9 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
         mailer: Mailer::new(notices.email.clone(), public_url.clone()),
         notices,
         search,
+        community,
+        question_search,
+        community_notices,
         insights,
         freshness,
         registry,

@@ -3,14 +3,17 @@
 //! their own.
 
 use axum::extract::FromRef;
+use kosodate_community::Community;
 use kosodate_households::Households;
 use kosodate_insights::Insights;
 use kosodate_matching::MatchRunner;
+use kosodate_planner::CommunityNotices;
 use kosodate_registry::Registry;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::auth::Authenticator;
 use crate::auth::session::Sessions;
+use crate::community::QuestionSearch;
 use crate::extract::StaffTokens;
 use crate::freshness::Freshness;
 use crate::mail::Mailer;
@@ -28,6 +31,10 @@ pub struct AppState {
     pub mailer: Mailer,
     pub notices: Notices,
     pub search: Search,
+    /// The parents' community, the index of its questions, and the notices of its answers.
+    pub community: Community,
+    pub question_search: QuestionSearch,
+    pub community_notices: CommunityNotices,
     /// Evidence for policy: the search-log pseudonyms, clicks, roll-ups and reports.
     pub insights: Insights,
     /// Review reminders and the link checker.

@@ -3,6 +3,7 @@
 //! both. Nothing in the product may depend on this crate.
 
 pub mod browser;
+pub mod insights_fixtures;
 pub mod notice_fixtures;
 pub mod oidc;
 pub mod relevance;
@@ -353,6 +354,15 @@ pub async fn spawn_app_with_sign_in_claims(
 /// one municipality.
 pub async fn spawn_app_with_sign_in_accounts(backend: Backend, extra: Value) -> SignInApp {
     spawn_app_with_more_accounts(backend, ClaimsIn::Userinfo, extra, |_| {}).await
+}
+
+/// [`spawn_app_with_sign_in_accounts`] with the settings adjusted too.
+pub async fn spawn_app_with_sign_in_accounts_and(
+    backend: Backend,
+    extra: Value,
+    adjust: impl FnOnce(&mut Settings),
+) -> SignInApp {
+    spawn_app_with_more_accounts(backend, ClaimsIn::Userinfo, extra, adjust).await
 }
 
 async fn spawn_app_with_more_accounts(

@@ -58,6 +58,7 @@ pub fn sample_content() -> NoticeContent {
             contact: Some("青森市 こども支援課".into()),
         }],
         disabled_channel: None,
+        question: None,
     }
 }
 

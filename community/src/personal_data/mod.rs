@@ -13,6 +13,7 @@ mod address;
 mod contacts;
 mod names;
 mod numbers;
+mod spoken;
 mod view;
 
 use std::ops::Range;
@@ -76,6 +77,7 @@ pub fn detect(text: &str) -> Vec<Finding> {
     let view = View::new(text);
     let mut found: Detections = Vec::new();
     numbers::detect(&view, &mut found);
+    spoken::detect(&view, &mut found);
     contacts::detect(&view, &mut found);
     address::detect(&view, &mut found);
     names::detect(&view, &mut found);

@@ -94,7 +94,8 @@ const WORDS_LIKE_NAMES: &[&str] = &[
 ];
 
 /// Ends of a given-name candidate that make it an institution or a role (山本病院さん).
-const INSTITUTION_ENDINGS: &str = "園院所館科課局店社会室校部屋堂師士長員庁署市町村区県家組";
+const INSTITUTION_ENDINGS: &str =
+    "園院所館科課局店社会室校部屋堂師士長員庁署都道府県市町村区家組者方達側業駅港線口前";
 
 /// ひらがな that begin a particle rather than a name (森のくまさん); は, と and も begin too
 /// many given names (はな, ともや, もも) to be here.
@@ -103,8 +104,14 @@ const PARTICLE_STARTS: &str = "のをにがでへ";
 pub(super) fn detect(view: &View, found: &mut Detections) {
     let text = view.text.as_str();
     let mut push = |range: Range<usize>| found.push((PersonalDataKind::PersonName, range));
-    for after_name in HONORIFIC.find_iter(text).chain(COPULA.find_iter(text)) {
-        if let Some(name) = full_name_before(text, after_name.start()) {
+    for honorific in HONORIFIC.find_iter(text) {
+        if let Some(name) = full_name_before(text, honorific.start(), 1) {
+            push(name);
+        }
+    }
+    // 今日です, 原材料です: before です a one-character family name is mostly a word.
+    for copula in COPULA.find_iter(text) {
+        if let Some(name) = full_name_before(text, copula.start(), 2) {
             push(name);
         }
     }
@@ -179,22 +186,32 @@ fn char_count(text: &str) -> usize {
 
 /// Byte length of the longest family name `text` starts with.
 fn family_name_prefix(text: &str) -> Option<usize> {
+    family_name_prefix_of(text, 1)
+}
+
+/// Byte length of the longest family name of at least `min_chars` characters `text` starts
+/// with.
+fn family_name_prefix_of(text: &str, min_chars: usize) -> Option<usize> {
     let ends: Vec<usize> = text
         .char_indices()
         .map(|(offset, character)| offset + character.len_utf8())
         .take(MAX_FAMILY_CHARS)
         .collect();
     ends.into_iter()
+        .skip(min_chars.saturating_sub(1))
         .rev()
         .find(|&end| FAMILY_NAMES.contains(&text[..end]))
 }
 
-/// Whether `text` ends with a family name (the kanji before a given name in kana).
-fn ends_with_family_name(text: &str) -> bool {
+/// Where the family name `text` ends with begins (the kanji before a given name in kana), the
+/// longest of at least `min_chars` characters.
+fn family_name_suffix(text: &str, min_chars: usize) -> Option<usize> {
     text.char_indices()
-        .rev()
-        .take(MAX_FAMILY_CHARS)
-        .any(|(offset, _)| FAMILY_NAMES.contains(&text[offset..]))
+        .find(|&(offset, _)| {
+            let family = &text[offset..];
+            char_count(family) >= min_chars && FAMILY_NAMES.contains(family)
+        })
+        .map(|(offset, _)| offset)
 }
 
 fn is_given_name_like(given: &str) -> bool {
@@ -207,17 +224,21 @@ fn is_given_name_like(given: &str) -> bool {
             .is_some_and(|last| !INSTITUTION_ENDINGS.contains(last))
 }
 
-/// 山田花子さん, 山田 花子様, 佐藤はなこちゃん: a family name from the list and a given name
-/// right before the honorific (or です) at `end`.
-fn full_name_before(text: &str, end: usize) -> Option<Range<usize>> {
+/// 山田花子さん, 山田 花子様, 佐藤はなこちゃん: a family name from the list (of at least
+/// `min_family_chars` characters) and a given name right before the honorific (or です) at
+/// `end`. After a one-character family name (森, 林) the given name must have two kanji: 森林さん
+/// is rare, 関係者様 is not.
+fn full_name_before(text: &str, end: usize, min_family_chars: usize) -> Option<Range<usize>> {
     let kanji_start = run_before(text, end, Script::Kanji, MAX_FAMILY_CHARS + MAX_GIVEN_KANJI);
     if kanji_start < end {
         let run = &text[kanji_start..end];
         let within_run = run.char_indices().find_map(|(offset, _)| {
-            let family = family_name_prefix(&run[offset..])?;
-            is_given_name_like(&run[offset + family..]).then_some(kanji_start + offset..end)
+            let family = family_name_prefix_of(&run[offset..], min_family_chars)?;
+            let given = &run[offset + family..];
+            let fits = char_count(&run[offset..offset + family]) > 1 || char_count(given) == 2;
+            (fits && is_given_name_like(given)).then_some(kanji_start + offset..end)
         });
-        return within_run.or_else(|| family_before_space(text, kanji_start, end));
+        return within_run.or_else(|| family_before_space(text, kanji_start, end, min_family_chars));
     }
     let kana_start = [Script::Hiragana, Script::Katakana]
         .into_iter()
@@ -232,12 +253,17 @@ fn full_name_before(text: &str, end: usize) -> Option<Range<usize>> {
     if particle || NOT_NAMES.contains(&given) {
         return None;
     }
-    family_before_space(text, kana_start, end)
+    family_before_space(text, kana_start, end, min_family_chars)
 }
 
 /// The family name in kanji before a given name starting at `given_start` (after one space at
 /// the most): the name then runs from the family name to `end`.
-fn family_before_space(text: &str, given_start: usize, end: usize) -> Option<Range<usize>> {
+fn family_before_space(
+    text: &str,
+    given_start: usize,
+    end: usize,
+    min_family_chars: usize,
+) -> Option<Range<usize>> {
     let given = &text[given_start..end];
     if NOT_NAMES.contains(&given) {
         return None;
@@ -249,20 +275,32 @@ fn family_before_space(text: &str, given_start: usize, end: usize) -> Option<Ran
     };
     let family_start = run_before(text, family_end, Script::Kanji, MAX_FAMILY_CHARS);
     let family = &text[family_start..family_end];
-    (!family.is_empty() && ends_with_family_name(family)).then(|| {
-        let start = family
-            .char_indices()
-            .find(|&(offset, _)| FAMILY_NAMES.contains(&family[offset..]))
-            .map_or(family_start, |(offset, _)| family_start + offset);
-        start..end
-    })
+    family_name_suffix(family, min_family_chars).map(|offset| family_start + offset..end)
 }
 
-/// After 「私は」: a name that starts with a family name (私は山田花子です, 私は佐藤です).
+/// After 「私は」: a name that starts with a family name of two characters or more and ends the
+/// phrase (私は山田花子です, 私は佐藤と申します), not 「私は中野区に」.
 fn introduced_name(text: &str, start: usize) -> Option<Range<usize>> {
+    const PHRASE_ENDS: [&str; 11] = [
+        "です",
+        "と申",
+        "ともう",
+        "といい",
+        "と言い",
+        "でござ",
+        "だ",
+        "。",
+        "、",
+        "!",
+        " ",
+    ];
     let end = run_after(text, start, Script::Kanji, MAX_FAMILY_CHARS + MAX_GIVEN_KANJI);
+    let rest = &text[end..];
+    if !(rest.is_empty() || PHRASE_ENDS.iter().any(|phrase_end| rest.starts_with(phrase_end))) {
+        return None;
+    }
     let run = &text[start..end];
-    let family = family_name_prefix(run)?;
+    let family = family_name_prefix_of(run, 2)?;
     let given = &run[family..];
     (given.is_empty() || is_given_name_like(given)).then_some(start..end)
 }
@@ -388,6 +426,7 @@ mod tests {
         assert_eq!(names("昨日、山田花子さんに会いました"), ["山田花子"]);
         assert_eq!(names("工藤 美咲様"), ["工藤 美咲"]);
         assert_eq!(names("担任の田中花子先生"), ["田中花子"]);
+        assert_eq!(names("森花子さんと林健太くん"), ["森花子", "林健太"]);
         assert_eq!(names("佐藤はなこちゃん"), ["佐藤はなこ"]);
         assert_eq!(names("青森市の山田花子です"), ["山田花子"]);
     }
@@ -412,6 +451,13 @@ mod tests {
             "お客様",
             "田中です",
             "上田市です",
+            "今日です",
+            "原材料です",
+            "関係者様",
+            "私は今日、病院に行きました",
+            "私は東京出身です",
+            "私は中野区に住んでいます",
+            "東京都です",
         ] {
             assert_eq!(names(text), Vec::<String>::new(), "{text}");
         }

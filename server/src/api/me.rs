@@ -92,18 +92,49 @@ pub async fn put_household(
 }
 
 /// Deletes the household and everything held about it, and signs out. Only an anonymous count of
-/// deletions per municipality and month remains.
-#[utoipa::path(delete, path = "/me/household", tag = "me", security(("parent_session" = [])),
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+/// deletions per municipality and month remains. Posts in the community are kept without a name
+/// (`community_posts=anonymise`, the default) or removed (`remove`).
+#[utoipa::path(delete, path = "/me/household", tag = "me", security(("parent_session" = [])), params(DeleteQuery),
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete_household(
     State(state): State<AppState>,
     parent: Parent,
     context: RequestContext,
+    ApiQuery(query): ApiQuery<DeleteQuery>,
 ) -> Result<Response, ApiError> {
-    parent::delete_household(&state, parent.account, &context).await?;
+    let posts = match query.community_posts.as_deref() {
+        None => kosodate_community::Departure::Anonymise,
+        Some(raw) => kosodate_community::Departure::parse(raw).ok_or_else(|| {
+            ApiError::invalid_query(
+                "community_posts",
+                "コミュニティの投稿は anonymise（匿名で残す）か remove（削除する）を指定してください",
+                "community_posts must be anonymise or remove",
+            )
+        })?,
+    };
+    crate::community::delete_account(&state, parent.account, &context, posts).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_cookie(response.headers_mut(), &state.sessions.removal_cookie());
     Ok(response)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// What becomes of the parent's community posts: `anonymise` (default) or `remove`.
+    #[param(schema_with = departure_schema)]
+    pub community_posts: Option<String>,
+}
+
+fn departure_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(
+            kosodate_community::Departure::VARIANTS
+                .iter()
+                .map(|departure| departure.id()),
+        ))
+        .build()
 }
 
 /// "My data": everything held about the household, as a JSON file.
@@ -114,7 +145,7 @@ pub async fn export(
     parent: Parent,
     context: RequestContext,
 ) -> Result<Response, ApiError> {
-    parent::export_file(&state, parent.account, &context).await
+    parent::download(&crate::community::my_data(&state, parent.account, &context).await?)
 }
 
 /// The consent screen: each purpose with the text to agree to, and the ledger. Consent comes

@@ -1,7 +1,9 @@
 //! The HTTP API under `/api/v1`, and its OpenAPI 3.1 document generated from the same handlers
 //! (utoipa-axum registers each route and its documentation together, so they cannot drift).
 
+mod community;
 mod document;
+mod insights;
 mod me;
 mod municipalities;
 mod notices;
@@ -33,7 +35,9 @@ use crate::state::AppState;
         (name = "programs", description = "子育て支援制度"),
         (name = "session", description = "ログイン状態とCSRFトークン"),
         (name = "me", description = "ログインした保護者の世帯（本人のデータのみ）"),
-        (name = "staff", description = "職員: 件数（10件未満は「<10」）、監査ログ、窓口代理登録")
+        (name = "community", description = "子育てコミュニティ: 質問と回答（投稿には参加の同意と表示名が必要。個人情報は投稿前に確認）"),
+        (name = "staff", description = "職員: 件数（10件未満は「<10」）、監査ログ、窓口代理登録"),
+        (name = "insights", description = "政策分析（県と運営者の職員）: 検索と質問の件数、よく使われた語と増えた語、足りない支援の手がかり。10件未満は null（CSVでは「10未満」）。オープンデータはノイズ付きで公開")
     )
 )]
 struct ApiDoc;
@@ -93,6 +97,19 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(me::channels, me::add_channel))
                 .routes(routes!(me::verify_email))
                 .routes(routes!(me::change_channel, me::remove_channel))
+                .routes(routes!(community::join))
+                .routes(routes!(community::me, community::leave))
+                .routes(routes!(community::request_expert))
+                .routes(routes!(community::list_questions, community::ask))
+                .routes(routes!(community::get_question))
+                .routes(routes!(community::mark_helpful, community::unmark_helpful))
+                .routes(routes!(community::accept))
+                .routes(routes!(community::report))
+                .routes(routes!(community::moderation_queue, community::moderate))
+                .routes(routes!(community::expert_requests))
+                .routes(routes!(community::decide_expert))
+                .routes(routes!(community::similar))
+                .routes(routes!(community::answer))
                 .routes(routes!(staff::counts))
                 .routes(routes!(search::search_trends))
                 .routes(routes!(staff::audit_log))
@@ -101,7 +118,11 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(notices::web_push_key))
                 .routes(routes!(notices::notice_counts))
                 .routes(routes!(notices::dead_letters))
-                .routes(routes!(notices::redrive)),
+                .routes(routes!(notices::redrive))
+                .routes(routes!(insights::volumes))
+                .routes(routes!(insights::terms))
+                .routes(routes!(insights::gaps))
+                .routes(routes!(insights::open_data)),
         )
         .split_for_parts();
     document::describe_itself(&mut openapi);

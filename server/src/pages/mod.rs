@@ -7,6 +7,8 @@
 pub mod assets;
 mod calendar;
 mod calendar_feed;
+mod charts;
+mod community;
 pub mod errors;
 mod home;
 mod household_form;
@@ -51,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/calendar/revoke", post(calendar::revoke))
         .route("/calendar/{file}", get(calendar::feed))
         .merge(me::router())
+        .merge(community::router())
         .merge(staff::router())
 }
 

@@ -52,7 +52,7 @@ pub async fn page(
         return Ok(step);
     }
     let consents = parent::consents(&state, parent.account).await?;
-    let held = parent::export(&state, parent.account, &context).await?;
+    let held = crate::community::my_data(&state, parent.account, &context).await?;
     let day = |at| format_date_with_weekday(japan::date_of(at));
     let active = consents
         .purposes
@@ -97,7 +97,7 @@ pub async fn download(
     parent: SignedInParent,
     context: RequestContext,
 ) -> Result<Response, ApiError> {
-    parent::export_file(&state, parent.account, &context).await
+    parent::download(&crate::community::my_data(&state, parent.account, &context).await?)
 }
 
 #[derive(Template)]
@@ -105,6 +105,8 @@ pub async fn download(
 struct DeletePage {
     csrf_token: String,
     error: bool,
+    /// The parent has posted in the community: ask what becomes of the posts.
+    community_member: bool,
 }
 
 pub async fn confirm_delete(
@@ -117,6 +119,10 @@ pub async fn confirm_delete(
     let page = DeletePage {
         csrf_token: parent.csrf_token().to_owned(),
         error: false,
+        community_member: crate::community::standing(&state, parent.account)
+            .await?
+            .member
+            .is_some(),
     };
     Ok(crate::pages::html(StatusCode::OK, &page))
 }
@@ -125,6 +131,9 @@ pub async fn confirm_delete(
 pub struct DeleteForm {
     #[serde(default)]
     confirm: Option<String>,
+    /// What becomes of the community posts: `anonymise` unless `remove` is chosen.
+    #[serde(default)]
+    community_posts: Option<String>,
 }
 
 /// Deletes the household and everything held about it, and signs out.
@@ -138,10 +147,19 @@ pub async fn delete(
         let page = DeletePage {
             csrf_token: parent.csrf_token().to_owned(),
             error: true,
+            community_member: crate::community::standing(&state, parent.account)
+                .await?
+                .member
+                .is_some(),
         };
         return Ok(crate::pages::html(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
-    parent::delete_household(&state, parent.account, &context).await?;
+    let posts = fields
+        .community_posts
+        .as_deref()
+        .and_then(kosodate_community::Departure::parse)
+        .unwrap_or(kosodate_community::Departure::Anonymise);
+    crate::community::delete_account(&state, parent.account, &context, posts).await?;
     let mut response = see_other("/?deleted=1");
     set_cookie(response.headers_mut(), &state.sessions.removal_cookie());
     Ok(response)

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::StaffChrome;
 use crate::error::ApiError;
+use crate::pages::charts::{Bar, BarChart, Svg};
 use crate::pages::visitor::SignedInStaff;
 use crate::state::AppState;
 
@@ -66,16 +67,6 @@ struct Header {
     aria_sort: Option<&'static str>,
 }
 
-/// One bar of the chart, in SVG user units.
-struct Bar {
-    name: String,
-    y: u32,
-    text_y: u32,
-    programs_width: u32,
-    overdue_width: u32,
-    label: String,
-}
-
 #[derive(Template)]
 #[template(path = "staff/freshness.html")]
 struct FreshnessPage {
@@ -83,8 +74,7 @@ struct FreshnessPage {
     today: String,
     headers: Vec<Header>,
     rows: Vec<Row>,
-    bars: Vec<Bar>,
-    chart_height: u32,
+    chart: Svg,
 }
 
 const COLUMNS: [(SortKey, &str); 5] = [
@@ -124,15 +114,14 @@ pub async fn page(
         })
         .collect();
     let mut rows: Vec<Row> = lines.into_iter().map(|line| row(line, &gaps)).collect();
-    let bars = chart(&rows);
+    let chart = chart(&rows);
     sort(&mut rows, query.sort, query.order);
     let page = FreshnessPage {
         chrome,
         today: japan::format_date(today),
         headers: headers(query.sort, query.order),
-        chart_height: BAR_PITCH * u32::try_from(bars.len()).unwrap_or(0) + 8,
         rows,
-        bars,
+        chart,
     };
     Ok(crate::pages::html(StatusCode::OK, &page))
 }
@@ -209,38 +198,22 @@ fn order_id(order: Order) -> &'static str {
     }
 }
 
-/// Vertical distance between bars and the widths the chart draws in (SVG user units).
-const BAR_PITCH: u32 = 22;
-const LABEL_WIDTH: u32 = 110;
-const BAR_AREA: u32 = 420;
-
-/// The chart's bars in code order: each municipality's programs, the overdue part in another
-/// colour, scaled to the municipality with the most programs.
-fn chart(rows: &[Row]) -> Vec<Bar> {
-    let most = rows.iter().map(|row| row.programs).max().unwrap_or(0).max(1);
-    let scale = |count: u64| u32::try_from(count * u64::from(BAR_AREA) / most).unwrap_or(BAR_AREA);
-    rows.iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let y = BAR_PITCH * u32::try_from(index).unwrap_or(0) + 4;
-            Bar {
-                name: row.name.clone(),
-                y,
-                text_y: y + 14,
-                programs_width: scale(row.programs),
-                overdue_width: scale(row.overdue),
-                label: format!("{}件（期限切れ{}件）", row.programs, row.overdue),
-            }
-        })
-        .collect()
-}
-
-impl Bar {
-    pub fn bar_x(&self) -> u32 {
-        LABEL_WIDTH
+/// The chart in code order: each municipality's programs, the overdue part in another colour.
+fn chart(rows: &[Row]) -> Svg {
+    BarChart {
+        id: "chart",
+        title: "市町村ごとの制度数と確認期限切れの数",
+        description: "40市町村それぞれの制度数を横棒で、そのうち確認期限切れの数を濃い色の部分で示します。数値は上の一覧と同じです。",
+        colours: &["#7a9cc6", "#a3161c"],
+        label_width: 110,
+        bars: rows
+            .iter()
+            .map(|row| Bar {
+                label: row.name.clone(),
+                values: vec![row.programs, row.overdue],
+                note: format!("{}件（期限切れ{}件）", row.programs, row.overdue),
+            })
+            .collect(),
     }
-
-    pub fn label_x(&self) -> u32 {
-        LABEL_WIDTH + self.programs_width + 6
-    }
+    .svg()
 }

@@ -7,6 +7,7 @@
 
 mod audit_log;
 mod changes;
+mod community;
 mod counter;
 mod counts;
 mod deliveries;
@@ -14,6 +15,7 @@ mod editor;
 mod freshness;
 mod home;
 mod import;
+mod insights;
 mod login;
 mod types;
 
@@ -36,7 +38,11 @@ pub fn router() -> Router<AppState> {
         .route("/staff/deliveries", get(deliveries::page))
         .route("/staff/deliveries/redrive", post(deliveries::redrive))
         .route("/staff/audit", get(audit_log::page))
+        .route("/staff/community", get(community::page))
+        .route("/staff/community/moderate", post(community::moderate))
+        .route("/staff/community/experts", post(community::experts))
         .merge(editor::router())
+        .merge(insights::router())
         .merge(bulk_routes())
 }
 
@@ -87,8 +93,10 @@ const MENU: &[(&str, &str, MenuFor)] = &[
     ("/staff/import", "一括登録", MenuFor::Everyone),
     ("/staff/counter", "窓口での登録", MenuFor::Municipal),
     ("/staff/freshness", "更新状況", MenuFor::PrefectureWide),
+    ("/staff/insights", "政策分析", MenuFor::PrefectureWide),
     ("/staff/counts", "登録件数", MenuFor::Everyone),
     ("/staff/deliveries", "配信エラー", MenuFor::PrefectureWide),
+    ("/staff/community", "コミュニティ管理", MenuFor::PrefectureWide),
     ("/staff/audit", "操作記録", MenuFor::Everyone),
 ];
 

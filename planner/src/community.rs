@@ -1,0 +1,98 @@
+//! Telling a parent that their question in the community was answered. There is no change event:
+//! the answer itself is the cause, and its id is the notice's idempotency key (the outbox's unique
+//! (event, channel)), so an answer is announced once per channel however often this is asked.
+//! Only the household's channels that are verified, opted in and consented to, and only while the
+//! consent to the community is active: a member without a household or channels sees new answers
+//! on the community's own page.
+
+use chrono::{DateTime, Utc};
+use kosodate_database::begin_write;
+use kosodate_domain::Vocabulary;
+use kosodate_households::{AccountId, ConsentPurpose, HouseholdId, Households};
+use kosodate_notifier::outbox;
+use kosodate_notifier::{NoticeContent, NoticeKind, QuestionNotice};
+use uuid::Uuid;
+
+use crate::content::drafts;
+use crate::error::PlannerError;
+
+/// An answer to tell the asker about.
+#[derive(Debug, Clone)]
+pub struct AnswerPosted {
+    /// The asker's account.
+    pub asker: AccountId,
+    pub answer: Uuid,
+    pub question_title: String,
+    /// Where the question and its answers are read.
+    pub question_url: url::Url,
+}
+
+/// Plans community notices. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct CommunityNotices {
+    households: Households,
+}
+
+impl CommunityNotices {
+    pub fn new(households: Households) -> Self {
+        Self { households }
+    }
+
+    /// Plans one notice per usable channel of the asker's household; returns how many were
+    /// written (none when there is no household, no consent to the community, no usable channel,
+    /// or when this answer was announced already).
+    pub async fn answer_posted(
+        &self,
+        posted: &AnswerPosted,
+        now: DateTime<Utc>,
+    ) -> Result<u64, PlannerError> {
+        let Some(household) = self.asker_household(posted.asker).await? else {
+            return Ok(0);
+        };
+        let txn = begin_write(self.households.connection()).await?;
+        let id = household.to_string();
+        let Some(record) = kosodate_households::record_on(&txn, &id).await? else {
+            return Ok(0);
+        };
+        let channels = kosodate_households::deliverable_channels(&txn, std::slice::from_ref(&id))
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        let content = NoticeContent {
+            kind: NoticeKind::CommunityAnswer,
+            programs: Vec::new(),
+            disabled_channel: None,
+            question: Some(QuestionNotice {
+                title: posted.question_title.clone(),
+                url: posted.question_url.clone(),
+            }),
+        };
+        let planned = outbox::enqueue(
+            &txn,
+            drafts(&record, &channels, Some(posted.answer), None, &content),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(planned)
+    }
+
+    /// The asker's household, when it has agreed to take part in the community.
+    async fn asker_household(&self, asker: AccountId) -> Result<Option<HouseholdId>, PlannerError> {
+        let Some(household) = self
+            .households
+            .account(asker)
+            .await?
+            .and_then(|account| account.household)
+        else {
+            return Ok(None);
+        };
+        let consented = self
+            .households
+            .consent_ledger(household)
+            .await?
+            .iter()
+            .any(|record| record.purpose == ConsentPurpose::Community.id() && record.withdrawn_at.is_none());
+        Ok(consented.then_some(household))
+    }
+}

@@ -1,0 +1,165 @@
+//! Editing one's own question (`/community/questions/{id}/edit`), with the same personal-data
+//! check as asking, and its history (`/community/questions/{id}/history`): every earlier text is
+//! kept and shown.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::Utc;
+use kosodate_community::{CommunityError, PostKind, QuestionInput, Viewer};
+use kosodate_domain::japan;
+use kosodate_domain::japan::format_date_with_weekday;
+use uuid::Uuid;
+
+use super::ask::AskForm;
+use super::{CommunityTabs, FieldMessages, FoundView, Refusal, masking, member_or_join};
+use crate::community::{member_key, question_path};
+use crate::error::ApiError;
+use crate::pages::me::see_other;
+use crate::pages::visitor::{ParentForm, SignedInParent, Visitor};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "community_edit.html")]
+struct EditPage {
+    tabs: CommunityTabs,
+    csrf_token: String,
+    id: Uuid,
+    title: String,
+    body: String,
+    errors: FieldMessages,
+    found: Option<FoundView>,
+    refusal: Option<String>,
+}
+
+/// The author's question, or 403 for anyone else.
+async fn own_question(
+    state: &AppState,
+    parent: &SignedInParent,
+    id: Uuid,
+) -> Result<kosodate_community::QuestionView, ApiError> {
+    let question = state
+        .community
+        .question(id, Viewer::Account(member_key(parent.account)))
+        .await?;
+    match question.asked_by_viewer {
+        true => Ok(question),
+        false => Err(CommunityError::NotAuthor("edit the question").into()),
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    parent: SignedInParent,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    if let Err(join) = member_or_join(&state, &parent).await? {
+        return Ok(join);
+    }
+    let question = own_question(&state, &parent, id).await?;
+    let page = EditPage {
+        tabs: CommunityTabs {
+            current: "/community/mine",
+        },
+        csrf_token: parent.csrf_token().to_owned(),
+        id,
+        title: question.title,
+        body: question.body,
+        errors: FieldMessages::default(),
+        found: None,
+        refusal: None,
+    };
+    Ok(crate::pages::html(StatusCode::OK, &page))
+}
+
+/// Saves the new text; the one it replaces is kept in the history.
+pub async fn save(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    form: ParentForm<AskForm>,
+) -> Result<Response, ApiError> {
+    let ParentForm { parent, fields } = form;
+    let member = crate::community::require_member(&state, parent.account).await?;
+    let question = own_question(&state, &parent, id).await?;
+    let input = QuestionInput {
+        category: question.category,
+        municipality: question.municipality.map(|code| code.to_string()),
+        region: question.region,
+        age_band: question.age_band,
+        title: fields.title.clone(),
+        body: fields.body.clone(),
+    };
+    let masking = masking(&fields.action);
+    let refusal = match state
+        .community
+        .edit_question(member.account, id, &input, masking, Utc::now())
+        .await
+    {
+        Ok(()) => {
+            state.question_search.nudge();
+            return Ok(see_other(&question_path(id)));
+        }
+        Err(refusal) => refusal,
+    };
+    let (status, refusal) = Refusal::of(refusal)?;
+    let page = EditPage {
+        tabs: CommunityTabs {
+            current: "/community/mine",
+        },
+        csrf_token: parent.csrf_token().to_owned(),
+        id,
+        title: fields.title,
+        body: fields.body,
+        errors: refusal.errors,
+        found: refusal.found,
+        refusal: refusal.message,
+    };
+    Ok(crate::pages::html(status, &page))
+}
+
+#[derive(Template)]
+#[template(path = "community_history.html")]
+struct HistoryPage {
+    tabs: CommunityTabs,
+    id: Uuid,
+    title: String,
+    body: String,
+    versions: Vec<(String, Option<String>, String)>,
+}
+
+/// Every earlier text of a question, newest first, below the current one.
+pub async fn history(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let viewer = visitor
+        .parent()
+        .map_or(Viewer::Public, |account| Viewer::Account(member_key(account)));
+    let question = state.community.question(id, viewer).await?;
+    let versions = state
+        .community
+        .revisions(PostKind::Question, id)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|revision| {
+            (
+                format_date_with_weekday(japan::date_of(revision.edited_at)),
+                revision.title,
+                revision.body,
+            )
+        })
+        .collect();
+    let page = HistoryPage {
+        tabs: CommunityTabs {
+            current: "/community",
+        },
+        id,
+        title: question.title,
+        body: question.body,
+        versions,
+    };
+    Ok(crate::pages::html(StatusCode::OK, &page))
+}
