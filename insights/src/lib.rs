@@ -22,7 +22,7 @@ pub mod significance;
 mod sql;
 mod terms;
 
-pub use clicks::Click;
+pub use clicks::{Click, MAX_RANK};
 pub use disclosure::{Cell, MIN_CELL, TermRow, VolumeRow};
 pub use error::InsightsError;
 pub use model::{
