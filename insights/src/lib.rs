@@ -40,7 +40,7 @@ use kosodate_community::Community;
 use kosodate_search::Reader;
 use sea_orm::DatabaseConnection;
 
-use crate::pseudonym::DailyKeys;
+use crate::pseudonym::WeeklyKeys;
 use crate::terms::TermAnalyzer;
 
 /// The roll-ups and the reports over them. Cheap to clone.
@@ -49,7 +49,7 @@ pub struct Insights {
     db: DatabaseConnection,
     community: Community,
     analyzer: TermAnalyzer,
-    keys: DailyKeys,
+    keys: WeeklyKeys,
 }
 
 impl Insights {
@@ -59,7 +59,7 @@ impl Insights {
             community: Community::new(db.clone()),
             db,
             analyzer: TermAnalyzer::new(None),
-            keys: DailyKeys::default(),
+            keys: WeeklyKeys::default(),
         }
     }
 
@@ -69,7 +69,7 @@ impl Insights {
         self
     }
 
-    /// The day's pseudonym of a browser, for the search log: `browser` is what the server knows
+    /// The week's pseudonym of a browser, for the search log: `browser` is what the server knows
     /// of it (its visitor cookie, else its address and user agent), never stored.
     pub async fn searcher_pseudonym(
         &self,

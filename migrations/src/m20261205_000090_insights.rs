@@ -4,9 +4,10 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 /// Evidence for policy (the `insights` crate). The search log gains `searcher`: a pseudonym that
-/// counts one browser's searches of one Japanese day as one person and nothing more (an HMAC with
-/// that day's key from `insights_daily_keys`, deleted once the day is rolled up, so that no
-/// pseudonym can be recomputed afterwards). `search_clicks` records which result of a search was
+/// counts one browser's searches of one week (Monday to Sunday, Japanese dates) as one person and
+/// nothing more (an HMAC with that week's key from `insights_weekly_keys`, keyed by the week's
+/// Monday and deleted once the week's terms and queries are rolled up, so that no pseudonym can be
+/// recomputed afterwards). `search_clicks` records which result of a search was
 /// opened, without identity. The roll-ups hold counts only: searches per hour and per day
 /// (municipality, category, age band; `''` where a search had none, and category `''` is the
 /// row that counts every search once), questions per day, how many days questions waited for
@@ -25,7 +26,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for table in [
-            daily_keys(),
+            weekly_keys(),
             search_clicks(),
             search_volumes(Names::SearchHourly, Names::Hour, true),
             search_volumes(Names::SearchDaily, Names::Day, false),
@@ -58,7 +59,7 @@ impl MigrationTrait for Migration {
             Names::SearchDaily,
             Names::SearchHourly,
             Names::SearchClicks,
-            Names::DailyKeys,
+            Names::WeeklyKeys,
         ] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
@@ -93,10 +94,10 @@ fn day(column: Names) -> ColumnDef {
     ColumnDef::new(column).date().not_null().to_owned()
 }
 
-fn daily_keys() -> TableCreateStatement {
+fn weekly_keys() -> TableCreateStatement {
     Table::create()
-        .table(Names::DailyKeys)
-        .col(day(Names::Day).primary_key())
+        .table(Names::WeeklyKeys)
+        .col(day(Names::Week).primary_key())
         .col(ColumnDef::new(Names::Secret).string_len(64).not_null())
         .to_owned()
 }
@@ -236,8 +237,9 @@ enum SearchLog {
 
 #[derive(DeriveIden, Clone, Copy)]
 enum Names {
-    #[sea_orm(iden = "insights_daily_keys")]
-    DailyKeys,
+    #[sea_orm(iden = "insights_weekly_keys")]
+    WeeklyKeys,
+
     #[sea_orm(iden = "search_clicks")]
     SearchClicks,
     #[sea_orm(iden = "insights_search_hourly")]
