@@ -11,15 +11,11 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use hmac::{Hmac, Mac};
-use kosodate_database::begin_write;
 use kosodate_domain::japan;
-use rand::RngCore;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
-use sha2::Sha256;
+use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::rollup::week_of;
-use crate::sql;
+use crate::secret::{self, KeyTable};
 
 /// Hex digits kept: 64 bits, so that a week's searchers do not collide in practice.
 const PSEUDONYM_HEX: usize = 16;
@@ -62,47 +58,20 @@ impl WeeklyKeys {
 }
 
 fn pseudonym(key: &[u8], browser: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(browser.as_bytes());
-    let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-    hex[..PSEUDONYM_HEX].to_owned()
+    let mut digest = secret::hex(&secret::mac(key, browser.as_bytes()));
+    digest.truncate(PSEUDONYM_HEX);
+    digest
 }
 
-/// The week's key, made by whichever process asks first (in a write transaction, so that on
-/// SQLite it takes its turn with the other writers).
+/// The week's key, made by whichever process asks first.
 async fn key_of_week(db: &DatabaseConnection, week: NaiveDate) -> Result<Vec<u8>, DbErr> {
-    if let Some(key) = stored_key(db, week).await? {
-        return Ok(key);
-    }
-    let mut fresh = [0u8; 32];
-    rand::rng().fill_bytes(&mut fresh);
-    let fresh: String = fresh.iter().map(|byte| format!("{byte:02x}")).collect();
-    let transaction = begin_write(db).await?;
-    sql::execute(
-        &transaction,
-        "INSERT INTO insights_weekly_keys (week, secret) VALUES ($1, $2) ON CONFLICT (week) DO NOTHING",
-        vec![week.into(), fresh.into()],
-    )
-    .await?;
-    let key = stored_key(&transaction, week).await?;
-    transaction.commit().await?;
-    key.ok_or_else(|| DbErr::RecordNotFound("the week's pseudonym key".to_owned()))
+    secret::stored_or_made(db, WEEK_KEYS, week.into()).await
 }
 
-async fn stored_key(db: &impl ConnectionTrait, week: NaiveDate) -> Result<Option<Vec<u8>>, DbErr> {
-    let rows = sql::query(
-        db,
-        "SELECT secret FROM insights_weekly_keys WHERE week = $1",
-        vec![week.into()],
-    )
-    .await?;
-    match rows.first() {
-        Some(row) => Ok(Some(row.try_get::<String>("", "secret")?.into_bytes())),
-        None => Ok(None),
-    }
-}
+const WEEK_KEYS: KeyTable = KeyTable {
+    table: "insights_weekly_keys",
+    name_column: "week",
+};
 
 #[cfg(test)]
 mod tests {

@@ -308,6 +308,40 @@ async fn a_weeks_pseudonyms_cannot_be_recomputed_after_its_roll_up(backend: Back
     assert_eq!(count(&test.db, "insights_weekly_keys").await, 0);
 }
 
+/// The open data publishes each complete week once: asking again gives the same numbers, and a
+/// week still running is not published at all.
+async fn the_open_data_gives_the_same_answer_however_often_it_is_asked(backend: Backend) {
+    let test = database(backend).await;
+    record(&test.db, &fortnight()).await.expect("logged");
+    let insights = Insights::new(test.db.clone());
+    let (last_week, this_week) = (date(LAST_WEEK.0, LAST_WEEK.1), date(THIS_WEEK.0, THIS_WEEK.1));
+    let period = Period::new(last_week, this_week + Days::new(7)).expect("a fortnight");
+    insights
+        .roll_up(noon(this_week + Days::new(2)))
+        .await
+        .expect("rolled up");
+    let running = insights.open_data(period, 1.0).await.expect("open data");
+    let weeks: Vec<NaiveDate> = running.rows.iter().map(|row| row.week_starting).collect();
+    assert_eq!(weeks, [last_week], "the running week is not published");
+    insights.roll_up(noon(date(12, 1))).await.expect("rolled up");
+    let first = insights.open_data(period, 1.0).await.expect("open data");
+    let weeks: Vec<NaiveDate> = first.rows.iter().map(|row| row.week_starting).collect();
+    assert_eq!(weeks, [last_week, this_week]);
+    assert_eq!(first.rows[0], running.rows[0]);
+    for _ in 0..20 {
+        let again = Insights::new(test.db.clone())
+            .open_data(period, 1.0)
+            .await
+            .expect("open data");
+        assert_eq!(again, first);
+    }
+    // 4 × 30 steady, 病児保育, 15 おむつ助成 (and 5 山田花子 in the second week) searchers.
+    for (row, truth) in first.rows.iter().zip([138i64, 180]) {
+        let count = row.count.count().expect("published") as i64;
+        assert!((count - truth).abs() <= 20, "{count} for {truth}");
+    }
+}
+
 /// One family searching one word every day of a week, with three other families, is four people:
 /// the word stays under 10 and is never published.
 async fn a_family_searching_every_day_of_a_week_counts_once(backend: Backend) {
@@ -343,6 +377,21 @@ async fn a_family_searching_every_day_of_a_week_counts_once(backend: Backend) {
         .expect("read")
         .map(|row| row.try_get::<i64>("", "people").expect("a number"));
     assert_eq!(people, Some(4));
+    assert_eq!(count(&test.db, "insights_search_weekly").await, 1);
+    let searchers = test
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            test.db.get_database_backend(),
+            "SELECT searchers FROM insights_search_weekly",
+        ))
+        .await
+        .expect("read")
+        .map(|row| row.try_get::<i64>("", "searchers").expect("a number"));
+    assert_eq!(
+        searchers,
+        Some(4),
+        "the open data's weekly cell counts the family once"
+    );
     let terms = insights
         .terms(Source::Searches, monday, 100)
         .await
@@ -513,6 +562,7 @@ both_backends!(
     raw_rows_go_after_thirteen_months_and_roll_ups_stay,
     a_weeks_pseudonyms_cannot_be_recomputed_after_its_roll_up,
     a_family_searching_every_day_of_a_week_counts_once,
+    the_open_data_gives_the_same_answer_however_often_it_is_asked,
     clicks_count_for_their_search_and_low_click_through_shows,
     questions_roll_up_into_volumes_gaps_and_terms,
 );
@@ -593,7 +643,7 @@ mod published_cells {
             texts.push(gap.query.clone());
         }
         let open = insights
-            .open_data_seeded(period, 1.0, 7)
+            .open_data_with_key(period, 1.0, b"a test key")
             .await
             .expect("open data");
         cells.extend(open.rows.iter().map(|row| row.count));

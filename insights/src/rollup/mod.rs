@@ -22,7 +22,7 @@ use crate::model::{RollUpReport, Source};
 use crate::terms::TermAnalyzer;
 use crate::{InsightsError, MIN_CELL, sql};
 
-pub(crate) use searches::{ALL_SEARCHES, raw_searches};
+pub(crate) use searches::raw_searches;
 pub(crate) use weekly::TOTAL_TERM;
 
 /// How long after a period ends it is rolled up.
@@ -347,19 +347,24 @@ async fn one_week(
     now: DateTime<Utc>,
 ) -> Result<Option<u64>, InsightsError> {
     let (from, until) = (japan::start_of(week), japan::start_of(end));
-    let (terms, queries) = match source {
+    let (terms, queries, searchers) = match source {
         Source::Searches => {
             let raw = raw_searches(sources.db, from, until).await?;
             let texts = weekly::search_texts(&raw);
             (
                 weekly::term_rows(week, source, &texts, sources.analyzer),
                 Some(weekly::query_rows(week, &raw)),
+                weekly::searchers_row(week, &raw),
             )
         }
         Source::Questions => {
             let facts = sources.community.questions_created_between(from, until).await?;
             let texts = weekly::question_texts(week, &facts, sources.analyzer);
-            (weekly::term_rows(week, source, &texts, sources.analyzer), None)
+            (
+                weekly::term_rows(week, source, &texts, sources.analyzer),
+                None,
+                Vec::new(),
+            )
         }
     };
     let mut replace = vec![(
@@ -376,8 +381,15 @@ async fn one_week(
     }
     // The complete week's search roll-up is the last to read its pseudonyms: its key (and any
     // older one) goes in the same transaction, so that it is never gone before it was used.
+    // Only a complete week's searchers are written, so that the open data never publishes (and
+    // spends budget on) a week still counting.
     let forgets_keys = source == Source::Searches && end == week + Days::new(7);
     if forgets_keys {
+        inserts.push((
+            "insights_search_weekly",
+            &weekly::SEARCHER_COLUMNS[..],
+            vec![searchers],
+        ));
         replace.push((FORGET_KEYS_BEFORE, vec![end.into()]));
     }
     let touched = write_once(sources.db, claim, now, replace, inserts).await?;

@@ -119,6 +119,17 @@ pub(crate) fn query_rows(week: NaiveDate, searches: &[RawSearch]) -> Vec<Vec<Val
 
 pub(crate) const QUERY_COLUMNS: [&str; 6] = ["week", "query", "searches", "zero_results", "clicks", "people"];
 
+/// The row of `insights_search_weekly`: how many distinct searchers the week had.
+pub(crate) fn searchers_row(week: NaiveDate, searches: &[RawSearch]) -> Vec<Value> {
+    let searchers: HashSet<&str> = searches
+        .iter()
+        .filter_map(|search| search.searcher.as_deref())
+        .collect();
+    vec![week.into(), big(searchers.len() as u64)]
+}
+
+pub(crate) const SEARCHER_COLUMNS: [&str; 2] = ["week", "searchers"];
+
 pub(crate) fn person_of(search: &RawSearch) -> Option<Person> {
     let searcher = search.searcher.clone()?;
     Some((week_of(japan::date_of(search.searched_at)), searcher))
