@@ -27,6 +27,7 @@ both_backends!(
     posting_needs_the_community_consent_and_a_display_name,
     an_answer_reaches_the_asker_once_by_email,
     the_sweep_plans_an_answer_notice_the_request_did_not,
+    withdrawing_the_community_consent_cancels_queued_answer_notices,
     personal_data_is_refused_then_masked,
     an_expert_answers_with_a_badge_once_verified,
     a_report_reaches_the_queue_and_a_hide_is_audited,
@@ -307,6 +308,40 @@ async fn the_sweep_plans_an_answer_notice_the_request_did_not(backend: Backend) 
     let mail = smtp.wait_for_count(2, Duration::from_secs(2)).await;
     let count = mail.map_or_else(|_| smtp.messages().unwrap().len(), |mail| mail.len());
     assert_eq!(count, 1, "notified once");
+}
+
+/// The statuses of a household's community answer notices.
+async fn answer_notice_statuses(app: &TestApp, household: HouseholdId) -> Vec<String> {
+    // A UUID written into the text: no placeholder syntax to tell the backends apart.
+    let sql = format!(
+        "SELECT status FROM notices WHERE household_id = '{household}' AND kind = 'community_answer'"
+    );
+    let statement = Statement::from_string(app.db.get_database_backend(), sql);
+    let rows = app.db.query_all_raw(statement).await.unwrap();
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "status").unwrap())
+        .collect()
+}
+
+async fn withdrawing_the_community_consent_cancels_queued_answer_notices(backend: Backend) {
+    // No notice worker: the notice stays queued.
+    let signed = app(backend, None).await;
+    let app = &signed.app;
+    let asker = member(app, "hanako", "りんごママ").await;
+    let household = with_email(app, &asker, "hanako.parent@example.jp").await;
+    let asked = ask(&asker, &question("離乳食の進め方", "離乳食を嫌がります。"), 201).await;
+    let helper = member(app, "taro", "八戸のパパ").await;
+    answer(
+        &helper,
+        asked["id"].as_str().unwrap(),
+        "少しずつで大丈夫でした。",
+        201,
+    )
+    .await;
+    assert_eq!(answer_notice_statuses(app, household).await, ["queued"]);
+
+    call(asker.send(Method::DELETE, "/api/v1/me/consents/community"), 200).await;
+    assert_eq!(answer_notice_statuses(app, household).await, ["cancelled"]);
 }
 
 async fn personal_data_is_refused_then_masked(backend: Backend) {
