@@ -28,6 +28,7 @@ both_backends!(
     an_answer_reaches_the_asker_once_by_email,
     the_sweep_plans_an_answer_notice_the_request_did_not,
     withdrawing_the_community_consent_cancels_queued_answer_notices,
+    the_author_edits_an_answer_on_its_page,
     personal_data_is_refused_then_masked,
     an_expert_answers_with_a_badge_once_verified,
     a_report_reaches_the_queue_and_a_hide_is_audited,
@@ -705,4 +706,60 @@ async fn the_pages_ask_show_similar_questions_and_catch_personal_data(backend: B
     );
     let (status, _) = parent.html_page("/community/mine").await;
     assert_eq!(status, 200);
+}
+
+async fn the_author_edits_an_answer_on_its_page(backend: Backend) {
+    let signed = app(backend, None).await;
+    let app = &signed.app;
+    let asker = member(app, "hanako", "りんごママ").await;
+    let asked = ask(
+        &asker,
+        &question("保育園の見学", "見学はいつ頃がよいですか。"),
+        201,
+    )
+    .await;
+    let question = asked["id"].as_str().unwrap();
+    let helper = member(app, "taro", "八戸のパパ").await;
+    let posted = answer(&helper, question, "秋に見学しました。", 201).await;
+    let edit = format!(
+        "/community/questions/{question}/answers/{}/edit",
+        posted["id"].as_str().unwrap()
+    );
+
+    let (status, page) = helper
+        .html_page(&format!("/community/questions/{question}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&edit), "the author sees the edit link: {page}");
+    let (_, page) = asker.html_page(&format!("/community/questions/{question}")).await;
+    assert!(!page.contains(&edit), "nobody else does: {page}");
+    let (status, _) = asker.html_page(&edit).await;
+    assert_eq!(status, 403);
+    let (status, page) = helper.html_page(&edit).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("秋に見学しました。"), "{page}");
+
+    let phone = [
+        ("body", "０９０−１２３４−５６７８に電話して聞きました"),
+        ("action", "post"),
+    ];
+    let (status, page) = submit(&helper, &edit, &phone).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("電話番号") && page.contains("伏せ字にして保存"),
+        "{page}"
+    );
+    let masked = [
+        ("body", "０９０−１２３４−５６７８に電話して聞きました"),
+        ("action", "mask"),
+    ];
+    let (status, page) = submit(&helper, &edit, &masked).await;
+    assert_eq!(status, 200, "{page}");
+    let shown = read(&asker, question, 200).await;
+    let body = shown["question"]["answers"][0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("［電話番号］") && !body.contains("５６７８"),
+        "{body}"
+    );
+    assert_eq!(shown["question"]["answers"][0]["edited"], true);
 }
