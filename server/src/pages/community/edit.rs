@@ -28,10 +28,12 @@ struct EditPage {
     csrf_token: String,
     id: Uuid,
     title: String,
+    body_label: &'static str,
     body: String,
     errors: FieldMessages,
     found: Option<FoundView>,
     refusal: Option<String>,
+    cancel: String,
 }
 
 /// The author's question, or 403 for anyone else.
@@ -66,10 +68,12 @@ pub async fn page(
         csrf_token: parent.csrf_token().to_owned(),
         id,
         title: question.title,
+        body_label: "質問の内容",
         body: question.body,
         errors: FieldMessages::default(),
         found: None,
         refusal: None,
+        cancel: question_path(id),
     };
     Ok(crate::pages::html(StatusCode::OK, &page))
 }
@@ -111,10 +115,12 @@ pub async fn save(
         csrf_token: parent.csrf_token().to_owned(),
         id,
         title: fields.title,
+        body_label: "質問の内容",
         body: fields.body,
         errors: refusal.errors,
         found: refusal.found,
         refusal: refusal.message,
+        cancel: question_path(id),
     };
     Ok(crate::pages::html(status, &page))
 }
@@ -173,10 +179,12 @@ struct AnswerEditPage {
     question: Uuid,
     question_title: String,
     id: Uuid,
+    body_label: &'static str,
     body: String,
     errors: FieldMessages,
     found: Option<FoundView>,
     refusal: Option<String>,
+    cancel: String,
 }
 
 impl AnswerEditPage {
@@ -189,10 +197,12 @@ impl AnswerEditPage {
             question,
             question_title,
             id,
+            body_label: "回答の内容",
             body,
             errors: FieldMessages::default(),
             found: None,
             refusal: None,
+            cancel: format!("{}#answer-{id}", question_path(question)),
         }
     }
 }
