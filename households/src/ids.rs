@@ -74,6 +74,11 @@ impl AccountId {
     pub fn parse(input: &str) -> Result<Self, InvalidId> {
         parse_uuid(input).map(Self)
     }
+
+    /// The id as other crates keep it (the community knows accounts by this alone).
+    pub fn as_uuid(self) -> Uuid {
+        self.0
+    }
 }
 
 impl Default for AccountId {

@@ -18,8 +18,8 @@ pub struct Click {
     pub rank: u32,
 }
 
-/// Results further down than this are recorded at this rank: nobody pages that far.
-const MAX_RANK: u32 = 1_000;
+/// The deepest rank a click is recorded at (search pages go no further); deeper ones count here.
+pub const MAX_RANK: u32 = 1_000;
 
 pub(crate) async fn record(
     db: &DatabaseConnection,

@@ -6,7 +6,8 @@
 //! test under false-discovery control, gaps (searches that found nothing, questions no program
 //! relates to, questions left unanswered, results nobody opens), and disclosure control: no cell
 //! under 10, small municipalities rolled up to their region, free text only as terms at least 10
-//! people used, and calibrated noise (a stated epsilon) on the open-data export. It reads the
+//! people used, and calibrated noise (a stated epsilon) on the open-data export, each weekly cell's
+//! noise fixed by a key the service keeps so that asking again cannot average it away. It reads the
 //! search log and the community through their crates; it must not depend on the households crate,
 //! the notifier or HTTP, and it never returns a row about one person.
 
@@ -18,11 +19,12 @@ pub mod noise;
 mod pseudonym;
 mod report;
 mod rollup;
+mod secret;
 pub mod significance;
 mod sql;
 mod terms;
 
-pub use clicks::Click;
+pub use clicks::{Click, MAX_RANK};
 pub use disclosure::{Cell, MIN_CELL, TermRow, VolumeRow};
 pub use error::InsightsError;
 pub use model::{
@@ -40,7 +42,7 @@ use kosodate_community::Community;
 use kosodate_search::Reader;
 use sea_orm::DatabaseConnection;
 
-use crate::pseudonym::DailyKeys;
+use crate::pseudonym::WeeklyKeys;
 use crate::terms::TermAnalyzer;
 
 /// The roll-ups and the reports over them. Cheap to clone.
@@ -49,7 +51,7 @@ pub struct Insights {
     db: DatabaseConnection,
     community: Community,
     analyzer: TermAnalyzer,
-    keys: DailyKeys,
+    keys: WeeklyKeys,
 }
 
 impl Insights {
@@ -59,7 +61,7 @@ impl Insights {
             community: Community::new(db.clone()),
             db,
             analyzer: TermAnalyzer::new(None),
-            keys: DailyKeys::default(),
+            keys: WeeklyKeys::default(),
         }
     }
 
@@ -69,7 +71,7 @@ impl Insights {
         self
     }
 
-    /// The day's pseudonym of a browser, for the search log: `browser` is what the server knows
+    /// The week's pseudonym of a browser, for the search log: `browser` is what the server knows
     /// of it (its visitor cookie, else its address and user agent), never stored.
     pub async fn searcher_pseudonym(
         &self,
@@ -123,19 +125,22 @@ impl Insights {
         report::gaps::gaps(&self.db, period, unanswered_after_days).await
     }
 
-    /// Weekly counts for anyone, with noise calibrated to `epsilon` (docs/insights.md).
+    /// Weekly counts for anyone, with noise calibrated to `epsilon` and derived from the service's
+    /// noise key, so that asking again gives the same numbers (docs/insights.md).
     pub async fn open_data(&self, period: Period, epsilon: f64) -> Result<OpenDataExport, InsightsError> {
-        report::open_data::open_data(&self.db, period, epsilon, None).await
+        let key = report::open_data::noise_key(&self.db).await?;
+        report::open_data::open_data(&self.db, period, epsilon, &key).await
     }
 
-    /// [`Insights::open_data`] with the noise drawn from `seed`, for tests that compare releases.
-    pub async fn open_data_seeded(
+    /// [`Insights::open_data`] with the noise derived from `key` instead of the service's, for
+    /// tests that compare releases.
+    pub async fn open_data_with_key(
         &self,
         period: Period,
         epsilon: f64,
-        seed: u64,
+        key: &[u8],
     ) -> Result<OpenDataExport, InsightsError> {
-        report::open_data::open_data(&self.db, period, epsilon, Some(seed)).await
+        report::open_data::open_data(&self.db, period, epsilon, key).await
     }
 
     /// Deletes raw search-log rows and clicks older than [`RETENTION`] whose days are rolled up;

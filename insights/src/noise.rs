@@ -6,10 +6,23 @@
 //! each in at most Δ cells of the release); the noisy count is clamped at 0 and then published
 //! under the same rule as any other cell (under 10 suppressed), which is post-processing and
 //! costs no privacy.
+//!
+//! Noise drawn afresh for every answer would be averaged away by asking many times; so a cell's
+//! noise is a function of the cell and a key the service keeps ([`cell_rng`]): asking again gives
+//! the same number, and each cell is released once.
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
 
 use crate::disclosure::Cell;
+use crate::secret;
+
+/// The random numbers of one published cell: a ChaCha20 stream seeded with
+/// HMAC-SHA256(`key`, `cell`), where `cell` names the cell (what it counts, its period and its
+/// row). Without the key the stream cannot be told from random; with it, it is always the same.
+pub fn cell_rng(key: &[u8], cell: &str) -> ChaCha20Rng {
+    ChaCha20Rng::from_seed(secret::mac(key, cell.as_bytes()))
+}
 
 /// The name the export gives its mechanism, as docs/insights.md describes it.
 pub const MECHANISM: &str = "two-sided geometric (discrete Laplace), clamped at 0, suppressed under 10";
@@ -84,6 +97,11 @@ impl GeometricMechanism {
         Cell::of(self.noisy_count(count, rng))
     }
 
+    /// A count released with the cell's own noise (see [`cell_rng`]).
+    pub fn release_cell(&self, count: u64, key: &[u8], cell: &str) -> Cell {
+        self.release(count, &mut cell_rng(key, cell))
+    }
+
     fn noisy_count(&self, count: u64, rng: &mut impl Rng) -> u64 {
         let noisy = i64::try_from(count)
             .unwrap_or(i64::MAX)
@@ -124,6 +142,40 @@ mod tests {
                 mechanism.variance()
             );
         }
+    }
+
+    #[test]
+    fn a_cells_noise_is_fixed_by_its_key_and_differs_between_keys_and_cells() {
+        let mechanism = GeometricMechanism::new(1.0, 1).expect("valid");
+        let noise = |key: &[u8], cell: &str| mechanism.noise(&mut cell_rng(key, cell));
+        let cells: Vec<String> = (0..200).map(|week| format!("searches/week/{week}/all")).collect();
+        let under = |key: &[u8]| cells.iter().map(|cell| noise(key, cell)).collect::<Vec<_>>();
+        assert_eq!(under(b"key one"), under(b"key one"));
+        let differing = under(b"key one")
+            .into_iter()
+            .zip(under(b"key two"))
+            .filter(|(one, two)| one != two)
+            .count();
+        // Independent draws agree with probability Σ P(z)² ≈ 0.3 at ε = 1.
+        assert!((100..180).contains(&differing), "{differing} of 200 differ");
+        let distinct: std::collections::HashSet<i64> = under(b"key one").into_iter().collect();
+        assert!(distinct.len() > 5, "{distinct:?}");
+    }
+
+    /// The keyed streams, one per cell, are as good a source as one seeded stream: the noise of
+    /// many cells has mean 0 and the stated variance.
+    #[test]
+    fn the_noise_of_many_cells_has_mean_zero_and_the_stated_variance() {
+        let mechanism = GeometricMechanism::new(1.0, 1).expect("valid");
+        let draws = 50_000;
+        let samples: Vec<f64> = (0..draws)
+            .map(|cell| mechanism.noise(&mut cell_rng(b"the service key", &cell.to_string())) as f64)
+            .collect();
+        let mean = samples.iter().sum::<f64>() / draws as f64;
+        let variance = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (draws - 1) as f64;
+        let standard_error = (mechanism.variance() / draws as f64).sqrt();
+        assert!(mean.abs() < 6.0 * standard_error, "mean {mean}");
+        assert!((variance / mechanism.variance() - 1.0).abs() < 0.05, "{variance}");
     }
 
     #[test]

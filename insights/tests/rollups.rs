@@ -1,7 +1,7 @@
 //! The roll-ups and the reports over them, on SQLite and PostgreSQL: a synthetic fortnight of
 //! searches with a planted rising term, a planted query that finds nothing and a rare one that
 //! must never show; idempotence (twice, and two processes at once, equal once); retention; the
-//! day's pseudonym key forgotten once its day is rolled up; and, as a property, no published
+//! week's pseudonym key forgotten once its week is rolled up; and, as a property, no published
 //! count under 10 and no text fewer than 10 people used in any report.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeDelta, Utc};
@@ -260,9 +260,21 @@ async fn raw_rows_go_after_thirteen_months_and_roll_ups_stay(backend: Backend) {
         .await
         .expect("the old day is still counted");
     assert_eq!(volumes.rows[0].cells, [Cell::Count(12)]);
+    let terms = insights
+        .terms(Source::Searches, week_of(old_day), 10)
+        .await
+        .expect("the old week's terms are still counted");
+    let top: Vec<_> = terms
+        .top
+        .iter()
+        .map(|term| (term.term.as_str(), term.people))
+        .collect();
+    assert_eq!(top, [("保育園", Cell::Count(12))]);
 }
 
-async fn a_days_pseudonyms_cannot_be_recomputed_after_its_roll_up(backend: Backend) {
+/// A week's key lives through the week (and past its daily roll-ups), then goes with the week's
+/// roll-up of terms and queries.
+async fn a_weeks_pseudonyms_cannot_be_recomputed_after_its_roll_up(backend: Backend) {
     let test = database(backend).await;
     let insights = Insights::new(test.db.clone());
     let monday = noon(date(11, 23));
@@ -271,24 +283,120 @@ async fn a_days_pseudonyms_cannot_be_recomputed_after_its_roll_up(backend: Backe
         .searcher_pseudonym(browser, monday)
         .await
         .expect("a pseudonym");
-    let again = Insights::new(test.db.clone())
-        .searcher_pseudonym(browser, monday + TimeDelta::hours(3))
+    let sunday = Insights::new(test.db.clone())
+        .searcher_pseudonym(browser, monday + TimeDelta::days(6))
         .await
-        .expect("the same day's key, from another process");
-    assert_eq!(first, again);
+        .expect("the same week's key, from another process");
+    assert_eq!(first, sunday);
     assert_eq!(first.len(), 16);
-    let tuesday = insights
-        .searcher_pseudonym(browser, monday + TimeDelta::days(1))
+    let next_monday = insights
+        .searcher_pseudonym(browser, monday + TimeDelta::days(7))
         .await
-        .expect("the next day's");
-    assert_ne!(first, tuesday);
-    let mut entry = search(date(11, 23), "保育園", &first, 3);
-    entry.searcher = Some(first.clone());
+        .expect("the next week's");
+    assert_ne!(first, next_monday);
+    let entry = search(date(11, 23), "保育園", &first, 3);
     record(&test.db, &[entry]).await.expect("logged");
-    assert_eq!(count(&test.db, "insights_daily_keys").await, 2);
+    assert_eq!(count(&test.db, "insights_weekly_keys").await, 2);
     let report = insights.roll_up(noon(date(11, 25))).await.expect("rolled up");
-    assert!(report.keys_deleted >= 2, "{report:?}");
-    assert_eq!(count(&test.db, "insights_daily_keys").await, 0);
+    assert_eq!((report.days, report.keys_deleted), (2, 0), "{report:?}");
+    assert_eq!(count(&test.db, "insights_weekly_keys").await, 2);
+    let report = insights.roll_up(noon(date(12, 1))).await.expect("rolled up");
+    assert_eq!(report.keys_deleted, 1, "{report:?}");
+    assert_eq!(count(&test.db, "insights_weekly_keys").await, 1);
+    let report = insights.roll_up(noon(date(12, 8))).await.expect("rolled up");
+    assert_eq!(report.keys_deleted, 1, "{report:?}");
+    assert_eq!(count(&test.db, "insights_weekly_keys").await, 0);
+}
+
+/// The open data publishes each complete week once: asking again gives the same numbers, and a
+/// week still running is not published at all.
+async fn the_open_data_gives_the_same_answer_however_often_it_is_asked(backend: Backend) {
+    let test = database(backend).await;
+    record(&test.db, &fortnight()).await.expect("logged");
+    let insights = Insights::new(test.db.clone());
+    let (last_week, this_week) = (date(LAST_WEEK.0, LAST_WEEK.1), date(THIS_WEEK.0, THIS_WEEK.1));
+    let period = Period::new(last_week, this_week + Days::new(7)).expect("a fortnight");
+    insights
+        .roll_up(noon(this_week + Days::new(2)))
+        .await
+        .expect("rolled up");
+    let running = insights.open_data(period, 1.0).await.expect("open data");
+    let weeks: Vec<NaiveDate> = running.rows.iter().map(|row| row.week_starting).collect();
+    assert_eq!(weeks, [last_week], "the running week is not published");
+    insights.roll_up(noon(date(12, 1))).await.expect("rolled up");
+    let first = insights.open_data(period, 1.0).await.expect("open data");
+    let weeks: Vec<NaiveDate> = first.rows.iter().map(|row| row.week_starting).collect();
+    assert_eq!(weeks, [last_week, this_week]);
+    assert_eq!(first.rows[0], running.rows[0]);
+    for _ in 0..20 {
+        let again = Insights::new(test.db.clone())
+            .open_data(period, 1.0)
+            .await
+            .expect("open data");
+        assert_eq!(again, first);
+    }
+    // 4 × 30 steady, 病児保育, 15 おむつ助成 (and 5 山田花子 in the second week) searchers.
+    for (row, truth) in first.rows.iter().zip([138i64, 180]) {
+        let count = row.count.count().expect("published") as i64;
+        assert!((count - truth).abs() <= 20, "{count} for {truth}");
+    }
+}
+
+/// One family searching one word every day of a week, with three other families, is four people:
+/// the word stays under 10 and is never published.
+async fn a_family_searching_every_day_of_a_week_counts_once(backend: Backend) {
+    let test = database(backend).await;
+    let insights = Insights::new(test.db.clone());
+    let monday = date(11, 16);
+    let mut entries = Vec::new();
+    let mut pseudonyms = Vec::new();
+    for day in monday.iter_days().take(7) {
+        for hour in [9, 20] {
+            let at = japan::at(day, NaiveTime::from_hms_opt(hour, 0, 0).expect("an hour"));
+            let pseudonym = insights
+                .searcher_pseudonym("one-family", at)
+                .await
+                .expect("a pseudonym");
+            pseudonyms.push(pseudonym.clone());
+            entries.push(search(day, "病児保育", &pseudonym, 2));
+        }
+    }
+    pseudonyms.dedup();
+    assert_eq!(pseudonyms.len(), 1, "one key for the whole week");
+    entries.extend(searches_by(monday + Days::new(3), "病児保育", 3, 2));
+    record(&test.db, &entries).await.expect("logged");
+    insights.roll_up(noon(date(11, 24))).await.expect("rolled up");
+    let people = test
+        .db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            test.db.get_database_backend(),
+            "SELECT people FROM insights_terms_weekly WHERE week = $1 AND term = $2",
+            [monday.into(), "病児保育".into()],
+        ))
+        .await
+        .expect("read")
+        .map(|row| row.try_get::<i64>("", "people").expect("a number"));
+    assert_eq!(people, Some(4));
+    assert_eq!(count(&test.db, "insights_search_weekly").await, 1);
+    let searchers = test
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            test.db.get_database_backend(),
+            "SELECT searchers FROM insights_search_weekly",
+        ))
+        .await
+        .expect("read")
+        .map(|row| row.try_get::<i64>("", "searchers").expect("a number"));
+    assert_eq!(
+        searchers,
+        Some(4),
+        "the open data's weekly cell counts the family once"
+    );
+    let terms = insights
+        .terms(Source::Searches, monday, 100)
+        .await
+        .expect("terms");
+    assert!(terms.top.iter().all(|term| term.term != "病児保育"), "{terms:?}");
 }
 
 async fn clicks_count_for_their_search_and_low_click_through_shows(backend: Backend) {
@@ -452,7 +560,9 @@ both_backends!(
     a_planted_rising_term_rises_and_a_rare_one_never_shows,
     rolling_up_twice_or_at_once_counts_once,
     raw_rows_go_after_thirteen_months_and_roll_ups_stay,
-    a_days_pseudonyms_cannot_be_recomputed_after_its_roll_up,
+    a_weeks_pseudonyms_cannot_be_recomputed_after_its_roll_up,
+    a_family_searching_every_day_of_a_week_counts_once,
+    the_open_data_gives_the_same_answer_however_often_it_is_asked,
     clicks_count_for_their_search_and_low_click_through_shows,
     questions_roll_up_into_volumes_gaps_and_terms,
 );
@@ -486,7 +596,7 @@ mod published_cells {
                 .filter(|entry| entry.query.as_deref() == Some(word))
                 .map(|entry| {
                     (
-                        japan::date_of(entry.searched_hour),
+                        week_of(japan::date_of(entry.searched_hour)),
                         entry.searcher.as_deref().unwrap_or(""),
                     )
                 })
@@ -533,7 +643,7 @@ mod published_cells {
             texts.push(gap.query.clone());
         }
         let open = insights
-            .open_data_seeded(period, 1.0, 7)
+            .open_data_with_key(period, 1.0, b"a test key")
             .await
             .expect("open data");
         cells.extend(open.rows.iter().map(|row| row.count));

@@ -4,15 +4,17 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 /// Evidence for policy (the `insights` crate). The search log gains `searcher`: a pseudonym that
-/// counts one browser's searches of one Japanese day as one person and nothing more (an HMAC with
-/// that day's key from `insights_daily_keys`, deleted once the day is rolled up, so that no
-/// pseudonym can be recomputed afterwards). `search_clicks` records which result of a search was
+/// counts one browser's searches of one week (Monday to Sunday, Japanese dates) as one person and
+/// nothing more (an HMAC with that week's key from `insights_weekly_keys`, keyed by the week's
+/// Monday and deleted once the week's terms and queries are rolled up, so that no pseudonym can be
+/// recomputed afterwards). `insights_secrets` holds the service's own keys, such as the one the
+/// open-data noise is derived from. `search_clicks` records which result of a search was
 /// opened, without identity. The roll-ups hold counts only: searches per hour and per day
 /// (municipality, category, age band; `''` where a search had none, and category `''` is the
 /// row that counts every search once), questions per day, how many days questions waited for
-/// their first answer, terms and whole queries per week with distinct people. `insights_rollups`
-/// records which (kind, period) is done: its primary key makes a roll-up happen once however
-/// many processes run it.
+/// their first answer, terms and whole queries per week with distinct people, distinct searchers
+/// per complete week. `insights_rollups` records which (kind, period) is done: its primary key
+/// makes a roll-up happen once however many processes run it.
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -25,12 +27,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for table in [
-            daily_keys(),
+            weekly_keys(),
+            secrets(),
             search_clicks(),
             search_volumes(Names::SearchHourly, Names::Hour, true),
             search_volumes(Names::SearchDaily, Names::Day, false),
             question_volumes(),
             question_answers(),
+            weekly_searchers(),
             weekly_terms(),
             weekly_queries(),
             rollups(),
@@ -53,12 +57,14 @@ impl MigrationTrait for Migration {
             Names::Rollups,
             Names::QueriesWeekly,
             Names::TermsWeekly,
+            Names::SearchWeekly,
             Names::QuestionAnswers,
             Names::QuestionDaily,
             Names::SearchDaily,
             Names::SearchHourly,
             Names::SearchClicks,
-            Names::DailyKeys,
+            Names::Secrets,
+            Names::WeeklyKeys,
         ] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
@@ -93,10 +99,23 @@ fn day(column: Names) -> ColumnDef {
     ColumnDef::new(column).date().not_null().to_owned()
 }
 
-fn daily_keys() -> TableCreateStatement {
+fn weekly_keys() -> TableCreateStatement {
     Table::create()
-        .table(Names::DailyKeys)
-        .col(day(Names::Day).primary_key())
+        .table(Names::WeeklyKeys)
+        .col(day(Names::Week).primary_key())
+        .col(ColumnDef::new(Names::Secret).string_len(64).not_null())
+        .to_owned()
+}
+
+fn secrets() -> TableCreateStatement {
+    Table::create()
+        .table(Names::Secrets)
+        .col(
+            ColumnDef::new(Names::Name)
+                .string_len(32)
+                .not_null()
+                .primary_key(),
+        )
         .col(ColumnDef::new(Names::Secret).string_len(64).not_null())
         .to_owned()
 }
@@ -184,6 +203,16 @@ fn question_answers() -> TableCreateStatement {
         .to_owned()
 }
 
+/// Distinct searchers of each complete week, written once the week is over: what the open data
+/// publishes, a household counting once per week.
+fn weekly_searchers() -> TableCreateStatement {
+    Table::create()
+        .table(Names::SearchWeekly)
+        .col(day(Names::Week).primary_key())
+        .col(count(Names::Searchers))
+        .to_owned()
+}
+
 fn weekly_terms() -> TableCreateStatement {
     Table::create()
         .table(Names::TermsWeekly)
@@ -236,14 +265,19 @@ enum SearchLog {
 
 #[derive(DeriveIden, Clone, Copy)]
 enum Names {
-    #[sea_orm(iden = "insights_daily_keys")]
-    DailyKeys,
+    #[sea_orm(iden = "insights_weekly_keys")]
+    WeeklyKeys,
+    #[sea_orm(iden = "insights_secrets")]
+    Secrets,
+    Name,
     #[sea_orm(iden = "search_clicks")]
     SearchClicks,
     #[sea_orm(iden = "insights_search_hourly")]
     SearchHourly,
     #[sea_orm(iden = "insights_search_daily")]
     SearchDaily,
+    #[sea_orm(iden = "insights_search_weekly")]
+    SearchWeekly,
     #[sea_orm(iden = "insights_question_daily")]
     QuestionDaily,
     #[sea_orm(iden = "insights_question_answers")]

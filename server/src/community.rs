@@ -37,7 +37,7 @@ const KODOMO_KATEI_CENTER: &str = "kodomo_katei_center";
 
 /// The community's id of a parent's account: the same UUID.
 pub fn member_key(account: AccountId) -> Uuid {
-    Uuid::parse_str(&account.to_string()).unwrap_or_default()
+    account.as_uuid()
 }
 
 /// Where a signed-in parent stands in the community.

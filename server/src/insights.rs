@@ -1,6 +1,6 @@
 //! Evidence for policy in a server process: the roll-ups every `insights_roll_up_minutes` (idempotent,
 //! so every process may run them), and who searched, as the search log may know it: a pseudonym
-//! of the browser that lives one Japanese day (`kosodate_insights`), made from the session cookie
+//! of the browser that lives one week, Monday to Sunday in Japan (`kosodate_insights`), made from the session cookie
 //! when there is one, else from the connection's address and the user agent. Neither is stored.
 
 use std::net::SocketAddr;
@@ -59,7 +59,7 @@ pub fn spawn_roll_ups(insights: Insights, interval: Duration) {
     });
 }
 
-/// The day's pseudonym of whoever searches, for the search log; `None` when it cannot be made
+/// The week's pseudonym of whoever searches, for the search log; `None` when it cannot be made
 /// (the search is then logged without one: it counts as a search, not as a person).
 #[derive(Debug, Clone)]
 pub struct Searcher(pub Option<String>);

@@ -1,50 +1,62 @@
 //! The open-data export: how many people searched the service each week, prefecture-wide, with
-//! calibrated noise (`noise.rs`). A person is a searcher of one day, counted once per day in the
-//! day's whole-prefecture roll-up row, so one person changes the release by at most one per day
-//! of the period: the sensitivity is the period's number of days, and the noise grows with it.
-//! Questions join the export once their roll-up counts distinct authors per day the same way.
+//! calibrated noise (`noise.rs`). A person is a searcher of the week (a pseudonym lives one week),
+//! counted once in the week's `insights_search_weekly` row, so one household changes each weekly
+//! cell by at most one: the sensitivity is 1 per cell, whatever the period's length. Each cell's
+//! noise is derived from the service's noise key and the cell's identity, so that a cell is
+//! released once however often it is asked for, and only complete weeks are published (a running
+//! week's count would change under the same noise, and its changes would show through).
+//! Questions join the export once their roll-up counts distinct authors per week the same way.
 
 use chrono::NaiveDate;
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
+use kosodate_domain::Vocabulary;
 use sea_orm::{DatabaseConnection, DbErr};
 
-use super::{bucket, buckets};
 use crate::model::{Granularity, NoisyRow, OpenDataExport, Period, Source};
 use crate::noise::{GeometricMechanism, MECHANISM};
-use crate::rollup::ALL_SEARCHES;
-use crate::{InsightsError, sql};
+use crate::secret::{self, KeyTable};
+use crate::{InsightsError, sql, week_of};
 
 /// What the rows' area is called: the export is prefecture-wide.
 const PREFECTURE: &str = "青森県全域";
+/// The rows' area in a cell's identity.
+const PREFECTURE_ID: &str = "prefecture";
 
+const SECRETS: KeyTable = KeyTable {
+    table: "insights_secrets",
+    name_column: "name",
+};
+/// The name of the key every open-data cell's noise is derived from.
+const NOISE_KEY: &str = "open_data_noise";
+
+/// The service's noise key, made on the first export.
+pub(crate) async fn noise_key(db: &DatabaseConnection) -> Result<Vec<u8>, DbErr> {
+    secret::stored_or_made(db, SECRETS, NOISE_KEY.into()).await
+}
+
+/// The export of the complete weeks `period` touches, each cell's noise derived from `key`.
 pub(crate) async fn open_data(
     db: &DatabaseConnection,
     period: Period,
     epsilon: f64,
-    seed: Option<u64>,
+    key: &[u8],
 ) -> Result<OpenDataExport, InsightsError> {
-    let days = u32::try_from(period.days().count()).unwrap_or(u32::MAX);
-    let mechanism = GeometricMechanism::new(epsilon, days)?;
-    let weeks = buckets(Granularity::Week, period);
-    let mut people = vec![0u64; weeks.len()];
-    for (day, searchers) in daily_searchers(db, period).await? {
-        if let Ok(index) = weeks.binary_search(&bucket(Granularity::Week, day)) {
-            people[index] += searchers;
-        }
-    }
-    let mut rng = match seed {
-        Some(seed) => ChaCha20Rng::seed_from_u64(seed),
-        None => ChaCha20Rng::from_rng(&mut rand::rng()),
-    };
-    let rows = weeks
+    let mechanism = GeometricMechanism::new(epsilon, 1)?;
+    let source = Source::Searches;
+    let rows = weekly_searchers(db, period)
+        .await?
         .into_iter()
-        .zip(people)
-        .map(|(week_starting, count)| NoisyRow {
-            week_starting,
-            source: Source::Searches,
-            region: PREFECTURE.to_owned(),
-            count: mechanism.release(count, &mut rng),
+        .map(|(week_starting, count)| {
+            let cell = format!(
+                "{}/{}/{week_starting}/{PREFECTURE_ID}",
+                source.id(),
+                Granularity::Week.id()
+            );
+            NoisyRow {
+                week_starting,
+                source,
+                region: PREFECTURE.to_owned(),
+                count: mechanism.release_cell(count, key, &cell),
+            }
         })
         .collect();
     Ok(OpenDataExport {
@@ -54,14 +66,15 @@ pub(crate) async fn open_data(
     })
 }
 
-async fn daily_searchers(db: &DatabaseConnection, period: Period) -> Result<Vec<(NaiveDate, u64)>, DbErr> {
+/// The complete weeks touching `period` and their distinct searchers, in order.
+async fn weekly_searchers(db: &DatabaseConnection, period: Period) -> Result<Vec<(NaiveDate, u64)>, DbErr> {
     let rows = sql::query(
         db,
-        "SELECT day, searchers FROM insights_search_daily WHERE day >= $1 AND day < $2 AND category = $3",
-        vec![period.from.into(), period.until.into(), ALL_SEARCHES.into()],
+        "SELECT week, searchers FROM insights_search_weekly WHERE week >= $1 AND week < $2 ORDER BY week",
+        vec![week_of(period.from).into(), period.until.into()],
     )
     .await?;
     rows.iter()
-        .map(|row| Ok((row.try_get("", "day")?, sql::count(row, "searchers")?)))
+        .map(|row| Ok((row.try_get("", "week")?, sql::count(row, "searchers")?)))
         .collect()
 }

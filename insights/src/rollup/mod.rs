@@ -20,9 +20,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Value};
 
 use crate::model::{RollUpReport, Source};
 use crate::terms::TermAnalyzer;
-use crate::{InsightsError, MIN_CELL, pseudonym, sql};
+use crate::{InsightsError, MIN_CELL, sql};
 
-pub(crate) use searches::{ALL_SEARCHES, raw_searches};
+pub(crate) use searches::raw_searches;
 pub(crate) use weekly::TOTAL_TERM;
 
 /// How long after a period ends it is rolled up.
@@ -69,18 +69,21 @@ pub(crate) async fn roll_up(sources: Sources<'_>, now: DateTime<Utc>) -> Result<
             if done_days.contains(&day.to_string()) {
                 continue;
             }
-            if let Some(keys_deleted) = search_day(db, day, now).await? {
+            if search_day(db, day, now).await? {
                 report.days += 1;
-                report.keys_deleted += keys_deleted;
             }
         }
-        report.weeks += weeks(sources, Source::Searches, (week_of(first_day), settled_day), now).await?;
+        // After the days: a week's key goes only once all its days are counted.
+        let (weeks, keys_deleted) =
+            weeks(sources, Source::Searches, (week_of(first_day), settled_day), now).await?;
+        report.weeks += weeks;
+        report.keys_deleted += keys_deleted;
     }
     // The community keeps its questions: the roll-ups look back as far as a report can.
     let first_question_day = settled_day - Days::new(crate::MAX_PERIOD_DAYS as u64);
     report.question_days = question_days(sources, (first_question_day, settled_day), now).await?;
     let first_question_week = week_of(first_question_day);
-    report.question_weeks = weeks(
+    (report.question_weeks, _) = weeks(
         sources,
         Source::Questions,
         (first_question_week, settled_day),
@@ -220,23 +223,23 @@ type Sql<'a> = (&'a str, Vec<Value>);
 type Insert<'a> = (&'a str, &'a [&'a str], Vec<Vec<Value>>);
 
 /// Writes `rows` for (kind, period) unless another roll-up did, after `first` (deleting what an
-/// earlier roll-up of a running period wrote, forgetting a day's key). `None` when another
-/// roll-up had it; else the rows `first` touched.
+/// earlier roll-up of a running period wrote, forgetting a week's key). `None` when another
+/// roll-up had it; else the rows each statement of `first` touched.
 async fn write_once(
     db: &DatabaseConnection,
     (kind, period): (&str, &str),
     now: DateTime<Utc>,
     first: Vec<Sql<'_>>,
     inserts: Vec<Insert<'_>>,
-) -> Result<Option<u64>, DbErr> {
+) -> Result<Option<Vec<u64>>, DbErr> {
     let transaction = begin_write(db).await?;
     if !claim(&transaction, kind, period, now).await? {
         transaction.rollback().await?;
         return Ok(None);
     }
-    let mut touched = 0;
+    let mut touched = Vec::new();
     for (statement, values) in first {
-        touched += sql::execute(&transaction, statement, values).await?;
+        touched.push(sql::execute(&transaction, statement, values).await?);
     }
     for (table, columns, rows) in inserts {
         sql::insert_rows(&transaction, table, columns, rows).await?;
@@ -276,26 +279,21 @@ async fn search_hour(
     Ok(written.is_some())
 }
 
-/// The day's volumes; its pseudonym key (and any older one) goes in the same transaction. `None`
-/// when another roll-up had it, else the keys deleted.
-async fn search_day(
-    db: &DatabaseConnection,
-    day: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<Option<u64>, DbErr> {
+/// The day's volumes; `false` when another roll-up had it.
+async fn search_day(db: &DatabaseConnection, day: NaiveDate, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let raw = raw_searches(db, japan::start_of(day), japan::start_of(day + Days::new(1))).await?;
     let rows = with_period(&day.into(), searches::volumes(&raw));
     let columns = columns_with("day", &searches::VOLUME_COLUMNS);
     let period = day.to_string();
-    let forget_keys = (pseudonym::FORGET_KEYS_BEFORE, vec![(day + Days::new(1)).into()]);
-    write_once(
+    let written = write_once(
         db,
         (SEARCH_DAY, &period),
         now,
-        vec![forget_keys],
+        Vec::new(),
         vec![("insights_search_daily", &columns, rows)],
     )
-    .await
+    .await?;
+    Ok(written.is_some())
 }
 
 fn with_period(period: &Value, rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
@@ -310,19 +308,19 @@ fn columns_with<'a>(first: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
 
 /// Terms (and for searches whole queries) of each week in `[first_week, settled_day)`: a
 /// complete week once, the running week once a day (its complete days), replacing the day
-/// before's.
+/// before's. The weeks rolled up and the pseudonym keys deleted.
 async fn weeks(
     sources: Sources<'_>,
     source: Source,
     (first_week, settled_day): (NaiveDate, NaiveDate),
     now: DateTime<Utc>,
-) -> Result<u64, InsightsError> {
+) -> Result<(u64, u64), InsightsError> {
     let kind = match source {
         Source::Searches => SEARCH_WEEK,
         Source::Questions => QUESTION_WEEK,
     };
     let done_weeks = done(sources.db, kind, &first_week.to_string()).await?;
-    let mut weeks = 0;
+    let (mut weeks, mut keys_deleted) = (0, 0);
     let mut week = first_week;
     while week < settled_day {
         let end = (week + Days::new(7)).min(settled_day);
@@ -331,13 +329,14 @@ async fn weeks(
             false => format!("{week}/{end}"),
         };
         if !done_weeks.contains(&period)
-            && one_week(sources, source, (week, end), (kind, &period), now).await?
+            && let Some(keys) = one_week(sources, source, (week, end), (kind, &period), now).await?
         {
             weeks += 1;
+            keys_deleted += keys;
         }
         week = week + Days::new(7);
     }
-    Ok(weeks)
+    Ok((weeks, keys_deleted))
 }
 
 async fn one_week(
@@ -346,21 +345,26 @@ async fn one_week(
     (week, end): (NaiveDate, NaiveDate),
     claim: (&str, &str),
     now: DateTime<Utc>,
-) -> Result<bool, InsightsError> {
+) -> Result<Option<u64>, InsightsError> {
     let (from, until) = (japan::start_of(week), japan::start_of(end));
-    let (terms, queries) = match source {
+    let (terms, queries, searchers) = match source {
         Source::Searches => {
             let raw = raw_searches(sources.db, from, until).await?;
             let texts = weekly::search_texts(&raw);
             (
                 weekly::term_rows(week, source, &texts, sources.analyzer),
                 Some(weekly::query_rows(week, &raw)),
+                weekly::searchers_row(week, &raw),
             )
         }
         Source::Questions => {
             let facts = sources.community.questions_created_between(from, until).await?;
             let texts = weekly::question_texts(week, &facts, sources.analyzer);
-            (weekly::term_rows(week, source, &texts, sources.analyzer), None)
+            (
+                weekly::term_rows(week, source, &texts, sources.analyzer),
+                None,
+                Vec::new(),
+            )
         }
     };
     let mut replace = vec![(
@@ -375,10 +379,29 @@ async fn one_week(
         ));
         inserts.push(("insights_queries_weekly", &weekly::QUERY_COLUMNS[..], queries));
     }
-    Ok(write_once(sources.db, claim, now, replace, inserts)
-        .await?
-        .is_some())
+    // The complete week's search roll-up is the last to read its pseudonyms: its key (and any
+    // older one) goes in the same transaction, so that it is never gone before it was used.
+    // Only a complete week's searchers are written, so that the open data never publishes (and
+    // spends budget on) a week still counting.
+    let forgets_keys = source == Source::Searches && end == week + Days::new(7);
+    if forgets_keys {
+        inserts.push((
+            "insights_search_weekly",
+            &weekly::SEARCHER_COLUMNS[..],
+            vec![searchers],
+        ));
+        replace.push((FORGET_KEYS_BEFORE, vec![end.into()]));
+    }
+    let touched = write_once(sources.db, claim, now, replace, inserts).await?;
+    Ok(touched.map(|touched| match forgets_keys {
+        true => touched.last().copied().unwrap_or(0),
+        false => 0,
+    }))
 }
+
+/// Forgets the pseudonym keys of every week starting before `$1`: their pseudonyms can no longer
+/// be recomputed.
+const FORGET_KEYS_BEFORE: &str = "DELETE FROM insights_weekly_keys WHERE week < $1";
 
 /// Deletes raw search-log rows and their clicks older than [`RETENTION`], but never a day not
 /// yet rolled up.

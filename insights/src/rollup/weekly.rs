@@ -1,6 +1,6 @@
 //! A week's terms and whole queries with the number of distinct people who used them: what the
-//! term and gap reports read, so that they never touch raw text. A person is a searcher of one
-//! day (a pseudonym lives one day) or a question's author; searches without a pseudonym count
+//! term and gap reports read, so that they never touch raw text. A person is a searcher of the
+//! week (a pseudonym lives one week, these weeks) or a question's author; searches without a pseudonym count
 //! as uses but as nobody, so that a count of people never overstates.
 
 use std::borrow::Cow;
@@ -12,6 +12,7 @@ use kosodate_domain::japan;
 use sea_orm::Value;
 
 use super::searches::{RawSearch, big};
+use super::week_of;
 use crate::MIN_CELL;
 use crate::model::Source;
 use crate::terms::TermAnalyzer;
@@ -20,7 +21,7 @@ use kosodate_domain::Vocabulary;
 /// The row of a week's terms that holds the week's totals: how many texts, by how many people.
 pub(crate) const TOTAL_TERM: &str = "";
 
-/// Who made a use: a day's searcher, or a question's author.
+/// Who made a use: a week's searcher, or a question's author.
 pub(crate) type Person = (NaiveDate, String);
 
 /// One text that terms are counted in: a search's query or a question.
@@ -118,9 +119,20 @@ pub(crate) fn query_rows(week: NaiveDate, searches: &[RawSearch]) -> Vec<Vec<Val
 
 pub(crate) const QUERY_COLUMNS: [&str; 6] = ["week", "query", "searches", "zero_results", "clicks", "people"];
 
+/// The row of `insights_search_weekly`: how many distinct searchers the week had.
+pub(crate) fn searchers_row(week: NaiveDate, searches: &[RawSearch]) -> Vec<Value> {
+    let searchers: HashSet<&str> = searches
+        .iter()
+        .filter_map(|search| search.searcher.as_deref())
+        .collect();
+    vec![week.into(), big(searchers.len() as u64)]
+}
+
+pub(crate) const SEARCHER_COLUMNS: [&str; 2] = ["week", "searchers"];
+
 pub(crate) fn person_of(search: &RawSearch) -> Option<Person> {
     let searcher = search.searcher.clone()?;
-    Some((japan::date_of(search.searched_at), searcher))
+    Some((week_of(japan::date_of(search.searched_at)), searcher))
 }
 
 /// The texts of a week's searches with a query.

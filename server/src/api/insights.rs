@@ -78,9 +78,11 @@ pub async fn gaps(
     }
 }
 
-/// Open data: searches and questions per week and region, with noise from the two-sided
-/// geometric mechanism at the stated `epsilon`, clamped at 0 and suppressed under 10 (`null`).
-/// Whole weeks (Monday to Sunday); by default the last twelve.
+/// Open data: the households that searched in each complete week (Monday to Sunday), for the whole
+/// prefecture, with noise from the two-sided geometric mechanism at the stated `epsilon` (one
+/// household counts once per weekly cell), clamped at 0 and suppressed under 10 (`null`). Each
+/// cell's noise is fixed by a key the service keeps, so asking again gives the same answer. By
+/// default the last twelve weeks.
 #[utoipa::path(get, path = "/open-data/trends", tag = "insights", params(OpenDataQuery),
     responses((status = 200, description = "JSON, or the rows as CSV with format=csv", content((OpenDataExport = "application/json"), (String = "text/csv"))), (status = 400, body = Problem)))]
 pub async fn open_data(

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kosodate_domain::{CalendarDate, ProgramId};
-use kosodate_insights::Click;
+use kosodate_insights::{Click, MAX_RANK};
 use kosodate_registry::Category;
 use kosodate_registry::StaffAction;
 use kosodate_search::log::QueryTrend;
@@ -239,9 +239,10 @@ pub async fn search_programs(
 pub struct ClickInput {
     #[schema(format = Uuid)]
     pub program_id: String,
-    /// 1 for the first result of the first page.
-    #[schema(minimum = 1)]
-    pub rank: u32,
+    /// 1 for the first result of the first page; any whole number written as JSON writes it
+    /// (`3` or `3.0`).
+    #[schema(value_type = u32, minimum = 1, maximum = 1000)]
+    pub rank: serde_json::Number,
 }
 
 /// Records that a result of a search was opened (the search, the program, its rank; nothing
@@ -268,17 +269,21 @@ pub async fn record_click(
             "program_id must be a program's id",
         )
     })?;
-    if input.rank == 0 {
-        return Err(bad_field(
-            "/rank",
-            "順位は1以上にしてください",
-            "rank must be at least 1",
-        ));
-    }
+    let rank = input
+        .rank
+        .as_f64()
+        .filter(|rank| rank.fract() == 0.0 && (1.0..=f64::from(MAX_RANK)).contains(rank))
+        .ok_or_else(|| {
+            bad_field(
+                "/rank",
+                "順位は1から1000までの整数にしてください",
+                "rank must be a whole number from 1 to 1000",
+            )
+        })?;
     let click = Click {
         search_id,
         program,
-        rank: input.rank,
+        rank: rank as u32,
     };
     state
         .insights
