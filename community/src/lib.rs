@@ -18,6 +18,7 @@ mod helpful;
 mod input;
 mod members;
 mod moderation;
+mod notices;
 pub mod personal_data;
 mod posting;
 mod reading;

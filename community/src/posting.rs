@@ -211,6 +211,8 @@ impl Community {
             now,
         )
         .await?;
+        let asker = asked.author_account.clone();
+        let notify = self.asker_to_notify(&*txn, asker.as_deref(), account).await?;
         let id = Uuid::now_v7();
         answer::Entity::insert(answer::ActiveModel {
             id: Set(id.to_string()),
@@ -222,11 +224,11 @@ impl Community {
             helpful_count: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
+            // Nobody to tell: nothing left to plan. Otherwise the notice planner marks it.
+            notice_planned_at: Set(notify.is_none().then_some(now)),
         })
         .exec_without_returning(&*txn)
         .await?;
-        let asker = asked.author_account.clone();
-        let notify = self.asker_to_notify(&*txn, asker.as_deref(), account).await?;
         count_answer(&*txn, &asked.id, now).await?;
         txn.commit().await?;
         let question_title = asked.title;
@@ -239,7 +241,7 @@ impl Community {
         })
     }
 
-    async fn asker_to_notify(
+    pub(crate) async fn asker_to_notify(
         &self,
         txn: &impl ConnectionTrait,
         asker: Option<&str>,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use kosodate_database::begin_write;
 use kosodate_domain::Vocabulary;
 use kosodate_notifier::outbox::{self, Scope};
-use kosodate_notifier::{ChannelKind, NoticeStatus};
+use kosodate_notifier::{ChannelKind, NoticeKind, NoticeStatus};
 use kosodate_registry::{FieldError, ValidationErrors};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -108,7 +108,8 @@ impl Households {
             ConsentPurpose::NoticeEmail => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::Email)),
             ConsentPurpose::NoticeLine => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::Line)),
             ConsentPurpose::NoticeWebPush => Some(Scope::ChannelKind(id.as_uuid(), ChannelKind::WebPush)),
-            ConsentPurpose::Statistics | ConsentPurpose::Community => None,
+            ConsentPurpose::Community => Some(Scope::Kind(id.as_uuid(), NoticeKind::CommunityAnswer)),
+            ConsentPurpose::Statistics => None,
         };
         if let Some(scope) = cancel {
             outbox::stop_pending(&txn, scope, NoticeStatus::Cancelled).await?;

@@ -22,6 +22,7 @@ mod m20261205_000060_program_review;
 mod m20261205_000070_staged_imports;
 mod m20261205_000071_paper_consent_forms;
 mod m20261205_000080_community;
+mod m20261205_000081_community_notices;
 mod m20261205_000090_insights;
 
 #[derive(Debug)]
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000070_staged_imports::Migration),
             Box::new(m20261205_000071_paper_consent_forms::Migration),
             Box::new(m20261205_000080_community::Migration),
+            Box::new(m20261205_000081_community_notices::Migration),
             Box::new(m20261205_000090_insights::Migration),
         ]
     }

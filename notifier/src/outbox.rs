@@ -528,6 +528,9 @@ pub enum Scope<'a> {
     ChannelKind(Uuid, ChannelKind),
     /// A household's notices about one program (applied, or not interested).
     Program(Uuid, &'a str),
+    /// A household's notices of one kind through every channel (the consent behind that kind
+    /// withdrawn, as the community's for its answer notices).
+    Kind(Uuid, NoticeKind),
 }
 
 /// Stops the pending (queued or retrying) notices in `scope`, with `status` (`Cancelled` or
@@ -550,6 +553,9 @@ pub async fn stop_pending(
         Scope::Program(household, program) => update
             .filter(notice::Column::HouseholdId.eq(household.to_string()))
             .filter(notice::Column::ProgramId.eq(program)),
+        Scope::Kind(household, kind) => update
+            .filter(notice::Column::HouseholdId.eq(household.to_string()))
+            .filter(notice::Column::Kind.eq(kind.id())),
     };
     Ok(update.exec(txn).await?.rows_affected)
 }

@@ -5,12 +5,14 @@
 //! consent to the community is active: a member without a household or channels sees new answers
 //! on the community's own page.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use kosodate_database::begin_write;
 use kosodate_domain::Vocabulary;
 use kosodate_households::{AccountId, ConsentPurpose, HouseholdId, Households};
 use kosodate_notifier::outbox;
 use kosodate_notifier::{NoticeContent, NoticeKind, QuestionNotice};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use uuid::Uuid;
 
 use crate::content::drafts;
@@ -38,41 +40,22 @@ impl CommunityNotices {
         Self { households }
     }
 
-    /// Plans one notice per usable channel of the asker's household; returns how many were
-    /// written (none when there is no household, no consent to the community, no usable channel,
-    /// or when this answer was announced already).
+    /// Plans one notice per usable channel of the asker's household and marks the answer's
+    /// notice planned in the same transaction; returns how many were written (none when there is
+    /// no household, no consent to the community, no usable channel, or when this answer was
+    /// announced already: it is marked planned all the same).
     pub async fn answer_posted(
         &self,
         posted: &AnswerPosted,
         now: DateTime<Utc>,
     ) -> Result<u64, PlannerError> {
-        let Some(household) = self.asker_household(posted.asker).await? else {
-            return Ok(0);
-        };
+        let household = self.asker_household(posted.asker).await?;
         let txn = begin_write(self.households.connection()).await?;
-        let id = household.to_string();
-        let Some(record) = kosodate_households::record_on(&txn, &id).await? else {
-            return Ok(0);
+        let planned = match household {
+            Some(household) => enqueue_answer_notices(&txn, household, posted, now).await?,
+            None => 0,
         };
-        let channels = kosodate_households::deliverable_channels(&txn, std::slice::from_ref(&id))
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
-        let content = NoticeContent {
-            kind: NoticeKind::CommunityAnswer,
-            programs: Vec::new(),
-            disabled_channel: None,
-            question: Some(QuestionNotice {
-                title: posted.question_title.clone(),
-                url: posted.question_url.clone(),
-            }),
-        };
-        let planned = outbox::enqueue(
-            &txn,
-            drafts(&record, &channels, Some(posted.answer), None, &content),
-            now,
-        )
-        .await?;
+        mark_planned(&txn, posted.answer, now).await?;
         txn.commit().await?;
         Ok(planned)
     }
@@ -95,4 +78,48 @@ impl CommunityNotices {
             .any(|record| record.purpose == ConsentPurpose::Community.id() && record.withdrawn_at.is_none());
         Ok(consented.then_some(household))
     }
+}
+
+async fn enqueue_answer_notices(
+    txn: &impl ConnectionTrait,
+    household: HouseholdId,
+    posted: &AnswerPosted,
+    now: DateTime<Utc>,
+) -> Result<u64, PlannerError> {
+    let id = household.to_string();
+    let Some(record) = kosodate_households::record_on(txn, &id).await? else {
+        return Ok(0);
+    };
+    let channels = kosodate_households::deliverable_channels(txn, std::slice::from_ref(&id))
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    let content = NoticeContent {
+        kind: NoticeKind::CommunityAnswer,
+        programs: Vec::new(),
+        disabled_channel: None,
+        question: Some(QuestionNotice {
+            title: posted.question_title.clone(),
+            url: posted.question_url.clone(),
+        }),
+    };
+    let drafts = drafts(&record, &channels, Some(posted.answer), None, &content);
+    Ok(outbox::enqueue(txn, drafts, now).await?)
+}
+
+/// The community's table by name: the planner must not depend on the community crate, and the
+/// column is the one fact the two share (the community's sweep reads it).
+async fn mark_planned(
+    txn: &impl ConnectionTrait,
+    answer: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), PlannerError> {
+    let update = Query::update()
+        .table(Alias::new("community_answers"))
+        .value(Alias::new("notice_planned_at"), now.trunc_subsecs(6))
+        .and_where(Expr::col(Alias::new("id")).eq(answer.to_string()))
+        .and_where(Expr::col(Alias::new("notice_planned_at")).is_null())
+        .to_owned();
+    txn.execute(&update).await?;
+    Ok(())
 }

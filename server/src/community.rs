@@ -208,30 +208,83 @@ pub async fn answer(
         .await?;
     record(state, account, context, "community.answer.create").await?;
     state.question_search.nudge();
-    if let Some(asker) = posted.notify {
-        notify_asker(state, asker, &posted).await;
+    if let Err(error) = notify_asker(&state.community_notices, &state.public_url, &posted).await {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "an answer notice was not planned, the sweep will"
+        );
     }
     Ok(posted)
 }
 
-/// A failure to plan the notice does not undo the answer: the asker still sees it on the page.
-async fn notify_asker(state: &AppState, asker: Uuid, posted: &AnswerPosted) {
-    let Ok(asker) = AccountId::parse(&asker.to_string()) else {
-        return;
+/// How long an answer's notice may wait for the request that posted it before the sweep plans it.
+const NOTICE_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+/// Answers planned per sweep.
+const NOTICE_SWEEP_BATCH: u64 = 200;
+/// How often this process sweeps.
+const NOTICE_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Plans every answer's notice still unplanned a minute after the answer, as the request path
+/// would have; returns how many notices were written. Safe in several processes at once: the
+/// outbox's unique (event, channel) key makes a second plan of the same answer write nothing.
+pub async fn sweep_answer_notices(
+    community: &kosodate_community::Community,
+    notices: &kosodate_planner::CommunityNotices,
+    public_url: &url::Url,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let awaiting = community
+        .answers_awaiting_notice(now - NOTICE_GRACE, NOTICE_SWEEP_BATCH, now)
+        .await?;
+    let mut planned = 0;
+    for posted in &awaiting {
+        planned += notify_asker(notices, public_url, posted).await?;
+    }
+    Ok(planned)
+}
+
+/// Sweeps for unplanned answer notices every minute in the background.
+pub fn spawn_answer_notice_sweep(state: AppState) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(NOTICE_SWEEP_EVERY);
+        loop {
+            ticker.tick().await;
+            let swept = sweep_answer_notices(
+                &state.community,
+                &state.community_notices,
+                &state.public_url,
+                Utc::now(),
+            )
+            .await;
+            match swept {
+                Ok(0) => {}
+                Ok(planned) => tracing::info!(planned, "answer notices planned by the sweep"),
+                Err(error) => tracing::warn!(error = format!("{error:#}"), "the answer notice sweep failed"),
+            }
+        }
+    });
+}
+
+/// Plans the asker's notices and marks the answer planned; a failure does not undo the answer
+/// (the asker still sees it on the page, and the sweep plans it later).
+async fn notify_asker(
+    notices: &kosodate_planner::CommunityNotices,
+    public_url: &url::Url,
+    posted: &AnswerPosted,
+) -> anyhow::Result<u64> {
+    // Nobody to tell: the answer was stored as planned.
+    let Some(asker) = posted.notify else {
+        return Ok(0);
     };
-    let Ok(question_url) = state.public_url.join(&question_path(posted.question)) else {
-        return;
-    };
+    let asker = AccountId::parse(&asker.to_string())?;
+    let question_url = public_url.join(&question_path(posted.question))?;
     let notice = kosodate_planner::AnswerPosted {
         asker,
         answer: posted.answer,
         question_title: posted.question_title.clone(),
         question_url,
     };
-    match state.community_notices.answer_posted(&notice, Utc::now()).await {
-        Ok(_) => {}
-        Err(error) => tracing::warn!(error = %error_chain(&error), "an answer notice was not planned"),
-    }
+    Ok(notices.answer_posted(&notice, Utc::now()).await?)
 }
 
 /// A question like the one about to be asked.

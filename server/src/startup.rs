@@ -204,6 +204,7 @@ pub async fn start_on(
         crate::rematch::spawn_tick(state.matching.clone(), interval);
     }
     state.freshness.spawn(&settings.freshness);
+    crate::community::spawn_answer_notice_sweep(state.clone());
     if settings.insights_roll_up_minutes > 0 {
         let interval = std::time::Duration::from_secs(settings.insights_roll_up_minutes * 60);
         crate::insights::spawn_roll_ups(state.insights.clone(), interval);

@@ -10,17 +10,25 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use kosodate_community::{AnswerInput, Community, Masking};
 use kosodate_domain::EmailAddress;
 use kosodate_households::{HouseholdId, Households};
+use kosodate_planner::CommunityNotices;
+use kosodate_server::community::sweep_answer_notices;
 use kosodate_test_peers::smtp::SmtpServer;
 use kosodate_tests::{Backend, Browser, PREFECTURE_TOKEN, SignInApp, TestApp, both_backends, call};
 use reqwest::Method;
+use sea_orm::{ConnectionTrait, Statement};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 both_backends!(
     posting_needs_the_community_consent_and_a_display_name,
     an_answer_reaches_the_asker_once_by_email,
+    the_sweep_plans_an_answer_notice_the_request_did_not,
+    withdrawing_the_community_consent_cancels_queued_answer_notices,
+    the_author_edits_an_answer_on_its_page,
     personal_data_is_refused_then_masked,
     an_expert_answers_with_a_badge_once_verified,
     a_report_reaches_the_queue_and_a_hide_is_audited,
@@ -238,6 +246,103 @@ async fn an_answer_reaches_the_asker_once_by_email(backend: Backend) {
     let mail = smtp.wait_for_count(3, Duration::from_secs(3)).await;
     let count = mail.map_or_else(|_| smtp.messages().unwrap().len(), |mail| mail.len());
     assert_eq!(count, 2, "one mail per answer by someone else");
+}
+
+/// A member's account id, found by their display name.
+async fn member_account(app: &TestApp, display_name: &str) -> Uuid {
+    let statement = Statement::from_sql_and_values(
+        app.db.get_database_backend(),
+        match app.backend {
+            Backend::Sqlite => "SELECT account_id FROM community_members WHERE display_name = ?",
+            Backend::Postgres => "SELECT account_id FROM community_members WHERE display_name = $1",
+        },
+        [display_name.into()],
+    );
+    let row = app.db.query_one_raw(statement).await.unwrap().unwrap();
+    let account: String = row.try_get("", "account_id").unwrap();
+    Uuid::parse_str(&account).unwrap()
+}
+
+async fn the_sweep_plans_an_answer_notice_the_request_did_not(backend: Backend) {
+    let smtp = SmtpServer::start().await.unwrap();
+    let signed = app(backend, Some(&smtp)).await;
+    let app = &signed.app;
+    let asker = member(app, "hanako", "りんごママ").await;
+    with_email(app, &asker, "hanako.parent@example.jp").await;
+    let asked = ask(
+        &asker,
+        &question("卒乳の時期", "みなさんはいつ頃卒乳しましたか。"),
+        201,
+    )
+    .await;
+    let asked = Uuid::parse_str(asked["id"].as_str().unwrap()).unwrap();
+    member(app, "taro", "八戸のパパ").await;
+    let helper = member_account(app, "八戸のパパ").await;
+
+    // Stored by the community alone: as if the process stopped before planning the notice.
+    let community = Community::new(app.db.clone());
+    let body = AnswerInput {
+        body: "うちは1歳半でした。".into(),
+    };
+    let posted = community
+        .answer(helper, asked, &body, Masking::Ask, Utc::now())
+        .await
+        .unwrap();
+    assert!(posted.notify.is_some());
+    let notices = CommunityNotices::new(Households::new(app.db.clone()));
+    let public_url = url::Url::parse(&format!("http://{}/", app.address)).unwrap();
+    let sweep = |now| sweep_answer_notices(&community, &notices, &public_url, now);
+    assert_eq!(
+        sweep(Utc::now()).await.unwrap(),
+        0,
+        "the request path has a minute"
+    );
+    let later = Utc::now() + chrono::TimeDelta::minutes(2);
+    assert_eq!(sweep(later).await.unwrap(), 1);
+    let left = community.answers_awaiting_notice(later, 10, later).await.unwrap();
+    assert!(left.is_empty(), "planned and marked in one go: {left:?}");
+    assert_eq!(sweep(later).await.unwrap(), 0, "a second sweep sends nothing");
+
+    let mail = smtp.wait_for_count(1, Duration::from_secs(20)).await.unwrap();
+    let subject = mail[0].subject.clone().unwrap_or_default();
+    assert!(subject.contains("卒乳の時期"), "{subject}");
+    let mail = smtp.wait_for_count(2, Duration::from_secs(2)).await;
+    let count = mail.map_or_else(|_| smtp.messages().unwrap().len(), |mail| mail.len());
+    assert_eq!(count, 1, "notified once");
+}
+
+/// The statuses of a household's community answer notices.
+async fn answer_notice_statuses(app: &TestApp, household: HouseholdId) -> Vec<String> {
+    // A UUID written into the text: no placeholder syntax to tell the backends apart.
+    let sql = format!(
+        "SELECT status FROM notices WHERE household_id = '{household}' AND kind = 'community_answer'"
+    );
+    let statement = Statement::from_string(app.db.get_database_backend(), sql);
+    let rows = app.db.query_all_raw(statement).await.unwrap();
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "status").unwrap())
+        .collect()
+}
+
+async fn withdrawing_the_community_consent_cancels_queued_answer_notices(backend: Backend) {
+    // No notice worker: the notice stays queued.
+    let signed = app(backend, None).await;
+    let app = &signed.app;
+    let asker = member(app, "hanako", "りんごママ").await;
+    let household = with_email(app, &asker, "hanako.parent@example.jp").await;
+    let asked = ask(&asker, &question("離乳食の進め方", "離乳食を嫌がります。"), 201).await;
+    let helper = member(app, "taro", "八戸のパパ").await;
+    answer(
+        &helper,
+        asked["id"].as_str().unwrap(),
+        "少しずつで大丈夫でした。",
+        201,
+    )
+    .await;
+    assert_eq!(answer_notice_statuses(app, household).await, ["queued"]);
+
+    call(asker.send(Method::DELETE, "/api/v1/me/consents/community"), 200).await;
+    assert_eq!(answer_notice_statuses(app, household).await, ["cancelled"]);
 }
 
 async fn personal_data_is_refused_then_masked(backend: Backend) {
@@ -601,4 +706,60 @@ async fn the_pages_ask_show_similar_questions_and_catch_personal_data(backend: B
     );
     let (status, _) = parent.html_page("/community/mine").await;
     assert_eq!(status, 200);
+}
+
+async fn the_author_edits_an_answer_on_its_page(backend: Backend) {
+    let signed = app(backend, None).await;
+    let app = &signed.app;
+    let asker = member(app, "hanako", "りんごママ").await;
+    let asked = ask(
+        &asker,
+        &question("保育園の見学", "見学はいつ頃がよいですか。"),
+        201,
+    )
+    .await;
+    let question = asked["id"].as_str().unwrap();
+    let helper = member(app, "taro", "八戸のパパ").await;
+    let posted = answer(&helper, question, "秋に見学しました。", 201).await;
+    let edit = format!(
+        "/community/questions/{question}/answers/{}/edit",
+        posted["id"].as_str().unwrap()
+    );
+
+    let (status, page) = helper
+        .html_page(&format!("/community/questions/{question}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&edit), "the author sees the edit link: {page}");
+    let (_, page) = asker.html_page(&format!("/community/questions/{question}")).await;
+    assert!(!page.contains(&edit), "nobody else does: {page}");
+    let (status, _) = asker.html_page(&edit).await;
+    assert_eq!(status, 403);
+    let (status, page) = helper.html_page(&edit).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("秋に見学しました。"), "{page}");
+
+    let phone = [
+        ("body", "０９０−１２３４−５６７８に電話して聞きました"),
+        ("action", "post"),
+    ];
+    let (status, page) = submit(&helper, &edit, &phone).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("電話番号") && page.contains("伏せ字にして保存"),
+        "{page}"
+    );
+    let masked = [
+        ("body", "０９０−１２３４−５６７８に電話して聞きました"),
+        ("action", "mask"),
+    ];
+    let (status, page) = submit(&helper, &edit, &masked).await;
+    assert_eq!(status, 200, "{page}");
+    let shown = read(&asker, question, 200).await;
+    let body = shown["question"]["answers"][0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("［電話番号］") && !body.contains("５６７８"),
+        "{body}"
+    );
+    assert_eq!(shown["question"]["answers"][0]["edited"], true);
 }

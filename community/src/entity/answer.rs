@@ -13,6 +13,8 @@ pub struct Model {
     pub helpful_count: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the asker's notice was planned; empty while still to plan.
+    pub notice_planned_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

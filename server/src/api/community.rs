@@ -225,8 +225,22 @@ pub struct ListQuery {
     #[param(schema_with = kosodate_registry::page::limit_schema)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
-    #[param(schema_with = kosodate_registry::page::cursor_schema)]
+    #[param(schema_with = community_cursor_schema)]
     pub cursor: Option<String>,
+}
+
+/// The name of the question list's cursor format: unpadded base64url of `created_at|id` (RFC 3339
+/// instant, UUID) for the newest-first list, or of the next result's offset with `q`. Tools that
+/// generate requests learn to make one from it.
+const COMMUNITY_CURSOR_FORMAT: &str = "community-cursor";
+
+fn community_cursor_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::Custom(COMMUNITY_CURSOR_FORMAT.to_owned())))
+        .pattern(Some("^[A-Za-z0-9_-]*$"))
+        .build()
 }
 
 /// A closed list's ids as the OpenAPI document states them.

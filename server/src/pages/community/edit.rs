@@ -1,5 +1,6 @@
-//! Editing one's own question (`/community/questions/{id}/edit`), with the same personal-data
-//! check as asking, and its history (`/community/questions/{id}/history`): every earlier text is
+//! Editing one's own question (`/community/questions/{id}/edit`) or answer
+//! (`/community/questions/{id}/answers/{answer}/edit`), with the same personal-data check as
+//! posting, and a question's history (`/community/questions/{id}/history`): every earlier text is
 //! kept and shown.
 
 use askama::Template;
@@ -7,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
-use kosodate_community::{CommunityError, PostKind, QuestionInput, Viewer};
+use kosodate_community::{AnswerInput, CommunityError, PostKind, QuestionInput, Viewer};
 use kosodate_domain::japan;
 use kosodate_domain::japan::format_date_with_weekday;
 use uuid::Uuid;
@@ -27,10 +28,12 @@ struct EditPage {
     csrf_token: String,
     id: Uuid,
     title: String,
+    body_label: &'static str,
     body: String,
     errors: FieldMessages,
     found: Option<FoundView>,
     refusal: Option<String>,
+    cancel: String,
 }
 
 /// The author's question, or 403 for anyone else.
@@ -65,10 +68,12 @@ pub async fn page(
         csrf_token: parent.csrf_token().to_owned(),
         id,
         title: question.title,
+        body_label: "質問の内容",
         body: question.body,
         errors: FieldMessages::default(),
         found: None,
         refusal: None,
+        cancel: question_path(id),
     };
     Ok(crate::pages::html(StatusCode::OK, &page))
 }
@@ -110,10 +115,12 @@ pub async fn save(
         csrf_token: parent.csrf_token().to_owned(),
         id,
         title: fields.title,
+        body_label: "質問の内容",
         body: fields.body,
         errors: refusal.errors,
         found: refusal.found,
         refusal: refusal.message,
+        cancel: question_path(id),
     };
     Ok(crate::pages::html(status, &page))
 }
@@ -162,4 +169,104 @@ pub async fn history(
         versions,
     };
     Ok(crate::pages::html(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "community_answer_edit.html")]
+struct AnswerEditPage {
+    tabs: CommunityTabs,
+    csrf_token: String,
+    question: Uuid,
+    question_title: String,
+    id: Uuid,
+    body_label: &'static str,
+    body: String,
+    errors: FieldMessages,
+    found: Option<FoundView>,
+    refusal: Option<String>,
+    cancel: String,
+}
+
+impl AnswerEditPage {
+    fn new(parent: &SignedInParent, question: Uuid, question_title: String, id: Uuid, body: String) -> Self {
+        Self {
+            tabs: CommunityTabs {
+                current: "/community/mine",
+            },
+            csrf_token: parent.csrf_token().to_owned(),
+            question,
+            question_title,
+            id,
+            body_label: "回答の内容",
+            body,
+            errors: FieldMessages::default(),
+            found: None,
+            refusal: None,
+            cancel: format!("{}#answer-{id}", question_path(question)),
+        }
+    }
+}
+
+/// The question's title and the author's answer under it, or 403 for anyone else.
+async fn own_answer(
+    state: &AppState,
+    parent: &SignedInParent,
+    question: Uuid,
+    id: Uuid,
+) -> Result<(String, kosodate_community::AnswerView), ApiError> {
+    let question = state
+        .community
+        .question(question, Viewer::Account(member_key(parent.account)))
+        .await?;
+    let answer = question
+        .answers
+        .into_iter()
+        .find(|answer| answer.id == id)
+        .ok_or(CommunityError::AnswerNotFound(id))?;
+    match answer.answered_by_viewer {
+        true => Ok((question.title, answer)),
+        false => Err(CommunityError::NotAuthor("edit the answer").into()),
+    }
+}
+
+pub async fn answer_page(
+    State(state): State<AppState>,
+    parent: SignedInParent,
+    Path((question, id)): Path<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    if let Err(join) = member_or_join(&state, &parent).await? {
+        return Ok(join);
+    }
+    let (title, answer) = own_answer(&state, &parent, question, id).await?;
+    let page = AnswerEditPage::new(&parent, question, title, id, answer.body);
+    Ok(crate::pages::html(StatusCode::OK, &page))
+}
+
+/// Saves the answer's new text; the one it replaces is kept as a revision.
+pub async fn save_answer(
+    State(state): State<AppState>,
+    Path((question, id)): Path<(Uuid, Uuid)>,
+    form: ParentForm<AskForm>,
+) -> Result<Response, ApiError> {
+    let ParentForm { parent, fields } = form;
+    let member = crate::community::require_member(&state, parent.account).await?;
+    let (title, _) = own_answer(&state, &parent, question, id).await?;
+    let input = AnswerInput {
+        body: fields.body.clone(),
+    };
+    let masking = masking(&fields.action);
+    let refusal = match state
+        .community
+        .edit_answer(member.account, id, &input, masking, Utc::now())
+        .await
+    {
+        Ok(()) => return Ok(see_other(&format!("{}#answer-{id}", question_path(question)))),
+        Err(refusal) => refusal,
+    };
+    let (status, refusal) = Refusal::of(refusal)?;
+    let mut page = AnswerEditPage::new(&parent, question, title, id, fields.body);
+    page.errors = refusal.errors;
+    page.found = refusal.found;
+    page.refusal = refusal.message;
+    Ok(crate::pages::html(status, &page))
 }

@@ -35,6 +35,10 @@ pub fn router() -> Router<AppState> {
         .route("/community/questions/{id}/answers", post(question::answer))
         .route("/community/questions/{id}/edit", get(edit::page).post(edit::save))
         .route("/community/questions/{id}/history", get(edit::history))
+        .route(
+            "/community/questions/{id}/answers/{answer}/edit",
+            get(edit::answer_page).post(edit::save_answer),
+        )
         .route("/community/answers/{id}/helpful", post(question::helpful))
         .route("/community/answers/{id}/accept", post(question::accept))
         .route(
