@@ -90,13 +90,16 @@ async fn parents_ask_answer_and_staff_moderate_in_a_browser(backend: Backend) {
     let shots = screenshots(backend);
     let helper = member(app, "taro", "八戸のパパ").await;
     let earlier = json!({"category": "infant", "title": "夜泣きで眠れません", "body": "生後6か月の夜泣きがひどいです。"});
-    call(
+    let earlier_id = call(
         helper
             .send(Method::POST, "/api/v1/community/questions")
             .json(&earlier),
         201,
     )
-    .await;
+    .await["id"]
+        .as_str()
+        .expect("the question's id")
+        .to_owned();
     asker_email(app).await;
 
     let asker = Chromium::start().await;
@@ -149,7 +152,7 @@ async fn parents_ask_answer_and_staff_moderate_in_a_browser(backend: Backend) {
     )
     .await;
     moderate(&staff, app, &question, &shots).await;
-    pages_pass_axe(&asker, app, &question, &shots).await;
+    pages_pass_axe(&asker, app, [&question, &earlier_id], &shots).await;
     staff.close().await;
     asker.close().await;
 }
@@ -258,7 +261,10 @@ async fn moderate(chromium: &Chromium, app: &TestApp, question: &str, shots: &Pa
     assert_eq!(public.status().as_u16(), 404);
 }
 
-async fn pages_pass_axe(chromium: &Chromium, app: &TestApp, question: &str, shots: &Path) {
+/// Every community page the asker meets, after she answers the earlier question so that her
+/// answer's edit page is there too.
+async fn pages_pass_axe(chromium: &Chromium, app: &TestApp, [question, earlier]: [&str; 2], shots: &Path) {
+    let answer_edit = answer_and_find_edit_page(chromium, app, earlier).await;
     let pages = [
         ("community-list", "/community".to_owned()),
         (
@@ -276,7 +282,30 @@ async fn pages_pass_axe(chromium: &Chromium, app: &TestApp, question: &str, shot
         ),
         ("community-ask", "/community/ask".to_owned()),
         ("community-mine-after", "/community/mine".to_owned()),
+        ("community-answer-edit", answer_edit),
     ];
     let urls = pages.map(|(name, path)| (name.to_owned(), app.url(&path)));
     chromium.check_pages_at_every_width(urls, shots).await;
+}
+
+/// Answers `question` through its page's form; the path of the answer's edit page, which only
+/// its author is offered.
+async fn answer_and_find_edit_page(chromium: &Chromium, app: &TestApp, question: &str) -> String {
+    chromium
+        .visit(&app.url(&format!("/community/questions/{question}")), (1280, 800))
+        .await;
+    chromium
+        .fill("#body", "うちは寝る前に部屋を暗くしたら落ち着きました。")
+        .await;
+    chromium.click_and_wait("button[name=action][value=post]").await;
+    let edit = chromium
+        .evaluate("return document.querySelector(\"a[href$='/edit'][href*='/answers/']\")?.getAttribute('href') ?? ''")
+        .await;
+    let path = edit.as_str().unwrap_or_default().to_owned();
+    assert!(
+        path.ends_with("/edit"),
+        "no edit link for the author's answer: {}",
+        chromium.text().await
+    );
+    path
 }
