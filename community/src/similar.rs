@@ -13,11 +13,11 @@ use chrono::{DateTime, Utc};
 use kosodate_search::{
     AnalysisTokenizer, Bigrams, DEFAULT_LIGHT_VERBS, DEFAULT_STOPWORDS, DEFAULT_SYNONYMS, MAX_QUERY_CHARS,
     Manifest, Reader, SearchError, SearchQuery, Segmentation, Synonyms, TEXT_ANALYZER, TextAnalysis, Word,
-    all_words, open_existing, parse_word_list, query_words, some_words,
+    all_words, open_existing, parse_word_list, query_words,
 };
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -39,6 +39,9 @@ const WRITER_MEMORY: usize = 64_000_000;
 /// A question's title says what it is about; its body mostly tells the story around it.
 const TITLE_WEIGHT: f32 = 3.0;
 const BODY_WEIGHT: f32 = 1.0;
+
+/// How many of a draft's words find its similar questions: its rarest ones.
+const DRAFT_WORDS: usize = 5;
 
 /// The most results one call returns.
 pub const MAX_RESULTS: usize = 100;
@@ -225,12 +228,92 @@ impl QuestionIndex {
         let Some(words) = self.words(text, true) else {
             return Ok(Vec::new());
         };
-        let Some(query) = some_words(&*self.analysis, &self.fields.weighted(), &words) else {
+        let searcher = self.reader.searcher();
+        let Some(query) = self.pieces_query(&searcher, &words)? else {
             return Ok(Vec::new());
         };
-        let searcher = self.reader.searcher();
-        let (_, hits) = results(&searcher, &*query, (limit, 0), ResultOrder::Score)?;
-        Ok(hits)
+        // Without a count beside it, the top documents are found by block-max WAND, which skips
+        // the blocks of common pieces (保育, 息子) that cannot reach the top.
+        let top = page_of(limit, 0).order_by_score();
+        let page = searcher.search(&*query, &top).map_err(SearchError::from)?;
+        hits(&searcher, page)
+    }
+
+    /// A draft's [`DRAFT_WORDS`] rarest words as a plain union of their pieces in each field, so
+    /// that a question with a whole word (all its pieces) ranks above one with some of them, and
+    /// rare pieces above common ones. A draft is many words; the common ones (子供, 心配) would
+    /// only add hundreds of thousands of weak matches.
+    fn pieces_query(
+        &self,
+        searcher: &Searcher,
+        words: &[Word],
+    ) -> Result<Option<Box<dyn Query>>, CommunityError> {
+        let mut ranked = Vec::with_capacity(words.len());
+        for word in words {
+            let pieces = self.pieces(word);
+            let mut rarest = None;
+            for (piece, _) in &pieces {
+                let found = self.document_frequency(searcher, piece)?;
+                if found > 0 {
+                    rarest = Some(rarest.map_or(found, |rarest: u64| rarest.min(found)));
+                }
+            }
+            // A word no question has cannot find one.
+            if let Some(rarest) = rarest {
+                ranked.push((rarest, pieces));
+            }
+        }
+        ranked.sort_by_key(|(rarest, _)| *rarest);
+        let mut weights: Vec<(String, f32)> = Vec::new();
+        for (piece, weight) in ranked
+            .into_iter()
+            .take(DRAFT_WORDS)
+            .flat_map(|(_, pieces)| pieces)
+        {
+            match weights.iter_mut().find(|(known, _)| *known == piece) {
+                Some((_, known)) => *known = known.max(weight),
+                None => weights.push((piece, weight)),
+            }
+        }
+        let clauses: Vec<(Occur, Box<dyn Query>)> = weights
+            .iter()
+            .flat_map(|(piece, weight)| {
+                self.fields
+                    .weighted()
+                    .into_iter()
+                    .map(move |(field, field_weight)| {
+                        let term = Term::from_field_text(field, piece);
+                        let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                        let boosted = BoostQuery::new(Box::new(query), weight * field_weight);
+                        (Occur::Should, Box::new(boosted) as Box<dyn Query>)
+                    })
+            })
+            .collect();
+        Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
+    }
+
+    /// A word's pieces with their weights, over the word and its synonyms.
+    fn pieces(&self, word: &Word) -> Vec<(String, f32)> {
+        word.variants
+            .iter()
+            .flat_map(|(variant, weight)| {
+                self.analysis
+                    .tokens(variant)
+                    .into_iter()
+                    .map(move |token| (token.text, *weight))
+            })
+            .collect()
+    }
+
+    /// In how many questions a piece appears, title or body.
+    fn document_frequency(&self, searcher: &Searcher, piece: &str) -> Result<u64, CommunityError> {
+        let mut found = 0;
+        for field in [self.fields.title, self.fields.body] {
+            found += searcher
+                .doc_freq(&Term::from_field_text(field, piece))
+                .map_err(SearchError::from)?;
+        }
+        Ok(found)
     }
 
     /// A parent's search of the questions, like program search: every word if some question
@@ -257,15 +340,17 @@ impl QuestionIndex {
                 return Ok(found);
             }
         }
-        match some_words(&*self.analysis, &fields, &words) {
-            Some(loose) => results(
-                &searcher,
-                &*filtered(loose, filter),
-                (limit, offset),
-                ResultOrder::Score,
-            ),
-            None => Ok((0, Vec::new())),
-        }
+        // No question has every word: those with some of the rarest words' pieces, as similar
+        // questions are found.
+        let Some(loose) = self.pieces_query(&searcher, &words)? else {
+            return Ok((0, Vec::new()));
+        };
+        let loose = filtered(loose, filter);
+        let total = searcher.search(&*loose, &Count).map_err(SearchError::from)?;
+        let page = searcher
+            .search(&*loose, &page_of(limit, offset).order_by_score())
+            .map_err(SearchError::from)?;
+        Ok((total, hits(&searcher, page)?))
     }
 
     /// The latest `updated_at` the index has seen: its owner follows changes from here.
@@ -515,6 +600,59 @@ mod tests {
         assert_eq!(without_hiragana("夜泣きがひどい"), "夜泣 ");
         assert_eq!(without_hiragana("寝ない子の相談"), "寝な 子の 相談");
         assert_eq!(without_hiragana("保育園 入れない"), "保育園 入れ ");
+    }
+
+    #[test]
+    fn a_draft_is_searched_by_its_rarest_words() {
+        let index = index();
+        let words: Vec<Word> = ["保育園", "夜泣", "離乳食", "手当", "申請", "一時預", "双子"]
+            .iter()
+            .map(|word| Word {
+                variants: vec![((*word).to_owned(), 1.0)],
+            })
+            .collect();
+        let query = index
+            .pieces_query(&index.reader.searcher(), &words)
+            .unwrap()
+            .expect("pieces of the rarest words");
+        let mut pieces = Vec::new();
+        query.query_terms(&mut |term, _| pieces.extend(term.value().as_str().map(str::to_owned)));
+        for piece in ["離乳", "乳食", "手当", "申請", "保育", "育園", "夜泣"] {
+            assert!(pieces.contains(&piece.to_owned()), "{piece}: {pieces:?}");
+        }
+        // 一時預 is as common as 保育園 and 夜泣 but comes sixth; no question has 双子.
+        for piece in ["一時", "時預", "双子"] {
+            assert!(!pieces.contains(&piece.to_owned()), "{piece}: {pieces:?}");
+        }
+    }
+
+    #[test]
+    fn a_whole_word_ranks_above_a_piece_of_it_in_the_same_field() {
+        let index = index();
+        index
+            .upsert(&[question(
+                7,
+                "保育士さんへの相談",
+                "保育士さんに聞きました",
+                "childcare",
+            )])
+            .unwrap();
+        let found = ids(&index.similar("保育園", 5).unwrap());
+        assert_eq!(
+            found,
+            [2, 7, 5],
+            "a piece in the title weighs more than the word in the body"
+        );
+    }
+
+    #[test]
+    fn search_without_a_question_with_every_word_finds_some() {
+        let (total, hits) = index().search("保育園 双子", None, 10, 0).unwrap();
+        assert_eq!(total, 2);
+        assert_eq!(ids(&hits), [2, 5], "the title first");
+        let (total, hits) = index().search("夜泣き 双子", Some("infant"), 10, 0).unwrap();
+        assert_eq!((total, ids(&hits)), (2, vec![1, 6]));
+        assert_eq!(index().search("双子", None, 10, 0).unwrap(), (0, Vec::new()));
     }
 
     #[test]
