@@ -10,7 +10,9 @@ use kosodate_notifier::outbox::{self, Scope};
 use kosodate_notifier::{ChannelKind, NoticeKind, NoticeStatus};
 use kosodate_registry::{FieldError, ValidationErrors};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -268,6 +270,23 @@ impl Households {
             })
             .collect())
     }
+}
+
+/// Whether the household's consent to `purpose` is active, read on `db`: inside a planning
+/// transaction that holds [`match_store::exclude_consent_changes`], a withdrawal either committed
+/// before and is seen, or waits and then cancels what was planned.
+pub async fn consent_active_on(
+    db: &impl ConnectionTrait,
+    household: HouseholdId,
+    purpose: ConsentPurpose,
+) -> Result<bool, HouseholdError> {
+    let active = consent::Entity::find()
+        .filter(consent::Column::HouseholdId.eq(household.to_string()))
+        .filter(consent::Column::Purpose.eq(purpose.id()))
+        .filter(consent::Column::WithdrawnAt.is_null())
+        .count(db)
+        .await?;
+    Ok(active > 0)
 }
 
 /// Moves the account's consents to the household it registers, keeping when they were given, in

@@ -36,7 +36,7 @@ pub use channels::{
     ChannelKind, ChannelRecord, PushKeys, PushSubscription, VerificationToken, deliverable_channels,
     switch_off_gone,
 };
-pub use consents::{ConsentRecord, purpose_of_channel};
+pub use consents::{ConsentRecord, consent_active_on, purpose_of_channel};
 pub use counts::{MIN_REPORTED, MunicipalityCounts, NoticeCount, ReportedCount};
 pub use dismissals::{Dismissal, Dismissed, dismissed};
 pub use error::HouseholdError;

@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use kosodate_database::begin_write;
-use kosodate_domain::Vocabulary;
-use kosodate_households::{AccountId, ConsentPurpose, HouseholdId, Households};
+use kosodate_households::match_store;
+use kosodate_households::{AccountId, ConsentPurpose, HouseholdId, Households, consent_active_on};
 use kosodate_notifier::outbox;
 use kosodate_notifier::{NoticeContent, NoticeKind, QuestionNotice};
 use sea_orm::ConnectionTrait;
@@ -51,32 +51,27 @@ impl CommunityNotices {
     ) -> Result<u64, PlannerError> {
         let household = self.asker_household(posted.asker).await?;
         let txn = begin_write(self.households.connection()).await?;
+        // The consent is read under the lock a withdrawal takes, so that a withdrawal either
+        // comes first and is seen here, or comes after and cancels what this queues.
+        match_store::exclude_consent_changes(&txn).await?;
         let planned = match household {
-            Some(household) => enqueue_answer_notices(&txn, household, posted, now).await?,
-            None => 0,
+            Some(household) if consent_active_on(&txn, household, ConsentPurpose::Community).await? => {
+                enqueue_answer_notices(&txn, household, posted, now).await?
+            }
+            _ => 0,
         };
         mark_planned(&txn, posted.answer, now).await?;
         txn.commit().await?;
         Ok(planned)
     }
 
-    /// The asker's household, when it has agreed to take part in the community.
+    /// The asker's household, if the account has registered one.
     async fn asker_household(&self, asker: AccountId) -> Result<Option<HouseholdId>, PlannerError> {
-        let Some(household) = self
+        Ok(self
             .households
             .account(asker)
             .await?
-            .and_then(|account| account.household)
-        else {
-            return Ok(None);
-        };
-        let consented = self
-            .households
-            .consent_ledger(household)
-            .await?
-            .iter()
-            .any(|record| record.purpose == ConsentPurpose::Community.id() && record.withdrawn_at.is_none());
-        Ok(consented.then_some(household))
+            .and_then(|account| account.household))
     }
 }
 
