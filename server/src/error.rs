@@ -381,6 +381,11 @@ impl From<HouseholdError> for ApiError {
 impl From<kosodate_community::CommunityError> for ApiError {
     fn from(error: kosodate_community::CommunityError) -> Self {
         use kosodate_community::CommunityError as E;
+        // A busy database is the one policy's 503 with `Retry-After`, as everywhere else.
+        let error = match error {
+            E::Database(database) => return database.into(),
+            other => other,
+        };
         let detail_en = error.to_string();
         let detail = error.message_ja();
         let status = match &error {
@@ -471,7 +476,11 @@ impl From<kosodate_search::SearchError> for ApiError {
 
 impl From<kosodate_insights::InsightsError> for ApiError {
     fn from(error: kosodate_insights::InsightsError) -> Self {
-        Self::failure("insights failure", &error)
+        match error {
+            kosodate_insights::InsightsError::Database(database) => database.into(),
+            kosodate_insights::InsightsError::Community(community) => community.into(),
+            other => Self::failure("insights failure", &other),
+        }
     }
 }
 
