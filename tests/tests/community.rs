@@ -101,6 +101,17 @@ async fn read(parent: &Browser, question: &str, status: u16) -> Value {
     .await
 }
 
+/// A moderation decision sent by `staff`, answered with `status`.
+async fn moderate(staff: &Browser, decision: &Value, status: u16) -> Value {
+    call(
+        staff
+            .send(Method::POST, "/api/v1/community/moderation")
+            .json(decision),
+        status,
+    )
+    .await
+}
+
 async fn posting_needs_the_community_consent_and_a_display_name(backend: Backend) {
     let signed = app(backend, None).await;
     let app = &signed.app;
@@ -454,20 +465,8 @@ async fn a_report_reaches_the_queue_and_a_hide_is_audited(backend: Backend) {
 
     let hide =
         json!({"post_kind": "question", "post_id": id, "action": "hide", "reason": "医学的根拠のない宣伝"});
-    call(
-        municipal
-            .send(Method::POST, "/api/v1/community/moderation")
-            .json(&hide),
-        403,
-    )
-    .await;
-    call(
-        staff
-            .send(Method::POST, "/api/v1/community/moderation")
-            .json(&hide),
-        200,
-    )
-    .await;
+    moderate(&municipal, &hide, 403).await;
+    moderate(&staff, &hide, 200).await;
     call(app.get(&format!("/api/v1/community/questions/{id}")), 404).await;
     read(&asker, id, 200).await;
     let audit = call(staff.get("/api/v1/staff/audit-log?action=community.hide"), 200).await;
@@ -488,13 +487,7 @@ async fn a_report_reaches_the_queue_and_a_hide_is_audited(backend: Backend) {
 
     let restore =
         json!({"post_kind": "question", "post_id": id, "action": "restore", "reason": "本人が修正予定"});
-    call(
-        staff
-            .send(Method::POST, "/api/v1/community/moderation")
-            .json(&restore),
-        200,
-    )
-    .await;
+    moderate(&staff, &restore, 200).await;
     call(app.get(&format!("/api/v1/community/questions/{id}")), 200).await;
 }
 
