@@ -68,6 +68,10 @@ pub enum StaffAction<'a> {
     WriteProgram(&'a ProgramOwner),
     /// See drafts and archived programs, and history.
     ReviewPrograms,
+    /// Create, change, publish, archive or import the places and events of this municipality
+    /// (or of the prefecture, with its code): its own staff, and the prefecture, which gathers
+    /// them for the whole prefecture.
+    WritePlaces(MunicipalityCode),
     /// Counts of households (never individuals) of one municipality, or of all (`None`).
     ViewCounts(Option<MunicipalityCode>),
     /// The audit log of one organisation, or all of it (`None`).
@@ -120,8 +124,10 @@ impl StaffIdentity {
     /// Whether this identity may do `action`.
     pub fn permits(&self, action: StaffAction<'_>) -> bool {
         if self.credential == Credential::Machine {
-            return matches!(action, StaffAction::WriteProgram(_) | StaffAction::ReviewPrograms)
-                && self.permits_as_person(action);
+            return matches!(
+                action,
+                StaffAction::WriteProgram(_) | StaffAction::ReviewPrograms | StaffAction::WritePlaces(_)
+            ) && self.permits_as_person(action);
         }
         self.permits_as_person(action)
     }
@@ -130,6 +136,10 @@ impl StaffIdentity {
         match action {
             StaffAction::WriteProgram(owner) => self.may_write(owner),
             StaffAction::ReviewPrograms => true,
+            StaffAction::WritePlaces(code) => match &self.role {
+                StaffRole::Administrator | StaffRole::Prefecture => true,
+                StaffRole::Municipal(own) => *own == code,
+            },
             StaffAction::ViewCounts(scope) | StaffAction::ViewAuditLog(scope) => match (&self.role, scope) {
                 (StaffRole::Administrator | StaffRole::Prefecture, _) => true,
                 (StaffRole::Municipal(own), Some(code)) => *own == code,
@@ -190,6 +200,25 @@ mod tests {
         assert_eq!(StaffRole::from_stored("municipal", None), None);
         assert_eq!(StaffRole::from_stored("municipal", Some("青森市")), None);
         assert_eq!(StaffRole::from_stored("mayor", None), None);
+    }
+
+    #[test]
+    fn places_are_written_by_their_municipality_and_the_prefecture() {
+        let aomori = code("022012");
+        let hirosaki = code("022021");
+        let clerk = StaffIdentity::for_organisation("clerk", aomori);
+        assert!(clerk.permits(StaffAction::WritePlaces(aomori)));
+        assert!(!clerk.permits(StaffAction::WritePlaces(hirosaki)));
+        assert!(!clerk.permits(StaffAction::WritePlaces(PREFECTURE_CODE)));
+        let prefecture = StaffIdentity::for_organisation("prefecture", PREFECTURE_CODE);
+        assert!(prefecture.permits(StaffAction::WritePlaces(hirosaki)));
+        assert!(
+            prefecture
+                .clone()
+                .as_machine()
+                .permits(StaffAction::WritePlaces(PREFECTURE_CODE))
+        );
+        assert!(StaffIdentity::administrator("operator").permits(StaffAction::WritePlaces(aomori)));
     }
 
     #[test]

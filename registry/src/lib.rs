@@ -31,3 +31,8 @@ pub use feed::{FeedPosition, ProgramVersionStatus};
 pub use model::*;
 pub use store::{ProgramFilter, Registry, Visibility};
 pub use validation::{FieldError, ValidationErrors, normalize_width};
+/// The field checks every staff-entered record shares (places and events too).
+pub use validation::{
+    TextSize, control_character_error, optional_text, optional_url, required_text, valid_phone,
+    validate_contact,
+};

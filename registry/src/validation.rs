@@ -328,7 +328,7 @@ fn validate_documents(errors: &mut Vec<FieldError>, documents: &[String]) -> Vec
         .collect()
 }
 
-fn validate_contact(errors: &mut Vec<FieldError>, contact: &Contact) -> Contact {
+pub fn validate_contact(errors: &mut Vec<FieldError>, contact: &Contact) -> Contact {
     let section = optional_text(
         errors,
         "/contact/section",
@@ -384,7 +384,7 @@ fn validate_contact(errors: &mut Vec<FieldError>, contact: &Contact) -> Contact 
 }
 
 /// Japanese phone numbers: 10 or 11 digits with optional hyphens or parentheses, starting with 0.
-fn valid_phone(phone: &str) -> bool {
+pub fn valid_phone(phone: &str) -> bool {
     let allowed = phone
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')' | ' '));
@@ -395,14 +395,14 @@ fn valid_phone(phone: &str) -> bool {
 /// How much text a field holds: one line (a name) or several (a description), at most so many
 /// characters.
 #[derive(Debug, Clone, Copy)]
-enum TextSize {
+pub enum TextSize {
     One(usize),
     Several(usize),
 }
 
 use TextSize::{One, Several};
 
-fn required_text(
+pub fn required_text(
     errors: &mut Vec<FieldError>,
     pointer: &str,
     label: &str,
@@ -421,7 +421,7 @@ fn required_text(
     trimmed.to_owned()
 }
 
-fn optional_text(
+pub fn optional_text(
     errors: &mut Vec<FieldError>,
     pointer: &str,
     label: &str,
@@ -462,11 +462,11 @@ fn check_text(errors: &mut Vec<FieldError>, pointer: &str, label: &str, value: &
 /// More would make the answer larger than the rule; the first ones show what is wrong.
 const MAX_CONTROL_ERRORS: usize = 100;
 
-fn control_character_error(pointer: &str) -> FieldError {
+pub fn control_character_error(pointer: &str) -> FieldError {
     FieldError::new(pointer, CONTROL_CHARACTER_JA, CONTROL_CHARACTER_EN)
 }
 
-fn optional_url(errors: &mut Vec<FieldError>, pointer: &str, value: Option<&str>) -> Option<String> {
+pub fn optional_url(errors: &mut Vec<FieldError>, pointer: &str, value: Option<&str>) -> Option<String> {
     let trimmed = value.map(str::trim).filter(|text| !text.is_empty())?;
     // The URL parser would quietly drop or escape them; what was typed is wrong, so say so.
     if trimmed.contains(char::is_control) {

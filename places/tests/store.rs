@@ -1,0 +1,408 @@
+//! Places and events against real databases: every test runs on SQLite and on PostgreSQL (a
+//! scratch database on the server `KOSODATE_TEST_POSTGRES_URL` names).
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use chrono::NaiveDate;
+use kosodate_database::{ScratchDatabase, connect};
+use kosodate_domain::MunicipalityCode;
+use kosodate_migrations::{Migrator, MigratorTrait};
+use kosodate_places::{
+    Area, EventFilter, EventInput, FeedPosition, PlaceFilter, PlaceInput, Places, PlacesError, Status,
+};
+use kosodate_registry::page::PageRequest;
+use kosodate_registry::{StaffIdentity, Visibility};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+struct Fixture {
+    places: Places,
+    _directory: tempfile::TempDir,
+}
+
+async fn open(backend: Backend) -> Fixture {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let url = match backend {
+        Backend::Sqlite => format!(
+            "sqlite://{}?mode=rwc",
+            directory.path().join("places.sqlite").display()
+        ),
+        Backend::Postgres => {
+            let admin = std::env::var("KOSODATE_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = format!("kosodate_test_{}", Uuid::now_v7().simple());
+            // Left in place for scripts/test to drop, so that a failure's data can be read.
+            ScratchDatabase::create(&admin, &name)
+                .await
+                .expect("scratch database")
+                .url
+        }
+    };
+    let db = connect(&url, 4).await.expect("database opens");
+    Migrator::up(&db, None).await.expect("migrations run");
+    kosodate_registry::seed::seed_municipalities(&db)
+        .await
+        .expect("municipalities");
+    Fixture {
+        places: Places::new(db),
+        _directory: directory,
+    }
+}
+
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::open(super::Backend::Sqlite).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::open(super::Backend::Postgres).await).await;
+            }
+        }
+    )+};
+}
+
+both_backends!(
+    writes_are_authorized_versioned_and_published,
+    lists_filter_by_area_dates_age_and_words,
+    the_change_feed_follows_updated_at_then_id
+);
+
+fn code(text: &str) -> MunicipalityCode {
+    MunicipalityCode::parse(text).unwrap()
+}
+
+fn aomori_staff() -> StaffIdentity {
+    StaffIdentity::for_organisation("青森市 職員", code("022012"))
+}
+
+fn place_input(owner: &str, name: &str) -> PlaceInput {
+    serde_json::from_value(json!({
+        "owner": owner, "kind": "児童館", "name": name, "address": "青森市新町1-1",
+        "age_months": {"from": 0, "to": 36}
+    }))
+    .unwrap()
+}
+
+fn event_input(owner: &str, title: &str, schedule: Value, audience: Value) -> EventInput {
+    let mut value = json!({"owner": owner, "kind": "子育てサロン", "title": title, "venue": "公民館"});
+    value["schedule"] = schedule;
+    value["audience"] = audience;
+    serde_json::from_value(value).unwrap()
+}
+
+fn once(date: &str) -> Value {
+    json!({"kind": "once", "date": date, "start": "10:00"})
+}
+
+async fn writes_are_authorized_versioned_and_published(fixture: Fixture) {
+    let places = &fixture.places;
+    let hirosaki = StaffIdentity::for_organisation("弘前市 職員", code("022021"));
+    let prefecture = StaffIdentity::for_organisation("県 職員", code("020001"));
+    let refused = places
+        .create_place(&hirosaki, &place_input("022012", "浪打児童館"))
+        .await;
+    assert!(
+        matches!(refused, Err(PlacesError::Forbidden { .. })),
+        "{refused:?}"
+    );
+    let unknown = places
+        .create_place(&prefecture, &place_input("011002", "札幌の館"))
+        .await;
+    assert!(matches!(unknown, Err(PlacesError::Invalid(_))), "{unknown:?}");
+    let place = places
+        .create_place(&aomori_staff(), &place_input("022012", "浪打児童館"))
+        .await
+        .unwrap();
+    assert_eq!((place.status, place.version), (Status::Draft, 1));
+    let same_name = places
+        .create_place(&aomori_staff(), &place_input("022012", "浪打児童館"))
+        .await;
+    assert!(matches!(same_name, Err(PlacesError::Invalid(_))), "{same_name:?}");
+    assert!(matches!(
+        places.place(place.id, Visibility::Public).await,
+        Err(PlacesError::PlaceNotFound(_))
+    ));
+    // The prefecture gathers every municipality's places and may correct them.
+    let renamed = places
+        .update_place(
+            &prefecture,
+            place.id,
+            &place_input("022012", "浪打児童館（なみうち）"),
+            Some(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.version, 2);
+    let stale = places
+        .update_place(&aomori_staff(), place.id, &place_input("022012", "x"), Some(1))
+        .await;
+    assert!(matches!(
+        stale,
+        Err(PlacesError::VersionMismatch {
+            expected: 1,
+            current: 2
+        })
+    ));
+    let unchanged = places
+        .update_place(
+            &aomori_staff(),
+            place.id,
+            &place_input("022012", "浪打児童館（なみうち）"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(unchanged.version, 2, "the same content again changes nothing");
+    let published = places.publish_place(&aomori_staff(), place.id).await.unwrap();
+    assert_eq!((published.status, published.version), (Status::Published, 3));
+    assert!(matches!(
+        places.publish_place(&aomori_staff(), place.id).await,
+        Err(PlacesError::InvalidTransition { .. })
+    ));
+    assert_eq!(
+        places.place(place.id, Visibility::Public).await.unwrap(),
+        published
+    );
+
+    let mut at_place = event_input("022012", "親子サロン", once("2026-12-10"), json!({}));
+    at_place.venue = None;
+    at_place.place_id = Some(Uuid::now_v7());
+    let missing = places.create_event(&aomori_staff(), &at_place).await;
+    assert!(matches!(missing, Err(PlacesError::Invalid(ref errors)) if errors.0[0].pointer == "/place_id"));
+    at_place.place_id = Some(place.id);
+    let event = places.create_event(&aomori_staff(), &at_place).await.unwrap();
+    let event = places.publish_event(&aomori_staff(), event.id).await.unwrap();
+    let archived = places.archive_event(&aomori_staff(), event.id).await.unwrap();
+    assert_eq!((archived.status, archived.version), (Status::Archived, 3));
+    assert!(places.event(event.id, Visibility::Public).await.is_err());
+    assert_eq!(places.event(event.id, Visibility::Staff).await.unwrap(), archived);
+}
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+async fn publish_event(places: &Places, actor: &StaffIdentity, input: &EventInput) -> Uuid {
+    let event = places.create_event(actor, input).await.unwrap();
+    places.publish_event(actor, event.id).await.unwrap().id
+}
+
+async fn lists_filter_by_area_dates_age_and_words(fixture: Fixture) {
+    let places = &fixture.places;
+    let prefecture = StaffIdentity::for_organisation("県 職員", code("020001"));
+    let hachinohe = StaffIdentity::for_organisation("八戸市 職員", code("022039"));
+    let weekly_tuesday = json!({"kind": "recurring", "rule": {"every": "weekly", "weekdays": ["tue"]},
+        "start": "10:00", "from": "2026-12-01"});
+    let salon = publish_event(
+        places,
+        &aomori_staff(),
+        &event_input(
+            "022012",
+            "ひよこサロン",
+            weekly_tuesday,
+            json!({"age_months": {"from": 0, "to": 11}}),
+        ),
+    )
+    .await;
+    let online = publish_event(
+        places,
+        &prefecture,
+        &event_input(
+            "020001",
+            "オンライン両親学級",
+            once("2026-12-12"),
+            json!({"pregnancy": true}),
+        ),
+    )
+    .await;
+    let hachinohe_story = publish_event(
+        places,
+        &hachinohe,
+        &event_input("022039", "おはなし会", once("2026-12-09"), json!({})),
+    )
+    .await;
+    let draft = places
+        .create_event(
+            &aomori_staff(),
+            &event_input("022012", "下書き", once("2026-12-09"), json!({})),
+        )
+        .await
+        .unwrap()
+        .id;
+    let ids = |page: kosodate_registry::page::Page<kosodate_places::Event>| {
+        page.items.into_iter().map(|event| event.id).collect::<Vec<_>>()
+    };
+    let all = PageRequest::default();
+    let in_aomori = EventFilter {
+        area: Area {
+            municipality: Some(code("022012")),
+            ..Area::default()
+        },
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        ids(places
+            .list_events(&in_aomori, Visibility::Public, &all)
+            .await
+            .unwrap()),
+        [salon, online]
+    );
+    let staff = ids(places
+        .list_events(&in_aomori, Visibility::Staff, &all)
+        .await
+        .unwrap());
+    assert_eq!(staff, [salon, online, draft]);
+    let sanpachi = EventFilter {
+        area: Area {
+            region: Some("三八".into()),
+            ..Area::default()
+        },
+        ..EventFilter::default()
+    };
+    let region = ids(places
+        .list_events(&sanpachi, Visibility::Public, &all)
+        .await
+        .unwrap());
+    assert_eq!(region, [online, hachinohe_story]);
+    // Wednesday 9 December to Friday 11 December: no Tuesday, no 12th.
+    let midweek = EventFilter {
+        from: Some(day("2026-12-09")),
+        to: Some(day("2026-12-11")),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        ids(places
+            .list_events(&midweek, Visibility::Public, &all)
+            .await
+            .unwrap()),
+        [hachinohe_story]
+    );
+    let baby = EventFilter {
+        age_months: Some(4),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        ids(places.list_events(&baby, Visibility::Public, &all).await.unwrap()),
+        [salon, hachinohe_story]
+    );
+    let words = EventFilter {
+        text: Some("ＳＡＬＯＮ サロン".into()),
+        ..EventFilter::default()
+    };
+    assert!(
+        ids(places
+            .list_events(&words, Visibility::Public, &all)
+            .await
+            .unwrap())
+        .is_empty()
+    );
+    let words = EventFilter {
+        text: Some("ひよこ　サロン".into()),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        ids(places
+            .list_events(&words, Visibility::Public, &all)
+            .await
+            .unwrap()),
+        [salon]
+    );
+    // Pages of one: every event once, in id order.
+    let mut seen = Vec::new();
+    let mut page = PageRequest {
+        limit: Some(1),
+        cursor: None,
+    };
+    loop {
+        let result = places
+            .list_events(&EventFilter::default(), Visibility::Public, &page)
+            .await
+            .unwrap();
+        seen.extend(result.items.iter().map(|event| event.id));
+        match result.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [salon, online, hachinohe_story]);
+    let place = places
+        .create_place(&aomori_staff(), &place_input("022012", "浪打児童館"))
+        .await
+        .unwrap();
+    places.publish_place(&aomori_staff(), place.id).await.unwrap();
+    let older = PlaceFilter {
+        age_months: Some(48),
+        ..PlaceFilter::default()
+    };
+    assert!(
+        places
+            .list_places(&older, Visibility::Public, &all)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let by_kind = PlaceFilter {
+        kind: Some(kosodate_places::PlaceKind::ChildrensHall),
+        text: Some("浪打".into()),
+        ..PlaceFilter::default()
+    };
+    assert_eq!(
+        places
+            .list_places(&by_kind, Visibility::Public, &all)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+}
+
+async fn the_change_feed_follows_updated_at_then_id(fixture: Fixture) {
+    let places = &fixture.places;
+    let first = places
+        .create_place(&aomori_staff(), &place_input("022012", "一"))
+        .await
+        .unwrap();
+    let second = places
+        .create_place(&aomori_staff(), &place_input("022012", "二"))
+        .await
+        .unwrap();
+    let feed = places.places_changed_after(None, 10).await.unwrap();
+    assert_eq!(
+        feed.iter().map(|place| place.id).collect::<Vec<_>>(),
+        [first.id, second.id]
+    );
+    let after_second = FeedPosition {
+        updated_at: second.updated_at,
+        id: Some(second.id),
+    };
+    assert!(
+        places
+            .places_changed_after(Some(after_second), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let published = places.publish_place(&aomori_staff(), first.id).await.unwrap();
+    let feed = places.places_changed_after(Some(after_second), 10).await.unwrap();
+    assert_eq!(feed, [published]);
+    let event = places
+        .create_event(
+            &aomori_staff(),
+            &event_input("022012", "サロン", once("2026-12-10"), json!({})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(places.events_changed_after(None, 10).await.unwrap(), [event]);
+}
