@@ -1,0 +1,2 @@
+pub mod access_token;
+pub mod partner;
