@@ -10,6 +10,7 @@
 
 mod entity;
 mod error;
+mod examples;
 mod input;
 mod model;
 mod reading;
@@ -18,6 +19,7 @@ mod store;
 mod vocabulary;
 
 pub use error::PlacesError;
+pub use examples::ExamplesLoaded;
 pub use input::{EventInput, InputErrors, PlaceInput};
 pub use model::*;
 pub use reading::{Area, EventFilter, FeedPosition, PlaceFilter};

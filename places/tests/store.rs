@@ -74,7 +74,8 @@ macro_rules! both_backends {
 both_backends!(
     writes_are_authorized_versioned_and_published,
     lists_filter_by_area_dates_age_and_words,
-    the_change_feed_follows_updated_at_then_id
+    the_change_feed_follows_updated_at_then_id,
+    the_examples_load_once_and_are_published
 );
 
 fn code(text: &str) -> MunicipalityCode {
@@ -405,4 +406,30 @@ async fn the_change_feed_follows_updated_at_then_id(fixture: Fixture) {
         .await
         .unwrap();
     assert_eq!(places.events_changed_after(None, 10).await.unwrap(), [event]);
+}
+
+async fn the_examples_load_once_and_are_published(fixture: Fixture) {
+    let places = &fixture.places;
+    let loaded = places.load_examples_if_empty().await.unwrap().unwrap();
+    assert!(loaded.places >= 5 && loaded.events >= 5, "{loaded:?}");
+    assert_eq!(places.load_examples_if_empty().await.unwrap(), None);
+    let all = PageRequest {
+        limit: Some(500),
+        cursor: None,
+    };
+    let events = places
+        .list_events(&EventFilter::default(), Visibility::Public, &all)
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), loaded.events);
+    let december = EventFilter {
+        from: Some(day("2026-12-01")),
+        to: Some(day("2026-12-31")),
+        ..EventFilter::default()
+    };
+    let held = places
+        .list_events(&december, Visibility::Public, &all)
+        .await
+        .unwrap();
+    assert!(held.items.len() >= 4, "recurring examples take place in December");
 }

@@ -65,8 +65,10 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
     let secure = public_url.scheme() == "https";
     let db = registry.connection().clone();
     let community = Community::new(db.clone());
+    let places = kosodate_places::Places::new(db.clone());
     if settings.should_load_examples() {
         load_examples(&registry, &community).await?;
+        crate::places::load_examples(&places).await?;
     }
     let notices = Notices::build(settings, &registry, &public_url).await?;
     let search = Search::start(settings, &registry).await?;
@@ -94,6 +96,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
         question_search,
         community_notices,
         insights,
+        places,
         freshness,
         registry,
         metrics: telemetry::metrics_handle(),

@@ -7,6 +7,7 @@ use kosodate_community::Community;
 use kosodate_households::Households;
 use kosodate_insights::Insights;
 use kosodate_matching::MatchRunner;
+use kosodate_places::Places;
 use kosodate_planner::CommunityNotices;
 use kosodate_registry::Registry;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub community_notices: CommunityNotices,
     /// Evidence for policy: the search-log pseudonyms, clicks, roll-ups and reports.
     pub insights: Insights,
+    /// Places to go with children and children's events.
+    pub places: Places,
     /// Review reminders and the link checker.
     pub freshness: Freshness,
     pub metrics: PrometheusHandle,

@@ -3,10 +3,13 @@
 
 mod community;
 mod document;
+mod events;
 mod insights;
 mod me;
 mod municipalities;
 mod notices;
+mod open_data;
+mod places;
 mod program_types;
 mod programs;
 mod search;
@@ -33,6 +36,9 @@ use crate::state::AppState;
     tags(
         (name = "municipalities", description = "青森県と県内市町村"),
         (name = "programs", description = "子育て支援制度"),
+        (name = "places", description = "子育て支援センター・児童館・公園など、子どもと行ける場所"),
+        (name = "events", description = "離乳食教室・両親学級・お話し会など、子ども向けのイベント（くり返しの日程つき）"),
+        (name = "open-data", description = "オープンデータ: 施設とイベントの schema.org JSON-LD と iCalendar（既定のライセンスは CC BY 4.0）"),
         (name = "session", description = "ログイン状態とCSRFトークン"),
         (name = "me", description = "ログインした保護者の世帯（本人のデータのみ）"),
         (name = "community", description = "子育てコミュニティ: 質問と回答（投稿には参加の同意と表示名が必要。個人情報は投稿前に確認）"),
@@ -122,7 +128,19 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(insights::volumes))
                 .routes(routes!(insights::terms))
                 .routes(routes!(insights::gaps))
-                .routes(routes!(insights::open_data)),
+                .routes(routes!(insights::open_data))
+                .routes(routes!(places::list_places, places::create_place))
+                .routes(routes!(places::get_place, places::update_place))
+                .routes(routes!(places::publish_place))
+                .routes(routes!(places::archive_place))
+                .routes(routes!(events::list_events, events::create_event))
+                .routes(routes!(events::get_event, events::update_event))
+                .routes(routes!(events::event_occurrences))
+                .routes(routes!(events::publish_event))
+                .routes(routes!(events::archive_event))
+                .routes(routes!(open_data::places_json_ld))
+                .routes(routes!(open_data::events_json_ld))
+                .routes(routes!(open_data::events_ics)),
         )
         .split_for_parts();
     document::describe_itself(&mut openapi);

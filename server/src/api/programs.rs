@@ -232,7 +232,7 @@ pub async fn update_program(
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)] // describes the header, for the OpenAPI document only
-struct IfMatch {
+pub(super) struct IfMatch {
     /// The ETag (version) last read, or `*` for whatever version is current.
     #[param(
         rename = "If-Match",
@@ -242,7 +242,7 @@ struct IfMatch {
     if_match: String,
 }
 
-fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
+pub(super) fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };

@@ -1,0 +1,294 @@
+//! Children's events: public reads of published events (by area, dates, a child's age in months,
+//! kind and words) and their days, staff writes (the owner's municipality or the prefecture,
+//! audited, `If-Match` versions).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use kosodate_domain::CalendarDate;
+use kosodate_places::{Event, EventFilter, EventInput, EventKind, Occurrence, Status};
+use kosodate_registry::page::{Page, PageRequest};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::places::with_etag;
+use super::programs::{IfMatch, if_match_version, visibility};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiQuery, JsonBody, MaybeStaff, RequestContext, Staff};
+use crate::places::{area, audited, parse_id, query_date};
+use crate::state::AppState;
+
+/// Filters for listing events.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// Events of this municipality, and the prefecture's.
+    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
+    pub municipality: Option<String>,
+    /// Events of a region's municipalities (東青, 中南, 三八, 西北, 上北, 下北), and the prefecture's.
+    pub region: Option<String>,
+    /// Events of exactly this owner.
+    #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
+    pub owner: Option<String>,
+    pub kind: Option<EventKind>,
+    /// Events held at this place.
+    #[param(format = Uuid)]
+    pub place: Option<String>,
+    /// Events taking place on a day from `from` to `to` (both needed for the days of a
+    /// recurring event to be looked at).
+    #[param(value_type = Option<CalendarDate>)]
+    pub from: Option<String>,
+    #[param(value_type = Option<CalendarDate>)]
+    pub to: Option<String>,
+    /// Events for a child of this many completed months.
+    #[param(minimum = 0, maximum = 240)]
+    pub age_months: Option<u16>,
+    /// Words in the title, reading or description.
+    pub q: Option<String>,
+    /// Staff only; the public always sees published events.
+    pub status: Option<Status>,
+}
+
+/// The days asked for: `from` to `to`, both included.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DaysQuery {
+    #[param(value_type = CalendarDate)]
+    pub from: Option<String>,
+    #[param(value_type = CalendarDate)]
+    pub to: Option<String>,
+}
+
+fn respond(status: StatusCode, event: Event) -> Response {
+    let (version, location) = (event.version, format!("/api/v1/events/{}", event.id));
+    with_etag(status, event, version, location)
+}
+
+/// Events, filtered, in creation order.
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "events",
+    params(EventQuery, PageRequest),
+    security((), ("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = Page<Event>),
+        (status = 400, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn list_events(
+    State(state): State<AppState>,
+    staff: MaybeStaff,
+    ApiQuery(query): ApiQuery<EventQuery>,
+    ApiQuery(page): ApiQuery<PageRequest>,
+) -> Result<Json<Page<Event>>, ApiError> {
+    let place = query
+        .place
+        .as_deref()
+        .map(|raw| {
+            uuid::Uuid::parse_str(raw).map_err(|_| {
+                ApiError::invalid_query(
+                    "place",
+                    "施設IDの形式が正しくありません",
+                    format!("invalid place id {raw:?}"),
+                )
+            })
+        })
+        .transpose()?;
+    let filter = EventFilter {
+        area: area(
+            query.municipality.as_deref(),
+            query.region.as_deref(),
+            query.owner.as_deref(),
+        )?,
+        kind: query.kind,
+        place,
+        from: query_date("from", query.from.as_deref())?,
+        to: query_date("to", query.to.as_deref())?,
+        age_months: query.age_months.map(i32::from),
+        text: query.q,
+        status: query.status,
+    };
+    Ok(Json(
+        state
+            .places
+            .list_events(&filter, visibility(&staff), &page)
+            .await?,
+    ))
+}
+
+/// The days an event takes place from `from` to `to` (at most about three years from `from`).
+#[utoipa::path(
+    get,
+    path = "/events/{id}/occurrences",
+    tag = "events",
+    params(("id" = String, Path, format = Uuid), DaysQuery),
+    security((), ("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = Vec<Occurrence>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn event_occurrences(
+    State(state): State<AppState>,
+    staff: MaybeStaff,
+    Path(id): Path<String>,
+    ApiQuery(days): ApiQuery<DaysQuery>,
+) -> Result<Json<Vec<Occurrence>>, ApiError> {
+    let required = |parameter: &str, value: Option<chrono::NaiveDate>| {
+        value.ok_or_else(|| {
+            ApiError::invalid_query(
+                parameter,
+                "期間の始まりと終わりの日付を指定してください",
+                format!("{parameter} is required"),
+            )
+        })
+    };
+    let from = required("from", query_date("from", days.from.as_deref())?)?;
+    let to = required("to", query_date("to", days.to.as_deref())?)?;
+    let event = state
+        .places
+        .event(parse_id(&id, "イベント")?, visibility(&staff))
+        .await?;
+    Ok(Json(event.occurrences_between(from, to)))
+}
+
+/// Creates an event as a draft.
+#[utoipa::path(
+    post,
+    path = "/events",
+    tag = "events",
+    request_body = EventInput,
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 201, body = Event),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn create_event(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    JsonBody(input): JsonBody<EventInput>,
+) -> Result<Response, ApiError> {
+    let result = state.places.create_event(&staff, &input).await;
+    let event = audited(&state, &staff, &context, "event.create", None, result).await?;
+    tracing::info!(event_id = %event.id, actor = %staff.name, "event created");
+    Ok(respond(StatusCode::CREATED, event))
+}
+
+/// One event. Drafts and archived events are visible to staff only.
+#[utoipa::path(
+    get,
+    path = "/events/{id}",
+    tag = "events",
+    params(("id" = String, Path, format = Uuid)),
+    security((), ("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = Event),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn get_event(
+    State(state): State<AppState>,
+    staff: MaybeStaff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let event = state
+        .places
+        .event(parse_id(&id, "イベント")?, visibility(&staff))
+        .await?;
+    Ok(respond(StatusCode::OK, event))
+}
+
+/// Replaces an event's content. Send the `ETag` you read as `If-Match` to be told (412) when a
+/// colleague changed it meanwhile.
+#[utoipa::path(
+    put,
+    path = "/events/{id}",
+    tag = "events",
+    params(("id" = String, Path, format = Uuid), IfMatch),
+    request_body = EventInput,
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = Event),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn update_event(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<EventInput>,
+) -> Result<Response, ApiError> {
+    let expected_version = if_match_version(&headers)?;
+    let id = parse_id(&id, "イベント")?;
+    let result = state
+        .places
+        .update_event(&staff, id, &input, expected_version)
+        .await;
+    let event = audited(&state, &staff, &context, "event.update", Some(id), result).await?;
+    Ok(respond(StatusCode::OK, event))
+}
+
+/// Publishes an event: everyone sees it from now on.
+#[utoipa::path(
+    post,
+    path = "/events/{id}/publish",
+    tag = "events",
+    params(("id" = String, Path, format = Uuid)),
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = Event),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn publish_event(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "イベント")?;
+    let result = state.places.publish_event(&staff, id).await;
+    let event = audited(&state, &staff, &context, "event.publish", Some(id), result).await?;
+    Ok(respond(StatusCode::OK, event))
+}
+
+/// Archives an event (cancelled, ended).
+#[utoipa::path(
+    post,
+    path = "/events/{id}/archive",
+    tag = "events",
+    params(("id" = String, Path, format = Uuid)),
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = Event),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn archive_event(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "イベント")?;
+    let result = state.places.archive_event(&staff, id).await;
+    let event = audited(&state, &staff, &context, "event.archive", Some(id), result).await?;
+    Ok(respond(StatusCode::OK, event))
+}

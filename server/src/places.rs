@@ -1,0 +1,124 @@
+//! Places and events in this process, said once for the JSON API and the pages: the examples of
+//! the embedded default, where a list is asked for (municipality, region, owner) as a query
+//! string gives it, and each staff write recorded in the audit log with its outcome.
+
+use kosodate_domain::{CalendarDate, MunicipalityCode, Vocabulary};
+use kosodate_places::{Area, Event, Place, Places, PlacesError};
+use kosodate_registry::StaffIdentity;
+use kosodate_registry::audit::{self, AuditActor, AuditEvent, Outcome};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::extract::RequestContext;
+use crate::state::AppState;
+
+/// The example places and events, into an empty database only.
+pub async fn load_examples(places: &Places) -> anyhow::Result<()> {
+    if let Some(loaded) = places.load_examples_if_empty().await? {
+        tracing::info!(
+            places = loaded.places,
+            events = loaded.events,
+            "example places and events loaded"
+        );
+    }
+    Ok(())
+}
+
+/// A stored record with an owner: what an audit entry names.
+pub trait Owned {
+    fn owner(&self) -> MunicipalityCode;
+    fn id(&self) -> Uuid;
+}
+
+impl Owned for Place {
+    fn owner(&self) -> MunicipalityCode {
+        self.content.owner
+    }
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+impl Owned for Event {
+    fn owner(&self) -> MunicipalityCode {
+        self.content.owner
+    }
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+/// Records a staff write on a place or an event with its outcome, then hands the result on.
+pub async fn audited<T: Owned>(
+    state: &AppState,
+    staff: &StaffIdentity,
+    context: &RequestContext,
+    action: &'static str,
+    target: Option<Uuid>,
+    result: Result<T, PlacesError>,
+) -> Result<T, ApiError> {
+    let (outcome, municipality, target) = match &result {
+        Ok(record) => (Outcome::Allowed, Some(record.owner()), Some(record.id())),
+        Err(PlacesError::Forbidden { owner, .. }) => (Outcome::Denied, Some(*owner), target),
+        Err(_) => (Outcome::Failed, None, target),
+    };
+    let event = AuditEvent {
+        actor: AuditActor::Staff(staff),
+        action,
+        target: target.map(|id| id.to_string()),
+        municipality,
+        outcome,
+        request_id: context.request_id.clone(),
+    };
+    audit::record(state.registry.connection(), event).await?;
+    Ok(result?)
+}
+
+/// Where a list is asked for: a municipality (with the prefecture's records), a region (東青 …,
+/// its id or its name), or exactly one owner.
+pub fn area(municipality: Option<&str>, region: Option<&str>, owner: Option<&str>) -> Result<Area, ApiError> {
+    let code = |parameter: &str, raw: &str| {
+        MunicipalityCode::parse(raw)
+            .map_err(|error| ApiError::invalid_query(parameter, error.message_ja(), error.to_string()))
+    };
+    let region = region
+        .map(|raw| {
+            kosodate_community::Region::parse(raw)
+                .map(|region| region.label_ja().to_owned())
+                .ok_or_else(|| {
+                    ApiError::invalid_query(
+                        "region",
+                        "地域は東青・中南・三八・西北・上北・下北のいずれかを指定してください",
+                        format!("unknown region {raw:?}"),
+                    )
+                })
+        })
+        .transpose()?;
+    Ok(Area {
+        municipality: municipality.map(|raw| code("municipality", raw)).transpose()?,
+        region,
+        owner: owner.map(|raw| code("owner", raw)).transpose()?,
+    })
+}
+
+/// A record id in a path: anything else is a record that does not exist.
+pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| {
+        ApiError::not_found(
+            format!("{what}（ID: {raw}）は見つかりません"),
+            format!("no such record {raw:?}"),
+        )
+    })
+}
+
+/// A date in a query string.
+pub fn query_date(parameter: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    raw.map(|raw| {
+        CalendarDate::parse(raw)
+            .map(CalendarDate::date)
+            .map_err(|error| ApiError::invalid_query(parameter, error.message_ja(), error.to_string()))
+    })
+    .transpose()
+}
