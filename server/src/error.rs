@@ -484,6 +484,57 @@ impl From<kosodate_insights::InsightsError> for ApiError {
     }
 }
 
+impl From<kosodate_places::PlacesError> for ApiError {
+    fn from(error: kosodate_places::PlacesError) -> Self {
+        use kosodate_places::PlacesError;
+        let detail_en = error.to_string();
+        match error {
+            PlacesError::Invalid(invalid) => Self::invalid_input(to_values(&invalid.0), detail_en),
+            PlacesError::PlaceNotFound(id) => {
+                Self::not_found(format!("施設（ID: {id}）は見つかりません"), detail_en)
+            }
+            PlacesError::EventNotFound(id) => {
+                Self::not_found(format!("イベント（ID: {id}）は見つかりません"), detail_en)
+            }
+            PlacesError::Forbidden { owner, .. } => Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "権限がありません",
+                format!(
+                    "団体 {owner} の施設・イベントを変更する権限がありません。自団体のものだけ変更できます"
+                ),
+                detail_en,
+            ),
+            PlacesError::InvalidTransition { current, .. } => Self::new(
+                StatusCode::CONFLICT,
+                "invalid-transition",
+                "この操作はできません",
+                format!("「{}」の状態のため、この操作はできません", current.label_ja()),
+                detail_en,
+            ),
+            PlacesError::VersionMismatch { current, .. } => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                "version-mismatch",
+                "ほかの人が先に変更しました",
+                format!(
+                    "編集中にほかの人が変更しました（現在の版: {current}）。最新の内容を読み込んでから変更してください"
+                ),
+                detail_en,
+            ),
+            PlacesError::InvalidCursor(_) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-cursor",
+                "ページ指定が正しくありません",
+                "cursor の値が正しくありません。前のページの next_cursor をそのまま指定してください",
+                detail_en,
+            ),
+            PlacesError::Registry(registry) => (*registry).into(),
+            PlacesError::Database(database) => database.into(),
+            PlacesError::Corrupt(_) => Self::failure("places failure", &error),
+        }
+    }
+}
+
 impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> Self {
         let detail_en = error.to_string();

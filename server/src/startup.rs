@@ -95,6 +95,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
         community_notices,
         insights,
         freshness,
+        places: kosodate_places::Places::new(registry.connection().clone()),
         registry,
         metrics: telemetry::metrics_handle(),
         public_url,
