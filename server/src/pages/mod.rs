@@ -10,7 +10,7 @@ mod calendar_feed;
 mod charts;
 mod community;
 pub mod errors;
-mod events;
+pub mod events;
 mod home;
 mod household_form;
 mod me;

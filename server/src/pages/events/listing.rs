@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
 use kosodate_domain::{MunicipalityCode, Vocabulary};
-use kosodate_places::{Area, Event, EventFilter, EventKind, Grade};
+use kosodate_places::{Area, ChildDate, Event, EventFilter, EventKind, Grade};
 use kosodate_registry::Visibility;
 use kosodate_registry::page::PageRequest;
 use strum::VariantArray;
@@ -20,6 +20,8 @@ use crate::state::AppState;
 const BATCH: u64 = 200;
 /// Days listed at most, so that a prefecture-wide list stays readable.
 const MAX_DAYS: usize = 300;
+/// A parent's page looks four weeks ahead.
+const PARENT_DAYS: u64 = 28;
 
 /// The form as sent, kept as typed so that it is shown again.
 #[derive(Debug, Clone, Default)]
@@ -138,7 +140,7 @@ pub async fn published(state: &AppState, filter: &EventFilter) -> Result<Vec<Eve
 
 /// The days of these events from `from` to `to`, by date and time.
 pub fn days_of<'a>(events: impl Iterator<Item = &'a Event>, from: NaiveDate, to: NaiveDate) -> Vec<EventDay> {
-    let mut days: Vec<(EventDay, kosodate_places::ClockTime)> = events
+    let days: Vec<(EventDay, kosodate_places::ClockTime)> = events
         .flat_map(|event| {
             event
                 .occurrences_between(from, to)
@@ -146,29 +148,64 @@ pub fn days_of<'a>(events: impl Iterator<Item = &'a Event>, from: NaiveDate, to:
                 .map(move |occurrence| (EventDay::of(event, &occurrence), occurrence.start))
         })
         .collect();
+    sorted(days)
+}
+
+/// By date, start and title.
+fn sorted(mut days: Vec<(EventDay, kosodate_places::ClockTime)>) -> Vec<EventDay> {
     days.sort_by(|(a, a_start), (b, b_start)| (a.date, a_start, &a.title).cmp(&(b.date, b_start, &b.title)));
     days.into_iter().map(|(day, _)| day).collect()
 }
 
-/// The days from `from` to `to` of published events in `municipality` (and the prefecture's)
-/// that suit a child of `months`, for a parent's page.
-pub async fn upcoming_for(
+/// The days in the next four weeks of published events in the household's municipality and
+/// region (and the prefecture's) that suit one of its children on that day (by months of age,
+/// 学年, or pregnancy before the birth), for the parent's own page.
+pub async fn for_household(
     state: &AppState,
-    municipality: MunicipalityCode,
-    months: Option<i32>,
-    from: NaiveDate,
-    to: NaiveDate,
+    household: &kosodate_matcher::Household,
+    today: NaiveDate,
 ) -> Result<Vec<EventDay>, ApiError> {
-    let filter = EventFilter {
-        area: Area {
-            municipality: Some(municipality),
+    let children: Vec<ChildDate> = household
+        .children
+        .iter()
+        .map(|child| match child.birth {
+            kosodate_matcher::Birth::BirthDate(date) => ChildDate::Born(date),
+            kosodate_matcher::Birth::DueDate(date) => ChildDate::Due(date),
+        })
+        .collect();
+    if children.is_empty() {
+        return Ok(Vec::new());
+    }
+    let region = state.registry.municipality(household.municipality).await?.region;
+    let area = match region {
+        Some(region) => Area {
+            region: Some(region),
             ..Area::default()
         },
-        from: Some(from),
+        None => Area {
+            municipality: Some(household.municipality),
+            ..Area::default()
+        },
+    };
+    let to = today + chrono::Days::new(PARENT_DAYS);
+    let filter = EventFilter {
+        area,
+        from: Some(today),
         to: Some(to),
-        age_months: months,
         ..EventFilter::default()
     };
     let events = published(state, &filter).await?;
-    Ok(days_of(events.iter(), from, to))
+    let mut days = Vec::new();
+    for event in &events {
+        for occurrence in event.occurrences_between(today, to) {
+            let on = occurrence.date.date();
+            if children
+                .iter()
+                .any(|child| event.content.audience.suits(*child, on))
+            {
+                days.push((EventDay::of(event, &occurrence), occurrence.start));
+            }
+        }
+    }
+    Ok(sorted(days))
 }

@@ -15,7 +15,7 @@ use kosodate_places::{Event, Occurrence};
 
 use crate::state::AppState;
 
-pub use listing::upcoming_for;
+pub use listing::for_household;
 
 /// How far ahead the list and a detail page look.
 const HORIZON_DAYS: u64 = 8 * 7;
