@@ -4,6 +4,7 @@
 //! place with its opening hours, facilities such as 授乳室 and its upcoming events; the page
 //! `pages/places.rs` is something else: the list of municipalities). Nothing here is personal.
 
+mod attend;
 mod listing;
 mod show;
 
@@ -15,6 +16,7 @@ use kosodate_places::{Event, Occurrence};
 
 use crate::state::AppState;
 
+pub use attend::attended_days;
 pub use listing::for_household;
 
 /// How far ahead the list and a detail page look.
@@ -24,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/events", get(listing::page))
         .route("/events/{id}", get(show::event))
+        .route("/events/{id}/attend", axum::routing::post(attend::attend))
         .route("/places/{id}", get(show::place))
 }
 

@@ -13,6 +13,7 @@ use super::listing::{days_of, published};
 use super::{EventDay, window};
 use crate::error::ApiError;
 use crate::pages::places::Places;
+use crate::pages::visitor::Visitor;
 use crate::state::AppState;
 
 /// Next dates a detail page shows.
@@ -31,11 +32,27 @@ struct EventPage {
     next: Vec<EventDay>,
     sign_up: String,
     fee: String,
+    going: Going,
 }
 
-pub async fn event(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+/// Where the 「行く」 button stands for whoever looks.
+enum Going {
+    /// Not a signed-in parent with a household: the page says how to get there.
+    SignIn,
+    Parent {
+        csrf_token: String,
+        going: bool,
+    },
+}
+
+pub async fn event(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| PlacesError::EventNotFound(Uuid::nil()))?;
     let event = state.places.event(id, Visibility::Public).await?;
+    let going = going(&state, &visitor, id).await?;
     let places = Places::load(&state).await?;
     let (place, venue) = match &event.content.venue {
         Venue::Place { place_id } => match state.places.place(*place_id, Visibility::Public).await {
@@ -61,8 +78,23 @@ pub async fn event(State(state): State<AppState>, Path(id): Path<String>) -> Res
         venue,
         next,
         event,
+        going,
     };
     Ok(crate::pages::html(StatusCode::OK, &page))
+}
+
+async fn going(state: &AppState, visitor: &Visitor, event: Uuid) -> Result<Going, ApiError> {
+    let (Some(account), Some(session)) = (visitor.parent(), visitor.session.as_ref()) else {
+        return Ok(Going::SignIn);
+    };
+    let Some(household) = crate::parent::household(state, account).await? else {
+        return Ok(Going::SignIn);
+    };
+    let attended = state.households.attended_events(household).await?;
+    Ok(Going::Parent {
+        csrf_token: session.csrf_token.clone(),
+        going: attended.iter().any(|(id, _)| *id == event),
+    })
 }
 
 fn audience_words(event: &Event) -> Vec<String> {
