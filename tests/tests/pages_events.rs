@@ -20,7 +20,8 @@ both_backends!(
     another_organisations_event_cannot_be_opened,
     the_public_list_is_narrowed_by_age_region_and_kind,
     a_place_shows_its_hours_facilities_and_events,
-    a_parent_sees_events_for_the_childrens_ages_on_me
+    a_parent_sees_events_for_the_childrens_ages_on_me,
+    a_parent_says_going_and_the_calendar_feed_has_the_event
 );
 
 /// The weaning class template as a clerk finishes it: venue, first day, days off, contact.
@@ -378,4 +379,91 @@ async fn a_parent_sees_events_for_the_childrens_ages_on_me(backend: Backend) {
     let (status, page) = other.html_page("/me").await;
     assert_eq!(status, 200, "{page}");
     assert!(!page.contains(&format!(r#"href="/events/{id}""#)), "{page}");
+}
+
+/// Posts a form of the parent's pages with the session's token; the page it ends on.
+async fn submit(parent: &Browser, path: &str, fields: &[(&str, &str)]) -> String {
+    let token = parent.csrf.clone().unwrap();
+    let mut form = vec![("csrf_token", token.as_str())];
+    form.extend_from_slice(fields);
+    let response = parent
+        .client
+        .post(parent.url(path))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+/// The feed as a calendar app fetches it: no cookies, no session.
+async fn feed(url: &str) -> String {
+    let response = reqwest::Client::new().get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{url}");
+    response.text().await.unwrap()
+}
+
+async fn a_parent_says_going_and_the_calendar_feed_has_the_event(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let id = daily_baby_salon(&clerk).await;
+    let anonymous = reqwest::Client::new();
+    let page = anonymous
+        .get(app.app.url(&format!("/events/{id}")))
+        .send()
+        .await
+        .unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("マイページ</a>にログインして"), "{page}");
+
+    let baby =
+        serde_json::json!({"municipality_code": "022021", "children": [{"birth_date": born_months_ago(6)}]});
+    let parent = Browser::parent_with_matching(&app.app, "hanako", &baby).await;
+    let (_, page) = parent.html_page(&format!("/events/{id}")).await;
+    assert!(page.contains(r#"<button type="submit">行く</button>"#), "{page}");
+    let page = submit(&parent, &format!("/events/{id}/attend"), &[("going", "yes")]).await;
+    assert!(page.contains("「行く」にしています"), "{page}");
+    // Saying it twice is the same.
+    submit(&parent, &format!("/events/{id}/attend"), &[("going", "yes")]).await;
+
+    let made = submit(&parent, "/me/calendar", &[]).await;
+    let start = made.find(r#"id="feed-url""#).unwrap();
+    let value = &made[start..];
+    let from = value.find(r#"value=""#).unwrap() + 7;
+    let url = value[from..from + value[from..].find('"').unwrap()]
+        .replace("&#x2f;", "/")
+        .replace("&#47;", "/");
+    let ics = feed(&url).await;
+    assert!(ics.contains("SUMMARY:毎日の赤ちゃんサロン"), "{ics}");
+    assert!(ics.contains(&format!("UID:{id}-")), "{ics}");
+    // 10:00 in Japan is 01:00 UTC.
+    assert!(ics.contains("T010000Z"), "{ics}");
+    assert!(ics.contains("LOCATION:弘前市保健センター 2階"), "{ics}");
+
+    let exported = kosodate_tests::call(parent.get("/api/v1/me/export"), 200).await;
+    assert_eq!(
+        exported["event_attendance"][0]["event_id"],
+        id.as_str(),
+        "{exported}"
+    );
+
+    submit(&parent, &format!("/events/{id}/attend"), &[("going", "no")]).await;
+    assert!(!feed(&url).await.contains("毎日の赤ちゃんサロン"));
+    submit(&parent, &format!("/events/{id}/attend"), &[("going", "yes")]).await;
+    let deleted = parent
+        .send(reqwest::Method::DELETE, "/api/v1/me/household")
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    let left = app
+        .app
+        .rows_once(
+            "SELECT household_id FROM event_attendance",
+            0,
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+    assert!(left.is_empty());
 }
