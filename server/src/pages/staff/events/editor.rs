@@ -233,10 +233,12 @@ async fn render(
 
 /// The places an event of `owner` may be held at: its own and the prefecture's.
 async fn places_of(state: &AppState, owner: &str) -> Result<Vec<(String, String)>, ApiError> {
-    let mut filter = PlaceFilter::default();
-    filter.area = kosodate_places::Area {
-        municipality: kosodate_domain::MunicipalityCode::parse(owner).ok(),
-        ..kosodate_places::Area::default()
+    let filter = PlaceFilter {
+        area: kosodate_places::Area {
+            municipality: kosodate_domain::MunicipalityCode::parse(owner).ok(),
+            ..kosodate_places::Area::default()
+        },
+        ..PlaceFilter::default()
     };
     let request = PageRequest {
         limit: Some(200),

@@ -321,7 +321,7 @@ impl EventForm {
     }
 
     fn to_schedule(&self, errors: &mut FieldMessages, today: CalendarDate) -> Schedule {
-        let start = time(errors, "start", &self.start).unwrap_or_else(|| noon());
+        let start = time(errors, "start", &self.start).unwrap_or_else(noon);
         let end = match self.end.trim() {
             "" => None,
             _ => time(errors, "end", &self.end),
