@@ -12,6 +12,7 @@
 //! it), and it must never log a value a household entered.
 
 mod accounts;
+mod attendance;
 mod calendar;
 mod channels;
 pub mod consent_texts;

@@ -49,6 +49,12 @@ impl Households {
             .into_iter()
             .map(|row| serde_json::json!({"program_id": row.program_id, "reason": row.reason, "created_at": row.created_at}))
             .collect();
+        let attendance: Vec<serde_json::Value> = self
+            .attended_events(id)
+            .await?
+            .into_iter()
+            .map(|(event, at)| serde_json::json!({"event_id": event, "created_at": at}))
+            .collect();
         let events: Vec<serde_json::Value> = match_event::Entity::find()
             .filter(match_event::Column::HouseholdId.eq(id.to_string()))
             .order_by_asc(match_event::Column::Id)
@@ -77,6 +83,7 @@ impl Households {
             "contact_channels": self.channels(id).await?,
             "sign_in_accounts": accounts,
             "program_dismissals": dismissals,
+            "event_attendance": attendance,
             "match_result": stored,
             "match_events": events,
             "notices": notices,

@@ -98,6 +98,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
         insights,
         places,
         freshness,
+        places: kosodate_places::Places::new(registry.connection().clone()),
         registry,
         metrics: telemetry::metrics_handle(),
         public_url,

@@ -42,6 +42,8 @@ pub struct AppState {
     pub places: Places,
     /// Review reminders and the link checker.
     pub freshness: Freshness,
+    /// Places to go with children and children's events.
+    pub places: Places,
     pub metrics: PrometheusHandle,
     /// Where people reach the service: pages name themselves with it (canonical links,
     /// OpenGraph) and links that leave it (calendar feeds) start from it, whatever address a

@@ -3,6 +3,7 @@
 //! both. Nothing in the product may depend on this crate.
 
 pub mod browser;
+pub mod form_browser;
 pub mod insights_fixtures;
 pub mod notice_fixtures;
 pub mod oidc;

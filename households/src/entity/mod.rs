@@ -6,6 +6,7 @@ pub mod anonymous_count;
 pub mod calendar_feed;
 pub mod consent;
 pub mod contact_channel;
+pub mod event_attendance;
 pub mod household;
 pub mod household_match;
 pub mod match_catalogue;

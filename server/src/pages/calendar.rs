@@ -174,7 +174,8 @@ pub async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Re
         public_url: &state.public_url,
         household_tag: FeedSite::household_tag(&household.to_string()),
     };
-    let body = calendar_feed::render(&site, &findings, today, chrono::Utc::now());
+    let events = crate::pages::events::attended_days(&state, household, today).await?;
+    let body = calendar_feed::render(&site, &findings, &events, today, chrono::Utc::now());
     let cache = format!("private, max-age={}", calendar_feed::REFRESH_SECONDS);
     let mut response = body.into_response();
     let headers = response.headers_mut();

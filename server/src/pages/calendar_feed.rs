@@ -189,8 +189,53 @@ fn event(
         .done()
 }
 
-/// The feed for `findings` (one household's, on `today`), as the text of a `.ics` file.
-pub fn render(site: &FeedSite<'_>, findings: &[Finding], today: NaiveDate, now: DateTime<Utc>) -> String {
+/// One day of a children's event the household said it will go to (「行く」).
+#[derive(Debug, Clone)]
+pub struct EventDay {
+    pub event_id: uuid::Uuid,
+    pub title: String,
+    /// Where, in words.
+    pub location: Option<String>,
+    pub starts: DateTime<Utc>,
+    pub ends: Option<DateTime<Utc>>,
+}
+
+/// A timed event of the feed for one day of a children's event.
+fn event_day(site: &FeedSite<'_>, day: &EventDay, now: DateTime<Utc>) -> Event {
+    let host = site.public_url.host_str().unwrap_or("kosodate");
+    let link = site
+        .public_url
+        .join(&format!("events/{}", day.event_id))
+        .map_or_else(|_| format!("/events/{}", day.event_id), String::from);
+    let mut event = Event::new();
+    event
+        .uid(&format!(
+            "{}-{}-{}@{host}",
+            day.event_id,
+            day.starts.format("%Y%m%dT%H%M"),
+            site.household_tag
+        ))
+        .timestamp(now)
+        .starts(day.starts)
+        .ends(day.ends.unwrap_or(day.starts + chrono::Duration::hours(1)))
+        .summary(&day.title)
+        .description(&format!("{}\n詳しくは: {link}", day.title))
+        .url(&link);
+    if let Some(location) = &day.location {
+        event.location(location);
+    }
+    event.done()
+}
+
+/// The feed for `findings` (one household's, on `today`) and the days of the events it goes
+/// to, as the text of a `.ics` file.
+pub fn render(
+    site: &FeedSite<'_>,
+    findings: &[Finding],
+    events: &[EventDay],
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> String {
     let mut calendar = Calendar::empty();
     calendar
         .append_property(Property::new("VERSION", "2.0"))
@@ -203,6 +248,9 @@ pub fn render(site: &FeedSite<'_>, findings: &[Finding], today: NaiveDate, now: 
         for (on, milestone) in milestones(finding, today) {
             calendar.push(event(site, finding, on, milestone, now));
         }
+    }
+    for day in events {
+        calendar.push(event_day(site, day, now));
     }
     calendar.done().to_string()
 }

@@ -10,6 +10,7 @@ mod calendar_feed;
 mod charts;
 mod community;
 pub mod errors;
+pub mod events;
 mod home;
 mod household_form;
 mod me;
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/calendar/revoke", post(calendar::revoke))
         .route("/calendar/{file}", get(calendar::feed))
         .merge(me::router())
+        .merge(events::router())
         .merge(community::router())
         .merge(staff::router())
 }

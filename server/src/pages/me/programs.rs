@@ -37,6 +37,8 @@ struct ProgramsPage {
     today: String,
     sections: Sections,
     ended: Vec<String>,
+    /// The next four weeks' events for the children's ages in their municipality and region.
+    events: Vec<crate::pages::events::EventDay>,
 }
 
 /// The findings as the page shows them: per child, then what the parent set aside.
@@ -121,6 +123,7 @@ pub async fn page(
             .any(|channel| channel.verified && channel.opted_in),
         today: format_date_with_weekday(today),
         ended: ended(&state, id, &findings).await?,
+        events: crate::pages::events::for_household(&state, &record.household, today).await?,
         sections: arrange(&record, findings, &dismissals, today),
     };
     Ok(crate::pages::html(StatusCode::OK, &page))

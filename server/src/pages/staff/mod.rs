@@ -12,6 +12,7 @@ mod counter;
 mod counts;
 mod deliveries;
 mod editor;
+mod events;
 mod freshness;
 mod home;
 mod import;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/community/moderate", post(community::moderate))
         .route("/staff/community/experts", post(community::experts))
         .merge(editor::router())
+        .merge(events::router())
         .merge(insights::router())
         .merge(bulk_routes())
 }
@@ -90,6 +92,7 @@ const MENU: &[(&str, &str, MenuFor)] = &[
     ("/staff", "ホーム", MenuFor::Everyone),
     ("/staff/programs/types", "制度を登録", MenuFor::Everyone),
     ("/staff/settings", "団体の設定", MenuFor::Everyone),
+    ("/staff/events", "イベント", MenuFor::Everyone),
     ("/staff/import", "一括登録", MenuFor::Everyone),
     ("/staff/counter", "窓口での登録", MenuFor::Municipal),
     ("/staff/freshness", "更新状況", MenuFor::PrefectureWide),

@@ -1,0 +1,385 @@
+//! Showing and saving the event editor: `/staff/events/new` (blank, or `?template=KEY`),
+//! `/staff/events/{id}/edit`. 「下書き保存」 and 「公開する」 validate and save with the version
+//! the form was read at; 「終了する」 archives. Every write is audited.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kosodate_domain::{CalendarDate, PREFECTURE_CODE, Vocabulary, japan};
+use kosodate_places::{
+    Event, EventInput, PlaceFilter, PlacesError, SignUpMethod, Status, Weekday, event_template,
+};
+use kosodate_registry::page::PageRequest;
+use kosodate_registry::{StaffRole, Visibility};
+use serde::Deserialize;
+use strum::VariantArray;
+use uuid::Uuid;
+
+use super::form::{self, EventForm, FieldMessages, field};
+use super::{Lookup, audited};
+use crate::error::ApiError;
+use crate::extract::{ApiQuery, RequestContext};
+use crate::pages::staff::StaffChrome;
+use crate::pages::visitor::{SignedInStaff, StaffForm};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "staff/event_editor.html")]
+pub struct EventEditorPage {
+    chrome: StaffChrome,
+    action: String,
+    event: Option<StoredEvent>,
+    form: EventForm,
+    messages: FieldMessages,
+    notice: Option<String>,
+    owners: Vec<(String, String)>,
+    places: Vec<(String, String)>,
+}
+
+/// What the page says about the stored event beside the form.
+struct StoredEvent {
+    id: Uuid,
+    status: &'static str,
+    published: bool,
+}
+
+impl EventEditorPage {
+    fn message(&self, control: &str) -> Option<&str> {
+        self.messages.get(control).map(String::as_str)
+    }
+
+    fn invalid(&self, control: &str) -> &'static str {
+        if self.messages.contains_key(control) {
+            "true"
+        } else {
+            "false"
+        }
+    }
+
+    fn kinds(&self) -> Vec<(&'static str, &'static str)> {
+        form::kinds()
+    }
+
+    fn weekdays(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Weekday::VARIANTS
+            .iter()
+            .map(|day| {
+                (
+                    day.id(),
+                    day.label_ja(),
+                    self.form.weekdays.iter().any(|id| id == day.id()),
+                )
+            })
+            .collect()
+    }
+
+    fn methods(&self) -> Vec<(&'static str, &'static str)> {
+        SignUpMethod::VARIANTS
+            .iter()
+            .map(|method| (method.id(), method.label_ja()))
+            .collect()
+    }
+
+    fn grades(&self) -> Vec<(String, String)> {
+        (kosodate_places::GRADE_MIN..=kosodate_places::GRADE_MAX)
+            .map(|grade| (grade.to_string(), kosodate_places::Grade(grade).name_ja()))
+            .collect()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewQuery {
+    template: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EditQuery {
+    saved: Option<String>,
+}
+
+pub async fn new_event(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    ApiQuery(query): ApiQuery<NewQuery>,
+) -> Result<Response, ApiError> {
+    let lookup = Lookup::load(&state, &staff).await?;
+    let template = match query.template.as_deref() {
+        None | Some("") => None,
+        Some(key) => Some(event_template(key).ok_or_else(|| {
+            ApiError::not_found(
+                format!("イベントのひな形「{key}」はありません。一覧から選んでください"),
+                format!("no event template {key}"),
+            )
+        })?),
+    };
+    let owner = lookup
+        .owners
+        .first()
+        .map(|(code, _)| code.clone())
+        .unwrap_or_default();
+    let form = EventForm::new(&owner, template.as_ref());
+    let view = View::new("/staff/events/new".to_owned(), None);
+    render(
+        &state,
+        &staff,
+        &lookup,
+        form,
+        FieldMessages::new(),
+        view,
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn edit_event(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<EditQuery>,
+) -> Result<Response, ApiError> {
+    let event = load_writable(&state, &staff, &id).await?;
+    let lookup = Lookup::load(&state, &staff).await?;
+    let mut view = View::new(format!("/staff/events/{}/edit", event.id), Some(&event));
+    view.notice = query.saved.as_deref().and_then(saved_notice).map(str::to_owned);
+    let form = EventForm::from_event(&event);
+    render(
+        &state,
+        &staff,
+        &lookup,
+        form,
+        FieldMessages::new(),
+        view,
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn saved_notice(what: &str) -> Option<&'static str> {
+    match what {
+        "draft" => Some("下書きを保存しました。公開するまで住民には表示されません。"),
+        "published" => Some("公開しました。住民のイベント一覧に表示されます。"),
+        "archived" => Some("終了しました。住民には表示されなくなりました。"),
+        _ => None,
+    }
+}
+
+/// Where the form posts, and what is stored.
+pub struct View {
+    action: String,
+    event: Option<StoredEvent>,
+    notice: Option<String>,
+}
+
+impl View {
+    fn new(action: String, event: Option<&Event>) -> Self {
+        Self {
+            action,
+            event: event.map(|event| StoredEvent {
+                id: event.id,
+                status: event.status.label_ja(),
+                published: event.status == Status::Published,
+            }),
+            notice: None,
+        }
+    }
+}
+
+/// An event the staff member may change (others see that it is not theirs).
+async fn load_writable(state: &AppState, staff: &SignedInStaff, id: &str) -> Result<Event, ApiError> {
+    let id = Uuid::parse_str(id).map_err(|_| {
+        ApiError::not_found(
+            "イベントが見つかりません。一覧から選び直してください",
+            "no such event",
+        )
+    })?;
+    let event = state.places.event(id, Visibility::Staff).await?;
+    let owner = event.content.owner;
+    if !staff
+        .identity
+        .permits(kosodate_registry::StaffAction::WritePlaces(owner))
+    {
+        return Err(PlacesError::Forbidden {
+            actor: staff.identity.name.clone(),
+            owner,
+        }
+        .into());
+    }
+    Ok(event)
+}
+
+async fn render(
+    state: &AppState,
+    staff: &SignedInStaff,
+    lookup: &Lookup,
+    form: EventForm,
+    messages: FieldMessages,
+    view: View,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let places = places_of(state, &form.owner).await?;
+    let page = EventEditorPage {
+        chrome: StaffChrome::load(state, staff, "/staff/events").await,
+        action: view.action,
+        event: view.event,
+        form,
+        messages,
+        notice: view.notice,
+        owners: lookup.owners.clone(),
+        places,
+    };
+    Ok(crate::pages::html(status, &page))
+}
+
+/// The places an event of `owner` may be held at: its own and the prefecture's.
+async fn places_of(state: &AppState, owner: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let filter = PlaceFilter {
+        area: kosodate_places::Area {
+            municipality: kosodate_domain::MunicipalityCode::parse(owner).ok(),
+            ..kosodate_places::Area::default()
+        },
+        ..PlaceFilter::default()
+    };
+    let request = PageRequest {
+        limit: Some(200),
+        cursor: None,
+    };
+    let page = state
+        .places
+        .list_places(&filter, Visibility::Staff, &request)
+        .await?;
+    Ok(page
+        .items
+        .into_iter()
+        .filter(|place| place.status != Status::Archived)
+        .map(|place| (place.id.to_string(), place.content.name))
+        .collect())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    context: RequestContext,
+    form: StaffForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let view = View::new("/staff/events/new".to_owned(), None);
+    submit(&state, &context, form, view, None).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path(id): Path<String>,
+    form: StaffForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let event = load_writable(&state, &form.staff, &id).await?;
+    let view = View::new(format!("/staff/events/{}/edit", event.id), Some(&event));
+    submit(&state, &context, form, view, Some(event)).await
+}
+
+async fn submit(
+    state: &AppState,
+    context: &RequestContext,
+    posted: StaffForm<Vec<(String, String)>>,
+    view: View,
+    event: Option<Event>,
+) -> Result<Response, ApiError> {
+    let StaffForm { staff, fields } = posted;
+    let action = field(&fields, "action");
+    if let Some(event) = &event
+        && action == "archive"
+    {
+        let result = state.places.archive_event(&staff.identity, event.id).await;
+        let archived = audited(state, &staff, context, "event.archive", event.id, result).await?;
+        return Ok(back_to(&archived, "archived"));
+    }
+    let lookup = Lookup::load(state, &staff).await?;
+    let form = EventForm::from_fields(&fields);
+    let (input, messages) = checked(&form)?;
+    if !messages.is_empty() || action == "check" {
+        let status = match action {
+            "check" => StatusCode::OK,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        return render(state, &staff, &lookup, form, messages, view, status).await;
+    }
+    let version = form.version.trim().parse::<i32>().ok();
+    let saved = match &event {
+        Some(event) => {
+            state
+                .places
+                .update_event(&staff.identity, event.id, &input, version)
+                .await
+        }
+        None => state.places.create_event(&staff.identity, &input).await,
+    };
+    let saved = match saved {
+        Err(PlacesError::Invalid(invalid)) => {
+            let messages = form::messages(FieldMessages::new(), &invalid.0);
+            return render(
+                state,
+                &staff,
+                &lookup,
+                form,
+                messages,
+                view,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        other => other,
+    };
+    let verb = if event.is_some() {
+        "event.update"
+    } else {
+        "event.create"
+    };
+    let target = event.as_ref().map_or_else(Uuid::nil, |event| event.id);
+    let saved = audited(state, &staff, context, verb, target, saved).await?;
+    if action != "publish" || saved.status == Status::Published {
+        return Ok(back_to(
+            &saved,
+            if action == "publish" { "published" } else { "draft" },
+        ));
+    }
+    let result = state.places.publish_event(&staff.identity, saved.id).await;
+    let published = audited(state, &staff, context, "event.publish", saved.id, result).await?;
+    Ok(back_to(&published, "published"))
+}
+
+/// The input of a form and every message for it: what the form could not read and what
+/// validation refused.
+fn checked(form: &EventForm) -> Result<(EventInput, FieldMessages), ApiError> {
+    let today =
+        CalendarDate::try_from(japan::date_of(chrono::Utc::now())).map_err(|_| ApiError::internal())?;
+    let (input, form_errors) = form.to_input(today);
+    let messages = match input.validate() {
+        Ok(_) => form_errors,
+        Err(invalid) => form::messages(form_errors, &invalid.0),
+    };
+    Ok((input, messages))
+}
+
+fn back_to(event: &Event, what: &str) -> Response {
+    let location = format!("/staff/events/{}/edit?saved={what}", event.id);
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+/// Who may own what a staff member enters: their municipality, or for the prefecture and the
+/// operators the prefecture and every municipality.
+pub fn owners(role: &StaffRole, places: &crate::pages::places::Places) -> Vec<(String, String)> {
+    match role {
+        StaffRole::Municipal(code) => vec![(code.to_string(), places.name_of(&code.to_string()))],
+        StaffRole::Prefecture | StaffRole::Administrator => {
+            let prefecture = PREFECTURE_CODE.to_string();
+            std::iter::once((prefecture.clone(), places.name_of(&prefecture)))
+                .chain(
+                    places
+                        .regions
+                        .iter()
+                        .flat_map(|region| region.places.iter())
+                        .map(|place| (place.code.clone(), place.name.clone())),
+                )
+                .collect()
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The staff pages of children's events, under `/staff/events`: the organisation's events with
+//! their state and next day, the templates of the common kinds (離乳食教室, 両親学級 …) to start
+//! from, and the event editor (`editor`, with the form ↔ `EventInput` in `form`), whose
+//! schedule a clerk enters as they would say it: once, every week on ticked weekdays, 第2火曜,
+//! or 毎月15日, with the days off. Writing goes through the places crate, which decides who may.
+
+mod editor;
+mod form;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use kosodate_domain::{Vocabulary, japan};
+use kosodate_places::{Area, Event, EventFilter, PlacesError, event_templates};
+use kosodate_registry::page::PageRequest;
+use kosodate_registry::{StaffRole, Visibility};
+use uuid::Uuid;
+
+use super::StaffChrome;
+use crate::error::ApiError;
+use crate::extract::RequestContext;
+use crate::pages::visitor::SignedInStaff;
+use crate::state::AppState;
+
+/// More than an organisation runs at once, so that one page holds them all.
+const LIST_LIMIT: u64 = 500;
+
+pub fn router() -> Router<AppState> {
+    use axum::routing::get;
+    Router::new()
+        .route("/staff/events", get(list))
+        .route("/staff/events/new", get(editor::new_event).post(editor::create))
+        .route(
+            "/staff/events/{id}/edit",
+            get(editor::edit_event).post(editor::update),
+        )
+}
+
+/// What the editor needs from the registry: whom the staff member may enter events for.
+pub struct Lookup {
+    owners: Vec<(String, String)>,
+}
+
+impl Lookup {
+    async fn load(state: &AppState, staff: &SignedInStaff) -> Result<Self, ApiError> {
+        let places = crate::pages::places::Places::load(state).await?;
+        Ok(Self {
+            owners: editor::owners(&staff.identity.role, &places),
+        })
+    }
+}
+
+/// Records a write with its outcome, then hands the result on.
+async fn audited(
+    state: &AppState,
+    staff: &SignedInStaff,
+    context: &RequestContext,
+    action: &'static str,
+    target: Uuid,
+    result: Result<Event, PlacesError>,
+) -> Result<Event, ApiError> {
+    let (outcome, target) = match &result {
+        Ok(event) => (kosodate_registry::audit::Outcome::Allowed, event.id),
+        Err(PlacesError::Forbidden { .. }) => (kosodate_registry::audit::Outcome::Denied, target),
+        Err(_) => (kosodate_registry::audit::Outcome::Failed, target),
+    };
+    crate::audit::staff_action_on(
+        state,
+        &staff.identity,
+        context,
+        action,
+        target.to_string(),
+        outcome,
+    )
+    .await?;
+    Ok(result?)
+}
+
+#[derive(Template)]
+#[template(path = "staff/events.html")]
+struct EventsPage {
+    chrome: StaffChrome,
+    events: Vec<EventRow>,
+    templates: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+struct EventRow {
+    id: Uuid,
+    title: String,
+    kind: &'static str,
+    status: &'static str,
+    next: String,
+}
+
+async fn list(State(state): State<AppState>, staff: SignedInStaff) -> Result<Response, ApiError> {
+    let area = match staff.identity.role {
+        StaffRole::Municipal(code) => Area {
+            owner: Some(code),
+            ..Area::default()
+        },
+        StaffRole::Prefecture | StaffRole::Administrator => Area::default(),
+    };
+    let filter = EventFilter {
+        area,
+        ..EventFilter::default()
+    };
+    let request = PageRequest {
+        limit: Some(LIST_LIMIT),
+        cursor: None,
+    };
+    let today = japan::date_of(chrono::Utc::now());
+    let horizon = today + chrono::Days::new(366);
+    let events = state
+        .places
+        .list_events(&filter, Visibility::Staff, &request)
+        .await?
+        .items
+        .into_iter()
+        .map(|event| EventRow {
+            id: event.id,
+            kind: event.content.kind.label_ja(),
+            status: event.status.label_ja(),
+            next: event.occurrences_between(today, horizon).first().map_or_else(
+                || "予定なし".to_owned(),
+                |day| japan::format_date_with_weekday(day.date.date()),
+            ),
+            title: event.content.title,
+        })
+        .collect();
+    let page = EventsPage {
+        chrome: StaffChrome::load(&state, &staff, "/staff/events").await,
+        events,
+        templates: event_templates()
+            .into_iter()
+            .map(|template| (template.key, template.title, template.summary))
+            .collect(),
+    };
+    Ok(crate::pages::html(StatusCode::OK, &page))
+}

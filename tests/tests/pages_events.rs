@@ -1,0 +1,469 @@
+//! Children's events and places over HTTP, as a clerk's and a parent's browsers without
+//! JavaScript use them: a recurring event entered from a template (第2火曜, days off in 和暦)
+//! and published, wrong entries stopped at their controls, drafts and archived events kept from
+//! the public, another organisation's event refused, the public list narrowed by a child's
+//! age in months and region, and a place's page with its hours, facilities and events.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use kosodate_places::{DayHours, Facility, OpeningHours, PlaceInput, PlaceKind, Places, Weekday};
+use kosodate_registry::{Credential, StaffIdentity, StaffRole};
+use kosodate_tests::form_browser::FormBrowser;
+use kosodate_tests::{
+    Backend, Browser, SignInApp, both_backends, spawn_app_with_sign_in, spawn_app_with_sign_in_accounts,
+};
+
+both_backends!(
+    a_clerk_enters_a_recurring_event_from_a_template_and_publishes_it,
+    wrong_entries_are_stopped_at_their_controls,
+    drafts_and_archived_events_are_not_public,
+    another_organisations_event_cannot_be_opened,
+    the_public_list_is_narrowed_by_age_region_and_kind,
+    a_place_shows_its_hours_facilities_and_events,
+    a_parent_sees_events_for_the_childrens_ages_on_me,
+    a_parent_says_going_and_the_calendar_feed_has_the_event
+);
+
+/// The weaning class template as a clerk finishes it: venue, first day, days off, contact.
+fn weaning_class(title: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("owner", "022021"),
+        ("kind", "weaning_class"),
+        ("title", title),
+        ("venue", "弘前市保健センター 2階"),
+        ("repeat", "monthly_weekday"),
+        ("nth", "2"),
+        ("nth_weekday", "tue"),
+        ("start", "１０：００"),
+        ("end", "11:30"),
+        ("from", "令和8年1月1日"),
+        ("except", "2026/8/11\n令和9年1月12日"),
+        ("age_from", "5"),
+        ("age_to", "8か月"),
+        ("audience_note", "生後5〜8か月ごろの赤ちゃんと保護者"),
+        ("capacity", "15"),
+        ("sign_up_method", "phone"),
+        ("deadline_days_before", "3"),
+        ("fee_yen", "0"),
+        ("contact_section", "健康づくり推進課"),
+        ("contact_phone", "0172-37-3750"),
+    ]
+}
+
+fn event_id(location: &str) -> String {
+    location
+        .strip_prefix("/staff/events/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned()
+}
+
+/// Enters and publishes the weaning class; its id.
+async fn published_event(clerk: &FormBrowser, title: &'static str) -> String {
+    let mut fields = weaning_class(title);
+    fields.push(("action", "publish"));
+    let (status, location, body) = clerk.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.ends_with("/edit?saved=published"), "{location}");
+    event_id(&location)
+}
+
+async fn clerk(app: &SignInApp, login: &str) -> FormBrowser {
+    FormBrowser::sign_in(&app.app, "staff", login).await
+}
+
+async fn a_clerk_enters_a_recurring_event_from_a_template_and_publishes_it(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let list = clerk.page("/staff/events", 200).await;
+    assert!(
+        list.contains(r#"href="/staff/events/new?template=weaning_class""#),
+        "{list}"
+    );
+    assert!(
+        list.contains(r#"<a href="/staff/events" aria-current="page">イベント</a>"#),
+        "{list}"
+    );
+
+    let form = clerk.page("/staff/events/new?template=weaning_class", 200).await;
+    assert!(
+        form.contains(r#"id="title" name="title" value="離乳食教室""#),
+        "{form}"
+    );
+    assert!(form.contains(r#"value="monthly_weekday" checked"#), "{form}");
+    assert!(
+        form.contains(r#"<option value="2" selected>第2</option>"#),
+        "{form}"
+    );
+    assert!(
+        form.contains(r#"<option value="tue" selected>火曜日</option>"#),
+        "{form}"
+    );
+    clerk.page("/staff/events/new?template=nothing", 404).await;
+
+    let id = published_event(&clerk, "もぐもぐ離乳食教室").await;
+    let edit = clerk
+        .page(&format!("/staff/events/{id}/edit?saved=published"), 200)
+        .await;
+    assert!(edit.contains("公開しました"), "{edit}");
+    // The form reads the stored event back as typed, the days off one a line.
+    assert!(edit.contains("2026-08-11\n2027-01-12</textarea>"), "{edit}");
+    let list = clerk.page("/staff/events", 200).await;
+    assert!(
+        list.contains("もぐもぐ離乳食教室") && list.contains("公開"),
+        "{list}"
+    );
+
+    let public = FormBrowser::sign_in(&app.app, "parents", "hanako").await;
+    let page = public.page(&format!("/events/{id}"), 200).await;
+    assert!(page.contains("生後5か月から8か月のお子さん"), "{page}");
+    assert!(page.contains("（火） 10:00〜11:30"), "{page}");
+    assert!(page.contains("各開催日の3日前までに"), "{page}");
+    assert!(page.contains("弘前市保健センター 2階"), "{page}");
+    let audit = app
+        .app
+        .rows_once(
+            "SELECT action FROM audit_log WHERE action IN ('event.create', 'event.publish')",
+            2,
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(audit.len(), 2);
+}
+
+async fn wrong_entries_are_stopped_at_their_controls(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let fields = [
+        ("owner", "022021"),
+        ("kind", "parenting_salon"),
+        ("title", ""),
+        ("venue", "児童館"),
+        ("repeat", "weekly"),
+        ("start", "25:00"),
+        ("from", "2026年4月1日"),
+        ("until", "2026年3月1日"),
+        ("except", "そのうち"),
+        ("sign_up_method", "web"),
+        ("action", "save"),
+    ];
+    let (status, _, body) = clerk.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 422, "{body}");
+    for (control, words) in [
+        ("title", "タイトル"),
+        ("weekdays", "曜日を1つ以上"),
+        ("start", "24時間制"),
+        ("until", "開始日以降"),
+        ("except", "そのうち"),
+        ("sign_up_url", "URL"),
+    ] {
+        let error = body
+            .split(&format!(r#"id="{control}-error">"#))
+            .nth(1)
+            .and_then(|rest| rest.split("</p>").next())
+            .unwrap_or_else(|| panic!("{control}: {body}"));
+        assert!(error.contains(words), "{control}: {error}");
+    }
+    // What was typed is kept.
+    assert!(body.contains(r#"value="2026年4月1日""#), "{body}");
+    let none = app
+        .app
+        .rows_once("SELECT id FROM events", 0, std::time::Duration::from_secs(1))
+        .await;
+    assert!(none.is_empty());
+}
+
+async fn drafts_and_archived_events_are_not_public(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let mut fields = weaning_class("下書きの離乳食教室");
+    fields.push(("action", "save"));
+    let (status, location, body) = clerk.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 303, "{body}");
+    let id = event_id(&location);
+    clerk.page(&format!("/events/{id}"), 404).await;
+    let listed = clerk.page("/events?area=022021", 200).await;
+    assert!(!listed.contains("下書きの離乳食教室"), "{listed}");
+
+    let edit = clerk.page(&location, 200).await;
+    assert!(edit.contains("下書きを保存しました"), "{edit}");
+    let version = edit
+        .split(r#"name="version" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let mut fields = weaning_class("下書きの離乳食教室");
+    fields.extend([("version", version.as_str()), ("action", "publish")]);
+    let path = format!("/staff/events/{id}/edit");
+    let (status, _, body) = clerk.post(&path, &fields).await;
+    assert_eq!(status, 303, "{body}");
+    clerk.page(&format!("/events/{id}"), 200).await;
+
+    let (status, location, body) = clerk.post(&path, &[("action", "archive")]).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.ends_with("saved=archived"), "{location}");
+    clerk.page(&format!("/events/{id}"), 404).await;
+    // A stale version is a conflict, not a silent overwrite.
+    let mut stale = weaning_class("古い版");
+    stale.extend([("version", "1"), ("action", "save")]);
+    let (status, _, _) = clerk.post(&path, &stale).await;
+    assert_eq!(status, 412);
+}
+
+async fn another_organisations_event_cannot_be_opened(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let hirosaki = clerk(&app, "hirosaki").await;
+    let id = published_event(&hirosaki, "弘前の離乳食教室").await;
+    let aomori = clerk(&app, "aomori").await;
+    aomori.page(&format!("/staff/events/{id}/edit"), 403).await;
+    let (status, _, _) = aomori
+        .post(&format!("/staff/events/{id}/edit"), &[("action", "archive")])
+        .await;
+    assert_eq!(status, 403);
+    // Entering for another municipality is refused at the owner control.
+    let mut fields = weaning_class("なりすまし");
+    fields.push(("action", "save"));
+    let (status, _, _) = aomori.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 403);
+    let list = aomori.page("/staff/events", 200).await;
+    assert!(!list.contains("弘前の離乳食教室"), "{list}");
+}
+
+async fn the_public_list_is_narrowed_by_age_region_and_kind(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    published_event(&clerk, "弘前の離乳食教室").await;
+    let visitor = FormBrowser::sign_in(&app.app, "parents", "hanako").await;
+    let all = visitor.page("/events", 200).await;
+    assert!(all.contains("弘前の離乳食教室"), "{all}");
+    for (query, shown) in [
+        ("?area=022021&age=6", true),
+        ("?area=022021&age=%EF%BC%96", true),
+        ("?area=022021&age=20", false),
+        ("?area=region:%E4%B8%AD%E5%8D%97", true),
+        ("?area=region:%E4%B8%8B%E5%8C%97", false),
+        ("?area=022012", false),
+        ("?kind=weaning_class", true),
+        ("?kind=story_time", false),
+        ("?grade=1", false),
+    ] {
+        let page = visitor.page(&format!("/events{query}"), 200).await;
+        assert_eq!(page.contains("弘前の離乳食教室"), shown, "{query}: {page}");
+    }
+    // Every day is listed in order, the second Tuesday of each month.
+    let page = visitor.page("/events?area=022021", 200).await;
+    let days: Vec<&str> = page
+        .split(r#"<p class="event-date">"#)
+        .skip(1)
+        .map(|rest| rest.split(' ').next().unwrap())
+        .collect();
+    assert!((1..=3).contains(&days.len()), "{days:?}");
+    assert!(days.iter().all(|day| day.ends_with("（火）")), "{days:?}");
+}
+
+async fn a_place_shows_its_hours_facilities_and_events(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let places = Places::new(app.app.db.clone());
+    let staff = StaffIdentity {
+        name: "弘前市 こども家庭課 佐藤".to_owned(),
+        role: StaffRole::Municipal("022021".parse().unwrap()),
+        credential: Credential::Person,
+    };
+    let input = PlaceInput {
+        owner: "022021".to_owned(),
+        kind: PlaceKind::SupportCenter,
+        name: "弘前市子育て支援センター".to_owned(),
+        reading: None,
+        address: "青森県弘前市大字野田2-7-1".to_owned(),
+        postal_code: Some("036-8062".to_owned()),
+        latitude: None,
+        longitude: None,
+        phone: Some("0172-33-1234".to_owned()),
+        url: None,
+        opening_hours: OpeningHours {
+            days: vec![DayHours {
+                weekday: Weekday::Tue,
+                open: clock("9:00"),
+                close: clock("16:00"),
+                note: None,
+            }],
+            closed_days: Some("祝日、年末年始".to_owned()),
+            note: None,
+        },
+        age_months: None,
+        facilities: vec![Facility::NursingRoom, Facility::DiaperChanging],
+        description: None,
+        license: None,
+    };
+    let place = places.create_place(&staff, &input).await.unwrap();
+    let clerk = clerk(&app, "hirosaki").await;
+    clerk.page(&format!("/places/{}", place.id), 404).await;
+    places.publish_place(&staff, place.id).await.unwrap();
+
+    let form = clerk.page("/staff/events/new", 200).await;
+    assert!(form.contains("弘前市子育て支援センター</option>"), "{form}");
+    let place_id = place.id.to_string();
+    let mut fields: Vec<(&str, &str)> = weaning_class("センターの離乳食教室")
+        .into_iter()
+        .filter(|(name, _)| *name != "venue")
+        .collect();
+    fields.extend([("place_id", place_id.as_str()), ("action", "publish")]);
+    let (status, location, body) = clerk.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 303, "{body}");
+    let id = event_id(&location);
+
+    let page = clerk.page(&format!("/places/{}", place.id), 200).await;
+    for words in [
+        "火曜日",
+        "09:00〜16:00",
+        "授乳室",
+        "おむつ替え",
+        "祝日、年末年始",
+        "〒036-8062",
+    ] {
+        assert!(page.contains(words), "{words}: {page}");
+    }
+    assert!(page.contains(&format!(r#"href="/events/{id}""#)), "{page}");
+    let event = clerk.page(&format!("/events/{id}"), 200).await;
+    assert!(
+        event.contains(&format!(r#"href="/places/{}""#, place.id)),
+        "{event}"
+    );
+    clerk.page("/places/not-a-uuid", 404).await;
+}
+
+fn clock(text: &str) -> kosodate_places::ClockTime {
+    kosodate_places::ClockTime::parse(text).unwrap()
+}
+
+/// A weekly event for babies of 5 to 8 months, every day of the week, so that the next four
+/// weeks always hold it.
+async fn daily_baby_salon(clerk: &FormBrowser) -> String {
+    let mut fields: Vec<(&str, &str)> = weaning_class("毎日の赤ちゃんサロン")
+        .into_iter()
+        .filter(|(name, _)| !matches!(*name, "repeat" | "deadline_days_before" | "sign_up_method"))
+        .collect();
+    fields.push(("repeat", "weekly"));
+    for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+        fields.push(("weekday", day));
+    }
+    fields.push(("action", "publish"));
+    let (status, location, body) = clerk.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 303, "{body}");
+    event_id(&location)
+}
+
+fn born_months_ago(months: u32) -> String {
+    let today = kosodate_domain::japan::date_of(chrono::Utc::now());
+    (today - chrono::Months::new(months)).to_string()
+}
+
+async fn a_parent_sees_events_for_the_childrens_ages_on_me(backend: Backend) {
+    let extra = serde_json::json!({"jiro": {"name": "黒石 次郎"}});
+    let app = spawn_app_with_sign_in_accounts(backend, extra).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let id = daily_baby_salon(&clerk).await;
+    // 黒石市 is in 弘前市's region (中南): the region's events are shown too.
+    let baby =
+        serde_json::json!({"municipality_code": "022047", "children": [{"birth_date": born_months_ago(6)}]});
+    let parent = Browser::parent_with_matching(&app.app, "hanako", &baby).await;
+    let (status, page) = parent.html_page("/me").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("お子さんの月齢に合ったイベント"), "{page}");
+    assert!(page.contains(&format!(r#"href="/events/{id}""#)), "{page}");
+
+    let older =
+        serde_json::json!({"municipality_code": "022047", "children": [{"birth_date": born_months_ago(48)}]});
+    let other = Browser::parent_with_matching(&app.app, "jiro", &older).await;
+    let (status, page) = other.html_page("/me").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(!page.contains(&format!(r#"href="/events/{id}""#)), "{page}");
+}
+
+/// Posts a form of the parent's pages with the session's token; the page it ends on.
+async fn submit(parent: &Browser, path: &str, fields: &[(&str, &str)]) -> String {
+    let token = parent.csrf.clone().unwrap();
+    let mut form = vec![("csrf_token", token.as_str())];
+    form.extend_from_slice(fields);
+    let response = parent
+        .client
+        .post(parent.url(path))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+/// The feed as a calendar app fetches it: no cookies, no session.
+async fn feed(url: &str) -> String {
+    let response = reqwest::Client::new().get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{url}");
+    response.text().await.unwrap()
+}
+
+async fn a_parent_says_going_and_the_calendar_feed_has_the_event(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let id = daily_baby_salon(&clerk).await;
+    let anonymous = reqwest::Client::new();
+    let page = anonymous
+        .get(app.app.url(&format!("/events/{id}")))
+        .send()
+        .await
+        .unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("マイページ</a>にログインして"), "{page}");
+
+    let baby =
+        serde_json::json!({"municipality_code": "022021", "children": [{"birth_date": born_months_ago(6)}]});
+    let parent = Browser::parent_with_matching(&app.app, "hanako", &baby).await;
+    let (_, page) = parent.html_page(&format!("/events/{id}")).await;
+    assert!(page.contains(r#"<button type="submit">行く</button>"#), "{page}");
+    let page = submit(&parent, &format!("/events/{id}/attend"), &[("going", "yes")]).await;
+    assert!(page.contains("「行く」にしています"), "{page}");
+    // Saying it twice is the same.
+    submit(&parent, &format!("/events/{id}/attend"), &[("going", "yes")]).await;
+
+    let made = submit(&parent, "/me/calendar", &[]).await;
+    let start = made.find(r#"id="feed-url""#).unwrap();
+    let value = &made[start..];
+    let from = value.find(r#"value=""#).unwrap() + 7;
+    let url = value[from..from + value[from..].find('"').unwrap()]
+        .replace("&#x2f;", "/")
+        .replace("&#47;", "/");
+    let ics = feed(&url).await;
+    assert!(ics.contains("SUMMARY:毎日の赤ちゃんサロン"), "{ics}");
+    assert!(ics.contains(&format!("UID:{id}-")), "{ics}");
+    // 10:00 in Japan is 01:00 UTC.
+    assert!(ics.contains("T010000Z"), "{ics}");
+    assert!(ics.contains("LOCATION:弘前市保健センター 2階"), "{ics}");
+
+    let exported = kosodate_tests::call(parent.get("/api/v1/me/export"), 200).await;
+    assert_eq!(
+        exported["event_attendance"][0]["event_id"],
+        id.as_str(),
+        "{exported}"
+    );
+
+    submit(&parent, &format!("/events/{id}/attend"), &[("going", "no")]).await;
+    assert!(!feed(&url).await.contains("毎日の赤ちゃんサロン"));
+    submit(&parent, &format!("/events/{id}/attend"), &[("going", "yes")]).await;
+    let deleted = parent
+        .send(reqwest::Method::DELETE, "/api/v1/me/household")
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    let left = app
+        .app
+        .rows_once(
+            "SELECT household_id FROM event_attendance",
+            0,
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+    assert!(left.is_empty());
+}
