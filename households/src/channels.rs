@@ -197,7 +197,17 @@ impl Households {
         Ok(())
     }
 
+    /// Removes a channel; a partner app's is its link, which ends with it.
     pub async fn remove_channel(&self, household: HouseholdId, channel: &str) -> Result<(), HouseholdError> {
+        let kind = contact_channel::Entity::find_by_id(channel)
+            .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
+            .one(self.connection())
+            .await?
+            .map(|row| row.kind);
+        if kind.as_deref() == Some(ChannelKind::PartnerApp.id()) {
+            let ended = self.unlink_partner(household, channel, Utc::now()).await?;
+            return found(u64::from(ended), channel);
+        }
         let result = contact_channel::Entity::delete_many()
             .filter(contact_channel::Column::Id.eq(channel))
             .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
@@ -322,8 +332,9 @@ pub async fn deliverable_channels(
         let Some(kind) = ChannelKind::parse(&row.kind) else {
             continue;
         };
-        let purpose = purpose_of_channel(kind).id().to_owned();
-        let consented = consents.contains(&(row.household_id.clone(), purpose));
+        // A partner app's channel lives only as long as its link, which is its consent.
+        let consented = purpose_of_channel(kind)
+            .is_none_or(|purpose| consents.contains(&(row.household_id.clone(), purpose.id().to_owned())));
         let verified = kind != ChannelKind::Email || row.verified_at.is_some();
         if !consented || !verified {
             continue;
@@ -356,6 +367,7 @@ fn channel_address(kind: ChannelKind, row: &contact_channel::Model) -> Result<Ad
                 auth: keys.auth,
             })
         }
+        ChannelKind::PartnerApp => Address::PartnerApp(crate::partner_links::link_address(row)?),
     })
 }
 

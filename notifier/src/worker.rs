@@ -54,6 +54,7 @@ impl Default for WorkerConfig {
                 (ChannelKind::Email, rate(100)),
                 (ChannelKind::Line, rate(2_000)),
                 (ChannelKind::WebPush, rate(500)),
+                (ChannelKind::PartnerApp, rate(500)),
             ]),
         }
     }

@@ -564,3 +564,58 @@ impl From<RegistryError> for ApiError {
         }
     }
 }
+
+/// An OAuth 2.0 token endpoint error (RFC 6749 §5.2): the JSON the specification fixes, not a
+/// problem document, since OAuth clients read `error`. `invalid_client` is 401 with a Basic
+/// challenge (§5.2); every other error 400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OAuthError {
+    pub error: &'static str,
+    pub description: &'static str,
+}
+
+impl OAuthError {
+    pub fn invalid_client() -> Self {
+        Self {
+            error: "invalid_client",
+            description: "client authentication failed",
+        }
+    }
+
+    pub fn invalid_grant() -> Self {
+        Self {
+            error: "invalid_grant",
+            description: "the authorization code is invalid, expired, used, or does not match",
+        }
+    }
+
+    pub fn unsupported_grant_type() -> Self {
+        Self {
+            error: "unsupported_grant_type",
+            description: "this grant type is not supported here",
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = axum::Json(serde_json::json!({
+            "error": self.error,
+            "error_description": self.description,
+        }));
+        let mut response = match self.error {
+            "invalid_client" => (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Basic realm=\"kosodate\"")],
+                body,
+            )
+                .into_response(),
+            _ => (StatusCode::BAD_REQUEST, body).into_response(),
+        };
+        // RFC 6749 §5.1: token responses are never cached.
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}

@@ -148,6 +148,8 @@ pub struct NoticeSettings {
     pub email_per_second: u32,
     pub line_per_second: u32,
     pub web_push_per_second: u32,
+    /// Deliveries per second to partner apps' notice webhooks, all workers together.
+    pub partner_app_per_second: u32,
     pub batch_size: u64,
     pub concurrency: usize,
     /// How long a worker's claim lasts before another worker takes the notice over.
@@ -172,6 +174,7 @@ impl Default for NoticeSettings {
             email_per_second: 100,
             line_per_second: 2_000,
             web_push_per_second: 500,
+            partner_app_per_second: 500,
             batch_size: 200,
             concurrency: 32,
             lease_seconds: 300,

@@ -14,6 +14,7 @@ mod home;
 mod household_form;
 mod me;
 mod notice_links;
+mod oauth;
 pub mod places;
 mod programs;
 mod review_links;
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/calendar/revoke", post(calendar::revoke))
         .route("/calendar/{file}", get(calendar::feed))
         .merge(me::router())
+        .merge(oauth::router())
         .merge(community::router())
         .merge(staff::router())
 }
