@@ -22,6 +22,7 @@ pub mod mail;
 pub mod notices;
 pub mod pages;
 pub mod parent;
+pub mod partners;
 pub mod rematch;
 pub mod search;
 pub mod secrets;
