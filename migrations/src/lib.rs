@@ -26,6 +26,7 @@ mod m20261205_000081_community_notices;
 mod m20261205_000090_insights;
 mod m20261205_000100_places_events;
 mod m20261205_000110_partners;
+mod m20261205_000111_partner_webhooks;
 mod m20261205_000112_partner_links;
 
 #[derive(Debug)]
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000090_insights::Migration),
             Box::new(m20261205_000100_places_events::Migration),
             Box::new(m20261205_000110_partners::Migration),
+            Box::new(m20261205_000111_partner_webhooks::Migration),
             Box::new(m20261205_000112_partner_links::Migration),
         ]
     }

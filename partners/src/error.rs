@@ -24,6 +24,15 @@ pub enum PartnersError {
     /// The partner made more requests than its rate allows.
     #[error("partner rate limit exceeded: retry in {} seconds", .retry_after.as_secs())]
     RateLimited { retry_after: Duration },
+    #[error("webhook subscription {0} not found")]
+    SubscriptionNotFound(Uuid),
+    #[error(
+        "a partner may hold {} webhook subscriptions",
+        crate::webhooks::MAX_SUBSCRIPTIONS
+    )]
+    TooManySubscriptions,
+    #[error("webhook delivery {0} not found or not dead")]
+    DeliveryNotFound(String),
     #[error("stored partner data cannot be read: {0}")]
     Corrupt(String),
 }

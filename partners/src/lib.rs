@@ -16,6 +16,7 @@ mod scope;
 pub mod standard_webhooks;
 mod store;
 mod tokens;
+pub mod webhooks;
 
 pub use credentials::looks_like_access_token;
 pub use error::PartnersError;

@@ -8,6 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use kosodate_database::{ScratchDatabase, connect};
 use kosodate_migrations::{Migrator, MigratorTrait};
+use kosodate_partners::webhooks::{
+    AttemptOutcome, DeliveryStatus, EventType, ResourceChange, RetrySchedule, SubscriptionInput,
+};
 use kosodate_partners::{
     ACCESS_TOKEN_LIFETIME, PartnerInput, Partners, PartnersError, Registered, SIGNING_ROTATION_OVERLAP, Scope,
 };
@@ -72,6 +75,8 @@ both_backends!(
     expired_and_revoked_tokens_grant_nothing,
     the_rate_limit_refuses_past_a_minutes_worth,
     a_rotated_signing_secret_keeps_signing_for_a_day,
+    subscriptions_need_the_read_scope_of_their_events,
+    a_change_is_delivered_once_per_subscription_with_retries,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -227,4 +232,178 @@ async fn a_rotated_signing_secret_keeps_signing_for_a_day(fixture: Fixture) {
         rotated.signing.active(t0() + SIGNING_ROTATION_OVERLAP),
         vec![&rotated.signing.current]
     );
+}
+
+fn subscription(url: &str, kinds: &[&str]) -> SubscriptionInput {
+    SubscriptionInput {
+        url: url.into(),
+        event_types: kinds.iter().map(|kind| (*kind).to_owned()).collect(),
+    }
+}
+
+async fn subscriptions_need_the_read_scope_of_their_events(fixture: Fixture) {
+    let partners = &fixture.partners;
+    let partner = register(partners, "programs:read webhooks:manage", 60)
+        .await
+        .partner;
+    let hook = "https://app.example.jp/hooks";
+    let made = partners
+        .subscribe(&partner, &subscription(hook, &["program.changed"]), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        made.event_types.iter().copied().collect::<Vec<_>>(),
+        [EventType::ProgramChanged]
+    );
+    for (url, kinds) in [
+        (hook, &["place.changed"][..]),
+        (hook, &["program.created"][..]),
+        (hook, &[][..]),
+        ("http://app.example.jp/hooks", &["program.changed"][..]),
+    ] {
+        assert!(
+            matches!(
+                partners
+                    .subscribe(&partner, &subscription(url, kinds), t0())
+                    .await,
+                Err(PartnersError::Invalid(_))
+            ),
+            "{url} {kinds:?}"
+        );
+    }
+    assert_eq!(
+        partners.subscriptions(partner.id).await.unwrap(),
+        vec![made.clone()]
+    );
+    let other = register(partners, "programs:read webhooks:manage", 60)
+        .await
+        .partner;
+    assert!(matches!(
+        partners.unsubscribe(other.id, made.id).await,
+        Err(PartnersError::SubscriptionNotFound(_))
+    ));
+    partners.unsubscribe(partner.id, made.id).await.unwrap();
+    assert!(partners.subscriptions(partner.id).await.unwrap().is_empty());
+}
+
+fn change(id: &str, version: i32, at: DateTime<Utc>) -> ResourceChange {
+    ResourceChange {
+        event_type: EventType::ProgramChanged,
+        resource_id: id.into(),
+        version,
+        status: "published",
+        changed_at: at,
+        url: format!("https://kosodate.example.jp/api/v1/programs/{id}")
+            .parse()
+            .unwrap(),
+    }
+}
+
+async fn a_change_is_delivered_once_per_subscription_with_retries(fixture: Fixture) {
+    let partners = &fixture.partners;
+    let partner = register(partners, "programs:read webhooks:manage", 60)
+        .await
+        .partner;
+    let revoked = register(partners, "programs:read webhooks:manage", 60)
+        .await
+        .partner;
+    let input = subscription("https://app.example.jp/hooks", &["program.changed"]);
+    let later = t0() + chrono::Duration::minutes(1);
+    partners.subscribe(&partner, &input, t0()).await.unwrap();
+    partners.subscribe(&revoked, &input, t0()).await.unwrap();
+    partners.revoke(revoked.id, t0()).await.unwrap();
+    let before = change("a", 1, t0() - chrono::Duration::seconds(1));
+    assert_eq!(
+        partners
+            .enqueue_changes(&[before, change("a", 2, later)], later)
+            .await
+            .unwrap(),
+        1
+    );
+    // Another process reading the same change writes nothing more.
+    assert_eq!(
+        partners
+            .enqueue_changes(&[change("a", 2, later)], later)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let lease = later + chrono::Duration::minutes(1);
+    let claimed = partners.claim_deliveries(10, later, lease).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let first = claimed[0].clone();
+    assert_eq!(first.attempt, 1);
+    let body: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(body["type"], "program.changed");
+    assert_eq!(body["data"]["version"], 2);
+    assert!(
+        partners
+            .claim_deliveries(10, later, lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+
+    let schedule = RetrySchedule(vec![Duration::from_secs(10)]);
+    let failed = AttemptOutcome::of_status(503);
+    assert_eq!(
+        partners
+            .record_attempt(&first, &failed, &schedule, later)
+            .await
+            .unwrap(),
+        DeliveryStatus::Retrying
+    );
+    assert!(
+        partners
+            .claim_deliveries(10, later, lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "waits"
+    );
+    let retry_at = later + chrono::Duration::seconds(13);
+    let second = partners.claim_deliveries(10, retry_at, lease).await.unwrap();
+    assert_eq!(
+        (second[0].id.as_str(), second[0].attempt),
+        (first.id.as_str(), 2),
+        "same webhook-id"
+    );
+    assert_eq!(
+        partners
+            .record_attempt(&second[0], &failed, &schedule, retry_at)
+            .await
+            .unwrap(),
+        DeliveryStatus::Dead
+    );
+    assert!(
+        partners
+            .claim_deliveries(10, lease, lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "dead stays dead"
+    );
+
+    partners.redrive(partner.id, &first.id, retry_at).await.unwrap();
+    let third = partners.claim_deliveries(10, retry_at, lease).await.unwrap();
+    assert_eq!(third[0].id, first.id);
+    let delivered = AttemptOutcome::of_status(204);
+    assert_eq!(
+        partners
+            .record_attempt(&third[0], &delivered, &schedule, retry_at)
+            .await
+            .unwrap(),
+        DeliveryStatus::Delivered
+    );
+    let views = partners.deliveries(partner.id, 10).await.unwrap();
+    assert_eq!(
+        (views.len(), views[0].status, views[0].last_status),
+        (1, DeliveryStatus::Delivered, Some(204))
+    );
+    assert!(matches!(
+        partners.redrive(partner.id, &first.id, retry_at).await,
+        Err(PartnersError::DeliveryNotFound(_))
+    ));
 }

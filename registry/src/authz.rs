@@ -88,6 +88,9 @@ pub enum StaffAction<'a> {
     VerifyExperts,
     /// Evidence for policy: search and community trends, always as disclosure-controlled counts.
     ViewInsights,
+    /// Register, list, revoke and rotate the credentials of partner apps (issue 19): operators
+    /// only, since a partner's scopes reach every program and, with `notices:deliver`, parents.
+    ManagePartners,
 }
 
 impl StaffIdentity {
@@ -160,6 +163,7 @@ impl StaffIdentity {
             | StaffAction::ViewInsights => {
                 matches!(self.role, StaffRole::Administrator | StaffRole::Prefecture)
             }
+            StaffAction::ManagePartners => self.role == StaffRole::Administrator,
         }
     }
 

@@ -23,6 +23,7 @@ pub mod notices;
 pub mod pages;
 pub mod parent;
 pub mod partner_links;
+pub mod partners;
 pub mod rematch;
 pub mod search;
 pub mod secrets;

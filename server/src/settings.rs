@@ -62,6 +62,35 @@ pub struct Settings {
     /// Review reminders and the link checker.
     #[serde(default)]
     pub freshness: FreshnessSettings,
+    /// Partner apps: change webhook delivery.
+    #[serde(default)]
+    pub partners: PartnerSettings,
+}
+
+/// Change webhooks to partner apps (issue 19).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PartnerSettings {
+    /// Follow the registry into the webhook outbox and deliver it inside `serve`.
+    pub webhooks_in_server: bool,
+    /// The waits after each failed attempt; after the last the delivery is dead. Empty: the
+    /// Standard Webhooks schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). Tests shorten it.
+    pub webhook_retry_seconds: Vec<u64>,
+    /// How long a partner has to answer one delivery.
+    pub webhook_timeout_millis: u64,
+    /// How often the follower looks for changes and the worker for due deliveries.
+    pub webhook_poll_millis: u64,
+}
+
+impl Default for PartnerSettings {
+    fn default() -> Self {
+        Self {
+            webhooks_in_server: true,
+            webhook_retry_seconds: Vec::new(),
+            webhook_timeout_millis: 10_000,
+            webhook_poll_millis: 1_000,
+        }
+    }
 }
 
 /// The background work that keeps the registry fresh. Either job is off at 0.

@@ -1,2 +1,4 @@
 pub mod access_token;
+pub mod delivery;
 pub mod partner;
+pub mod subscription;
