@@ -678,8 +678,32 @@ impl OAuthError {
         Self::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            "only grant_type=client_credentials is supported",
+            "grant_type must be client_credentials or authorization_code",
         )
+    }
+
+    /// An authorization code that is unknown, expired, used, another client's, or whose
+    /// redirect URI or PKCE verifier does not match (§5.2): one answer for all.
+    pub fn invalid_grant() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the authorization code is invalid, expired, used, or does not match",
+        )
+    }
+
+    /// A failure of ours behind the endpoint, under the one policy (busy 503, else 500).
+    pub fn from_failure(error: &(dyn std::error::Error + 'static)) -> Self {
+        let status = ApiError::failure("oauth failure", error).status();
+        let code = match status {
+            StatusCode::SERVICE_UNAVAILABLE => "temporarily_unavailable",
+            _ => "server_error",
+        };
+        Self {
+            retry_after: (status == StatusCode::SERVICE_UNAVAILABLE)
+                .then_some(kosodate_database::RETRY_AFTER_SECONDS),
+            ..Self::new(status, code, "the request could not be completed")
+        }
     }
 
     fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
@@ -714,19 +738,8 @@ impl From<kosodate_partners::PartnersError> for OAuthError {
                     "the client's rate limit is exceeded",
                 )
             },
-            other => {
-                // The one policy decides between busy (503) and a logged internal error (500).
-                let status = ApiError::failure("oauth failure", &other).status();
-                let code = match status {
-                    StatusCode::SERVICE_UNAVAILABLE => "temporarily_unavailable",
-                    _ => "server_error",
-                };
-                Self {
-                    retry_after: (status == StatusCode::SERVICE_UNAVAILABLE)
-                        .then_some(kosodate_database::RETRY_AFTER_SECONDS),
-                    ..Self::new(status, code, "the request could not be completed")
-                }
-            }
+            // The one policy decides between busy (503) and a logged internal error (500).
+            other => Self::from_failure(&other),
         }
     }
 }

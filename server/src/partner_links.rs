@@ -9,11 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use chrono::Utc;
 use kosodate_domain::{Vocabulary, error_chain};
 use kosodate_households::{LinkRequest, is_s256_challenge};
@@ -105,8 +101,8 @@ pub enum AuthorizeRefusal {
 
 impl Authorize {
     pub async fn check(state: &AppState, params: &AuthorizeParams) -> Result<Self, AuthorizeRefusal> {
-        let partners = Partners::new(state.registry.connection().clone());
-        let partner = partners
+        let partner = state
+            .partners
             .by_client_id(&params.client_id)
             .await
             .map_err(|error| AuthorizeRefusal::ToParent(internal(&error)))?
@@ -186,123 +182,46 @@ fn internal(error: &PartnersError) -> ApiError {
     ApiError::internal()
 }
 
-/// The token endpoint's form (RFC 6749 §4.1.3 and §2.3.1).
-#[derive(Debug, Default, Deserialize)]
-pub struct TokenForm {
-    #[serde(default)]
-    grant_type: String,
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    redirect_uri: String,
-    #[serde(default)]
-    code_verifier: String,
-    #[serde(default)]
-    client_id: Option<String>,
-    #[serde(default)]
-    client_secret: Option<String>,
-    #[serde(default)]
-    token: String,
-}
-
-/// The authenticated client: HTTP Basic (RFC 6749 §2.3.1) or the form's fields.
-async fn client(state: &AppState, headers: &HeaderMap, form: &TokenForm) -> Result<Partner, Response> {
-    let (id, secret) = basic_credentials(headers)
-        .or_else(|| Some((form.client_id.clone()?, form.client_secret.clone()?)))
-        .ok_or_else(|| OAuthError::invalid_client().into_response())?;
-    let partners = Partners::new(state.registry.connection().clone());
-    match partners.authenticate(&id, &secret).await {
-        Ok(partner) => Ok(partner),
-        Err(PartnersError::InvalidClient) => Err(OAuthError::invalid_client().into_response()),
-        Err(error) => Err(internal(&error).into_response()),
-    }
-}
-
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    use base64::Engine;
-    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let (id, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
-    // RFC 6749 §2.3.1: both are form-urlencoded before they are joined.
-    let decode = |text: &str| {
-        form_urlencoded::parse(format!("v={text}").as_bytes())
-            .next()
-            .map(|(_, value)| value.into_owned())
+/// The authorization-code grant (RFC 6749 §4.1.3, RFC 7636 §4.5) for the token endpoint,
+/// after it authenticated `partner`: the link's subject and a new link token for a code, once.
+pub async fn authorization_code_grant(
+    state: &AppState,
+    partner: &Partner,
+    code: Option<&str>,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+) -> Result<Response, OAuthError> {
+    let (Some(code), Some(redirect_uri), Some(code_verifier)) = (code, redirect_uri, code_verifier) else {
+        return Err(OAuthError::invalid_request(
+            "code, redirect_uri and code_verifier are required",
+        ));
     };
-    Some((decode(id)?, decode(secret)?))
-}
-
-/// The authorization-code grant: the link's subject and token for a code, once.
-pub async fn authorization_code_grant(state: &AppState, partner: &Partner, form: &TokenForm) -> Response {
     let exchanged = state
         .households
-        .exchange_partner_code(
-            partner.id,
-            &form.code,
-            &form.redirect_uri,
-            &form.code_verifier,
-            Utc::now(),
-        )
-        .await;
-    match exchanged {
-        Ok(Ok(grant)) => axum::Json(serde_json::json!({
-            "access_token": grant.link_token,
-            "token_type": "Bearer",
-            "scope": Scope::NoticesDeliver.id(),
-            "link_subject": grant.subject,
-        }))
-        .into_response(),
-        Ok(Err(refused)) => {
-            tracing::info!(reason = %refused, "authorization code refused");
-            OAuthError::invalid_grant().into_response()
-        }
-        Err(error) => ApiError::from(error).into_response(),
-    }
-}
-
-/// `POST /oauth/token`: the authorization-code grant of household links.
-pub async fn token(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<TokenForm>,
-) -> Response {
-    let partner = match client(&state, &headers, &form).await {
-        Ok(partner) => partner,
-        Err(response) => return response,
-    };
-    match form.grant_type.as_str() {
-        "authorization_code" => authorization_code_grant(&state, &partner, &form).await,
-        _ => OAuthError::unsupported_grant_type().into_response(),
-    }
-}
-
-/// `POST /oauth/revoke` (RFC 7009): the partner revokes a link token and the link ends. An
-/// unknown token is answered 200 too (§2.2).
-pub async fn revoke(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<TokenForm>,
-) -> Response {
-    let partner = match client(&state, &headers, &form).await {
-        Ok(partner) => partner,
-        Err(response) => return response,
-    };
-    match state
-        .households
-        .unlink_by_partner_token(partner.id, &form.token, Utc::now())
+        .exchange_partner_code(partner.id, code, redirect_uri, code_verifier, Utc::now())
         .await
-    {
-        Ok(_) => axum::http::StatusCode::OK.into_response(),
-        Err(error) => ApiError::from(error).into_response(),
-    }
+        .map_err(|error| OAuthError::from_failure(&error))?;
+    let grant = exchanged.map_err(|refused| {
+        tracing::info!(partner_id = %partner.id, reason = %refused, "authorization code refused");
+        OAuthError::invalid_grant()
+    })?;
+    tracing::info!(partner_id = %partner.id, "household link granted");
+    Ok(axum::Json(serde_json::json!({
+        "access_token": grant.link_token,
+        "token_type": "Bearer",
+        "scope": Scope::NoticesDeliver.id(),
+        "link_subject": grant.subject,
+    }))
+    .into_response())
 }
 
-/// The token and revocation endpoints of household links.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/oauth/token", post(token))
-        .route("/oauth/revoke", post(revoke))
+/// RFC 7009 for link tokens: the partner revoking one ends the household's link. Whether there
+/// was one is not said (§2.2).
+pub async fn revoke_link_token(state: &AppState, partner: &Partner, token: &str) -> Result<(), OAuthError> {
+    state
+        .households
+        .unlink_by_partner_token(partner.id, token, Utc::now())
+        .await
+        .map_err(|error| OAuthError::from_failure(&error))?;
+    Ok(())
 }

@@ -124,7 +124,6 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(crate::api::router())
         .merge(crate::auth::routes::router())
         .merge(crate::pages::router())
-        .merge(crate::partner_links::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -1,5 +1,6 @@
 //! The OAuth 2.0 endpoints of partner apps: `POST /oauth/token` (RFC 6749 §4.4, the client
-//! credentials grant) and `POST /oauth/revoke` (RFC 7009). Clients authenticate with HTTP Basic
+//! credentials grant; §4.1.3, the authorization-code grant of household links, in
+//! `partner_links`) and `POST /oauth/revoke` (RFC 7009). Clients authenticate with HTTP Basic
 //! (`client_secret_basic`: the id and secret form-urlencoded, then base64) or in the form body
 //! (`client_secret_post`), never both (§2.3). Bodies are `application/x-www-form-urlencoded` and
 //! no parameter may appear twice (§3.2). Errors are RFC 6749's JSON (`OAuthError`), not
@@ -18,6 +19,7 @@ use chrono::Utc;
 use kosodate_partners::{ACCESS_TOKEN_LIFETIME, Partner, Partners};
 
 use crate::error::OAuthError;
+use crate::partner_links;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -123,13 +125,23 @@ async fn token(
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let form = Form::read(&headers, &body)?;
-    match form.get("grant_type") {
+    let grant_type = form.get("grant_type");
+    match grant_type {
         None => return Err(OAuthError::invalid_request("grant_type is missing")),
-        Some("client_credentials") => {}
+        Some("client_credentials" | "authorization_code") => {}
         Some(_) => return Err(OAuthError::unsupported_grant_type()),
     }
     let partner = authenticate(&state.partners, &headers, &form).await?;
     state.partners.take_request(&partner).await?;
+    if grant_type == Some("authorization_code") {
+        let (code, redirect_uri, verifier) = (
+            form.get("code"),
+            form.get("redirect_uri"),
+            form.get("code_verifier"),
+        );
+        let granted = partner_links::authorization_code_grant(&state, &partner, code, redirect_uri, verifier);
+        return Ok(no_store(granted.await?));
+    }
     let issued = state
         .partners
         .issue_token(&partner, form.get("scope"), Utc::now())
@@ -157,5 +169,6 @@ async fn revoke(
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     state.partners.revoke_token(&partner, token, Utc::now()).await?;
+    partner_links::revoke_link_token(&state, &partner, token).await?;
     Ok(no_store(axum::http::StatusCode::OK.into_response()))
 }
