@@ -55,6 +55,9 @@ pub struct PartnerLinkRecord {
     pub purpose: String,
     pub consent_text_version: i32,
     pub linked_at: DateTime<Utc>,
+    pub unlinked_at: Option<DateTime<Utc>>,
+    /// `parent` or `partner`.
+    pub unlinked_by: Option<String>,
 }
 
 /// What a partner learns from a code exchange: the household's subject at this app and the link
@@ -179,9 +182,20 @@ impl Households {
         &self,
         household: HouseholdId,
     ) -> Result<Vec<PartnerLinkRecord>, HouseholdError> {
+        let links = self.partner_link_history(household).await?;
+        Ok(links
+            .into_iter()
+            .filter(|link| link.unlinked_at.is_none())
+            .collect())
+    }
+
+    /// Every link the household made, ended ones too: its consent record for partner apps.
+    pub async fn partner_link_history(
+        &self,
+        household: HouseholdId,
+    ) -> Result<Vec<PartnerLinkRecord>, HouseholdError> {
         partner_link::Entity::find()
             .filter(partner_link::Column::HouseholdId.eq(household.to_string()))
-            .filter(partner_link::Column::UnlinkedAt.is_null())
             .order_by_asc(partner_link::Column::LinkedAt)
             .order_by_asc(partner_link::Column::Id)
             .all(self.connection())
@@ -369,6 +383,8 @@ fn link_record(row: partner_link::Model) -> Result<PartnerLinkRecord, HouseholdE
         purpose: row.purpose,
         consent_text_version: row.consent_text_version,
         linked_at: row.linked_at,
+        unlinked_at: row.unlinked_at,
+        unlinked_by: row.unlinked_by,
     })
 }
 
