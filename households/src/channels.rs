@@ -18,6 +18,7 @@ use uuid::Uuid;
 pub use kosodate_notifier::ChannelKind;
 
 use crate::consents::purpose_of_channel;
+use crate::partner_links::UNLINKED;
 use crate::digest::sha256_hex;
 use crate::entity::{consent, contact_channel};
 use crate::error::HouseholdError;
@@ -69,7 +70,11 @@ impl Households {
             .order_by_asc(contact_channel::Column::Id)
             .all(self.connection())
             .await?;
-        rows.into_iter().map(channel_record).collect()
+        // An ended partner link is no channel any more; its notices stay in the record.
+        rows.into_iter()
+            .filter(|row| !is_unlinked(row))
+            .map(channel_record)
+            .collect()
     }
 
     /// Adds (or re-sends the link for) an email address; it stays unusable until verified.
@@ -177,7 +182,13 @@ impl Households {
         let mut update = contact_channel::Entity::update_many()
             .col_expr(contact_channel::Column::OptedIn, Expr::value(opted_in))
             .filter(contact_channel::Column::Id.eq(channel))
-            .filter(contact_channel::Column::HouseholdId.eq(household.to_string()));
+            .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
+            // An ended partner link only comes back by linking again, with the parent's consent.
+            .filter(
+                sea_orm::Condition::any()
+                    .add(contact_channel::Column::DisabledReason.is_null())
+                    .add(contact_channel::Column::DisabledReason.ne(UNLINKED)),
+            );
         // Opting in again after a channel was switched off is the parent saying it works again.
         if opted_in {
             update = update.col_expr(
@@ -282,6 +293,10 @@ fn new_channel(
         disabled_reason: Set(None),
         created_at: Set(Utc::now()),
     }
+}
+
+fn is_unlinked(row: &contact_channel::Model) -> bool {
+    row.kind == ChannelKind::PartnerApp.id() && row.disabled_reason.as_deref() == Some(UNLINKED)
 }
 
 fn channel_record(row: contact_channel::Model) -> Result<ChannelRecord, HouseholdError> {

@@ -3,8 +3,8 @@
 //! the app is the client. The link is the consent to that app for that purpose, recorded with
 //! the version of the text the parent read; it makes a contact channel of kind `partner_app`
 //! whose address is the link's subject, a random pseudonymous id of this household at this app
-//! only. Unlinking, by the parent or by the app revoking its link token, ends the link, removes
-//! the channel and cancels what waits for it in one transaction.
+//! only. Unlinking, by the parent or by the app revoking its link token, ends the link, switches
+//! the channel off for good and cancels what waits for it in one transaction.
 //!
 //! This crate knows a partner only by its id: that the partner exists, may deliver notices and
 //! sent the parent back to one of its own redirect URIs is the caller's check.
@@ -34,6 +34,8 @@ use crate::store::Households;
 
 /// The one purpose a link serves: the scope a partner asks for.
 pub const LINK_PURPOSE: &str = "notices:deliver";
+/// The `disabled_reason` of a partner app's channel whose link ended: it never comes back on.
+pub(crate) const UNLINKED: &str = "unlinked";
 /// How long an authorization code may wait for its exchange (RFC 6749 §4.1.2: ten minutes at most).
 pub const CODE_LIFETIME: TimeDelta = TimeDelta::minutes(10);
 
@@ -332,7 +334,11 @@ async fn end_link(
         .filter(code::Column::LinkId.eq(link_id))
         .exec(db)
         .await?;
-    contact_channel::Entity::delete_many()
+    // Switched off rather than deleted: its notices, cancelled here, stay in the household's
+    // record (deleting the channel would take them along).
+    contact_channel::Entity::update_many()
+        .col_expr(contact_channel::Column::OptedIn, Expr::value(false))
+        .col_expr(contact_channel::Column::DisabledReason, Expr::value(UNLINKED))
         .filter(contact_channel::Column::Id.eq(link_id))
         .exec(db)
         .await?;
