@@ -220,11 +220,19 @@ async fn a_parent_links_an_app_through_the_authorization_page(backend: Backend) 
     // Each refusal spends its code; the right exchange answers the subject and no household data.
     let code = allow(&browser, &partner).await;
     let (status, body) = exchange(app, &partner, &code, "http://127.0.0.1:9/elsewhere", VERIFIER).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
     let code = allow(&browser, &partner).await;
     let wrong_verifier = format!("{VERIFIER}x");
     let (status, body) = exchange(app, &partner, &code, REDIRECT_URI, &wrong_verifier).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
     let code = allow(&browser, &partner).await;
     let (status, granted) = exchange(app, &partner, &code, REDIRECT_URI, VERIFIER).await;
     assert_eq!(status, 200, "{granted}");
