@@ -23,6 +23,7 @@ use crate::entity::{consent, contact_channel};
 use crate::error::HouseholdError;
 use crate::ids::HouseholdId;
 use crate::match_store;
+use crate::partner_links::UNLINKED;
 use crate::store::Households;
 
 /// How long an email verification link works.
@@ -69,7 +70,11 @@ impl Households {
             .order_by_asc(contact_channel::Column::Id)
             .all(self.connection())
             .await?;
-        rows.into_iter().map(channel_record).collect()
+        // An ended partner link is no channel any more; its notices stay in the record.
+        rows.into_iter()
+            .filter(|row| !is_unlinked(row))
+            .map(channel_record)
+            .collect()
     }
 
     /// Adds (or re-sends the link for) an email address; it stays unusable until verified.
@@ -177,7 +182,13 @@ impl Households {
         let mut update = contact_channel::Entity::update_many()
             .col_expr(contact_channel::Column::OptedIn, Expr::value(opted_in))
             .filter(contact_channel::Column::Id.eq(channel))
-            .filter(contact_channel::Column::HouseholdId.eq(household.to_string()));
+            .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
+            // An ended partner link only comes back by linking again, with the parent's consent.
+            .filter(
+                sea_orm::Condition::any()
+                    .add(contact_channel::Column::DisabledReason.is_null())
+                    .add(contact_channel::Column::DisabledReason.ne(UNLINKED)),
+            );
         // Opting in again after a channel was switched off is the parent saying it works again.
         if opted_in {
             update = update.col_expr(
@@ -197,7 +208,17 @@ impl Households {
         Ok(())
     }
 
+    /// Removes a channel; a partner app's is its link, which ends with it.
     pub async fn remove_channel(&self, household: HouseholdId, channel: &str) -> Result<(), HouseholdError> {
+        let kind = contact_channel::Entity::find_by_id(channel)
+            .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
+            .one(self.connection())
+            .await?
+            .map(|row| row.kind);
+        if kind.as_deref() == Some(ChannelKind::PartnerApp.id()) {
+            let ended = self.unlink_partner(household, channel, Utc::now()).await?;
+            return found(u64::from(ended), channel);
+        }
         let result = contact_channel::Entity::delete_many()
             .filter(contact_channel::Column::Id.eq(channel))
             .filter(contact_channel::Column::HouseholdId.eq(household.to_string()))
@@ -274,6 +295,10 @@ fn new_channel(
     }
 }
 
+fn is_unlinked(row: &contact_channel::Model) -> bool {
+    row.kind == ChannelKind::PartnerApp.id() && row.disabled_reason.as_deref() == Some(UNLINKED)
+}
+
 fn channel_record(row: contact_channel::Model) -> Result<ChannelRecord, HouseholdError> {
     let kind = ChannelKind::parse(&row.kind)
         .ok_or_else(|| HouseholdError::Corrupt(format!("channel {} has kind {}", row.id, row.kind)))?;
@@ -322,8 +347,9 @@ pub async fn deliverable_channels(
         let Some(kind) = ChannelKind::parse(&row.kind) else {
             continue;
         };
-        let purpose = purpose_of_channel(kind).id().to_owned();
-        let consented = consents.contains(&(row.household_id.clone(), purpose));
+        // A partner app's channel lives only as long as its link, which is its consent.
+        let consented = purpose_of_channel(kind)
+            .is_none_or(|purpose| consents.contains(&(row.household_id.clone(), purpose.id().to_owned())));
         let verified = kind != ChannelKind::Email || row.verified_at.is_some();
         if !consented || !verified {
             continue;
@@ -356,6 +382,7 @@ fn channel_address(kind: ChannelKind, row: &contact_channel::Model) -> Result<Ad
                 auth: keys.auth,
             })
         }
+        ChannelKind::PartnerApp => Address::PartnerApp(crate::partner_links::link_address(row)?),
     })
 }
 

@@ -35,6 +35,17 @@ pub fn current(purpose: ConsentPurpose) -> Option<&'static ConsentText> {
     versions(purpose).iter().max_by_key(|text| text.version)
 }
 
+/// The key of the partner app text: a link to a partner app is consent to that app and purpose,
+/// recorded with its link rather than as a household-wide purpose in the ledger.
+pub const PARTNER_APP_TEXT: &str = "notice_partner_app";
+
+/// The text a parent agrees to when linking a partner app, now.
+pub fn partner_app() -> Option<&'static ConsentText> {
+    TEXTS
+        .get(PARTNER_APP_TEXT)
+        .and_then(|texts| texts.iter().max_by_key(|text| text.version))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +56,6 @@ mod tests {
             let text = current(purpose).unwrap_or_else(|| panic!("no text for {}", purpose.id()));
             assert!(!text.text_ja.is_empty() && !text.text_en.is_empty());
         }
+        assert!(partner_app().is_some_and(|text| !text.text_ja.is_empty()));
     }
 }

@@ -128,12 +128,14 @@ pub(crate) fn current_version(purpose: ConsentPurpose) -> Result<i32, HouseholdE
         .ok_or_else(|| HouseholdError::Corrupt(format!("no consent text for {}", purpose.id())))
 }
 
-/// The consent channel kind's purpose: notices through a channel need consent to it.
-pub fn purpose_of_channel(kind: ChannelKind) -> ConsentPurpose {
+/// The consent channel kind's purpose: notices through a channel need consent to it. A partner
+/// app has none in the ledger: its link is the consent, to that app and purpose.
+pub fn purpose_of_channel(kind: ChannelKind) -> Option<ConsentPurpose> {
     match kind {
-        ChannelKind::Email => ConsentPurpose::NoticeEmail,
-        ChannelKind::Line => ConsentPurpose::NoticeLine,
-        ChannelKind::WebPush => ConsentPurpose::NoticeWebPush,
+        ChannelKind::Email => Some(ConsentPurpose::NoticeEmail),
+        ChannelKind::Line => Some(ConsentPurpose::NoticeLine),
+        ChannelKind::WebPush => Some(ConsentPurpose::NoticeWebPush),
+        ChannelKind::PartnerApp => None,
     }
 }
 

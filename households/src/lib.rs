@@ -1,7 +1,7 @@
 //! Households: the personal data the service holds under consent, and its whole lifecycle. It
 //! owns households (municipality, children's birth or due dates, the optional facts a parent
 //! chose to share, nicknames, preferences), parents' sign-in accounts, the consent ledger with
-//! its versioned texts, contact channels, dismissals ("applied", "not interested"), what matching
+//! its versioned texts, contact channels (partner app links among them), dismissals ("applied", "not interested"), what matching
 //! derived from each household (`match_store`: the stored state and change events), the secret of
 //! its calendar feed (`calendar`), "My data" export and erasure, and counts for staff that never
 //! show fewer than ten.
@@ -26,6 +26,7 @@ mod ids;
 mod input;
 pub mod match_store;
 mod my_data;
+mod partner_links;
 pub mod population;
 mod profile;
 mod purposes;
@@ -43,6 +44,10 @@ pub use dismissals::{Dismissal, Dismissed, dismissed};
 pub use error::HouseholdError;
 pub use ids::{AccountId, HouseholdId, InvalidId};
 pub use input::{ChildInput, HouseholdInput, Preferences, ValidHousehold};
+pub use partner_links::{
+    CODE_LIFETIME, GrantRefused, LINK_PURPOSE, LinkGrant, LinkRequest, PartnerLinkRecord, is_s256_challenge,
+    pkce_matches,
+};
 pub use profile::{HouseholdRecord, Profile, StoredHousehold};
 pub use purposes::{ConsentMethod, ConsentPurpose};
 pub use store::Households;

@@ -81,6 +81,7 @@ impl Households {
             "household": record,
             "consents": self.consent_ledger(id).await?,
             "contact_channels": self.channels(id).await?,
+            "partner_links": self.partner_link_history(id).await?,
             "sign_in_accounts": accounts,
             "program_dismissals": dismissals,
             "event_attendance": attendance,

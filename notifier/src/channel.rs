@@ -5,7 +5,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use kosodate_domain::{EmailAddress, LineUserId};
+use chrono::NaiveDate;
+use kosodate_domain::{EmailAddress, LineUserId, NoticeKind};
 use uuid::Uuid;
 
 /// The kinds of channel a household can choose; the ids are stored in `contact_channels.kind`
@@ -34,6 +35,9 @@ pub enum ChannelKind {
     Line,
     #[strum(message = "プッシュ通知")]
     WebPush,
+    /// A partner app the parent linked (issue 19): notices go to the app's signed webhook.
+    #[strum(message = "連携アプリ")]
+    PartnerApp,
 }
 
 kosodate_domain::vocabulary_deserialize!(ChannelKind);
@@ -44,6 +48,7 @@ pub enum Address {
     Email(EmailAddress),
     Line(LineUserId),
     WebPush(PushSubscription),
+    PartnerApp(PartnerAppLink),
 }
 
 impl fmt::Debug for Address {
@@ -52,6 +57,7 @@ impl fmt::Debug for Address {
             Self::Email(_) => "Email",
             Self::Line(_) => "Line",
             Self::WebPush(_) => "WebPush",
+            Self::PartnerApp(_) => "PartnerApp",
         };
         write!(f, "Address::{kind}(..)")
     }
@@ -73,6 +79,24 @@ impl fmt::Debug for PushSubscription {
     }
 }
 
+/// A household's link to a partner app: which app, and the pseudonymous subject the app knows
+/// the household by. Never the app's URL or secret, which the channel looks up when it delivers,
+/// so that a revoked partner or a rotated secret holds for notices already queued.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PartnerAppLink {
+    pub partner_id: Uuid,
+    pub subject: String,
+}
+
+impl fmt::Debug for PartnerAppLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The subject names one household at the app.
+        f.debug_struct("PartnerAppLink")
+            .field("partner_id", &self.partner_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// How soon a notice matters, for push services that save battery by delaying (RFC 8030 §5.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Urgency {
@@ -91,6 +115,10 @@ pub struct Link {
 /// own format (a mail body, a LINE text message, a push notification).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedNotice {
+    /// What happened, for channels that pass it on as data (a partner app).
+    pub kind: NoticeKind,
+    /// The earliest application deadline among the notice's programs.
+    pub due_on: Option<NaiveDate>,
     /// The mail subject; the push notification's title.
     pub title: String,
     /// The whole message in plain text, without the action links.
@@ -176,7 +204,7 @@ mod tests {
     #[test]
     fn channel_kinds_keep_their_stored_ids() {
         let ids: Vec<&str> = ChannelKind::VARIANTS.iter().map(|kind| kind.id()).collect();
-        assert_eq!(ids, ["email", "line", "web_push"]);
+        assert_eq!(ids, ["email", "line", "web_push", "partner_app"]);
         serde_names_agree::<ChannelKind>().unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(ChannelKind::parse("LINE"), Some(ChannelKind::Line));
     }

@@ -21,6 +21,18 @@ pub struct NoticeContent {
     pub question: Option<QuestionNotice>,
 }
 
+impl NoticeContent {
+    /// The same notice without the names of the children it is for: what may leave for a
+    /// partner app.
+    pub fn without_children(&self) -> Self {
+        let mut content = self.clone();
+        for program in &mut content.programs {
+            program.children.clear();
+        }
+        content
+    }
+}
+
 /// The community question a `CommunityAnswer` notice is about: its title and where to read the
 /// answer. Never the answer's text: a notice repeats nobody else's words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

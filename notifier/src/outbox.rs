@@ -14,7 +14,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::channel::{Address, ChannelKind, PushSubscription};
+use crate::channel::{Address, ChannelKind, PartnerAppLink, PushSubscription};
 use crate::content::{NoticeContent, NoticeKind};
 use crate::entity::{notice, notice_attempt};
 use crate::schedule::{QuietHours, digest_slot, next_allowed};
@@ -82,7 +82,8 @@ pub struct NoticeDraft {
     pub digest: bool,
 }
 
-/// Addresses as stored: `{"email": …}`, `{"line": …}`, `{"web_push": {endpoint, p256dh, auth}}`.
+/// Addresses as stored: `{"email": …}`, `{"line": …}`, `{"web_push": {endpoint, p256dh, auth}}`,
+/// `{"partner_app": {partner_id, subject}}`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum StoredAddress {
@@ -92,6 +93,10 @@ enum StoredAddress {
         endpoint: url::Url,
         p256dh: String,
         auth: String,
+    },
+    PartnerApp {
+        partner_id: Uuid,
+        subject: String,
     },
 }
 
@@ -103,6 +108,10 @@ fn store_address(address: &Address) -> serde_json::Value {
             endpoint: subscription.endpoint.clone(),
             p256dh: subscription.p256dh.clone(),
             auth: subscription.auth.clone(),
+        },
+        Address::PartnerApp(link) => StoredAddress::PartnerApp {
+            partner_id: link.partner_id,
+            subject: link.subject.clone(),
         },
     };
     serde_json::to_value(stored).unwrap_or_default()
@@ -127,6 +136,9 @@ fn load_address(value: serde_json::Value) -> Result<Address, OutboxError> {
             p256dh,
             auth,
         }),
+        StoredAddress::PartnerApp { partner_id, subject } => {
+            Address::PartnerApp(PartnerAppLink { partner_id, subject })
+        }
     })
 }
 
@@ -135,6 +147,7 @@ fn channel_kind(address: &Address) -> ChannelKind {
         Address::Email(_) => ChannelKind::Email,
         Address::Line(_) => ChannelKind::Line,
         Address::WebPush(_) => ChannelKind::WebPush,
+        Address::PartnerApp(_) => ChannelKind::PartnerApp,
     }
 }
 

@@ -57,6 +57,12 @@ pub fn render(
     }
     let urgent = members.iter().any(|member| member.content.kind.is_urgent());
     RenderedNotice {
+        kind: notice.content.kind,
+        due_on: members
+            .iter()
+            .flat_map(|member| &member.content.programs)
+            .filter_map(|program| program.closes_on)
+            .min(),
         title: format!("【子育て支援】{}", title(notice.content, members.len())),
         short: short(notice.content, members.len()),
         body,

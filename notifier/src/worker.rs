@@ -54,6 +54,7 @@ impl Default for WorkerConfig {
                 (ChannelKind::Email, rate(100)),
                 (ChannelKind::Line, rate(2_000)),
                 (ChannelKind::WebPush, rate(500)),
+                (ChannelKind::PartnerApp, rate(500)),
             ]),
         }
     }
@@ -305,13 +306,25 @@ impl Worker {
     }
 
     fn envelope(&self, notice: &ClaimedNotice, members: &[(Uuid, NoticeContent)]) -> Envelope {
-        let members: Vec<NoticeToRender<'_>> = members
+        // A partner app receives what the notice needs, never whom in the household it is for:
+        // the children's names are left out of its text.
+        let for_partner = notice.channel_kind == ChannelKind::PartnerApp;
+        let shown = |content: &NoticeContent| match for_partner {
+            true => content.without_children(),
+            false => content.clone(),
+        };
+        let contents: Vec<(Uuid, NoticeContent)> = members
+            .iter()
+            .map(|(id, content)| (*id, shown(content)))
+            .collect();
+        let own_content = shown(&notice.content);
+        let members: Vec<NoticeToRender<'_>> = contents
             .iter()
             .map(|(id, content)| NoticeToRender { id: *id, content })
             .collect();
         let own = NoticeToRender {
             id: notice.id,
-            content: &notice.content,
+            content: &own_content,
         };
         Envelope {
             notice_id: notice.id,

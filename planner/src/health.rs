@@ -54,6 +54,7 @@ fn channel_label(kind: ChannelKind) -> &'static str {
         ChannelKind::Email => "ご登録のメールアドレス",
         ChannelKind::Line => "LINE",
         ChannelKind::WebPush => "ご登録のブラウザ（プッシュ通知）",
+        ChannelKind::PartnerApp => "連携したアプリ",
     }
 }
 

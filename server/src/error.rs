@@ -609,3 +609,201 @@ impl From<RegistryError> for ApiError {
         }
     }
 }
+
+impl ApiError {
+    /// A partner's bearer token that is unknown, expired or revoked (RFC 6750 §3.1
+    /// `invalid_token`).
+    pub fn partner_token_invalid() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid-token",
+            "アクセストークンが無効です",
+            "アクセストークンが無効か、有効期限(1時間)が切れたか、取り消されています。POST /oauth/token で新しいトークンを取得してください",
+            "the partner access token is unknown, expired or revoked; get a new one at POST /oauth/token",
+        )
+    }
+
+    /// A partner's token without the scope this request needs (RFC 6750 §3.1
+    /// `insufficient_scope`).
+    pub fn partner_scope_missing(scope: Option<kosodate_partners::Scope>) -> Self {
+        let (detail, detail_en) = match scope {
+            Some(scope) => (
+                format!(
+                    "このトークンにはスコープ「{}」({})がありません",
+                    scope.id(),
+                    scope.label_ja()
+                ),
+                format!("this request needs scope {}", scope.id()),
+            ),
+            None => (
+                "提携アプリのトークンではこの操作はできません".to_owned(),
+                "partner tokens do not reach this route".to_owned(),
+            ),
+        };
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "insufficient-scope",
+            "権限(スコープ)が足りません",
+            detail,
+            detail_en,
+        )
+    }
+}
+
+impl From<kosodate_partners::PartnersError> for ApiError {
+    fn from(error: kosodate_partners::PartnersError) -> Self {
+        use kosodate_partners::PartnersError as E;
+        let detail_en = error.to_string();
+        match error {
+            E::Invalid(invalid) => {
+                let errors = invalid
+                    .0
+                    .iter()
+                    .map(|(field, detail)| {
+                        serde_json::json!({"pointer": format!("/{field}"), "detail": detail, "detail_en": format!("invalid {field}")})
+                    })
+                    .collect();
+                Self::invalid_input(errors, detail_en)
+            }
+            E::NotFound(id) => Self::not_found(format!("提携アプリ(ID: {id})は見つかりません"), detail_en),
+            E::SubscriptionNotFound(id) => {
+                Self::not_found(format!("購読(ID: {id})は見つかりません"), detail_en)
+            }
+            E::DeliveryNotFound(id) => {
+                Self::not_found(format!("送信失敗の配信(ID: {id})は見つかりません"), detail_en)
+            }
+            E::TooManySubscriptions => Self::new(
+                StatusCode::CONFLICT,
+                "too-many-subscriptions",
+                "購読の数が上限です",
+                format!(
+                    "購読は1つのアプリにつき{}件までです。不要な購読を削除してから登録してください",
+                    kosodate_partners::webhooks::MAX_SUBSCRIPTIONS
+                ),
+                detail_en,
+            ),
+            E::InvalidClient => Self::partner_token_invalid(),
+            E::InvalidScope => Self::partner_scope_missing(None),
+            E::RateLimited { retry_after } => {
+                let seconds = retry_after.as_secs().max(1);
+                let mut refused = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    "リクエストが多すぎます",
+                    format!(
+                        "このアプリの毎分の上限を超えました。{seconds}秒ほど待ってから、もう一度お試しください"
+                    ),
+                    detail_en,
+                );
+                refused.retry_after = Some(seconds);
+                refused
+            }
+            E::Database(_) | E::Corrupt(_) => Self::failure("partners failure", &error),
+        }
+    }
+}
+
+/// An error of the OAuth 2.0 endpoints, as RFC 6749 §5.2 (and RFC 7009 §2.2.1) write them:
+/// `{"error": "invalid_client", "error_description": …}`, not problem+json, because OAuth
+/// clients read that shape. 401 for client authentication, 400 for the rest.
+#[derive(Debug)]
+pub struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+    retry_after: Option<u64>,
+}
+
+impl OAuthError {
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    pub fn unsupported_grant_type() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "grant_type must be client_credentials or authorization_code",
+        )
+    }
+
+    /// An authorization code that is unknown, expired, used, another client's, or whose
+    /// redirect URI or PKCE verifier does not match (§5.2): one answer for all.
+    pub fn invalid_grant() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the authorization code is invalid, expired, used, or does not match",
+        )
+    }
+
+    /// A failure of ours behind the endpoint, under the one policy (busy 503, else 500).
+    pub fn from_failure(error: &(dyn std::error::Error + 'static)) -> Self {
+        let status = ApiError::failure("oauth failure", error).status();
+        let code = match status {
+            StatusCode::SERVICE_UNAVAILABLE => "temporarily_unavailable",
+            _ => "server_error",
+        };
+        Self {
+            retry_after: (status == StatusCode::SERVICE_UNAVAILABLE)
+                .then_some(kosodate_database::RETRY_AFTER_SECONDS),
+            ..Self::new(status, code, "the request could not be completed")
+        }
+    }
+
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<kosodate_partners::PartnersError> for OAuthError {
+    fn from(error: kosodate_partners::PartnersError) -> Self {
+        use kosodate_partners::PartnersError as E;
+        match error {
+            E::InvalidClient => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed",
+            ),
+            E::InvalidScope => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                "a requested scope is unknown or was not granted to this client",
+            ),
+            E::RateLimited { retry_after } => Self {
+                retry_after: Some(retry_after.as_secs().max(1)),
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "temporarily_unavailable",
+                    "the client's rate limit is exceeded",
+                )
+            },
+            // The one policy decides between busy (503) and a logged internal error (500).
+            other => Self::from_failure(&other),
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": self.error, "error_description": self.description});
+        let mut response = (self.status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"kosodate\", charset=\"UTF-8\""),
+            );
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}

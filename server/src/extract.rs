@@ -12,6 +12,7 @@ use axum::http::{Method, StatusCode, header};
 use kosodate_domain::text::{CONTROL_CHARACTER_EN, CONTROL_CHARACTER_JA, control_character_pointers};
 use kosodate_domain::{CalendarDateError, MunicipalityCode};
 use kosodate_households::AccountId;
+use kosodate_partners::{PartnerAccess, Partners, Scope};
 use kosodate_registry::StaffIdentity;
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
@@ -227,6 +228,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeStaff
 where
     StaffTokens: FromRef<S>,
     Sessions: FromRef<S>,
+    Partners: FromRef<S>,
 {
     type Rejection = ApiError;
 
@@ -238,6 +240,12 @@ where
                 .and_then(|value| value.strip_prefix("Bearer "))
                 .map(str::trim)
                 .ok_or_else(ApiError::unauthenticated)?;
+            // A partner app's token reads what the public reads, within its scopes and rate.
+            if kosodate_partners::looks_like_access_token(token) {
+                let scope = crate::partners::read_scope(&parts.method, parts.uri.path());
+                crate::partners::admit(&Partners::from_ref(state), token, scope, chrono::Utc::now()).await?;
+                return Ok(Self(None));
+            }
             return StaffTokens::from_ref(state)
                 .identify(token)
                 .map(|identity| Self(Some(identity.as_machine())))
@@ -257,12 +265,52 @@ impl<S: Send + Sync> FromRequestParts<S> for Staff
 where
     StaffTokens: FromRef<S>,
     Sessions: FromRef<S>,
+    Partners: FromRef<S>,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let MaybeStaff(identity) = MaybeStaff::from_request_parts(parts, state).await?;
         identity.map(Self).ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// A request of a partner app with a bearer token holding `scope`, within its rate limit: for
+/// the partner's own routes (`/api/v1/partner/…`).
+#[derive(Debug)]
+pub struct PartnerClient(pub PartnerAccess);
+
+impl PartnerClient {
+    /// The partner's access, admitted for `scope` (the scope is checked before the rate is
+    /// counted, so a request refused for its scope costs nothing).
+    pub async fn admit(parts: &Parts, partners: &Partners, scope: Scope) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(ApiError::partner_token_invalid)?;
+        crate::partners::admit(partners, token, Some(scope), chrono::Utc::now())
+            .await
+            .map(Self)
+    }
+}
+
+/// [`PartnerClient`] for managing webhooks (`webhooks:manage`).
+#[derive(Debug)]
+pub struct WebhookManager(pub PartnerAccess);
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookManager
+where
+    Partners: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let PartnerClient(access) =
+            PartnerClient::admit(parts, &Partners::from_ref(state), Scope::WebhooksManage).await?;
+        Ok(Self(access))
     }
 }
 

@@ -93,7 +93,9 @@ pub async fn enforce_request_limits(request: Request, next: Next) -> Response {
 
 /// Turns an error answered without a problem document (the router's 405, a rejection of the
 /// framework's own extractors, a plain-text 503) into one, keeping its headers (`Allow`,
-/// `Retry-After`). HTML pages meant for people who followed a link are left as they are.
+/// `Retry-After`). HTML pages meant for people who followed a link are left as they are, and so
+/// are JSON errors a handler wrote on purpose in a shape a standard fixes (OAuth 2.0's
+/// `{"error": …}`, RFC 6749 §5.2, which OAuth clients read).
 pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
@@ -106,6 +108,7 @@ pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error())
         || content_type.starts_with(PROBLEM_JSON)
         || content_type.starts_with("text/html")
+        || content_type.starts_with("application/json")
     {
         return response;
     }

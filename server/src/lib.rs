@@ -23,6 +23,8 @@ pub mod notices;
 pub mod pages;
 pub mod parent;
 pub mod places;
+pub mod partner_links;
+pub mod partners;
 pub mod rematch;
 pub mod search;
 pub mod secrets;

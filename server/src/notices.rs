@@ -11,12 +11,14 @@ use std::time::Duration;
 use kosodate_households::Households;
 use kosodate_notifier::channels::email::{EmailChannel, SmtpSettings};
 use kosodate_notifier::channels::line::LineChannel;
+use kosodate_notifier::channels::partner_app::PartnerAppChannel;
 use kosodate_notifier::channels::web_push::{VapidKey, WebPushChannel};
 use kosodate_notifier::{Channel, ChannelKind, FileMailbox, LinkSigner, RetryPolicy, Worker, WorkerConfig};
 use kosodate_planner::{ChannelHealth, NoticePlanner};
 use kosodate_registry::Registry;
 use secrecy::ExposeSecret;
 
+use crate::partner_links::PartnerNoticeEndpoints;
 use crate::secrets;
 use crate::settings::{NoticeSettings, Settings};
 
@@ -52,6 +54,7 @@ fn worker_config(settings: &NoticeSettings) -> WorkerConfig {
             (ChannelKind::Email, rate(settings.email_per_second)),
             (ChannelKind::Line, rate(settings.line_per_second)),
             (ChannelKind::WebPush, rate(settings.web_push_per_second)),
+            (ChannelKind::PartnerApp, rate(settings.partner_app_per_second)),
         ]),
     }
 }
@@ -95,6 +98,8 @@ impl Notices {
             )?;
             channels.push(Arc::new(line));
         }
+        let partners = PartnerNoticeEndpoints::new(kosodate_partners::Partners::new(db.clone()));
+        channels.push(Arc::new(PartnerAppChannel::new(partners)?));
         let households = Households::new(db.clone());
         let my_page = public_url.join("me")?;
         let worker = Worker::new(

@@ -62,6 +62,35 @@ pub struct Settings {
     /// Review reminders and the link checker.
     #[serde(default)]
     pub freshness: FreshnessSettings,
+    /// Partner apps: change webhook delivery.
+    #[serde(default)]
+    pub partners: PartnerSettings,
+}
+
+/// Change webhooks to partner apps (issue 19).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PartnerSettings {
+    /// Follow the registry into the webhook outbox and deliver it inside `serve`.
+    pub webhooks_in_server: bool,
+    /// The waits after each failed attempt; after the last the delivery is dead. Empty: the
+    /// Standard Webhooks schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). Tests shorten it.
+    pub webhook_retry_seconds: Vec<u64>,
+    /// How long a partner has to answer one delivery.
+    pub webhook_timeout_millis: u64,
+    /// How often the follower looks for changes and the worker for due deliveries.
+    pub webhook_poll_millis: u64,
+}
+
+impl Default for PartnerSettings {
+    fn default() -> Self {
+        Self {
+            webhooks_in_server: true,
+            webhook_retry_seconds: Vec::new(),
+            webhook_timeout_millis: 10_000,
+            webhook_poll_millis: 1_000,
+        }
+    }
 }
 
 /// The background work that keeps the registry fresh. Either job is off at 0.
@@ -148,6 +177,8 @@ pub struct NoticeSettings {
     pub email_per_second: u32,
     pub line_per_second: u32,
     pub web_push_per_second: u32,
+    /// Deliveries per second to partner apps' notice webhooks, all workers together.
+    pub partner_app_per_second: u32,
     pub batch_size: u64,
     pub concurrency: usize,
     /// How long a worker's claim lasts before another worker takes the notice over.
@@ -172,6 +203,7 @@ impl Default for NoticeSettings {
             email_per_second: 100,
             line_per_second: 2_000,
             web_push_per_second: 500,
+            partner_app_per_second: 500,
             batch_size: 200,
             concurrency: 32,
             lease_seconds: 300,

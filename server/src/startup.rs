@@ -98,7 +98,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
         insights,
         places,
         freshness,
-        places: kosodate_places::Places::new(registry.connection().clone()),
+        partners: kosodate_partners::Partners::new(registry.connection().clone()),
         registry,
         metrics: telemetry::metrics_handle(),
         public_url,
@@ -209,6 +209,15 @@ pub async fn start_on(
     }
     state.freshness.spawn(&settings.freshness);
     crate::community::spawn_answer_notice_sweep(state.clone());
+    if settings.partners.webhooks_in_server {
+        crate::partners::webhooks::Webhooks::new(
+            state.partners.clone(),
+            state.registry.clone(),
+            state.public_url.clone(),
+            &settings.partners,
+        )?
+        .spawn();
+    }
     if settings.insights_roll_up_minutes > 0 {
         let interval = std::time::Duration::from_secs(settings.insights_roll_up_minutes * 60);
         crate::insights::spawn_roll_ups(state.insights.clone(), interval);

@@ -8,6 +8,7 @@ use kosodate_households::Households;
 use kosodate_insights::Insights;
 use kosodate_matching::MatchRunner;
 use kosodate_places::Places;
+use kosodate_partners::Partners;
 use kosodate_planner::CommunityNotices;
 use kosodate_registry::Registry;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -42,8 +43,8 @@ pub struct AppState {
     pub places: Places,
     /// Review reminders and the link checker.
     pub freshness: Freshness,
-    /// Places to go with children and children's events.
-    pub places: Places,
+    /// Registered partner apps, their tokens, rate limits and webhooks.
+    pub partners: Partners,
     pub metrics: PrometheusHandle,
     /// Where people reach the service: pages name themselves with it (canonical links,
     /// OpenGraph) and links that leave it (calendar feeds) start from it, whatever address a
@@ -60,5 +61,11 @@ impl FromRef<AppState> for StaffTokens {
 impl FromRef<AppState> for Sessions {
     fn from_ref(state: &AppState) -> Self {
         state.sessions.clone()
+    }
+}
+
+impl FromRef<AppState> for Partners {
+    fn from_ref(state: &AppState) -> Self {
+        state.partners.clone()
     }
 }

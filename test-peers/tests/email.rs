@@ -26,6 +26,8 @@ fn envelope(recipient: &str) -> anyhow::Result<Envelope> {
         notice_id: Uuid::now_v7(),
         address: Address::Email(EmailAddress::parse(recipient)?),
         notice: RenderedNotice {
+            kind: kosodate_domain::NoticeKind::NewlyEligible,
+            due_on: None,
             title: "【子育て支援】児童手当の申請期限が近づいています".to_owned(),
             body: "青森市にお住まいの皆さまへ。\n児童手当の申請期限は3月31日です。\n\n必要な書類をご準備ください。"
                 .to_owned(),

@@ -24,6 +24,8 @@ fn url(text: &str) -> Url {
 
 fn notice(body: &str) -> RenderedNotice {
     RenderedNotice {
+        kind: kosodate_domain::NoticeKind::NewlyEligible,
+        due_on: None,
         title: "児童手当の申請期限が近づいています".to_owned(),
         body: body.to_owned(),
         short: "児童手当の申請は9月30日まで".to_owned(),

@@ -36,6 +36,8 @@ fn site(path: &str) -> Url {
 
 fn notice() -> RenderedNotice {
     RenderedNotice {
+        kind: kosodate_domain::NoticeKind::NewlyEligible,
+        due_on: None,
         title: "児童手当の現況届を提出してください".to_owned(),
         body: "青森市にお住まいの保護者の方へ。児童手当を引き続き受け取るには、6月30日までに現況届の提出が必要です。"
             .to_owned(),
@@ -127,6 +129,8 @@ async fn a_push_decrypts_to_the_notice_with_its_headers_and_a_valid_vapid_token(
 #[tokio::test]
 async fn normal_urgency_a_missing_link_and_the_ttl_are_passed_on() {
     let notice = RenderedNotice {
+        kind: kosodate_domain::NoticeKind::NewlyEligible,
+        due_on: None,
         link: None,
         urgency: Urgency::Normal,
         time_to_live: Duration::from_secs(3600),
@@ -159,6 +163,8 @@ async fn a_repeat_of_a_notice_carries_the_same_topic() {
 async fn a_body_too_long_for_one_push_is_shortened() {
     let long = "申請には保険証と通帳が必要です。".repeat(300);
     let notice = RenderedNotice {
+        kind: kosodate_domain::NoticeKind::NewlyEligible,
+        due_on: None,
         short: long.clone(),
         ..notice()
     };

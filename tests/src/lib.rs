@@ -13,8 +13,8 @@ use std::net::SocketAddr;
 
 use kosodate_database::ScratchDatabase;
 use kosodate_server::settings::{
-    ApiTokenSetting, Audience, FreshnessSettings, LogFormat, NoticeSettings, OidcProviderSetting, RoleValues,
-    Settings,
+    ApiTokenSetting, Audience, FreshnessSettings, LogFormat, NoticeSettings, OidcProviderSetting,
+    PartnerSettings, RoleValues, Settings,
 };
 use oidc::{ClaimsIn, ClientSpec, OpenIdProvider};
 use reqwest::{Client, RequestBuilder, Response};
@@ -103,6 +103,8 @@ pub async fn test_settings(backend: Backend, data_dir: &std::path::Path) -> anyh
             link_check_hours: 0,
             ..FreshnessSettings::default()
         },
+        // Suites about partner webhooks shorten its schedule; with no subscription it only looks.
+        partners: PartnerSettings::default(),
         api_tokens: vec![
             token("青森市 こども支援課", "022012", AOMORI_CITY_TOKEN),
             token("弘前市 こども家庭課", "022021", HIROSAKI_CITY_TOKEN),

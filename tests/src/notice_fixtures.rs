@@ -26,6 +26,7 @@ impl Recipient {
             ChannelKind::Line => Address::Line(LineUserId::parse(&self.address)?),
             ChannelKind::Email => Address::Email(EmailAddress::parse(&self.address)?),
             ChannelKind::WebPush => anyhow::bail!("web push recipients are not generated"),
+            ChannelKind::PartnerApp => anyhow::bail!("partner app recipients are not generated"),
         };
         Ok(NoticeDraft {
             household_id: self.household_id,

@@ -11,6 +11,8 @@ pub mod household;
 pub mod household_match;
 pub mod match_catalogue;
 pub mod match_event;
+pub mod partner_authorization_code;
+pub mod partner_link;
 pub mod program_dismissal;
 
 /// Rows whose household id lies between those of a page's first and last household. For a page

@@ -306,6 +306,8 @@ mod tests {
 
     fn notice() -> RenderedNotice {
         RenderedNotice {
+            kind: kosodate_domain::NoticeKind::NewlyEligible,
+            due_on: None,
             title: "児童手当の申請期限が近づいています".to_owned(),
             body: "青森市の児童手当の申請期限は3月31日です。\n必要な書類をご準備ください。\n\n詳しくは下のリンクから。".to_owned(),
             short: "児童手当の申請期限は3月31日".to_owned(),

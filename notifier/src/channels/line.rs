@@ -449,6 +449,8 @@ mod tests {
 
     fn notice(title: &str, body: &str) -> RenderedNotice {
         RenderedNotice {
+            kind: kosodate_domain::NoticeKind::NewlyEligible,
+            due_on: None,
             title: title.to_owned(),
             body: body.to_owned(),
             short: "短い要約".to_owned(),

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 pub mod email;
 pub mod line;
+pub mod partner_app;
 mod smtp;
 pub mod web_push;
 

@@ -543,6 +543,8 @@ mod tests {
                 auth: String::new(),
             }),
             notice: RenderedNotice {
+                kind: kosodate_domain::NoticeKind::NewlyEligible,
+                due_on: None,
                 title: "児童手当の現況届".to_owned(),
                 body: "本文".to_owned(),
                 short,

@@ -109,6 +109,8 @@ pub enum AttemptOutcome {
     Failed { status: Option<u16>, error: String },
     /// Any other answer (4xx): trying again would not change it.
     Refused { status: u16 },
+    /// The partner was revoked after the delivery was written: nothing is sent.
+    PartnerRevoked,
 }
 
 impl AttemptOutcome {
@@ -283,6 +285,12 @@ impl Partners {
                 DeliveryStatus::Dead,
                 Some(*status),
                 Some(format!("answered {status}")),
+                now,
+            ),
+            AttemptOutcome::PartnerRevoked => (
+                DeliveryStatus::Dead,
+                None,
+                Some("partner revoked".to_owned()),
                 now,
             ),
             AttemptOutcome::Failed { status, error } => match schedule.wait_after(delivery.attempt) {

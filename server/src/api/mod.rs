@@ -10,6 +10,8 @@ mod municipalities;
 mod notices;
 mod open_data;
 mod places;
+mod oauth;
+mod partners;
 mod program_types;
 mod programs;
 mod search;
@@ -43,6 +45,7 @@ use crate::state::AppState;
         (name = "me", description = "ログインした保護者の世帯（本人のデータのみ）"),
         (name = "community", description = "子育てコミュニティ: 質問と回答（投稿には参加の同意と表示名が必要。個人情報は投稿前に確認）"),
         (name = "staff", description = "職員: 件数（10件未満は「<10」）、監査ログ、窓口代理登録"),
+        (name = "partners", description = "提携アプリ: 運用者による登録・取り消し(OAuth 2.0 クライアントクレデンシャル、POST /oauth/token)と、アプリによる変更通知(Standard Webhooks 署名付き)の購読"),
         (name = "insights", description = "政策分析（県と運営者の職員）: 検索と質問の件数、よく使われた語と増えた語、足りない支援の手がかり。10件未満は null（CSVでは「10未満」）。オープンデータはノイズ付きで公開")
     )
 )]
@@ -55,6 +58,11 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "staff_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // Partner apps: an opaque token from POST /oauth/token (client credentials), with scopes.
+        components.add_security_scheme(
+            "partner_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         // One cookie for both kinds of session (`__Host-kosodate_session` when served over
@@ -140,11 +148,20 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(events::archive_event))
                 .routes(routes!(open_data::places_json_ld))
                 .routes(routes!(open_data::events_json_ld))
-                .routes(routes!(open_data::events_ics)),
+                .routes(routes!(open_data::events_ics))
+                .routes(routes!(partners::list_partners, partners::register_partner))
+                .routes(routes!(partners::revoke_partner))
+                .routes(routes!(partners::rotate_secret))
+                .routes(routes!(partners::partner_deliveries))
+                .routes(routes!(partners::redrive_delivery))
+                .routes(routes!(partners::list_webhooks, partners::subscribe_webhook))
+                .routes(routes!(partners::delete_webhook)),
         )
         .split_for_parts();
     document::describe_itself(&mut openapi);
     // After the routes are in: it completes each of them.
     document::ProblemResponses.modify(&mut openapi);
-    router.route("/api/v1/openapi.json", get(move || async move { Json(openapi) }))
+    router
+        .route("/api/v1/openapi.json", get(move || async move { Json(openapi) }))
+        .merge(oauth::router())
 }

@@ -15,6 +15,7 @@ mod home;
 mod household_form;
 mod me;
 mod notice_links;
+mod oauth;
 pub mod places;
 mod programs;
 mod review_links;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/calendar/{file}", get(calendar::feed))
         .merge(me::router())
         .merge(events::router())
+        .merge(oauth::router())
         .merge(community::router())
         .merge(staff::router())
 }

@@ -137,6 +137,8 @@ fn channel_view(channel: &ChannelRecord) -> ChannelView {
         ChannelKind::Email => channel.address.clone(),
         ChannelKind::Line => "ログインに使ったLINEアカウント".to_owned(),
         ChannelKind::WebPush => "このブラウザ（または登録したブラウザ）".to_owned(),
+        // "削除する" ends the link; the app's name is on the page that made it.
+        ChannelKind::PartnerApp => "連携したアプリ（削除すると連携を解除します）".to_owned(),
     };
     let state = match (&channel.disabled_reason, channel.verified, channel.opted_in) {
         (Some(_), _, _) => "届かなくなったため停止しました。登録し直してください".to_owned(),
@@ -245,7 +247,9 @@ async fn consent_or_refuse(
     kind: ChannelKind,
     ticked: &Option<String>,
 ) -> Result<Option<Response>, ApiError> {
-    let purpose = purpose_of_channel(kind);
+    let Some(purpose) = purpose_of_channel(kind) else {
+        return Ok(None);
+    };
     let consents = parent::consents(state, parent.account).await?;
     if consents.is_active(purpose) {
         return Ok(None);
@@ -276,6 +280,7 @@ fn field_of(kind: ChannelKind) -> &'static str {
         ChannelKind::Email => "email-consent",
         ChannelKind::Line => "line-consent",
         ChannelKind::WebPush => "push-consent",
+        ChannelKind::PartnerApp => "partner-consent",
     }
 }
 

@@ -1,0 +1,217 @@
+//! Change webhooks in this process: a follower reads the registry's change feed into the
+//! partners' delivery outbox, and a worker delivers what is due, signed with each partner's
+//! Standard Webhooks secrets. Both are safe in several processes: the feed position only moves
+//! forward and the outbox's unique key drops a change two followers both read; deliveries are
+//! claimed with leases (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+//!
+//! The follower re-reads a margin before its position each time, since a change is stamped when
+//! it is written and may commit a little later than a change stamped after it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::future::join_all;
+use kosodate_domain::error_chain;
+use kosodate_partners::webhooks::{
+    AttemptOutcome, ClaimedDelivery, EventType, ResourceChange, RetrySchedule,
+};
+use kosodate_partners::{Partner, Partners, PartnersError, standard_webhooks};
+use kosodate_registry::{FeedPosition, Program, ProgramStatus, Registry, RegistryError};
+use url::Url;
+use uuid::Uuid;
+
+use crate::settings::PartnerSettings;
+
+const PROGRAM_FEED: &str = "program";
+const FEED_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+const FEED_BATCH: u64 = 500;
+/// Deliveries one worker round claims and sends at once.
+const DELIVERY_BATCH: u64 = 20;
+
+#[derive(Debug, thiserror::Error)]
+enum FollowError {
+    #[error("reading the registry's change feed failed")]
+    Registry(#[from] RegistryError),
+    #[error("writing webhook deliveries failed")]
+    Partners(#[from] PartnersError),
+}
+
+/// The follower and the worker of this process.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    partners: Partners,
+    registry: Registry,
+    public_url: Url,
+    client: reqwest::Client,
+    schedule: RetrySchedule,
+    poll: Duration,
+    /// How long a claimed delivery is this worker's: the request's timeout and a margin.
+    lease: chrono::TimeDelta,
+}
+
+impl Webhooks {
+    pub fn new(
+        partners: Partners,
+        registry: Registry,
+        public_url: Url,
+        settings: &PartnerSettings,
+    ) -> anyhow::Result<Self> {
+        let timeout = Duration::from_millis(settings.webhook_timeout_millis);
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("kosodate-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let schedule = match settings.webhook_retry_seconds.as_slice() {
+            [] => RetrySchedule::default(),
+            seconds => RetrySchedule(seconds.iter().copied().map(Duration::from_secs).collect()),
+        };
+        Ok(Self {
+            partners,
+            registry,
+            public_url,
+            client,
+            schedule,
+            poll: Duration::from_millis(settings.webhook_poll_millis.max(50)),
+            lease: chrono::TimeDelta::from_std(timeout).unwrap_or_default() + chrono::TimeDelta::seconds(30),
+        })
+    }
+
+    /// Follows the feed and delivers, every poll interval, for as long as the process runs.
+    pub fn spawn(self) {
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = self.follow_programs().await {
+                    tracing::warn!(error = %error_chain(&error), "webhook follower could not read the changes");
+                }
+                match self.deliver_due().await {
+                    // A full batch: there may be more due at once.
+                    Ok(claimed) if claimed as u64 == DELIVERY_BATCH => continue,
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(error = %error_chain(&error), "webhook delivery round failed")
+                    }
+                }
+                tokio::time::sleep(self.poll).await;
+            }
+        });
+    }
+
+    /// Writes a delivery for every program change since the feed's position (less the margin).
+    async fn follow_programs(&self) -> Result<(), FollowError> {
+        let Some(position) = self.partners.feed_position(PROGRAM_FEED).await? else {
+            return Ok(());
+        };
+        let mut after = Some(FeedPosition {
+            updated_at: position - FEED_MARGIN,
+            id: None,
+        });
+        loop {
+            let batch = self.registry.programs_changed_after(after, FEED_BATCH).await?;
+            let Some(last) = batch.last() else {
+                return Ok(());
+            };
+            after = Some(FeedPosition {
+                updated_at: last.updated_at,
+                id: Some(last.id),
+            });
+            let changes: Vec<ResourceChange> = batch.iter().filter_map(|p| self.change_of(p)).collect();
+            self.partners.enqueue_changes(&changes, Utc::now()).await?;
+            if last.updated_at > position {
+                self.partners
+                    .advance_feed(PROGRAM_FEED, last.updated_at, &last.id.to_string())
+                    .await?;
+            }
+            if (batch.len() as u64) < FEED_BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A change partners hear of: a program published, changed while published, or withdrawn
+    /// after it had been published. Drafts are nobody's business outside the registry.
+    fn change_of(&self, program: &Program) -> Option<ResourceChange> {
+        let status = match program.status {
+            ProgramStatus::Published => "published",
+            ProgramStatus::Archived if program.published_at.is_some() => "archived",
+            _ => return None,
+        };
+        Some(ResourceChange {
+            event_type: EventType::ProgramChanged,
+            resource_id: program.id.to_string(),
+            version: program.version,
+            status,
+            changed_at: program.updated_at,
+            url: self
+                .public_url
+                .join(&format!("api/v1/programs/{}", program.id))
+                .ok()?,
+        })
+    }
+
+    /// Claims what is due and sends it; how many were claimed.
+    async fn deliver_due(&self) -> Result<usize, PartnersError> {
+        let now = Utc::now();
+        let claimed = self
+            .partners
+            .claim_deliveries(DELIVERY_BATCH, now, now + self.lease)
+            .await?;
+        let mut partners: HashMap<Uuid, Option<Partner>> = HashMap::new();
+        for delivery in &claimed {
+            if !partners.contains_key(&delivery.partner_id) {
+                let partner = match self.partners.partner(delivery.partner_id).await {
+                    Ok(partner) => Some(partner),
+                    Err(PartnersError::NotFound(_)) => None,
+                    Err(error) => return Err(error),
+                };
+                partners.insert(delivery.partner_id, partner);
+            }
+        }
+        let attempts = claimed.iter().map(|delivery| {
+            let partner = partners.get(&delivery.partner_id).and_then(Option::as_ref);
+            self.attempt(delivery, partner)
+        });
+        for (delivery, outcome) in claimed.iter().zip(join_all(attempts).await) {
+            let status = self
+                .partners
+                .record_attempt(delivery, &outcome, &self.schedule, Utc::now())
+                .await?;
+            metrics::counter!("partner_webhook_attempts_total", "status" => <&str>::from(status))
+                .increment(1);
+            tracing::info!(delivery = %delivery.id, partner_id = %delivery.partner_id, attempt = delivery.attempt, ?status, "webhook attempt");
+        }
+        Ok(claimed.len())
+    }
+
+    /// One signed POST of a delivery's body; the same `webhook-id` on every attempt.
+    async fn attempt(&self, delivery: &ClaimedDelivery, partner: Option<&Partner>) -> AttemptOutcome {
+        let Some(partner) = partner.filter(|partner| !partner.is_revoked()) else {
+            return AttemptOutcome::PartnerRevoked;
+        };
+        let now = Utc::now();
+        let signed = standard_webhooks::sign(
+            partner.signing.active(now),
+            &delivery.id,
+            now,
+            delivery.body.as_bytes(),
+        );
+        let mut request = self
+            .client
+            .post(delivery.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        for (name, value) in signed.pairs() {
+            request = request.header(name, value);
+        }
+        match request.body(delivery.body.clone()).send().await {
+            Ok(response) => AttemptOutcome::of_status(response.status().as_u16()),
+            Err(error) => AttemptOutcome::Failed {
+                status: None,
+                error: match error.is_timeout() {
+                    true => "timed out".to_owned(),
+                    false => format!("request failed: {}", error_chain(&error)),
+                },
+            },
+        }
+    }
+}
