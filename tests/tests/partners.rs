@@ -10,6 +10,7 @@ use std::time::Duration;
 use kosodate_partners::{PartnerInput, Partners, Registered};
 use kosodate_server::settings::PartnerSettings;
 use kosodate_test_peers::partner::{Answer, PartnerServer};
+use kosodate_tests::browser::Chromium;
 use kosodate_tests::{
     ADMIN_TOKEN, AOMORI_CITY_TOKEN, Backend, Browser, TestApp, both_backends, call, program_body, spawn_app,
     spawn_app_with, spawn_app_with_sign_in,
@@ -28,6 +29,7 @@ both_backends!(
     a_5xx_then_2xx_is_retried_and_taken_once,
     a_timeout_is_retried_and_the_repeat_dropped,
     a_4xx_is_not_retried,
+    the_partners_page_registers_once_and_passes_axe,
 );
 
 async fn register(app: &TestApp, scopes: &str, rate: u32) -> Registered {
@@ -493,4 +495,84 @@ async fn a_4xx_is_not_retried(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(receiver.requests_seen(), 1, "a 410 is not asked again");
     assert!(receiver.received().is_empty());
+}
+
+/// `/staff/partners` in real headless Chromium: an administrator signs in through the provider's
+/// form, registers an app with the page's form, sees its secrets on the answer page only, and
+/// every state of the page has no serious or critical axe-core violation at both widths.
+async fn the_partners_page_registers_once_and_passes_axe(backend: Backend) {
+    let signed_in = spawn_app_with_sign_in(backend, |_| {}).await;
+    let app = &signed_in.app;
+    let prefecture = Browser::sign_in(app, "staff", "prefecture").await;
+    let (status, _) = prefecture.html_page("/staff/partners").await;
+    assert_eq!(status, 403, "operators only");
+
+    let screenshots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    let chromium = Chromium::start().await;
+    chromium.visit(&app.url("/staff/partners"), (1280, 800)).await;
+    chromium
+        .click_and_wait("a.button[href^='/auth/login/staff']")
+        .await;
+    chromium.fill("input[name=login]", "admin").await;
+    chromium.click_and_wait("button[type=submit]").await;
+    assert_eq!(chromium.path().await, "/staff/partners");
+    chromium
+        .check_open_page(&screenshots, &format!("staff-partners-empty-{backend:?}"))
+        .await;
+
+    // Refused first: no scope ticked; what was typed stays.
+    chromium.fill("#partner-name", "母子手帳アプリ").await;
+    chromium.fill("#partner-email", "dev@example.jp").await;
+    chromium
+        .click_and_wait("form[action='/staff/partners'] button[type=submit]")
+        .await;
+    assert!(
+        chromium
+            .text()
+            .await
+            .contains("スコープを一覧から1つ以上選んでください")
+    );
+    chromium
+        .check_open_page(&screenshots, &format!("staff-partners-refused-{backend:?}"))
+        .await;
+    chromium.click("#scope-1").await;
+    chromium
+        .click_and_wait("form[action='/staff/partners'] button[type=submit]")
+        .await;
+    let answer = chromium.text().await;
+    assert!(answer.contains("この画面でしか表示しません"), "{answer}");
+    let secret_at = answer.find("kps_").unwrap();
+    let secret: String = answer[secret_at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    chromium
+        .check_open_page(&screenshots, &format!("staff-partners-secrets-{backend:?}"))
+        .await;
+
+    chromium.visit(&app.url("/staff/partners"), (1280, 800)).await;
+    let listed = chromium.text().await;
+    assert!(
+        listed.contains("母子手帳アプリ") && !listed.contains(&secret),
+        "shown once"
+    );
+    let partner = Partners::new(app.db.clone()).list().await.unwrap().remove(0);
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", partner.client_id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
+    let issued = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        issued.status().as_u16(),
+        200,
+        "the secret shown is the one that works"
+    );
+    chromium.close().await;
 }
