@@ -448,6 +448,7 @@ mod tests {
             notices: NoticeSettings::default(),
             search: SearchSettings::default(),
             freshness: FreshnessSettings::default(),
+            partners: PartnerSettings::default(),
         }
     }
 }

@@ -190,7 +190,7 @@ impl Partners {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(subscription_from_row)
+            .map(|row| subscription_from_row(&row))
             .collect::<Result<Vec<_>, _>>()?;
         let mut rows = Vec::new();
         for change in changes {
