@@ -102,6 +102,11 @@ impl PartnerInputErrors {
 }
 
 impl PartnerInput {
+    /// Whether the registration holds, before anything is stored (for a form to answer at once).
+    pub fn check(&self) -> Result<(), PartnerInputErrors> {
+        self.validate().map(|_| ())
+    }
+
     pub(crate) fn validate(&self) -> Result<ValidPartnerInput, PartnerInputErrors> {
         let mut errors = Vec::new();
         let name = self.name.trim().to_owned();

@@ -242,7 +242,12 @@ where
                 .ok_or_else(ApiError::unauthenticated)?;
             // A partner app's token reads what the public reads, within its scopes and rate.
             if kosodate_partners::looks_like_access_token(token) {
-                let scope = crate::partners::read_scope(&parts.method, parts.uri.path());
+                // Inside a nested router the URI lost its prefix; the original has it.
+                let path = parts
+                    .extensions
+                    .get::<axum::extract::OriginalUri>()
+                    .map_or_else(|| parts.uri.path(), |original| original.0.path());
+                let scope = crate::partners::read_scope(&parts.method, path);
                 crate::partners::admit(&Partners::from_ref(state), token, scope, chrono::Utc::now()).await?;
                 return Ok(Self(None));
             }

@@ -451,6 +451,7 @@ mod tests {
             notices: NoticeSettings::default(),
             search: SearchSettings::default(),
             freshness: FreshnessSettings::default(),
+            partners: PartnerSettings::default(),
         }
     }
 }

@@ -194,7 +194,7 @@ impl Partners {
         .insert(&*txn)
         .await?;
         txn.commit().await?;
-        subscription_from_row(row)
+        subscription_from_row(&row)
     }
 
     /// A partner's subscriptions, oldest first.
@@ -206,7 +206,7 @@ impl Partners {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(subscription_from_row)
+            .map(|row| subscription_from_row(&row))
             .collect()
     }
 
@@ -231,7 +231,7 @@ impl Partners {
     }
 }
 
-pub(crate) fn subscription_from_row(row: subscription::Model) -> Result<Subscription, PartnersError> {
+pub(crate) fn subscription_from_row(row: &subscription::Model) -> Result<Subscription, PartnersError> {
     let corrupt = |what: &str| PartnersError::Corrupt(format!("subscription {}: {what}", row.id));
     Ok(Subscription {
         id: Uuid::parse_str(&row.id).map_err(|_| corrupt("id"))?,

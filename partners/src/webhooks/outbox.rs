@@ -190,7 +190,7 @@ impl Partners {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(subscription_from_row)
+            .map(|row| subscription_from_row(&row))
             .collect::<Result<Vec<_>, _>>()?;
         let mut rows = Vec::new();
         for change in changes {
@@ -242,6 +242,20 @@ impl Partners {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Vec<ClaimedDelivery>, PartnersError> {
+        // Look before taking the writer's turn: an idle worker polls, and on SQLite a write
+        // transaction each poll would queue behind (and hold up) the service's real writers.
+        let due = delivery::Entity::find()
+            .filter(delivery::Column::Status.is_in([
+                DeliveryStatus::Queued.id(),
+                DeliveryStatus::Retrying.id(),
+                DeliveryStatus::Sending.id(),
+            ]))
+            .filter(delivery::Column::NotBefore.lte(now))
+            .one(&self.db)
+            .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let txn = kosodate_database::begin_write(&self.db).await?;
         let backend = txn.get_database_backend();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);

@@ -159,13 +159,12 @@ impl Webhooks {
             .await?;
         let mut partners: HashMap<Uuid, Option<Partner>> = HashMap::new();
         for delivery in &claimed {
-            if !partners.contains_key(&delivery.partner_id) {
-                let partner = match self.partners.partner(delivery.partner_id).await {
+            if let std::collections::hash_map::Entry::Vacant(entry) = partners.entry(delivery.partner_id) {
+                entry.insert(match self.partners.partner(delivery.partner_id).await {
                     Ok(partner) => Some(partner),
                     Err(PartnersError::NotFound(_)) => None,
                     Err(error) => return Err(error),
-                };
-                partners.insert(delivery.partner_id, partner);
+                });
             }
         }
         let attempts = claimed.iter().map(|delivery| {

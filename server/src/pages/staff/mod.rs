@@ -18,6 +18,7 @@ mod home;
 mod import;
 mod insights;
 mod login;
+mod partners;
 mod types;
 
 use axum::Router;
@@ -42,6 +43,9 @@ pub fn router() -> Router<AppState> {
         .route("/staff/community", get(community::page))
         .route("/staff/community/moderate", post(community::moderate))
         .route("/staff/community/experts", post(community::experts))
+        .route("/staff/partners", get(partners::page).post(partners::register))
+        .route("/staff/partners/{id}/revoke", post(partners::revoke))
+        .route("/staff/partners/{id}/rotate", post(partners::rotate))
         .merge(editor::router())
         .merge(events::router())
         .merge(insights::router())
@@ -67,6 +71,7 @@ pub struct StaffChrome {
     /// The path of the menu entry the page belongs to.
     pub current: &'static str,
     pub prefecture_wide: bool,
+    pub administrator: bool,
 }
 
 /// One entry of the staff menu.
@@ -85,6 +90,8 @@ enum MenuFor {
     Municipal,
     /// The prefecture and the operators, who oversee every municipality.
     PrefectureWide,
+    /// The operators of the service only.
+    Administrators,
 }
 
 /// The menu: what every staff member does, then what the prefecture oversees.
@@ -101,6 +108,7 @@ const MENU: &[(&str, &str, MenuFor)] = &[
     ("/staff/deliveries", "配信エラー", MenuFor::PrefectureWide),
     ("/staff/community", "コミュニティ管理", MenuFor::PrefectureWide),
     ("/staff/audit", "操作記録", MenuFor::Everyone),
+    ("/staff/partners", "提携アプリ", MenuFor::Administrators),
 ];
 
 impl StaffChrome {
@@ -112,6 +120,7 @@ impl StaffChrome {
             csrf_token: staff.csrf_token().to_owned(),
             current,
             prefecture_wide: !matches!(staff.identity.role, StaffRole::Municipal(_)),
+            administrator: staff.identity.role == StaffRole::Administrator,
         }
     }
 
@@ -121,6 +130,7 @@ impl StaffChrome {
                 MenuFor::Everyone => true,
                 MenuFor::Municipal => !self.prefecture_wide,
                 MenuFor::PrefectureWide => self.prefecture_wide,
+                MenuFor::Administrators => self.administrator,
             })
             .map(|&(href, label, _)| MenuLink {
                 href,
