@@ -11,11 +11,13 @@
 mod entity;
 mod error;
 mod examples;
+pub mod import;
 mod input;
 mod model;
 mod reading;
 mod schedule;
 mod store;
+mod templates;
 mod vocabulary;
 
 pub use error::PlacesError;
@@ -25,4 +27,7 @@ pub use model::*;
 pub use reading::{Area, EventFilter, FeedPosition, PlaceFilter};
 pub use schedule::MAX_SPAN_DAYS;
 pub use store::Places;
+pub use templates::{
+    EventTemplate, PlaceTemplate, event_template, event_templates, place_template, place_templates,
+};
 pub use vocabulary::{EventKind, Facility, PlaceKind, SignUpMethod, Status, Weekday};
