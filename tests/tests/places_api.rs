@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 both_backends!(
     places_are_written_by_their_staff_and_read_by_everyone,
     events_are_found_by_area_dates_and_age,
-    open_data_reads_back_as_json_ld_and_icalendar
+    open_data_reads_back_as_json_ld_and_icalendar,
+    spreadsheets_import_places_and_events_all_or_nothing
 );
 
 fn place_body(owner: &str, name: &str) -> Value {
@@ -362,4 +363,70 @@ async fn open_data_reads_back_as_json_ld_and_icalendar(backend: Backend) {
     let excluded = &vevent.multi_properties()["EXDATE"];
     assert_eq!(excluded[0].value(), "20261208T100000");
     assert_eq!(vevent.get_location(), Some("つどいの広場（青森市新町1-3-7）"));
+}
+
+async fn spreadsheets_import_places_and_events_all_or_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let places = "団体コード,種類,名称,住所,開館時間,設備\n\
+        022012,児童館,浪打児童館,青森市浪打2-6-10,月-金 9:00-18:00,授乳室、おむつ替え\n";
+    let checked = call(
+        app.post("/api/v1/places/import", AOMORI_CITY_TOKEN)
+            .query(&[("dry_run", "true")])
+            .header("Content-Type", "text/csv")
+            .body(places),
+        200,
+    )
+    .await;
+    assert_eq!(checked["created"][0]["id"], Value::Null);
+    assert!(
+        ids(&call(
+            app.get("/api/v1/places")
+                .query(&[("status", "draft")])
+                .bearer_auth(AOMORI_CITY_TOKEN),
+            200
+        )
+        .await)
+        .is_empty()
+    );
+    let done = call(
+        app.post("/api/v1/places/import", AOMORI_CITY_TOKEN)
+            .query(&[("format", "csv")])
+            .body(places),
+        200,
+    )
+    .await;
+    assert_eq!(done["created"][0]["name"], "浪打児童館");
+    let events = "団体コード,種類,タイトル,施設名,くり返し,開始日,開始時刻,対象月齢（まで）\n\
+        022012,遊びの広場,あかちゃんひろば,浪打児童館,毎週水,2026-04-01,10:30,23\n\
+        022012,離乳食教室,もぐもぐ,ない館,隔週,2026-04-01,10:00,8\n";
+    let refused = call(
+        app.post("/api/v1/events/import", AOMORI_CITY_TOKEN)
+            .header("Content-Type", "text/csv")
+            .body(events),
+        422,
+    )
+    .await;
+    let problems: Vec<_> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| (problem["line"].clone(), problem["column"].clone()))
+        .collect();
+    assert_eq!(problems, [(json!(3), json!("E"))], "{refused}");
+    let good: String = events.lines().take(2).map(|line| format!("{line}\n")).collect();
+    call(
+        app.post("/api/v1/events/import", HIROSAKI_CITY_TOKEN)
+            .header("Content-Type", "text/csv")
+            .body(good.clone()),
+        403,
+    )
+    .await;
+    let done = call(
+        app.post("/api/v1/events/import", AOMORI_CITY_TOKEN)
+            .header("Content-Type", "text/csv")
+            .body(good),
+        200,
+    )
+    .await;
+    assert_eq!(done["created"].as_array().unwrap().len(), 1);
 }
