@@ -10,6 +10,8 @@ use crate::vocabulary::Status;
 pub enum PlacesError {
     #[error(transparent)]
     Invalid(#[from] InputErrors),
+    #[error(transparent)]
+    Import(kosodate_registry::import::ImportErrors),
     #[error("place {0} not found")]
     PlaceNotFound(Uuid),
     #[error("event {0} not found")]

@@ -11,6 +11,7 @@
 mod entity;
 mod error;
 mod examples;
+pub mod import;
 mod input;
 mod model;
 mod reading;
@@ -26,5 +27,7 @@ pub use model::*;
 pub use reading::{Area, EventFilter, FeedPosition, PlaceFilter};
 pub use schedule::MAX_SPAN_DAYS;
 pub use store::Places;
-pub use templates::{EventTemplate, event_template, event_templates};
+pub use templates::{
+    EventTemplate, PlaceTemplate, event_template, event_templates, place_template, place_templates,
+};
 pub use vocabulary::{EventKind, Facility, PlaceKind, SignUpMethod, Status, Weekday};

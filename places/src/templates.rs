@@ -1,12 +1,22 @@
-//! Templates for the common kinds of events, so that a clerk starts from what such an event
-//! usually is (who it is for, how often, how long, how to sign up) and changes only what is
-//! local: the date, the place, the contact.
+//! What a new event or place of a common kind starts from in the editor, so that a clerk starts
+//! from what such a record usually is and changes only what is local. Events: who it is for, how
+//! often, how long, how to sign up (here, in code, since a recurrence is easier to read checked
+//! by the compiler). Places: description, age range, facilities and opening hours
+//! (`seed/place-templates.json`). A template is a starting point: what is saved is what staff
+//! submit, validated as always.
 
-use crate::model::{Audience, ClockTime, MonthRange, Recurrence};
-use crate::vocabulary::{EventKind, SignUpMethod, Weekday};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::model::{Audience, ClockTime, MonthRange, OpeningHours, Recurrence};
+use crate::vocabulary::{EventKind, Facility, PlaceKind, SignUpMethod, Weekday};
+
+const PLACE_TEMPLATES: &str = include_str!("../seed/place-templates.json");
 
 /// What a new event of a common kind starts from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct EventTemplate {
     /// What `?template=` names.
     pub key: &'static str,
@@ -146,6 +156,28 @@ pub fn event_template(key: &str) -> Option<EventTemplate> {
     event_templates().into_iter().find(|template| template.key == key)
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceTemplate {
+    pub kind: PlaceKind,
+    pub description: String,
+    #[serde(default)]
+    pub age_months: Option<MonthRange>,
+    #[serde(default)]
+    pub facilities: Vec<Facility>,
+    pub opening_hours: OpeningHours,
+}
+
+/// Every place kind's template, in the order of the kinds.
+pub fn place_templates() -> &'static [PlaceTemplate] {
+    static TEMPLATES: OnceLock<Vec<PlaceTemplate>> = OnceLock::new();
+    TEMPLATES.get_or_init(|| serde_json::from_str(PLACE_TEMPLATES).unwrap_or_default())
+}
+
+pub fn place_template(kind: PlaceKind) -> Option<&'static PlaceTemplate> {
+    place_templates().iter().find(|template| template.kind == kind)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +191,18 @@ mod tests {
             assert!(template.end > template.start, "{}", template.key);
         }
         assert_eq!(event_template("nothing"), None);
+    }
+
+    #[test]
+    fn every_place_kind_has_one_template_that_reads() {
+        let places: Vec<PlaceTemplate> = serde_json::from_str(PLACE_TEMPLATES).unwrap_or_default();
+        assert_eq!(
+            places.iter().map(|template| template.kind).collect::<Vec<_>>(),
+            <PlaceKind as strum::VariantArray>::VARIANTS.to_vec()
+        );
+        assert!(
+            place_template(PlaceKind::SupportCenter)
+                .is_some_and(|template| !template.facilities.is_empty())
+        );
     }
 }

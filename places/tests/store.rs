@@ -75,7 +75,8 @@ both_backends!(
     writes_are_authorized_versioned_and_published,
     lists_filter_by_area_dates_age_and_words,
     the_change_feed_follows_updated_at_then_id,
-    the_examples_load_once_and_are_published
+    the_examples_load_once_and_are_published,
+    imports_are_all_or_nothing_with_problems_by_line_and_column
 );
 
 fn code(text: &str) -> MunicipalityCode {
@@ -432,4 +433,163 @@ async fn the_examples_load_once_and_are_published(fixture: Fixture) {
         .await
         .unwrap();
     assert!(held.items.len() >= 4, "recurring examples take place in December");
+}
+
+const PLACES_CSV: &str = "団体コード,種類,名称,住所,開館時間,設備,対象月齢（から）,対象月齢（まで）\n\
+022012,児童館,浪打児童館,青森市浪打2-6-10,月-金 9:00-18:00、土 9:00-17:00,授乳室、おむつ替え,0,215\n\
+022012,支援センター,つどいの広場,青森市新町1-3-7,火 10:00-16:00,,,\n";
+
+fn events_xlsx(rows: &[[&str; 8]]) -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let headers = [
+        "団体コード",
+        "種類",
+        "タイトル",
+        "施設名",
+        "くり返し",
+        "開始日",
+        "開始時刻",
+        "対象月齢（まで）",
+    ];
+    for (column, header) in headers.iter().enumerate() {
+        sheet.write_string(0, column as u16, *header).unwrap();
+    }
+    for (row, cells) in rows.iter().enumerate() {
+        for (column, cell) in cells.iter().enumerate() {
+            sheet.write_string(row as u32 + 1, column as u16, *cell).unwrap();
+        }
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+async fn imports_are_all_or_nothing_with_problems_by_line_and_column(fixture: Fixture) {
+    use kosodate_places::import::{ImportKind, Sheet};
+    let places = &fixture.places;
+    let sheet = Sheet::from_csv(PLACES_CSV.as_bytes()).unwrap();
+    let dry = places
+        .import(&aomori_staff(), ImportKind::Places, &sheet, true)
+        .await
+        .unwrap();
+    assert_eq!(dry.created.len(), 2);
+    assert!(dry.created.iter().all(|row| row.id.is_none()));
+    assert!(
+        places.places_changed_after(None, 10).await.unwrap().is_empty(),
+        "a dry run writes nothing"
+    );
+    let done = places
+        .import(&aomori_staff(), ImportKind::Places, &sheet, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        done.created.iter().map(|row| row.line).collect::<Vec<_>>(),
+        [2, 3]
+    );
+    let hall = places
+        .place(done.created[0].id.unwrap(), Visibility::Staff)
+        .await
+        .unwrap();
+    assert_eq!(hall.content.opening_hours.days.len(), 6);
+    assert_eq!(hall.content.facilities.len(), 2);
+
+    let wrong = events_xlsx(&[
+        [
+            "022012",
+            "離乳食教室",
+            "もぐもぐ",
+            "浪打児童館",
+            "第2火曜",
+            "2026-04-01",
+            "10:00",
+            "8",
+        ],
+        [
+            "022012",
+            "遊園地",
+            "",
+            "ない館",
+            "隔週",
+            "2026-04-31",
+            "25:00",
+            "8",
+        ],
+    ]);
+    let sheet = Sheet::from_xlsx(&wrong).unwrap();
+    let Err(PlacesError::Import(problems)) = places
+        .import(&aomori_staff(), ImportKind::Events, &sheet, false)
+        .await
+    else {
+        panic!("a file with problems is refused");
+    };
+    let found: Vec<(usize, Option<&str>)> =
+        problems.0.iter().map(|p| (p.line, p.column.as_deref())).collect();
+    assert_eq!(
+        found,
+        [(3, Some("E")), (3, Some("F")), (3, Some("G"))],
+        "{problems:?}"
+    );
+    assert!(
+        places.events_changed_after(None, 10).await.unwrap().is_empty(),
+        "nothing is written"
+    );
+
+    let right = events_xlsx(&[
+        [
+            "022012",
+            "離乳食教室",
+            "もぐもぐ",
+            "浪打児童館",
+            "第2火曜",
+            "2026-04-01",
+            "10:00",
+            "8",
+        ],
+        [
+            "022012",
+            "遊びの広場",
+            "ひろば",
+            "",
+            "毎週水",
+            "2026-04-01",
+            "10:30",
+            "",
+        ],
+    ]);
+    let sheet = Sheet::from_xlsx(&right).unwrap();
+    let Err(PlacesError::Import(problems)) = places
+        .import(&aomori_staff(), ImportKind::Events, &sheet, false)
+        .await
+    else {
+        panic!("an event needs a place or a venue");
+    };
+    assert_eq!(problems.0[0].column.as_deref(), Some("D"), "{problems:?}");
+    let right = events_xlsx(&[[
+        "022012",
+        "離乳食教室",
+        "もぐもぐ",
+        "浪打児童館",
+        "第2火曜",
+        "2026-04-01",
+        "10:00",
+        "8",
+    ]]);
+    let sheet = Sheet::from_xlsx(&right).unwrap();
+    let done = places
+        .import(&aomori_staff(), ImportKind::Events, &sheet, false)
+        .await
+        .unwrap();
+    let event = places
+        .event(done.created[0].id.unwrap(), Visibility::Staff)
+        .await
+        .unwrap();
+    assert_eq!(
+        event.content.venue,
+        kosodate_places::Venue::Place { place_id: hall.id }
+    );
+    let hirosaki = StaffIdentity::for_organisation("弘前市 職員", code("022021"));
+    let refused = places.import(&hirosaki, ImportKind::Events, &sheet, true).await;
+    assert!(
+        matches!(refused, Err(PlacesError::Forbidden { .. })),
+        "{refused:?}"
+    );
 }

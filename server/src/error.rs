@@ -521,6 +521,7 @@ impl From<kosodate_places::PlacesError> for ApiError {
                 ),
                 detail_en,
             ),
+            PlacesError::Import(import) => RegistryError::Import(import).into(),
             PlacesError::InvalidCursor(cursor) => RegistryError::InvalidCursor(cursor).into(),
             PlacesError::Registry(registry) => (*registry).into(),
             PlacesError::Database(database) => database.into(),

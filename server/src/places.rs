@@ -122,3 +122,21 @@ pub fn query_date(parameter: &str, raw: Option<&str>) -> Result<Option<chrono::N
     })
     .transpose()
 }
+
+/// The regions a list may be asked for: each region's id, its name and its name with 地域.
+pub fn region_schema() -> utoipa::openapi::schema::Object {
+    use strum::VariantArray;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let regions = kosodate_community::Region::VARIANTS;
+    let names = regions.iter().flat_map(|region| {
+        [
+            region.id().to_owned(),
+            region.label_ja().to_owned(),
+            format!("{}地域", region.label_ja()),
+        ]
+    });
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(names.collect::<Vec<_>>()))
+        .build()
+}

@@ -12,10 +12,13 @@ use kosodate_registry::page::{Page, PageRequest};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::places::with_etag;
+use kosodate_places::import::{ImportKind, ImportReport};
+
+use super::places::{import_audited, sheet_of, with_etag};
 use super::programs::{IfMatch, if_match_version, visibility};
+use super::transfer::ImportQuery;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiQuery, JsonBody, MaybeStaff, RequestContext, Staff};
+use crate::extract::{ApiQuery, Body, JsonBody, MaybeStaff, RequestContext, Staff};
 use crate::places::{area, audited, parse_id, query_date};
 use crate::state::AppState;
 
@@ -27,6 +30,7 @@ pub struct EventQuery {
     #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub municipality: Option<String>,
     /// Events of a region's municipalities (東青, 中南, 三八, 西北, 上北, 下北), and the prefecture's.
+    #[param(schema_with = crate::places::region_schema)]
     pub region: Option<String>,
     /// Events of exactly this owner.
     #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
@@ -291,4 +295,60 @@ pub async fn archive_event(
     let result = state.places.archive_event(&staff, id).await;
     let event = audited(&state, &staff, &context, "event.archive", Some(id), result).await?;
     Ok(respond(StatusCode::OK, event))
+}
+
+/// What a new event of a common kind starts from in the editor (title, description, audience,
+/// how it repeats, its hours, sign-up and capacity).
+#[utoipa::path(
+    get,
+    path = "/event-templates",
+    tag = "events",
+    responses((status = 200, body = Vec<kosodate_places::EventTemplate>))
+)]
+pub async fn event_templates() -> Json<Vec<kosodate_places::EventTemplate>> {
+    Json(kosodate_places::event_templates())
+}
+
+/// Imports a spreadsheet of events (CSV in UTF-8 or Shift_JIS, or .xlsx), all or nothing, as
+/// drafts. Columns: 団体コード, 種類, タイトル, よみがな, 説明, 施設名 (a place of the same owner)
+/// or 会場, くり返し (empty for once; 「毎週火・木」「第2火曜」「最終土曜」「毎月20日」), 開始日, 終了日,
+/// 開始時刻, 終了時刻, 休みの日, 妊娠中 (○), 対象月齢（から）, 対象月齢（まで）, 対象学年（から）,
+/// 対象学年（まで）, 対象の補足, 定員, 申込方法, 申込URL, 申込電話番号, 申込締切日,
+/// 申込締切（何日前）, 参加費, 参加費の補足, 問い合わせ先, 問い合わせ電話番号, 問い合わせメール, ライセンス.
+#[utoipa::path(
+    post,
+    path = "/events/import",
+    tag = "events",
+    params(ImportQuery),
+    request_body(content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    ), description = "CSV (UTF-8 or Shift_JIS) or an Excel workbook (.xlsx)"),
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = ImportReport),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "every problem, by line and column; nothing was imported")
+    )
+)]
+pub async fn import_events(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<ImportReport>, ApiError> {
+    let sheet = sheet_of(query.format, &headers, &body)?;
+    let report = import_audited(
+        &state,
+        &staff,
+        &context,
+        ImportKind::Events,
+        &sheet,
+        query.dry_run,
+    )
+    .await?;
+    Ok(Json(report))
 }

@@ -40,6 +40,7 @@ pub struct OpenDataQuery {
     #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub municipality: Option<String>,
     /// 東青, 中南, 三八, 西北, 上北 or 下北.
+    #[param(schema_with = crate::places::region_schema)]
     pub region: Option<String>,
 }
 

@@ -10,9 +10,14 @@ use kosodate_registry::page::{Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
+use kosodate_places::import::{ImportKind, ImportReport, Sheet};
+use kosodate_registry::audit::Outcome;
+use kosodate_registry::transfer::ImportFormat;
+
 use super::programs::{IfMatch, if_match_version, visibility};
+use super::transfer::{ImportQuery, format_of};
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiQuery, JsonBody, MaybeStaff, RequestContext, Staff};
+use crate::extract::{ApiQuery, Body, JsonBody, MaybeStaff, RequestContext, Staff};
 use crate::places::{area, audited, parse_id};
 use crate::state::AppState;
 
@@ -24,6 +29,7 @@ pub struct PlaceQuery {
     #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
     pub municipality: Option<String>,
     /// Places of a region's municipalities (東青, 中南, 三八, 西北, 上北, 下北), and the prefecture's.
+    #[param(schema_with = crate::places::region_schema)]
     pub region: Option<String>,
     /// Places of exactly this owner.
     #[param(schema_with = kosodate_registry::seed::municipality_code_schema)]
@@ -238,4 +244,107 @@ pub async fn archive_place(
     let result = state.places.archive_place(&staff, id).await;
     let place = audited(&state, &staff, &context, "place.archive", Some(id), result).await?;
     Ok(respond(StatusCode::OK, place))
+}
+
+/// What a new place of each kind starts from in the editor (description, ages, facilities,
+/// opening hours).
+#[utoipa::path(
+    get,
+    path = "/place-templates",
+    tag = "places",
+    responses((status = 200, body = Vec<kosodate_places::PlaceTemplate>))
+)]
+pub async fn place_templates() -> Json<&'static [kosodate_places::PlaceTemplate]> {
+    Json(kosodate_places::place_templates())
+}
+
+/// Imports a spreadsheet of places (CSV in UTF-8 or Shift_JIS, or .xlsx), all or nothing, as
+/// drafts. Columns: 団体コード, 種類, 名称, よみがな, 住所, 郵便番号, 緯度, 経度, 電話番号, URL,
+/// 開館時間 (「月-金 9:00-17:00、土 9:00-12:00」), 休館日, 開館時間の備考, 対象月齢（から）,
+/// 対象月齢（まで）, 設備 (「授乳室、おむつ替え」), 説明, ライセンス.
+#[utoipa::path(
+    post,
+    path = "/places/import",
+    tag = "places",
+    params(ImportQuery),
+    request_body(content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    ), description = "CSV (UTF-8 or Shift_JIS) or an Excel workbook (.xlsx)"),
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = ImportReport),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "every problem, by line and column; nothing was imported")
+    )
+)]
+pub async fn import_places(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<ImportReport>, ApiError> {
+    let sheet = sheet_of(query.format, &headers, &body)?;
+    let report = import_audited(
+        &state,
+        &staff,
+        &context,
+        ImportKind::Places,
+        &sheet,
+        query.dry_run,
+    )
+    .await?;
+    Ok(Json(report))
+}
+
+/// The uploaded file as a sheet, in the format the query or the headers name.
+pub(super) fn sheet_of(
+    format: Option<ImportFormat>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Sheet, ApiError> {
+    let format = match format {
+        Some(format) => format,
+        None => format_of(headers)?,
+    };
+    let sheet = match format {
+        ImportFormat::Csv => Sheet::from_csv(body),
+        ImportFormat::Xlsx => Sheet::from_xlsx(body),
+        ImportFormat::TokyoJson => {
+            return Err(ApiError::invalid_query(
+                "format",
+                "施設とイベントは CSV か Excel（.xlsx）で取り込んでください",
+                "places and events are imported from csv or xlsx",
+            ));
+        }
+    };
+    sheet.map_err(|problems| kosodate_registry::RegistryError::Import(problems).into())
+}
+
+/// Imports with its audit entry (a check, or the import itself) and its outcome.
+pub(super) async fn import_audited(
+    state: &AppState,
+    staff: &kosodate_registry::StaffIdentity,
+    context: &RequestContext,
+    kind: ImportKind,
+    sheet: &Sheet,
+    dry_run: bool,
+) -> Result<ImportReport, ApiError> {
+    let result = state.places.import(staff, kind, sheet, dry_run).await;
+    let outcome = match &result {
+        Ok(_) => Outcome::Allowed,
+        Err(kosodate_places::PlacesError::Forbidden { .. }) => Outcome::Denied,
+        Err(_) => Outcome::Failed,
+    };
+    let action = match (kind, dry_run) {
+        (ImportKind::Places, true) => "place.import_check",
+        (ImportKind::Places, false) => "place.import",
+        (ImportKind::Events, true) => "event.import_check",
+        (ImportKind::Events, false) => "event.import",
+    };
+    crate::audit::staff_action(state, staff, context, action, staff.role.organisation(), outcome).await?;
+    Ok(result?)
 }

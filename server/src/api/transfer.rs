@@ -102,7 +102,7 @@ pub async fn import_programs(
 
 /// The format the request's headers name: its content type, or the file name it was sent as
 /// (`filename*=UTF-8''…` or a plain `filename="…"`, which clients often send as raw UTF-8).
-fn format_of(headers: &HeaderMap) -> Result<ImportFormat, ApiError> {
+pub(super) fn format_of(headers: &HeaderMap) -> Result<ImportFormat, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok());
