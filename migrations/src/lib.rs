@@ -24,6 +24,7 @@ mod m20261205_000071_paper_consent_forms;
 mod m20261205_000080_community;
 mod m20261205_000081_community_notices;
 mod m20261205_000090_insights;
+mod m20261205_000120_match_partitions;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000080_community::Migration),
             Box::new(m20261205_000081_community_notices::Migration),
             Box::new(m20261205_000090_insights::Migration),
+            Box::new(m20261205_000120_match_partitions::Migration),
         ]
     }
 }
