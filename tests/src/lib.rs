@@ -6,6 +6,7 @@ pub mod browser;
 pub mod insights_fixtures;
 pub mod notice_fixtures;
 pub mod oidc;
+pub mod processes;
 pub mod relevance;
 
 use std::net::SocketAddr;

@@ -14,19 +14,16 @@
 #![allow(clippy::print_stderr)] // the crash test reports its figures
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::OpenOptions;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
-use kosodate_database::ScratchDatabase;
 use kosodate_domain::Vocabulary;
 use kosodate_notifier::outbox::{self, AttemptView, NoticeDraft};
 use kosodate_notifier::{ChannelKind, NoticeStatus};
 use kosodate_test_peers::line::LineContractServer;
 use kosodate_test_peers::smtp::{ReceivedMail, SmtpServer};
 use kosodate_tests::notice_fixtures::{Recipient, create_recipients};
+use kosodate_tests::processes::{KosodateProcess, fresh_database, kosodate_command, log_tail};
 use rand::Rng;
 use rand::seq::SliceRandom;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
@@ -91,7 +88,7 @@ async fn crash_test_loses_nothing_and_repeats_only_at_smtp() {
         ],
     );
     let started = Instant::now();
-    let mut workers: Vec<WorkerProcess> = (0..CRASH_WORKERS).map(|_| setup.spawn()).collect();
+    let mut workers: Vec<KosodateProcess> = (0..CRASH_WORKERS).map(|_| setup.spawn()).collect();
     let planned_kills = rand::rng().random_range(6..=10);
     let mut kills = 0;
     loop {
@@ -223,7 +220,7 @@ async fn workers_together_keep_to_a_channels_rate() {
         ],
     );
     let started = Instant::now();
-    let mut workers: Vec<WorkerProcess> = (0..RATE_WORKERS).map(|_| setup.spawn()).collect();
+    let mut workers: Vec<KosodateProcess> = (0..RATE_WORKERS).map(|_| setup.spawn()).collect();
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let progress = Progress::read(&db.connection).await;
@@ -267,23 +264,6 @@ fn busiest_second(mut arrivals: Vec<SystemTime>) -> usize {
 }
 
 /// A fresh database of this test's own, migrated and seeded as `kosodate migrate` does.
-#[derive(Debug)]
-struct TestDatabase {
-    url: String,
-    connection: DatabaseConnection,
-}
-
-async fn fresh_database() -> TestDatabase {
-    let admin_url = std::env::var("KOSODATE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("kosodate_test_{}", Uuid::now_v7().simple());
-    // Left in place for scripts/test to drop: a failing test's outbox can then be inspected.
-    let url = ScratchDatabase::create(&admin_url, &name).await.unwrap().url;
-    let connection = kosodate_database::connect(&url, 5).await.unwrap();
-    kosodate_server::startup::migrate(&connection).await.unwrap();
-    TestDatabase { url, connection }
-}
-
 /// The notices planned, by id.
 #[derive(Debug)]
 struct Notices(HashMap<Uuid, Recipient>);
@@ -355,7 +335,7 @@ impl Progress {
     fn assert_healthy(
         &self,
         setup: &WorkerSetup,
-        workers: &mut [WorkerProcess],
+        workers: &mut [KosodateProcess],
         started: Instant,
         timeout: Duration,
     ) {
@@ -366,7 +346,7 @@ impl Progress {
             setup.logs()
         );
         for worker in workers {
-            if let Some(status) = worker.child.try_wait().unwrap() {
+            if let Some(status) = worker.exited() {
                 panic!("a worker exited by itself ({status}):\n{}", setup.logs());
             }
         }
@@ -502,11 +482,10 @@ fn least_backoff(failed_attempt: u32) -> Duration {
     full / 2
 }
 
-/// How every `kosodate worker` of one test starts: the same binary, database, peers and notice
+/// How every `kosodate worker` of one test starts: the same database, peers and notice
 /// settings; each in the same scratch directory, with its log appended to its own file there.
 #[derive(Debug)]
 struct WorkerSetup {
-    binary: PathBuf,
     directory: tempfile::TempDir,
     environment: Vec<(String, String)>,
     spawned: usize,
@@ -542,30 +521,17 @@ impl WorkerSetup {
             environment.push((format!("KOSODATE_NOTICES__{name}"), (*value).into()));
         }
         Self {
-            binary: kosodate_binary(),
             directory,
             environment,
             spawned: 0,
         }
     }
 
-    fn spawn(&mut self) -> WorkerProcess {
+    fn spawn(&mut self) -> KosodateProcess {
         self.spawned += 1;
         let log = self.directory.path().join(format!("worker-{}.log", self.spawned));
-        let stderr = OpenOptions::new().create(true).append(true).open(&log).unwrap();
-        // Nothing inherited: a DATABASE_URL or KOSODATE_* variable of the shell running the tests
-        // must not point a worker elsewhere, nor a kosodate.toml in its working directory.
-        let child = Command::new(&self.binary)
-            .arg("worker")
-            .env_clear()
-            .envs(self.environment.iter().map(|(name, value)| (name, value)))
-            .current_dir(self.directory.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
-        WorkerProcess { child }
+        let command = kosodate_command(&["worker"], &self.environment, self.directory.path(), &log);
+        KosodateProcess::spawn(command)
     }
 
     /// The end of every worker's log, for a failure message.
@@ -573,48 +539,9 @@ impl WorkerSetup {
         let mut logs = String::new();
         for number in 1..=self.spawned {
             let path = self.directory.path().join(format!("worker-{number}.log"));
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+            let tail = log_tail(&path, 20);
             logs.push_str(&format!("--- worker {number} ---\n{tail}\n"));
         }
         logs
-    }
-}
-
-/// The `kosodate` binary of this build: the test executable is `target/<profile>/deps/…`.
-fn kosodate_binary() -> PathBuf {
-    let test_executable = std::env::current_exe().unwrap();
-    let binary = test_executable
-        .parent()
-        .and_then(Path::parent)
-        .map(|profile| profile.join(format!("kosodate{}", std::env::consts::EXE_SUFFIX)));
-    match binary {
-        Some(binary) if binary.is_file() => binary,
-        _ => panic!(
-            "the kosodate binary is not next to {}: run `cargo build -p kosodate-server` first (scripts/test does)",
-            test_executable.display()
-        ),
-    }
-}
-
-/// A running `kosodate worker`, killed when dropped so that a failing test leaves none behind.
-#[derive(Debug)]
-struct WorkerProcess {
-    child: Child,
-}
-
-impl WorkerProcess {
-    /// SIGKILL: the worker gets no chance to finish or record anything.
-    fn kill(&mut self) {
-        // Fails only if the process is already reaped, which the drop below also tolerates.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
