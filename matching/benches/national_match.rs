@@ -35,8 +35,7 @@ use kosodate_households::{ConsentMethod, Households};
 use kosodate_matching::synthetic::{self, Population};
 use kosodate_matching::{MatchPolicy, MatchRunner, Sharing};
 use kosodate_migrations::{Migrator, MigratorTrait};
-use kosodate_registry::import::ImportRecord;
-use kosodate_registry::{ProgramStatus, Registry, StaffIdentity};
+use kosodate_registry::{Registry, StaffIdentity};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 const SEED: u64 = 20_261_205;
@@ -141,15 +140,7 @@ async fn populate(db: &DatabaseConnection) -> anyhow::Result<()> {
                 program
             }),
     );
-    let records: Vec<ImportRecord> = programs
-        .enumerate()
-        .map(|(index, program)| ImportRecord {
-            line: index + 1,
-            id: None,
-            status: Some(ProgramStatus::Published),
-            input: program.to_input(),
-        })
-        .collect();
+    let records = synthetic::published_records(programs);
     let count = records.len();
     Registry::new(db.clone())
         .import(&StaffIdentity::administrator("bench"), records, false, |_| {})

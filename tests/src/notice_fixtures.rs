@@ -158,6 +158,10 @@ impl Notices {
         self.0.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn ids(&self, kind: ChannelKind) -> HashSet<Uuid> {
         self.0
             .iter()

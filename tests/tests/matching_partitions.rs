@@ -18,8 +18,7 @@ use kosodate_households::{ConsentMethod, Households};
 use kosodate_matching::partitions::{self, RunTotals};
 use kosodate_matching::synthetic::{self, Population};
 use kosodate_matching::{MatchPolicy, MatchReport, MatchRunner, Sharing};
-use kosodate_registry::import::ImportRecord;
-use kosodate_registry::{ProgramStatus, Registry, StaffIdentity};
+use kosodate_registry::{Registry, StaffIdentity};
 use kosodate_tests::processes::{KosodateProcess, fresh_database, kosodate_command, log_tail};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
@@ -118,16 +117,7 @@ async fn a_killed_process_loses_nothing_on_sqlite() {
 /// The households and programs, matched once on the first day in this process.
 async fn populate(db: &DatabaseConnection) {
     let registry = Registry::new(db.clone());
-    let records: Vec<ImportRecord> = synthetic::programs(SEED, PROGRAMS, first_day())
-        .iter()
-        .enumerate()
-        .map(|(index, program)| ImportRecord {
-            line: index + 1,
-            id: None,
-            status: Some(ProgramStatus::Published),
-            input: program.to_input(),
-        })
-        .collect();
+    let records = synthetic::published_records(synthetic::programs(SEED, PROGRAMS, first_day()));
     registry
         .import(&StaffIdentity::administrator("test"), records, false, |_| {})
         .await
