@@ -11,6 +11,7 @@ use kosodate_matcher::Household;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
 };
 
 use crate::consents::consent_row;
@@ -42,6 +43,8 @@ pub struct PageScope<'a> {
     pub municipalities: Option<&'a [MunicipalityCode]>,
     /// Only these households (at most one page's worth).
     pub ids: Option<&'a [String]>,
+    /// Only households whose id is at most this one: the end of a partition of a shared run.
+    pub until: Option<&'a str>,
 }
 
 impl Households {
@@ -122,6 +125,9 @@ pub async fn consenting_page(
     if let Some(ids) = scope.ids {
         query = query.filter(household::Column::Id.is_in(ids.iter().cloned()));
     }
+    if let Some(until) = scope.until {
+        query = query.filter(household::Column::Id.lte(until));
+    }
     let rows = query.all(db).await?;
     let last_read = rows.last().map(|row| row.id.clone());
     let full = rows.len() as u64 == limit;
@@ -157,6 +163,23 @@ pub async fn consenting_page(
         last_read,
         full,
     })
+}
+
+/// Every `stride`-th household id in id order (the last of each run of `stride`): the bounds that
+/// cut the households into partitions of `stride` for a run shared by several processes. One
+/// walk of the primary key's index, numbered by a window function.
+pub async fn id_boundaries(db: &impl ConnectionTrait, stride: u64) -> Result<Vec<String>, HouseholdError> {
+    let stride = Ord::max(stride, 1);
+    let sql = format!(
+        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n FROM households) AS numbered \
+         WHERE n % {stride} = 0 ORDER BY id"
+    );
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "id").map_err(HouseholdError::from))
+        .collect()
 }
 
 /// An active consent to matching for the household of the outer query's row.

@@ -27,8 +27,7 @@ use kosodate_matcher::{Area, Household, PreparedHousehold, ProgramRule, Truth};
 use kosodate_matching::synthetic::{self, Population, SyntheticProgram};
 use kosodate_matching::{Catalogue, MatchPolicy, MatchReport, MatchRunner};
 use kosodate_migrations::{Migrator, MigratorTrait};
-use kosodate_registry::import::ImportRecord;
-use kosodate_registry::{ProgramInput, ProgramStatus, Registry, StaffIdentity, Visibility};
+use kosodate_registry::{ProgramInput, Registry, StaffIdentity, Visibility};
 use rayon::prelude::*;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -549,16 +548,7 @@ async fn analyze(db: &DatabaseConnection, options: AomoriOptions, label: &str) -
 }
 
 async fn import_programs(registry: &Registry, count: usize, today: NaiveDate) -> anyhow::Result<()> {
-    let records: Vec<ImportRecord> = synthetic::programs(SEED, count, today)
-        .iter()
-        .enumerate()
-        .map(|(index, program)| ImportRecord {
-            line: index + 1,
-            id: None,
-            status: Some(ProgramStatus::Published),
-            input: program.to_input(),
-        })
-        .collect();
+    let records = synthetic::published_records(synthetic::programs(SEED, count, today));
     let started = Instant::now();
     let imported = registry
         .import(&StaffIdentity::administrator("bench"), records, false, |_| {})

@@ -29,7 +29,7 @@ pub async fn eligible_households(
     loop {
         let scope = PageScope {
             municipalities: municipalities.as_deref(),
-            ids: None,
+            ..PageScope::default()
         };
         let page = consenting_page(households.connection(), after.as_deref(), PAGE, scope).await?;
         eligible += page

@@ -87,6 +87,7 @@ impl MatchRunner {
         let scope = PageScope {
             municipalities: None,
             ids: Some(&ids),
+            until: None,
         };
         let page = consenting_page(self.households.connection(), None, 1, scope).await?;
         Ok(page.households.into_iter().next())

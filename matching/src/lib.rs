@@ -4,7 +4,8 @@
 //! the rules for change events and check dates (`decide`), fingerprints that let a repeated run
 //! skip what has not changed, what a household is eligible for with why (`findings`), and the
 //! synthetic population that tests and benchmarks share, and how many households a draft rule
-//! would reach (`draft`, for the program editor's preview). What it derives is stored by the
+//! would reach (`draft`, for the program editor's preview), and the partitions that let several
+//! processes share a full run (`partitions`). What it derives is stored by the
 //! households crate (`match_store`), which owns personal data and its erasure.
 //!
 //! It must not depend on HTTP, the notifier or the planner, and it never reads the clock: the
@@ -17,6 +18,7 @@ mod error;
 mod evaluate;
 mod findings;
 mod fingerprint;
+pub mod partitions;
 mod runner;
 pub mod synthetic;
 
@@ -29,4 +31,4 @@ pub use draft::eligible_households;
 pub use error::MatchingError;
 pub use findings::Finding;
 pub use fingerprint::{fingerprint, household_hash};
-pub use runner::{MatchReport, MatchRunner};
+pub use runner::{MatchReport, MatchRunner, Sharing};

@@ -13,7 +13,8 @@ use kosodate_domain::MunicipalityCode;
 use kosodate_matcher::{
     Application, Area, Child, Childcare, EligibilityDocument, Household, IncomeBand, ProgramRule,
 };
-use kosodate_registry::ProgramInput;
+use kosodate_registry::import::ImportRecord;
+use kosodate_registry::{ProgramInput, ProgramStatus};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -325,6 +326,21 @@ pub fn programs(seed: u64, count: usize, today: NaiveDate) -> Vec<SyntheticProgr
 /// `count` national programs, for engine-only benchmarks where every program applies.
 pub fn national_programs(seed: u64, count: usize, today: NaiveDate) -> Vec<SyntheticProgram> {
     generate(seed, &vec![None; count], today)
+}
+
+/// Synthetic programs as the records of an import that publishes them, for
+/// [`Registry::import`](kosodate_registry::Registry::import).
+pub fn published_records(programs: impl IntoIterator<Item = SyntheticProgram>) -> Vec<ImportRecord> {
+    programs
+        .into_iter()
+        .enumerate()
+        .map(|(index, program)| ImportRecord {
+            line: index + 1,
+            id: None,
+            status: Some(ProgramStatus::Published),
+            input: program.to_input(),
+        })
+        .collect()
 }
 
 fn generate(seed: u64, owners: &[Option<MunicipalityCode>], today: NaiveDate) -> Vec<SyntheticProgram> {

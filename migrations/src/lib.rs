@@ -29,6 +29,7 @@ mod m20261205_000102_event_attendance;
 mod m20261205_000110_partners;
 mod m20261205_000111_partner_webhooks;
 mod m20261205_000112_partner_links;
+mod m20261205_000120_match_partitions;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000110_partners::Migration),
             Box::new(m20261205_000111_partner_webhooks::Migration),
             Box::new(m20261205_000112_partner_links::Migration),
+            Box::new(m20261205_000120_match_partitions::Migration),
         ]
     }
 }

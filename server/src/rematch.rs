@@ -3,7 +3,9 @@
 //! import, and the periodic tick. The clock is read here, as a date in Japan, and handed to the
 //! matching runner. Every trigger is idempotent (the runner skips what has not changed and the
 //! unique event keys record each change once), so several processes may run them; a trigger that
-//! meets a busy database tries again, and one that still fails leaves its work to the tick.
+//! meets a busy database tries again, and one that still fails leaves its work to the tick. A full
+//! run is shared: `kosodate worker` processes join the open one (`spawn_run_helper`), and each
+//! takes partitions of it until all are done.
 
 use kosodate_domain::error_chain;
 use std::time::Duration;
@@ -12,13 +14,22 @@ use chrono::{NaiveDate, Utc};
 use kosodate_database::retry_while_busy;
 use kosodate_domain::{ProgramId, japan};
 use kosodate_households::{HouseholdId, Households};
-use kosodate_matching::{MatchPolicy, MatchReport, MatchRunner, MatchingError};
+use kosodate_matching::{MatchPolicy, MatchReport, MatchRunner, MatchingError, Sharing};
 use kosodate_registry::Registry;
 
+use crate::settings::Settings;
+
+/// How often a worker looks for an open full run to help with: one indexed query.
+const RUN_POLL: Duration = Duration::from_secs(2);
+
 /// The runner every trigger of this process uses.
-pub fn runner(registry: &Registry) -> MatchRunner {
+pub fn runner(registry: &Registry, settings: &Settings) -> MatchRunner {
     let households = Households::new(registry.connection().clone());
-    MatchRunner::new(households, registry.clone(), MatchPolicy::default())
+    let sharing = Sharing {
+        partition_size: settings.match_partition_households.max(1),
+        lease: Duration::from_secs(settings.match_lease_seconds.max(1)),
+    };
+    MatchRunner::new(households, registry.clone(), MatchPolicy::default()).with_sharing(sharing)
 }
 
 fn today() -> NaiveDate {
@@ -67,6 +78,23 @@ fn log_outcome(what: &'static str, result: &Result<MatchReport, MatchingError>) 
         ),
         Err(error) => tracing::error!(error = %error_chain(error), "{what}: failed"),
     }
+}
+
+/// A worker's part in full runs: every few seconds, joins the open run of today, if any, and
+/// takes its partitions until every one is done.
+pub fn spawn_run_helper(runner: MatchRunner) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(RUN_POLL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match runner.join_open_run(today()).await {
+                Ok(Some(report)) => log_outcome("helped with a full run", &Ok(report)),
+                Ok(None) => {}
+                Err(error) => log_outcome("helping with a full run", &Err(error)),
+            }
+        }
+    });
 }
 
 /// The tick: every `interval`, the households whose check date has come.

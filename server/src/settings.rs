@@ -40,6 +40,13 @@ pub struct Settings {
     /// a scheduler instead.
     #[serde(default = "default_insights_roll_up_minutes")]
     pub insights_roll_up_minutes: u64,
+    /// Households per partition of a full re-match that several processes share.
+    #[serde(default = "default_match_partition_households")]
+    pub match_partition_households: u64,
+    /// Seconds a process holds a partition it claimed; a process that dies holding one leaves it
+    /// to another after this long.
+    #[serde(default = "default_match_lease_seconds")]
+    pub match_lease_seconds: u64,
     /// The address people reach the service at, e.g. `https://kosodate.pref.aomori.example`; sign-in
     /// redirect URIs are made from it, and cookies are `Secure` when it is https. Absent: the
     /// listening address over http (development and tests).
@@ -338,6 +345,14 @@ fn default_insights_roll_up_minutes() -> u64 {
     60
 }
 
+fn default_match_partition_households() -> u64 {
+    2_000
+}
+
+fn default_match_lease_seconds() -> u64 {
+    60
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("invalid settings: {0}")]
 pub struct SettingsError(#[from] Box<figment::Error>);
@@ -443,6 +458,8 @@ mod tests {
             api_tokens: Vec::new(),
             match_tick_minutes: 60,
             insights_roll_up_minutes: 60,
+            match_partition_households: 2_000,
+            match_lease_seconds: 60,
             public_url: None,
             oidc: Vec::new(),
             parent_session_hours: 720,

@@ -78,7 +78,7 @@ pub async fn prepare(settings: &Settings, public_url: url::Url) -> anyhow::Resul
     let freshness =
         Freshness::build(&settings.freshness, &registry, notices.email.clone(), &public_url).await?;
     Ok(AppState {
-        matching: crate::rematch::runner(&registry),
+        matching: crate::rematch::runner(&registry, settings),
         households: Households::new(db.clone()),
         tokens: StaffTokens::from_settings(&settings.api_tokens)?,
         auth: Authenticator::new(&settings.oidc, public_url.clone(), db.clone()),
@@ -255,7 +255,8 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// `kosodate worker`: plans and delivers notices without serving HTTP, until SIGTERM or Ctrl-C.
+/// `kosodate worker`: plans and delivers notices, and takes partitions of the open full re-match,
+/// without serving HTTP, until SIGTERM or Ctrl-C.
 pub async fn run_worker(settings: &Settings) -> anyhow::Result<()> {
     let db = open_database(settings).await?;
     if settings.migrate_on_start {
@@ -267,6 +268,7 @@ pub async fn run_worker(settings: &Settings) -> anyhow::Result<()> {
         None => url::Url::parse(&format!("http://{}/", settings.listen))?,
     };
     let notices = Notices::build(settings, &registry, &public_url).await?;
+    crate::rematch::spawn_run_helper(crate::rematch::runner(&registry, settings));
     tracing::info!("notice worker running");
     notices.run(shutdown_signal()).await;
     Ok(())

@@ -7,6 +7,7 @@ pub mod form_browser;
 pub mod insights_fixtures;
 pub mod notice_fixtures;
 pub mod oidc;
+pub mod processes;
 pub mod relevance;
 
 use std::net::SocketAddr;
@@ -86,6 +87,8 @@ pub async fn test_settings(backend: Backend, data_dir: &std::path::Path) -> anyh
         match_tick_minutes: 0,
         // Suites about evidence roll up themselves, at the instants they choose.
         insights_roll_up_minutes: 0,
+        match_partition_households: 2_000,
+        match_lease_seconds: 60,
         public_url: None,
         oidc: Vec::new(),
         parent_session_hours: 720,

@@ -1,12 +1,19 @@
 //! Households with one contact channel each, and a notice for each, in bulk: what the delivery
-//! tests and the notice benchmark start from. PostgreSQL only; the database generates the rows,
+//! tests and the notice benchmark start from; and what the delivery tests check at the end (each
+//! LINE notice pushed once, each mail arrived, repeats within the bound). PostgreSQL only; the database generates the rows,
 //! since ten thousand households through the API would take longer than the tests.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
 use anyhow::Context;
+use chrono::Utc;
 use kosodate_domain::{EmailAddress, LineUserId, Vocabulary};
-use kosodate_notifier::outbox::NoticeDraft;
-use kosodate_notifier::{Address, ChannelKind, NoticeContent, NoticeKind, ProgramNotice};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use kosodate_notifier::outbox::{self, NoticeDraft};
+use kosodate_notifier::{Address, ChannelKind, NoticeContent, NoticeKind, NoticeStatus, ProgramNotice};
+use kosodate_test_peers::line::LineContractServer;
+use kosodate_test_peers::smtp::{ReceivedMail, SmtpServer};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
 use uuid::Uuid;
 
 /// One household's one channel, where its notice goes.
@@ -141,4 +148,186 @@ pub async fn dead_letter(db: &DatabaseConnection, error: &str) -> anyhow::Result
     .await?;
     txn.commit().await?;
     Ok(recipient.household_id)
+}
+
+/// The notices planned, by id.
+#[derive(Debug)]
+pub struct Notices(pub HashMap<Uuid, Recipient>);
+
+impl Notices {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn ids(&self, kind: ChannelKind) -> HashSet<Uuid> {
+        self.0
+            .iter()
+            .filter(|(_, recipient)| recipient.kind == kind)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}
+
+/// Plans one notice per recipient in one transaction, as the planner does with its events.
+pub async fn enqueue_notices(db: &DatabaseConnection, recipients: &[Recipient]) -> Notices {
+    let drafts: Vec<NoticeDraft> = recipients
+        .iter()
+        .map(|r| r.draft().expect("a recipient drafts a notice"))
+        .collect();
+    let txn = db.begin().await.expect("the test database or peer answers");
+    let inserted = outbox::enqueue(&txn, drafts, Utc::now())
+        .await
+        .expect("the test database or peer answers");
+    txn.commit().await.expect("the test database or peer answers");
+    assert_eq!(inserted, recipients.len() as u64);
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT id, channel_id FROM notices",
+        ))
+        .await
+        .expect("the test database or peer answers");
+    let by_channel: HashMap<Uuid, &Recipient> = recipients.iter().map(|r| (r.channel_id, r)).collect();
+    let notices = rows
+        .iter()
+        .map(|row| {
+            let id: Uuid = row
+                .try_get::<String>("", "id")
+                .ok()
+                .and_then(|id| id.parse().ok())
+                .expect("a notice id is a UUID");
+            let channel: Uuid = row
+                .try_get::<String>("", "channel_id")
+                .ok()
+                .and_then(|id| id.parse().ok())
+                .expect("a channel id is a UUID");
+            (id, by_channel[&channel].clone())
+        })
+        .collect();
+    Notices(notices)
+}
+
+/// Notices by status, all channels together.
+#[derive(Debug)]
+pub struct Progress(BTreeMap<String, i64>);
+
+impl Progress {
+    pub async fn read(db: &DatabaseConnection) -> Self {
+        let mut by_status = BTreeMap::new();
+        for count in outbox::status_counts(db)
+            .await
+            .expect("the test database or peer answers")
+        {
+            *by_status.entry(count.status).or_default() += count.count;
+        }
+        Self(by_status)
+    }
+
+    pub fn count(&self, status: NoticeStatus) -> usize {
+        self.0
+            .get(status.id())
+            .map_or(0, |count| usize::try_from(*count).unwrap_or(0))
+    }
+
+    pub fn sent(&self) -> usize {
+        self.count(NoticeStatus::Sent)
+    }
+}
+
+/// LINE got every LINE notice exactly once, as a valid push; returns the repeats it dropped.
+pub fn assert_line_delivered_each_once(line: &LineContractServer, notices: &Notices) -> usize {
+    assert_eq!(
+        line.rejections(),
+        Vec::new(),
+        "every push kept to LINE's contract"
+    );
+    let pushes = line.delivered();
+    assert_eq!(
+        pushes.len(),
+        notices.ids(ChannelKind::Line).len(),
+        "LINE delivered each notice once"
+    );
+    for push in &pushes {
+        let recipient = &notices.0[&push.retry_key];
+        assert_eq!(
+            push.to, recipient.address,
+            "notice {} went to its recipient",
+            push.retry_key
+        );
+    }
+    let keys: HashSet<Uuid> = pushes.iter().map(|push| push.retry_key).collect();
+    assert_eq!(keys, notices.ids(ChannelKind::Line));
+    line.repeats_dropped()
+}
+
+/// Every email notice reached its recipient, repeated only within the bound a kill allows;
+/// returns the notices whose mail arrived more than once.
+pub async fn assert_mail_arrived(smtp: &SmtpServer, notices: &Notices, kills: usize) -> HashSet<Uuid> {
+    let messages = smtp
+        .wait_for_count(notices.ids(ChannelKind::Email).len(), Duration::from_secs(30))
+        .await
+        .expect("the test database or peer answers");
+    let arrived = mail_by_notice(&messages);
+    assert_eq!(
+        arrived.keys().copied().collect::<HashSet<_>>(),
+        notices.ids(ChannelKind::Email)
+    );
+    for (notice, copies) in &arrived {
+        let address = &notices.0[notice].address;
+        for mail in copies {
+            assert_eq!(&mail.envelope_recipients, std::slice::from_ref(address));
+        }
+    }
+    let repeated: HashSet<Uuid> = arrived
+        .iter()
+        .filter(|(_, copies)| copies.len() > 1)
+        .map(|(notice, _)| *notice)
+        .collect();
+    let duplicates = messages.len() - arrived.len();
+    assert!(
+        duplicates <= kills,
+        "{duplicates} duplicate mails after {kills} kills: at most one per kill"
+    );
+    repeated
+}
+
+/// Mail grouped by the notice its `Message-ID` (`<notice id@sender domain>`) names.
+pub fn mail_by_notice(messages: &[ReceivedMail]) -> HashMap<Uuid, Vec<&ReceivedMail>> {
+    let mut by_notice: HashMap<Uuid, Vec<&ReceivedMail>> = HashMap::new();
+    for mail in messages {
+        let message_id = mail
+            .message_id
+            .as_deref()
+            .expect("the test database or peer answers");
+        let notice = message_id
+            .strip_prefix('<')
+            .and_then(|rest| rest.split_once('@'))
+            .map(|(local, _)| local.parse::<Uuid>().expect("the test database or peer answers"))
+            .unwrap_or_else(|| panic!("{message_id} is not <notice id@domain>"));
+        by_notice.entry(notice).or_default().push(mail);
+    }
+    by_notice
+}
+
+/// Notices claimed more than once: those a killed worker held.
+pub async fn reclaimed_notices(db: &DatabaseConnection) -> HashSet<Uuid> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT id FROM notices WHERE attempts > 1",
+        ))
+        .await
+        .expect("the test database or peer answers");
+    rows.iter()
+        .map(|row| {
+            row.try_get::<String>("", "id")
+                .ok()
+                .and_then(|id| id.parse().ok())
+                .expect("a notice id is a UUID")
+        })
+        .collect()
 }

@@ -13,23 +13,20 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 #![allow(clippy::print_stderr)] // the crash test reports its figures
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::OpenOptions;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
-use chrono::Utc;
-use kosodate_database::ScratchDatabase;
-use kosodate_domain::Vocabulary;
-use kosodate_notifier::outbox::{self, AttemptView, NoticeDraft};
+use kosodate_notifier::outbox::{self, AttemptView};
 use kosodate_notifier::{ChannelKind, NoticeStatus};
 use kosodate_test_peers::line::LineContractServer;
-use kosodate_test_peers::smtp::{ReceivedMail, SmtpServer};
-use kosodate_tests::notice_fixtures::{Recipient, create_recipients};
+use kosodate_test_peers::smtp::SmtpServer;
+use kosodate_tests::notice_fixtures::{
+    Progress, assert_line_delivered_each_once, assert_mail_arrived, create_recipients, enqueue_notices,
+    mail_by_notice, reclaimed_notices,
+};
+use kosodate_tests::processes::{KosodateProcess, fresh_database, kosodate_command, log_tail};
 use rand::Rng;
 use rand::seq::SliceRandom;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
 use uuid::Uuid;
 
 const LINE_TOKEN: &str = "test-line-channel-access-token";
@@ -91,7 +88,7 @@ async fn crash_test_loses_nothing_and_repeats_only_at_smtp() {
         ],
     );
     let started = Instant::now();
-    let mut workers: Vec<WorkerProcess> = (0..CRASH_WORKERS).map(|_| setup.spawn()).collect();
+    let mut workers: Vec<KosodateProcess> = (0..CRASH_WORKERS).map(|_| setup.spawn()).collect();
     let planned_kills = rand::rng().random_range(6..=10);
     let mut kills = 0;
     loop {
@@ -104,7 +101,7 @@ async fn crash_test_loses_nothing_and_repeats_only_at_smtp() {
         if progress.sent() == notices.len() {
             break;
         }
-        progress.assert_healthy(&setup, &mut workers, started, CRASH_TIMEOUT);
+        assert_healthy(&progress, &setup, &mut workers, started, CRASH_TIMEOUT);
         if kills < planned_kills {
             let victim = rand::rng().random_range(0..workers.len());
             workers[victim].kill();
@@ -161,7 +158,7 @@ async fn outage_test_everything_arrives_after_the_smtp_server_returns() {
     let mut workers = vec![setup.spawn()];
     tokio::time::sleep(OUTAGE).await;
     let during = Progress::read(&db.connection).await;
-    during.assert_healthy(&setup, &mut workers, started, OUTAGE_TIMEOUT);
+    assert_healthy(&during, &setup, &mut workers, started, OUTAGE_TIMEOUT);
     assert_eq!(during.sent(), 0, "nothing can be sent while the relay is down");
     assert!(during.count(NoticeStatus::Retrying) > 0, "{during:?}");
 
@@ -172,7 +169,7 @@ async fn outage_test_everything_arrives_after_the_smtp_server_returns() {
         if progress.sent() == notices.len() {
             break;
         }
-        progress.assert_healthy(&setup, &mut workers, started, OUTAGE_TIMEOUT);
+        assert_healthy(&progress, &setup, &mut workers, started, OUTAGE_TIMEOUT);
     }
     drop(workers);
 
@@ -223,14 +220,14 @@ async fn workers_together_keep_to_a_channels_rate() {
         ],
     );
     let started = Instant::now();
-    let mut workers: Vec<WorkerProcess> = (0..RATE_WORKERS).map(|_| setup.spawn()).collect();
+    let mut workers: Vec<KosodateProcess> = (0..RATE_WORKERS).map(|_| setup.spawn()).collect();
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let progress = Progress::read(&db.connection).await;
         if progress.sent() == notices.len() {
             break;
         }
-        progress.assert_healthy(&setup, &mut workers, started, RATE_TIMEOUT);
+        assert_healthy(&progress, &setup, &mut workers, started, RATE_TIMEOUT);
     }
     let elapsed = started.elapsed();
     drop(workers);
@@ -266,203 +263,30 @@ fn busiest_second(mut arrivals: Vec<SystemTime>) -> usize {
     busiest
 }
 
-/// A fresh database of this test's own, migrated and seeded as `kosodate migrate` does.
-#[derive(Debug)]
-struct TestDatabase {
-    url: String,
-    connection: DatabaseConnection,
-}
-
-async fn fresh_database() -> TestDatabase {
-    let admin_url = std::env::var("KOSODATE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("kosodate_test_{}", Uuid::now_v7().simple());
-    // Left in place for scripts/test to drop: a failing test's outbox can then be inspected.
-    let url = ScratchDatabase::create(&admin_url, &name).await.unwrap().url;
-    let connection = kosodate_database::connect(&url, 5).await.unwrap();
-    kosodate_server::startup::migrate(&connection).await.unwrap();
-    TestDatabase { url, connection }
-}
-
-/// The notices planned, by id.
-#[derive(Debug)]
-struct Notices(HashMap<Uuid, Recipient>);
-
-impl Notices {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn ids(&self, kind: ChannelKind) -> HashSet<Uuid> {
-        self.0
-            .iter()
-            .filter(|(_, recipient)| recipient.kind == kind)
-            .map(|(id, _)| *id)
-            .collect()
-    }
-}
-
-/// Plans one notice per recipient in one transaction, as the planner does with its events.
-async fn enqueue_notices(db: &DatabaseConnection, recipients: &[Recipient]) -> Notices {
-    let drafts: Vec<NoticeDraft> = recipients.iter().map(|r| r.draft().unwrap()).collect();
-    let txn = db.begin().await.unwrap();
-    let inserted = outbox::enqueue(&txn, drafts, Utc::now()).await.unwrap();
-    txn.commit().await.unwrap();
-    assert_eq!(inserted, recipients.len() as u64);
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "SELECT id, channel_id FROM notices",
-        ))
-        .await
-        .unwrap();
-    let by_channel: HashMap<Uuid, &Recipient> = recipients.iter().map(|r| (r.channel_id, r)).collect();
-    let notices = rows
-        .iter()
-        .map(|row| {
-            let id: Uuid = row.try_get::<String>("", "id").unwrap().parse().unwrap();
-            let channel: Uuid = row.try_get::<String>("", "channel_id").unwrap().parse().unwrap();
-            (id, by_channel[&channel].clone())
-        })
-        .collect();
-    Notices(notices)
-}
-
-/// Notices by status, all channels together.
-#[derive(Debug)]
-struct Progress(BTreeMap<String, i64>);
-
-impl Progress {
-    async fn read(db: &DatabaseConnection) -> Self {
-        let mut by_status = BTreeMap::new();
-        for count in outbox::status_counts(db).await.unwrap() {
-            *by_status.entry(count.status).or_default() += count.count;
-        }
-        Self(by_status)
-    }
-
-    fn count(&self, status: NoticeStatus) -> usize {
-        self.0
-            .get(status.id())
-            .map_or(0, |count| usize::try_from(*count).unwrap())
-    }
-
-    fn sent(&self) -> usize {
-        self.count(NoticeStatus::Sent)
-    }
-
-    /// Fails the test when a notice gave up, a worker exited by itself, or time ran out.
-    fn assert_healthy(
-        &self,
-        setup: &WorkerSetup,
-        workers: &mut [WorkerProcess],
-        started: Instant,
-        timeout: Duration,
-    ) {
-        let gave_up = self.count(NoticeStatus::Dead);
-        assert!(
-            gave_up == 0,
-            "{gave_up} notices went dead: {self:?}\n{}",
-            setup.logs()
-        );
-        for worker in workers {
-            if let Some(status) = worker.child.try_wait().unwrap() {
-                panic!("a worker exited by itself ({status}):\n{}", setup.logs());
-            }
-        }
-        assert!(
-            started.elapsed() < timeout,
-            "not everything was sent within {timeout:?}: {self:?}\n{}",
-            setup.logs()
-        );
-    }
-}
-
-/// LINE got every LINE notice exactly once, as a valid push; returns the repeats it dropped.
-fn assert_line_delivered_each_once(line: &LineContractServer, notices: &Notices) -> usize {
-    assert_eq!(
-        line.rejections(),
-        Vec::new(),
-        "every push kept to LINE's contract"
-    );
-    let pushes = line.delivered();
-    assert_eq!(
-        pushes.len(),
-        notices.ids(ChannelKind::Line).len(),
-        "LINE delivered each notice once"
-    );
-    for push in &pushes {
-        let recipient = &notices.0[&push.retry_key];
-        assert_eq!(
-            push.to, recipient.address,
-            "notice {} went to its recipient",
-            push.retry_key
-        );
-    }
-    let keys: HashSet<Uuid> = pushes.iter().map(|push| push.retry_key).collect();
-    assert_eq!(keys, notices.ids(ChannelKind::Line));
-    line.repeats_dropped()
-}
-
-/// Every email notice reached its recipient, repeated only within the bound a kill allows;
-/// returns the notices whose mail arrived more than once.
-async fn assert_mail_arrived(smtp: &SmtpServer, notices: &Notices, kills: usize) -> HashSet<Uuid> {
-    let messages = smtp
-        .wait_for_count(CRASH_EMAIL_NOTICES, Duration::from_secs(30))
-        .await
-        .unwrap();
-    let arrived = mail_by_notice(&messages);
-    assert_eq!(
-        arrived.keys().copied().collect::<HashSet<_>>(),
-        notices.ids(ChannelKind::Email)
-    );
-    for (notice, copies) in &arrived {
-        let address = &notices.0[notice].address;
-        for mail in copies {
-            assert_eq!(&mail.envelope_recipients, std::slice::from_ref(address));
-        }
-    }
-    let repeated: HashSet<Uuid> = arrived
-        .iter()
-        .filter(|(_, copies)| copies.len() > 1)
-        .map(|(notice, _)| *notice)
-        .collect();
-    let duplicates = messages.len() - arrived.len();
-    eprintln!("crash test: {duplicates} duplicate mails after {kills} kills");
+/// Fails the test when a notice gave up, a worker exited by itself, or time ran out.
+fn assert_healthy(
+    progress: &Progress,
+    setup: &WorkerSetup,
+    workers: &mut [KosodateProcess],
+    started: Instant,
+    timeout: Duration,
+) {
+    let gave_up = progress.count(NoticeStatus::Dead);
     assert!(
-        duplicates <= kills,
-        "{duplicates} duplicate mails after {kills} kills: at most one per kill"
+        gave_up == 0,
+        "{gave_up} notices went dead: {progress:?}\n{}",
+        setup.logs()
     );
-    repeated
-}
-
-/// Mail grouped by the notice its `Message-ID` (`<notice id@sender domain>`) names.
-fn mail_by_notice(messages: &[ReceivedMail]) -> HashMap<Uuid, Vec<&ReceivedMail>> {
-    let mut by_notice: HashMap<Uuid, Vec<&ReceivedMail>> = HashMap::new();
-    for mail in messages {
-        let message_id = mail.message_id.as_deref().unwrap();
-        let notice = message_id
-            .strip_prefix('<')
-            .and_then(|rest| rest.split_once('@'))
-            .map(|(local, _)| local.parse::<Uuid>().unwrap())
-            .unwrap_or_else(|| panic!("{message_id} is not <notice id@domain>"));
-        by_notice.entry(notice).or_default().push(mail);
+    for worker in workers {
+        if let Some(status) = worker.exited() {
+            panic!("a worker exited by itself ({status}):\n{}", setup.logs());
+        }
     }
-    by_notice
-}
-
-/// Notices claimed more than once: those a killed worker held.
-async fn reclaimed_notices(db: &DatabaseConnection) -> HashSet<Uuid> {
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "SELECT id FROM notices WHERE attempts > 1",
-        ))
-        .await
-        .unwrap();
-    rows.iter()
-        .map(|row| row.try_get::<String>("", "id").unwrap().parse().unwrap())
-        .collect()
+    assert!(
+        started.elapsed() < timeout,
+        "not everything was sent within {timeout:?}: {progress:?}\n{}",
+        setup.logs()
+    );
 }
 
 /// Failed attempts, each followed by the next no sooner than the retry policy's least wait for
@@ -502,11 +326,10 @@ fn least_backoff(failed_attempt: u32) -> Duration {
     full / 2
 }
 
-/// How every `kosodate worker` of one test starts: the same binary, database, peers and notice
+/// How every `kosodate worker` of one test starts: the same database, peers and notice
 /// settings; each in the same scratch directory, with its log appended to its own file there.
 #[derive(Debug)]
 struct WorkerSetup {
-    binary: PathBuf,
     directory: tempfile::TempDir,
     environment: Vec<(String, String)>,
     spawned: usize,
@@ -542,30 +365,17 @@ impl WorkerSetup {
             environment.push((format!("KOSODATE_NOTICES__{name}"), (*value).into()));
         }
         Self {
-            binary: kosodate_binary(),
             directory,
             environment,
             spawned: 0,
         }
     }
 
-    fn spawn(&mut self) -> WorkerProcess {
+    fn spawn(&mut self) -> KosodateProcess {
         self.spawned += 1;
         let log = self.directory.path().join(format!("worker-{}.log", self.spawned));
-        let stderr = OpenOptions::new().create(true).append(true).open(&log).unwrap();
-        // Nothing inherited: a DATABASE_URL or KOSODATE_* variable of the shell running the tests
-        // must not point a worker elsewhere, nor a kosodate.toml in its working directory.
-        let child = Command::new(&self.binary)
-            .arg("worker")
-            .env_clear()
-            .envs(self.environment.iter().map(|(name, value)| (name, value)))
-            .current_dir(self.directory.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
-        WorkerProcess { child }
+        let command = kosodate_command(&["worker"], &self.environment, self.directory.path(), &log);
+        KosodateProcess::spawn(command)
     }
 
     /// The end of every worker's log, for a failure message.
@@ -573,48 +383,9 @@ impl WorkerSetup {
         let mut logs = String::new();
         for number in 1..=self.spawned {
             let path = self.directory.path().join(format!("worker-{number}.log"));
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+            let tail = log_tail(&path, 20);
             logs.push_str(&format!("--- worker {number} ---\n{tail}\n"));
         }
         logs
-    }
-}
-
-/// The `kosodate` binary of this build: the test executable is `target/<profile>/deps/…`.
-fn kosodate_binary() -> PathBuf {
-    let test_executable = std::env::current_exe().unwrap();
-    let binary = test_executable
-        .parent()
-        .and_then(Path::parent)
-        .map(|profile| profile.join(format!("kosodate{}", std::env::consts::EXE_SUFFIX)));
-    match binary {
-        Some(binary) if binary.is_file() => binary,
-        _ => panic!(
-            "the kosodate binary is not next to {}: run `cargo build -p kosodate-server` first (scripts/test does)",
-            test_executable.display()
-        ),
-    }
-}
-
-/// A running `kosodate worker`, killed when dropped so that a failing test leaves none behind.
-#[derive(Debug)]
-struct WorkerProcess {
-    child: Child,
-}
-
-impl WorkerProcess {
-    /// SIGKILL: the worker gets no chance to finish or record anything.
-    fn kill(&mut self) {
-        // Fails only if the process is already reaped, which the drop below also tolerates.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        self.kill();
     }
 }

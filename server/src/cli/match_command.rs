@@ -1,5 +1,7 @@
 //! `kosodate match`: runs the matcher now (everything, one program's area, one household or the
-//! tick), optionally over a freshly generated synthetic population, and prints what changed.
+//! tick), optionally over a freshly generated synthetic population, and prints what changed. A
+//! full run joins the open one of the same day, so that several `kosodate match` (and
+//! `kosodate worker`) processes share it.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -50,7 +52,7 @@ pub async fn run(settings: &Settings, args: MatchArgs) -> anyhow::Result<()> {
     if let Some(count) = args.synthetic {
         replace_synthetic(&mut out, &registry, count, args.seed, today).await?;
     }
-    let runner = crate::rematch::runner(&registry);
+    let runner = crate::rematch::runner(&registry, settings);
     let started = Instant::now();
     let report = if args.tick {
         runner.run_tick(today).await?
@@ -105,6 +107,22 @@ async fn print_report(
         "  判定した組み合わせ {} / 結果を更新した世帯 {} / 変化のない世帯 {}",
         report.pairs_evaluated, report.states_written, report.unchanged
     )?;
+    if let Some((run, totals)) = &report.run {
+        writeln!(
+            out,
+            "  全体の実行 #{}（基準日 {}）: 区画 {} / {} 件が完了（この処理 {} 件, 取り直し {} 件）, \
+             結果を更新した世帯 {} / 変化のない世帯 {} / 新しい変化 {} 件",
+            run.id,
+            run.run_on,
+            totals.done,
+            totals.partitions,
+            report.partitions,
+            totals.reclaimed,
+            totals.households,
+            totals.unchanged,
+            totals.events
+        )?;
+    }
     let names: HashMap<ProgramId, String> = registry
         .all_programs(&ProgramFilter::default(), Visibility::Staff)
         .await?
