@@ -41,7 +41,10 @@ use kosodate_registry::{Category, Program};
 use kosodate_search::readings::load_readings;
 use kosodate_search::{MatchMode, Opened, Reader, SearchIndex, SearchRequest};
 use kosodate_tests::relevance::example_registry;
-use national::{Case, Owners, SEED, Templates, cases, corpus, describe_corpus, env_count, insert_programs};
+use national::{
+    Case, Owners, SEED, Templates, cases, cores, corpus, describe_corpus, env_count, insert_programs,
+    measuring,
+};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -783,16 +786,8 @@ fn readings() -> anyhow::Result<Option<Arc<dyn Reader>>> {
     Ok(Some(morphology))
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
-}
-
 fn main() -> anyhow::Result<()> {
-    // `cargo test --all-targets` runs bench targets too, without `--bench` and unoptimised.
-    if !std::env::args().any(|arg| arg == "--bench") {
-        println!(
-            "search benchmark: nothing measured outside `cargo bench` (pass --bench to run it directly)"
-        );
+    if !measuring("search benchmark") {
         return Ok(());
     }
     let count = env_count("KOSODATE_BENCH_PROGRAMS", 100_000);

@@ -34,7 +34,9 @@ use kosodate_migrations::{Migrator, MigratorTrait};
 use kosodate_registry::Category;
 use kosodate_tests::relevance::example_registry;
 use kosodate_tests::{Backend, test_settings, with_dictionary};
-use national::{Case, Owners, Templates, cases, corpus, describe_corpus, env_count, insert_programs};
+use national::{
+    Case, Owners, Templates, cases, cores, corpus, describe_corpus, env_count, insert_programs, measuring,
+};
 use secrecy::SecretString;
 use strum::VariantArray;
 use tokio::sync::oneshot;
@@ -225,18 +227,11 @@ fn ipadic_ready() -> bool {
 }
 
 fn main() -> anyhow::Result<()> {
-    // `cargo test --all-targets` runs bench targets too, without `--bench` and unoptimised.
-    if !std::env::args().any(|arg| arg == "--bench") {
-        println!(
-            "search HTTP benchmark: nothing measured outside `cargo bench` (pass --bench to run it directly)"
-        );
+    if !measuring("search HTTP benchmark") {
         return Ok(());
     }
     let count = env_count("KOSODATE_BENCH_PROGRAMS", 100_000);
-    println!(
-        "search HTTP benchmark: {count} programs, {} cores",
-        std::thread::available_parallelism().map_or(1, usize::from)
-    );
+    println!("search HTTP benchmark: {count} programs, {} cores", cores());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let scratch = tempfile::tempdir()?;
     let (_registry, examples) = runtime.block_on(example_registry(scratch.path()))?;

@@ -50,6 +50,20 @@ const NAME_SUFFIXES: [&str; 6] = [
     "（転入世帯）",
 ];
 
+/// Whether the benchmark was asked to measure: `cargo test --all-targets` runs bench targets too,
+/// without `--bench` and unoptimised, and then it measures nothing.
+pub fn measuring(benchmark: &str) -> bool {
+    let asked = std::env::args().any(|arg| arg == "--bench");
+    if !asked {
+        println!("{benchmark}: nothing measured outside `cargo bench` (pass --bench to run it directly)");
+    }
+    asked
+}
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 pub fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
