@@ -8,7 +8,7 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use crate::query::fold_kana;
+use crate::query::{fold_kana, fold_kana_char};
 
 /// The name the text fields' analyzer is registered under in the index.
 pub const TEXT_ANALYZER: &str = "ja_text";
@@ -78,6 +78,16 @@ pub fn normalize_mapped(text: &str) -> Vec<MappedChar> {
             end = offset + next.len_utf8();
             clusters.next();
         }
+        if end == start + first.len_utf8()
+            && let Some(character) = stable(first)
+        {
+            mapped.push(MappedChar {
+                character,
+                start,
+                end,
+            });
+            continue;
+        }
         let normalized: String = text[start..end].nfkc().flat_map(char::to_lowercase).collect();
         mapped.extend(fold_kana(&normalized).chars().map(|character| MappedChar {
             character,
@@ -86,6 +96,20 @@ pub fn normalize_mapped(text: &str) -> Vec<MappedChar> {
         }));
     }
     mapped
+}
+
+/// The normalised form of a character that NFKC leaves as it is and that has at most an ASCII
+/// lower case (most of what programs are written in: ASCII, かな and kanji), without the
+/// allocations of the general path; `None` for the others. Snippets analyse whole summaries and
+/// descriptions for each result, so this path is most of a search's analysis.
+fn stable(character: char) -> Option<char> {
+    match character {
+        '\0'..='\x7f' => Some(character.to_ascii_lowercase()),
+        '\u{3041}'..='\u{3096}' | '\u{30a1}'..='\u{30fa}' | 'ー' | '\u{4e00}'..='\u{9fff}' => {
+            Some(fold_kana_char(character))
+        }
+        _ => None,
+    }
 }
 
 /// Characters that make up words; everything else separates them.
@@ -194,6 +218,30 @@ mod tests {
             .last()
             .map(|token| &text[token.offset_from..token.offset_to]);
         assert_eq!(last, Some("３歳"));
+    }
+
+    #[test]
+    fn the_fast_path_normalises_as_nfkc_does() {
+        let ranges = [
+            '\0'..='\x7f',
+            '\u{3041}'..='\u{3096}',
+            '\u{30a1}'..='\u{30fa}',
+            '\u{4e00}'..='\u{9fff}',
+        ];
+        for character in ranges.into_iter().flatten().chain(['ー']) {
+            let general: String = fold_kana(
+                &character
+                    .to_string()
+                    .nfkc()
+                    .flat_map(char::to_lowercase)
+                    .collect::<String>(),
+            );
+            assert_eq!(
+                stable(character).map(String::from),
+                Some(general),
+                "{character:?}"
+            );
+        }
     }
 
     #[test]

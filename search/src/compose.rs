@@ -16,6 +16,7 @@ use crate::query::{SearchQuery, fold_kana};
 use crate::reader::Reader;
 use crate::sentence::{content_words, is_hiragana, is_sentence};
 use crate::synonyms::Synonyms;
+use crate::union::Unions;
 
 /// The weight of a synonym's match against the word the parent typed.
 const SYNONYM_WEIGHT: f32 = 0.8;
@@ -205,18 +206,23 @@ fn substring(analysis: &dyn TextAnalysis, field: Field, text: &str) -> Option<Bo
 }
 
 /// The word (or one of its synonyms) in any field, weighted by field.
-fn word_clause(analysis: &dyn TextAnalysis, fields: &[(Field, f32)], word: &Word) -> Option<Box<dyn Query>> {
-    let clauses: Vec<(Occur, Box<dyn Query>)> = word
+fn word_clause(
+    analysis: &dyn TextAnalysis,
+    fields: &[(Field, f32)],
+    word: &Word,
+    unions: Unions,
+) -> Option<Box<dyn Query>> {
+    let clauses: Vec<Box<dyn Query>> = word
         .variants
         .iter()
         .flat_map(|(variant, weight)| {
             fields.iter().filter_map(move |(field, field_weight)| {
                 let query = substring(analysis, *field, variant)?;
-                Some((Occur::Should, boosted(query, weight * field_weight)))
+                Some(boosted(query, weight * field_weight))
             })
         })
         .collect();
-    (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    (!clauses.is_empty()).then(|| unions.any(clauses))
 }
 
 fn boosted(query: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
@@ -229,9 +235,19 @@ pub fn all_words(
     fields: &[(Field, f32)],
     words: &[Word],
 ) -> Option<Box<dyn Query>> {
+    all_words_with(analysis, fields, words, Unions::Buffered)
+}
+
+/// [`all_words`] with the unions chosen for the search's filters.
+pub(crate) fn all_words_with(
+    analysis: &dyn TextAnalysis,
+    fields: &[(Field, f32)],
+    words: &[Word],
+    unions: Unions,
+) -> Option<Box<dyn Query>> {
     let clauses: Option<Vec<(Occur, Box<dyn Query>)>> = words
         .iter()
-        .map(|word| word_clause(analysis, fields, word).map(|clause| (Occur::Must, clause)))
+        .map(|word| word_clause(analysis, fields, word, unions).map(|clause| (Occur::Must, clause)))
         .collect();
     clauses
         .filter(|clauses| !clauses.is_empty())
@@ -244,27 +260,39 @@ pub fn some_words(
     fields: &[(Field, f32)],
     words: &[Word],
 ) -> Option<Box<dyn Query>> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    some_words_with(analysis, fields, words, Unions::Buffered)
+}
+
+/// [`some_words`] with the unions chosen for the search's filters.
+pub(crate) fn some_words_with(
+    analysis: &dyn TextAnalysis,
+    fields: &[(Field, f32)],
+    words: &[Word],
+    unions: Unions,
+) -> Option<Box<dyn Query>> {
+    let mut clauses: Vec<Box<dyn Query>> = Vec::new();
     for word in words {
-        clauses.extend(word_clause(analysis, fields, word).map(|clause| (Occur::Should, clause)));
+        clauses.extend(word_clause(analysis, fields, word, unions));
         for ((field, field_weight), (variant, weight)) in fields
             .iter()
             .flat_map(|field| word.variants.iter().map(move |variant| (field, variant)))
         {
-            if let Some(pieces) = most_pieces(analysis, *field, variant) {
-                clauses.push((
-                    Occur::Should,
-                    boosted(pieces, field_weight * weight * LOOSE_WEIGHT),
-                ));
+            if let Some(pieces) = most_pieces(analysis, *field, variant, unions) {
+                clauses.push(boosted(pieces, field_weight * weight * LOOSE_WEIGHT));
             }
         }
     }
-    (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    (!clauses.is_empty()).then(|| unions.any(clauses))
 }
 
 /// At least [`LOOSE_SHARE`] of the word's distinct pieces, anywhere in the field; only for words
 /// long enough to have several pieces.
-fn most_pieces(analysis: &dyn TextAnalysis, field: Field, word: &str) -> Option<Box<dyn Query>> {
+fn most_pieces(
+    analysis: &dyn TextAnalysis,
+    field: Field,
+    word: &str,
+    unions: Unions,
+) -> Option<Box<dyn Query>> {
     let mut pieces: Vec<String> = analysis
         .tokens(word)
         .into_iter()
@@ -283,9 +311,7 @@ fn most_pieces(analysis: &dyn TextAnalysis, field: Field, word: &str) -> Option<
             Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>
         })
         .collect();
-    Some(Box::new(BooleanQuery::union_with_minimum_required_clauses(
-        terms, required,
-    )))
+    Some(unions.at_least(terms, required))
 }
 
 #[cfg(test)]

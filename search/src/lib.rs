@@ -23,6 +23,7 @@ mod searcher;
 mod sentence;
 mod suggest;
 mod synonyms;
+mod union;
 
 pub use analyzer::{
     AnalysisTokenizer, BigramTokenizer, Bigrams, TEXT_ANALYZER, TextAnalysis, bigrams, normalize_mapped,

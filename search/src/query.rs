@@ -64,17 +64,20 @@ pub fn normalize(text: &str) -> String {
 /// sound the same and which parents type (あずける) where IPADIC's readings keep the old spelling
 /// (アヅケル). The prolonged sound mark and kana without a hiragana form (ヷ…ヺ) stay as they are.
 pub fn fold_kana(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            'ァ'..='ヶ' | 'ヽ' | 'ヾ' => char::from_u32(u32::from(c) - 0x60).unwrap_or(c),
-            _ => c,
-        })
-        .map(|c| match c {
-            'ぢ' => 'じ',
-            'づ' => 'ず',
-            _ => c,
-        })
-        .collect()
+    text.chars().map(fold_kana_char).collect()
+}
+
+/// [`fold_kana`] of one character.
+pub(crate) fn fold_kana_char(c: char) -> char {
+    let hiragana = match c {
+        'ァ'..='ヶ' | 'ヽ' | 'ヾ' => char::from_u32(u32::from(c) - 0x60).unwrap_or(c),
+        _ => c,
+    };
+    match hiragana {
+        'ぢ' => 'じ',
+        'づ' => 'ず',
+        _ => hiragana,
+    }
 }
 
 /// Whether a (normalised) query looks like personal data: an email address, or a run of at least

@@ -14,7 +14,7 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-use crate::compose::{Word, all_words, some_words, weighted_fields, words};
+use crate::compose::{Word, all_words_with, some_words_with, weighted_fields, words};
 use crate::document::{
     Fields, KEY_FIELD, ProgramCard, area_facet, category_facet, day_number, program_type_facet,
 };
@@ -23,6 +23,7 @@ use crate::index::{Indexed, SearchIndex};
 use crate::request::{
     FacetCount, Facets, MAX_PAGE, MatchMode, SearchHit, SearchRequest, SearchResults, Snippet,
 };
+use crate::union::{SeekingUnion, Unions};
 
 const SNIPPET_CHARS: usize = 120;
 
@@ -38,7 +39,8 @@ impl SearchIndex {
         let words = words(query, &self.synonyms, &self.stopwords, self.segmentation());
         let typed = words.iter().filter_map(Word::typed).map(str::to_owned).collect();
         let fields = weighted_fields(&self.fields);
-        if let Some(strict) = all_words(&*self.analysis, &fields, &words) {
+        let unions = unions_for(request);
+        if let Some(strict) = all_words_with(&*self.analysis, &fields, &words, unions) {
             let results = self.run(&searcher, request, &age, MatchMode::AllWords, Some(&*strict))?;
             if results.total > 0 {
                 return Ok(SearchResults {
@@ -47,7 +49,7 @@ impl SearchIndex {
                 });
             }
         }
-        let loose = some_words(&*self.analysis, &fields, &words);
+        let loose = some_words_with(&*self.analysis, &fields, &words, unions);
         let results = self.run(&searcher, request, &age, MatchMode::SomeWords, loose.as_deref())?;
         Ok(SearchResults {
             words: typed,
@@ -178,6 +180,18 @@ impl SearchIndex {
     }
 }
 
+/// A municipality (a few hundred programs of the nation's) or a category or type filter leads the
+/// search: the text is then asked only about the programs it lets through. Without one, every
+/// match of the text is visited anyway, and the buffered union visits them fastest.
+fn unions_for(request: &SearchRequest) -> Unions {
+    let selective =
+        request.municipality.is_some() || !request.categories.is_empty() || !request.program_types.is_empty();
+    match selective {
+        true => Unions::Seeking,
+        false => Unions::Buffered,
+    }
+}
+
 /// The owners whose programs apply to a municipality's residents.
 fn applicable_owners(municipality: MunicipalityCode) -> Vec<ProgramOwner> {
     let mut owners = vec![ProgramOwner::National, ProgramOwner::Local(municipality)];
@@ -191,13 +205,10 @@ fn any_facet(field: tantivy::schema::Field, facets: impl Iterator<Item = Facet>)
     let clauses = facets
         .map(|facet| {
             let term = Term::from_facet(field, &facet);
-            (
-                Occur::Should,
-                Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
-            )
+            Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>
         })
         .collect();
-    Box::new(BooleanQuery::new(clauses))
+    Box::new(SeekingUnion::new(clauses))
 }
 
 /// The window has opened by `day` and has not closed before it.

@@ -1,0 +1,484 @@
+//! The soak's load: `scripts/soak` starts `kosodate serve` on PostgreSQL with the example data
+//! and runs this against it. It sends `SOAK_RATE` requests/s (1,000) for `SOAK_SECONDS` (600) at
+//! a fixed rate whatever the answers take (an open loop, so that a slow server shows as latency,
+//! not as a lower rate): reads of the home page, the search API and page, program pages and the
+//! program API, the municipality list; writes of search-result clicks and a staff member's
+//! updates of a program through the API with a token. It samples the server's resident memory
+//! (`SOAK_PID`) every 10 s, and prints each kind's count, errors and p50/p99, the memory samples
+//! and the verdict: flat when, after the first quarter of the run (warm-up), the highest sample
+//! is within 10 % of the lowest.
+//!
+//! `SOAK_URL` (http://127.0.0.1:18080), `SOAK_TOKEN` (a staff token of 青森市, 022012). Under
+//! `cargo test` (no `--bench` argument) it does nothing.
+
+#![allow(clippy::print_stdout)] // a load driver prints its figures
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use kosodate_tests::relevance::load_queries;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use reqwest::{Client, RequestBuilder};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+const MEMORY_INTERVAL: Duration = Duration::from_secs(10);
+/// Requests in flight beyond which the driver itself would be the bottleneck: a request that
+/// finds none free counts as an error ("overloaded") instead of queueing.
+const MAX_IN_FLIGHT: usize = 2_000;
+const FLAT_WITHIN: f64 = 0.10;
+
+/// The kinds of request, with how many of each hundred.
+const MIX: [(Kind, u32); 9] = [
+    (Kind::Home, 12),
+    (Kind::SearchApi, 28),
+    (Kind::SearchPage, 10),
+    (Kind::ProgramPage, 15),
+    (Kind::ProgramApi, 10),
+    (Kind::Municipalities, 5),
+    (Kind::BrowseApi, 10),
+    (Kind::Click, 8),
+    (Kind::StaffUpdate, 2),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Home,
+    SearchApi,
+    SearchPage,
+    ProgramPage,
+    ProgramApi,
+    Municipalities,
+    BrowseApi,
+    Click,
+    StaffUpdate,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Home => "GET / (home page)",
+            Self::SearchApi => "GET /api/v1/programs/search?q",
+            Self::SearchPage => "GET /search?q (page)",
+            Self::ProgramPage => "GET /programs/{id} (page)",
+            Self::ProgramApi => "GET /api/v1/programs/{id}",
+            Self::Municipalities => "GET /api/v1/municipalities",
+            Self::BrowseApi => "GET /api/v1/programs/search (browse)",
+            Self::Click => "POST /api/v1/search/{id}/clicks",
+            Self::StaffUpdate => "PUT /api/v1/programs/{id} (staff)",
+        }
+    }
+}
+
+/// What the requests need: the published programs, the queries, recent searches to click on.
+struct Fixture {
+    base: String,
+    token: String,
+    programs: Vec<String>,
+    queries: Vec<String>,
+    municipalities: Vec<String>,
+    /// The staff member's own program, updated again and again.
+    staff_program: String,
+    /// (search id, first program found) of recent searches.
+    searches: Mutex<Vec<(String, String)>>,
+}
+
+#[derive(Default)]
+struct Outcomes {
+    latencies: BTreeMap<Kind, Vec<Duration>>,
+    errors: BTreeMap<Kind, u64>,
+    /// The first few error messages, to say what went wrong.
+    examples: Vec<String>,
+}
+
+impl Outcomes {
+    fn record(&mut self, kind: Kind, elapsed: Duration, outcome: Result<(), String>) {
+        match outcome {
+            Ok(()) => self.latencies.entry(kind).or_default().push(elapsed),
+            Err(error) => {
+                *self.errors.entry(kind).or_default() += 1;
+                if self.examples.len() < 10 {
+                    self.examples.push(format!("{}: {error}", kind.label()));
+                }
+            }
+        }
+    }
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn pick_kind(rng: &mut ChaCha8Rng) -> Kind {
+    let total: u32 = MIX.iter().map(|(_, weight)| weight).sum();
+    let mut draw = rng.random_range(0..total);
+    for (kind, weight) in MIX {
+        if draw < weight {
+            return kind;
+        }
+        draw -= weight;
+    }
+    Kind::Home
+}
+
+fn encoded(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The request of a kind, ready to send.
+fn request(client: &Client, fixture: &Fixture, kind: Kind, rng: &mut ChaCha8Rng) -> RequestBuilder {
+    let base = &fixture.base;
+    let pick = |items: &[String], rng: &mut ChaCha8Rng| items.choose(rng).cloned().unwrap_or_default();
+    let query = encoded(&pick(&fixture.queries, rng));
+    let municipality = pick(&fixture.municipalities, rng);
+    let program = pick(&fixture.programs, rng);
+    match kind {
+        Kind::Home => client.get(format!("{base}/")),
+        Kind::SearchApi if rng.random_bool(0.5) => client.get(format!(
+            "{base}/api/v1/programs/search?q={query}&municipality={municipality}"
+        )),
+        Kind::SearchApi => client.get(format!("{base}/api/v1/programs/search?q={query}")),
+        Kind::SearchPage => client.get(format!("{base}/search?q={query}&municipality={municipality}")),
+        Kind::ProgramPage => client.get(format!("{base}/programs/{program}")),
+        Kind::ProgramApi => client.get(format!("{base}/api/v1/programs/{program}")),
+        Kind::Municipalities => client.get(format!("{base}/api/v1/municipalities")),
+        Kind::BrowseApi => client.get(format!(
+            "{base}/api/v1/programs/search?municipality={municipality}&child_age_months={}&open_now=true",
+            rng.random_range(0..72)
+        )),
+        Kind::Click => {
+            let recent = fixture
+                .searches
+                .lock()
+                .ok()
+                .and_then(|searches| searches.choose(rng).cloned());
+            let (search, program) = recent.unwrap_or_default();
+            client
+                .post(format!("{base}/api/v1/search/{search}/clicks"))
+                .json(&json!({"program_id": program, "rank": 1}))
+        }
+        Kind::StaffUpdate => client
+            .put(format!("{base}/api/v1/programs/{}", fixture.staff_program))
+            .bearer_auth(&fixture.token)
+            .header("If-Match", "*")
+            .json(&staff_program_body(rng.random_range(0..1_000))),
+    }
+}
+
+/// Sends one request; a search API answer's id and first result are kept for clicks.
+async fn send(fixture: &Fixture, kind: Kind, request: RequestBuilder) -> Result<(), String> {
+    let response = request.send().await.map_err(|error| error.to_string())?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|error| error.to_string())?;
+    if !status.is_success() {
+        return Err(format!(
+            "{status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        ));
+    }
+    if kind == Kind::SearchApi
+        && let Ok(page) = serde_json::from_slice::<Value>(&body)
+        && let (Some(search), Some(program)) = (
+            page["search_id"].as_str(),
+            page["items"][0]["program"]["id"].as_str(),
+        )
+        && let Ok(mut searches) = fixture.searches.lock()
+    {
+        if searches.len() >= 1_000 {
+            searches.swap_remove(0);
+        }
+        searches.push((search.to_owned(), program.to_owned()));
+    }
+    Ok(())
+}
+
+fn staff_program_body(revision: u32) -> Value {
+    json!({
+        "owner": "022012",
+        "name": "負荷試験用 子ども医療費助成",
+        "categories": ["medical", "infant"],
+        "summary": format!("高校生年代までの子どもの医療費の自己負担分を助成します（改訂{revision}）。"),
+        "eligibility_summary": "市内に住所があり、健康保険に加入している0歳から18歳到達後最初の3月31日までの子ども",
+        "benefit": {"description": "保険診療の自己負担分", "amount_yen": null},
+        "application_window": {"kind": "relative", "event": "birth", "within_days": 15},
+        "application_methods": [{"kind": "counter", "note": "市役所 1階 窓口"}],
+        "documents": ["健康保険の資格確認書"],
+        "contact": {"section": "こども支援課", "phone": "017-734-1111", "email": "kodomo@example.jp"},
+        "source_url": "https://www.city.aomori.aomori.jp/",
+        "last_reviewed_on": "2026-11-01"
+    })
+}
+
+/// Every published program's id, page by page.
+async fn program_ids(client: &Client, base: &str) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{base}/api/v1/programs?limit=100");
+        if let Some(cursor) = &cursor {
+            url.push_str(&format!("&cursor={cursor}"));
+        }
+        let page: Value = client.get(url).send().await?.error_for_status()?.json().await?;
+        let items = page["items"].as_array().context("no items in the program list")?;
+        ids.extend(
+            items
+                .iter()
+                .filter_map(|item| item["id"].as_str().map(str::to_owned)),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return Ok(ids),
+        }
+    }
+}
+
+/// The staff member's program: created and published once, then updated during the run.
+async fn staff_program(client: &Client, base: &str, token: &str) -> anyhow::Result<String> {
+    let created: Value = client
+        .post(format!("{base}/api/v1/programs"))
+        .bearer_auth(token)
+        .json(&staff_program_body(0))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = created["id"]
+        .as_str()
+        .context("no id for the created program")?
+        .to_owned();
+    client
+        .post(format!("{base}/api/v1/programs/{id}/publish"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(id)
+}
+
+async fn fixture(client: &Client, base: String, token: String) -> anyhow::Result<Fixture> {
+    let programs = program_ids(client, &base).await?;
+    anyhow::ensure!(
+        !programs.is_empty(),
+        "no published programs: start the service with the example data"
+    );
+    let municipalities: Value = client
+        .get(format!("{base}/api/v1/municipalities?limit=100"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let municipalities = municipalities
+        .as_array()
+        .or_else(|| municipalities["items"].as_array())
+        .context("no municipality list")?
+        .iter()
+        .filter_map(|municipality| municipality["code"].as_str().map(str::to_owned))
+        .collect();
+    let staff_program = staff_program(client, &base, &token).await?;
+    let fixture = Fixture {
+        queries: load_queries()?.into_iter().map(|query| query.q).collect(),
+        base,
+        token,
+        programs,
+        municipalities,
+        staff_program,
+        searches: Mutex::new(Vec::new()),
+    };
+    // Searches to click on from the first click.
+    for query in fixture.queries.iter().take(20) {
+        let url = format!("{}/api/v1/programs/search?q={}", fixture.base, encoded(query));
+        send(&fixture, Kind::SearchApi, client.get(url))
+            .await
+            .map_err(|error| anyhow::anyhow!("a search failed: {error}"))?;
+    }
+    Ok(fixture)
+}
+
+/// The server's resident memory in MB, from /proc.
+fn resident_mb(pid: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    let kilobytes: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kilobytes / 1024.0)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+/// Sends at the rate until the end, sampling memory; the outcomes and the memory samples.
+async fn drive(
+    client: &Client,
+    fixture: &Arc<Fixture>,
+    rate: u64,
+    duration: Duration,
+    pid: Option<&str>,
+) -> (Outcomes, Vec<(u64, f64)>, u64) {
+    let outcomes = Arc::new(Mutex::new(Outcomes::default()));
+    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let mut rng = ChaCha8Rng::seed_from_u64(20_261_205);
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let started = Instant::now();
+    let mut memory = Vec::new();
+    let mut next_sample = Duration::ZERO;
+    let mut sent = 0;
+    while started.elapsed() < duration {
+        ticks.tick().await;
+        if started.elapsed() >= next_sample {
+            if let Some(mb) = pid.and_then(resident_mb) {
+                let second = started.elapsed().as_secs();
+                println!(
+                    "  {second:>5} s  RSS {mb:>8.1} MB  load average {}",
+                    load_average()
+                );
+                memory.push((second, mb));
+            }
+            next_sample += MEMORY_INTERVAL;
+        }
+        let kind = pick_kind(&mut rng);
+        let request = request(client, fixture, kind, &mut rng);
+        sent += 1;
+        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+            if let Ok(mut outcomes) = outcomes.lock() {
+                outcomes.record(
+                    kind,
+                    Duration::ZERO,
+                    Err("overloaded: too many requests in flight".into()),
+                );
+            }
+            continue;
+        };
+        let (fixture, outcomes) = (Arc::clone(fixture), Arc::clone(&outcomes));
+        tokio::spawn(async move {
+            let began = Instant::now();
+            let outcome = send(&fixture, kind, request).await;
+            if let Ok(mut outcomes) = outcomes.lock() {
+                outcomes.record(kind, began.elapsed(), outcome);
+            }
+            drop(permit);
+        });
+    }
+    // Let the requests in flight finish.
+    let _ = slots.acquire_many(MAX_IN_FLIGHT as u32).await;
+    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    (outcomes, memory, sent)
+}
+
+fn percentile(sorted: &[Duration], share: f64) -> f64 {
+    let rank = (share * sorted.len() as f64).ceil() as usize;
+    sorted
+        .get(rank.saturating_sub(1))
+        .map_or(0.0, |latency| latency.as_secs_f64() * 1e3)
+}
+
+fn report(outcomes: &mut Outcomes, sent: u64, elapsed: Duration) {
+    println!(
+        "\nsent {sent} requests in {:.0} s ({:.0}/s)",
+        elapsed.as_secs_f64(),
+        sent as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "  {:<40} {:>8} {:>7} {:>9} {:>9}",
+        "request", "ok", "errors", "p50 ms", "p99 ms"
+    );
+    let mut all = Vec::new();
+    for (kind, _) in MIX {
+        let latencies = outcomes.latencies.entry(kind).or_default();
+        latencies.sort_unstable();
+        all.extend_from_slice(latencies);
+        println!(
+            "  {:<40} {:>8} {:>7} {:>9.2} {:>9.2}",
+            kind.label(),
+            latencies.len(),
+            outcomes.errors.get(&kind).copied().unwrap_or_default(),
+            percentile(latencies, 0.5),
+            percentile(latencies, 0.99)
+        );
+    }
+    all.sort_unstable();
+    let errors: u64 = outcomes.errors.values().sum();
+    println!(
+        "  {:<40} {:>8} {errors:>7} {:>9.2} {:>9.2}",
+        "all",
+        all.len(),
+        percentile(&all, 0.5),
+        percentile(&all, 0.99)
+    );
+    match errors {
+        0 => println!("errors: 0"),
+        _ => println!("errors: {errors}, e.g.\n  {}", outcomes.examples.join("\n  ")),
+    }
+}
+
+/// Flat when the samples after the first quarter of the run stay within 10 % of their lowest.
+fn memory_verdict(memory: &[(u64, f64)], seconds: u64) {
+    let settled: Vec<f64> = memory
+        .iter()
+        .filter(|(second, _)| *second >= seconds / 4)
+        .map(|(_, mb)| *mb)
+        .collect();
+    let (Some(low), Some(high)) = (
+        settled.iter().copied().reduce(f64::min),
+        settled.iter().copied().reduce(f64::max),
+    ) else {
+        println!("memory: no samples after warm-up (set SOAK_PID)");
+        return;
+    };
+    let growth = (high - low) / low;
+    let verdict = match growth <= FLAT_WITHIN {
+        true => "flat",
+        false => "NOT flat",
+    };
+    println!(
+        "memory after warm-up ({} samples from {} s): {low:.1}–{high:.1} MB, spread {:.1} % → {verdict} (limit 10 %)",
+        settled.len(),
+        seconds / 4,
+        growth * 100.0
+    );
+}
+
+fn main() -> anyhow::Result<()> {
+    if !std::env::args().any(|arg| arg == "--bench") {
+        println!("soak driver: nothing sent outside `cargo bench` (scripts/soak runs it)");
+        return Ok(());
+    }
+    let base = env_or("SOAK_URL", "http://127.0.0.1:18080");
+    let token = env_or("SOAK_TOKEN", "soak-token-aomori-city");
+    let rate: u64 = env_or("SOAK_RATE", "1000").parse().context("SOAK_RATE")?;
+    let seconds: u64 = env_or("SOAK_SECONDS", "600").parse().context("SOAK_SECONDS")?;
+    let pid = std::env::var("SOAK_PID").ok();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let client = Client::builder()
+            .pool_max_idle_per_host(256)
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        let fixture = Arc::new(fixture(&client, base.clone(), token).await?);
+        println!(
+            "soak: {rate} requests/s for {seconds} s against {base}; {} programs, {} queries",
+            fixture.programs.len(),
+            fixture.queries.len()
+        );
+        let started = Instant::now();
+        let (mut outcomes, memory, sent) = drive(
+            &client,
+            &fixture,
+            rate,
+            Duration::from_secs(seconds),
+            pid.as_deref(),
+        )
+        .await;
+        report(&mut outcomes, sent, started.elapsed());
+        memory_verdict(&memory, seconds);
+        anyhow::Ok(())
+    })
+}
