@@ -25,6 +25,7 @@ mod m20261205_000080_community;
 mod m20261205_000081_community_notices;
 mod m20261205_000090_insights;
 mod m20261205_000100_places_events;
+mod m20261205_000103_weekly_event_notices;
 mod m20261205_000110_partners;
 mod m20261205_000111_partner_webhooks;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000081_community_notices::Migration),
             Box::new(m20261205_000090_insights::Migration),
             Box::new(m20261205_000100_places_events::Migration),
+            Box::new(m20261205_000103_weekly_event_notices::Migration),
             Box::new(m20261205_000110_partners::Migration),
             Box::new(m20261205_000111_partner_webhooks::Migration),
         ]

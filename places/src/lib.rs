@@ -16,6 +16,7 @@ mod model;
 mod reading;
 mod schedule;
 mod store;
+mod suited;
 mod vocabulary;
 
 pub use error::PlacesError;
@@ -25,4 +26,5 @@ pub use model::*;
 pub use reading::{Area, EventFilter, FeedPosition, PlaceFilter};
 pub use schedule::MAX_SPAN_DAYS;
 pub use store::Places;
+pub use suited::{EventDays, SuitedEvent, suited_events};
 pub use vocabulary::{EventKind, Facility, PlaceKind, SignUpMethod, Status, Weekday};
