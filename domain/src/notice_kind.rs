@@ -53,6 +53,10 @@ pub enum NoticeKind {
     /// answer's id is the notice's idempotency key).
     #[strum(message = "質問への回答")]
     CommunityAnswer,
+    /// The week's events that suit the household's children, for households that asked for them
+    /// (never a change event: the household and the week make the notice's idempotency key).
+    #[strum(message = "今週のイベント")]
+    WeeklyEvents,
 }
 
 crate::vocabulary_deserialize!(NoticeKind);
@@ -60,7 +64,10 @@ crate::vocabulary_deserialize!(NoticeKind);
 impl NoticeKind {
     /// Whether the matcher records it as a change of a household's results.
     pub fn is_change_event(self) -> bool {
-        !matches!(self, Self::Digest | Self::ChannelDisabled | Self::CommunityAnswer)
+        !matches!(
+            self,
+            Self::Digest | Self::ChannelDisabled | Self::CommunityAnswer | Self::WeeklyEvents
+        )
     }
 
     /// Whether a notice is sent for it: losing eligibility is shown on the parent's page only.

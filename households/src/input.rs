@@ -62,6 +62,9 @@ pub struct Preferences {
     /// Several notices of one day as one message.
     #[serde(default = "default_digest")]
     pub daily_digest: bool,
+    /// Once a week, the events that suit the children (off until the parent asks for it).
+    #[serde(default)]
+    pub weekly_events: bool,
 }
 
 fn default_quiet_from() -> String {
@@ -82,6 +85,7 @@ impl Default for Preferences {
             quiet_from: default_quiet_from(),
             quiet_until: default_quiet_until(),
             daily_digest: default_digest(),
+            weekly_events: false,
         }
     }
 }

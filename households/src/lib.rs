@@ -66,3 +66,23 @@ pub async fn record_on(
         None => Ok(None),
     }
 }
+
+/// Reads household rows by id on the caller's connection or transaction, in one query; ids
+/// without a row are left out.
+pub async fn records_on(
+    db: &impl sea_orm::ConnectionTrait,
+    ids: &[String],
+) -> Result<Vec<HouseholdRecord>, HouseholdError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    entity::household::Entity::find()
+        .filter(entity::household::Column::Id.is_in(ids.iter().cloned()))
+        .order_by_asc(entity::household::Column::Id)
+        .all(db)
+        .await?
+        .iter()
+        .map(profile::record)
+        .collect()
+}

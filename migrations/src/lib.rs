@@ -26,6 +26,7 @@ mod m20261205_000081_community_notices;
 mod m20261205_000090_insights;
 mod m20261205_000100_places_events;
 mod m20261205_000102_event_attendance;
+mod m20261205_000103_weekly_event_notices;
 mod m20261205_000110_partners;
 mod m20261205_000111_partner_webhooks;
 mod m20261205_000112_partner_links;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000090_insights::Migration),
             Box::new(m20261205_000100_places_events::Migration),
             Box::new(m20261205_000102_event_attendance::Migration),
+            Box::new(m20261205_000103_weekly_event_notices::Migration),
             Box::new(m20261205_000110_partners::Migration),
             Box::new(m20261205_000111_partner_webhooks::Migration),
             Box::new(m20261205_000112_partner_links::Migration),

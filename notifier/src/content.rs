@@ -19,6 +19,9 @@ pub struct NoticeContent {
     /// For `CommunityAnswer`: the parent's question that was answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question: Option<QuestionNotice>,
+    /// For `WeeklyEvents`: the week's events that suit the household's children.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventNotice>,
 }
 
 impl NoticeContent {
@@ -38,6 +41,25 @@ impl NoticeContent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuestionNotice {
     pub title: String,
+    pub url: url::Url,
+}
+
+/// One event as a notice presents it: what, on which days of the week, where, for which child,
+/// how to sign up and where to read more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventNotice {
+    pub title: String,
+    /// Its days this week in words: 「12月8日（火）10:00〜11:30」.
+    pub days: Vec<String>,
+    /// Where, in words: a place's name, or the venue as staff wrote it.
+    pub venue: String,
+    /// Which of the household's children it suits, as the parent named them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<String>,
+    /// How to sign up, in words (「電話で申込み（12月5日まで）」); none when nobody needs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_up: Option<String>,
+    /// The event's page.
     pub url: url::Url,
 }
 

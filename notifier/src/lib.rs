@@ -22,7 +22,7 @@ pub use channel::{
     Address, Channel, ChannelKind, Delivered, DeliveryError, Envelope, Link, PartnerAppLink,
     PushSubscription, RenderedNotice, Urgency,
 };
-pub use content::{NoticeContent, NoticeKind, ProgramNotice, QuestionNotice};
+pub use content::{EventNotice, NoticeContent, NoticeKind, ProgramNotice, QuestionNotice};
 pub use links::{LinkSigner, NoticeAction};
 pub use mailbox::{FileMailbox, MailboxError, MailboxReceipt};
 pub use outbox::{NoticeDraft, NoticeStatus, OutboxError};

@@ -219,6 +219,7 @@ fn new_row(
             programs: Vec::new(),
             disabled_channel: None,
             question: None,
+            events: Vec::new(),
         },
         _ => draft.content.clone(),
     };

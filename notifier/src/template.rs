@@ -11,7 +11,7 @@ use kosodate_domain::japan::format_date_with_weekday;
 use uuid::Uuid;
 
 use crate::channel::{Link, RenderedNotice, Urgency};
-use crate::content::{NoticeContent, NoticeKind, ProgramNotice};
+use crate::content::{EventNotice, NoticeContent, NoticeKind, ProgramNotice};
 use crate::links::{LinkSigner, NoticeAction};
 
 /// A notice to render: its own id (for its action links) and content.
@@ -46,10 +46,16 @@ pub fn render(
                 actions.extend(program_actions(signer, member.id, position, program));
             }
         }
+        for event in &member.content.events {
+            body.push_str(&event_section(event));
+        }
     }
-    let about_programs = members
-        .iter()
-        .any(|member| member.content.kind != NoticeKind::CommunityAnswer);
+    let about_programs = members.iter().any(|member| {
+        !matches!(
+            member.content.kind,
+            NoticeKind::CommunityAnswer | NoticeKind::WeeklyEvents
+        )
+    });
     if about_programs {
         body.push_str(&format!(
             "\n各制度の詳細と対象になる理由は、マイページでご確認いただけます。\n{my_page}\n"
@@ -148,6 +154,10 @@ fn title(content: &NoticeContent, members: usize) -> String {
         NoticeKind::Digest => format!("今日のお知らせ（{members}件）"),
         NoticeKind::ChannelDisabled => "お知らせの配信先を停止しました".into(),
         NoticeKind::CommunityAnswer => format!("質問「{}」に回答がありました", question_title(content)),
+        NoticeKind::WeeklyEvents => format!(
+            "今週、お子さんの月齢に合ったイベントが{}件あります",
+            content.events.len()
+        ),
     }
 }
 
@@ -196,7 +206,31 @@ fn lead(content: &NoticeContent) -> String {
             ),
             None => "子育てコミュニティで、あなたの質問に回答がありました。\n".into(),
         },
+        NoticeKind::WeeklyEvents => {
+            "今週、お住まいの地域で、お子さんの月齢・学年に合ったイベントがあります。\n\
+             申込みや持ち物は、各イベントのページでご確認ください。\n\
+             このお知らせは、マイページの「お知らせの設定」でいつでも止められます。\n"
+                .into()
+        }
     }
+}
+
+fn event_section(event: &EventNotice) -> String {
+    let mut section = format!("\n■ {}\n", event.title);
+    // Writing to a String cannot fail.
+    let mut line = |label: &str, value: &str| {
+        let _ = writeln!(section, "{label}：{value}");
+    };
+    line("日時", &event.days.join("、"));
+    line("場所", &event.venue);
+    if !event.children.is_empty() {
+        line("対象のお子さん", &event.children.join("、"));
+    }
+    if let Some(sign_up) = &event.sign_up {
+        line("申込み", sign_up);
+    }
+    line("詳しくは", event.url.as_str());
+    section
 }
 
 fn program_section(program: &ProgramNotice) -> String {
@@ -270,6 +304,7 @@ mod tests {
             programs: vec![program("子ども医療費助成")],
             disabled_channel: None,
             question: None,
+            events: Vec::new(),
         };
         let my_page = url::Url::parse("https://kosodate.example/me").unwrap_or_else(|_| unreachable!());
         let id = Uuid::now_v7();
@@ -317,18 +352,21 @@ mod tests {
             programs: vec![program("児童手当")],
             disabled_channel: None,
             question: None,
+            events: Vec::new(),
         };
         let second = NoticeContent {
             kind: NoticeKind::WindowOpensSoon,
             programs: vec![program("一時預かり")],
             disabled_channel: None,
             question: None,
+            events: Vec::new(),
         };
         let digest = NoticeContent {
             kind: NoticeKind::Digest,
             programs: Vec::new(),
             disabled_channel: None,
             question: None,
+            events: Vec::new(),
         };
         let members = [
             NoticeToRender {
@@ -357,6 +395,61 @@ mod tests {
     }
 
     #[test]
+    fn a_weekly_events_notice_lists_each_event_with_its_days_place_and_child() {
+        let content = NoticeContent {
+            kind: NoticeKind::WeeklyEvents,
+            programs: Vec::new(),
+            disabled_channel: None,
+            question: None,
+            events: vec![crate::content::EventNotice {
+                title: "離乳食教室（後期）".into(),
+                days: vec!["12月8日（火）10:00〜11:30".into()],
+                venue: "青森市保健所".into(),
+                children: vec!["はなちゃん".into()],
+                sign_up: Some("電話で申込み（12月7日まで）".into()),
+                url: url::Url::parse("https://kosodate.example/events/1").unwrap_or_else(|_| unreachable!()),
+            }],
+        };
+        let my_page = url::Url::parse("https://kosodate.example/me").unwrap_or_else(|_| unreachable!());
+        let id = Uuid::now_v7();
+        let rendered = render(
+            &signer(),
+            NoticeToRender {
+                id,
+                content: &content,
+            },
+            &[],
+            &my_page,
+        );
+        assert_eq!(
+            rendered.title,
+            "【子育て支援】今週、お子さんの月齢に合ったイベントが1件あります"
+        );
+        for expected in [
+            "■ 離乳食教室（後期）",
+            "日時：12月8日（火）10:00〜11:30",
+            "場所：青森市保健所",
+            "対象のお子さん：はなちゃん",
+            "申込み：電話で申込み（12月7日まで）",
+            "詳しくは：https://kosodate.example/events/1",
+        ] {
+            assert!(
+                rendered.body.contains(expected),
+                "{expected} missing from {}",
+                rendered.body
+            );
+        }
+        assert!(
+            !rendered.body.contains("各制度の詳細"),
+            "an events notice is not about programs"
+        );
+        assert!(
+            rendered.actions.is_empty(),
+            "events have no applied / not interested buttons"
+        );
+    }
+
+    #[test]
     fn an_answer_notice_names_the_question_and_links_to_it() {
         let url = url::Url::parse("https://kosodate.example/community/questions/1")
             .unwrap_or_else(|_| unreachable!());
@@ -368,6 +461,7 @@ mod tests {
                 title: "夜泣きがひどくて眠れません。みなさんはどうしていますか、教えてください".into(),
                 url: url.clone(),
             }),
+            events: Vec::new(),
         };
         let my_page = url::Url::parse("https://kosodate.example/me").unwrap_or_else(|_| unreachable!());
         let id = Uuid::now_v7();

@@ -18,6 +18,7 @@ mod reading;
 mod schedule;
 mod store;
 mod templates;
+mod suited;
 mod vocabulary;
 
 pub use error::PlacesError;
@@ -30,4 +31,5 @@ pub use store::Places;
 pub use templates::{
     EventTemplate, PlaceTemplate, event_template, event_templates, place_template, place_templates,
 };
+pub use suited::{EventDays, SuitedEvent, suited_events};
 pub use vocabulary::{EventKind, Facility, PlaceKind, SignUpMethod, Status, Weekday};

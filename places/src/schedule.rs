@@ -88,7 +88,7 @@ impl Audience {
     /// law: ages reached the day before the birthday, 早生まれ in the earlier year), or, before
     /// the birth, by pregnancy. An audience that names nobody suits everybody.
     pub fn suits(&self, child: ChildDate, on: NaiveDate) -> bool {
-        if !self.pregnancy && self.age_months.is_none() && self.grades.is_none() {
+        if !self.names_someone() {
             return true;
         }
         let birth = match child {
@@ -106,6 +106,12 @@ impl Audience {
         by_months || by_grade
     }
 
+    /// Whether the event is meant for some children or parents (pregnancy, an age, a school
+    /// year) rather than for everybody.
+    pub fn names_someone(&self) -> bool {
+        self.pregnancy || self.age_months.is_some() || self.grades.is_some()
+    }
+
     /// Whether a child of `months` completed months suits the age-in-months part; events with
     /// no such part (school years only, pregnancy only) do not.
     pub fn suits_age_in_months(&self, months: i32) -> bool {
@@ -113,6 +119,15 @@ impl Audience {
             (None, None, false) => true,
             (Some(range), _, _) => range.contains(months),
             _ => false,
+        }
+    }
+}
+
+impl From<kosodate_matcher::Birth> for ChildDate {
+    fn from(birth: kosodate_matcher::Birth) -> Self {
+        match birth {
+            kosodate_matcher::Birth::BirthDate(date) => Self::Born(date),
+            kosodate_matcher::Birth::DueDate(date) => Self::Due(date),
         }
     }
 }

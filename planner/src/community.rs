@@ -97,6 +97,7 @@ async fn enqueue_answer_notices(
             title: posted.question_title.clone(),
             url: posted.question_url.clone(),
         }),
+        events: Vec::new(),
     };
     let drafts = drafts(&record, &channels, Some(posted.answer), None, &content);
     Ok(outbox::enqueue(txn, drafts, now).await?)

@@ -94,14 +94,17 @@ fn children_concerned(rule: Option<&Rule>, record: &HouseholdRecord, on: NaiveDa
     children.dedup();
     children
         .into_iter()
-        .map(|child| {
-            let index = usize::from(child).saturating_sub(1);
-            match record.nicknames.get(index).cloned().flatten() {
-                Some(name) => format!("{name}さん"),
-                None => format!("第{child}子"),
-            }
-        })
+        .map(|child| child_name(record, usize::from(child).saturating_sub(1)))
         .collect()
+}
+
+/// A child as notices name it: the parent's nickname with さん, else 「第2子」 (`position` counts
+/// from 0 in birth order).
+pub(crate) fn child_name(record: &HouseholdRecord, position: usize) -> String {
+    match record.nicknames.get(position).cloned().flatten() {
+        Some(name) => format!("{name}さん"),
+        None => format!("第{}子", position + 1),
+    }
 }
 
 fn collect_children(reason: &Reason, children: &mut Vec<u8>) {

@@ -10,6 +10,8 @@ pub enum PlannerError {
     Registry(#[from] RegistryError),
     #[error("writing to the outbox failed")]
     Outbox(#[from] kosodate_notifier::OutboxError),
+    #[error("reading events failed")]
+    Places(#[from] kosodate_places::PlacesError),
     #[error("planner database query failed")]
     Database(#[from] sea_orm::DbErr),
 }

@@ -41,6 +41,7 @@ impl ChannelHealth {
                 programs: Vec::new(),
                 disabled_channel: Some(channel_label(gone.channel_kind).to_owned()),
                 question: None,
+                events: Vec::new(),
             };
             outbox::enqueue(&txn, drafts(&record, &channels, None, None, &content), Utc::now()).await?;
         }

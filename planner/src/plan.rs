@@ -136,6 +136,7 @@ impl NoticePlanner {
             programs: notices,
             disabled_channel: None,
             question: None,
+            events: Vec::new(),
         };
         let program_id = event.program_id.map(|id| id.to_string());
         Ok(Planned::Drafts(drafts(

@@ -5,8 +5,8 @@
 use kosodate_domain::error_chain;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use kosodate_households::Households;
 use kosodate_notifier::channels::email::{EmailChannel, SmtpSettings};
@@ -14,7 +14,7 @@ use kosodate_notifier::channels::line::LineChannel;
 use kosodate_notifier::channels::partner_app::PartnerAppChannel;
 use kosodate_notifier::channels::web_push::{VapidKey, WebPushChannel};
 use kosodate_notifier::{Channel, ChannelKind, FileMailbox, LinkSigner, RetryPolicy, Worker, WorkerConfig};
-use kosodate_planner::{ChannelHealth, NoticePlanner};
+use kosodate_planner::{ChannelHealth, NoticePlanner, WeeklyEventNotices};
 use kosodate_registry::Registry;
 use secrecy::ExposeSecret;
 
@@ -26,6 +26,10 @@ use crate::settings::{NoticeSettings, Settings};
 #[derive(Debug, Clone)]
 pub struct Notices {
     pub planner: NoticePlanner,
+    /// The week's events for households that asked for them, looked at every
+    /// [`WEEKLY_EVENTS_EVERY`].
+    pub weekly_events: WeeklyEventNotices,
+    weekly_events_checked: Arc<Mutex<Option<Instant>>>,
     pub worker: Worker,
     pub email: EmailChannel,
     pub signer: LinkSigner,
@@ -34,6 +38,10 @@ pub struct Notices {
     pub allow_insecure_push_endpoints: bool,
     pub idle_poll: Duration,
 }
+
+/// How often a process looks for municipalities whose week has events and no notices yet: a
+/// week is planned once, so this is only how late in the week a newly published event is told.
+const WEEKLY_EVENTS_EVERY: Duration = Duration::from_secs(10 * 60);
 
 fn rate(per_second: u32) -> NonZeroU32 {
     NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN)
@@ -110,8 +118,16 @@ impl Notices {
             worker_config(notice_settings),
         )
         .with_hooks(Arc::new(ChannelHealth::new(households.clone())));
+        let weekly_events = WeeklyEventNotices::new(
+            households.clone(),
+            registry.clone(),
+            kosodate_places::Places::new(registry.connection().clone()),
+            public_url.join("events/")?,
+        );
         Ok(Self {
             planner: NoticePlanner::new(households, registry.clone()),
+            weekly_events,
+            weekly_events_checked: Arc::new(Mutex::new(None)),
             worker,
             email,
             signer,
@@ -124,7 +140,7 @@ impl Notices {
     /// One round: plan what the matcher recorded, then deliver one batch. Returns whether there
     /// was anything to do.
     pub async fn round(&self) -> anyhow::Result<bool> {
-        let planned = self.planner.plan_pending().await?;
+        let planned = self.planner.plan_pending().await? as u64 + self.plan_weekly_events_if_due().await?;
         let delivered = self.worker.run_once().await?;
         Ok(planned > 0 || delivered > 0)
     }
@@ -155,6 +171,22 @@ impl Notices {
                 () = tokio::time::sleep(pause) => {}
             }
         }
+    }
+
+    /// Plans the week's events notices when [`WEEKLY_EVENTS_EVERY`] has passed since this process
+    /// last looked; returns how many notices were queued.
+    async fn plan_weekly_events_if_due(&self) -> anyhow::Result<u64> {
+        {
+            let mut checked = self
+                .weekly_events_checked
+                .lock()
+                .map_err(|_| anyhow::anyhow!("weekly events clock poisoned"))?;
+            if checked.is_some_and(|at| at.elapsed() < WEEKLY_EVENTS_EVERY) {
+                return Ok(0);
+            }
+            *checked = Some(Instant::now());
+        }
+        Ok(self.weekly_events.plan_due(chrono::Utc::now()).await?)
     }
 
     fn planner_db(&self) -> &sea_orm::DatabaseConnection {

@@ -67,6 +67,7 @@ pub fn sample_content() -> NoticeContent {
         }],
         disabled_channel: None,
         question: None,
+        events: Vec::new(),
     }
 }
 

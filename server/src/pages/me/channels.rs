@@ -408,9 +408,11 @@ pub struct PreferencesForm {
     quiet_until: String,
     #[serde(default)]
     daily_digest: Option<String>,
+    #[serde(default)]
+    weekly_events: Option<String>,
 }
 
-/// Quiet hours and the daily digest, kept with the household.
+/// Quiet hours, the daily digest and the weekly events, kept with the household.
 pub async fn save_preferences(
     State(state): State<AppState>,
     context: RequestContext,
@@ -423,6 +425,7 @@ pub async fn save_preferences(
         quiet_from: fields.quiet_from,
         quiet_until: fields.quiet_until,
         daily_digest: fields.daily_digest.is_some(),
+        weekly_events: fields.weekly_events.is_some(),
     });
     parent::save_household(&state, parent.account, &context, input).await?;
     Ok(see_other("/me/channels#preferences"))
