@@ -17,8 +17,8 @@ mod model;
 mod reading;
 mod schedule;
 mod store;
-mod templates;
 mod suited;
+mod templates;
 mod vocabulary;
 
 pub use error::PlacesError;
@@ -28,8 +28,8 @@ pub use model::*;
 pub use reading::{Area, EventFilter, FeedPosition, PlaceFilter};
 pub use schedule::MAX_SPAN_DAYS;
 pub use store::Places;
+pub use suited::{EventDays, SuitedEvent, suited_events};
 pub use templates::{
     EventTemplate, PlaceTemplate, event_template, event_templates, place_template, place_templates,
 };
-pub use suited::{EventDays, SuitedEvent, suited_events};
 pub use vocabulary::{EventKind, Facility, PlaceKind, SignUpMethod, Status, Weekday};

@@ -25,6 +25,23 @@ pub struct Area {
     pub owner: Option<MunicipalityCode>,
 }
 
+impl Area {
+    /// Where a household of `municipality` looks for events: its region's and the
+    /// prefecture's, or, for a municipality the registry puts in no region, its own.
+    pub fn around(municipality: MunicipalityCode, region: Option<String>) -> Self {
+        match region {
+            Some(region) => Self {
+                region: Some(region),
+                ..Self::default()
+            },
+            None => Self {
+                municipality: Some(municipality),
+                ..Self::default()
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PlaceFilter {
     pub area: Area,

@@ -201,8 +201,7 @@ mod tests {
             <PlaceKind as strum::VariantArray>::VARIANTS.to_vec()
         );
         assert!(
-            place_template(PlaceKind::SupportCenter)
-                .is_some_and(|template| !template.facilities.is_empty())
+            place_template(PlaceKind::SupportCenter).is_some_and(|template| !template.facilities.is_empty())
         );
     }
 }

@@ -81,11 +81,7 @@ impl WeeklyEventNotices {
             if planned.contains(municipality.code.as_str()) {
                 continue;
             }
-            let area = Area {
-                municipality: municipality.region.is_none().then_some(municipality.code),
-                region: municipality.region.clone(),
-                owner: None,
-            };
+            let area = Area::around(municipality.code, municipality.region.clone());
             let events = self.places.events_between(&area, today, sunday).await?;
             // A week without events is not claimed: one published on Wednesday is told then.
             if events.is_empty() {
@@ -156,6 +152,7 @@ impl WeeklyEventNotices {
             let scope = PageScope {
                 municipalities: Some(std::slice::from_ref(&plan.code)),
                 ids: None,
+                until: None,
             };
             let page = consenting_page(&txn, after.as_deref(), HOUSEHOLD_PAGE, scope).await?;
             let ids: Vec<String> = page

@@ -159,53 +159,29 @@ fn sorted(mut days: Vec<(EventDay, kosodate_places::ClockTime)>) -> Vec<EventDay
 
 /// The days in the next four weeks of published events in the household's municipality and
 /// region (and the prefecture's) that suit one of its children on that day (by months of age,
-/// 学年, or pregnancy before the birth), for the parent's own page.
+/// 学年, or pregnancy before the birth), for the parent's own page: the same events the weekly
+/// notice tells (`kosodate_places::suited_events`).
 pub async fn for_household(
     state: &AppState,
     household: &kosodate_matcher::Household,
     today: NaiveDate,
 ) -> Result<Vec<EventDay>, ApiError> {
-    let children: Vec<ChildDate> = household
-        .children
-        .iter()
-        .map(|child| match child.birth {
-            kosodate_matcher::Birth::BirthDate(date) => ChildDate::Born(date),
-            kosodate_matcher::Birth::DueDate(date) => ChildDate::Due(date),
-        })
-        .collect();
+    let children: Vec<ChildDate> = household.children.iter().map(|child| child.birth.into()).collect();
     if children.is_empty() {
         return Ok(Vec::new());
     }
     let region = state.registry.municipality(household.municipality).await?.region;
-    let area = match region {
-        Some(region) => Area {
-            region: Some(region),
-            ..Area::default()
-        },
-        None => Area {
-            municipality: Some(household.municipality),
-            ..Area::default()
-        },
-    };
+    let area = Area::around(household.municipality, region);
     let to = today + chrono::Days::new(PARENT_DAYS);
-    let filter = EventFilter {
-        area,
-        from: Some(today),
-        to: Some(to),
-        ..EventFilter::default()
-    };
-    let events = published(state, &filter).await?;
-    let mut days = Vec::new();
-    for event in &events {
-        for occurrence in event.occurrences_between(today, to) {
-            let on = occurrence.date.date();
-            if children
+    let events = state.places.events_between(&area, today, to).await?;
+    let days = kosodate_places::suited_events(&events, &children)
+        .iter()
+        .flat_map(|suited| {
+            suited
+                .occurrences
                 .iter()
-                .any(|child| event.content.audience.suits(*child, on))
-            {
-                days.push((EventDay::of(event, &occurrence), occurrence.start));
-            }
-        }
-    }
+                .map(|occurrence| (EventDay::of(&suited.event, occurrence), occurrence.start))
+        })
+        .collect();
     Ok(sorted(days))
 }
