@@ -15,8 +15,10 @@ pub struct Recipient {
     pub household_id: Uuid,
     pub channel_id: Uuid,
     pub kind: ChannelKind,
-    /// The LINE user id or the email address.
+    /// The LINE user id, the email address, or the subject a partner app knows the household by.
     pub address: String,
+    /// The partner app of a `PartnerApp` recipient.
+    pub partner_id: Option<Uuid>,
 }
 
 impl Recipient {
@@ -26,7 +28,12 @@ impl Recipient {
             ChannelKind::Line => Address::Line(LineUserId::parse(&self.address)?),
             ChannelKind::Email => Address::Email(EmailAddress::parse(&self.address)?),
             ChannelKind::WebPush => anyhow::bail!("web push recipients are not generated"),
-            ChannelKind::PartnerApp => anyhow::bail!("partner app recipients are not generated"),
+            ChannelKind::PartnerApp => Address::PartnerApp(kosodate_notifier::PartnerAppLink {
+                partner_id: self
+                    .partner_id
+                    .context("a partner app recipient names its partner")?,
+                subject: self.address.clone(),
+            }),
         };
         Ok(NoticeDraft {
             household_id: self.household_id,
@@ -103,6 +110,50 @@ pub async fn create_recipients(
                 channel_id: row.try_get::<String>("", "id")?.parse()?,
                 kind: ChannelKind::parse(&kind).with_context(|| format!("channel kind {kind}"))?,
                 address: row.try_get("", "address")?,
+                partner_id: None,
+            })
+        })
+        .collect()
+}
+
+/// `count` synthetic households linked to the partner app `partner_id`, each with its opted-in
+/// channel whose address is its subject at the app (`hh_partner-{n}`). Made after
+/// [`create_recipients`], whose query reads every channel.
+pub async fn create_partner_recipients(
+    db: &DatabaseConnection,
+    partner_id: Uuid,
+    count: usize,
+) -> anyhow::Result<Vec<Recipient>> {
+    let statements = [
+        format!(
+            "INSERT INTO households (id, municipality_code, profile, synthetic, created_at, updated_at) \
+             SELECT md5('partner-household-' || n)::uuid::text, '022012', '{{}}'::jsonb, true, now(), now() \
+             FROM generate_series(1, {count}) AS n"
+        ),
+        format!(
+            "INSERT INTO contact_channels (id, household_id, kind, address, keys, opted_in, verified_at, created_at) \
+             SELECT md5('partner-channel-' || n)::uuid::text, md5('partner-household-' || n)::uuid::text, \
+                 'partner_app', 'hh_partner-' || n, '{{\"partner_id\": \"{partner_id}\"}}'::jsonb, true, now(), now() \
+             FROM generate_series(1, {count}) AS n"
+        ),
+    ];
+    for statement in statements {
+        db.execute_unprepared(&statement).await?;
+    }
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT household_id, id, address FROM contact_channels WHERE kind = 'partner_app'",
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Recipient {
+                household_id: row.try_get::<String>("", "household_id")?.parse()?,
+                channel_id: row.try_get::<String>("", "id")?.parse()?,
+                kind: ChannelKind::PartnerApp,
+                address: row.try_get("", "address")?,
+                partner_id: Some(partner_id),
             })
         })
         .collect()
@@ -117,6 +168,7 @@ pub async fn dead_letter(db: &DatabaseConnection, error: &str) -> anyhow::Result
         channel_id: Uuid::now_v7(),
         kind: ChannelKind::Email,
         address: "dead-letter@example.jp".to_owned(),
+        partner_id: None,
     };
     let txn = db.begin().await?;
     txn.execute_unprepared(&format!(
