@@ -93,27 +93,8 @@ pub async fn create_recipients(
              FROM generate_series(1, {total}) AS n"
         ),
     ];
-    for statement in statements {
-        db.execute_unprepared(&statement).await?;
-    }
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "SELECT household_id, id, kind, address FROM contact_channels",
-        ))
-        .await?;
-    rows.iter()
-        .map(|row| {
-            let kind: String = row.try_get("", "kind")?;
-            Ok(Recipient {
-                household_id: row.try_get::<String>("", "household_id")?.parse()?,
-                channel_id: row.try_get::<String>("", "id")?.parse()?,
-                kind: ChannelKind::parse(&kind).with_context(|| format!("channel kind {kind}"))?,
-                address: row.try_get("", "address")?,
-                partner_id: None,
-            })
-        })
-        .collect()
+    let query = "SELECT household_id, id, kind, address FROM contact_channels WHERE kind <> 'partner_app'";
+    insert_and_read(db, statements, query, None).await
 }
 
 /// `count` synthetic households linked to the partner app `partner_id`, each with its opted-in
@@ -137,23 +118,32 @@ pub async fn create_partner_recipients(
              FROM generate_series(1, {count}) AS n"
         ),
     ];
+    let query = "SELECT household_id, id, kind, address FROM contact_channels WHERE kind = 'partner_app'";
+    insert_and_read(db, statements, query, Some(partner_id)).await
+}
+
+/// Runs `statements`, then reads the channels `query` selects as recipients.
+async fn insert_and_read(
+    db: &DatabaseConnection,
+    statements: [String; 2],
+    query: &str,
+    partner_id: Option<Uuid>,
+) -> anyhow::Result<Vec<Recipient>> {
     for statement in statements {
         db.execute_unprepared(&statement).await?;
     }
     let rows = db
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "SELECT household_id, id, address FROM contact_channels WHERE kind = 'partner_app'",
-        ))
+        .query_all_raw(Statement::from_string(DatabaseBackend::Postgres, query))
         .await?;
     rows.iter()
         .map(|row| {
+            let kind: String = row.try_get("", "kind")?;
             Ok(Recipient {
                 household_id: row.try_get::<String>("", "household_id")?.parse()?,
                 channel_id: row.try_get::<String>("", "id")?.parse()?,
-                kind: ChannelKind::PartnerApp,
+                kind: ChannelKind::parse(&kind).with_context(|| format!("channel kind {kind}"))?,
                 address: row.try_get("", "address")?,
-                partner_id: Some(partner_id),
+                partner_id,
             })
         })
         .collect()
