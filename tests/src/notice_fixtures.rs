@@ -22,8 +22,10 @@ pub struct Recipient {
     pub household_id: Uuid,
     pub channel_id: Uuid,
     pub kind: ChannelKind,
-    /// The LINE user id or the email address.
+    /// The LINE user id, the email address, or the subject a partner app knows the household by.
     pub address: String,
+    /// The partner app of a `PartnerApp` recipient.
+    pub partner_id: Option<Uuid>,
 }
 
 impl Recipient {
@@ -33,7 +35,12 @@ impl Recipient {
             ChannelKind::Line => Address::Line(LineUserId::parse(&self.address)?),
             ChannelKind::Email => Address::Email(EmailAddress::parse(&self.address)?),
             ChannelKind::WebPush => anyhow::bail!("web push recipients are not generated"),
-            ChannelKind::PartnerApp => anyhow::bail!("partner app recipients are not generated"),
+            ChannelKind::PartnerApp => Address::PartnerApp(kosodate_notifier::PartnerAppLink {
+                partner_id: self
+                    .partner_id
+                    .context("a partner app recipient names its partner")?,
+                subject: self.address.clone(),
+            }),
         };
         Ok(NoticeDraft {
             household_id: self.household_id,
@@ -94,14 +101,47 @@ pub async fn create_recipients(
              FROM generate_series(1, {total}) AS n"
         ),
     ];
+    let query = "SELECT household_id, id, kind, address FROM contact_channels WHERE kind <> 'partner_app'";
+    insert_and_read(db, statements, query, None).await
+}
+
+/// `count` synthetic households linked to the partner app `partner_id`, each with its opted-in
+/// channel whose address is its subject at the app (`hh_partner-{n}`). Made after
+/// [`create_recipients`], whose query reads every channel.
+pub async fn create_partner_recipients(
+    db: &DatabaseConnection,
+    partner_id: Uuid,
+    count: usize,
+) -> anyhow::Result<Vec<Recipient>> {
+    let statements = [
+        format!(
+            "INSERT INTO households (id, municipality_code, profile, synthetic, created_at, updated_at) \
+             SELECT md5('partner-household-' || n)::uuid::text, '022012', '{{}}'::jsonb, true, now(), now() \
+             FROM generate_series(1, {count}) AS n"
+        ),
+        format!(
+            "INSERT INTO contact_channels (id, household_id, kind, address, keys, opted_in, verified_at, created_at) \
+             SELECT md5('partner-channel-' || n)::uuid::text, md5('partner-household-' || n)::uuid::text, \
+                 'partner_app', 'hh_partner-' || n, '{{\"partner_id\": \"{partner_id}\"}}'::jsonb, true, now(), now() \
+             FROM generate_series(1, {count}) AS n"
+        ),
+    ];
+    let query = "SELECT household_id, id, kind, address FROM contact_channels WHERE kind = 'partner_app'";
+    insert_and_read(db, statements, query, Some(partner_id)).await
+}
+
+/// Runs `statements`, then reads the channels `query` selects as recipients.
+async fn insert_and_read(
+    db: &DatabaseConnection,
+    statements: [String; 2],
+    query: &str,
+    partner_id: Option<Uuid>,
+) -> anyhow::Result<Vec<Recipient>> {
     for statement in statements {
         db.execute_unprepared(&statement).await?;
     }
     let rows = db
-        .query_all_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "SELECT household_id, id, kind, address FROM contact_channels",
-        ))
+        .query_all_raw(Statement::from_string(DatabaseBackend::Postgres, query))
         .await?;
     rows.iter()
         .map(|row| {
@@ -111,6 +151,7 @@ pub async fn create_recipients(
                 channel_id: row.try_get::<String>("", "id")?.parse()?,
                 kind: ChannelKind::parse(&kind).with_context(|| format!("channel kind {kind}"))?,
                 address: row.try_get("", "address")?,
+                partner_id,
             })
         })
         .collect()
@@ -125,6 +166,7 @@ pub async fn dead_letter(db: &DatabaseConnection, error: &str) -> anyhow::Result
         channel_id: Uuid::now_v7(),
         kind: ChannelKind::Email,
         address: "dead-letter@example.jp".to_owned(),
+        partner_id: None,
     };
     let txn = db.begin().await?;
     txn.execute_unprepared(&format!(

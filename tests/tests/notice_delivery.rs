@@ -4,7 +4,10 @@
 //! key drops repeats); email, whose relay has no idempotency key, may repeat only what a killed
 //! worker had delivered but not yet recorded: a worker sends mail one message at a time, each
 //! recorded before the next, so a kill repeats at most one mail (asserted over the run:
-//! duplicates ≤ kills). Three workers together keep to a channel's configured rate. PostgreSQL only: several
+//! duplicates ≤ kills). A partner app (the test partner, which verifies each Standard Webhooks
+//! signature and drops a `webhook-id` it took before) is in the mix, answering 503 now and then:
+//! it takes each of its notices once; what a kill resends reaches it with the same id and is
+//! counted as a dropped repeat (bound: the deliveries a worker has in flight, per kill). Three workers together keep to a channel's configured rate. PostgreSQL only: several
 //! worker processes on one database is the production setup, and SQLite runs one worker.
 //!
 //! The workers are the `kosodate` binary next to this test executable: `cargo build -p
@@ -18,11 +21,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use kosodate_notifier::outbox::{self, AttemptView};
 use kosodate_notifier::{ChannelKind, NoticeStatus};
+use chrono::Utc;
+use kosodate_partners::{PartnerInput, Partners};
 use kosodate_test_peers::line::LineContractServer;
+use kosodate_test_peers::partner::{Answer, PartnerServer};
 use kosodate_test_peers::smtp::SmtpServer;
 use kosodate_tests::notice_fixtures::{
-    Progress, assert_line_delivered_each_once, assert_mail_arrived, create_recipients, enqueue_notices,
-    mail_by_notice, reclaimed_notices,
+    Notices, Progress, assert_line_delivered_each_once, assert_mail_arrived, create_partner_recipients,
+    create_recipients, enqueue_notices, mail_by_notice, reclaimed_notices,
 };
 use kosodate_tests::processes::{KosodateProcess, fresh_database, kosodate_command, log_tail};
 use rand::Rng;
@@ -34,6 +40,7 @@ const LINE_TOKEN: &str = "test-line-channel-access-token";
 const CRASH_LINE_NOTICES: usize = 5_000;
 const CRASH_EMAIL_NOTICES: usize = 3_000;
 const CRASH_WORKERS: usize = 2;
+const CRASH_PARTNER_NOTICES: usize = 1_000;
 /// Notices a worker claims at once. Their outcomes are recorded as each finishes; mail goes one
 /// message at a time, so a kill leaves at most one mail delivered but unrecorded.
 const CRASH_BATCH_SIZE: usize = 20;
@@ -68,6 +75,18 @@ async fn crash_test_loses_nothing_and_repeats_only_at_smtp() {
         .unwrap();
     // Mail and LINE mixed in every batch, so that mail is in flight whenever a kill lands (in
     // the order created, the first seconds and most kills would see LINE only).
+    // A partner app in the mix, answering a 503 now and then, which the workers retry.
+    let partner = PartnerServer::start().await.unwrap();
+    let partner_id = register_partner(&db.connection, &partner).await;
+    partner.plan((0..CRASH_PARTNER_NOTICES).map(|n| match n % 50 {
+        0 => Answer::Status(503),
+        _ => Answer::Status(204),
+    }));
+    recipients.extend(
+        create_partner_recipients(&db.connection, partner_id, CRASH_PARTNER_NOTICES)
+            .await
+            .unwrap(),
+    );
     recipients.shuffle(&mut rand::rng());
     let notices = enqueue_notices(&db.connection, &recipients).await;
     let smtp = SmtpServer::start().await.unwrap();
@@ -117,6 +136,7 @@ async fn crash_test_loses_nothing_and_repeats_only_at_smtp() {
     );
 
     let line_repeats = assert_line_delivered_each_once(&line, &notices);
+    let partner_repeats = assert_partner_took_each_once(&partner, &notices);
     let smtp_duplicates = assert_mail_arrived(&smtp, &notices, kills).await;
     let reclaimed = reclaimed_notices(&db.connection).await;
     assert!(
@@ -127,11 +147,59 @@ async fn crash_test_loses_nothing_and_repeats_only_at_smtp() {
         "crash test: {} notices ({CRASH_LINE_NOTICES} LINE, {CRASH_EMAIL_NOTICES} email) with \
          {CRASH_WORKERS} workers in {elapsed:.1?}; {kills} kills; {} notices claimed again after a \
          kill; LINE dropped {line_repeats} repeats; SMTP received {} duplicates (bound: {kills}, one \
-         per kill)",
+         per kill); the partner app took {CRASH_PARTNER_NOTICES} notices in {} requests and dropped \
+         {partner_repeats} repeated webhook-ids (bound: a batch's in-flight deliveries, \
+         {CRASH_BATCH_SIZE}, per kill)",
         notices.len(),
         reclaimed.len(),
         smtp_duplicates.len(),
+        partner.requests_seen(),
     );
+    assert!(
+        partner_repeats <= kills * CRASH_BATCH_SIZE,
+        "{partner_repeats} repeats for {kills} kills"
+    );
+}
+
+async fn register_partner(db: &sea_orm::DatabaseConnection, partner: &PartnerServer) -> Uuid {
+    let input = PartnerInput {
+        name: "母子手帳アプリ 負荷試験".into(),
+        contact_email: "dev@example.jp".into(),
+        scopes: "notices:deliver".into(),
+        redirect_uris: vec!["http://127.0.0.1:9/callback".into()],
+        notice_webhook_url: Some(partner.hook_url()),
+        rate_limit_per_minute: 60_000,
+    };
+    let registered = Partners::new(db.clone())
+        .register(&input, Utc::now())
+        .await
+        .unwrap();
+    partner.set_secret(registered.partner.signing.current.expose());
+    registered.partner.id
+}
+
+/// The partner app took every partner notice exactly once, each signed and with its notice's id
+/// as `webhook-id`, at its recipient's subject; returns the repeats it dropped (an attempt whose
+/// answer a kill lost is sent again with the same id).
+fn assert_partner_took_each_once(partner: &PartnerServer, notices: &Notices) -> usize {
+    assert_eq!(
+        partner.rejections(),
+        Vec::<String>::new(),
+        "every delivery verified"
+    );
+    let taken = partner.received();
+    let ids: HashSet<Uuid> = taken.iter().map(|webhook| webhook.id.parse().unwrap()).collect();
+    assert_eq!(taken.len(), ids.len(), "no id taken twice");
+    assert_eq!(
+        ids,
+        notices.ids(ChannelKind::PartnerApp),
+        "each partner notice taken"
+    );
+    for webhook in &taken {
+        let recipient = &notices.0[&webhook.id.parse::<Uuid>().unwrap()];
+        assert_eq!(webhook.body["data"]["subject"], recipient.address.as_str());
+    }
+    partner.replays_dropped()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
