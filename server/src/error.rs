@@ -704,6 +704,11 @@ impl From<kosodate_partners::PartnersError> for ApiError {
     }
 }
 
+/// Marks an error response whose body a protocol prescribes (OAuth 2.0's `{"error": …}`), which
+/// `http_edge::problem_for_bare_errors` leaves as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct ProtocolErrorBody;
+
 /// An error of the OAuth 2.0 endpoints, as RFC 6749 §5.2 (and RFC 7009 §2.2.1) write them:
 /// `{"error": "invalid_client", "error_description": …}`, not problem+json, because OAuth
 /// clients read that shape. 401 for client authentication, 400 for the rest.
@@ -794,9 +799,7 @@ impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": self.error, "error_description": self.description});
         let mut response = (self.status, axum::Json(body)).into_response();
-        response
-            .extensions_mut()
-            .insert(crate::http_edge::ProtocolErrorBody);
+        response.extensions_mut().insert(ProtocolErrorBody);
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if self.status == StatusCode::UNAUTHORIZED {

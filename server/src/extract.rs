@@ -247,8 +247,14 @@ where
                     .extensions
                     .get::<axum::extract::OriginalUri>()
                     .map_or_else(|| parts.uri.path(), |original| original.0.path());
-                let scope = crate::partners::read_scope(&parts.method, path);
-                crate::partners::admit(&Partners::from_ref(state), token, scope, chrono::Utc::now()).await?;
+                let scope = crate::partners::admission::read_scope(&parts.method, path);
+                crate::partners::admission::admit(
+                    &Partners::from_ref(state),
+                    token,
+                    scope,
+                    chrono::Utc::now(),
+                )
+                .await?;
                 return Ok(Self(None));
             }
             return StaffTokens::from_ref(state)
@@ -296,7 +302,7 @@ impl PartnerClient {
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(ApiError::partner_token_invalid)?;
-        crate::partners::admit(partners, token, Some(scope), chrono::Utc::now())
+        crate::partners::admission::admit(partners, token, Some(scope), chrono::Utc::now())
             .await
             .map(Self)
     }

@@ -98,7 +98,11 @@ pub async fn enforce_request_limits(request: Request, next: Next) -> Response {
 /// `{"error": …}`, RFC 6749 §5.2, which OAuth clients read).
 pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    if response.extensions().get::<ProtocolErrorBody>().is_some() {
+    if response
+        .extensions()
+        .get::<crate::error::ProtocolErrorBody>()
+        .is_some()
+    {
         return response;
     }
     let status = response.status();
@@ -131,11 +135,6 @@ pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     carry_headers(parts.headers, &mut problem);
     problem
 }
-
-/// Marks an error response whose body a protocol prescribes (OAuth 2.0's `{"error": …}`), which
-/// [`problem_for_bare_errors`] leaves as it is.
-#[derive(Debug, Clone, Copy)]
-pub struct ProtocolErrorBody;
 
 /// Moves what a replaced error response said in its headers (`Allow`, `Retry-After`, the request
 /// id) onto its replacement, which keeps its own body's `Content-Type` and length and any header
