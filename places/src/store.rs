@@ -1,17 +1,14 @@
 //! Writing places and events: one transaction per write, the owner's staff (or the prefecture)
 //! only, optimistic locking on `version`, and nothing deleted (records are archived).
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, SubsecRound, Utc};
 use kosodate_domain::{MunicipalityCode, Vocabulary};
 use kosodate_registry::{FieldError, Registry, StaffAction, StaffIdentity};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
 use crate::entity::{event, place};
 use crate::error::PlacesError;
-use crate::import::{ImportedRow, Planned};
 use crate::input::{EventInput, InputErrors, PlaceInput, span};
 use crate::model::{Event, EventContent, Place, PlaceContent, Venue};
 use crate::vocabulary::Status;
@@ -20,98 +17,6 @@ use crate::vocabulary::Status;
 #[derive(Debug, Clone)]
 pub struct Places {
     pub(crate) db: DatabaseConnection,
-}
-
-impl Places {
-    /// Every place's id by (owner, name): how an imported event names its place.
-    pub(crate) async fn place_ids_by_name(&self) -> Result<HashMap<(String, String), Uuid>, PlacesError> {
-        let rows: Vec<(String, String, String)> = place::Entity::find()
-            .select_only()
-            .column(place::Column::Id)
-            .column(place::Column::OwnerCode)
-            .column(place::Column::Name)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        rows.into_iter()
-            .map(|(id, owner, name)| {
-                let id =
-                    Uuid::parse_str(&id).map_err(|_| PlacesError::Corrupt(format!("place id {id:?}")))?;
-                Ok(((owner, name), id))
-            })
-            .collect()
-    }
-
-    /// Writes checked rows as drafts in one transaction (all or nothing), or in a dry run only
-    /// says what would be written. Owners and permissions are checked for every row first.
-    pub(crate) async fn write_planned(
-        &self,
-        actor: &StaffIdentity,
-        planned: Vec<(usize, Planned)>,
-        dry_run: bool,
-    ) -> Result<Vec<ImportedRow>, PlacesError> {
-        let mut rows = Vec::new();
-        for (line, record) in planned {
-            let content = match &record {
-                Planned::Place(input) => Content::Place(input.validate()?),
-                Planned::Event(input) => Content::Event(input.validate()?),
-            };
-            authorize(actor, content.owner())?;
-            self.check_owner(content.owner()).await?;
-            rows.push((line, record, content));
-        }
-        if dry_run {
-            return Ok(rows
-                .iter()
-                .map(|(line, record, _)| record.describe(*line, None))
-                .collect());
-        }
-        let now = stored_instant(Utc::now());
-        let txn = kosodate_database::begin_write(&self.db).await?;
-        let mut written = Vec::new();
-        for (line, record, content) in rows {
-            let id = Uuid::now_v7();
-            match &content {
-                Content::Place(content) => {
-                    check_place_name_free(&txn, content, None).await?;
-                    let row = place::ActiveModel {
-                        id: Set(id.to_string()),
-                        created_at: Set(now),
-                        published_at: Set(None),
-                        ..place_values(content, Status::Draft, 1, now)?
-                    };
-                    place::Entity::insert(row).exec_without_returning(&txn).await?;
-                }
-                Content::Event(content) => {
-                    check_venue(&txn, content).await?;
-                    let row = event::ActiveModel {
-                        id: Set(id.to_string()),
-                        created_at: Set(now),
-                        published_at: Set(None),
-                        ..event_values(content, Status::Draft, 1, now)?
-                    };
-                    event::Entity::insert(row).exec_without_returning(&txn).await?;
-                }
-            }
-            written.push(record.describe(line, Some(id)));
-        }
-        txn.commit().await?;
-        Ok(written)
-    }
-}
-
-enum Content {
-    Place(PlaceContent),
-    Event(EventContent),
-}
-
-impl Content {
-    fn owner(&self) -> MunicipalityCode {
-        match self {
-            Self::Place(content) => content.owner,
-            Self::Event(content) => content.owner,
-        }
-    }
 }
 
 /// What a status change does, named for the error when it is not allowed.
@@ -301,7 +206,7 @@ impl Places {
     }
 
     /// The owner must be the prefecture or one of its municipalities.
-    async fn check_owner(&self, owner: MunicipalityCode) -> Result<(), PlacesError> {
+    pub(crate) async fn check_owner(&self, owner: MunicipalityCode) -> Result<(), PlacesError> {
         match Registry::new(self.db.clone()).municipality(owner).await {
             Ok(_) => Ok(()),
             Err(kosodate_registry::RegistryError::MunicipalityNotFound(_)) => {
@@ -317,7 +222,7 @@ impl Places {
     }
 }
 
-fn authorize(actor: &StaffIdentity, owner: MunicipalityCode) -> Result<(), PlacesError> {
+pub(crate) fn authorize(actor: &StaffIdentity, owner: MunicipalityCode) -> Result<(), PlacesError> {
     match actor.permits(StaffAction::WritePlaces(owner)) {
         true => Ok(()),
         false => Err(PlacesError::Forbidden {
@@ -355,7 +260,7 @@ pub(crate) fn stored_instant(now: DateTime<Utc>) -> DateTime<Utc> {
     now.trunc_subsecs(6)
 }
 
-fn place_values(
+pub(crate) fn place_values(
     content: &PlaceContent,
     status: Status,
     version: i32,
@@ -374,7 +279,7 @@ fn place_values(
     })
 }
 
-fn event_values(
+pub(crate) fn event_values(
     content: &EventContent,
     status: Status,
     version: i32,
@@ -405,7 +310,7 @@ fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, PlacesErr
     serde_json::to_value(value).map_err(|error| PlacesError::Corrupt(format!("content: {error}")))
 }
 
-async fn check_place_name_free(
+pub(crate) async fn check_place_name_free(
     db: &impl ConnectionTrait,
     content: &PlaceContent,
     except: Option<Uuid>,
@@ -429,7 +334,10 @@ async fn check_place_name_free(
 }
 
 /// An event's place must exist (in any status: a draft event may name a draft place).
-async fn check_venue(db: &impl ConnectionTrait, content: &EventContent) -> Result<(), PlacesError> {
+pub(crate) async fn check_venue(
+    db: &impl ConnectionTrait,
+    content: &EventContent,
+) -> Result<(), PlacesError> {
     let Venue::Place { place_id } = &content.venue else {
         return Ok(());
     };

@@ -448,6 +448,18 @@ pub struct Program {
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
     pub archived_at: Option<DateTime<Utc>>,
+    /// The licence the record is published under as open data (CC BY 4.0, as the Tokyo
+    /// registry's).
+    #[serde(default = "program_license")]
+    #[schema(example = "https://creativecommons.org/licenses/by/4.0/")]
+    pub license: String,
+}
+
+/// The licence of every program: CC BY 4.0.
+pub const PROGRAM_LICENSE: &str = "https://creativecommons.org/licenses/by/4.0/";
+
+pub fn program_license() -> String {
+    PROGRAM_LICENSE.to_owned()
 }
 
 /// Snapshots recorded before `material_version` existed read as unchanged since the first.

@@ -567,6 +567,7 @@ pub(crate) fn program_from_row(row: program::Model) -> Result<Program, RegistryE
         updated_at: row.updated_at,
         published_at: row.published_at,
         archived_at: row.archived_at,
+        license: crate::model::program_license(),
     })
 }
 

@@ -140,3 +140,18 @@ pub fn region_schema() -> utoipa::openapi::schema::Object {
         .enum_values(Some(names.collect::<Vec<_>>()))
         .build()
 }
+
+/// The oldest age in months a list filters by (20 years), as the query's schema says.
+pub const AGE_MONTHS_MAX: u16 = 240;
+
+/// A child's age in months in a query string.
+pub fn query_age_months(age_months: Option<u16>) -> Result<Option<i32>, ApiError> {
+    match age_months {
+        Some(months) if months > AGE_MONTHS_MAX => Err(ApiError::invalid_query(
+            "age_months",
+            format!("月齢は0から{AGE_MONTHS_MAX}の間で指定してください"),
+            format!("age_months must be 0 to {AGE_MONTHS_MAX}"),
+        )),
+        other => Ok(other.map(i32::from)),
+    }
+}

@@ -19,9 +19,9 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
+use chrono::Utc;
 use kosodate_notifier::outbox::{self, AttemptView};
 use kosodate_notifier::{ChannelKind, NoticeStatus};
-use chrono::Utc;
 use kosodate_partners::{PartnerInput, Partners};
 use kosodate_test_peers::line::LineContractServer;
 use kosodate_test_peers::partner::{Answer, PartnerServer};

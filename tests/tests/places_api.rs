@@ -7,7 +7,7 @@
 use icalendar::{Calendar, Component, EventLike};
 use kosodate_tests::{
     AOMORI_CITY_TOKEN, Backend, HIROSAKI_CITY_TOKEN, PREFECTURE_TOKEN, TestApp, both_backends, call,
-    spawn_app,
+    program_body, spawn_app,
 };
 use serde_json::{Value, json};
 
@@ -161,8 +161,8 @@ async fn places_are_written_by_their_staff_and_read_by_everyone(backend: Backend
     );
 }
 
-fn weekly(weekdays: Value) -> Value {
-    json!({"kind": "recurring", "rule": {"every": "weekly", "weekdays": weekdays}, "start": "10:00",
+fn weekly(weekdays: &Value) -> Value {
+    json!({"kind": "recurring", "rule": {"every": "weekly", "weekdays": weekdays.clone()}, "start": "10:00",
            "end": "11:30", "from": "2026-12-01", "until": "2027-03-31", "except": ["2026-12-29"]})
 }
 
@@ -183,7 +183,7 @@ async fn events_are_found_by_area_dates_and_age(backend: Backend) {
             "022012",
             "もぐもぐ教室",
             Some(&place),
-            weekly(json!(["tue"])),
+            weekly(&json!(["tue"])),
             json!({"age_months": {"from": 5, "to": 8}}),
         ),
     )
@@ -205,7 +205,7 @@ async fn events_are_found_by_area_dates_and_age(backend: Backend) {
         &app,
         "events",
         HIROSAKI_CITY_TOKEN,
-        &event_body("022021", "ひろさき教室", None, weekly(json!(["wed"])), json!({})),
+        &event_body("022021", "ひろさき教室", None, weekly(&json!(["wed"])), json!({})),
     )
     .await;
     let list = |query: Vec<(&'static str, &'static str)>| {
@@ -222,13 +222,13 @@ async fn events_are_found_by_area_dates_and_age(backend: Backend) {
     );
     assert_eq!(
         list(vec![("from", "2026-12-29"), ("to", "2026-12-31")]).await,
-        [hirosaki.clone()]
+        [hirosaki.as_str()]
     );
     assert_eq!(
         list(vec![("age_months", "6")]).await,
         [weaning.clone(), hirosaki.clone()]
     );
-    assert_eq!(list(vec![("q", "もぐもぐ")]).await, [weaning.clone()]);
+    assert_eq!(list(vec![("q", "もぐもぐ")]).await, [weaning.as_str()]);
     assert_eq!(
         list(vec![("place", "00000000-0000-0000-0000-000000000000")]).await,
         Vec::<String>::new()
@@ -259,7 +259,7 @@ async fn events_are_found_by_area_dates_and_age(backend: Backend) {
         "022012",
         "x",
         Some("0193a5b2-7c1e-7000-8000-000000000001"),
-        weekly(json!(["mon"])),
+        weekly(&json!(["mon"])),
         json!({}),
     );
     at_missing_place["capacity"] = json!(0);
@@ -299,6 +299,13 @@ async fn open_data_reads_back_as_json_ld_and_icalendar(backend: Backend) {
         ),
     )
     .await;
+
+    // Programs carry their licence too, in their public JSON.
+    let program = app
+        .publish_program(AOMORI_CITY_TOKEN, &program_body("022012", "子ども医療費助成"))
+        .await;
+    let program = call(app.get(&format!("/api/v1/programs/{program}")), 200).await;
+    assert_eq!(program["license"], "https://creativecommons.org/licenses/by/4.0/");
 
     let response = app.get("/api/v1/open-data/places").send().await.unwrap();
     assert_eq!(response.headers()["content-type"], "application/ld+json");

@@ -7,6 +7,7 @@
 mod cells;
 mod columns;
 mod sheet;
+mod write;
 
 use std::collections::HashMap;
 

@@ -19,7 +19,7 @@ use super::programs::{IfMatch, if_match_version, visibility};
 use super::transfer::ImportQuery;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, Body, JsonBody, MaybeStaff, RequestContext, Staff};
-use crate::places::{area, audited, parse_id, query_date};
+use crate::places::{area, audited, parse_id, query_age_months, query_date};
 use crate::state::AppState;
 
 /// Filters for listing events.
@@ -66,7 +66,7 @@ pub struct DaysQuery {
 
 fn respond(status: StatusCode, event: Event) -> Response {
     let (version, location) = (event.version, format!("/api/v1/events/{}", event.id));
-    with_etag(status, event, version, location)
+    with_etag(status, event, version, &location)
 }
 
 /// Events, filtered, in creation order.
@@ -110,7 +110,7 @@ pub async fn list_events(
         place,
         from: query_date("from", query.from.as_deref())?,
         to: query_date("to", query.to.as_deref())?,
-        age_months: query.age_months.map(i32::from),
+        age_months: query_age_months(query.age_months)?,
         text: query.q,
         status: query.status,
     };

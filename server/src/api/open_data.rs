@@ -282,7 +282,7 @@ fn event_json_ld(
     })
 }
 
-fn json_ld(graph: Vec<Value>) -> Response {
+fn json_ld(graph: &[Value]) -> Response {
     let document = json!({"@context": "https://schema.org", "@graph": graph});
     ([(header::CONTENT_TYPE, "application/ld+json")], Json(document)).into_response()
 }
@@ -301,12 +301,11 @@ pub async fn places_json_ld(
     };
     let names = municipality_names(&state).await?;
     let places = published_places(&state, &filter).await?;
-    Ok(json_ld(
-        places
-            .iter()
-            .map(|place| place_json_ld(&state, place, &names))
-            .collect(),
-    ))
+    let graph: Vec<Value> = places
+        .iter()
+        .map(|place| place_json_ld(&state, place, &names))
+        .collect();
+    Ok(json_ld(&graph))
 }
 
 /// Published events as schema.org JSON-LD, recurring ones with their `eventSchedule`.
@@ -324,12 +323,11 @@ pub async fn events_json_ld(
     let names = municipality_names(&state).await?;
     let places = places_by_id(&state).await?;
     let events = published_events(&state, &filter).await?;
-    Ok(json_ld(
-        events
-            .iter()
-            .map(|event| event_json_ld(&state, event, &places, &names))
-            .collect(),
-    ))
+    let graph: Vec<Value> = events
+        .iter()
+        .map(|event| event_json_ld(&state, event, &places, &names))
+        .collect();
+    Ok(json_ld(&graph))
 }
 
 async fn places_by_id(state: &AppState) -> Result<HashMap<Uuid, Place>, ApiError> {
@@ -461,7 +459,7 @@ fn ics_event(state: &AppState, event: &Event, places: &HashMap<Uuid, Place>) -> 
     {
         vevent.append_property(Property::new(
             "RRULE",
-            &rrule(rule, until.map(|until| until.date())),
+            rrule(rule, until.map(|until| until.date())),
         ));
         for day in except {
             let value = day

@@ -18,7 +18,7 @@ use super::programs::{IfMatch, if_match_version, visibility};
 use super::transfer::{ImportQuery, format_of};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, Body, JsonBody, MaybeStaff, RequestContext, Staff};
-use crate::places::{area, audited, parse_id};
+use crate::places::{area, audited, parse_id, query_age_months};
 use crate::state::AppState;
 
 /// Filters for listing places.
@@ -46,14 +46,9 @@ pub struct PlaceQuery {
 
 /// A record with its version as a strong `ETag`, for `If-Match` on the next update, and where it
 /// lives when it was just created.
-pub(super) fn with_etag(
-    status: StatusCode,
-    body: impl Serialize,
-    version: i32,
-    location: String,
-) -> Response {
+pub(super) fn with_etag(status: StatusCode, body: impl Serialize, version: i32, location: &str) -> Response {
     let etag = HeaderValue::from_str(&format!("\"{version}\"")).ok();
-    let location = HeaderValue::from_str(&location).ok();
+    let location = HeaderValue::from_str(location).ok();
     let mut response = (status, Json(body)).into_response();
     if let Some(etag) = etag {
         response.headers_mut().insert(header::ETAG, etag);
@@ -68,7 +63,7 @@ pub(super) fn with_etag(
 
 fn respond(status: StatusCode, place: Place) -> Response {
     let (version, location) = (place.version, format!("/api/v1/places/{}", place.id));
-    with_etag(status, place, version, location)
+    with_etag(status, place, version, &location)
 }
 
 /// Places, filtered, in creation order.
@@ -96,7 +91,7 @@ pub async fn list_places(
             query.owner.as_deref(),
         )?,
         kind: query.kind,
-        age_months: query.age_months.map(i32::from),
+        age_months: query_age_months(query.age_months)?,
         text: query.q,
         status: query.status,
     };

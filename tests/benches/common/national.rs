@@ -346,6 +346,7 @@ impl Generator<'_> {
             updated_at,
             published_at: Some(updated_at),
             archived_at: None,
+            license: kosodate_registry::program_license(),
         }
     }
 }

@@ -166,7 +166,11 @@ pub async fn for_household(
     household: &kosodate_matcher::Household,
     today: NaiveDate,
 ) -> Result<Vec<EventDay>, ApiError> {
-    let children: Vec<ChildDate> = household.children.iter().map(|child| child.birth.into()).collect();
+    let children: Vec<ChildDate> = household
+        .children
+        .iter()
+        .map(|child| child.birth.into())
+        .collect();
     if children.is_empty() {
         return Ok(Vec::new());
     }
