@@ -98,12 +98,7 @@ async fn a_clerk_enters_a_recurring_event_and_a_parent_goes(backend: Backend) {
         .text()
         .await
         .unwrap();
-    let start = made.find(r#"id="feed-url""#).unwrap();
-    let value = &made[start..];
-    let from = value.find(r#"value=""#).unwrap() + 7;
-    let url = value[from..from + value[from..].find('"').unwrap()]
-        .replace("&#x2f;", "/")
-        .replace("&#47;", "/");
+    let url = kosodate_tests::form_browser::calendar_feed_url(&made);
     let ics = reqwest::get(&url).await.unwrap().text().await.unwrap();
     assert!(ics.contains("SUMMARY:子育てサロン"), "{ics}");
     assert!(ics.contains(&format!("UID:{id}-")), "{ics}");

@@ -428,12 +428,7 @@ async fn a_parent_says_going_and_the_calendar_feed_has_the_event(backend: Backen
     submit(&parent, &format!("/events/{id}/attend"), &[("going", "yes")]).await;
 
     let made = submit(&parent, "/me/calendar", &[]).await;
-    let start = made.find(r#"id="feed-url""#).unwrap();
-    let value = &made[start..];
-    let from = value.find(r#"value=""#).unwrap() + 7;
-    let url = value[from..from + value[from..].find('"').unwrap()]
-        .replace("&#x2f;", "/")
-        .replace("&#47;", "/");
+    let url = kosodate_tests::form_browser::calendar_feed_url(&made);
     let ics = feed(&url).await;
     assert!(ics.contains("SUMMARY:毎日の赤ちゃんサロン"), "{ics}");
     assert!(ics.contains(&format!("UID:{id}-")), "{ics}");
