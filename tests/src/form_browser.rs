@@ -66,3 +66,12 @@ impl FormBrowser {
         (status, location, response.text().await.expect("a body"))
     }
 }
+
+/// The calendar feed's address as `/me/calendar` shows it right after making it.
+pub fn calendar_feed_url(page: &str) -> String {
+    let input = page.find(r#"id="feed-url""#).expect("the page shows the address");
+    let value = &page[input..];
+    let start = value.find(r#"value=""#).expect("a value") + r#"value=""#.len();
+    let end = start + value[start..].find('"').expect("the value ends");
+    value[start..end].replace("&#x2f;", "/").replace("&#47;", "/")
+}

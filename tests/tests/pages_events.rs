@@ -251,6 +251,16 @@ async fn the_public_list_is_narrowed_by_age_region_and_kind(backend: Backend) {
         let page = visitor.page(&format!("/events{query}"), 200).await;
         assert_eq!(page.contains("弘前の離乳食教室"), shown, "{query}: {page}");
     }
+    // The search page shows matching events beside programs.
+    let search = visitor
+        .page("/search?q=%E9%9B%A2%E4%B9%B3%E9%A3%9F&municipality=022021", 200)
+        .await;
+    assert!(search.contains("「離乳食」に合うイベント"), "{search}");
+    assert!(search.contains("弘前の離乳食教室"), "{search}");
+    let elsewhere = visitor
+        .page("/search?q=%E9%9B%A2%E4%B9%B3%E9%A3%9F&municipality=022012", 200)
+        .await;
+    assert!(!elsewhere.contains("弘前の離乳食教室"), "{elsewhere}");
     // Every day is listed in order, the second Tuesday of each month.
     let page = visitor.page("/events?area=022021", 200).await;
     let days: Vec<&str> = page
@@ -428,12 +438,7 @@ async fn a_parent_says_going_and_the_calendar_feed_has_the_event(backend: Backen
     submit(&parent, &format!("/events/{id}/attend"), &[("going", "yes")]).await;
 
     let made = submit(&parent, "/me/calendar", &[]).await;
-    let start = made.find(r#"id="feed-url""#).unwrap();
-    let value = &made[start..];
-    let from = value.find(r#"value=""#).unwrap() + 7;
-    let url = value[from..from + value[from..].find('"').unwrap()]
-        .replace("&#x2f;", "/")
-        .replace("&#47;", "/");
+    let url = kosodate_tests::form_browser::calendar_feed_url(&made);
     let ics = feed(&url).await;
     assert!(ics.contains("SUMMARY:毎日の赤ちゃんサロン"), "{ics}");
     assert!(ics.contains(&format!("UID:{id}-")), "{ics}");

@@ -227,6 +227,8 @@ struct SearchPage<'a> {
     categories: Vec<CategoryOption>,
     errors: FieldErrors,
     outcome: Option<Outcome>,
+    /// Events whose words match, beside the programs.
+    events: Vec<super::events::EventDay>,
 }
 
 pub async fn search(
@@ -243,7 +245,14 @@ pub async fn search(
             (StatusCode::OK, FieldErrors::default(), Some(outcome), facets)
         }
     };
+    let events = match form.q.trim() {
+        "" => Vec::new(),
+        text => {
+            super::events::matching(&state, text, MunicipalityCode::parse(&form.municipality).ok()).await?
+        }
+    };
     let page = SearchPage {
+        events,
         form: &form,
         prefecture: places.prefecture.as_ref(),
         regions: &places.regions,

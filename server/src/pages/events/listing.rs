@@ -189,3 +189,32 @@ pub async fn for_household(
         .collect();
     Ok(sorted(days))
 }
+
+/// At most this many events beside a search's programs.
+const SEARCH_EVENTS: usize = 5;
+
+/// The published events of the next eight weeks whose words hold `text`, in `municipality`
+/// (and the prefecture's) when one is chosen, each once at its next day: for the search page.
+pub async fn matching(
+    state: &AppState,
+    text: &str,
+    municipality: Option<MunicipalityCode>,
+) -> Result<Vec<EventDay>, ApiError> {
+    let (from, to) = window();
+    let filter = EventFilter {
+        area: Area {
+            municipality,
+            ..Area::default()
+        },
+        from: Some(from),
+        to: Some(to),
+        text: Some(text.to_owned()),
+        ..EventFilter::default()
+    };
+    let events = published(state, &filter).await?;
+    let mut days = days_of(events.iter(), from, to);
+    let mut seen = std::collections::HashSet::new();
+    days.retain(|day| seen.insert(day.id.clone()));
+    days.truncate(SEARCH_EVENTS);
+    Ok(days)
+}

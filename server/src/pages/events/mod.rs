@@ -17,7 +17,7 @@ use kosodate_places::{Event, Occurrence};
 use crate::state::AppState;
 
 pub use attend::attended_days;
-pub use listing::for_household;
+pub use listing::{for_household, matching};
 
 /// How far ahead the list and a detail page look.
 const HORIZON_DAYS: u64 = 8 * 7;
