@@ -237,7 +237,7 @@ impl Scorer for SeekingUnionScorer {
 mod tests {
     use tantivy::collector::{Count, TopDocs};
     use tantivy::query::{BooleanQuery, Occur, TermQuery};
-    use tantivy::schema::{INDEXED, IndexRecordOption, STRING, Schema, TEXT};
+    use tantivy::schema::{IndexRecordOption, STRING, Schema, TEXT};
     use tantivy::{DocAddress, Index, TantivyDocument};
 
     use super::*;
@@ -246,7 +246,7 @@ mod tests {
     fn index() -> (Index, tantivy::schema::Field, tantivy::schema::Field) {
         let mut schema = Schema::builder();
         let text = schema.add_text_field("text", TEXT);
-        let kept = schema.add_text_field("kept", STRING | INDEXED);
+        let kept = schema.add_text_field("kept", STRING);
         let index = Index::create_in_ram(schema.build());
         let mut writer = index.writer(15_000_000).expect("a writer");
         let words = ["alpha", "beta", "gamma", "delta"];

@@ -1,5 +1,5 @@
-//! The soak's load: `scripts/soak` starts `kosodate serve` on PostgreSQL with the example data
-//! and runs this against it. It sends `SOAK_RATE` requests/s (1,000) for `SOAK_SECONDS` (600) at
+//! The soak's load: `scripts/soak` starts the service (`--serve`: what `kosodate serve` runs) on
+//! PostgreSQL with the example data and runs this against it. It sends `SOAK_RATE` requests/s (1,000) for `SOAK_SECONDS` (600) at
 //! a fixed rate whatever the answers take (an open loop, so that a slow server shows as latency,
 //! not as a lower rate): reads of the home page, the search API and page, program pages and the
 //! program API, the municipality list; writes of search-result clicks and a staff member's
@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use kosodate_server::cli::{Cli, Command, ServeArgs};
 use kosodate_tests::relevance::load_queries;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -446,10 +447,30 @@ fn memory_verdict(memory: &[(u64, f64)], seconds: u64) {
     );
 }
 
+/// `--serve`: the service as `kosodate serve` runs it (its command line's own code, settings from
+/// the `KOSODATE_*` environment), listening on `SOAK_LISTEN` with its data in `SOAK_DATA_DIR`.
+/// `scripts/soak` runs it as a process of its own, so that its memory is the service's alone,
+/// without a second release build of the whole server for the `kosodate` binary.
+fn serve() -> anyhow::Result<()> {
+    let listen = env_or("SOAK_LISTEN", "127.0.0.1:18080")
+        .parse()
+        .context("SOAK_LISTEN")?;
+    let cli = Cli {
+        config: None,
+        data_dir: std::env::var_os("SOAK_DATA_DIR").map(std::path::PathBuf::from),
+        command: Some(Command::Serve(ServeArgs { listen: Some(listen) })),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(kosodate_server::cli::run(cli))
+}
+
 fn main() -> anyhow::Result<()> {
     if !std::env::args().any(|arg| arg == "--bench") {
         println!("soak driver: nothing sent outside `cargo bench` (scripts/soak runs it)");
         return Ok(());
+    }
+    if std::env::args().any(|arg| arg == "--serve") {
+        return serve();
     }
     let base = env_or("SOAK_URL", "http://127.0.0.1:18080");
     let token = env_or("SOAK_TOKEN", "soak-token-aomori-city");
