@@ -218,7 +218,6 @@ mod tests {
         assert!(prefecture.permits(StaffAction::WritePlaces(hirosaki)));
         assert!(
             prefecture
-                .clone()
                 .as_machine()
                 .permits(StaffAction::WritePlaces(PREFECTURE_CODE))
         );
