@@ -14,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use kosodate_database::begin_write;
 use kosodate_domain::Vocabulary;
+use kosodate_notifier::ChannelKind;
 use kosodate_notifier::outbox::{self, Scope};
 use kosodate_notifier::{NoticeStatus, PartnerAppLink};
 use sea_orm::ActiveValue::Set;
@@ -23,7 +24,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::channels::ChannelKind;
 use crate::consent_texts;
 use crate::digest::sha256_hex;
 use crate::entity::{contact_channel, partner_authorization_code as code, partner_link};

@@ -11,14 +11,15 @@ use std::time::{Duration, Instant};
 use kosodate_households::Households;
 use kosodate_notifier::channels::email::{EmailChannel, SmtpSettings};
 use kosodate_notifier::channels::line::LineChannel;
-use kosodate_notifier::channels::partner_app::PartnerAppChannel;
+use kosodate_notifier::channels::partner_app::{PartnerAppChannel, PartnerDirectory, PartnerEndpoint};
 use kosodate_notifier::channels::web_push::{VapidKey, WebPushChannel};
 use kosodate_notifier::{Channel, ChannelKind, FileMailbox, LinkSigner, RetryPolicy, Worker, WorkerConfig};
+use kosodate_partners::{Partners, PartnersError, Scope, standard_webhooks};
 use kosodate_planner::{ChannelHealth, NoticePlanner, WeeklyEventNotices};
 use kosodate_registry::Registry;
 use secrecy::ExposeSecret;
+use uuid::Uuid;
 
-use crate::partner_links::PartnerNoticeEndpoints;
 use crate::secrets;
 use crate::settings::{NoticeSettings, Settings};
 
@@ -191,5 +192,46 @@ impl Notices {
 
     fn planner_db(&self) -> &sea_orm::DatabaseConnection {
         self.worker.connection()
+    }
+}
+
+/// The notifier's view of the partner registry: a partner that is revoked, lost the
+/// `notices:deliver` scope or has no notice webhook takes no notices.
+#[derive(Debug, Clone)]
+pub struct PartnerNoticeEndpoints {
+    partners: Partners,
+}
+
+impl PartnerNoticeEndpoints {
+    pub fn new(partners: Partners) -> Arc<Self> {
+        Arc::new(Self { partners })
+    }
+}
+
+#[async_trait::async_trait]
+impl PartnerDirectory for PartnerNoticeEndpoints {
+    async fn endpoint(&self, partner_id: Uuid) -> Result<Option<PartnerEndpoint>, String> {
+        let partner = match self.partners.partner(partner_id).await {
+            Ok(partner) => partner,
+            Err(PartnersError::NotFound(_)) => return Ok(None),
+            Err(error) => return Err(error_chain(&error)),
+        };
+        let Some(url) = partner
+            .notice_webhook_url
+            .clone()
+            .filter(|_| partner.may(Scope::NoticesDeliver))
+        else {
+            return Ok(None);
+        };
+        let signing = partner.signing;
+        Ok(Some(PartnerEndpoint {
+            url,
+            sign: Box::new(move |id, body| {
+                let now = chrono::Utc::now();
+                standard_webhooks::sign(signing.active(now), id, now, body)
+                    .pairs()
+                    .to_vec()
+            }),
+        }))
     }
 }

@@ -1,67 +1,22 @@
 //! Partner apps as a notice channel, as the server serves them (issue 19): the check of an
 //! OAuth 2.0 authorization request shared by the consent page's GET and POST
-//! (`pages::oauth`), the authorization-code grant and the link token's revocation (RFC 6749
-//! §4.1.3, RFC 7009) for the token endpoint, and the directory that tells the notifier's partner
-//! app channel where each partner takes notices and signs for it.
+//! (`pages::oauth`), and the authorization-code grant and the link token's revocation (RFC 6749
+//! §4.1.3, RFC 7009) for the token endpoint. The directory that tells the notifier's partner app
+//! channel where each partner takes notices is built with the channels, in `notices.rs`.
 //!
 //! The link itself (consent record, pseudonymous subject, codes, unlinking) lives in the
 //! households crate; the partner registry in the partners crate. This module only joins them.
-
-use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use kosodate_domain::{Vocabulary, error_chain};
 use kosodate_households::{LinkRequest, is_s256_challenge};
-use kosodate_notifier::channels::partner_app::{PartnerDirectory, PartnerEndpoint};
-use kosodate_partners::{Partner, Partners, PartnersError, Scope, standard_webhooks};
+use kosodate_partners::{Partner, PartnersError, Scope};
 use serde::Deserialize;
 use url::Url;
-use uuid::Uuid;
 
 use crate::error::{ApiError, OAuthError};
 use crate::state::AppState;
-
-/// The notifier's view of the partner registry: a partner that is revoked, lost the
-/// `notices:deliver` scope or has no notice webhook takes no notices.
-#[derive(Debug, Clone)]
-pub struct PartnerNoticeEndpoints {
-    partners: Partners,
-}
-
-impl PartnerNoticeEndpoints {
-    pub fn new(partners: Partners) -> Arc<Self> {
-        Arc::new(Self { partners })
-    }
-}
-
-#[async_trait::async_trait]
-impl PartnerDirectory for PartnerNoticeEndpoints {
-    async fn endpoint(&self, partner_id: Uuid) -> Result<Option<PartnerEndpoint>, String> {
-        let partner = match self.partners.partner(partner_id).await {
-            Ok(partner) => partner,
-            Err(PartnersError::NotFound(_)) => return Ok(None),
-            Err(error) => return Err(error_chain(&error)),
-        };
-        let Some(url) = partner
-            .notice_webhook_url
-            .clone()
-            .filter(|_| partner.may(Scope::NoticesDeliver))
-        else {
-            return Ok(None);
-        };
-        let signing = partner.signing;
-        Ok(Some(PartnerEndpoint {
-            url,
-            sign: Box::new(move |id, body| {
-                let now = Utc::now();
-                standard_webhooks::sign(signing.active(now), id, now, body)
-                    .pairs()
-                    .to_vec()
-            }),
-        }))
-    }
-}
 
 /// An authorization request (RFC 6749 §4.1.1 with RFC 7636 §4.3), as the page receives it.
 #[derive(Debug, Clone, Default, Deserialize)]
