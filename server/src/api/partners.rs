@@ -82,7 +82,7 @@ pub async fn register_partner(
 /// Revokes a partner app and every token it holds; its webhooks stop.
 #[utoipa::path(post, path = "/admin/partners/{id}/revoke", tag = "partners", security(("staff_session" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = PartnerView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = PartnerView), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn revoke_partner(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -101,7 +101,7 @@ pub struct Rotation {
 /// Replaces a secret: the client secret at once, the signing secret with 24 hours' overlap.
 #[utoipa::path(post, path = "/admin/partners/{id}/rotate", tag = "partners", security(("staff_session" = [])),
     params(("id" = Uuid, Path)), request_body = Rotation,
-    responses((status = 200, body = PartnerSecrets), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = PartnerSecrets), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -117,7 +117,7 @@ pub async fn rotate_secret(
 /// A partner's latest webhook deliveries (200 at most), newest first.
 #[utoipa::path(get, path = "/admin/partners/{id}/deliveries", tag = "partners", security(("staff_session" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<DeliveryView>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = Vec<DeliveryView>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn partner_deliveries(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -131,7 +131,7 @@ pub async fn partner_deliveries(
 /// Sends a dead delivery again, with the same `webhook-id`.
 #[utoipa::path(post, path = "/admin/partners/{id}/deliveries/{delivery}/redrive", tag = "partners", security(("staff_session" = [])),
     params(("id" = Uuid, Path), ("delivery" = String, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn redrive_delivery(
     State(state): State<AppState>,
     Staff(staff): Staff,
@@ -175,7 +175,7 @@ pub async fn subscribe_webhook(
 /// Ends a subscription; its deliveries not yet made are dropped.
 #[utoipa::path(delete, path = "/partner/webhooks/{id}", tag = "partners", security(("partner_token" = ["webhooks:manage"])),
     params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
 pub async fn delete_webhook(
     State(state): State<AppState>,
     WebhookManager(access): WebhookManager,
