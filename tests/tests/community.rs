@@ -30,6 +30,7 @@ both_backends!(
     withdrawing_the_community_consent_cancels_queued_answer_notices,
     the_author_edits_an_answer_on_its_page,
     personal_data_is_refused_then_masked,
+    the_question_list_names_a_filter_it_does_not_know,
     an_expert_answers_with_a_badge_once_verified,
     a_report_reaches_the_queue_and_a_hide_is_audited,
     too_many_questions_are_refused_with_retry_after,
@@ -387,6 +388,25 @@ async fn personal_data_is_refused_then_masked(backend: Backend) {
     );
     let refused = call(parent.send(Method::POST, &path).json(&reply), 422).await;
     assert_eq!(refused["errors"][0]["kind"], "email_address", "{refused}");
+}
+
+/// A filter the list does not know, empty included, is named in a 400 rather than read as no
+/// filter: the API says what it was given (the pages send their own forms, not through it).
+async fn the_question_list_names_a_filter_it_does_not_know(backend: Backend) {
+    let signed = app(backend, None).await;
+    let app = &signed.app;
+    for (query, parameter) in [
+        ("category=&age_band=age1_to2", "category"),
+        ("municipality=", "municipality"),
+        ("region=", "region"),
+        ("age_band=age9", "age_band"),
+    ] {
+        let refused = call(app.get(&format!("/api/v1/community/questions?{query}")), 400).await;
+        assert_eq!(refused["errors"][0]["parameter"], parameter, "{refused}");
+        assert!(refused["detail_en"].as_str().is_some(), "{refused}");
+    }
+    let narrowed = "/api/v1/community/questions?category=money&municipality=022012&age_band=age0";
+    call(app.get(narrowed), 200).await;
 }
 
 async fn an_expert_answers_with_a_badge_once_verified(backend: Backend) {

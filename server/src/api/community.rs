@@ -271,7 +271,9 @@ fn vocabulary<T: kosodate_domain::Vocabulary>(
     parameter: &str,
     raw: Option<&str>,
 ) -> Result<Option<T>, ApiError> {
-    match raw.filter(|raw| !raw.is_empty()) {
+    // An empty value is refused like any other unknown one: the API says what it was given (the
+    // pages' forms, which send `category=` for "all", are read by the pages' own handlers).
+    match raw {
         None => Ok(None),
         Some(raw) => T::parse(raw).map(Some).ok_or_else(|| {
             ApiError::invalid_query(
@@ -284,7 +286,7 @@ fn vocabulary<T: kosodate_domain::Vocabulary>(
 }
 
 fn filter_of(query: &ListQuery) -> Result<QuestionFilter, ApiError> {
-    let municipality = match query.municipality.as_deref().filter(|code| !code.is_empty()) {
+    let municipality = match query.municipality.as_deref() {
         None => None,
         Some(code) => Some(MunicipalityCode::parse(code).map_err(|error| {
             ApiError::invalid_query("municipality", error.message_ja(), error.to_string())
