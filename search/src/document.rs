@@ -14,10 +14,11 @@ use utoipa::ToSchema;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::analyzer::TEXT_ANALYZER;
+use crate::tally::{CATEGORIES_FIELD, OWNER_FIELD, category_bits, owner_number};
 
 /// Bump when the schema or what goes into a field changes: an index built by another version is
 /// rebuilt from the database when the server starts.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What a search result shows of a program, stored in the index so that a search needs no
 /// database round trip.
@@ -74,6 +75,9 @@ pub struct Fields {
     pub body: Field,
     pub area: Field,
     pub category: Field,
+    /// The owner and the categories again, as numbers that count fast (`tally.rs`).
+    pub owner: Field,
+    pub categories: Field,
     pub program_type: Field,
     pub open_from: Field,
     pub open_to: Field,
@@ -103,6 +107,8 @@ impl Fields {
             body: builder.add_text_field("body", text(true)),
             area: builder.add_facet_field("area", FacetOptions::default()),
             category: builder.add_facet_field("category", FacetOptions::default()),
+            owner: builder.add_u64_field(OWNER_FIELD, FAST),
+            categories: builder.add_u64_field(CATEGORIES_FIELD, FAST),
             program_type: builder.add_facet_field("program_type", FacetOptions::default()),
             open_from: builder.add_i64_field("open_from", INDEXED | FAST),
             open_to: builder.add_i64_field("open_to", INDEXED | FAST),
@@ -139,6 +145,8 @@ impl Fields {
         for category in &content.categories {
             document.add_facet(self.category, category_facet(*category));
         }
+        document.add_u64(self.owner, owner_number(&content.owner));
+        document.add_u64(self.categories, category_bits(&content.categories));
         if let Some(program_type) = &content.program_type {
             document.add_facet(self.program_type, program_type_facet(program_type));
         }

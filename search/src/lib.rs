@@ -23,6 +23,7 @@ mod searcher;
 mod sentence;
 mod suggest;
 mod synonyms;
+mod tally;
 mod union;
 
 pub use analyzer::{

@@ -8,7 +8,7 @@ use chrono::{Months, NaiveDate};
 use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE};
 use kosodate_matcher::{Child, Household, PreparedHousehold, Truth};
 use kosodate_registry::ProgramOwner;
-use tantivy::collector::{Count, FacetCollector, FilterCollector, TopDocs};
+use tantivy::collector::{Count, FilterCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -20,9 +20,8 @@ use crate::document::{
 };
 use crate::error::SearchError;
 use crate::index::{Indexed, SearchIndex};
-use crate::request::{
-    FacetCount, Facets, MAX_PAGE, MatchMode, SearchHit, SearchRequest, SearchResults, Snippet,
-};
+use crate::request::{Facets, MAX_PAGE, MatchMode, SearchHit, SearchRequest, SearchResults, Snippet};
+use crate::tally::Tally;
 use crate::union::{SeekingUnion, Unions};
 
 const SNIPPET_CHARS: usize = 120;
@@ -77,36 +76,33 @@ impl SearchIndex {
         };
         let query = with_filters(text.box_clone(), self.filters(request, true));
         let top = TopDocs::with_limit(request.limit.clamp(1, MAX_PAGE)).and_offset(request.offset);
-        let facets = (
-            FacetCollector::for_field("area").with_root(),
-            FacetCollector::for_field("category").with_root(),
-        );
         // Without a query every score is equal: the program key gives a stable order instead.
-        let (total, (owner_counts, mut category_counts), page) = match mode {
+        let (total, tallies, page) = match mode {
             MatchMode::Browse => {
                 let by_key = top.order_by_u64_field(KEY_FIELD, Order::Asc);
-                let (total, facets, page) = searcher.search(&query, &age.wrap((Count, facets, by_key)))?;
+                let (total, tallies, page) = searcher.search(&query, &age.wrap((Count, Tally, by_key)))?;
                 (
                     total,
-                    facets,
+                    tallies,
                     page.into_iter().map(|(_, address)| (0.0, address)).collect(),
                 )
             }
-            _ => searcher.search(&query, &age.wrap((Count, facets, top.order_by_score())))?,
+            _ => searcher.search(&query, &age.wrap((Count, Tally, top.order_by_score())))?,
         };
-        if !request.categories.is_empty() {
+        let categories = if request.categories.is_empty() {
+            tallies.categories()
+        } else {
             // Counted without the category filter, so that a parent sees what the others hold.
             let unfiltered = with_filters(text.box_clone(), self.filters(request, false));
-            let collector = age.wrap(FacetCollector::for_field("category").with_root());
-            category_counts = searcher.search(&unfiltered, &collector)?;
-        }
+            searcher.search(&unfiltered, &age.wrap(Tally))?.categories()
+        };
         let snippets = (mode != MatchMode::Browse).then_some(&*query);
         Ok(SearchResults {
             total,
             hits: self.hits(searcher, snippets, page)?,
             facets: Facets {
-                categories: facet_counts(&category_counts),
-                owners: facet_counts(&owner_counts),
+                categories,
+                owners: tallies.owners(),
             },
             mode,
             words: Vec::new(),
@@ -239,33 +235,6 @@ fn with_filters(text: Box<dyn Query>, filters: Vec<Box<dyn Query>>) -> Box<dyn Q
         .collect();
     clauses.push((Occur::Must, text));
     Box::new(BooleanQuery::new(clauses))
-}
-
-fn facet_counts(counts: &tantivy::collector::FacetCounts) -> Vec<FacetCount> {
-    let mut counts: Vec<FacetCount> = counts
-        .get("/")
-        .map(|(facet, count)| FacetCount {
-            value: facet
-                .to_path()
-                .last()
-                .map(|last| (*last).to_owned())
-                .unwrap_or_default(),
-            count,
-        })
-        .collect();
-    counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-    counts
-}
-
-trait WithRoot {
-    fn with_root(self) -> Self;
-}
-
-impl WithRoot for FacetCollector {
-    fn with_root(mut self) -> Self {
-        self.add_facet(Facet::root());
-        self
-    }
 }
 
 /// Keeps only programs whose rule can hold for a child of the asked age in months; programs

@@ -103,6 +103,39 @@ async fn filters_facets_and_pages(backend: Backend) {
     );
     assert!(names(&page).contains(&"子ども医療費給付".to_owned()));
 
+    // The facets count what was found: by owner and by category, each program once.
+    let page = search(&app, "q=子ども&limit=100").await;
+    assert!(page["next_cursor"].is_null(), "every match on one page");
+    let mut by_owner = std::collections::BTreeMap::<String, u64>::new();
+    let mut by_category = std::collections::BTreeMap::<String, u64>::new();
+    for item in page["items"].as_array().unwrap() {
+        let program = &item["program"];
+        *by_owner
+            .entry(program["owner"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+        for category in program["categories"].as_array().unwrap() {
+            *by_category
+                .entry(category.as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    let counted = |facet: &str| -> std::collections::BTreeMap<String, u64> {
+        page["facets"][facet]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|count| {
+                (
+                    count["value"].as_str().unwrap().to_owned(),
+                    count["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert!(by_owner.len() > 2, "{by_owner:?}");
+    assert_eq!(counted("owners"), by_owner);
+    assert_eq!(counted("categories"), by_category);
+
     // A 4-month-old: infant check-ups, not the 3-year check-up.
     let page = search(&app, "q=健診&child_age_months=4").await;
     let found = names(&page);
