@@ -19,7 +19,8 @@
 //!
 //! `cargo bench -p kosodate-matching --bench national_match`. Sizes:
 //! `KOSODATE_BENCH_HOUSEHOLDS` (1,000,000), `KOSODATE_BENCH_AOMORI_PROGRAMS` (2,500),
-//! `KOSODATE_BENCH_NATIONAL_PROGRAMS` (450), `KOSODATE_BENCH_PROCESSES` (1,2,3).
+//! `KOSODATE_BENCH_NATIONAL_PROGRAMS` (450), `KOSODATE_BENCH_PROCESSES` (1,2,3);
+//! `KOSODATE_BENCH_KILL=0` leaves out the killed run (for a long run at 10,000,000).
 //! `KOSODATE_BENCH_POSTGRES_URL` (postgres://postgres@127.0.0.1:5432/postgres) names the server on
 //! which a fresh database is created for the run and dropped after it. Under `cargo test` (no
 //! `--bench` argument) it measures nothing.
@@ -180,6 +181,9 @@ async fn measure(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
         if processes == 2 {
             two_process_outcome = Some(outcome(db).await?);
         }
+    }
+    if env_count("KOSODATE_BENCH_KILL", 1) == 0 {
+        return Ok(());
     }
     reset(db).await?;
     let (elapsed, lines) = run(url, 2, KILL_LEASE_SECONDS, Some(0.4)).await?;
