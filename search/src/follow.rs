@@ -139,8 +139,13 @@ impl IndexFollower {
         blocking(move || index.clear()).await?;
         let applied = self.catch_up(progress).await?;
         let index = Arc::clone(&self.index);
-        // Commit even an empty registry, so that the index is known to be complete.
-        blocking(move || index.commit(None)).await?;
+        // Commit even an empty registry, so that the index is known to be complete; then merge
+        // what the batches left into one segment.
+        blocking(move || {
+            index.commit(None)?;
+            index.compact()
+        })
+        .await?;
         Ok(applied)
     }
 

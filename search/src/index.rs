@@ -2,13 +2,16 @@
 //! version), writing, and the program keys, versions and rules kept beside it in memory.
 
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use kosodate_domain::ProgramId;
 use kosodate_matcher::{EligibilityDocument, Rule};
 use kosodate_registry::Program;
+use lru::LruCache;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::DocSetCollector;
 use tantivy::directory::MmapDirectory;
@@ -22,12 +25,22 @@ use crate::compose::{DEFAULT_STOPWORDS, Segmentation};
 use crate::document::{Fields, SCHEMA_VERSION, program_key};
 use crate::error::SearchError;
 use crate::reader::Reader;
+use crate::request::{SearchRequest, SearchResults};
 use crate::sentence::{DEFAULT_LIGHT_VERBS, parse_word_list};
 use crate::synonyms::{DEFAULT_SYNONYMS, Synonyms};
 
 /// Memory for the writer's indexing buffer: programs are small, and several server processes may
 /// each hold an index.
 const WRITER_MEMORY: usize = 50_000_000;
+/// How long [`SearchIndex::compact`] waits for the writer's own merges to let go of segments.
+const MERGE_PATIENCE: Duration = Duration::from_secs(60);
+const MERGE_RETRY: Duration = Duration::from_millis(200);
+/// Answers kept for repeated searches: parents ask much the same things (the search log's top
+/// few hundred queries are most searches), and a page of 20 programs is a few tens of kilobytes,
+/// so this holds at most some tens of megabytes.
+pub const RECENT_ANSWERS: NonZeroUsize = NonZeroUsize::new(2_048).expect("not zero");
+
+pub(crate) type RecentAnswers = LruCache<(u64, SearchRequest), SearchResults>;
 
 /// What the index was built with, kept in its commit payload: an index built by another schema
 /// or with another reading dictionary is rebuilt.
@@ -73,6 +86,8 @@ pub struct SearchIndex {
     pub(crate) analysis: Arc<dyn TextAnalysis>,
     readings: Option<Arc<dyn Reader>>,
     manifest: Mutex<Manifest>,
+    /// Recent answers by searcher generation and request (`searcher.rs`); `None` keeps none.
+    pub(crate) answers: Mutex<Option<RecentAnswers>>,
 }
 
 impl SearchIndex {
@@ -151,6 +166,7 @@ impl SearchIndex {
             analysis,
             readings,
             manifest: Mutex::new(manifest),
+            answers: Mutex::new(Some(LruCache::new(RECENT_ANSWERS))),
         })
     }
 
@@ -273,7 +289,58 @@ impl SearchIndex {
         prepared.commit()?;
         drop(writer);
         self.reader.reload()?;
+        // Answers are kept by searcher generation, so the old ones can no longer be served:
+        // dropped now rather than when they age out.
+        if let Some(answers) = self.answers.lock().map_err(|_| SearchError::Poisoned)?.as_mut() {
+            answers.clear();
+        }
         Ok(())
+    }
+
+    /// How many recent answers to keep for repeated searches; 0 keeps none, so that every
+    /// search does the engine's whole work (the search benchmark measures that).
+    pub fn keep_recent_answers(&self, capacity: usize) -> Result<(), SearchError> {
+        let mut answers = self.answers.lock().map_err(|_| SearchError::Poisoned)?;
+        *answers = NonZeroUsize::new(capacity).map(LruCache::new);
+        Ok(())
+    }
+
+    /// The segments a search asks.
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
+    /// Merges every segment into one, as after a bulk build: a search then asks one segment
+    /// rather than a dozen, and each of its words is looked up once. The merge keeps the last
+    /// commit's payload, so the watermark stands. Returns the number of segments merged (0 when
+    /// the writer's own merges kept them busy past [`MERGE_PATIENCE`]).
+    pub fn compact(&self) -> Result<usize, SearchError> {
+        let deadline = Instant::now() + MERGE_PATIENCE;
+        loop {
+            let segments = self.reader.searcher().index().searchable_segment_ids()?;
+            if segments.len() < 2 {
+                return Ok(0);
+            }
+            let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+            let merged = writer.merge(&segments).wait();
+            drop(writer);
+            match merged {
+                Ok(_) => {
+                    self.reader.reload()?;
+                    return Ok(segments.len());
+                }
+                // The merge policy merges after each commit: a segment it holds cannot be merged
+                // again until it is done, which takes seconds at most.
+                Err(error) if Instant::now() < deadline => {
+                    tracing::debug!(error = %error, "segments busy in a merge; trying again");
+                    std::thread::sleep(MERGE_RETRY);
+                }
+                Err(error) => {
+                    tracing::info!(error = %error, "segments not merged: the writer's merges held them");
+                    return Ok(0);
+                }
+            }
+        }
     }
 
     /// Empties the index (for a rebuild); the watermark starts over.

@@ -19,7 +19,7 @@ pub enum SearchQueryError {
 }
 
 /// A parent's query, normalised: what the index is searched with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SearchQuery {
     text: String,
     personal: bool,

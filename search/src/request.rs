@@ -12,7 +12,9 @@ use crate::query::SearchQuery;
 /// The most results one page may hold.
 pub const MAX_PAGE: usize = 100;
 
-#[derive(Debug, Clone)]
+/// Equal requests on the same index get the same answer: [`SearchIndex`](crate::SearchIndex)
+/// keeps recent answers by request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SearchRequest {
     /// `None` lists every program that passes the filters, in a stable order.
     pub query: Option<SearchQuery>,

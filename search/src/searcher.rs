@@ -28,19 +28,38 @@ const SNIPPET_CHARS: usize = 120;
 
 impl SearchIndex {
     /// Every word if any program has them all, otherwise some of them; without a query, every
-    /// program that passes the filters.
+    /// program that passes the filters. An answer to the same request on the same searcher
+    /// generation is given again from memory.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
+        let key = (searcher.generation().generation_id(), request.clone());
+        let kept = self
+            .answers
+            .lock()
+            .map_err(|_| SearchError::Poisoned)?
+            .as_mut()
+            .map(|answers| answers.get(&key).cloned());
+        if let Some(Some(answer)) = kept {
+            return Ok(answer);
+        }
+        let answer = self.answer(&searcher, request)?;
+        if let Some(answers) = self.answers.lock().map_err(|_| SearchError::Poisoned)?.as_mut() {
+            answers.put(key, answer.clone());
+        }
+        Ok(answer)
+    }
+
+    fn answer(&self, searcher: &Searcher, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let age = AgeFilter::new(request, Arc::clone(&self.programs));
         let Some(query) = &request.query else {
-            return self.run(&searcher, request, &age, MatchMode::Browse, Some(&AllQuery));
+            return self.run(searcher, request, &age, MatchMode::Browse, Some(&AllQuery));
         };
         let words = words(query, &self.synonyms, &self.stopwords, self.segmentation());
         let typed = words.iter().filter_map(Word::typed).map(str::to_owned).collect();
         let fields = weighted_fields(&self.fields);
         let unions = unions_for(request);
         if let Some(strict) = all_words_with(&*self.analysis, &fields, &words, unions) {
-            let results = self.run(&searcher, request, &age, MatchMode::AllWords, Some(&*strict))?;
+            let results = self.run(searcher, request, &age, MatchMode::AllWords, Some(&*strict))?;
             if results.total > 0 {
                 return Ok(SearchResults {
                     words: typed,
@@ -49,7 +68,7 @@ impl SearchIndex {
             }
         }
         let loose = some_words_with(&*self.analysis, &fields, &words, unions);
-        let results = self.run(&searcher, request, &age, MatchMode::SomeWords, loose.as_deref())?;
+        let results = self.run(searcher, request, &age, MatchMode::SomeWords, loose.as_deref())?;
         Ok(SearchResults {
             words: typed,
             ..results

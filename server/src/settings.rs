@@ -144,6 +144,9 @@ pub struct SearchSettings {
     /// `.cache/mecab-ipadic-utf8` in the working directory). With them, programs are also found
     /// by their reading (じどうてあて → 児童手当); the dictionary is built once beside them.
     pub ipadic_source: Option<PathBuf>,
+    /// Answers kept in memory for repeated searches until the index changes (default 2,048);
+    /// 0 keeps none.
+    pub recent_answers: Option<usize>,
 }
 
 impl SearchSettings {

@@ -12,8 +12,10 @@
 //! 2 cores. Asserts nothing about time. `cargo bench -p kosodate-tests --bench search_http`.
 //! Under `cargo test` (no `--bench` argument) it measures nothing.
 //!
-//! `KOSODATE_BENCH_PROGRAMS` (100,000) sizes the corpus; `KOSODATE_BENCH_HTTP_SECONDS` (30) is
-//! each wrk run; `KOSODATE_BENCH_HTTP_CONNECTIONS` (32) the connections, over
+//! `KOSODATE_BENCH_HTTP_RECENT_ANSWERS` sets how many answers the index keeps for repeated
+//! searches (the service's default, 2,048, when unset; 0 keeps none, so that every request
+//! searches). `KOSODATE_BENCH_PROGRAMS` (100,000) sizes the corpus;
+//! `KOSODATE_BENCH_HTTP_SECONDS` (30) is each wrk run; `KOSODATE_BENCH_HTTP_CONNECTIONS` (32) the connections, over
 //! `KOSODATE_BENCH_HTTP_THREADS` (1) wrk threads; `KOSODATE_BENCH_POSTGRES_URL`
 //! (postgres://postgres@127.0.0.1:5432/postgres) the server on which a fresh database is created
 //! for the run and dropped after it.
@@ -152,11 +154,27 @@ fn run_wrk(
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// `KOSODATE_BENCH_HTTP_RECENT_ANSWERS`: how many answers the index keeps for repeated searches
+/// (the service's default when unset; 0 makes every request search).
+fn recent_answers() -> Option<usize> {
+    std::env::var("KOSODATE_BENCH_HTTP_RECENT_ANSWERS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+}
+
 /// The corpus in a fresh database, the service on it, and wrk against it.
 async fn measure(database_url: &str, cases: &[Case], scratch: &Path) -> anyhow::Result<()> {
     let mut settings = test_settings(Backend::Sqlite, scratch).await?;
     settings.database_url = Some(SecretString::from(database_url.to_owned()));
     settings.max_connections = 10;
+    settings.search.recent_answers = recent_answers();
+    println!(
+        "recent answers kept: {}",
+        settings
+            .search
+            .recent_answers
+            .map_or_else(|| "the default".to_owned(), |capacity| capacity.to_string())
+    );
     if ipadic_ready() {
         with_dictionary(&mut settings);
     }

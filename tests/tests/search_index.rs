@@ -147,4 +147,39 @@ async fn an_index_on_disk_resumes_rebuilds_and_repairs(backend: Backend) {
         .await
         .expect("rebuild");
     assert_eq!(rebuilt.indexed, published.len() - 1);
+    assert_eq!(index.segments(), 1, "a rebuild leaves one segment");
+
+    // Later commits add segments; merging them changes no answer and keeps the watermark.
+    let watermark = Some(chrono::Utc::now());
+    for program in published
+        .iter()
+        .filter(|program| program.id != archived.id)
+        .take(2)
+    {
+        index.upsert([program]).expect("upsert");
+        index.commit(watermark).expect("commit");
+    }
+    assert_eq!(index.segments(), 3);
+    let before = names(&index, "手当");
+    assert!(!before.is_empty());
+    assert_eq!(index.compact().expect("compact"), 3);
+    assert_eq!(index.segments(), 1);
+    assert_eq!(names(&index, "手当"), before);
+    assert_eq!(index.len(), published.len() - 1);
+    drop(index);
+    let (index, opened) = open(&directory, Some(Arc::new(OtherDictionary)));
+    assert_eq!(opened, Opened::Existing, "the merge kept the commit's manifest");
+    assert_eq!(index.manifest().watermark, watermark);
+    assert_eq!(names(&index, "手当"), before);
+
+    // An answer kept for a repeated search is not given once the index has changed.
+    assert_eq!(names(&index, "手当"), before, "asked again");
+    let withdrawn = published
+        .iter()
+        .find(|program| program.content.name == before[0])
+        .expect("a found program");
+    index.remove([withdrawn.id]).expect("remove");
+    index.commit(watermark).expect("commit");
+    let after = names(&index, "手当");
+    assert!(!after.contains(&before[0]), "{after:?}");
 }
