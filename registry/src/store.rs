@@ -169,7 +169,7 @@ impl Registry {
         expected_version: Option<i32>,
     ) -> Result<Program, RegistryError> {
         let txn = kosodate_database::begin_write(&self.db).await?;
-        let current = load(&txn, id).await?;
+        let current = load_for_update(&txn, id).await?;
         authorize(actor, &current.content.owner)?;
         if let Some(expected) = expected_version.filter(|expected| *expected != current.version) {
             return Err(RegistryError::VersionMismatch {
@@ -206,7 +206,7 @@ impl Registry {
         target: ProgramStatus,
     ) -> Result<Program, RegistryError> {
         let txn = kosodate_database::begin_write(&self.db).await?;
-        let current = load(&txn, id).await?;
+        let current = load_for_update(&txn, id).await?;
         authorize(actor, &current.content.owner)?;
         if target == ProgramStatus::Published && current.status != ProgramStatus::Published {
             crate::publication::check_publication(&txn, actor, &current).await?;
@@ -287,7 +287,31 @@ pub(crate) fn authorize(actor: &StaffIdentity, owner: &ProgramOwner) -> Result<(
 }
 
 pub(crate) async fn load(db: &impl ConnectionTrait, id: ProgramId) -> Result<Program, RegistryError> {
-    program::Entity::find_by_id(id.to_string())
+    load_one(db, id, program::Entity::find_by_id(id.to_string())).await
+}
+
+/// Loads a program inside a write transaction and holds its row until the transaction ends, so
+/// two staff saving the same program at once wait for each other instead of the second failing
+/// the version check it never asked for (`If-Match: *`). PostgreSQL takes the row lock
+/// (`FOR UPDATE`); SQLite ignores the clause and is already serialised by its write lane.
+pub(crate) async fn load_for_update(
+    txn: &impl ConnectionTrait,
+    id: ProgramId,
+) -> Result<Program, RegistryError> {
+    load_one(
+        txn,
+        id,
+        program::Entity::find_by_id(id.to_string()).lock_exclusive(),
+    )
+    .await
+}
+
+async fn load_one(
+    db: &impl ConnectionTrait,
+    id: ProgramId,
+    query: sea_orm::Select<program::Entity>,
+) -> Result<Program, RegistryError> {
+    query
         .one(db)
         .await?
         .map(program_from_row)

@@ -18,6 +18,7 @@ both_backends!(
     dates_of_signed_in_people_are_bounded,
     only_uuid_request_ids_are_kept,
     if_match_star_matches_the_current_version,
+    concurrent_saves_with_if_match_star_all_land,
     control_characters_are_refused_by_field
 );
 
@@ -266,6 +267,37 @@ async fn if_match_star_matches_the_current_version(backend: Backend) {
         400,
     )
     .await;
+}
+
+/// `If-Match: *` asks for no version check: saves racing on one program wait for each other,
+/// each lands as its own version, and none is refused as if it had named an older version.
+async fn concurrent_saves_with_if_match_star_all_land(backend: Backend) {
+    const SAVES: usize = 12;
+    let app = spawn_app(backend).await;
+    let created = app
+        .create_program(AOMORI_CITY_TOKEN, &program_body("022012", "同時保存"))
+        .await;
+    let path = format!("/api/v1/programs/{}", created["id"].as_str().unwrap());
+    let mut saves = tokio::task::JoinSet::new();
+    for save in 0..SAVES {
+        let mut body = program_body("022012", "同時保存");
+        body["summary"] = json!(format!("同時に保存した {save} 番目の内容です。"));
+        let request = app
+            .put(&path, AOMORI_CITY_TOKEN)
+            .header("if-match", "*")
+            .json(&body);
+        saves.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+    let statuses: Vec<u16> = saves.join_all().await;
+    assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
+    let history = call(
+        app.get(&format!("{path}/history"))
+            .query(&[("limit", "100")])
+            .bearer_auth(AOMORI_CITY_TOKEN),
+        200,
+    )
+    .await;
+    assert_eq!(history["items"].as_array().unwrap().len(), SAVES + 1);
 }
 
 async fn control_characters_are_refused_by_field(backend: Backend) {

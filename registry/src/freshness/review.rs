@@ -8,7 +8,7 @@ use crate::authz::StaffIdentity;
 use crate::changes;
 use crate::error::RegistryError;
 use crate::model::Program;
-use crate::store::{Registry, authorize, insert_versions, load, save_versioned};
+use crate::store::{Registry, authorize, insert_versions, load_for_update, save_versioned};
 
 impl Program {
     /// The day the next review is due: the last review (or else the publication, or else the
@@ -37,7 +37,7 @@ impl Registry {
         expected_version: Option<i32>,
     ) -> Result<Program, RegistryError> {
         let txn = kosodate_database::begin_write(&self.db).await?;
-        let current = load(&txn, id).await?;
+        let current = load_for_update(&txn, id).await?;
         authorize(actor, &current.content.owner)?;
         if let Some(expected) = expected_version.filter(|expected| *expected != current.version) {
             return Err(RegistryError::VersionMismatch {
