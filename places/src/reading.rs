@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::entity::{event, place};
 use crate::error::PlacesError;
 use crate::model::{Event, Place};
-use crate::store::{Places, event_from_row, load_event, load_place, place_from_row};
+use crate::store::{Hold, Places, event_from_row, load_event, load_place, place_from_row};
 use crate::vocabulary::{EventKind, PlaceKind, Status};
 
 /// Where: records of one municipality (and the prefecture's, which are for everybody), of a
@@ -80,7 +80,7 @@ const SCAN_BATCH: u64 = 200;
 
 impl Places {
     pub async fn place(&self, id: Uuid, visibility: Visibility) -> Result<Place, PlacesError> {
-        let place = load_place(&self.db, id).await?;
+        let place = load_place(&self.db, id, Hold::Nothing).await?;
         match visibility == Visibility::Staff || place.status == Status::Published {
             true => Ok(place),
             false => Err(PlacesError::PlaceNotFound(id)),
@@ -88,7 +88,7 @@ impl Places {
     }
 
     pub async fn event(&self, id: Uuid, visibility: Visibility) -> Result<Event, PlacesError> {
-        let event = load_event(&self.db, id).await?;
+        let event = load_event(&self.db, id, Hold::Nothing).await?;
         match visibility == Visibility::Staff || event.status == Status::Published {
             true => Ok(event),
             false => Err(PlacesError::EventNotFound(id)),

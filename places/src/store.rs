@@ -4,7 +4,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use kosodate_domain::{MunicipalityCode, Vocabulary};
 use kosodate_registry::{FieldError, Registry, StaffAction, StaffIdentity};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect};
 use uuid::Uuid;
 
 use crate::entity::{event, place};
@@ -69,7 +69,7 @@ impl Places {
         let content = input.validate()?;
         self.check_owner(content.owner).await?;
         let txn = kosodate_database::begin_write(&self.db).await?;
-        let current = load_place(&txn, id).await?;
+        let current = load_place(&txn, id, Hold::ForUpdate).await?;
         authorize(actor, current.content.owner)?;
         authorize(actor, content.owner)?;
         check_version(expected_version, current.version)?;
@@ -102,7 +102,7 @@ impl Places {
         transition: Transition,
     ) -> Result<Place, PlacesError> {
         let txn = kosodate_database::begin_write(&self.db).await?;
-        let current = load_place(&txn, id).await?;
+        let current = load_place(&txn, id, Hold::ForUpdate).await?;
         authorize(actor, current.content.owner)?;
         let status = next_status(current.status, transition)?;
         let now = stored_instant(Utc::now());
@@ -153,7 +153,7 @@ impl Places {
         let content = input.validate()?;
         self.check_owner(content.owner).await?;
         let txn = kosodate_database::begin_write(&self.db).await?;
-        let current = load_event(&txn, id).await?;
+        let current = load_event(&txn, id, Hold::ForUpdate).await?;
         authorize(actor, current.content.owner)?;
         authorize(actor, content.owner)?;
         check_version(expected_version, current.version)?;
@@ -186,7 +186,7 @@ impl Places {
         transition: Transition,
     ) -> Result<Event, PlacesError> {
         let txn = kosodate_database::begin_write(&self.db).await?;
-        let current = load_event(&txn, id).await?;
+        let current = load_event(&txn, id, Hold::ForUpdate).await?;
         authorize(actor, current.content.owner)?;
         let status = next_status(current.status, transition)?;
         let now = stored_instant(Utc::now());
@@ -352,8 +352,29 @@ pub(crate) async fn check_venue(
     }
 }
 
-pub(crate) async fn load_place(db: &impl ConnectionTrait, id: Uuid) -> Result<Place, PlacesError> {
-    place::Entity::find_by_id(id.to_string())
+/// Whether a read holds the row until its transaction ends: a write loads what it replaces
+/// with `ForUpdate`, so two saves of one record wait for each other instead of both writing the
+/// next version over each other (PostgreSQL's `FOR UPDATE`; SQLite's write lane already
+/// serialises them and ignores the clause).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hold {
+    Nothing,
+    ForUpdate,
+}
+
+fn held<E: EntityTrait>(query: sea_orm::Select<E>, hold: Hold) -> sea_orm::Select<E> {
+    match hold {
+        Hold::Nothing => query,
+        Hold::ForUpdate => query.lock_exclusive(),
+    }
+}
+
+pub(crate) async fn load_place(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    hold: Hold,
+) -> Result<Place, PlacesError> {
+    held(place::Entity::find_by_id(id.to_string()), hold)
         .one(db)
         .await?
         .map(place_from_row)
@@ -361,8 +382,12 @@ pub(crate) async fn load_place(db: &impl ConnectionTrait, id: Uuid) -> Result<Pl
         .ok_or(PlacesError::PlaceNotFound(id))
 }
 
-pub(crate) async fn load_event(db: &impl ConnectionTrait, id: Uuid) -> Result<Event, PlacesError> {
-    event::Entity::find_by_id(id.to_string())
+pub(crate) async fn load_event(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    hold: Hold,
+) -> Result<Event, PlacesError> {
+    held(event::Entity::find_by_id(id.to_string()), hold)
         .one(db)
         .await?
         .map(event_from_row)
@@ -378,6 +403,7 @@ pub(crate) fn place_from_row(row: place::Model) -> Result<Place, PlacesError> {
         version,
         created_at,
         updated_at,
+        published_at,
         ..
     } = row;
     let corrupt = |what: &str| PlacesError::Corrupt(format!("place {id}: {what}"));
@@ -388,6 +414,7 @@ pub(crate) fn place_from_row(row: place::Model) -> Result<Place, PlacesError> {
         version,
         created_at,
         updated_at,
+        published_at,
     })
 }
 
@@ -399,6 +426,7 @@ pub(crate) fn event_from_row(row: event::Model) -> Result<Event, PlacesError> {
         version,
         created_at,
         updated_at,
+        published_at,
         ..
     } = row;
     let corrupt = |what: &str| PlacesError::Corrupt(format!("event {id}: {what}"));
@@ -409,5 +437,6 @@ pub(crate) fn event_from_row(row: event::Model) -> Result<Event, PlacesError> {
         version,
         created_at,
         updated_at,
+        published_at,
     })
 }

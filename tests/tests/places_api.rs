@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 both_backends!(
     places_are_written_by_their_staff_and_read_by_everyone,
+    saves_racing_on_one_place_each_make_a_version,
     events_are_found_by_area_dates_and_age,
     open_data_reads_back_as_json_ld_and_icalendar,
     spreadsheets_import_places_and_events_all_or_nothing
@@ -164,6 +165,31 @@ async fn places_are_written_by_their_staff_and_read_by_everyone(backend: Backend
 fn weekly(weekdays: &Value) -> Value {
     json!({"kind": "recurring", "rule": {"every": "weekly", "weekdays": weekdays.clone()}, "start": "10:00",
            "end": "11:30", "from": "2026-12-01", "until": "2027-03-31", "except": ["2026-12-29"]})
+}
+
+/// Saves of one place at the same moment wait for each other: each is a version of its own,
+/// none writes over another's as the same version.
+async fn saves_racing_on_one_place_each_make_a_version(backend: Backend) {
+    const SAVES: usize = 8;
+    let app = spawn_app(backend).await;
+    let created = call(
+        app.post("/api/v1/places", AOMORI_CITY_TOKEN)
+            .json(&place_body("022012", "つどいの広場")),
+        201,
+    )
+    .await;
+    let path = format!("/api/v1/places/{}", created["id"].as_str().unwrap());
+    let mut saves = tokio::task::JoinSet::new();
+    for save in 0..SAVES {
+        let mut body = place_body("022012", "つどいの広場");
+        body["description"] = json!(format!("{save} 番目の保存です。"));
+        let request = app.put(&path, AOMORI_CITY_TOKEN).json(&body);
+        saves.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+    let statuses = saves.join_all().await;
+    assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
+    let stored = call(app.get(&path).bearer_auth(AOMORI_CITY_TOKEN), 200).await;
+    assert_eq!(stored["version"], 1 + SAVES);
 }
 
 async fn events_are_found_by_area_dates_and_age(backend: Backend) {
