@@ -28,11 +28,27 @@ impl NoticeContent {
     /// The same notice without the names of the children it is for: what may leave for a
     /// partner app.
     pub fn without_children(&self) -> Self {
-        let mut content = self.clone();
-        for program in &mut content.programs {
+        // Named field by field, so that a new part of a notice must be thought about here.
+        let Self {
+            kind,
+            mut programs,
+            disabled_channel,
+            question,
+            mut events,
+        } = self.clone();
+        for program in &mut programs {
             program.children.clear();
         }
-        content
+        for event in &mut events {
+            event.children.clear();
+        }
+        Self {
+            kind,
+            programs,
+            disabled_channel,
+            question,
+            events,
+        }
     }
 }
 
@@ -87,4 +103,46 @@ pub struct ProgramNotice {
     pub url: Option<url::Url>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partner_copy_names_no_child_of_a_program_or_an_event() {
+        let url = url::Url::parse("https://kosodate.example/events/1").unwrap();
+        let content = NoticeContent {
+            kind: NoticeKind::WeeklyEvents,
+            programs: vec![ProgramNotice {
+                program_id: "p".into(),
+                name: "児童手当".into(),
+                owner: "青森市".into(),
+                summary: String::new(),
+                children: vec!["はなこ".into()],
+                benefit: None,
+                opens_on: None,
+                closes_on: None,
+                how_to_apply: Vec::new(),
+                url: None,
+                contact: None,
+            }],
+            disabled_channel: None,
+            question: None,
+            events: vec![EventNotice {
+                title: "離乳食教室".into(),
+                days: vec!["12月8日（火）".into()],
+                venue: "つどいの広場".into(),
+                children: vec!["たろう".into()],
+                sign_up: None,
+                url,
+            }],
+        };
+        let copy = content.without_children();
+        let text = serde_json::to_string(&copy).unwrap();
+        assert!(!text.contains("はなこ") && !text.contains("たろう"), "{text}");
+        assert_eq!(copy.events[0].title, "離乳食教室");
+        assert_eq!(copy.programs[0].name, "児童手当");
+    }
 }
