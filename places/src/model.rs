@@ -346,6 +346,9 @@ pub struct Place {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When it was last published; none while it has never been, so that withdrawing a draft
+    /// is nobody's news outside the registry.
+    pub published_at: Option<DateTime<Utc>>,
 }
 
 /// Where an event is held: a place in the registry, or a venue in words.
@@ -386,4 +389,7 @@ pub struct Event {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When it was last published; none while it has never been, so that withdrawing a draft
+    /// is nobody's news outside the registry.
+    pub published_at: Option<DateTime<Utc>>,
 }

@@ -78,7 +78,8 @@ pub struct Settings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct PartnerSettings {
-    /// Follow the registry into the webhook outbox and deliver it inside `serve`.
+    /// Follow the registry into the webhook outbox and deliver it inside `serve` too; every
+    /// `kosodate worker` always does, so production may switch it off in its servers.
     pub webhooks_in_server: bool,
     /// The waits after each failed attempt; after the last the delivery is dead. Empty: the
     /// Standard Webhooks schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). Tests shorten it.

@@ -213,6 +213,7 @@ pub async fn start_on(
         crate::partners::webhooks::Webhooks::new(
             state.partners.clone(),
             state.registry.clone(),
+            state.places.clone(),
             state.public_url.clone(),
             &settings.partners,
         )?
@@ -269,7 +270,18 @@ pub async fn run_worker(settings: &Settings) -> anyhow::Result<()> {
     };
     let notices = Notices::build(settings, &registry, &public_url).await?;
     crate::rematch::spawn_run_helper(crate::rematch::runner(&registry, settings));
-    tracing::info!("notice worker running");
+    // Change webhooks are safe in any number of processes (leased deliveries, a feed position
+    // that only moves forward), so every worker shares them with the servers that run them.
+    let db = registry.connection().clone();
+    crate::partners::webhooks::Webhooks::new(
+        kosodate_partners::Partners::new(db.clone()),
+        registry.clone(),
+        kosodate_places::Places::new(db),
+        public_url.clone(),
+        &settings.partners,
+    )?
+    .spawn();
+    tracing::info!("notice and webhook worker running");
     notices.run(shutdown_signal()).await;
     Ok(())
 }

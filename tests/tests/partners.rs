@@ -26,6 +26,7 @@ both_backends!(
     the_rate_limit_answers_429_with_retry_after,
     administrators_register_list_and_revoke_partners,
     a_published_program_reaches_the_partner_signed,
+    places_and_events_reach_their_subscribers,
     a_5xx_then_2xx_is_retried_and_taken_once,
     a_timeout_is_retried_and_the_repeat_dropped,
     a_4xx_is_not_retried,
@@ -428,6 +429,103 @@ async fn a_published_program_reaches_the_partner_signed(backend: Backend) {
         1,
         "one delivery for one change, none for the draft"
     );
+    assert!(receiver.rejections().is_empty(), "{:?}", receiver.rejections());
+}
+
+/// Publishes a place or an event through the staff API; its id.
+async fn publish_record(app: &TestApp, kind: &str, body: &Value) -> String {
+    let created = call(
+        app.post(&format!("/api/v1/{kind}"), AOMORI_CITY_TOKEN).json(body),
+        201,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    call(
+        app.post(&format!("/api/v1/{kind}/{id}/publish"), AOMORI_CITY_TOKEN),
+        200,
+    )
+    .await;
+    id
+}
+
+async fn places_and_events_reach_their_subscribers(backend: Backend) {
+    let app = spawn_webhook_app(backend).await;
+    let receiver = PartnerServer::start().await.unwrap();
+    let partner = register(&app, "places:read events:read webhooks:manage", 600).await;
+    receiver.set_secret(partner.partner.signing.current.expose());
+    let token = access_token(&app, &partner, None).await;
+    let subscription = json!({"url": receiver.hook_url(), "event_types": ["place.changed", "event.changed"]});
+    call(
+        app.post("/api/v1/partner/webhooks", &token).json(&subscription),
+        201,
+    )
+    .await;
+
+    let place_body = json!({"owner": "022012", "kind": "子育て支援センター", "name": "つどいの広場",
+        "address": "青森市新町1-3-7", "age_months": {"from": 0, "to": 47}});
+    let place = publish_record(&app, "places", &place_body).await;
+    let event_body = json!({"owner": "022012", "kind": "離乳食教室", "title": "もぐもぐ教室",
+        "place_id": place, "sign_up": {"method": "none"}, "fee": {"yen": 0},
+        "schedule": {"kind": "once", "date": "2027-01-12", "start": "10:00"}, "audience": {}});
+    let event = publish_record(&app, "events", &event_body).await;
+    call(
+        app.post(&format!("/api/v1/places/{place}/archive"), AOMORI_CITY_TOKEN),
+        200,
+    )
+    .await;
+    // A draft withdrawn before anybody saw it, and a program nobody subscribed to, are not told.
+    let mut draft = event_body.clone();
+    draft["title"] = json!("下書きの教室");
+    let draft = call(app.post("/api/v1/events", AOMORI_CITY_TOKEN).json(&draft), 201).await;
+    let draft_path = format!("/api/v1/events/{}/archive", draft["id"].as_str().unwrap());
+    call(app.post(&draft_path, AOMORI_CITY_TOKEN), 200).await;
+    app.publish_program(AOMORI_CITY_TOKEN, &program_body("022012", "子ども医療費助成"))
+        .await;
+
+    assert!(
+        receiver.wait_for_received(3, Duration::from_secs(20)).await,
+        "{:?}",
+        receiver.rejections()
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mut told: Vec<(String, String, String)> = receiver
+        .received()
+        .iter()
+        .map(|webhook| {
+            let data = &webhook.body["data"];
+            let field = |name: &str| data[name].as_str().unwrap().to_owned();
+            (
+                webhook.body["type"].as_str().unwrap().to_owned(),
+                field("id"),
+                field("status"),
+            )
+        })
+        .collect();
+    told.sort();
+    let expected = [
+        ("event.changed", &event, "published"),
+        ("place.changed", &place, "archived"),
+        ("place.changed", &place, "published"),
+    ]
+    .map(|(kind, id, status)| (kind.to_owned(), id.clone(), status.to_owned()));
+    assert_eq!(told, expected);
+    let event_url = receiver
+        .received()
+        .iter()
+        .find(|w| w.body["type"] == "event.changed")
+        .unwrap()
+        .body["data"]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = app
+        .client
+        .get(&event_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status().as_u16(), 200, "the event's url reads the event");
     assert!(receiver.rejections().is_empty(), "{:?}", receiver.rejections());
 }
 

@@ -10,20 +10,20 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use kosodate_domain::error_chain;
 use kosodate_partners::webhooks::{
     AttemptOutcome, ClaimedDelivery, EventType, ResourceChange, RetrySchedule,
 };
 use kosodate_partners::{Partner, Partners, PartnersError, standard_webhooks};
-use kosodate_registry::{FeedPosition, Program, ProgramStatus, Registry, RegistryError};
+use kosodate_places::{Event, FeedPosition as PlacesPosition, Place, Places, PlacesError, Status};
+use kosodate_registry::{FeedPosition as RegistryPosition, Program, ProgramStatus, Registry, RegistryError};
 use url::Url;
 use uuid::Uuid;
 
 use crate::settings::PartnerSettings;
 
-const PROGRAM_FEED: &str = "program";
 const FEED_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 const FEED_BATCH: u64 = 500;
 /// Deliveries one worker round claims and sends at once.
@@ -33,6 +33,8 @@ const DELIVERY_BATCH: u64 = 20;
 enum FollowError {
     #[error("reading the registry's change feed failed")]
     Registry(#[from] RegistryError),
+    #[error("reading the places' and events' change feed failed")]
+    Places(#[from] PlacesError),
     #[error("writing webhook deliveries failed")]
     Partners(#[from] PartnersError),
 }
@@ -42,6 +44,7 @@ enum FollowError {
 pub struct Webhooks {
     partners: Partners,
     registry: Registry,
+    places: Places,
     public_url: Url,
     client: reqwest::Client,
     schedule: RetrySchedule,
@@ -54,6 +57,7 @@ impl Webhooks {
     pub fn new(
         partners: Partners,
         registry: Registry,
+        places: Places,
         public_url: Url,
         settings: &PartnerSettings,
     ) -> anyhow::Result<Self> {
@@ -70,6 +74,7 @@ impl Webhooks {
         Ok(Self {
             partners,
             registry,
+            places,
             public_url,
             client,
             schedule,
@@ -82,9 +87,7 @@ impl Webhooks {
     pub fn spawn(self) {
         tokio::spawn(async move {
             loop {
-                if let Err(error) = self.follow_programs().await {
-                    tracing::warn!(error = %error_chain(&error), "webhook follower could not read the changes");
-                }
+                self.follow_changes().await;
                 match self.deliver_due().await {
                     // A full batch: there may be more due at once.
                     Ok(claimed) if claimed as u64 == DELIVERY_BATCH => continue,
@@ -98,56 +101,49 @@ impl Webhooks {
         });
     }
 
-    /// Writes a delivery for every program change since the feed's position (less the margin).
-    async fn follow_programs(&self) -> Result<(), FollowError> {
-        let Some(position) = self.partners.feed_position(PROGRAM_FEED).await? else {
+    /// Writes a delivery for every change of programs, places and events since each feed's
+    /// position; one feed failing does not hold up the others.
+    async fn follow_changes(&self) {
+        let outcomes = [
+            (Program::FEED, self.follow::<Program>().await),
+            (Place::FEED, self.follow::<Place>().await),
+            (Event::FEED, self.follow::<Event>().await),
+        ];
+        for (feed, outcome) in outcomes {
+            if let Err(error) = outcome {
+                tracing::warn!(feed, error = %error_chain(&error), "webhook follower could not read the changes");
+            }
+        }
+    }
+
+    /// Reads one feed from its position (less the margin) to its end, a batch at a time, into
+    /// the outbox, and moves the position to the last change read.
+    async fn follow<R: FeedRecord>(&self) -> Result<(), FollowError> {
+        let Some(position) = self.partners.feed_position(R::FEED).await? else {
             return Ok(());
         };
-        let mut after = Some(FeedPosition {
-            updated_at: position - FEED_MARGIN,
-            id: None,
-        });
+        let mut after = (position - FEED_MARGIN, None);
         loop {
-            let batch = self.registry.programs_changed_after(after, FEED_BATCH).await?;
+            let batch = R::read(self, after.0, after.1).await?;
             let Some(last) = batch.last() else {
                 return Ok(());
             };
-            after = Some(FeedPosition {
-                updated_at: last.updated_at,
-                id: Some(last.id),
-            });
-            let changes: Vec<ResourceChange> = batch.iter().filter_map(|p| self.change_of(p)).collect();
+            let (last_at, last_id) = last.feed_key();
+            after = (last_at, Some(last_id));
+            let changes: Vec<ResourceChange> = batch
+                .iter()
+                .filter_map(|record| record.change(&self.public_url))
+                .collect();
             self.partners.enqueue_changes(&changes, Utc::now()).await?;
-            if last.updated_at > position {
+            if last_at > position {
                 self.partners
-                    .advance_feed(PROGRAM_FEED, last.updated_at, &last.id.to_string())
+                    .advance_feed(R::FEED, last_at, &last_id.to_string())
                     .await?;
             }
             if (batch.len() as u64) < FEED_BATCH {
                 return Ok(());
             }
         }
-    }
-
-    /// A change partners hear of: a program published, changed while published, or withdrawn
-    /// after it had been published. Drafts are nobody's business outside the registry.
-    fn change_of(&self, program: &Program) -> Option<ResourceChange> {
-        let status = match program.status {
-            ProgramStatus::Published => "published",
-            ProgramStatus::Archived if program.published_at.is_some() => "archived",
-            _ => return None,
-        };
-        Some(ResourceChange {
-            event_type: EventType::ProgramChanged,
-            resource_id: program.id.to_string(),
-            version: program.version,
-            status,
-            changed_at: program.updated_at,
-            url: self
-                .public_url
-                .join(&format!("api/v1/programs/{}", program.id))
-                .ok()?,
-        })
     }
 
     /// Claims what is due and sends it; how many were claimed.
@@ -212,5 +208,131 @@ impl Webhooks {
                 },
             },
         }
+    }
+}
+
+/// A record of a change feed, as the follower reads it: which feed, where it lies in the feed,
+/// and what a partner hears of it.
+trait FeedRecord: Sized + Send {
+    type Id: Copy + std::fmt::Display + Send;
+
+    /// The feed's name in `partner_webhook_feeds`.
+    const FEED: &'static str;
+
+    /// Up to a batch of records changed after the position, oldest change first.
+    fn read(
+        hooks: &Webhooks,
+        updated_at: DateTime<Utc>,
+        id: Option<Self::Id>,
+    ) -> impl Future<Output = Result<Vec<Self>, FollowError>> + Send;
+
+    fn feed_key(&self) -> (DateTime<Utc>, Self::Id);
+
+    /// A change partners hear of: published, changed while published, or withdrawn after it
+    /// had been published. Drafts are nobody's business outside the registry.
+    fn change(&self, base: &Url) -> Option<ResourceChange>;
+}
+
+impl FeedRecord for Program {
+    type Id = kosodate_domain::ProgramId;
+    const FEED: &'static str = "program";
+
+    async fn read(
+        hooks: &Webhooks,
+        updated_at: DateTime<Utc>,
+        id: Option<Self::Id>,
+    ) -> Result<Vec<Self>, FollowError> {
+        let after = RegistryPosition { updated_at, id };
+        Ok(hooks
+            .registry
+            .programs_changed_after(Some(after), FEED_BATCH)
+            .await?)
+    }
+
+    fn feed_key(&self) -> (DateTime<Utc>, Self::Id) {
+        (self.updated_at, self.id)
+    }
+
+    fn change(&self, base: &Url) -> Option<ResourceChange> {
+        let status = match self.status {
+            ProgramStatus::Published => "published",
+            ProgramStatus::Archived if self.published_at.is_some() => "archived",
+            _ => return None,
+        };
+        Some(ResourceChange {
+            event_type: EventType::ProgramChanged,
+            resource_id: self.id.to_string(),
+            version: self.version,
+            status,
+            changed_at: self.updated_at,
+            url: base.join(&format!("api/v1/programs/{}", self.id)).ok()?,
+        })
+    }
+}
+
+impl FeedRecord for Place {
+    type Id = Uuid;
+    const FEED: &'static str = "place";
+
+    async fn read(
+        hooks: &Webhooks,
+        updated_at: DateTime<Utc>,
+        id: Option<Self::Id>,
+    ) -> Result<Vec<Self>, FollowError> {
+        let after = PlacesPosition { updated_at, id };
+        Ok(hooks.places.places_changed_after(Some(after), FEED_BATCH).await?)
+    }
+
+    fn feed_key(&self) -> (DateTime<Utc>, Self::Id) {
+        (self.updated_at, self.id)
+    }
+
+    fn change(&self, base: &Url) -> Option<ResourceChange> {
+        Some(ResourceChange {
+            event_type: EventType::PlaceChanged,
+            resource_id: self.id.to_string(),
+            version: self.version,
+            status: public_status(self.status, self.published_at)?,
+            changed_at: self.updated_at,
+            url: base.join(&format!("api/v1/places/{}", self.id)).ok()?,
+        })
+    }
+}
+
+impl FeedRecord for Event {
+    type Id = Uuid;
+    const FEED: &'static str = "event";
+
+    async fn read(
+        hooks: &Webhooks,
+        updated_at: DateTime<Utc>,
+        id: Option<Self::Id>,
+    ) -> Result<Vec<Self>, FollowError> {
+        let after = PlacesPosition { updated_at, id };
+        Ok(hooks.places.events_changed_after(Some(after), FEED_BATCH).await?)
+    }
+
+    fn feed_key(&self) -> (DateTime<Utc>, Self::Id) {
+        (self.updated_at, self.id)
+    }
+
+    fn change(&self, base: &Url) -> Option<ResourceChange> {
+        Some(ResourceChange {
+            event_type: EventType::EventChanged,
+            resource_id: self.id.to_string(),
+            version: self.version,
+            status: public_status(self.status, self.published_at)?,
+            changed_at: self.updated_at,
+            url: base.join(&format!("api/v1/events/{}", self.id)).ok()?,
+        })
+    }
+}
+
+/// A place's or event's status as partners see it, if they see it at all.
+fn public_status(status: Status, published_at: Option<DateTime<Utc>>) -> Option<&'static str> {
+    match status {
+        Status::Published => Some("published"),
+        Status::Archived if published_at.is_some() => Some("archived"),
+        _ => None,
     }
 }
