@@ -3,6 +3,7 @@
 //! and in a second server on the same database), and the search log keeps only what it may.
 
 #![allow(clippy::print_stderr)] // reports how soon a change became searchable
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::time::{Duration, Instant};
 

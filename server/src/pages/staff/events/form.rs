@@ -601,6 +601,7 @@ mod tests {
             version: 1,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
+            published_at: None,
         };
         let again = EventForm::from_event(&stored);
         assert_eq!(again.to_input(today()).0.validate().unwrap(), stored.content);
