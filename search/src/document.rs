@@ -5,6 +5,7 @@ use kosodate_domain::ProgramId;
 use kosodate_domain::Vocabulary;
 use kosodate_registry::{ApplicationWindow, Category, Program, ProgramOwner};
 use serde::{Deserialize, Serialize};
+use strum::VariantArray;
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions,
@@ -14,11 +15,38 @@ use utoipa::ToSchema;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::analyzer::TEXT_ANALYZER;
-use crate::tally::{CATEGORIES_FIELD, OWNER_FIELD, category_bits, owner_number};
 
 /// Bump when the schema or what goes into a field changes: an index built by another version is
 /// rebuilt from the database when the server starts.
 pub const SCHEMA_VERSION: u32 = 3;
+
+/// The fast fields a search's matches are counted by (`tally.rs`).
+pub const OWNER_FIELD: &str = "owner";
+pub const CATEGORIES_FIELD: &str = "categories";
+
+/// The `owner` fast field: 0 for the nation, otherwise the 6-digit code as a number.
+pub fn owner_number(owner: &ProgramOwner) -> u64 {
+    match owner {
+        ProgramOwner::National => 0,
+        ProgramOwner::Local(code) => code.as_str().parse().unwrap_or_default(),
+    }
+}
+
+/// The owner's key (`national` or the 6-digit code) from its `owner` fast field.
+pub(crate) fn owner_key(number: u64) -> String {
+    match number {
+        0 => kosodate_registry::NATIONAL_OWNER.to_owned(),
+        code => format!("{code:06}"),
+    }
+}
+
+/// The `categories` fast field: one bit per category, in `Category::VARIANTS` order.
+pub fn category_bits(categories: &[Category]) -> u64 {
+    categories
+        .iter()
+        .filter_map(|category| Category::VARIANTS.iter().position(|variant| variant == category))
+        .fold(0, |bits, index| bits | (1 << index))
+}
 
 /// What a search result shows of a program, stored in the index so that a search needs no
 /// database round trip.

@@ -8,42 +8,15 @@
 use std::sync::Arc;
 
 use kosodate_domain::Vocabulary;
-use kosodate_registry::{Category, ProgramOwner};
+use kosodate_registry::Category;
 use rustc_hash::FxHashMap;
 use strum::VariantArray;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::ColumnValues;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
+use crate::document::{CATEGORIES_FIELD, OWNER_FIELD, owner_key};
 use crate::request::FacetCount;
-
-/// The fast fields counted, written by `document.rs`.
-pub const OWNER_FIELD: &str = "owner";
-pub const CATEGORIES_FIELD: &str = "categories";
-
-/// The `owner` fast field: 0 for the nation, otherwise the 6-digit code as a number.
-pub fn owner_number(owner: &ProgramOwner) -> u64 {
-    match owner {
-        ProgramOwner::National => 0,
-        ProgramOwner::Local(code) => code.as_str().parse().unwrap_or_default(),
-    }
-}
-
-/// The owner's key (`national` or the 6-digit code) from its `owner` fast field.
-fn owner_key(number: u64) -> String {
-    match number {
-        0 => kosodate_registry::NATIONAL_OWNER.to_owned(),
-        code => format!("{code:06}"),
-    }
-}
-
-/// The `categories` fast field: one bit per category, in `Category::VARIANTS` order.
-pub fn category_bits(categories: &[Category]) -> u64 {
-    categories
-        .iter()
-        .filter_map(|category| Category::VARIANTS.iter().position(|variant| variant == category))
-        .fold(0, |bits, index| bits | (1 << index))
-}
 
 /// One count per category: the list is short (ten today), and this says so at compile time.
 const CATEGORY_SLOTS: usize = 32;
@@ -160,8 +133,10 @@ mod tests {
     use std::collections::HashMap;
 
     use kosodate_domain::MunicipalityCode;
+    use kosodate_registry::ProgramOwner;
 
     use super::*;
+    use crate::document::{category_bits, owner_number};
 
     fn as_map(counts: &[FacetCount]) -> HashMap<&str, u64> {
         counts
