@@ -3,7 +3,8 @@
 //! ticks a second weekday, types a day off and the first day in 和暦, and publishes. A parent
 //! whose baby is of age sees it on `/me`, opens it, says 行く, and the household's calendar feed
 //! holds its days. axe-core checks the editor, the public list and the event page at a phone's
-//! and a desktop's width; the screenshots of `/events` and the editor are kept for the docs.
+//! and a desktop's width, and the place editor she enters the venue's place with first; the
+//! screenshots of `/events` and the editors are kept for the docs.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -37,6 +38,25 @@ async fn a_clerk_enters_a_recurring_event_and_a_parent_goes(backend: Backend) {
     chromium.fill("input[name=login]", "hirosaki").await;
     chromium.click_and_wait("button[type=submit]").await;
     assert_eq!(chromium.path().await, "/staff/events");
+    // The place first, from its kind's template, the hours already filled in.
+    chromium.visit(&app.url("/staff/places"), (1280, 800)).await;
+    chromium
+        .click_and_wait("a[href='/staff/places/new?kind=childrens_hall']")
+        .await;
+    chromium.check_open_page(&shots, "place-editor").await;
+    chromium.fill("#name", "弘前市児童センター").await;
+    chromium.fill("#address", "弘前市大字末広4丁目10-1").await;
+    chromium.fill("#postal_code", "０３６－８０９１").await;
+    chromium
+        .click_and_wait("button[name=action][value=publish]")
+        .await;
+    let path = chromium.path().await;
+    assert!(
+        path.starts_with("/staff/places/") && path.ends_with("/edit?saved=published"),
+        "{path}: {}",
+        chromium.text().await
+    );
+    chromium.visit(&app.url("/staff/events"), (1280, 800)).await;
     chromium
         .click_and_wait("a[href='/staff/events/new?template=parenting_salon']")
         .await;

@@ -21,7 +21,9 @@ both_backends!(
     the_public_list_is_narrowed_by_age_region_and_kind,
     a_place_shows_its_hours_facilities_and_events,
     a_parent_sees_events_for_the_childrens_ages_on_me,
-    a_parent_says_going_and_the_calendar_feed_has_the_event
+    a_parent_says_going_and_the_calendar_feed_has_the_event,
+    a_clerk_enters_a_place_from_its_kind_and_publishes_it,
+    wrong_place_entries_are_stopped_at_their_controls
 );
 
 /// The weaning class template as a clerk finishes it: venue, first day, days off, contact.
@@ -471,4 +473,148 @@ async fn a_parent_says_going_and_the_calendar_feed_has_the_event(backend: Backen
         )
         .await;
     assert!(left.is_empty());
+}
+
+/// The children's hall a clerk finishes from its kind's template: the rows the template filled
+/// in, and a second session on Saturday afternoon.
+fn childrens_hall(name: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("owner", "022021"),
+        ("kind", "childrens_hall"),
+        ("name", name),
+        ("address", "弘前市大字末広4丁目10-1"),
+        ("postal_code", "０３６－８０９１"),
+        ("phone", "0172-26-3880"),
+        ("hours-0-weekday", "tue"),
+        ("hours-0-open", "9:00"),
+        ("hours-0-close", "18:00"),
+        ("hours-1-weekday", "sat"),
+        ("hours-1-open", "９：００"),
+        ("hours-1-close", "12:00"),
+        ("hours-2-weekday", "sat"),
+        ("hours-2-open", "13:00"),
+        ("hours-2-close", "17:00"),
+        ("hours-2-note", "午後は小学生以上"),
+        ("closed_days", "月曜日、祝日、年末年始"),
+        ("age_from", "0"),
+        ("age_to", "215"),
+        ("facility", "diaper_changing"),
+        ("facility", "kids_toilet"),
+    ]
+}
+
+fn place_id(location: &str) -> String {
+    location
+        .strip_prefix("/staff/places/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned()
+}
+
+async fn a_clerk_enters_a_place_from_its_kind_and_publishes_it(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let list = clerk.page("/staff/places", 200).await;
+    assert!(
+        list.contains(r#"href="/staff/places/new?kind=childrens_hall""#),
+        "{list}"
+    );
+    assert!(
+        list.contains(r#"<a href="/staff/places" aria-current="page">施設</a>"#),
+        "{list}"
+    );
+    let form = clerk.page("/staff/places/new?kind=childrens_hall", 200).await;
+    assert!(
+        form.contains(r#"<option value="childrens_hall" selected>児童館</option>"#),
+        "{form}"
+    );
+    assert!(form.contains(r#"name="hours-5-open" value="09:00""#), "{form}");
+    assert!(
+        form.contains(r#"id="facility-diaper_changing" name="facility" value="diaper_changing" checked"#),
+        "{form}"
+    );
+    clerk.page("/staff/places/new?kind=amusement_park", 404).await;
+
+    let mut fields = childrens_hall("弘前市児童センター");
+    fields.push(("action", "publish"));
+    let (status, location, body) = clerk.post("/staff/places/new", &fields).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.ends_with("/edit?saved=published"), "{location}");
+    let id = place_id(&location);
+    let edit = clerk.page(&location, 200).await;
+    assert!(edit.contains("公開しました"), "{edit}");
+    // Both Saturday sessions come back as rows, with their note.
+    assert!(edit.contains(r#"value="午後は小学生以上""#), "{edit}");
+    assert!(edit.contains(r#"name="postal_code" value="036-8091""#), "{edit}");
+
+    let public = clerk.page(&format!("/places/{id}"), 200).await;
+    assert!(public.contains("弘前市児童センター"), "{public}");
+    assert!(public.contains("13:00"), "{public}");
+    // The event editor offers the new place as a venue.
+    let event_form = clerk.page("/staff/events/new", 200).await;
+    assert!(event_form.contains(&format!(r#"<option value="{id}">弘前市児童センター</option>"#)), "{event_form}");
+
+    // Another municipality cannot open it; archiving takes it off the public pages.
+    let aomori = FormBrowser::sign_in(&app.app, "staff", "aomori").await;
+    aomori.page(&format!("/staff/places/{id}/edit"), 403).await;
+    let path = format!("/staff/places/{id}/edit");
+    let (status, location, _) = clerk.post(&path, &[("action", "archive")]).await;
+    assert_eq!(status, 303);
+    assert!(location.ends_with("saved=archived"), "{location}");
+    clerk.page(&format!("/places/{id}"), 404).await;
+    // Each write is audited under the place's municipality, as the API's are.
+    let audit = app
+        .app
+        .rows_once(
+            "SELECT action FROM audit_log WHERE action LIKE 'place.%' AND municipality_code = '022021'",
+            3,
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(audit.len(), 3, "create, publish and archive");
+}
+
+async fn wrong_place_entries_are_stopped_at_their_controls(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let mut fields = childrens_hall("");
+    fields.retain(|(name, _)| *name != "postal_code" && *name != "hours-2-close");
+    fields.extend([
+        ("postal_code", "03680"),
+        ("hours-2-close", "12:30"),
+        ("hours-4-weekday", "sun"),
+        ("hours-4-open", "朝"),
+        ("hours-4-close", "12:00"),
+        ("latitude", "北緯40度"),
+        ("action", "save"),
+    ]);
+    fields.retain(|(name, value)| !(*name == "hours-2-open" && *value == "13:00"));
+    fields.push(("hours-2-open", "14:00"));
+    let (status, _, body) = clerk.post("/staff/places/new", &fields).await;
+    assert_eq!(status, 422, "{body}");
+    for (control, words) in [
+        ("name", "名称"),
+        ("postal_code", "郵便番号"),
+        ("hours-2-close", "開館時刻より後"),
+        ("hours-4-open", "24時間制"),
+        ("latitude", "数字"),
+    ] {
+        let error = body
+            .split(&format!(r#"id="{control}-error">"#))
+            .nth(1)
+            .and_then(|rest| rest.split("</p>").next())
+            .unwrap_or_else(|| panic!("{control}: {body}"));
+        assert!(error.contains(words), "{control}: {error}");
+    }
+    // What was typed is kept, and nothing was stored.
+    assert!(body.contains(r#"value="北緯40度""#), "{body}");
+    let none = app
+        .app
+        .rows_once(
+            "SELECT id FROM places WHERE address = '弘前市大字末広4丁目10-1'",
+            0,
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+    assert!(none.is_empty());
 }

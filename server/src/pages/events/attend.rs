@@ -33,7 +33,7 @@ pub async fn attend(
     Path(id): Path<String>,
     form: ParentForm<AttendForm>,
 ) -> Result<Response, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| PlacesError::EventNotFound(Uuid::nil()))?;
+    let id = crate::places::parse_id(&id, "イベント")?;
     let household = parent::require_household(&state, form.parent.account).await?;
     match form.fields.going.as_str() {
         "yes" => {

@@ -50,7 +50,7 @@ pub async fn event(
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| PlacesError::EventNotFound(Uuid::nil()))?;
+    let id = crate::places::parse_id(&id, "イベント")?;
     let event = state.places.event(id, Visibility::Public).await?;
     let going = going(&state, &visitor, id).await?;
     let places = Places::load(&state).await?;
@@ -165,7 +165,7 @@ struct PlacePage {
 }
 
 pub async fn place(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| PlacesError::PlaceNotFound(Uuid::nil()))?;
+    let id = crate::places::parse_id(&id, "施設")?;
     let place = state.places.place(id, Visibility::Public).await?;
     let places = Places::load(&state).await?;
     let (from, to) = window();

@@ -13,12 +13,14 @@ mod counts;
 mod deliveries;
 mod editor;
 mod events;
+mod form_fields;
 mod freshness;
 mod home;
 mod import;
 mod insights;
 mod login;
 mod partners;
+mod places;
 mod types;
 
 use axum::Router;
@@ -48,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/partners/{id}/rotate", post(partners::rotate))
         .merge(editor::router())
         .merge(events::router())
+        .merge(places::router())
         .merge(insights::router())
         .merge(bulk_routes())
 }
@@ -99,6 +102,7 @@ const MENU: &[(&str, &str, MenuFor)] = &[
     ("/staff", "ホーム", MenuFor::Everyone),
     ("/staff/programs/types", "制度を登録", MenuFor::Everyone),
     ("/staff/settings", "団体の設定", MenuFor::Everyone),
+    ("/staff/places", "施設", MenuFor::Everyone),
     ("/staff/events", "イベント", MenuFor::Everyone),
     ("/staff/import", "一括登録", MenuFor::Everyone),
     ("/staff/counter", "窓口での登録", MenuFor::Municipal),
@@ -162,5 +166,25 @@ pub fn reported_count(count: kosodate_households::ReportedCount, unit: &str) -> 
     match count {
         kosodate_households::ReportedCount::Exactly(count) => format!("{count}{unit}"),
         kosodate_households::ReportedCount::FewerThanTen => "10件未満".to_owned(),
+    }
+}
+
+/// Who may own what a staff member enters: their municipality, or for the prefecture and the
+/// operators the prefecture and every municipality.
+pub fn owners(role: &StaffRole, places: &crate::pages::places::Places) -> Vec<(String, String)> {
+    match role {
+        StaffRole::Municipal(code) => vec![(code.to_string(), places.name_of(&code.to_string()))],
+        StaffRole::Prefecture | StaffRole::Administrator => {
+            let prefecture = PREFECTURE_CODE.to_string();
+            std::iter::once((prefecture.clone(), places.name_of(&prefecture)))
+                .chain(
+                    places
+                        .regions
+                        .iter()
+                        .flat_map(|region| region.places.iter())
+                        .map(|place| (place.code.clone(), place.name.clone())),
+                )
+                .collect()
+        }
     }
 }

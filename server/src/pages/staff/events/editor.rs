@@ -6,18 +6,19 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kosodate_domain::{CalendarDate, PREFECTURE_CODE, Vocabulary, japan};
+use kosodate_domain::{CalendarDate, Vocabulary, japan};
 use kosodate_places::{
     Event, EventInput, PlaceFilter, PlacesError, SignUpMethod, Status, Weekday, event_template,
 };
 use kosodate_registry::page::PageRequest;
-use kosodate_registry::{StaffRole, Visibility};
+use kosodate_registry::Visibility;
 use serde::Deserialize;
 use strum::VariantArray;
 use uuid::Uuid;
 
 use super::form::{self, EventForm, FieldMessages, field};
-use super::{Lookup, audited};
+use super::Lookup;
+use crate::places::{audited, parse_id};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
 use crate::pages::staff::StaffChrome;
@@ -187,13 +188,10 @@ impl View {
 
 /// An event the staff member may change (others see that it is not theirs).
 async fn load_writable(state: &AppState, staff: &SignedInStaff, id: &str) -> Result<Event, ApiError> {
-    let id = Uuid::parse_str(id).map_err(|_| {
-        ApiError::not_found(
-            "イベントが見つかりません。一覧から選び直してください",
-            "no such event",
-        )
-    })?;
-    let event = state.places.event(id, Visibility::Staff).await?;
+    let event = state
+        .places
+        .event(parse_id(id, "イベント")?, Visibility::Staff)
+        .await?;
     let owner = event.content.owner;
     if !staff
         .identity
@@ -289,7 +287,7 @@ async fn submit(
         && action == "archive"
     {
         let result = state.places.archive_event(&staff.identity, event.id).await;
-        let archived = audited(state, &staff, context, "event.archive", event.id, result).await?;
+        let archived = audited(state, &staff.identity, context, "event.archive", Some(event.id), result).await?;
         return Ok(back_to(&archived, "archived"));
     }
     let lookup = Lookup::load(state, &staff).await?;
@@ -333,8 +331,8 @@ async fn submit(
     } else {
         "event.create"
     };
-    let target = event.as_ref().map_or_else(Uuid::nil, |event| event.id);
-    let saved = audited(state, &staff, context, verb, target, saved).await?;
+    let target = event.as_ref().map(|event| event.id);
+    let saved = audited(state, &staff.identity, context, verb, target, saved).await?;
     if action != "publish" || saved.status == Status::Published {
         return Ok(back_to(
             &saved,
@@ -342,7 +340,7 @@ async fn submit(
         ));
     }
     let result = state.places.publish_event(&staff.identity, saved.id).await;
-    let published = audited(state, &staff, context, "event.publish", saved.id, result).await?;
+    let published = audited(state, &staff.identity, context, "event.publish", Some(saved.id), result).await?;
     Ok(back_to(&published, "published"))
 }
 
@@ -362,24 +360,4 @@ fn checked(form: &EventForm) -> Result<(EventInput, FieldMessages), ApiError> {
 fn back_to(event: &Event, what: &str) -> Response {
     let location = format!("/staff/events/{}/edit?saved={what}", event.id);
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
-}
-
-/// Who may own what a staff member enters: their municipality, or for the prefecture and the
-/// operators the prefecture and every municipality.
-pub fn owners(role: &StaffRole, places: &crate::pages::places::Places) -> Vec<(String, String)> {
-    match role {
-        StaffRole::Municipal(code) => vec![(code.to_string(), places.name_of(&code.to_string()))],
-        StaffRole::Prefecture | StaffRole::Administrator => {
-            let prefecture = PREFECTURE_CODE.to_string();
-            std::iter::once((prefecture.clone(), places.name_of(&prefecture)))
-                .chain(
-                    places
-                        .regions
-                        .iter()
-                        .flat_map(|region| region.places.iter())
-                        .map(|place| (place.code.clone(), place.name.clone())),
-                )
-                .collect()
-        }
-    }
 }

@@ -5,8 +5,6 @@
 //! days off one a line. Messages are keyed by the id of the control they are about, whether
 //! the form could not read a value or validation refused it (its JSON pointers are mapped here).
 
-use std::collections::BTreeMap;
-
 use kosodate_domain::{CalendarDate, Vocabulary, japan};
 use kosodate_places::{
     Audience, ClockTime, Event, EventInput, EventKind, EventTemplate, Fee, Grade, GradeRange, MonthRange,
@@ -15,8 +13,8 @@ use kosodate_places::{
 use kosodate_registry::{Contact, FieldError};
 use strum::VariantArray;
 
-/// Messages for the form's controls, by control id.
-pub type FieldMessages = BTreeMap<String, String>;
+pub use crate::pages::staff::form_fields::{FieldMessages, field};
+use crate::pages::staff::form_fields::{self, date, number, optional, read, time};
 
 /// Every field of the event form, as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,14 +63,6 @@ pub struct EventForm {
     pub version: String,
 }
 
-/// The first of a field's values, or empty.
-pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(key, _)| key == name)
-        .map_or("", |(_, value)| value.as_str())
-}
-
 impl EventForm {
     /// The form as posted (the weekday checkboxes repeat their name).
     pub fn from_fields(fields: &[(String, String)]) -> Self {
@@ -89,11 +79,7 @@ impl EventForm {
             date: text("date"),
             start: text("start"),
             end: text("end"),
-            weekdays: fields
-                .iter()
-                .filter(|(key, _)| key == "weekday")
-                .map(|(_, value)| value.clone())
-                .collect(),
+            weekdays: form_fields::values(fields, "weekday"),
             nth: text("nth"),
             nth_weekday: text("nth_weekday"),
             month_day: text("month_day"),
@@ -428,105 +414,40 @@ fn noon() -> ClockTime {
     ClockTime::parse("12:00").unwrap_or_else(|_| unreachable!("a valid time"))
 }
 
-fn optional(text: &str) -> Option<String> {
-    Some(text.trim())
-        .filter(|text| !text.is_empty())
-        .map(str::to_owned)
-}
-
-fn read<T>(errors: &mut FieldMessages, name: &str, value: Option<T>, message: &str) -> Option<T> {
-    if value.is_none() {
-        errors
-            .entry(name.to_owned())
-            .or_insert_with(|| message.to_owned());
-    }
-    value
-}
-
-fn number<T: std::str::FromStr>(
-    errors: &mut FieldMessages,
-    name: &str,
-    text: &str,
-    message: &str,
-) -> Option<T> {
-    match japan::half_width(text.trim()).as_str() {
-        "" => None,
-        text => read(errors, name, text.parse().ok(), message),
-    }
-}
-
-fn time(errors: &mut FieldMessages, name: &str, text: &str) -> Option<ClockTime> {
-    ClockTime::parse(text)
-        .map_err(|_| {
-            let message = "時刻は「10:00」のように24時間制で入力してください";
-            errors
-                .entry(name.to_owned())
-                .or_insert_with(|| message.to_owned());
-        })
-        .ok()
-}
-
-fn date(errors: &mut FieldMessages, name: &str, text: &str) -> Option<CalendarDate> {
-    if text.trim().is_empty() {
-        return None;
-    }
-    let date = japan::parse_date(text)
-        .map_err(|error| error.message_ja())
-        .and_then(|date| CalendarDate::try_from(date).map_err(|error| error.message_ja().to_owned()));
-    match date {
-        Ok(date) => Some(date),
-        Err(message) => {
-            errors.entry(name.to_owned()).or_insert(message);
-            None
-        }
-    }
-}
-
-/// The control a validation error is about.
-fn control_of(pointer: &str) -> &'static str {
-    const CONTROLS: &[(&str, &str)] = &[
-        ("/owner", "owner"),
-        ("/title", "title"),
-        ("/reading", "reading"),
-        ("/description", "description"),
-        ("/place_id", "place_id"),
-        ("/venue", "venue"),
-        ("/schedule/end", "end"),
-        ("/schedule/until", "until"),
-        ("/schedule/except", "except"),
-        ("/schedule/rule/weekdays", "weekdays"),
-        ("/schedule/rule/nth", "nth"),
-        ("/schedule/rule/day", "month_day"),
-        ("/schedule", "start"),
-        ("/audience/age_months", "age_from"),
-        ("/audience/grades", "grade_from"),
-        ("/audience/note", "audience_note"),
-        ("/capacity", "capacity"),
-        ("/sign_up/url", "sign_up_url"),
-        ("/sign_up/phone", "sign_up_phone"),
-        ("/sign_up/deadline_days_before", "deadline_days_before"),
-        ("/sign_up/deadline", "deadline"),
-        ("/sign_up", "sign_up_note"),
-        ("/fee/yen", "fee_yen"),
-        ("/fee", "fee_note"),
-        ("/contact/phone", "contact_phone"),
-        ("/contact/email", "contact_email"),
-        ("/contact", "contact_section"),
-    ];
-    CONTROLS
-        .iter()
-        .find(|(prefix, _)| pointer.starts_with(prefix))
-        .map_or("title", |(_, control)| control)
-}
+/// The control each validation error is about, by its JSON pointer's prefix (first match).
+const CONTROLS: &[(&str, &str)] = &[
+    ("/owner", "owner"),
+    ("/title", "title"),
+    ("/reading", "reading"),
+    ("/description", "description"),
+    ("/place_id", "place_id"),
+    ("/venue", "venue"),
+    ("/schedule/end", "end"),
+    ("/schedule/until", "until"),
+    ("/schedule/except", "except"),
+    ("/schedule/rule/weekdays", "weekdays"),
+    ("/schedule/rule/nth", "nth"),
+    ("/schedule/rule/day", "month_day"),
+    ("/schedule", "start"),
+    ("/audience/age_months", "age_from"),
+    ("/audience/grades", "grade_from"),
+    ("/audience/note", "audience_note"),
+    ("/capacity", "capacity"),
+    ("/sign_up/url", "sign_up_url"),
+    ("/sign_up/phone", "sign_up_phone"),
+    ("/sign_up/deadline_days_before", "deadline_days_before"),
+    ("/sign_up/deadline", "deadline"),
+    ("/sign_up", "sign_up_note"),
+    ("/fee/yen", "fee_yen"),
+    ("/fee", "fee_note"),
+    ("/contact/phone", "contact_phone"),
+    ("/contact/email", "contact_email"),
+    ("/contact", "contact_section"),
+];
 
 /// The form's own messages and then validation's, one per control.
-pub fn messages(mut messages: FieldMessages, invalid: &[FieldError]) -> FieldMessages {
-    for error in invalid {
-        messages
-            .entry(control_of(&error.pointer).to_owned())
-            .or_insert_with(|| error.detail.clone());
-    }
-    messages
+pub fn messages(messages: FieldMessages, invalid: &[FieldError]) -> FieldMessages {
+    form_fields::messages(messages, invalid, CONTROLS, "title")
 }
 
 /// Every event kind as the form's select lists them.

@@ -13,14 +13,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::{Vocabulary, japan};
-use kosodate_places::{Area, Event, EventFilter, PlacesError, event_templates};
+use kosodate_places::{Area, EventFilter, event_templates};
 use kosodate_registry::page::PageRequest;
 use kosodate_registry::{StaffRole, Visibility};
 use uuid::Uuid;
 
 use super::StaffChrome;
 use crate::error::ApiError;
-use crate::extract::RequestContext;
 use crate::pages::visitor::SignedInStaff;
 use crate::state::AppState;
 
@@ -47,35 +46,9 @@ impl Lookup {
     async fn load(state: &AppState, staff: &SignedInStaff) -> Result<Self, ApiError> {
         let places = crate::pages::places::Places::load(state).await?;
         Ok(Self {
-            owners: editor::owners(&staff.identity.role, &places),
+            owners: super::owners(&staff.identity.role, &places),
         })
     }
-}
-
-/// Records a write with its outcome, then hands the result on.
-async fn audited(
-    state: &AppState,
-    staff: &SignedInStaff,
-    context: &RequestContext,
-    action: &'static str,
-    target: Uuid,
-    result: Result<Event, PlacesError>,
-) -> Result<Event, ApiError> {
-    let (outcome, target) = match &result {
-        Ok(event) => (kosodate_registry::audit::Outcome::Allowed, event.id),
-        Err(PlacesError::Forbidden { .. }) => (kosodate_registry::audit::Outcome::Denied, target),
-        Err(_) => (kosodate_registry::audit::Outcome::Failed, target),
-    };
-    crate::audit::staff_action_on(
-        state,
-        &staff.identity,
-        context,
-        action,
-        target.to_string(),
-        outcome,
-    )
-    .await?;
-    Ok(result?)
 }
 
 #[derive(Template)]

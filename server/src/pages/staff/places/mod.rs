@@ -1,0 +1,100 @@
+//! The staff pages of places to go with children, under `/staff/places`: the organisation's
+//! places with their kind, state and address, one template per kind (子育て支援センター, 児童館 …:
+//! the usual facilities, ages and opening hours already entered) to start from, and the place
+//! editor (`editor`, with the form ↔ `PlaceInput` in `form`). Writing goes through the places
+//! crate, which decides who may; each write is audited with the place's municipality.
+
+mod editor;
+mod form;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use kosodate_domain::Vocabulary;
+use kosodate_places::{Area, PlaceFilter, place_templates};
+use kosodate_registry::page::PageRequest;
+use kosodate_registry::{StaffRole, Visibility};
+use uuid::Uuid;
+
+use super::StaffChrome;
+use crate::error::ApiError;
+use crate::pages::visitor::SignedInStaff;
+use crate::state::AppState;
+
+/// More than an organisation keeps, so that one page holds them all.
+const LIST_LIMIT: u64 = 500;
+
+pub fn router() -> Router<AppState> {
+    use axum::routing::get;
+    Router::new()
+        .route("/staff/places", get(list))
+        .route("/staff/places/new", get(editor::new_place).post(editor::create))
+        .route(
+            "/staff/places/{id}/edit",
+            get(editor::edit_place).post(editor::update),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "staff/places.html")]
+struct PlacesPage {
+    chrome: StaffChrome,
+    places: Vec<PlaceRow>,
+    /// (kind id, kind name, what the template fills in)
+    templates: Vec<(&'static str, &'static str, String)>,
+}
+
+struct PlaceRow {
+    id: Uuid,
+    name: String,
+    kind: &'static str,
+    status: &'static str,
+    address: String,
+}
+
+async fn list(State(state): State<AppState>, staff: SignedInStaff) -> Result<Response, ApiError> {
+    let area = match staff.identity.role {
+        StaffRole::Municipal(code) => Area {
+            owner: Some(code),
+            ..Area::default()
+        },
+        StaffRole::Prefecture | StaffRole::Administrator => Area::default(),
+    };
+    let filter = PlaceFilter {
+        area,
+        ..PlaceFilter::default()
+    };
+    let request = PageRequest {
+        limit: Some(LIST_LIMIT),
+        cursor: None,
+    };
+    let places = state
+        .places
+        .list_places(&filter, Visibility::Staff, &request)
+        .await?
+        .items
+        .into_iter()
+        .map(|place| PlaceRow {
+            id: place.id,
+            kind: place.content.kind.label_ja(),
+            status: place.status.label_ja(),
+            address: place.content.address,
+            name: place.content.name,
+        })
+        .collect();
+    let templates = place_templates()
+        .iter()
+        .map(|template| {
+            let kind = template.kind;
+            (kind.id(), kind.label_ja(), template.description.clone())
+        })
+        .collect();
+    let page = PlacesPage {
+        chrome: StaffChrome::load(&state, &staff, "/staff/places").await,
+        places,
+        templates,
+    };
+    Ok(crate::pages::html(StatusCode::OK, &page))
+}
