@@ -11,7 +11,6 @@ use kosodate_households::HouseholdId;
 use kosodate_places::{PlacesError, Venue};
 use kosodate_registry::Visibility;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::pages::calendar_feed::EventDay;

@@ -10,19 +10,19 @@ use kosodate_domain::{CalendarDate, Vocabulary, japan};
 use kosodate_places::{
     Event, EventInput, PlaceFilter, PlacesError, SignUpMethod, Status, Weekday, event_template,
 };
-use kosodate_registry::page::PageRequest;
 use kosodate_registry::Visibility;
+use kosodate_registry::page::PageRequest;
 use serde::Deserialize;
 use strum::VariantArray;
 use uuid::Uuid;
 
-use super::form::{self, EventForm, FieldMessages, field};
 use super::Lookup;
-use crate::places::{audited, parse_id};
+use super::form::{self, EventForm, FieldMessages, field};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
 use crate::pages::staff::StaffChrome;
 use crate::pages::visitor::{SignedInStaff, StaffForm};
+use crate::places::{audited, parse_id};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -287,7 +287,15 @@ async fn submit(
         && action == "archive"
     {
         let result = state.places.archive_event(&staff.identity, event.id).await;
-        let archived = audited(state, &staff.identity, context, "event.archive", Some(event.id), result).await?;
+        let archived = audited(
+            state,
+            &staff.identity,
+            context,
+            "event.archive",
+            Some(event.id),
+            result,
+        )
+        .await?;
         return Ok(back_to(&archived, "archived"));
     }
     let lookup = Lookup::load(state, &staff).await?;
@@ -340,7 +348,15 @@ async fn submit(
         ));
     }
     let result = state.places.publish_event(&staff.identity, saved.id).await;
-    let published = audited(state, &staff.identity, context, "event.publish", Some(saved.id), result).await?;
+    let published = audited(
+        state,
+        &staff.identity,
+        context,
+        "event.publish",
+        Some(saved.id),
+        result,
+    )
+    .await?;
     Ok(back_to(&published, "published"))
 }
 

@@ -13,8 +13,8 @@ use kosodate_places::{
 use kosodate_registry::{Contact, FieldError};
 use strum::VariantArray;
 
-pub use crate::pages::staff::form_fields::{FieldMessages, field};
 use crate::pages::staff::form_fields::{self, date, number, optional, read, time};
+pub use crate::pages::staff::form_fields::{FieldMessages, field};
 
 /// Every field of the event form, as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -78,7 +78,11 @@ impl PlaceEditorPage {
             .iter()
             .map(|facility| {
                 let id = facility.id();
-                (id, facility.label_ja(), self.form.facilities.iter().any(|ticked| ticked == id))
+                (
+                    id,
+                    facility.label_ja(),
+                    self.form.facilities.iter().any(|ticked| ticked == id),
+                )
             })
             .collect()
     }
@@ -112,7 +116,16 @@ pub async fn new_place(
     let owner = owners.first().map(|(code, _)| code.clone()).unwrap_or_default();
     let form = PlaceForm::new(&owner, kind, place_template(kind));
     let view = View::new("/staff/places/new".to_owned(), None);
-    render(&state, &staff, owners, form, FieldMessages::new(), view, StatusCode::OK).await
+    render(
+        &state,
+        &staff,
+        owners,
+        form,
+        FieldMessages::new(),
+        view,
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn edit_place(
@@ -126,7 +139,16 @@ pub async fn edit_place(
     let mut view = View::new(format!("/staff/places/{}/edit", place.id), Some(&place));
     view.notice = query.saved.as_deref().and_then(saved_notice).map(str::to_owned);
     let form = PlaceForm::from_place(&place);
-    render(&state, &staff, owners, form, FieldMessages::new(), view, StatusCode::OK).await
+    render(
+        &state,
+        &staff,
+        owners,
+        form,
+        FieldMessages::new(),
+        view,
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn saved_notice(what: &str) -> Option<&'static str> {
@@ -260,7 +282,10 @@ async fn submit(
     let (verb, saved) = match &place {
         Some(place) => (
             "place.update",
-            state.places.update_place(identity, place.id, &input, version).await,
+            state
+                .places
+                .update_place(identity, place.id, &input, version)
+                .await,
         ),
         None => ("place.create", state.places.create_place(identity, &input).await),
     };

@@ -75,7 +75,10 @@ impl PlaceForm {
                 note: text(&format!("hours-{row}-note")),
             })
             .collect::<Vec<_>>();
-        let last_typed = hours.iter().rposition(|row| !row.is_blank()).map_or(0, |row| row + 1);
+        let last_typed = hours
+            .iter()
+            .rposition(|row| !row.is_blank())
+            .map_or(0, |row| row + 1);
         let mut form = Self {
             owner: text("owner"),
             kind: text("kind"),
@@ -199,12 +202,22 @@ impl PlaceForm {
                 .trim_end_matches("か月")
                 .trim_end_matches("ヶ月")
                 .trim_end_matches("カ月");
-            number::<u16>(errors, name, digits, "月齢は数字で入力してください（例: 47、3歳11か月まで）")
+            number::<u16>(
+                errors,
+                name,
+                digits,
+                "月齢は数字で入力してください（例: 47、3歳11か月まで）",
+            )
         };
         let age_from = months(&mut errors, "age_from", &self.age_from);
         let age_to = months(&mut errors, "age_to", &self.age_to);
         let coordinate = |errors: &mut FieldMessages, name: &str, text: &str| {
-            number::<f64>(errors, name, text, "緯度・経度は数字で入力してください（例: 40.8256）")
+            number::<f64>(
+                errors,
+                name,
+                text,
+                "緯度・経度は数字で入力してください（例: 40.8256）",
+            )
         };
         let input = PlaceInput {
             owner: self.owner.trim().to_owned(),
@@ -226,7 +239,11 @@ impl PlaceForm {
                 from: age_from,
                 to: age_to,
             }),
-            facilities: self.facilities.iter().filter_map(|id| Facility::parse(id)).collect(),
+            facilities: self
+                .facilities
+                .iter()
+                .filter_map(|id| Facility::parse(id))
+                .collect(),
             description: optional(&self.description),
             license: optional(&self.license),
         };
@@ -237,7 +254,12 @@ impl PlaceForm {
     fn days(&self, errors: &mut FieldMessages) -> (Vec<DayHours>, Vec<usize>) {
         let mut days = Vec::new();
         let mut rows = Vec::new();
-        for (row, typed) in self.hours.iter().enumerate().filter(|(_, typed)| !typed.is_blank()) {
+        for (row, typed) in self
+            .hours
+            .iter()
+            .enumerate()
+            .filter(|(_, typed)| !typed.is_blank())
+        {
             let weekday = read(
                 errors,
                 &format!("hours-{row}-weekday"),
@@ -262,7 +284,10 @@ impl PlaceForm {
 }
 
 fn ids(facilities: &[Facility]) -> Vec<String> {
-    facilities.iter().map(|facility| facility.id().to_owned()).collect()
+    facilities
+        .iter()
+        .map(|facility| facility.id().to_owned())
+        .collect()
 }
 
 /// The control each validation error is about, by its JSON pointer's prefix (first match).
@@ -292,7 +317,10 @@ pub fn messages(messages: FieldMessages, invalid: &[FieldError], rows: &[usize])
         .partition(|error| error.pointer.starts_with("/opening_hours/days/"));
     let mut messages = form_fields::messages(messages, &rest, CONTROLS, "name");
     for error in hours {
-        let mut parts = error.pointer.trim_start_matches("/opening_hours/days/").split('/');
+        let mut parts = error
+            .pointer
+            .trim_start_matches("/opening_hours/days/")
+            .split('/');
         let index = parts.next().and_then(|index| index.parse::<usize>().ok());
         let Some(row) = index.and_then(|index| rows.get(index)) else {
             continue;
