@@ -482,33 +482,65 @@ async fn places_and_events_reach_their_subscribers(backend: Backend) {
     app.publish_program(AOMORI_CITY_TOKEN, &program_body("022012", "子ども医療費助成"))
         .await;
 
-    assert!(
-        receiver.wait_for_received(3, Duration::from_secs(20)).await,
-        "{:?}",
-        receiver.rejections()
-    );
+    // Events are thin and name the record's state when the feed was read: the place's
+    // publication may be told on its own, or only as the archived version that followed it.
+    let archived_place = |webhooks: &[kosodate_test_peers::partner::ReceivedWebhook]| {
+        webhooks.iter().any(|webhook| {
+            webhook.body["data"]["id"] == place.as_str() && webhook.body["data"]["status"] == "archived"
+        })
+    };
+    let started = std::time::Instant::now();
+    while !archived_place(&receiver.received()) && started.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let mut told: Vec<(String, String, String)> = receiver
+    let mut told: Vec<(String, String, String, i64)> = receiver
         .received()
         .iter()
         .map(|webhook| {
             let data = &webhook.body["data"];
             let field = |name: &str| data[name].as_str().unwrap().to_owned();
+            let kind = webhook.body["type"].as_str().unwrap().to_owned();
             (
-                webhook.body["type"].as_str().unwrap().to_owned(),
+                kind,
                 field("id"),
                 field("status"),
+                data["version"].as_i64().unwrap(),
             )
         })
         .collect();
     told.sort();
-    let expected = [
-        ("event.changed", &event, "published"),
-        ("place.changed", &place, "archived"),
-        ("place.changed", &place, "published"),
-    ]
-    .map(|(kind, id, status)| (kind.to_owned(), id.clone(), status.to_owned()));
-    assert_eq!(told, expected);
+    let [told_event, place_news @ ..] = told.as_slice() else {
+        panic!("nothing told: {:?}", receiver.rejections());
+    };
+    assert_eq!(
+        told_event,
+        &(
+            "event.changed".to_owned(),
+            event.clone(),
+            "published".to_owned(),
+            2
+        ),
+        "{told:?}"
+    );
+    let expected_place = [
+        (
+            "place.changed".to_owned(),
+            place.clone(),
+            "archived".to_owned(),
+            3,
+        ),
+        (
+            "place.changed".to_owned(),
+            place.clone(),
+            "published".to_owned(),
+            2,
+        ),
+    ];
+    assert!(
+        place_news == expected_place || place_news == &expected_place[..1],
+        "the place's changes, ending archived; no draft and no program: {told:?}"
+    );
     let event_url = receiver
         .received()
         .iter()
