@@ -32,7 +32,7 @@ pub struct SharedRun {
 
 /// A partition a process holds the lease on: household ids in `(after, until]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Partition {
+pub struct Partition {
     pub run_id: i64,
     pub number: i32,
     pub after: Option<String>,
@@ -185,7 +185,7 @@ async fn insert_partitions(
 /// Claims the first partition of `run` that is neither done nor under a live lease, for
 /// `lease_ms`. The choice is a `MATERIALIZED` CTE so that it is made once (see the outbox's
 /// claim, where a sub-select re-run for each row claimed more than asked for).
-pub(crate) async fn claim(
+pub async fn claim(
     db: &DatabaseConnection,
     run: SharedRun,
     owner: &str,
@@ -218,6 +218,28 @@ pub(crate) async fn claim(
         after: row.try_get("", "after_id")?,
         until: row.try_get("", "until_id")?,
     }))
+}
+
+/// Extends `owner`'s leases on the partitions of `run` it has not finished by `lease_ms` from
+/// now, so that a partition that takes longer than one lease (a slow database) is not claimed by
+/// another process and done twice. A lease another process took over after it ran out is that
+/// process's now (`leased_by` changed), and stays so. How many leases were extended.
+pub async fn renew(
+    db: &DatabaseConnection,
+    run: SharedRun,
+    owner: &str,
+    lease_ms: i64,
+) -> Result<u64, MatchingError> {
+    let backend = db.get_database_backend();
+    let result = db
+        .execute_raw(statement(
+            backend,
+            "UPDATE match_partitions SET lease_until_ms = {now} + $3 \
+             WHERE run_id = $1 AND leased_by = $2 AND done_ms IS NULL",
+            vec![run.id.into(), owner.into(), lease_ms.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
 }
 
 /// Marks a partition done in the transaction that writes it. `false`: another process wrote it

@@ -101,9 +101,10 @@ impl Default for Sharing {
 
 /// Where a run's households come from: a scope read in one process, or the partitions of a
 /// shared run claimed one by one.
-enum Source {
+enum Source<'a> {
     Scope(Scope),
-    Shared(SharedRun),
+    /// A run shared by processes, and who this process is in its leases.
+    Shared(SharedRun, &'a str),
 }
 
 /// Which consenting households a run looks at.
@@ -191,9 +192,16 @@ impl MatchRunner {
     async fn work_on(&self, shared: SharedRun) -> Result<MatchReport, MatchingError> {
         let mut run = self.start().await?;
         let mut report = run.report();
-        let source = Source::Shared(shared);
-        self.run_source(&mut run, source, shared.run_on, &mut report)
-            .await?;
+        // The pid says which process holds a lease; the nonce keeps two machines' apart.
+        let owner = format!("pid {} {:016x}", std::process::id(), rand::random::<u64>());
+        let source = Source::Shared(shared, &owner);
+        let work = self.run_source(&mut run, source, shared.run_on, &mut report);
+        // Renewing stops when the work ends, however it ends: a failed run's partitions are
+        // free again once their leases run out.
+        tokio::select! {
+            worked = work => worked?,
+            () = self.keep_leases(shared, &owner) => {}
+        }
         if partitions::finish(self.db(), shared).await? {
             match_store::remove_orphans(self.db()).await?;
             match_store::refresh_statistics(self.db()).await?;
@@ -276,7 +284,7 @@ impl MatchRunner {
     async fn run_source(
         &self,
         run: &mut Run,
-        source: Source,
+        source: Source<'_>,
         today: NaiveDate,
         report: &mut MatchReport,
     ) -> Result<(), MatchingError> {
@@ -296,8 +304,8 @@ impl MatchRunner {
                     self.read_scope(scope, &catalogue, catalogue_id, translations, read)
                         .await
                 }
-                Source::Shared(shared) => {
-                    self.read_partitions(*shared, &catalogue, catalogue_id, translations, read)
+                Source::Shared(shared, owner) => {
+                    self.read_partitions(*shared, owner, &catalogue, catalogue_id, translations, read)
                         .await
                 }
             }
@@ -389,22 +397,34 @@ impl MatchRunner {
         Ok(())
     }
 
+    /// Extends this process's leases every third of a lease, for as long as it is polled.
+    async fn keep_leases(&self, shared: SharedRun, owner: &str) {
+        let lease_ms = i64::try_from(self.sharing.lease.as_millis()).unwrap_or(i64::MAX);
+        let every = (self.sharing.lease / 3).max(Duration::from_millis(100));
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(error) = partitions::renew(self.db(), shared, owner, lease_ms).await {
+                tracing::warn!(run = shared.id, error = %kosodate_domain::error_chain(&error), "match leases could not be renewed");
+            }
+        }
+    }
+
     /// Claims the partitions of a shared run one by one and reads each whole, until none is
     /// left that is not done. While other processes hold the last ones, it waits: should one of
     /// them die, its partitions are claimed here once their leases run out.
     async fn read_partitions(
         &self,
         shared: SharedRun,
+        owner: &str,
         catalogue: &Catalogue,
         catalogue_id: i64,
         translations: &mut HashMap<i64, Arc<SnapshotMap>>,
         read: tokio::sync::mpsc::Sender<ReadBatch>,
     ) -> Result<(), MatchingError> {
         let db = self.db();
-        let owner = format!("pid {}", std::process::id());
         let lease_ms = i64::try_from(self.sharing.lease.as_millis()).unwrap_or(i64::MAX);
         loop {
-            let Some(partition) = partitions::claim(db, shared, &owner, lease_ms).await? else {
+            let Some(partition) = partitions::claim(db, shared, owner, lease_ms).await? else {
                 if partitions::not_done(db, shared).await? == 0 {
                     return Ok(());
                 }

@@ -219,6 +219,33 @@ fn consent_state(purpose: ConsentPurpose, ledger: &[ConsentRecord]) -> ConsentSt
     }
 }
 
+/// A partner app a household is linked to, as its parent names it.
+pub struct LinkedApp {
+    /// The link's id, which is also its notice channel's.
+    pub link_id: String,
+    pub name: String,
+    pub linked_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The household's live partner app links with each app's name.
+pub async fn linked_apps(state: &AppState, id: HouseholdId) -> Result<Vec<LinkedApp>, ApiError> {
+    let links = state.households.partner_links(id).await?;
+    let mut apps = Vec::with_capacity(links.len());
+    for link in links {
+        let name = match state.partners.partner(link.partner_id).await {
+            Ok(partner) => partner.name,
+            Err(kosodate_partners::PartnersError::NotFound(_)) => "登録のなくなったアプリ".to_owned(),
+            Err(error) => return Err(error.into()),
+        };
+        apps.push(LinkedApp {
+            link_id: link.id,
+            name,
+            linked_at: link.linked_at,
+        });
+    }
+    Ok(apps)
+}
+
 /// Gives consent to a purpose's current text; before a household exists, to the account. Consent
 /// to matching starts matching at once.
 pub async fn give_consent(

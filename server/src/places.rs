@@ -1,8 +1,9 @@
 //! Places and events in this process, said once for the JSON API and the pages: the examples of
 //! the embedded default, where a list is asked for (municipality, region, owner) as a query
-//! string gives it, and each staff write recorded in the audit log with its outcome.
+//! string gives it, and each staff write and import recorded in the audit log with its outcome.
 
 use kosodate_domain::{CalendarDate, MunicipalityCode, Vocabulary};
+use kosodate_places::import::{ImportKind, ImportReport, Sheet};
 use kosodate_places::{Area, Event, Place, Places, PlacesError};
 use kosodate_registry::StaffIdentity;
 use kosodate_registry::audit::{self, AuditActor, AuditEvent, Outcome};
@@ -74,6 +75,32 @@ pub async fn audited<T: Owned>(
     };
     audit::record(state.registry.connection(), event).await?;
     Ok(result?)
+}
+
+/// Imports with its audit entry (a check, or the import itself) and its outcome. The import's
+/// own refusal comes back as it is (a page lists a file's problems); failing to audit is an error.
+pub async fn import_audited(
+    state: &AppState,
+    staff: &StaffIdentity,
+    context: &RequestContext,
+    kind: ImportKind,
+    sheet: &Sheet,
+    dry_run: bool,
+) -> Result<Result<ImportReport, PlacesError>, ApiError> {
+    let result = state.places.import(staff, kind, sheet, dry_run).await;
+    let outcome = match &result {
+        Ok(_) => Outcome::Allowed,
+        Err(kosodate_places::PlacesError::Forbidden { .. }) => Outcome::Denied,
+        Err(_) => Outcome::Failed,
+    };
+    let action = match (kind, dry_run) {
+        (ImportKind::Places, true) => "place.import_check",
+        (ImportKind::Places, false) => "place.import",
+        (ImportKind::Events, true) => "event.import_check",
+        (ImportKind::Events, false) => "event.import",
+    };
+    crate::audit::staff_action(state, staff, context, action, staff.role.organisation(), outcome).await?;
+    Ok(result)
 }
 
 /// Where a list is asked for: a municipality (with the prefecture's records), a region (東青 …,

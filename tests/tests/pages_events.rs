@@ -23,7 +23,8 @@ both_backends!(
     a_parent_sees_events_for_the_childrens_ages_on_me,
     a_parent_says_going_and_the_calendar_feed_has_the_event,
     a_clerk_enters_a_place_from_its_kind_and_publishes_it,
-    wrong_place_entries_are_stopped_at_their_controls
+    wrong_place_entries_are_stopped_at_their_controls,
+    a_clerk_imports_places_then_events_from_a_spreadsheet
 );
 
 /// The weaning class template as a clerk finishes it: venue, first day, days off, contact.
@@ -617,4 +618,75 @@ async fn wrong_place_entries_are_stopped_at_their_controls(backend: Backend) {
     // What was typed is kept, and nothing was stored.
     assert!(body.contains(r#"value="北緯40度""#), "{body}");
     assert_eq!(stored().await, before);
+}
+
+/// Uploads `csv` on the places and events import page; the status and the page.
+async fn upload_sheet(clerk: &FormBrowser, kind: &str, action: &str, csv: &str) -> (u16, String) {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", clerk.csrf.clone())
+        .text("kind", kind.to_owned())
+        .text("action", action.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("一覧.csv"),
+        );
+    let response = clerk
+        .client
+        .post(clerk.url("/staff/places/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let page = clerk.page("/staff/places/import", 200).await;
+    assert!(page.contains("団体コード、種類、名称"), "the columns are listed: {page}");
+    let places = "団体コード,種類,名称,住所,開館時間,設備\n\
+        022021,児童館,取込児童館,弘前市大字城東中央1-1-1,月-金 9:00-18:00,授乳室、おむつ替え\n";
+    let (status, checked) = upload_sheet(&clerk, "places", "check", places).await;
+    assert_eq!(status, 200, "{checked}");
+    assert!(checked.contains("1件を登録できます") && checked.contains("取込児童館"), "{checked}");
+    let (status, done) = upload_sheet(&clerk, "places", "import", places).await;
+    assert_eq!(status, 200, "{done}");
+    assert!(done.contains("1件を下書きとして登録しました"), "{done}");
+    let editor = done
+        .split(r#"<a href="/staff/places/"#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    let form = clerk.page(&format!("/staff/places/{editor}"), 200).await;
+    assert!(form.contains(r#"value="取込児童館""#), "{form}");
+
+    // A file with a problem stores nothing and names its line and column.
+    let events = "団体コード,種類,タイトル,会場,くり返し,開始日,開始時刻\n\
+        022021,遊びの広場,ひろば,弘前市児童センター,毎週水,2026-04-01,10:30\n\
+        022021,離乳食教室,もぐもぐ,弘前市保健センター,隔週,2026-04-01,10:00\n";
+    let (status, refused) = upload_sheet(&clerk, "events", "import", events).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.contains("3行目 E列（くり返し）"), "{refused}");
+    assert!(refused.contains(r#"id="kind-events" name="kind" value="events" checked"#), "{refused}");
+    let stored = app
+        .app
+        .rows_once("SELECT id FROM events WHERE owner_code = '022021'", 0, std::time::Duration::ZERO)
+        .await;
+    let (status, _) = upload_sheet(&clerk, "events", "import", "").await;
+    assert_eq!(status, 422, "an empty upload is refused at the file control");
+    let again = app
+        .app
+        .rows_once("SELECT id FROM events WHERE owner_code = '022021'", 0, std::time::Duration::ZERO)
+        .await;
+    assert_eq!(again.len(), stored.len());
+    let audit = app
+        .app
+        .rows_once(
+            "SELECT action FROM audit_log WHERE action IN ('place.import_check', 'place.import', 'event.import')",
+            3,
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(audit.len(), 3);
 }

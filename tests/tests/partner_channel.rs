@@ -265,6 +265,20 @@ async fn a_parent_links_an_app_through_the_authorization_page(backend: Backend) 
         .await
         .unwrap();
     assert!(channels.contains("連携アプリ"), "the link is a channel");
+    assert!(
+        channels.contains("母子手帳アプリ テスト（削除すると連携を解除します）"),
+        "the channel names the app: {channels}"
+    );
+    let my_data = browser.client.get(app.url("/me/data")).send().await.unwrap();
+    let my_data = my_data.text().await.unwrap();
+    let link_id = rows(app, "SELECT id FROM partner_links").await[0]
+        .try_get::<String>("", "id")
+        .unwrap();
+    let unlink = format!("/me/channels/{link_id}/remove");
+    assert!(
+        my_data.contains("母子手帳アプリ テスト（") && my_data.contains(&unlink),
+        "My data lists the app with its unlink button: {my_data}"
+    );
     let data = browser
         .client
         .get(app.url("/me/data/export.json"))
@@ -278,6 +292,15 @@ async fn a_parent_links_an_app_through_the_authorization_page(backend: Backend) 
         data.contains("\"partner_links\"") && data.contains("notices:deliver"),
         "{data}"
     );
+    // Unlinking from My data ends the link and comes back to My data.
+    let token = browser.csrf.clone().unwrap();
+    let form = [("csrf_token", token.as_str()), ("back", "/me/data")];
+    let unlinked = browser.client.post(app.url(&unlink)).form(&form).send().await.unwrap();
+    assert_eq!(unlinked.url().path(), "/me/data");
+    let page = unlinked.text().await.unwrap();
+    assert!(page.contains("お知らせを届けるアプリとは連携していません"), "{page}");
+    let ended = rows(app, "SELECT id FROM partner_links WHERE unlinked_at IS NOT NULL").await;
+    assert_eq!(ended.len(), 1);
 }
 
 fn today() -> NaiveDate {

@@ -85,6 +85,18 @@ const EVENT_COLUMNS: &[Column] = &[
     column("license", "ライセンス", &["/license"]),
 ];
 
+fn columns_of(kind: ImportKind) -> &'static [Column] {
+    match kind {
+        ImportKind::Places => PLACE_COLUMNS,
+        ImportKind::Events => EVENT_COLUMNS,
+    }
+}
+
+/// The headers a sheet of `kind` may have, in the order an exported sheet has them.
+pub fn headers(kind: ImportKind) -> Vec<&'static str> {
+    columns_of(kind).iter().map(|column| column.header).collect()
+}
+
 /// Which column of this sheet holds which field.
 pub(crate) struct Layout {
     pub kind: ImportKind,
@@ -141,10 +153,7 @@ impl Cells<'_> {
 impl Layout {
     /// Every header must be known, and the required ones present.
     pub(crate) fn for_sheet(kind: ImportKind, sheet: &Sheet) -> Result<Self, ImportErrors> {
-        let known = match kind {
-            ImportKind::Places => PLACE_COLUMNS,
-            ImportKind::Events => EVENT_COLUMNS,
-        };
+        let known = columns_of(kind);
         let mut positions = HashMap::new();
         let mut problems = Vec::new();
         for (index, header) in sheet

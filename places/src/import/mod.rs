@@ -22,6 +22,7 @@ use crate::error::PlacesError;
 use crate::input::{EventInput, PlaceInput};
 use crate::store::Places;
 
+pub use columns::headers;
 pub use sheet::Sheet;
 
 /// What an import is of.

@@ -14,7 +14,8 @@ use utoipa::IntoParams;
 
 use kosodate_places::import::{ImportKind, ImportReport};
 
-use super::places::{import_audited, sheet_of, with_etag};
+use super::places::{sheet_of, with_etag};
+use crate::places::import_audited;
 use super::programs::{IfMatch, if_match_version, visibility};
 use super::transfer::ImportQuery;
 use crate::error::{ApiError, Problem};
@@ -349,6 +350,6 @@ pub async fn import_events(
         &sheet,
         query.dry_run,
     )
-    .await?;
+    .await??;
     Ok(Json(report))
 }

@@ -18,7 +18,7 @@ use super::programs::{IfMatch, if_match_version, visibility};
 use super::transfer::{ImportQuery, format_of};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, Body, JsonBody, MaybeStaff, RequestContext, Staff};
-use crate::places::{area, audited, parse_id, query_age_months};
+use crate::places::{area, audited, import_audited, parse_id, query_age_months};
 use crate::state::AppState;
 
 /// Filters for listing places.
@@ -291,7 +291,7 @@ pub async fn import_places(
         &sheet,
         query.dry_run,
     )
-    .await?;
+    .await??;
     Ok(Json(report))
 }
 
@@ -319,27 +319,3 @@ pub(super) fn sheet_of(
     sheet.map_err(|problems| kosodate_registry::RegistryError::Import(problems).into())
 }
 
-/// Imports with its audit entry (a check, or the import itself) and its outcome.
-pub(super) async fn import_audited(
-    state: &AppState,
-    staff: &kosodate_registry::StaffIdentity,
-    context: &RequestContext,
-    kind: ImportKind,
-    sheet: &Sheet,
-    dry_run: bool,
-) -> Result<ImportReport, ApiError> {
-    let result = state.places.import(staff, kind, sheet, dry_run).await;
-    let outcome = match &result {
-        Ok(_) => Outcome::Allowed,
-        Err(kosodate_places::PlacesError::Forbidden { .. }) => Outcome::Denied,
-        Err(_) => Outcome::Failed,
-    };
-    let action = match (kind, dry_run) {
-        (ImportKind::Places, true) => "place.import_check",
-        (ImportKind::Places, false) => "place.import",
-        (ImportKind::Events, true) => "event.import_check",
-        (ImportKind::Events, false) => "event.import",
-    };
-    crate::audit::staff_action(state, staff, context, action, staff.role.organisation(), outcome).await?;
-    Ok(result?)
-}

@@ -218,6 +218,9 @@ trait FeedRecord: Sized + Send {
 
     /// The feed's name in `partner_webhook_feeds`.
     const FEED: &'static str;
+    const EVENT_TYPE: EventType;
+    /// Where partners read one record: `api/v1/{PATH}/{id}`.
+    const PATH: &'static str;
 
     /// Up to a batch of records changed after the position, oldest change first.
     fn read(
@@ -226,16 +229,34 @@ trait FeedRecord: Sized + Send {
         id: Option<Self::Id>,
     ) -> impl Future<Output = Result<Vec<Self>, FollowError>> + Send;
 
+    /// When it last changed, and its id: its place in the feed.
     fn feed_key(&self) -> (DateTime<Utc>, Self::Id);
 
-    /// A change partners hear of: published, changed while published, or withdrawn after it
-    /// had been published. Drafts are nobody's business outside the registry.
-    fn change(&self, base: &Url) -> Option<ResourceChange>;
+    fn version(&self) -> i32;
+
+    /// Its status as partners see it (`published`, `archived`), or none while it is nobody's
+    /// business outside the registry: a draft, or withdrawn before it was ever published.
+    fn public_status(&self) -> Option<&'static str>;
+
+    /// The change a partner hears of, if any.
+    fn change(&self, base: &Url) -> Option<ResourceChange> {
+        let (changed_at, id) = self.feed_key();
+        Some(ResourceChange {
+            event_type: Self::EVENT_TYPE,
+            resource_id: id.to_string(),
+            version: self.version(),
+            status: self.public_status()?,
+            changed_at,
+            url: base.join(&format!("api/v1/{}/{id}", Self::PATH)).ok()?,
+        })
+    }
 }
 
 impl FeedRecord for Program {
     type Id = kosodate_domain::ProgramId;
     const FEED: &'static str = "program";
+    const EVENT_TYPE: EventType = EventType::ProgramChanged;
+    const PATH: &'static str = "programs";
 
     async fn read(
         hooks: &Webhooks,
@@ -253,86 +274,55 @@ impl FeedRecord for Program {
         (self.updated_at, self.id)
     }
 
-    fn change(&self, base: &Url) -> Option<ResourceChange> {
-        let status = match self.status {
-            ProgramStatus::Published => "published",
-            ProgramStatus::Archived if self.published_at.is_some() => "archived",
-            _ => return None,
-        };
-        Some(ResourceChange {
-            event_type: EventType::ProgramChanged,
-            resource_id: self.id.to_string(),
-            version: self.version,
-            status,
-            changed_at: self.updated_at,
-            url: base.join(&format!("api/v1/programs/{}", self.id)).ok()?,
-        })
+    fn version(&self) -> i32 {
+        self.version
+    }
+
+    fn public_status(&self) -> Option<&'static str> {
+        match self.status {
+            ProgramStatus::Published => Some("published"),
+            ProgramStatus::Archived if self.published_at.is_some() => Some("archived"),
+            _ => None,
+        }
     }
 }
 
-impl FeedRecord for Place {
-    type Id = Uuid;
-    const FEED: &'static str = "place";
+/// Places and events: records of the places crate, alike but for their feed.
+macro_rules! places_feed_record {
+    ($record:ty, $feed:literal, $event_type:expr, $path:literal, $changed_after:ident) => {
+        impl FeedRecord for $record {
+            type Id = Uuid;
+            const FEED: &'static str = $feed;
+            const EVENT_TYPE: EventType = $event_type;
+            const PATH: &'static str = $path;
 
-    async fn read(
-        hooks: &Webhooks,
-        updated_at: DateTime<Utc>,
-        id: Option<Self::Id>,
-    ) -> Result<Vec<Self>, FollowError> {
-        let after = PlacesPosition { updated_at, id };
-        Ok(hooks.places.places_changed_after(Some(after), FEED_BATCH).await?)
-    }
+            async fn read(
+                hooks: &Webhooks,
+                updated_at: DateTime<Utc>,
+                id: Option<Self::Id>,
+            ) -> Result<Vec<Self>, FollowError> {
+                let after = PlacesPosition { updated_at, id };
+                Ok(hooks.places.$changed_after(Some(after), FEED_BATCH).await?)
+            }
 
-    fn feed_key(&self) -> (DateTime<Utc>, Self::Id) {
-        (self.updated_at, self.id)
-    }
+            fn feed_key(&self) -> (DateTime<Utc>, Self::Id) {
+                (self.updated_at, self.id)
+            }
 
-    fn change(&self, base: &Url) -> Option<ResourceChange> {
-        Some(ResourceChange {
-            event_type: EventType::PlaceChanged,
-            resource_id: self.id.to_string(),
-            version: self.version,
-            status: public_status(self.status, self.published_at)?,
-            changed_at: self.updated_at,
-            url: base.join(&format!("api/v1/places/{}", self.id)).ok()?,
-        })
-    }
+            fn version(&self) -> i32 {
+                self.version
+            }
+
+            fn public_status(&self) -> Option<&'static str> {
+                match self.status {
+                    Status::Published => Some("published"),
+                    Status::Archived if self.published_at.is_some() => Some("archived"),
+                    Status::Draft | Status::Archived => None,
+                }
+            }
+        }
+    };
 }
 
-impl FeedRecord for Event {
-    type Id = Uuid;
-    const FEED: &'static str = "event";
-
-    async fn read(
-        hooks: &Webhooks,
-        updated_at: DateTime<Utc>,
-        id: Option<Self::Id>,
-    ) -> Result<Vec<Self>, FollowError> {
-        let after = PlacesPosition { updated_at, id };
-        Ok(hooks.places.events_changed_after(Some(after), FEED_BATCH).await?)
-    }
-
-    fn feed_key(&self) -> (DateTime<Utc>, Self::Id) {
-        (self.updated_at, self.id)
-    }
-
-    fn change(&self, base: &Url) -> Option<ResourceChange> {
-        Some(ResourceChange {
-            event_type: EventType::EventChanged,
-            resource_id: self.id.to_string(),
-            version: self.version,
-            status: public_status(self.status, self.published_at)?,
-            changed_at: self.updated_at,
-            url: base.join(&format!("api/v1/events/{}", self.id)).ok()?,
-        })
-    }
-}
-
-/// A place's or event's status as partners see it, if they see it at all.
-fn public_status(status: Status, published_at: Option<DateTime<Utc>>) -> Option<&'static str> {
-    match status {
-        Status::Published => Some("published"),
-        Status::Archived if published_at.is_some() => Some("archived"),
-        _ => None,
-    }
-}
+places_feed_record!(Place, "place", EventType::PlaceChanged, "places", places_changed_after);
+places_feed_record!(Event, "event", EventType::EventChanged, "events", events_changed_after);

@@ -106,6 +106,7 @@ async fn render(
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let channels = state.households.channels(id).await?;
+    let apps = crate::parent::linked_apps(state, id).await?;
     let preferences = state.households.record(id).await?.preferences;
     let text =
         |purpose| consent_texts::current(purpose).map_or_else(String::new, |text| text.text_ja.clone());
@@ -118,7 +119,10 @@ async fn render(
         error: view.error,
         csrf_token: parent.csrf_token().to_owned(),
         has_line: channels.iter().any(|channel| channel.kind == ChannelKind::Line),
-        channels: channels.iter().map(channel_view).collect(),
+        channels: channels
+            .iter()
+            .map(|channel| channel_view(channel, &apps))
+            .collect(),
         email_text: text(ConsentPurpose::NoticeEmail),
         line_text: text(ConsentPurpose::NoticeLine),
         push_text: text(ConsentPurpose::NoticeWebPush),
@@ -132,13 +136,17 @@ async fn render(
     Ok(crate::pages::html(status, &page))
 }
 
-fn channel_view(channel: &ChannelRecord) -> ChannelView {
+fn channel_view(channel: &ChannelRecord, apps: &[crate::parent::LinkedApp]) -> ChannelView {
     let address = match channel.kind {
         ChannelKind::Email => channel.address.clone(),
         ChannelKind::Line => "ログインに使ったLINEアカウント".to_owned(),
         ChannelKind::WebPush => "このブラウザ（または登録したブラウザ）".to_owned(),
-        // "削除する" ends the link; the app's name is on the page that made it.
-        ChannelKind::PartnerApp => "連携したアプリ（削除すると連携を解除します）".to_owned(),
+        // A link's channel has the link's id; "削除する" ends the link.
+        ChannelKind::PartnerApp => {
+            let app = apps.iter().find(|app| app.link_id == channel.id);
+            let name = app.map_or("連携したアプリ", |app| app.name.as_str());
+            format!("{name}（削除すると連携を解除します）")
+        }
     };
     let state = match (&channel.disabled_reason, channel.verified, channel.opted_in) {
         (Some(_), _, _) => "届かなくなったため停止しました。登録し直してください".to_owned(),
@@ -399,7 +407,11 @@ pub async fn remove(
 ) -> Result<Response, ApiError> {
     let id = parent::require_household(&state, form.parent.account).await?;
     state.households.remove_channel(id, &channel).await?;
-    Ok(see_other("/me/channels"))
+    // My data unlinks apps too, and its parent goes back there; nowhere else is asked for.
+    match crate::pages::household_form::field(&form.fields, "back") {
+        "/me/data" => Ok(see_other("/me/data")),
+        _ => Ok(see_other("/me/channels")),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -25,6 +25,8 @@ struct MyDataPage {
     csrf_token: String,
     active: Vec<ActiveConsent>,
     history: Vec<HistoryLine>,
+    /// Partner apps the household's notices go to: (link id, app name, linked on).
+    apps: Vec<(String, String, String)>,
     /// Everything held, as indented JSON: the readable copy of the download.
     held: String,
 }
@@ -48,9 +50,10 @@ pub async fn page(
     parent: SignedInParent,
     context: RequestContext,
 ) -> Result<Response, ApiError> {
-    if let Err(step) = household_or_step(&state, &parent).await? {
-        return Ok(step);
-    }
+    let household = match household_or_step(&state, &parent).await? {
+        Ok(household) => household,
+        Err(step) => return Ok(step),
+    };
     let consents = parent::consents(&state, parent.account).await?;
     let held = crate::community::my_data(&state, parent.account, &context).await?;
     let day = |at| format_date_with_weekday(japan::date_of(at));
@@ -81,11 +84,17 @@ pub async fn page(
             withdrawn: record.withdrawn_at.map(day),
         })
         .collect();
+    let apps = parent::linked_apps(&state, household)
+        .await?
+        .into_iter()
+        .map(|app| (app.link_id, app.name, day(app.linked_at)))
+        .collect();
     let page = MyDataPage {
         tabs: Tabs { current: "/me/data" },
         csrf_token: parent.csrf_token().to_owned(),
         active,
         history,
+        apps,
         held: serde_json::to_string_pretty(&held).map_err(|_| ApiError::internal())?,
     };
     Ok(crate::pages::html(StatusCode::OK, &page))
@@ -113,9 +122,10 @@ pub async fn confirm_delete(
     State(state): State<AppState>,
     parent: SignedInParent,
 ) -> Result<Response, ApiError> {
-    if let Err(step) = household_or_step(&state, &parent).await? {
-        return Ok(step);
-    }
+    let household = match household_or_step(&state, &parent).await? {
+        Ok(household) => household,
+        Err(step) => return Ok(step),
+    };
     let page = DeletePage {
         csrf_token: parent.csrf_token().to_owned(),
         error: false,

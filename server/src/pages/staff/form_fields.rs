@@ -11,13 +11,7 @@ use kosodate_places::ClockTime;
 /// Messages for the form's controls, by control id.
 pub type FieldMessages = BTreeMap<String, String>;
 
-/// The first of a field's values, or empty.
-pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(key, _)| key == name)
-        .map_or("", |(_, value)| value.as_str())
-}
+pub use crate::pages::household_form::field;
 
 /// Every value of a field that repeats (ticked checkboxes).
 pub fn values(fields: &[(String, String)], name: &str) -> Vec<String> {

@@ -21,6 +21,7 @@ use serde::Deserialize;
 
 use super::StaffChrome;
 use super::changes::ChangeInWords;
+use super::upload::{Posted, ProblemRow, problem_rows};
 use crate::auth::session::tokens_match;
 use crate::error::ApiError;
 use crate::extract::RequestContext;
@@ -74,55 +75,19 @@ pub async fn page(State(state): State<AppState>, staff: SignedInStaff) -> Respon
     upload_page(&state, &staff, StatusCode::OK, None).await
 }
 
-/// The uploaded file: its name, content type and bytes.
-struct Upload {
-    file_name: String,
-    content_type: Option<String>,
-    bytes: Vec<u8>,
-}
-
-/// Reads the form's `csrf_token` and `file` parts, checking the token; `None` when no file was
-/// chosen.
-async fn read_upload(staff: &SignedInStaff, mut multipart: Multipart) -> Result<Option<Upload>, Response> {
-    let bad_form = |error: axum::extract::multipart::MultipartError| error.into_response();
-    let mut token = String::new();
-    let mut upload = None;
-    while let Some(field) = multipart.next_field().await.map_err(bad_form)? {
-        match field.name() {
-            Some("csrf_token") => token = field.text().await.map_err(bad_form)?,
-            Some("file") => {
-                let file_name = field.file_name().unwrap_or_default().to_owned();
-                let content_type = field.content_type().map(str::to_owned);
-                let bytes = field.bytes().await.map_err(bad_form)?.to_vec();
-                upload = Some(Upload {
-                    file_name,
-                    content_type,
-                    bytes,
-                });
-            }
-            _ => {}
-        }
-    }
-    if !tokens_match(&token, staff.csrf_token()) {
-        return Err(ApiError::csrf().into_response());
-    }
-    Ok(upload.filter(|upload| !upload.bytes.is_empty() || !upload.file_name.is_empty()))
-}
-
 pub async fn upload(State(state): State<AppState>, staff: SignedInStaff, multipart: Multipart) -> Response {
-    let upload = match read_upload(&staff, multipart).await {
-        Ok(Some(upload)) => upload,
-        Ok(None) => {
+    let upload = match super::upload::read(&staff, multipart).await {
+        Ok(Posted {
+            upload: Some(upload),
+            ..
+        }) => upload,
+        Ok(Posted { upload: None, .. }) => {
             let message = "取り込むファイルを選んでください";
             return upload_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
         }
         Err(refused) => return refused,
     };
-    // The name decides first: browsers send .csv files under several content types.
-    let format = ImportFormat::recognise(None, Some(&upload.file_name))
-        .or_else(|| ImportFormat::recognise(upload.content_type.as_deref(), None))
-        .filter(|format| *format != ImportFormat::TokyoJson);
-    let Some(format) = format else {
+    let Some(format) = upload.spreadsheet_format() else {
         let message = "CSV（.csv）または Excel（.xlsx）のファイルを選んでください";
         return upload_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
     };
@@ -170,13 +135,6 @@ struct ItemRow {
     name: String,
     status: &'static str,
     changes: Vec<ChangeInWords>,
-}
-
-#[derive(Debug)]
-struct ProblemRow {
-    anchor: String,
-    location: String,
-    detail: String,
 }
 
 impl ItemRow {
@@ -258,15 +216,7 @@ async fn review_page(
             page.unchanged = report.unchanged;
         }
         Planned::Problems(problems) => {
-            page.problems = problems
-                .iter()
-                .enumerate()
-                .map(|(index, problem)| ProblemRow {
-                    anchor: format!("problem-{}", index + 1),
-                    location: problem.location_ja(),
-                    detail: problem.detail.clone(),
-                })
-                .collect();
+            page.problems = problem_rows(&problems);
         }
     }
     let status = match page.problems.is_empty() {

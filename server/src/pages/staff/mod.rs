@@ -21,7 +21,9 @@ mod insights;
 mod login;
 mod partners;
 mod places;
+mod records;
 mod types;
+mod upload;
 
 use axum::Router;
 use axum::routing::{get, post};

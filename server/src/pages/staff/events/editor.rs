@@ -4,8 +4,8 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use kosodate_domain::{CalendarDate, Vocabulary, japan};
 use kosodate_places::{
     Event, EventInput, PlaceFilter, PlacesError, SignUpMethod, Status, Weekday, event_template,
@@ -21,28 +21,25 @@ use super::form::{self, EventForm, FieldMessages, field};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
 use crate::pages::staff::StaffChrome;
+use crate::pages::staff::records::{Stored, View, back_to, check_writable};
 use crate::pages::visitor::{SignedInStaff, StaffForm};
 use crate::places::{audited, parse_id};
 use crate::state::AppState;
+
+/// Where an event's editor lives.
+const EDITOR: &str = "/staff/events";
 
 #[derive(Template)]
 #[template(path = "staff/event_editor.html")]
 pub struct EventEditorPage {
     chrome: StaffChrome,
     action: String,
-    event: Option<StoredEvent>,
+    event: Option<Stored>,
     form: EventForm,
     messages: FieldMessages,
     notice: Option<String>,
     owners: Vec<(String, String)>,
     places: Vec<(String, String)>,
-}
-
-/// What the page says about the stored event beside the form.
-struct StoredEvent {
-    id: Uuid,
-    status: &'static str,
-    published: bool,
 }
 
 impl EventEditorPage {
@@ -120,7 +117,7 @@ pub async fn new_event(
         .map(|(code, _)| code.clone())
         .unwrap_or_default();
     let form = EventForm::new(&owner, template.as_ref());
-    let view = View::new("/staff/events/new".to_owned(), None);
+    let view = view("/staff/events/new".to_owned(), None);
     render(
         &state,
         &staff,
@@ -141,7 +138,7 @@ pub async fn edit_event(
 ) -> Result<Response, ApiError> {
     let event = load_writable(&state, &staff, &id).await?;
     let lookup = Lookup::load(&state, &staff).await?;
-    let mut view = View::new(format!("/staff/events/{}/edit", event.id), Some(&event));
+    let mut view = view(format!("/staff/events/{}/edit", event.id), Some(&event));
     view.notice = query.saved.as_deref().and_then(saved_notice).map(str::to_owned);
     let form = EventForm::from_event(&event);
     render(
@@ -165,25 +162,8 @@ fn saved_notice(what: &str) -> Option<&'static str> {
     }
 }
 
-/// Where the form posts, and what is stored.
-pub struct View {
-    action: String,
-    event: Option<StoredEvent>,
-    notice: Option<String>,
-}
-
-impl View {
-    fn new(action: String, event: Option<&Event>) -> Self {
-        Self {
-            action,
-            event: event.map(|event| StoredEvent {
-                id: event.id,
-                status: event.status.label_ja(),
-                published: event.status == Status::Published,
-            }),
-            notice: None,
-        }
-    }
+fn view(action: String, event: Option<&Event>) -> View {
+    View::new(action, event.map(|event| Stored::new(event.id, event.status)))
 }
 
 /// An event the staff member may change (others see that it is not theirs).
@@ -192,17 +172,7 @@ async fn load_writable(state: &AppState, staff: &SignedInStaff, id: &str) -> Res
         .places
         .event(parse_id(id, "イベント")?, Visibility::Staff)
         .await?;
-    let owner = event.content.owner;
-    if !staff
-        .identity
-        .permits(kosodate_registry::StaffAction::WritePlaces(owner))
-    {
-        return Err(PlacesError::Forbidden {
-            actor: staff.identity.name.clone(),
-            owner,
-        }
-        .into());
-    }
+    check_writable(staff, event.content.owner)?;
     Ok(event)
 }
 
@@ -219,7 +189,7 @@ async fn render(
     let page = EventEditorPage {
         chrome: StaffChrome::load(state, staff, "/staff/events").await,
         action: view.action,
-        event: view.event,
+        event: view.stored,
         form,
         messages,
         notice: view.notice,
@@ -259,7 +229,7 @@ pub async fn create(
     context: RequestContext,
     form: StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let view = View::new("/staff/events/new".to_owned(), None);
+    let view = view("/staff/events/new".to_owned(), None);
     submit(&state, &context, form, view, None).await
 }
 
@@ -270,7 +240,7 @@ pub async fn update(
     form: StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let event = load_writable(&state, &form.staff, &id).await?;
-    let view = View::new(format!("/staff/events/{}/edit", event.id), Some(&event));
+    let view = view(format!("/staff/events/{}/edit", event.id), Some(&event));
     submit(&state, &context, form, view, Some(event)).await
 }
 
@@ -296,7 +266,7 @@ async fn submit(
             result,
         )
         .await?;
-        return Ok(back_to(&archived, "archived"));
+        return Ok(back_to(EDITOR, archived.id, "archived"));
     }
     let lookup = Lookup::load(state, &staff).await?;
     let form = EventForm::from_fields(&fields);
@@ -342,10 +312,8 @@ async fn submit(
     let target = event.as_ref().map(|event| event.id);
     let saved = audited(state, &staff.identity, context, verb, target, saved).await?;
     if action != "publish" || saved.status == Status::Published {
-        return Ok(back_to(
-            &saved,
-            if action == "publish" { "published" } else { "draft" },
-        ));
+        let what = if action == "publish" { "published" } else { "draft" };
+        return Ok(back_to(EDITOR, saved.id, what));
     }
     let result = state.places.publish_event(&staff.identity, saved.id).await;
     let published = audited(
@@ -357,7 +325,7 @@ async fn submit(
         result,
     )
     .await?;
-    Ok(back_to(&published, "published"))
+    Ok(back_to(EDITOR, published.id, "published"))
 }
 
 /// The input of a form and every message for it: what the form could not read and what
@@ -373,7 +341,3 @@ fn checked(form: &EventForm) -> Result<(EventInput, FieldMessages), ApiError> {
     Ok((input, messages))
 }
 
-fn back_to(event: &Event, what: &str) -> Response {
-    let location = format!("/staff/events/{}/edit?saved={what}", event.id);
-    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
-}

@@ -13,9 +13,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::{Vocabulary, japan};
-use kosodate_places::{Area, EventFilter, event_templates};
+use kosodate_places::{EventFilter, event_templates};
 use kosodate_registry::page::PageRequest;
-use kosodate_registry::{StaffRole, Visibility};
+use kosodate_registry::Visibility;
 use uuid::Uuid;
 
 use super::StaffChrome;
@@ -68,15 +68,8 @@ struct EventRow {
 }
 
 async fn list(State(state): State<AppState>, staff: SignedInStaff) -> Result<Response, ApiError> {
-    let area = match staff.identity.role {
-        StaffRole::Municipal(code) => Area {
-            owner: Some(code),
-            ..Area::default()
-        },
-        StaffRole::Prefecture | StaffRole::Administrator => Area::default(),
-    };
     let filter = EventFilter {
-        area,
+        area: super::records::own_area(&staff.identity.role),
         ..EventFilter::default()
     };
     let request = PageRequest {

@@ -4,8 +4,8 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use kosodate_domain::Vocabulary;
 use kosodate_places::{Facility, Place, PlaceKind, PlacesError, Status, Weekday, place_template};
 use kosodate_registry::Visibility;
@@ -18,27 +18,24 @@ use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
 use crate::pages::staff::StaffChrome;
 use crate::pages::staff::form_fields::{FieldMessages, field};
+use crate::pages::staff::records::{Stored, View, back_to, check_writable};
 use crate::pages::visitor::{SignedInStaff, StaffForm};
 use crate::places::{audited, parse_id};
 use crate::state::AppState;
+
+/// Where a place's editor lives.
+const EDITOR: &str = "/staff/places";
 
 #[derive(Template)]
 #[template(path = "staff/place_editor.html")]
 pub struct PlaceEditorPage {
     chrome: StaffChrome,
     action: String,
-    place: Option<StoredPlace>,
+    place: Option<Stored>,
     form: PlaceForm,
     messages: FieldMessages,
     notice: Option<String>,
     owners: Vec<(String, String)>,
-}
-
-/// What the page says about the stored place beside the form.
-struct StoredPlace {
-    id: Uuid,
-    status: &'static str,
-    published: bool,
 }
 
 impl PlaceEditorPage {
@@ -115,7 +112,7 @@ pub async fn new_place(
     let owners = owners(&state, &staff).await?;
     let owner = owners.first().map(|(code, _)| code.clone()).unwrap_or_default();
     let form = PlaceForm::new(&owner, kind, place_template(kind));
-    let view = View::new("/staff/places/new".to_owned(), None);
+    let view = view("/staff/places/new".to_owned(), None);
     render(
         &state,
         &staff,
@@ -136,7 +133,7 @@ pub async fn edit_place(
 ) -> Result<Response, ApiError> {
     let place = load_writable(&state, &staff, &id).await?;
     let owners = owners(&state, &staff).await?;
-    let mut view = View::new(format!("/staff/places/{}/edit", place.id), Some(&place));
+    let mut view = view(format!("/staff/places/{}/edit", place.id), Some(&place));
     view.notice = query.saved.as_deref().and_then(saved_notice).map(str::to_owned);
     let form = PlaceForm::from_place(&place);
     render(
@@ -160,27 +157,6 @@ fn saved_notice(what: &str) -> Option<&'static str> {
     }
 }
 
-/// Where the form posts, and what is stored.
-pub struct View {
-    action: String,
-    place: Option<StoredPlace>,
-    notice: Option<String>,
-}
-
-impl View {
-    fn new(action: String, place: Option<&Place>) -> Self {
-        Self {
-            action,
-            place: place.map(|place| StoredPlace {
-                id: place.id,
-                status: place.status.label_ja(),
-                published: place.status == Status::Published,
-            }),
-            notice: None,
-        }
-    }
-}
-
 async fn owners(state: &AppState, staff: &SignedInStaff) -> Result<Vec<(String, String)>, ApiError> {
     let places = crate::pages::places::Places::load(state).await?;
     Ok(crate::pages::staff::owners(&staff.identity.role, &places))
@@ -192,18 +168,12 @@ async fn load_writable(state: &AppState, staff: &SignedInStaff, id: &str) -> Res
         .places
         .place(parse_id(id, "施設")?, Visibility::Staff)
         .await?;
-    let owner = place.content.owner;
-    if !staff
-        .identity
-        .permits(kosodate_registry::StaffAction::WritePlaces(owner))
-    {
-        return Err(PlacesError::Forbidden {
-            actor: staff.identity.name.clone(),
-            owner,
-        }
-        .into());
-    }
+    check_writable(staff, place.content.owner)?;
     Ok(place)
+}
+
+fn view(action: String, place: Option<&Place>) -> View {
+    View::new(action, place.map(|place| Stored::new(place.id, place.status)))
 }
 
 async fn render(
@@ -218,7 +188,7 @@ async fn render(
     let page = PlaceEditorPage {
         chrome: StaffChrome::load(state, staff, "/staff/places").await,
         action: view.action,
-        place: view.place,
+        place: view.stored,
         form,
         messages,
         notice: view.notice,
@@ -232,7 +202,7 @@ pub async fn create(
     context: RequestContext,
     form: StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let view = View::new("/staff/places/new".to_owned(), None);
+    let view = view("/staff/places/new".to_owned(), None);
     submit(&state, &context, form, view, None).await
 }
 
@@ -243,7 +213,7 @@ pub async fn update(
     form: StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let place = load_writable(&state, &form.staff, &id).await?;
-    let view = View::new(format!("/staff/places/{}/edit", place.id), Some(&place));
+    let view = view(format!("/staff/places/{}/edit", place.id), Some(&place));
     submit(&state, &context, form, view, Some(place)).await
 }
 
@@ -262,7 +232,7 @@ async fn submit(
     {
         let result = state.places.archive_place(identity, place.id).await;
         let archived = audited(state, identity, context, "place.archive", Some(place.id), result).await?;
-        return Ok(back_to(&archived, "archived"));
+        return Ok(back_to(EDITOR, archived.id, "archived"));
     }
     let form = PlaceForm::from_fields(&fields);
     let (input, typed, rows) = form.to_input();
@@ -299,14 +269,9 @@ async fn submit(
     let saved = audited(state, identity, context, verb, target, saved).await?;
     if action != "publish" || saved.status == Status::Published {
         let what = if action == "publish" { "published" } else { "draft" };
-        return Ok(back_to(&saved, what));
+        return Ok(back_to(EDITOR, saved.id, what));
     }
     let result = state.places.publish_place(identity, saved.id).await;
     let published = audited(state, identity, context, "place.publish", Some(saved.id), result).await?;
-    Ok(back_to(&published, "published"))
-}
-
-fn back_to(place: &Place, what: &str) -> Response {
-    let location = format!("/staff/places/{}/edit?saved={what}", place.id);
-    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+    Ok(back_to(EDITOR, published.id, "published"))
 }

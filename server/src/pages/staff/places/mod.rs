@@ -1,11 +1,13 @@
 //! The staff pages of places to go with children, under `/staff/places`: the organisation's
 //! places with their kind, state and address, one template per kind (子育て支援センター, 児童館 …:
-//! the usual facilities, ages and opening hours already entered) to start from, and the place
-//! editor (`editor`, with the form ↔ `PlaceInput` in `form`). Writing goes through the places
-//! crate, which decides who may; each write is audited with the place's municipality.
+//! the usual facilities, ages and opening hours already entered) to start from, the place editor
+//! (`editor`, with the form ↔ `PlaceInput` in `form`), and the spreadsheet import of places and
+//! events (`import`). Writing goes through the places crate, which decides who may; each write
+//! is audited with the place's municipality.
 
 mod editor;
 mod form;
+mod import;
 
 use askama::Template;
 use axum::Router;
@@ -13,9 +15,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::Vocabulary;
-use kosodate_places::{Area, PlaceFilter, place_templates};
+use kosodate_places::{PlaceFilter, place_templates};
 use kosodate_registry::page::PageRequest;
-use kosodate_registry::{StaffRole, Visibility};
+use kosodate_registry::Visibility;
 use uuid::Uuid;
 
 use super::StaffChrome;
@@ -30,6 +32,7 @@ pub fn router() -> Router<AppState> {
     use axum::routing::get;
     Router::new()
         .route("/staff/places", get(list))
+        .route("/staff/places/import", get(import::page).post(import::upload))
         .route("/staff/places/new", get(editor::new_place).post(editor::create))
         .route(
             "/staff/places/{id}/edit",
@@ -55,15 +58,8 @@ struct PlaceRow {
 }
 
 async fn list(State(state): State<AppState>, staff: SignedInStaff) -> Result<Response, ApiError> {
-    let area = match staff.identity.role {
-        StaffRole::Municipal(code) => Area {
-            owner: Some(code),
-            ..Area::default()
-        },
-        StaffRole::Prefecture | StaffRole::Administrator => Area::default(),
-    };
     let filter = PlaceFilter {
-        area,
+        area: super::records::own_area(&staff.identity.role),
         ..PlaceFilter::default()
     };
     let request = PageRequest {
