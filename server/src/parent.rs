@@ -220,6 +220,7 @@ fn consent_state(purpose: ConsentPurpose, ledger: &[ConsentRecord]) -> ConsentSt
 }
 
 /// A partner app a household is linked to, as its parent names it.
+#[derive(Debug)]
 pub struct LinkedApp {
     /// The link's id, which is also its notice channel's.
     pub link_id: String,

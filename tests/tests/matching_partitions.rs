@@ -115,6 +115,58 @@ async fn a_killed_process_loses_nothing_on_sqlite() {
     assert_same_outcome(&db, &reference, totals).await;
 }
 
+/// A process that renews its leases keeps its partitions past a lease's first end; a lease let
+/// lapse is claimed again by the next process (on SQLite, the statements PostgreSQL runs too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_lease_keeps_its_partition() {
+    let directory = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        directory.path().join("leases.sqlite").display()
+    );
+    let db = kosodate_database::connect(&url, 2).await.unwrap();
+    kosodate_server::startup::migrate(&db).await.unwrap();
+    populate(&db).await;
+    let run = partitions::open_or_create(&db, run_day(), PARTITION)
+        .await
+        .unwrap();
+    let lease_ms = 200;
+    let renewed = partitions::claim(&db, run, "pid 1 a", lease_ms)
+        .await
+        .unwrap()
+        .unwrap();
+    let lapsed = partitions::claim(&db, run, "pid 1 a", lease_ms)
+        .await
+        .unwrap()
+        .unwrap();
+    // Renewing extends both of the process's leases; then the second one is let lapse.
+    assert_eq!(partitions::renew(&db, run, "pid 1 a", 60_000).await.unwrap(), 2);
+    let sql = format!(
+        "UPDATE match_partitions SET lease_until_ms = 0 WHERE run_id = {} AND number = {}",
+        run.id, lapsed.number
+    );
+    db.execute_unprepared(&sql).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let taken = partitions::claim(&db, run, "pid 2 b", 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        taken.number, lapsed.number,
+        "a lapsed lease is claimed again, first"
+    );
+    let next = partitions::claim(&db, run, "pid 2 b", 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        next.number, renewed.number,
+        "a renewed lease is not, past its first end"
+    );
+    // The process whose lapsed partition was taken does not take it back by renewing.
+    assert_eq!(partitions::renew(&db, run, "pid 1 a", 60_000).await.unwrap(), 1);
+}
+
 /// The households and programs, matched once on the first day in this process.
 async fn populate(db: &DatabaseConnection) {
     let registry = Registry::new(db.clone());

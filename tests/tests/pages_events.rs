@@ -644,12 +644,18 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
     let app = spawn_app_with_sign_in(backend, |_| {}).await;
     let clerk = clerk(&app, "hirosaki").await;
     let page = clerk.page("/staff/places/import", 200).await;
-    assert!(page.contains("団体コード、種類、名称"), "the columns are listed: {page}");
+    assert!(
+        page.contains("団体コード、種類、名称"),
+        "the columns are listed: {page}"
+    );
     let places = "団体コード,種類,名称,住所,開館時間,設備\n\
         022021,児童館,取込児童館,弘前市大字城東中央1-1-1,月-金 9:00-18:00,授乳室、おむつ替え\n";
     let (status, checked) = upload_sheet(&clerk, "places", "check", places).await;
     assert_eq!(status, 200, "{checked}");
-    assert!(checked.contains("1件を登録できます") && checked.contains("取込児童館"), "{checked}");
+    assert!(
+        checked.contains("1件を登録できます") && checked.contains("取込児童館"),
+        "{checked}"
+    );
     let (status, done) = upload_sheet(&clerk, "places", "import", places).await;
     assert_eq!(status, 200, "{done}");
     assert!(done.contains("1件を下書きとして登録しました"), "{done}");
@@ -668,16 +674,27 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
     let (status, refused) = upload_sheet(&clerk, "events", "import", events).await;
     assert_eq!(status, 422, "{refused}");
     assert!(refused.contains("3行目 E列（くり返し）"), "{refused}");
-    assert!(refused.contains(r#"id="kind-events" name="kind" value="events" checked"#), "{refused}");
+    assert!(
+        refused.contains(r#"id="kind-events" name="kind" value="events" checked"#),
+        "{refused}"
+    );
     let stored = app
         .app
-        .rows_once("SELECT id FROM events WHERE owner_code = '022021'", 0, std::time::Duration::ZERO)
+        .rows_once(
+            "SELECT id FROM events WHERE owner_code = '022021'",
+            0,
+            std::time::Duration::ZERO,
+        )
         .await;
     let (status, _) = upload_sheet(&clerk, "events", "import", "").await;
     assert_eq!(status, 422, "an empty upload is refused at the file control");
     let again = app
         .app
-        .rows_once("SELECT id FROM events WHERE owner_code = '022021'", 0, std::time::Duration::ZERO)
+        .rows_once(
+            "SELECT id FROM events WHERE owner_code = '022021'",
+            0,
+            std::time::Duration::ZERO,
+        )
         .await;
     assert_eq!(again.len(), stored.len());
     let audit = app

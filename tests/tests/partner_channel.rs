@@ -295,10 +295,19 @@ async fn a_parent_links_an_app_through_the_authorization_page(backend: Backend) 
     // Unlinking from My data ends the link and comes back to My data.
     let token = browser.csrf.clone().unwrap();
     let form = [("csrf_token", token.as_str()), ("back", "/me/data")];
-    let unlinked = browser.client.post(app.url(&unlink)).form(&form).send().await.unwrap();
+    let unlinked = browser
+        .client
+        .post(app.url(&unlink))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unlinked.url().path(), "/me/data");
     let page = unlinked.text().await.unwrap();
-    assert!(page.contains("お知らせを届けるアプリとは連携していません"), "{page}");
+    assert!(
+        page.contains("お知らせを届けるアプリとは連携していません"),
+        "{page}"
+    );
     let ended = rows(app, "SELECT id FROM partner_links WHERE unlinked_at IS NOT NULL").await;
     assert_eq!(ended.len(), 1);
 }

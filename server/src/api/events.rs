@@ -15,11 +15,11 @@ use utoipa::IntoParams;
 use kosodate_places::import::{ImportKind, ImportReport};
 
 use super::places::{sheet_of, with_etag};
-use crate::places::import_audited;
 use super::programs::{IfMatch, if_match_version, visibility};
 use super::transfer::ImportQuery;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, Body, JsonBody, MaybeStaff, RequestContext, Staff};
+use crate::places::import_audited;
 use crate::places::{area, audited, parse_id, query_age_months, query_date};
 use crate::state::AppState;
 

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use kosodate_places::import::{ImportKind, ImportReport, Sheet};
-use kosodate_registry::audit::Outcome;
 use kosodate_registry::transfer::ImportFormat;
 
 use super::programs::{IfMatch, if_match_version, visibility};
@@ -318,4 +317,3 @@ pub(super) fn sheet_of(
     };
     sheet.map_err(|problems| kosodate_registry::RegistryError::Import(problems).into())
 }
-

@@ -324,5 +324,17 @@ macro_rules! places_feed_record {
     };
 }
 
-places_feed_record!(Place, "place", EventType::PlaceChanged, "places", places_changed_after);
-places_feed_record!(Event, "event", EventType::EventChanged, "events", events_changed_after);
+places_feed_record!(
+    Place,
+    "place",
+    EventType::PlaceChanged,
+    "places",
+    places_changed_after
+);
+places_feed_record!(
+    Event,
+    "event",
+    EventType::EventChanged,
+    "events",
+    events_changed_after
+);

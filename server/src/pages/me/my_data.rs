@@ -122,10 +122,9 @@ pub async fn confirm_delete(
     State(state): State<AppState>,
     parent: SignedInParent,
 ) -> Result<Response, ApiError> {
-    let household = match household_or_step(&state, &parent).await? {
-        Ok(household) => household,
-        Err(step) => return Ok(step),
-    };
+    if let Err(step) = household_or_step(&state, &parent).await? {
+        return Ok(step);
+    }
     let page = DeletePage {
         csrf_token: parent.csrf_token().to_owned(),
         error: false,

@@ -15,14 +15,12 @@ use chrono::Utc;
 use kosodate_registry::audit::Outcome;
 use kosodate_registry::import::staged::{StagedImport, plan_digest};
 use kosodate_registry::import::{ImportAction, ImportError, ImportItem, ImportReport};
-use kosodate_registry::transfer::ImportFormat;
 use kosodate_registry::{RegistryError, StaffIdentity};
 use serde::Deserialize;
 
 use super::StaffChrome;
 use super::changes::ChangeInWords;
 use super::upload::{Posted, ProblemRow, problem_rows};
-use crate::auth::session::tokens_match;
 use crate::error::ApiError;
 use crate::extract::RequestContext;
 use crate::pages::visitor::{SignedInStaff, StaffForm};
@@ -78,8 +76,7 @@ pub async fn page(State(state): State<AppState>, staff: SignedInStaff) -> Respon
 pub async fn upload(State(state): State<AppState>, staff: SignedInStaff, multipart: Multipart) -> Response {
     let upload = match super::upload::read(&staff, multipart).await {
         Ok(Posted {
-            upload: Some(upload),
-            ..
+            upload: Some(upload), ..
         }) => upload,
         Ok(Posted { upload: None, .. }) => {
             let message = "取り込むファイルを選んでください";

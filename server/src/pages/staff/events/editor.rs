@@ -14,7 +14,6 @@ use kosodate_registry::Visibility;
 use kosodate_registry::page::PageRequest;
 use serde::Deserialize;
 use strum::VariantArray;
-use uuid::Uuid;
 
 use super::Lookup;
 use super::form::{self, EventForm, FieldMessages, field};
@@ -340,4 +339,3 @@ fn checked(form: &EventForm) -> Result<(EventInput, FieldMessages), ApiError> {
     };
     Ok((input, messages))
 }
-

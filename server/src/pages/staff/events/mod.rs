@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::{Vocabulary, japan};
 use kosodate_places::{EventFilter, event_templates};
-use kosodate_registry::page::PageRequest;
 use kosodate_registry::Visibility;
+use kosodate_registry::page::PageRequest;
 use uuid::Uuid;
 
 use super::StaffChrome;

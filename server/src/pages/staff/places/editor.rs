@@ -11,7 +11,6 @@ use kosodate_places::{Facility, Place, PlaceKind, PlacesError, Status, Weekday, 
 use kosodate_registry::Visibility;
 use serde::Deserialize;
 use strum::VariantArray;
-use uuid::Uuid;
 
 use super::form::{self, PlaceForm};
 use crate::error::ApiError;

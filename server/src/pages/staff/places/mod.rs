@@ -16,8 +16,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::Vocabulary;
 use kosodate_places::{PlaceFilter, place_templates};
-use kosodate_registry::page::PageRequest;
 use kosodate_registry::Visibility;
+use kosodate_registry::page::PageRequest;
 use uuid::Uuid;
 
 use super::StaffChrome;
