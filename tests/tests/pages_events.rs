@@ -53,6 +53,14 @@ fn weaning_class(title: &'static str) -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// The message a refused form shows at `control`.
+fn error_at<'a>(body: &'a str, control: &str) -> &'a str {
+    body.split(&format!(r#"id="{control}-error">"#))
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or_else(|| panic!("{control}: {body}"))
+}
+
 fn event_id(location: &str) -> String {
     location
         .strip_prefix("/staff/events/")
@@ -160,11 +168,7 @@ async fn wrong_entries_are_stopped_at_their_controls(backend: Backend) {
         ("except", "そのうち"),
         ("sign_up_url", "URL"),
     ] {
-        let error = body
-            .split(&format!(r#"id="{control}-error">"#))
-            .nth(1)
-            .and_then(|rest| rest.split("</p>").next())
-            .unwrap_or_else(|| panic!("{control}: {body}"));
+        let error = error_at(&body, control);
         assert!(error.contains(words), "{control}: {error}");
     }
     // What was typed is kept.
@@ -608,11 +612,7 @@ async fn wrong_place_entries_are_stopped_at_their_controls(backend: Backend) {
         ("hours-4-open", "24時間制"),
         ("latitude", "数字"),
     ] {
-        let error = body
-            .split(&format!(r#"id="{control}-error">"#))
-            .nth(1)
-            .and_then(|rest| rest.split("</p>").next())
-            .unwrap_or_else(|| panic!("{control}: {body}"));
+        let error = error_at(&body, control);
         assert!(error.contains(words), "{control}: {error}");
     }
     // What was typed is kept, and nothing was stored.

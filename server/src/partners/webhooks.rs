@@ -252,46 +252,14 @@ trait FeedRecord: Sized + Send {
     }
 }
 
-impl FeedRecord for Program {
-    type Id = kosodate_domain::ProgramId;
-    const FEED: &'static str = "program";
-    const EVENT_TYPE: EventType = EventType::ProgramChanged;
-    const PATH: &'static str = "programs";
-
-    async fn read(
-        hooks: &Webhooks,
-        updated_at: DateTime<Utc>,
-        id: Option<Self::Id>,
-    ) -> Result<Vec<Self>, FollowError> {
-        let after = RegistryPosition { updated_at, id };
-        Ok(hooks
-            .registry
-            .programs_changed_after(Some(after), FEED_BATCH)
-            .await?)
-    }
-
-    fn feed_key(&self) -> (DateTime<Utc>, Self::Id) {
-        (self.updated_at, self.id)
-    }
-
-    fn version(&self) -> i32 {
-        self.version
-    }
-
-    fn public_status(&self) -> Option<&'static str> {
-        match self.status {
-            ProgramStatus::Published => Some("published"),
-            ProgramStatus::Archived if self.published_at.is_some() => Some("archived"),
-            _ => None,
-        }
-    }
-}
-
-/// Places and events: records of the places crate, alike but for their feed.
-macro_rules! places_feed_record {
-    ($record:ty, $feed:literal, $event_type:expr, $path:literal, $changed_after:ident) => {
+/// Programs, places and events: alike but for their store, their ids and their statuses.
+macro_rules! feed_record {
+    (
+        $record:ty, $id:ty, $feed:literal, $event_type:expr, $path:literal,
+        $store:ident . $changed_after:ident ($position:ident), $status:ident
+    ) => {
         impl FeedRecord for $record {
-            type Id = Uuid;
+            type Id = $id;
             const FEED: &'static str = $feed;
             const EVENT_TYPE: EventType = $event_type;
             const PATH: &'static str = $path;
@@ -301,8 +269,8 @@ macro_rules! places_feed_record {
                 updated_at: DateTime<Utc>,
                 id: Option<Self::Id>,
             ) -> Result<Vec<Self>, FollowError> {
-                let after = PlacesPosition { updated_at, id };
-                Ok(hooks.places.$changed_after(Some(after), FEED_BATCH).await?)
+                let after = $position { updated_at, id };
+                Ok(hooks.$store.$changed_after(Some(after), FEED_BATCH).await?)
             }
 
             fn feed_key(&self) -> (DateTime<Utc>, Self::Id) {
@@ -315,26 +283,39 @@ macro_rules! places_feed_record {
 
             fn public_status(&self) -> Option<&'static str> {
                 match self.status {
-                    Status::Published => Some("published"),
-                    Status::Archived if self.published_at.is_some() => Some("archived"),
-                    Status::Draft | Status::Archived => None,
+                    $status::Published => Some("published"),
+                    $status::Archived if self.published_at.is_some() => Some("archived"),
+                    _ => None,
                 }
             }
         }
     };
 }
 
-places_feed_record!(
+feed_record!(
+    Program,
+    kosodate_domain::ProgramId,
+    "program",
+    EventType::ProgramChanged,
+    "programs",
+    registry.programs_changed_after(RegistryPosition),
+    ProgramStatus
+);
+feed_record!(
     Place,
+    Uuid,
     "place",
     EventType::PlaceChanged,
     "places",
-    places_changed_after
+    places.places_changed_after(PlacesPosition),
+    Status
 );
-places_feed_record!(
+feed_record!(
     Event,
+    Uuid,
     "event",
     EventType::EventChanged,
     "events",
-    events_changed_after
+    places.events_changed_after(PlacesPosition),
+    Status
 );

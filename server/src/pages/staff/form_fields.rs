@@ -99,3 +99,12 @@ pub fn messages(
     }
     messages
 }
+
+/// A posted form from its pairs, for the editors' tests.
+#[cfg(test)]
+pub fn posted(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect()
+}

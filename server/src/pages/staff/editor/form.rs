@@ -377,19 +377,13 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::pages::staff::form_fields::posted;
 
     fn places() -> Places<'static> {
         Places {
             code_of: &|_| None,
             name_of: &|_| None,
         }
-    }
-
-    fn posted(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
     }
 
     #[test]

@@ -461,16 +461,10 @@ pub fn kinds() -> Vec<(&'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pages::staff::form_fields::posted;
 
     fn today() -> CalendarDate {
         CalendarDate::parse("2026-12-05").unwrap()
-    }
-
-    fn posted(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
     }
 
     #[test]

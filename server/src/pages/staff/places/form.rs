@@ -348,13 +348,7 @@ pub fn kinds() -> Vec<(&'static str, &'static str)> {
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
-
-    fn posted(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::pages::staff::form_fields::posted;
 
     #[test]
     fn rows_in_any_width_become_opening_hours_and_come_back_as_rows() {
