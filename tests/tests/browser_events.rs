@@ -44,6 +44,16 @@ async fn a_clerk_enters_a_recurring_event_and_a_parent_goes(backend: Backend) {
         .click_and_wait("a[href='/staff/places/new?kind=childrens_hall']")
         .await;
     chromium.check_open_page(&shots, "place-editor").await;
+    // The opening hours' rows, as a phone and a desktop show them.
+    for (width, height) in [(360, 740), (1280, 800)] {
+        chromium.client.set_window_size(width, height).await.unwrap();
+        chromium
+            .evaluate("document.getElementById('hours').scrollIntoView(); return true")
+            .await;
+        chromium
+            .screenshot(&shots, &format!("place-editor-hours-{width}x{height}"))
+            .await;
+    }
     chromium.fill("#name", "弘前市児童センター").await;
     chromium.fill("#address", "弘前市大字末広4丁目10-1").await;
     chromium.fill("#postal_code", "０３６－８０９１").await;
@@ -56,6 +66,10 @@ async fn a_clerk_enters_a_recurring_event_and_a_parent_goes(backend: Backend) {
         "{path}: {}",
         chromium.text().await
     );
+    chromium
+        .visit(&app.url("/staff/places/import"), (1280, 800))
+        .await;
+    chromium.check_open_page(&shots, "places-import").await;
     chromium.visit(&app.url("/staff/events"), (1280, 800)).await;
     chromium
         .click_and_wait("a[href='/staff/events/new?template=parenting_salon']")

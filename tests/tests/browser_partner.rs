@@ -111,5 +111,21 @@ async fn the_link_page_passes_axe_and_sends_the_parent_back_to_the_app(backend: 
     let query: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
     assert_eq!(query.get("state").map(String::as_str), Some("from-the-app"));
     assert!(query.get("code").is_some_and(|code| code.len() >= 43), "{back}");
+    // The linked app by name where the parent keeps their channels and their data.
+    let pages =
+        ["/me/channels", "/me/data"].map(|path| (format!("partner-linked-{}", &path[4..]), app.url(path)));
+    chromium.check_pages_at_every_width(pages, &shots).await;
+    let text = chromium.text().await;
+    assert!(
+        text.contains("母子手帳アプリ テスト（") && text.contains("連携を解除する"),
+        "{text}"
+    );
+    for (width, height) in [(360, 740), (1280, 800)] {
+        chromium.client.set_window_size(width, height).await.unwrap();
+        let unlink = "document.querySelector('form[action$=\"/remove\"]').scrollIntoView(); return true";
+        chromium.evaluate(unlink).await;
+        let name = format!("partner-linked-data-apps-{width}x{height}");
+        chromium.screenshot(&shots, &name).await;
+    }
     chromium.close().await;
 }
