@@ -118,8 +118,13 @@ pub struct MonthRange {
 
 impl MonthRange {
     pub fn contains(&self, months: i32) -> bool {
-        self.from.is_none_or(|from| months >= i32::from(from))
-            && self.to.is_none_or(|to| months <= i32::from(to))
+        self.overlaps(&(months..=months))
+    }
+
+    /// Whether some age in `months` (both ends included) is in the range.
+    pub fn overlaps(&self, months: &std::ops::RangeInclusive<i32>) -> bool {
+        self.from.is_none_or(|from| *months.end() >= i32::from(from))
+            && self.to.is_none_or(|to| *months.start() <= i32::from(to))
     }
 }
 

@@ -1,6 +1,8 @@
 //! Reading places and events: one by id, lists for the public (published only) and staff, and
 //! the change feed copies follow (by `updated_at`, then id, like the registry's).
 
+use std::ops::RangeInclusive;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE, Vocabulary};
 use kosodate_registry::Visibility;
@@ -62,7 +64,9 @@ pub struct EventFilter {
     /// Events taking place on at least one day from `from` to `to` (both included).
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    pub age_months: Option<i32>,
+    /// Events that suit a child of some age in these months (completed months, both ends
+    /// included): one month from a list's filter, a year's twelve from the search page's.
+    pub age_months: Option<RangeInclusive<i32>>,
     pub text: Option<String>,
     pub status: Option<Status>,
 }
@@ -333,7 +337,8 @@ fn event_matches(event: &Event, filter: &EventFilter) -> bool {
     let content = &event.content;
     let age = filter
         .age_months
-        .is_none_or(|months| content.audience.suits_age_in_months(months));
+        .as_ref()
+        .is_none_or(|months| content.audience.suits_some_age_in_months(months));
     let text = filter.text.as_deref().is_none_or(|text| {
         contains_all_words(
             &[

@@ -1,5 +1,7 @@
 //! The days a schedule falls on, and who an audience suits. Pure: the dates are inputs.
 
+use std::ops::RangeInclusive;
+
 use chrono::{Datelike, Days, NaiveDate};
 use kosodate_domain::CalendarDate;
 use kosodate_matcher::date::{age_in_months, fiscal_year, school_cohort, school_grade};
@@ -115,9 +117,15 @@ impl Audience {
     /// Whether a child of `months` completed months suits the age-in-months part; events with
     /// no such part (school years only, pregnancy only) do not.
     pub fn suits_age_in_months(&self, months: i32) -> bool {
+        self.suits_some_age_in_months(&(months..=months))
+    }
+
+    /// Whether a child of some age in `months` (completed months, both ends included) suits the
+    /// age-in-months part: a parent who says 「2歳」 means any month from 24 to 35.
+    pub fn suits_some_age_in_months(&self, months: &RangeInclusive<i32>) -> bool {
         match (&self.age_months, self.grades, self.pregnancy) {
             (None, None, false) => true,
-            (Some(range), _, _) => range.contains(months),
+            (Some(range), _, _) => range.overlaps(months),
             _ => false,
         }
     }

@@ -250,6 +250,11 @@ fn ages_in_months_follow_the_anniversary_rule() {
     assert!(!weaning.suits(born, day("2026-05-31")));
     // Before the birth only a pregnancy audience suits.
     assert!(!weaning.suits(ChildDate::Due(day("2026-08-01")), day("2026-03-31")));
+    // 「0歳」 on the search page is any month from 0 to 11; 「1歳」 from 12 to 23.
+    assert!(weaning.suits_some_age_in_months(&(0..=11)));
+    assert!(weaning.suits_some_age_in_months(&(6..=17)));
+    assert!(!weaning.suits_some_age_in_months(&(12..=23)));
+    assert!(!weaning.suits_some_age_in_months(&(0..=4)));
 }
 
 #[test]

@@ -290,7 +290,7 @@ async fn lists_filter_by_area_dates_age_and_words(fixture: Fixture) {
         [hachinohe_story]
     );
     let baby = EventFilter {
-        age_months: Some(4),
+        age_months: Some(4..=4),
         ..EventFilter::default()
     };
     assert_eq!(

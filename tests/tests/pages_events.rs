@@ -268,6 +268,12 @@ async fn the_public_list_is_narrowed_by_age_region_and_kind(backend: Backend) {
         .page("/search?q=%E9%9B%A2%E4%B9%B3%E9%A3%9F&municipality=022012", 200)
         .await;
     assert!(!elsewhere.contains("弘前の離乳食教室"), "{elsewhere}");
+    // The child's age chosen for the programs narrows the events too: 0歳 is 0 to 11 months.
+    for (age, shown) in [("0", true), ("1", false), ("3", false)] {
+        let path = format!("/search?q=%E9%9B%A2%E4%B9%B3%E9%A3%9F&municipality=022021&age={age}");
+        let page = visitor.page(&path, 200).await;
+        assert_eq!(page.contains("弘前の離乳食教室"), shown, "{age}: {page}");
+    }
     // Every day is listed in order, the second Tuesday of each month.
     let page = visitor.page("/events?area=022021", 200).await;
     let days: Vec<&str> = page

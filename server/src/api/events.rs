@@ -111,7 +111,7 @@ pub async fn list_events(
         place,
         from: query_date("from", query.from.as_deref())?,
         to: query_date("to", query.to.as_deref())?,
-        age_months: query_age_months(query.age_months)?,
+        age_months: query_age_months(query.age_months)?.map(|months| months..=months),
         text: query.q,
         status: query.status,
     };

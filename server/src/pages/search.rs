@@ -238,17 +238,24 @@ pub async fn search(
 ) -> Result<Response, ApiError> {
     let form = SearchForm::parse(raw.as_deref());
     let places = Places::load(&state).await?;
-    let (status, errors, outcome, facets) = match search_request(&form, &places) {
-        Err(errors) => (StatusCode::BAD_REQUEST, errors, None, Facets::default()),
+    let (status, errors, outcome, facets, events) = match search_request(&form, &places) {
+        Err(errors) => (
+            StatusCode::BAD_REQUEST,
+            errors,
+            None,
+            Facets::default(),
+            Vec::new(),
+        ),
         Ok(request) => {
+            let events = events_beside(&state, &form, &request).await?;
             let (outcome, facets) = run(&state, (&form, &places), request, searcher).await?;
-            (StatusCode::OK, FieldErrors::default(), Some(outcome), facets)
-        }
-    };
-    let events = match form.q.trim() {
-        "" => Vec::new(),
-        text => {
-            super::events::matching(&state, text, MunicipalityCode::parse(&form.municipality).ok()).await?
+            (
+                StatusCode::OK,
+                FieldErrors::default(),
+                Some(outcome),
+                facets,
+                events,
+            )
         }
     };
     let page = SearchPage {
@@ -262,6 +269,25 @@ pub async fn search(
         outcome,
     };
     Ok(super::html(status, &page))
+}
+
+/// The events whose words hold the query, in the chosen municipality and for a child of the
+/// chosen age, as the programs are.
+async fn events_beside(
+    state: &AppState,
+    form: &SearchForm,
+    request: &SearchRequest,
+) -> Result<Vec<super::events::EventDay>, ApiError> {
+    let text = form.q.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ages = request.child_age_months.map(|first| {
+        let last = first.saturating_add(request.child_age_span_months.max(1) - 1);
+        let months = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
+        months(first)..=months(last)
+    });
+    super::events::matching(state, text, request.municipality, ages).await
 }
 
 async fn run(

@@ -1,5 +1,7 @@
 //! `/events`: the days of published events, by date, as a plain GET form narrows them.
 
+use std::ops::RangeInclusive;
+
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -69,7 +71,10 @@ impl EventsForm {
             kind: EventKind::parse(&self.kind),
             from: Some(from),
             to: Some(to),
-            age_months: kosodate_domain::japan::half_width(&self.age).parse().ok(),
+            age_months: kosodate_domain::japan::half_width(&self.age)
+                .parse()
+                .ok()
+                .map(|months: i32| months..=months),
             ..EventFilter::default()
         }
     }
@@ -194,11 +199,13 @@ pub async fn for_household(
 const SEARCH_EVENTS: usize = 5;
 
 /// The published events of the next eight weeks whose words hold `text`, in `municipality`
-/// (and the prefecture's) when one is chosen, each once at its next day: for the search page.
+/// (and the prefecture's) when one is chosen, for a child of some age in `age_months` when one
+/// is given, each once at its next day: for the search page.
 pub async fn matching(
     state: &AppState,
     text: &str,
     municipality: Option<MunicipalityCode>,
+    age_months: Option<RangeInclusive<i32>>,
 ) -> Result<Vec<EventDay>, ApiError> {
     let (from, to) = window();
     let filter = EventFilter {
@@ -209,6 +216,7 @@ pub async fn matching(
         from: Some(from),
         to: Some(to),
         text: Some(text.to_owned()),
+        age_months,
         ..EventFilter::default()
     };
     let events = published(state, &filter).await?;
