@@ -24,6 +24,9 @@ const SYNONYM_WEIGHT: f32 = 0.8;
 const LOOSE_SHARE: f32 = 0.6;
 /// In the loose query, the weight of piece matches against whole-word matches.
 const LOOSE_WEIGHT: f32 = 0.3;
+/// In the loose query, a word that may be in more than this share of a field's programs (子ども
+/// or 支援 in the body) finds none there on its own: see [`some_words_with`].
+pub(crate) const COMMON_WORD_SHARE: f32 = 0.2;
 
 /// Words that say what a parent wants to know rather than which program (see the file).
 pub const DEFAULT_STOPWORDS: &str = include_str!("../stopwords.txt");
@@ -260,29 +263,85 @@ pub fn some_words(
     fields: &[(Field, f32)],
     words: &[Word],
 ) -> Option<Box<dyn Query>> {
-    some_words_with(analysis, fields, words, Unions::Buffered)
+    some_words_with(analysis, fields, words, Unions::Buffered, &|_, _| false)
 }
 
-/// [`some_words`] with the unions chosen for the search's filters.
+/// Says whether a word (one variant of it) is too common in a field to find programs there on
+/// its own.
+pub(crate) type Common<'a> = &'a dyn Fn(Field, &str) -> bool;
+
+/// [`some_words`] with the unions chosen for the search's filters, where a word that `common`
+/// says is in too many programs of a field (子ども in the body of most of them) only adds to the
+/// score of what the other clauses find there, as Lucene's "common terms" query does: it says
+/// little about which program is meant, and would make the search visit nearly every program.
+/// When every clause is common, they all find.
 pub(crate) fn some_words_with(
     analysis: &dyn TextAnalysis,
     fields: &[(Field, f32)],
     words: &[Word],
     unions: Unions,
+    common: Common<'_>,
 ) -> Option<Box<dyn Query>> {
-    let mut clauses: Vec<Box<dyn Query>> = Vec::new();
-    for word in words {
-        clauses.extend(word_clause(analysis, fields, word, unions));
-        for ((field, field_weight), (variant, weight)) in fields
-            .iter()
-            .flat_map(|field| word.variants.iter().map(move |variant| (field, variant)))
-        {
-            if let Some(pieces) = most_pieces(analysis, *field, variant, unions) {
-                clauses.push(boosted(pieces, field_weight * weight * LOOSE_WEIGHT));
-            }
+    let mut finding: Vec<Box<dyn Query>> = Vec::new();
+    let mut scoring: Vec<Box<dyn Query>> = Vec::new();
+    let clauses = words
+        .iter()
+        .flat_map(|word| word.variants.iter())
+        .flat_map(|(variant, weight)| {
+            fields
+                .iter()
+                .map(move |(field, field_weight)| (variant, *field, weight * field_weight))
+        });
+    for (variant, field, weight) in clauses {
+        let Some(phrase) = substring(analysis, field, variant) else {
+            continue;
+        };
+        let kept = match common(field, variant) {
+            true => &mut scoring,
+            false => &mut finding,
+        };
+        kept.push(boosted(phrase, weight));
+        if let Some(pieces) = most_pieces(analysis, field, variant, unions) {
+            kept.push(boosted(pieces, weight * LOOSE_WEIGHT));
         }
     }
-    (!clauses.is_empty()).then(|| unions.any(clauses))
+    if finding.is_empty() {
+        return (!scoring.is_empty()).then(|| unions.any(scoring));
+    }
+    let found = unions.any(finding);
+    if scoring.is_empty() {
+        return Some(found);
+    }
+    // Common clauses are asked only about the programs the others found: a union that seeks.
+    Some(Box::new(BooleanQuery::new(vec![
+        (Occur::Must, found),
+        (Occur::Should, Unions::Seeking.any(scoring)),
+    ])))
+}
+
+/// At most how many programs of `searcher` can hold `variant` in `field` (the fewest holding one
+/// of its pieces), as a share of all programs.
+pub(crate) fn share_in_field(
+    analysis: &dyn TextAnalysis,
+    field: Field,
+    variant: &str,
+    searcher: &tantivy::Searcher,
+) -> f32 {
+    let programs = searcher.num_docs();
+    let fewest = analysis
+        .tokens(variant)
+        .iter()
+        .map(|token| {
+            searcher
+                .doc_freq(&Term::from_field_text(field, &token.text))
+                .unwrap_or(0)
+        })
+        .min()
+        .unwrap_or(0);
+    match programs {
+        0 => 0.0,
+        _ => (fewest.min(programs) as f64 / programs as f64) as f32,
+    }
 }
 
 /// At least [`LOOSE_SHARE`] of the word's distinct pieces, anywhere in the field; only for words

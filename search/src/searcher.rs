@@ -14,7 +14,9 @@ use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-use crate::compose::{Word, all_words_with, some_words_with, weighted_fields, words};
+use crate::compose::{
+    COMMON_WORD_SHARE, Word, all_words_with, share_in_field, some_words_with, weighted_fields, words,
+};
 use crate::document::{
     Fields, KEY_FIELD, ProgramCard, area_facet, category_facet, day_number, program_type_facet,
 };
@@ -58,7 +60,13 @@ impl SearchIndex {
         let typed = words.iter().filter_map(Word::typed).map(str::to_owned).collect();
         let fields = weighted_fields(&self.fields);
         let unions = unions_for(request);
-        if let Some(strict) = all_words_with(&*self.analysis, &fields, &words, unions) {
+        // Every word must be there: the rarest leads, and the others are asked only about the
+        // programs it finds.
+        let strict_unions = match words.len() {
+            0 | 1 => unions,
+            _ => Unions::Seeking,
+        };
+        if let Some(strict) = all_words_with(&*self.analysis, &fields, &words, strict_unions) {
             let results = self.run(searcher, request, &age, MatchMode::AllWords, Some(&*strict))?;
             if results.total > 0 {
                 return Ok(SearchResults {
@@ -67,8 +75,22 @@ impl SearchIndex {
                 });
             }
         }
-        let loose = some_words_with(&*self.analysis, &fields, &words, unions);
-        let results = self.run(searcher, request, &age, MatchMode::SomeWords, loose.as_deref())?;
+        let common = |field, variant: &str| {
+            share_in_field(&*self.analysis, field, variant, searcher) > COMMON_WORD_SHARE
+        };
+        let led_by_rare = some_words_with(&*self.analysis, &fields, &words, unions, &common);
+        let mut results = self.run(
+            searcher,
+            request,
+            &age,
+            MatchMode::SomeWords,
+            led_by_rare.as_deref(),
+        )?;
+        if results.total == 0 {
+            // Only the common words are there: they find after all.
+            let all = some_words_with(&*self.analysis, &fields, &words, unions, &|_, _| false);
+            results = self.run(searcher, request, &age, MatchMode::SomeWords, all.as_deref())?;
+        }
         Ok(SearchResults {
             words: typed,
             ..results
