@@ -4,7 +4,7 @@
 //! then each run of letters becomes overlapping two-character terms (児童手当 → 児童, 童手, 手当),
 //! and a run of one character becomes that character.
 
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{BoxTokenStream, Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -20,6 +20,15 @@ pub trait TextAnalysis: Send + Sync + std::fmt::Debug {
     /// whenever the terms change (the normalisation included).
     fn name(&self) -> String;
     fn tokens(&self, text: &str) -> Vec<Token>;
+
+    /// The tokens one at a time, for indexing and snippets, which analyse whole descriptions:
+    /// by default from [`TextAnalysis::tokens`].
+    fn token_stream<'a>(&self, text: &'a str) -> BoxTokenStream<'a> {
+        BoxTokenStream::new(TokenList {
+            tokens: self.tokens(text),
+            next: 0,
+        })
+    }
 }
 
 /// Two-character pieces: needs no dictionary.
@@ -34,6 +43,10 @@ impl TextAnalysis for Bigrams {
     fn tokens(&self, text: &str) -> Vec<Token> {
         bigrams(text)
     }
+
+    fn token_stream<'a>(&self, text: &'a str) -> BoxTokenStream<'a> {
+        BoxTokenStream::new(BigramTokenStream::new(text))
+    }
 }
 
 /// A [`TextAnalysis`] as a tantivy tokenizer.
@@ -41,13 +54,32 @@ impl TextAnalysis for Bigrams {
 pub struct AnalysisTokenizer(pub std::sync::Arc<dyn TextAnalysis>);
 
 impl Tokenizer for AnalysisTokenizer {
-    type TokenStream<'a> = BigramTokenStream;
+    type TokenStream<'a> = BoxTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        BigramTokenStream {
-            tokens: self.0.tokens(text),
-            next: 0,
-        }
+        self.0.token_stream(text)
+    }
+}
+
+/// Tokens made all at once, handed out one at a time.
+#[derive(Debug)]
+struct TokenList {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl TokenStream for TokenList {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
     }
 }
 
@@ -122,65 +154,95 @@ fn is_word_char(character: char) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct BigramTokenizer;
 
+/// The bigrams of a text, made one at a time into the same token: a description of some thousand
+/// characters is as many tokens, and indexing and every snippet analyse whole descriptions, so a
+/// string per token was most of their time.
 #[derive(Debug)]
 pub struct BigramTokenStream {
-    tokens: Vec<Token>,
+    mapped: Vec<MappedChar>,
+    /// The character the next token may start at.
     next: usize,
+    token: Token,
+}
+
+impl BigramTokenStream {
+    fn new(text: &str) -> Self {
+        Self {
+            mapped: normalize_mapped(text),
+            next: 0,
+            token: Token::default(),
+        }
+    }
+
+    fn is_word_at(&self, index: usize) -> bool {
+        self.mapped
+            .get(index)
+            .is_some_and(|mapped| is_word_char(mapped.character))
+    }
+
+    /// The token of the characters from `start` to `end` (included), at position `start`.
+    fn set_token(&mut self, start: usize, end: usize) {
+        debug_assert!(start <= end && end < self.mapped.len());
+        let chars = &self.mapped[start..=end];
+        self.token.text.clear();
+        self.token
+            .text
+            .extend(chars.iter().map(|mapped| mapped.character));
+        self.token.offset_from = chars[0].start;
+        self.token.offset_to = chars[chars.len() - 1].end;
+        self.token.position = start;
+        self.token.position_length = 1;
+    }
 }
 
 impl Tokenizer for BigramTokenizer {
     type TokenStream<'a> = BigramTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        BigramTokenStream {
-            tokens: bigrams(text),
-            next: 0,
-        }
+        BigramTokenStream::new(text)
     }
 }
 
 impl TokenStream for BigramTokenStream {
+    /// Each two adjacent word characters, or the character of a one-character word.
     fn advance(&mut self) -> bool {
-        self.next += 1;
-        self.next <= self.tokens.len()
+        while self.next < self.mapped.len() {
+            let start = self.next;
+            self.next += 1;
+            if !self.is_word_at(start) {
+                continue;
+            }
+            if self.is_word_at(start + 1) {
+                self.set_token(start, start + 1);
+                return true;
+            }
+            // The last character of a longer word was the second of the bigram before it.
+            if start == 0 || !self.is_word_at(start - 1) {
+                self.set_token(start, start);
+                return true;
+            }
+        }
+        false
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+        &mut self.token
     }
 }
 
 /// The terms of `text`: every two adjacent word characters, or the character of a one-character
 /// word. Positions are character positions in the normalised text.
 pub fn bigrams(text: &str) -> Vec<Token> {
-    let mapped = normalize_mapped(text);
-    let mut tokens = Vec::with_capacity(mapped.len());
-    for run in mapped.split(|mapped| !is_word_char(mapped.character)) {
-        let run_start = run.as_ptr() as usize - mapped.as_ptr() as usize;
-        let position_base = run_start / std::mem::size_of::<MappedChar>();
-        if let [single] = run {
-            tokens.push(token(&[*single], position_base));
-            continue;
-        }
-        for (index, pair) in run.windows(2).enumerate() {
-            tokens.push(token(pair, position_base + index));
-        }
+    let mut stream = BigramTokenStream::new(text);
+    let mut tokens = Vec::with_capacity(stream.mapped.len());
+    while stream.advance() {
+        tokens.push(stream.token.clone());
     }
     tokens
-}
-
-fn token(chars: &[MappedChar], position: usize) -> Token {
-    Token {
-        offset_from: chars.first().map_or(0, |first| first.start),
-        offset_to: chars.last().map_or(0, |last| last.end),
-        position,
-        text: chars.iter().map(|mapped| mapped.character).collect(),
-        position_length: 1,
-    }
 }
 
 #[cfg(test)]
