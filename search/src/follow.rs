@@ -140,7 +140,7 @@ impl IndexFollower {
         let applied = self.catch_up(progress).await?;
         let index = Arc::clone(&self.index);
         // Commit even an empty registry, so that the index is known to be complete; then merge
-        // what the batches left into one segment.
+        // what the batches left into one segment per search thread.
         blocking(move || {
             index.commit(None)?;
             index.compact()

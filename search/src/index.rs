@@ -15,10 +15,11 @@ use lru::LruCache;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::DocSetCollector;
 use tantivy::directory::MmapDirectory;
+use tantivy::index::SegmentId;
 use tantivy::query::AllQuery;
 use tantivy::schema::Value;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, SegmentMeta, TantivyDocument};
 
 use crate::analyzer::{AnalysisTokenizer, Bigrams, TEXT_ANALYZER, TextAnalysis};
 use crate::compose::{DEFAULT_STOPWORDS, Segmentation};
@@ -32,6 +33,10 @@ use crate::synonyms::{DEFAULT_SYNONYMS, Synonyms};
 /// Memory for the writer's indexing buffer: programs are small, and several server processes may
 /// each hold an index.
 const WRITER_MEMORY: usize = 50_000_000;
+/// Segments a search asks at once: one per core, at most this many. A search that visits most
+/// programs (a sentence's loose query, a common word without a municipality) then takes a
+/// fraction of the time on an idle server, and a busy one does the same work as before.
+const MAX_SEARCH_THREADS: usize = 4;
 /// How long [`SearchIndex::compact`] waits for the writer's own merges to let go of segments.
 const MERGE_PATIENCE: Duration = Duration::from_secs(60);
 const MERGE_RETRY: Duration = Duration::from_millis(200);
@@ -88,6 +93,8 @@ pub struct SearchIndex {
     manifest: Mutex<Manifest>,
     /// Recent answers by searcher generation and request (`searcher.rs`); `None` keeps none.
     pub(crate) answers: Mutex<Option<RecentAnswers>>,
+    /// Segments searched at once, one per thread: what [`SearchIndex::compact`] leaves.
+    parts: usize,
 }
 
 impl SearchIndex {
@@ -116,7 +123,7 @@ impl SearchIndex {
         let Some(directory) = directory else {
             let index = Index::create_in_ram(schema);
             return Ok((
-                Self::assemble(&index, fields, readings, analysis, wanted)?,
+                Self::assemble(index, fields, readings, analysis, wanted)?,
                 Opened::Empty,
             ));
         };
@@ -126,25 +133,29 @@ impl SearchIndex {
         })?;
         if let Some(existing) = open_existing(directory, &wanted)? {
             let manifest = manifest_of(&existing)?.unwrap_or(wanted);
-            let opened = Self::assemble(&existing, fields, readings, analysis, manifest)?;
+            let opened = Self::assemble(existing, fields, readings, analysis, manifest)?;
             opened.load_programs()?;
             return Ok((opened, Opened::Existing));
         }
         let mmap = MmapDirectory::open(directory)?;
         let index = Index::create(mmap, schema, tantivy::IndexSettings::default())?;
         Ok((
-            Self::assemble(&index, fields, readings, analysis, wanted)?,
+            Self::assemble(index, fields, readings, analysis, wanted)?,
             Opened::Empty,
         ))
     }
 
     fn assemble(
-        index: &Index,
+        mut index: Index,
         fields: Fields,
         readings: Option<Arc<dyn Reader>>,
         analysis: Arc<dyn TextAnalysis>,
         manifest: Manifest,
     ) -> Result<Self, SearchError> {
+        let parts = search_threads();
+        if parts > 1 {
+            index.set_multithread_executor(parts)?;
+        }
         index.tokenizers().register(
             TEXT_ANALYZER,
             TextAnalyzer::from(AnalysisTokenizer(Arc::clone(&analysis))),
@@ -167,6 +178,7 @@ impl SearchIndex {
             readings,
             manifest: Mutex::new(manifest),
             answers: Mutex::new(Some(LruCache::new(RECENT_ANSWERS))),
+            parts,
         })
     }
 
@@ -310,24 +322,42 @@ impl SearchIndex {
         self.reader.searcher().segment_readers().len()
     }
 
-    /// Merges every segment into one, as after a bulk build: a search then asks one segment
-    /// rather than a dozen, and each of its words is looked up once. The merge keeps the last
+    /// Segments a search asks at once, each on its own thread (one per core, at most
+    /// [`MAX_SEARCH_THREADS`]): what [`SearchIndex::compact`] merges the index into.
+    pub fn parts(&self) -> usize {
+        self.parts
+    }
+
+    /// Merges the segments into [`SearchIndex::parts`] of about equal size, as after a bulk
+    /// build: a search then asks each part on its own thread rather than a dozen segments one
+    /// after another, and each of its words is looked up once per part. The merge keeps the last
     /// commit's payload, so the watermark stands. Returns the number of segments merged (0 when
-    /// the writer's own merges kept them busy past [`MERGE_PATIENCE`]).
+    /// there was nothing to merge, or the writer's own merges kept them busy past
+    /// [`MERGE_PATIENCE`]).
     pub fn compact(&self) -> Result<usize, SearchError> {
         let deadline = Instant::now() + MERGE_PATIENCE;
         loop {
-            let segments = self.reader.searcher().index().searchable_segment_ids()?;
-            if segments.len() < 2 {
+            // The metas are dropped here: tantivy keeps the files of a segment whose meta is
+            // alive, and collects the merged ones' when a merge ends.
+            let groups: Vec<Vec<SegmentId>> = balanced(
+                &self.reader.searcher().index().searchable_segment_metas()?,
+                self.parts,
+            )
+            .into_iter()
+            .filter(|group| group.len() > 1)
+            .collect();
+            if groups.is_empty() {
                 return Ok(0);
             }
             let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
-            let merged = writer.merge(&segments).wait();
+            // Started together, so that the parts are merged on as many threads.
+            let merges: Vec<_> = groups.iter().map(|group| writer.merge(group)).collect();
+            let merged: Result<Vec<_>, _> = merges.into_iter().map(|merge| merge.wait()).collect();
             drop(writer);
             match merged {
                 Ok(_) => {
                     self.reader.reload()?;
-                    return Ok(segments.len());
+                    return Ok(groups.iter().map(Vec::len).sum());
                 }
                 // The merge policy merges after each commit: a segment it holds cannot be merged
                 // again until it is done, which takes seconds at most.
@@ -351,6 +381,28 @@ impl SearchIndex {
         self.manifest.lock().map_err(|_| SearchError::Poisoned)?.watermark = None;
         Ok(())
     }
+}
+
+/// The threads a search uses: one per core, at most [`MAX_SEARCH_THREADS`].
+fn search_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, NonZeroUsize::get)
+        .clamp(1, MAX_SEARCH_THREADS)
+}
+
+/// The segments in `parts` groups of about as many programs each: the largest first, each into
+/// the group with the fewest so far.
+fn balanced(segments: &[SegmentMeta], parts: usize) -> Vec<Vec<SegmentId>> {
+    let mut by_size: Vec<&SegmentMeta> = segments.iter().collect();
+    by_size.sort_by_key(|segment| std::cmp::Reverse(segment.num_docs()));
+    let mut groups: Vec<(u64, Vec<SegmentId>)> = vec![(0, Vec::new()); parts.max(1)];
+    for segment in by_size {
+        if let Some((size, members)) = groups.iter_mut().min_by_key(|(size, _)| *size) {
+            *size += u64::from(segment.num_docs());
+            members.push(segment.id());
+        }
+    }
+    groups.into_iter().map(|(_, members)| members).collect()
 }
 
 /// The reading of what a parent may type by sound: the names and the summary.
