@@ -692,8 +692,9 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
             std::time::Duration::ZERO,
         )
         .await;
-    let (status, _) = upload_sheet(&clerk, "events", "import", "").await;
+    let (status, refused) = upload_sheet(&clerk, "events", "import", "").await;
     assert_eq!(status, 422, "an empty upload is refused at the file control");
+    assert!(refused.contains(r##"<ul><li><a href="#file">"##), "{refused}");
     let again = app
         .app
         .rows_once(
