@@ -9,14 +9,14 @@ use kosodate_domain::{CalendarDate, MunicipalityCode};
 use kosodate_registry::TextSize::{One, Several};
 use kosodate_registry::{
     Contact, FieldError, optional_text, optional_url, required_text, valid_phone, validate_contact,
+    validate_license,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::model::{
-    Audience, DEFAULT_LICENSE, EventContent, Fee, MonthRange, OpeningHours, PlaceContent, Recurrence,
-    Schedule, SignUp, Venue,
+    Audience, EventContent, Fee, MonthRange, OpeningHours, PlaceContent, Recurrence, Schedule, SignUp, Venue,
 };
 use crate::vocabulary::{EventKind, Facility, PlaceKind, SignUpMethod};
 
@@ -134,7 +134,7 @@ impl PlaceInput {
             self.description.as_deref(),
             Several(LONG_TEXT_MAX),
         );
-        let license = license(&mut errors, self.license.as_deref());
+        let license = validate_license(&mut errors, self.license.as_deref());
         let (Some(owner), true) = (owner, errors.is_empty()) else {
             return Err(InputErrors(errors));
         };
@@ -195,7 +195,7 @@ impl EventInput {
         let sign_up = sign_up(&mut errors, &self.sign_up, &self.schedule);
         let fee = fee(&mut errors, &self.fee);
         let contact = validate_contact(&mut errors, &self.contact);
-        let license = license(&mut errors, self.license.as_deref());
+        let license = validate_license(&mut errors, self.license.as_deref());
         let (Some(owner), Some(venue), true) = (owner, venue, errors.is_empty()) else {
             return Err(InputErrors(errors));
         };
@@ -373,10 +373,6 @@ fn months(errors: &mut Vec<FieldError>, pointer: &str, range: &MonthRange) {
             format!("ages in months must be 0 to {MONTHS_MAX}"),
         );
     }
-}
-
-fn license(errors: &mut Vec<FieldError>, value: Option<&str>) -> String {
-    optional_url(errors, "/license", value).unwrap_or_else(|| DEFAULT_LICENSE.to_owned())
 }
 
 fn venue(errors: &mut Vec<FieldError>, place_id: Option<Uuid>, text: Option<&str>) -> Option<Venue> {

@@ -12,9 +12,7 @@ use uuid::Uuid;
 
 use crate::vocabulary::{EventKind, Facility, PlaceKind, SignUpMethod, Status, Weekday};
 
-/// The licence every record carries unless its owner says otherwise: CC BY 4.0, as the Tokyo
-/// registry publishes under.
-pub const DEFAULT_LICENSE: &str = "https://creativecommons.org/licenses/by/4.0/";
+pub use kosodate_registry::DEFAULT_LICENSE;
 
 /// A time of day to the minute, written `HH:MM` (24-hour clock, Japanese time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

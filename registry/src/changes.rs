@@ -46,7 +46,6 @@ pub(crate) fn created(
         updated_at: now,
         published_at: None,
         archived_at: None,
-        license: crate::model::program_license(),
     };
     Ok(VersionEntry {
         snapshot: program,

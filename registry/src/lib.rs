@@ -34,5 +34,5 @@ pub use validation::{FieldError, ValidationErrors, normalize_width};
 /// The field checks every staff-entered record shares (places and events too).
 pub use validation::{
     TextSize, control_character_error, optional_text, optional_url, required_text, valid_phone,
-    validate_contact,
+    validate_contact, validate_license,
 };

@@ -338,6 +338,11 @@ pub struct ProgramInput {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 60, example = 12)]
     pub review_cycle_months: Option<u16>,
+    /// The URL of the licence the program is published under as open data; CC BY 4.0 when
+    /// absent.
+    #[serde(default)]
+    #[schema(example = "https://creativecommons.org/licenses/by/4.0/")]
+    pub license: Option<String>,
 }
 
 /// The rule document's envelope. The rule language itself is written up in docs/rules.md; a
@@ -396,6 +401,11 @@ pub struct ProgramContent {
     /// Months between reviews; snapshots recorded before cycles existed read as the default.
     #[serde(default = "default_review_cycle")]
     pub review_cycle_months: u16,
+    /// The URL of the licence the record is published under as open data; snapshots recorded
+    /// before programs chose theirs read as CC BY 4.0, which every program had then.
+    #[serde(default = "default_license")]
+    #[schema(example = "https://creativecommons.org/licenses/by/4.0/")]
+    pub license: String,
 }
 
 /// A program is reviewed once a year unless its owner says otherwise.
@@ -425,6 +435,7 @@ impl From<ProgramContent> for ProgramInput {
             source_url: content.source_url,
             last_reviewed_on: content.last_reviewed_on,
             review_cycle_months: Some(content.review_cycle_months),
+            license: Some(content.license),
         }
     }
 }
@@ -448,18 +459,14 @@ pub struct Program {
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
     pub archived_at: Option<DateTime<Utc>>,
-    /// The licence the record is published under as open data (CC BY 4.0, as the Tokyo
-    /// registry's).
-    #[serde(default = "program_license")]
-    #[schema(example = "https://creativecommons.org/licenses/by/4.0/")]
-    pub license: String,
 }
 
-/// The licence of every program: CC BY 4.0.
-pub const PROGRAM_LICENSE: &str = "https://creativecommons.org/licenses/by/4.0/";
+/// The licence every record of the registry (programs, places, events) carries unless its owner
+/// says otherwise: CC BY 4.0, as the Tokyo registry publishes under.
+pub const DEFAULT_LICENSE: &str = "https://creativecommons.org/licenses/by/4.0/";
 
-pub fn program_license() -> String {
-    PROGRAM_LICENSE.to_owned()
+fn default_license() -> String {
+    DEFAULT_LICENSE.to_owned()
 }
 
 /// Snapshots recorded before `material_version` existed read as unchanged since the first.

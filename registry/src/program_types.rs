@@ -115,6 +115,7 @@ impl ProgramType {
             source_url: None,
             last_reviewed_on: None,
             review_cycle_months: None,
+            license: None,
         }
     }
 

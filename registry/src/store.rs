@@ -541,6 +541,7 @@ fn row_from_program(program: &Program) -> Result<program::ActiveModel, RegistryE
         version: Set(program.version),
         material_version: Set(program.material_version),
         review_cycle_months: Set(i16::try_from(content.review_cycle_months).unwrap_or(i16::MAX)),
+        license: Set(content.license.clone()),
         created_at: Set(program.created_at),
         updated_at: Set(program.updated_at),
         published_at: Set(program.published_at),
@@ -586,12 +587,12 @@ pub(crate) fn program_from_row(row: program::Model) -> Result<Program, RegistryE
                 .map_err(|_| corrupt("last_reviewed_on"))?,
             review_cycle_months: u16::try_from(row.review_cycle_months)
                 .map_err(|_| corrupt("review_cycle_months"))?,
+            license: row.license,
         },
         created_at: row.created_at,
         updated_at: row.updated_at,
         published_at: row.published_at,
         archived_at: row.archived_at,
-        license: crate::model::program_license(),
     })
 }
 

@@ -101,6 +101,7 @@ impl ProgramInput {
         let contact = validate_contact(&mut errors, &self.contact);
         let source_url = optional_url(&mut errors, "/source_url", self.source_url.as_deref());
         let review_cycle_months = validate_review_cycle(&mut errors, self.review_cycle_months);
+        let license = validate_license(&mut errors, self.license.as_deref());
         match (owner, errors.is_empty()) {
             (Some(owner), true) => Ok(ProgramContent {
                 owner,
@@ -120,6 +121,7 @@ impl ProgramInput {
                 source_url,
                 last_reviewed_on: self.last_reviewed_on,
                 review_cycle_months,
+                license,
             }),
             _ => Err(ValidationErrors(errors)),
         }
@@ -464,6 +466,12 @@ const MAX_CONTROL_ERRORS: usize = 100;
 
 pub fn control_character_error(pointer: &str) -> FieldError {
     FieldError::new(pointer, CONTROL_CHARACTER_JA, CONTROL_CHARACTER_EN)
+}
+
+/// The licence a record is published under: a URL, CC BY 4.0 when none is given. Places and
+/// events are checked by the same rule.
+pub fn validate_license(errors: &mut Vec<FieldError>, value: Option<&str>) -> String {
+    optional_url(errors, "/license", value).unwrap_or_else(|| crate::model::DEFAULT_LICENSE.to_owned())
 }
 
 pub fn optional_url(errors: &mut Vec<FieldError>, pointer: &str, value: Option<&str>) -> Option<String> {

@@ -70,6 +70,9 @@ fn programs_without_timestamps(json: &[u8]) -> Vec<Value> {
     programs
 }
 
+/// A licence of the municipality's own, instead of CC BY 4.0.
+const HIROSAKI_TERMS: &str = "https://www.city.hirosaki.aomori.jp/opendata/terms.html";
+
 async fn csv_export_imports_into_an_empty_registry_unchanged(backend: Backend) {
     let source = spawn_app(backend).await;
     let program = source
@@ -87,6 +90,7 @@ async fn csv_export_imports_into_an_empty_registry_unchanged(backend: Backend) {
     fixed["application_window"] = serde_json::json!({"kind": "fixed", "from": "2026-04-01", "to": null});
     fixed["eligibility"] =
         serde_json::json!({"version": 1, "rule": {"some_child": {"age": {"unit": "years", "lt": 18}}}});
+    fixed["license"] = serde_json::json!(HIROSAKI_TERMS);
     source.create_program(HIROSAKI_CITY_TOKEN, &fixed).await;
     let csv = export(&source, "csv").await;
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "Excel needs the BOM");
@@ -116,6 +120,15 @@ async fn csv_export_imports_into_an_empty_registry_unchanged(backend: Backend) {
         programs_without_timestamps(&export(&target, "json").await),
         programs_without_timestamps(&export(&source, "json").await),
         "ids, content and status survive the round trip"
+    );
+    let exported: Vec<Value> = serde_json::from_slice(&export(&target, "json").await).unwrap();
+    let licenses: Vec<Value> = exported
+        .iter()
+        .map(|program| program["license"].clone())
+        .collect();
+    assert!(
+        licenses.contains(&serde_json::json!(HIROSAKI_TERMS)),
+        "a program's own licence survives the round trip: {licenses:?}"
     );
     let again = expect_status(import(&target, ADMIN_TOKEN, "csv", false, csv).await, 200).await;
     assert_eq!(

@@ -133,6 +133,9 @@ fn typed_program(name: &'static str) -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// A licence of the municipality's own, instead of CC BY 4.0.
+const HIROSAKI_TERMS: &str = "https://www.city.hirosaki.aomori.jp/opendata/terms.html";
+
 fn program_id(location: &str) -> String {
     location
         .strip_prefix("/staff/programs/")
@@ -151,6 +154,7 @@ async fn a_clerk_enters_a_program_in_everyday_wording_and_publishes_it(backend: 
     );
 
     let mut fields = typed_program("弘前市一時預かり事業");
+    fields.push(("license", HIROSAKI_TERMS));
     fields.push(("action", "publish"));
     let (status, location, body) = post(&clerk, "/staff/programs/new", &fields).await;
     assert_eq!(status, 303, "{body}");
@@ -171,6 +175,7 @@ async fn a_clerk_enters_a_program_in_everyday_wording_and_publishes_it(backend: 
     assert_eq!(program["contact"]["phone"], "0172-40-7038");
     assert_eq!(program["last_reviewed_on"], "2026-11-01");
     assert_eq!(program["documents"], json!(["利用申込書", "母子健康手帳"]));
+    assert_eq!(program["license"], HIROSAKI_TERMS);
     assert_eq!(
         program["eligibility"],
         json!({"version": 1, "rule": {"some_child": {"all": [
@@ -182,6 +187,10 @@ async fn a_clerk_enters_a_program_in_everyday_wording_and_publishes_it(backend: 
     assert!(edit.contains("公開しました"), "{edit}");
     // The form shows the program as stored, dates in the era with the Western date.
     assert!(edit.contains("令和8年4月1日（2026年4月1日）"), "{edit}");
+    assert!(
+        edit.contains(&format!(r#"name="license" value="{HIROSAKI_TERMS}""#)),
+        "{edit}"
+    );
     let audit = app
         .app
         .rows_once(
@@ -209,6 +218,7 @@ async fn wrong_entries_are_stopped_at_their_fields_in_japanese(backend: Backend)
         ("window_from", "2026年4月1日"),
         ("window_to", "2026年3月1日"),
         ("last_reviewed", "令和1年4月1日"),
+        ("license", "CC BY 4.0"),
         ("action", "publish"),
     ]);
     let (status, _, body) = post(&clerk, "/staff/programs/new", &fields).await;
@@ -218,6 +228,7 @@ async fn wrong_entries_are_stopped_at_their_fields_in_japanese(backend: Backend)
         ("window_to", "開始日"),
         ("last_reviewed", "期間外"),
         ("contact", "問い合わせ先"),
+        ("license", "URL"),
     ] {
         let at_field = format!(r#"<p class="field-error" id="{field}-error">"#);
         let start = body

@@ -332,6 +332,22 @@ async fn open_data_reads_back_as_json_ld_and_icalendar(backend: Backend) {
         .await;
     let program = call(app.get(&format!("/api/v1/programs/{program}")), 200).await;
     assert_eq!(program["license"], "https://creativecommons.org/licenses/by/4.0/");
+    // Or one of their own; a licence is named by its URL.
+    let mut own_terms = program_body("022012", "ファミリー・サポート");
+    own_terms["license"] = json!("https://www.city.aomori.aomori.jp/opendata/terms.html");
+    let program = app.publish_program(AOMORI_CITY_TOKEN, &own_terms).await;
+    let program = call(app.get(&format!("/api/v1/programs/{program}")), 200).await;
+    assert_eq!(
+        program["license"],
+        "https://www.city.aomori.aomori.jp/opendata/terms.html"
+    );
+    own_terms["license"] = json!("CC BY");
+    let refused = call(
+        app.post("/api/v1/programs", AOMORI_CITY_TOKEN).json(&own_terms),
+        422,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["pointer"], "/license", "{refused}");
 
     let response = app.get("/api/v1/open-data/places").send().await.unwrap();
     assert_eq!(response.headers()["content-type"], "application/ld+json");

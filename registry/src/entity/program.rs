@@ -32,6 +32,7 @@ pub struct Model {
     pub version: i32,
     pub material_version: i32,
     pub review_cycle_months: i16,
+    pub license: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,

@@ -45,6 +45,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("contact_email", "メールアドレス"),
     ("contact_url", "問い合わせURL"),
     ("source_url", "出典URL"),
+    ("license", "ライセンス"),
     ("status", "状態"),
     ("last_reviewed_on", "最終確認日"),
 ];
@@ -342,6 +343,7 @@ pub(super) fn record_from_cells(
         source_url: row.text("source_url"),
         last_reviewed_on: row.date("last_reviewed_on"),
         review_cycle_months: None,
+        license: row.text("license"),
     };
     match row.errors.is_empty() {
         true => Ok(ImportRecord {
@@ -607,6 +609,7 @@ pub fn cells_for(program: &Program, owner_name: &str) -> Vec<Cell> {
         Cell::text(content.contact.email.as_deref()),
         Cell::text(content.contact.url.as_deref()),
         Cell::text(content.source_url.as_deref()),
+        Cell::Text(content.license.clone()),
         Cell::Text(program.status.label_ja().to_owned()),
         Cell::Date(content.last_reviewed_on),
     ]

@@ -210,6 +210,7 @@ fn record_to_import(position: usize, record: &Record) -> ImportRecord {
         source_url: first_url(record.local_government_link.uri.as_deref()),
         last_reviewed_on: record.update_date.as_deref().and_then(parse_date_loose),
         review_cycle_months: None,
+        license: None,
     };
     ImportRecord {
         line: position,

@@ -346,7 +346,6 @@ impl Generator<'_> {
             updated_at,
             published_at: Some(updated_at),
             archived_at: None,
-            license: kosodate_registry::program_license(),
         }
     }
 }

@@ -45,6 +45,7 @@ pub fn field_label(field: &str) -> &'static str {
         "documents" => "必要書類",
         "contact" => "問い合わせ先",
         "source_url" => "出典URL",
+        "license" => "ライセンス",
         "last_reviewed_on" => "最終確認日",
         "status" => "状態",
         _ => "その他の項目",

@@ -69,6 +69,13 @@ fn described(input: &ProgramInput, names: &MunicipalityNames<'_>) -> Vec<(&'stat
         ("メールアドレス", text(&input.contact.email)),
         ("問い合わせURL", text(&input.contact.url)),
         ("根拠・出典のURL", text(&input.source_url)),
+        (
+            "ライセンス",
+            input
+                .license
+                .clone()
+                .unwrap_or_else(|| kosodate_registry::DEFAULT_LICENSE.to_owned()),
+        ),
         ("最終確認日", date(input.last_reviewed_on)),
     ]
 }

@@ -58,6 +58,8 @@ pub struct ProgramForm {
     pub contact_email: String,
     pub contact_url: String,
     pub source_url: String,
+    /// The licence's URL; empty for CC BY 4.0.
+    pub license: String,
     pub last_reviewed: String,
     pub builder: Builder,
     /// The version the form was read at, for optimistic locking (empty for a new program).
@@ -111,6 +113,7 @@ impl ProgramForm {
             contact_email: field("contact_email"),
             contact_url: field("contact_url"),
             source_url: field("source_url"),
+            license: field("license"),
             last_reviewed: field("last_reviewed"),
             builder: Builder::from_fields(&field),
             version: field("version"),
@@ -179,6 +182,11 @@ impl ProgramForm {
             contact_email: text(&input.contact.email),
             contact_url: text(&input.contact.url),
             source_url: text(&input.source_url),
+            license: input
+                .license
+                .clone()
+                .filter(|license| license != kosodate_registry::DEFAULT_LICENSE)
+                .unwrap_or_default(),
             last_reviewed: date(input.last_reviewed_on),
             builder: builder_of(&input.eligibility, places),
             version: String::new(),
@@ -242,6 +250,7 @@ impl ProgramForm {
             last_reviewed_on,
             program_type: given(&self.program_type),
             review_cycle_months: self.review_cycle_months.trim().parse().ok(),
+            license: given(&self.license),
         };
         (input, errors)
     }
