@@ -57,6 +57,10 @@ pub enum NoticeKind {
     /// (never a change event: the household and the week make the notice's idempotency key).
     #[strum(message = "今週のイベント")]
     WeeklyEvents,
+    /// Events published after the week's notice was planned, on the week's remaining days, that
+    /// suit the household's children: at most one a day, only with events not told before.
+    #[strum(message = "今週のイベントの追加")]
+    WeeklyEventsAdded,
 }
 
 crate::vocabulary_deserialize!(NoticeKind);
@@ -66,7 +70,11 @@ impl NoticeKind {
     pub fn is_change_event(self) -> bool {
         !matches!(
             self,
-            Self::Digest | Self::ChannelDisabled | Self::CommunityAnswer | Self::WeeklyEvents
+            Self::Digest
+                | Self::ChannelDisabled
+                | Self::CommunityAnswer
+                | Self::WeeklyEvents
+                | Self::WeeklyEventsAdded
         )
     }
 

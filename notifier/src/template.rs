@@ -53,7 +53,7 @@ pub fn render(
     let about_programs = members.iter().any(|member| {
         !matches!(
             member.content.kind,
-            NoticeKind::CommunityAnswer | NoticeKind::WeeklyEvents
+            NoticeKind::CommunityAnswer | NoticeKind::WeeklyEvents | NoticeKind::WeeklyEventsAdded
         )
     });
     if about_programs {
@@ -158,6 +158,10 @@ fn title(content: &NoticeContent, members: usize) -> String {
             "今週、お子さんの月齢に合ったイベントが{}件あります",
             content.events.len()
         ),
+        NoticeKind::WeeklyEventsAdded => format!(
+            "今週、お子さんの月齢に合ったイベントが{}件追加されました",
+            content.events.len()
+        ),
     }
 }
 
@@ -208,6 +212,13 @@ fn lead(content: &NoticeContent) -> String {
         },
         NoticeKind::WeeklyEvents => {
             "今週、お住まいの地域で、お子さんの月齢・学年に合ったイベントがあります。\n\
+             申込みや持ち物は、各イベントのページでご確認ください。\n\
+             このお知らせは、マイページの「お知らせの設定」でいつでも止められます。\n"
+                .into()
+        }
+        NoticeKind::WeeklyEventsAdded => {
+            "今週のイベントのお知らせのあとに、お子さんの月齢・学年に合ったイベントが\
+             新しく掲載されました。\n\
              申込みや持ち物は、各イベントのページでご確認ください。\n\
              このお知らせは、マイページの「お知らせの設定」でいつでも止められます。\n"
                 .into()

@@ -10,8 +10,14 @@
 //! (event, channel) key makes a repeat harmless all the same. A municipality's week is claimed
 //! when it first has events (so an event published on Wednesday is told that day, for the days
 //! left); a household changed or consenting later in the week hears the next week.
+//!
+//! The run keeps the ids of the events the week has told (`told_event_ids`). An event published
+//! after the week was planned, with days left in the week, is told in an addendum
+//! (`WeeklyEventsAdded`, 「…イベントが追加されました」) from the next day on: at most one a day
+//! for a municipality, only with the events not told before, claimed by replacing the told ids
+//! the process read, so two processes never both send it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, SubsecRound, Utc};
 use kosodate_database::begin_write;
@@ -50,8 +56,54 @@ pub struct WeeklyEventNotices {
 struct MunicipalityWeek<'a> {
     code: MunicipalityCode,
     week: NaiveDate,
+    /// The events to tell: the week's, or for an addendum those not told yet.
     events: &'a [EventDays],
     venues: &'a HashMap<Uuid, String>,
+    /// What the run holds once this plan is queued.
+    told: ToldEvents,
+    /// The week's first notice, or an addendum over what the run held when it was read.
+    claim: Claim,
+}
+
+/// The events a municipality's week has told, in the run row: sorted, so that the same set is
+/// the same text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ToldEvents(BTreeSet<Uuid>);
+
+impl ToldEvents {
+    fn stored(&self) -> String {
+        serde_json::Value::from(self.0.iter().map(Uuid::to_string).collect::<Vec<_>>()).to_string()
+    }
+
+    fn read(stored: &str) -> Result<Self, DbErr> {
+        serde_json::from_str(stored)
+            .map(Self)
+            .map_err(|error| DbErr::Custom(format!("weekly event notice run: told event ids: {error}")))
+    }
+}
+
+/// What a municipality's week held when the planner read it.
+struct WeekRun {
+    planned_at: DateTime<Utc>,
+    /// `None` for a week planned before the told events were kept: it has no addenda.
+    told: Option<ToldEvents>,
+}
+
+enum Claim {
+    First,
+    /// An addendum, claimed only if the run still holds these told events.
+    Addendum {
+        told_before: ToldEvents,
+    },
+}
+
+impl Claim {
+    fn kind(&self) -> NoticeKind {
+        match self {
+            Self::First => NoticeKind::WeeklyEvents,
+            Self::Addendum { .. } => NoticeKind::WeeklyEventsAdded,
+        }
+    }
 }
 
 impl WeeklyEventNotices {
@@ -69,30 +121,54 @@ impl WeeklyEventNotices {
         }
     }
 
-    /// Plans this week's notices of every municipality not planned yet this week; returns how
-    /// many notices were queued.
+    /// Plans this week's notices of every municipality not planned yet this week, and the
+    /// addenda of those planned before today that have new events; returns how many notices were
+    /// queued.
     pub async fn plan_due(&self, now: DateTime<Utc>) -> Result<u64, PlannerError> {
         let today = japan::date_of(now);
         let week = monday_of(today);
         let sunday = week + Days::new(6);
-        let planned = planned_municipalities(self.households.connection(), week).await?;
+        let runs = week_runs(self.households.connection(), week).await?;
         let mut queued = 0;
         for municipality in self.municipalities().await? {
-            if planned.contains(municipality.code.as_str()) {
-                continue;
-            }
+            let told_before = match runs.get(municipality.code.as_str()) {
+                None => None,
+                Some(WeekRun {
+                    planned_at,
+                    told: Some(told),
+                }) if japan::date_of(*planned_at) < today => Some(told),
+                // Told today already, or planned before told events were kept.
+                Some(_) => continue,
+            };
             let area = Area::around(municipality.code, municipality.region.clone());
             let events = self.places.events_between(&area, today, sunday).await?;
+            let (fresh, told, claim) = match told_before {
+                None => (events, ToldEvents(BTreeSet::new()), Claim::First),
+                Some(told_before) => {
+                    let fresh: Vec<EventDays> = events
+                        .into_iter()
+                        .filter(|days| !told_before.0.contains(&days.event.id))
+                        .collect();
+                    let claim = Claim::Addendum {
+                        told_before: told_before.clone(),
+                    };
+                    (fresh, told_before.clone(), claim)
+                }
+            };
             // A week without events is not claimed: one published on Wednesday is told then.
-            if events.is_empty() {
+            if fresh.is_empty() {
                 continue;
             }
-            let venues = self.venue_names(&events).await?;
+            let mut told = told;
+            told.0.extend(fresh.iter().map(|days| days.event.id));
+            let venues = self.venue_names(&fresh).await?;
             let plan = MunicipalityWeek {
                 code: municipality.code,
                 week,
-                events: &events,
+                events: &fresh,
                 venues: &venues,
+                told,
+                claim,
             };
             queued += self.plan_municipality(&plan, now).await?;
         }
@@ -143,7 +219,7 @@ impl WeeklyEventNotices {
         // Under the lock a withdrawal takes: a withdrawal either comes first and is seen, or
         // comes after and cancels what this queues.
         match_store::exclude_consent_changes(&txn).await?;
-        if !claim_week(&txn, plan.week, plan.code, now).await? {
+        if !claim_week(&txn, plan, now).await? {
             return Ok(0);
         }
         let mut queued = 0;
@@ -203,7 +279,7 @@ impl WeeklyEventNotices {
                 continue;
             }
             let content = NoticeContent {
-                kind: NoticeKind::WeeklyEvents,
+                kind: plan.claim.kind(),
                 programs: Vec::new(),
                 disabled_channel: None,
                 question: None,
@@ -212,7 +288,11 @@ impl WeeklyEventNotices {
                     .map(|event| self.event_notice(event, record, plan.venues))
                     .collect(),
             };
-            let key = weekly_key(record.id.as_uuid(), plan.week);
+            let addendum = match plan.claim {
+                Claim::First => None,
+                Claim::Addendum { .. } => Some(&plan.told),
+            };
+            let key = weekly_key(record.id.as_uuid(), plan.week, addendum);
             queued += outbox::enqueue(txn, drafts(record, &channels, Some(key), None, &content), now).await?;
         }
         Ok(queued)
@@ -271,59 +351,92 @@ fn monday_of(day: NaiveDate) -> NaiveDate {
     day - Days::new(u64::from(day.weekday().num_days_from_monday()))
 }
 
-/// The notice's idempotency key: the same for a household's week however often it is planned.
-fn weekly_key(household: Uuid, week: NaiveDate) -> Uuid {
+/// The notice's idempotency key: the same for a household's week, or for one of its addenda
+/// (named by what the week has told with it), however often it is planned.
+fn weekly_key(household: Uuid, week: NaiveDate, addendum: Option<&ToldEvents>) -> Uuid {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("weekly-events/{household}/{week}").as_bytes());
+    let mut named = format!("weekly-events/{household}/{week}");
+    if let Some(told) = addendum {
+        named.push('/');
+        named.push_str(&told.stored());
+    }
+    let digest = Sha256::digest(named.as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
-/// The municipalities whose `week` is planned already: one read, so that a process asking every
-/// few minutes takes no write lock for weeks that are done.
-async fn planned_municipalities(
-    db: &impl ConnectionTrait,
-    week: NaiveDate,
-) -> Result<HashSet<String>, DbErr> {
+/// Each municipality's run of `week`: one read, so that a process asking every few minutes
+/// takes no write lock for weeks that are done.
+async fn week_runs(db: &impl ConnectionTrait, week: NaiveDate) -> Result<HashMap<String, WeekRun>, DbErr> {
     let select = Query::select()
-        .column(Alias::new("municipality_code"))
+        .columns([
+            Alias::new("municipality_code"),
+            Alias::new("planned_at"),
+            Alias::new("told_event_ids"),
+        ])
         .from(Alias::new(RUNS_TABLE))
         .and_where(Expr::col(Alias::new("week")).eq(week))
         .to_owned();
     let rows = db.query_all(&select).await?;
     rows.iter()
-        .map(|row| row.try_get::<String>("", "municipality_code"))
+        .map(|row| {
+            let told: Option<String> = row.try_get("", "told_event_ids")?;
+            let run = WeekRun {
+                planned_at: row.try_get("", "planned_at")?,
+                told: told.as_deref().map(ToldEvents::read).transpose()?,
+            };
+            Ok((row.try_get::<String>("", "municipality_code")?, run))
+        })
         .collect()
 }
 
-/// Claims (week, municipality) in `txn`: `false` when another process has planned it.
+/// Claims the plan's (week, municipality) in `txn`: `false` when another process has planned it,
+/// or for an addendum, has told other events since it was read.
 async fn claim_week(
     txn: &impl ConnectionTrait,
-    week: NaiveDate,
-    municipality: MunicipalityCode,
+    plan: &MunicipalityWeek<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let insert = Query::insert()
-        .into_table(Alias::new(RUNS_TABLE))
-        .columns([
-            Alias::new("week"),
-            Alias::new("municipality_code"),
-            Alias::new("planned_at"),
-        ])
-        .values([
-            week.into(),
-            municipality.to_string().into(),
-            now.trunc_subsecs(6).into(),
-        ])
-        .map_err(|error| DbErr::Custom(error.to_string()))?
-        .on_conflict(
-            OnConflict::columns([Alias::new("week"), Alias::new("municipality_code")])
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
-    Ok(txn.execute(&insert).await?.rows_affected() == 1)
+    let planned_at = now.trunc_subsecs(6);
+    let result = match &plan.claim {
+        Claim::First => {
+            let insert = Query::insert()
+                .into_table(Alias::new(RUNS_TABLE))
+                .columns([
+                    Alias::new("week"),
+                    Alias::new("municipality_code"),
+                    Alias::new("planned_at"),
+                    Alias::new("told_event_ids"),
+                ])
+                .values([
+                    plan.week.into(),
+                    plan.code.to_string().into(),
+                    planned_at.into(),
+                    plan.told.stored().into(),
+                ])
+                .map_err(|error| DbErr::Custom(error.to_string()))?
+                .on_conflict(
+                    OnConflict::columns([Alias::new("week"), Alias::new("municipality_code")])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .to_owned();
+            txn.execute(&insert).await?
+        }
+        Claim::Addendum { told_before } => {
+            let update = Query::update()
+                .table(Alias::new(RUNS_TABLE))
+                .value(Alias::new("planned_at"), planned_at)
+                .value(Alias::new("told_event_ids"), plan.told.stored())
+                .and_where(Expr::col(Alias::new("week")).eq(plan.week))
+                .and_where(Expr::col(Alias::new("municipality_code")).eq(plan.code.to_string()))
+                .and_where(Expr::col(Alias::new("told_event_ids")).eq(told_before.stored()))
+                .to_owned();
+            txn.execute(&update).await?
+        }
+    };
+    Ok(result.rows_affected() == 1)
 }
 
 #[cfg(test)]
@@ -343,8 +456,35 @@ mod tests {
         let household = Uuid::now_v7();
         let week = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default();
         let next = NaiveDate::from_ymd_opt(2026, 12, 14).unwrap_or_default();
-        assert_eq!(weekly_key(household, week), weekly_key(household, week));
-        assert_ne!(weekly_key(household, week), weekly_key(household, next));
-        assert_ne!(weekly_key(household, week), weekly_key(Uuid::now_v7(), week));
+        let key = |household, week| weekly_key(household, week, None);
+        assert_eq!(key(household, week), key(household, week));
+        assert_ne!(key(household, week), key(household, next));
+        assert_ne!(key(household, week), key(Uuid::now_v7(), week));
+    }
+
+    #[test]
+    fn each_addendum_has_its_own_key() {
+        let household = Uuid::now_v7();
+        let week = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default();
+        let first = ToldEvents(BTreeSet::from([Uuid::now_v7()]));
+        let mut second = first.clone();
+        second.0.insert(Uuid::now_v7());
+        let week_key = weekly_key(household, week, None);
+        assert_ne!(week_key, weekly_key(household, week, Some(&first)));
+        assert_ne!(
+            weekly_key(household, week, Some(&first)),
+            weekly_key(household, week, Some(&second))
+        );
+        assert_eq!(
+            weekly_key(household, week, Some(&second)),
+            weekly_key(household, week, Some(&second.clone()))
+        );
+    }
+
+    #[test]
+    fn told_events_read_back_as_they_were_stored() {
+        let told = ToldEvents(BTreeSet::from([Uuid::now_v7(), Uuid::now_v7()]));
+        assert_eq!(ToldEvents::read(&told.stored()).ok(), Some(told));
+        assert!(ToldEvents::read("not json").is_err());
     }
 }

@@ -1,7 +1,8 @@
 //! The weekly events notice on both databases: a household that asked for it hears, once a
 //! week, of the events of its region that suit its children's ages; never a household that did
 //! not ask, never an event for another age, never twice for one week, and the mail that reaches a
-//! real SMTP server says what, when and where.
+//! real SMTP server says what, when and where. An event published after the week was planned is
+//! told in an addendum the next day, at most one a day, never with what was told before.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -16,7 +17,10 @@ use kosodate_tests::{Backend, TestApp, both_backends, spawn_app_with};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
-both_backends!(events_for_the_childrens_ages_are_told_once_a_week);
+both_backends!(
+    events_for_the_childrens_ages_are_told_once_a_week,
+    events_published_after_the_week_was_planned_are_told_the_next_day
+);
 
 /// Next week's Monday, 09:00 in Japan: a week whose days are all still to come.
 fn next_monday_morning() -> DateTime<Utc> {
@@ -177,4 +181,82 @@ async fn events_for_the_childrens_ages_are_told_once_a_week(backend: Backend) {
         1,
         "来週の離乳食教室 for the baby"
     );
+}
+
+async fn events_published_after_the_week_was_planned_are_told_the_next_day(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.load_examples = Some(false);
+        settings.notices.worker_in_server = false;
+    })
+    .await;
+    let households = Households::new(app.db.clone());
+    let places = Places::new(app.db.clone());
+    let monday_morning = next_monday_morning();
+    let monday = japan::date_of(monday_morning);
+    let day = |days: u64| monday + Days::new(days);
+    let at = |days: i64, hours: i64| {
+        monday_morning + chrono::Duration::days(days) + chrono::Duration::hours(hours)
+    };
+    let eight_months = day(2).checked_sub_months(chrono::Months::new(8)).unwrap();
+    let baby = household(&households, "022012", eight_months, true, "baby@example.jp").await;
+    let months = json!({"age_months": {"from": 7, "to": 11}});
+    publish_event(&places, "022012", "離乳食教室（中期）", day(2), months.clone()).await;
+    let planner = WeeklyEventNotices::new(
+        households.clone(),
+        Registry::new(app.db.clone()),
+        places.clone(),
+        url::Url::parse(&app.url("/events/")).unwrap(),
+    );
+    assert_eq!(planner.plan_due(monday_morning).await.unwrap(), 1);
+
+    // Published on Monday afternoon: one on Tuesday, one on Thursday, one for older children.
+    publish_event(&places, "022012", "火曜の親子ひろば", day(1), months.clone()).await;
+    publish_event(
+        &places,
+        "022012",
+        "木曜のベビーマッサージ",
+        day(3),
+        months.clone(),
+    )
+    .await;
+    publish_event(
+        &places,
+        "022012",
+        "幼児の運動あそび",
+        day(3),
+        json!({"age_months": {"from": 36, "to": 60}}),
+    )
+    .await;
+    assert_eq!(
+        planner.plan_due(at(0, 6)).await.unwrap(),
+        0,
+        "the week was told today already"
+    );
+    assert_eq!(planner.plan_due(at(1, 0)).await.unwrap(), 1);
+    let baby_id = baby.to_string();
+    let told: Vec<_> = notices(&app)
+        .await
+        .into_iter()
+        .filter(|(id, _, _)| *id == baby_id)
+        .collect();
+    assert_eq!(told.len(), 2, "{told:?}");
+    let (_, kind, content) = told
+        .iter()
+        .find(|(_, kind, _)| kind == "weekly_events_added")
+        .unwrap_or_else(|| panic!("an addendum: {told:?}"));
+    assert_eq!(kind, "weekly_events_added");
+    for expected in ["火曜の親子ひろば", "木曜のベビーマッサージ"] {
+        assert!(content.contains(expected), "{expected}: {content}");
+    }
+    for absent in ["離乳食教室（中期）", "幼児の運動あそび"] {
+        assert!(!content.contains(absent), "{absent} told: {content}");
+    }
+
+    // Another process on Tuesday, and Wednesday with nothing new: nothing more.
+    assert_eq!(planner.plan_due(at(1, 3)).await.unwrap(), 0);
+    assert_eq!(planner.plan_due(at(2, 0)).await.unwrap(), 0);
+    // An event for Monday published on Wednesday is past: it is not told.
+    publish_event(&places, "022012", "月曜の教室", day(0), months.clone()).await;
+    assert_eq!(planner.plan_due(at(3, 0)).await.unwrap(), 0);
+    assert_eq!(notices(&app).await.len(), 2);
 }
