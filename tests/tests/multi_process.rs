@@ -1,9 +1,11 @@
 //! Several servers and workers on one PostgreSQL, as in production: two `kosodate serve` and two
-//! `kosodate worker` processes, requests sent round-robin to both servers while the workers
-//! deliver planned notices through the LINE and SMTP test peers. One server and one worker are
-//! SIGKILLed mid-run: every request after the kill to the surviving server succeeds, every notice
-//! is delivered, none twice on LINE (its retry key drops repeats), and email repeats no more than
-//! once per killed worker (the bound `notice_delivery.rs` explains).
+//! `kosodate worker` processes, requests sent round-robin to both servers (a public read, a page,
+//! and a program created by a municipality's token) while the workers deliver planned notices
+//! through the LINE and SMTP test peers. One server and one worker are SIGKILLed mid-run: every
+//! request after the kill to the surviving server succeeds, every program created through either
+//! server is stored once and read back through the survivor, every notice is delivered, none
+//! twice on LINE (its retry key drops repeats), and email repeats no more than once per killed
+//! worker (the bound `notice_delivery.rs` explains).
 //!
 //! The processes are the `kosodate` binary next to this test executable: `cargo build -p
 //! kosodate-server` (which `scripts/test` runs) must have built it.
@@ -23,6 +25,8 @@ use kosodate_tests::notice_fixtures::{
 use kosodate_tests::processes::{KosodateProcess, fresh_database, kosodate_command, log_tail};
 
 const LINE_TOKEN: &str = "test-line-channel-access-token";
+/// The staff token the test writes with: 青森市's.
+const STAFF_TOKEN: &str = "multi-process-aomori-city";
 const LINE_NOTICES: usize = 600;
 const EMAIL_NOTICES: usize = 300;
 /// Mail per second, both workers together: slow enough that delivery outlasts the kill.
@@ -46,6 +50,10 @@ fn environment(database_url: &str, smtp_url: &str, line_base: &str) -> Vec<(Stri
         ("KOSODATE_NOTICES__BATCH_SIZE", "20"),
         ("KOSODATE_NOTICES__CONCURRENCY", "20"),
         ("KOSODATE_NOTICES__EMAIL_PER_SECOND", EMAIL_PER_SECOND),
+        (
+            "KOSODATE_API_TOKENS",
+            "[{name=\"青森市 こども支援課\", organisation=\"022012\", token=\"multi-process-aomori-city\"}]",
+        ),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value.to_owned()))
@@ -133,9 +141,11 @@ async fn a_killed_server_and_worker_lose_no_request_and_no_notice() {
     // Round-robin until some notices are out, then the kills.
     let started = Instant::now();
     let mut requests = 0;
+    let mut created = Vec::new();
     while Progress::read(&db.connection).await.sent() < notices.len() / 5 {
         let url = &urls[requests % 2];
         assert_request_succeeds(&client, url, directory.path()).await;
+        created.push(create_program(&client, url, created.len(), directory.path()).await);
         requests += 1;
         assert!(started.elapsed() < TIMEOUT, "{}", logs(directory.path()));
     }
@@ -148,6 +158,7 @@ async fn a_killed_server_and_worker_lose_no_request_and_no_notice() {
     let mut after_kill = 0;
     loop {
         assert_request_succeeds(&client, &urls[1], directory.path()).await;
+        created.push(create_program(&client, &urls[1], created.len(), directory.path()).await);
         after_kill += 1;
         let progress = Progress::read(&db.connection).await;
         if progress.sent() == notices.len() {
@@ -166,6 +177,7 @@ async fn a_killed_server_and_worker_lose_no_request_and_no_notice() {
         "requests reached the surviving server after the kill"
     );
     assert!(servers[1].exited().is_none(), "{}", logs(directory.path()));
+    assert_programs_stored_once(&db.connection, &client, &urls[1], &created).await;
     drop(workers);
     assert_line_delivered_each_once(&line, &notices);
     assert_mail_arrived(&smtp, &notices, 1).await;
@@ -198,5 +210,57 @@ async fn assert_request_succeeds(client: &reqwest::Client, url: &str, directory:
             "GET {url}{path}: {status:?}\n{}",
             logs(directory)
         );
+    }
+}
+
+/// Creates a draft program through `url` with the staff token; its id.
+async fn create_program(client: &reqwest::Client, url: &str, number: usize, directory: &Path) -> String {
+    let body = kosodate_tests::program_body("022012", &format!("{PROGRAM_PREFIX}{number}"));
+    let response = client
+        .post(format!("{url}/api/v1/programs"))
+        .bearer_auth(STAFF_TOKEN)
+        .json(&body)
+        .send()
+        .await;
+    let status = response.as_ref().map(reqwest::Response::status).ok();
+    assert_eq!(
+        status,
+        Some(reqwest::StatusCode::CREATED),
+        "POST {url}/api/v1/programs\n{}",
+        logs(directory)
+    );
+    let created: serde_json::Value = response.unwrap().json().await.unwrap();
+    created["id"].as_str().unwrap().to_owned()
+}
+
+/// The names of the programs the test creates.
+const PROGRAM_PREFIX: &str = "多重起動テストの制度";
+
+/// Every program created through either server is stored once and reads back through `survivor`.
+async fn assert_programs_stored_once(
+    db: &sea_orm::DatabaseConnection,
+    client: &reqwest::Client,
+    survivor: &str,
+    created: &[String],
+) {
+    use sea_orm::ConnectionTrait;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("SELECT COUNT(*) AS stored FROM programs WHERE name LIKE '{PROGRAM_PREFIX}%'"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let stored: i64 = row.try_get("", "stored").unwrap();
+    assert_eq!(usize::try_from(stored).unwrap(), created.len());
+    for id in created {
+        let response = client
+            .get(format!("{survivor}/api/v1/programs/{id}"))
+            .bearer_auth(STAFF_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{id}");
     }
 }
