@@ -208,6 +208,12 @@ fn format_western(date: NaiveDate) -> String {
     format!("{}年{}月{}日", date.year(), date.month(), date.day())
 }
 
+/// The Monday of the week `day` is in: weeks run Monday to Sunday in Japan's calendars (the
+/// weekly events notice, every other week, the evidence's weeks).
+pub fn week_starting(day: NaiveDate) -> NaiveDate {
+    day - chrono::Days::new(u64::from(day.weekday().num_days_from_monday()))
+}
+
 /// A date as a notice or a list says it, with its weekday: 「2027年1月31日（日）」.
 pub fn format_date_with_weekday(date: NaiveDate) -> String {
     const WEEKDAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
@@ -221,6 +227,13 @@ mod tests {
 
     fn day(text: &str) -> NaiveDate {
         text.parse().expect("date")
+    }
+
+    #[test]
+    fn a_week_starts_on_monday() {
+        assert_eq!(week_starting(day("2026-12-07")), day("2026-12-07"));
+        assert_eq!(week_starting(day("2026-12-13")), day("2026-12-07"));
+        assert_eq!(week_starting(day("2026-12-05")), day("2026-11-30"));
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub use model::{
     OpenDataExport, Period, PeriodError, QueryGap, RollUpReport, Source, TermReport, VolumeTable,
 };
 pub use noise::GeometricMechanism;
-pub use rollup::{RETENTION, SETTLE, week_of};
+pub use rollup::{RETENTION, SETTLE};
 pub use significance::RisingTerm;
 
 use std::sync::Arc;

@@ -14,7 +14,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_domain::japan;
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::rollup::week_of;
 use crate::secret::{self, KeyTable};
 
 /// Hex digits kept: 64 bits, so that a week's searchers do not collide in practice.
@@ -36,7 +35,7 @@ impl WeeklyKeys {
         browser: &str,
         now: DateTime<Utc>,
     ) -> Result<String, DbErr> {
-        let week = week_of(japan::date_of(now));
+        let week = japan::week_starting(japan::date_of(now));
         let key = match self.cached(week) {
             Some(key) => key,
             None => {

@@ -11,7 +11,7 @@ use kosodate_community::{
 use kosodate_database::ScratchDatabase;
 use kosodate_domain::japan;
 use kosodate_insights::{
-    Area, Areas, Cell, Click, Dimension, Granularity, Insights, MIN_CELL, Period, Source, week_of,
+    Area, Areas, Cell, Click, Dimension, Granularity, Insights, MIN_CELL, Period, Source,
 };
 use kosodate_migrations::{Migrator, MigratorTrait};
 use kosodate_search::MatchMode;
@@ -261,7 +261,7 @@ async fn raw_rows_go_after_thirteen_months_and_roll_ups_stay(backend: Backend) {
         .expect("the old day is still counted");
     assert_eq!(volumes.rows[0].cells, [Cell::Count(12)]);
     let terms = insights
-        .terms(Source::Searches, week_of(old_day), 10)
+        .terms(Source::Searches, japan::week_starting(old_day), 10)
         .await
         .expect("the old week's terms are still counted");
     let top: Vec<_> = terms
@@ -419,7 +419,7 @@ async fn clicks_count_for_their_search_and_low_click_through_shows(backend: Back
     insights.roll_up(noon(date(12, 1))).await.expect("rolled up");
     let gaps = insights
         .gaps(
-            Period::new(week_of(day), day + Days::new(7)).expect("a period"),
+            Period::new(japan::week_starting(day), day + Days::new(7)).expect("a period"),
             3,
         )
         .await
@@ -497,7 +497,11 @@ async fn questions_roll_up_into_volumes_gaps_and_terms(backend: Backend) {
     let insights = Insights::new(test.db.clone());
     let report = insights.roll_up(noon(date(12, 1))).await.expect("rolled up");
     assert!(report.question_days > 0, "{report:?}");
-    let period = Period::new(week_of(day), week_of(day) + Days::new(7)).expect("a week");
+    let period = Period::new(
+        japan::week_starting(day),
+        japan::week_starting(day) + Days::new(7),
+    )
+    .expect("a week");
     let volumes = insights
         .volumes(
             Source::Questions,
@@ -596,7 +600,7 @@ mod published_cells {
                 .filter(|entry| entry.query.as_deref() == Some(word))
                 .map(|entry| {
                     (
-                        week_of(japan::date_of(entry.searched_hour)),
+                        japan::week_starting(japan::date_of(entry.searched_hour)),
                         entry.searcher.as_deref().unwrap_or(""),
                     )
                 })

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, Days, NaiveDate, SubsecRound, Utc};
 use kosodate_database::begin_write;
 use kosodate_domain::japan::format_date_with_weekday;
 use kosodate_domain::{MunicipalityCode, Vocabulary, japan};
@@ -126,7 +126,7 @@ impl WeeklyEventNotices {
     /// queued.
     pub async fn plan_due(&self, now: DateTime<Utc>) -> Result<u64, PlannerError> {
         let today = japan::date_of(now);
-        let week = monday_of(today);
+        let week = japan::week_starting(today);
         let sunday = week + Days::new(6);
         let runs = week_runs(self.households.connection(), week).await?;
         let mut queued = 0;
@@ -346,11 +346,6 @@ impl WeeklyEventNotices {
     }
 }
 
-/// The Monday of `day`'s week (weeks run Monday to Sunday in Japan's calendars).
-fn monday_of(day: NaiveDate) -> NaiveDate {
-    day - Days::new(u64::from(day.weekday().num_days_from_monday()))
-}
-
 /// The notice's idempotency key: the same for a household's week, or for one of its addenda
 /// (named by what the week has told with it), however often it is planned.
 fn weekly_key(household: Uuid, week: NaiveDate, addendum: Option<&ToldEvents>) -> Uuid {
@@ -442,14 +437,6 @@ async fn claim_week(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_week_starts_on_monday() {
-        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_else(|_| unreachable!());
-        assert_eq!(monday_of(day("2026-12-07")), day("2026-12-07"));
-        assert_eq!(monday_of(day("2026-12-13")), day("2026-12-07"));
-        assert_eq!(monday_of(day("2026-12-05")), day("2026-11-30"));
-    }
 
     #[test]
     fn the_key_is_the_same_for_a_week_and_differs_between_weeks_and_households() {

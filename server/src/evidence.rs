@@ -156,7 +156,7 @@ pub fn recent_periods(granularity: Granularity, today: NaiveDate) -> Period {
     let (from, until) = match granularity {
         Granularity::Day => (today - Days::new(27), today + Days::new(1)),
         Granularity::Week => {
-            let monday = week_starting(today);
+            let monday = japan::week_starting(today);
             (monday - Days::new(7 * 11), monday + Days::new(7))
         }
         Granularity::Month => {
@@ -165,11 +165,6 @@ pub fn recent_periods(granularity: Granularity, today: NaiveDate) -> Period {
         }
     };
     Period { from, until }
-}
-
-/// The Monday of the week `day` is in.
-pub fn week_starting(day: NaiveDate) -> NaiveDate {
-    day - Days::new(u64::from(day.weekday().num_days_from_monday()))
 }
 
 /// A period from optional fields, each empty one taken from `default`.
@@ -214,8 +209,8 @@ pub const TOP_TERMS: usize = 30;
 impl TermsQuery {
     /// The source and the Monday of the week asked for.
     pub fn checked(&self, today: NaiveDate) -> Result<(Source, NaiveDate), ApiError> {
-        let last_week = week_starting(today) - Days::new(7);
-        let week = date("week", self.week.as_deref())?.map_or(last_week, week_starting);
+        let last_week = japan::week_starting(today) - Days::new(7);
+        let week = date("week", self.week.as_deref())?.map_or(last_week, japan::week_starting);
         Ok((self.source.unwrap_or(Source::Searches), week))
     }
 }
@@ -281,15 +276,18 @@ pub struct OpenDataQuery {
 
 impl OpenDataQuery {
     pub fn checked(&self, today: NaiveDate) -> Result<Period, ApiError> {
-        let this_week = week_starting(today);
+        let this_week = japan::week_starting(today);
         let default = Period {
             from: this_week - Days::new(7 * 12),
             until: this_week,
         };
         let asked = period(self.from.as_deref(), self.until.as_deref(), default)?;
         // Whole weeks only, so that a cell's noise is the same whatever period it was asked in.
-        Period::new(week_starting(asked.from), week_starting(asked.until))
-            .map_err(|error| ApiError::invalid_query("until", error.message_ja(), error.to_string()))
+        Period::new(
+            japan::week_starting(asked.from),
+            japan::week_starting(asked.until),
+        )
+        .map_err(|error| ApiError::invalid_query("until", error.message_ja(), error.to_string()))
     }
 }
 

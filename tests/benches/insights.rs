@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use kosodate_database::ScratchDatabase;
 use kosodate_domain::{MunicipalityCode, japan};
-use kosodate_insights::{Area, Areas, Dimension, Granularity, Insights, Period, Source, week_of};
+use kosodate_insights::{Area, Areas, Dimension, Granularity, Insights, Period, Source};
 use kosodate_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -263,7 +263,7 @@ async fn measure(db: &DatabaseConnection, label: &str, total: i64) -> anyhow::Re
             .await?;
         }
     }
-    let last_week = week_of(today()) - Days::new(7);
+    let last_week = japan::week_starting(today()) - Days::new(7);
     dashboard("terms of searches, last complete week", || {
         insights.terms(Source::Searches, last_week, 50)
     })

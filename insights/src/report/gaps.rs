@@ -10,7 +10,7 @@ use sea_orm::{DatabaseConnection, DbErr, QueryResult};
 use super::category_label;
 use crate::disclosure::Cell;
 use crate::model::{CategoryGap, ClickGap, Gaps, Period, QueryGap, Source};
-use crate::{InsightsError, MIN_CELL, sql, week_of};
+use crate::{InsightsError, MIN_CELL, sql};
 
 /// Rows per list: the pages show the worst first.
 const GAP_ROWS: u64 = 50;
@@ -30,7 +30,7 @@ pub(crate) async fn gaps(
 
 /// The weeks that start in the period (a week is rolled up as one).
 fn weeks(period: Period) -> Vec<sea_orm::Value> {
-    vec![week_of(period.from).into(), period.until.into()]
+    vec![japan::week_starting(period.from).into(), period.until.into()]
 }
 
 async fn zero_result_queries(db: &DatabaseConnection, period: Period) -> Result<Vec<QueryGap>, DbErr> {

@@ -7,7 +7,7 @@ pub(crate) mod terms;
 pub(crate) mod volumes;
 
 use chrono::{Datelike, NaiveDate};
-use kosodate_domain::{AgeBand, Vocabulary};
+use kosodate_domain::{AgeBand, Vocabulary, japan};
 
 use crate::model::{Granularity, Period, Source};
 
@@ -15,7 +15,7 @@ use crate::model::{Granularity, Period, Source};
 pub(crate) fn bucket(granularity: Granularity, day: NaiveDate) -> NaiveDate {
     match granularity {
         Granularity::Day => day,
-        Granularity::Week => crate::week_of(day),
+        Granularity::Week => japan::week_starting(day),
         Granularity::Month => day.with_day(1).unwrap_or(day),
     }
 }

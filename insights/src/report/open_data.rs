@@ -8,13 +8,13 @@
 //! Questions join the export once their roll-up counts distinct authors per week the same way.
 
 use chrono::NaiveDate;
-use kosodate_domain::Vocabulary;
+use kosodate_domain::{Vocabulary, japan};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::model::{Granularity, NoisyRow, OpenDataExport, Period, Source};
 use crate::noise::{GeometricMechanism, MECHANISM};
 use crate::secret::{self, KeyTable};
-use crate::{InsightsError, sql, week_of};
+use crate::{InsightsError, sql};
 
 /// What the rows' area is called: the export is prefecture-wide.
 const PREFECTURE: &str = "青森県全域";
@@ -71,7 +71,7 @@ async fn weekly_searchers(db: &DatabaseConnection, period: Period) -> Result<Vec
     let rows = sql::query(
         db,
         "SELECT week, searchers FROM insights_search_weekly WHERE week >= $1 AND week < $2 ORDER BY week",
-        vec![week_of(period.from).into(), period.until.into()],
+        vec![japan::week_starting(period.from).into(), period.until.into()],
     )
     .await?;
     rows.iter()

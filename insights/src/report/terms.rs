@@ -4,14 +4,14 @@
 //! as exposure.
 
 use chrono::{Days, NaiveDate};
-use kosodate_domain::Vocabulary;
+use kosodate_domain::{Vocabulary, japan};
 use sea_orm::DatabaseConnection;
 
 use crate::disclosure::{TermUse, publishable_terms};
 use crate::model::{Source, TermReport};
 use crate::rollup::TOTAL_TERM;
 use crate::significance::{TermWeeks, WeekVolumes, rising_terms};
-use crate::{InsightsError, MIN_CELL, sql, week_of};
+use crate::{InsightsError, MIN_CELL, sql};
 
 struct WeekTerm {
     term: String,
@@ -26,7 +26,7 @@ pub(crate) async fn terms(
     week_starting: NaiveDate,
     limit: usize,
 ) -> Result<TermReport, InsightsError> {
-    let week = week_of(week_starting);
+    let week = japan::week_starting(week_starting);
     let rows = sql::query(
         db,
         "SELECT t.term, t.uses, t.people, COALESCE(l.uses, 0) AS last_week_uses \

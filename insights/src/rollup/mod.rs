@@ -12,7 +12,7 @@ mod weekly;
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Datelike, Days, DurationRound, Months, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Days, DurationRound, Months, NaiveDate, TimeDelta, Utc};
 use kosodate_community::Community;
 use kosodate_database::begin_write;
 use kosodate_domain::{Vocabulary, japan};
@@ -42,11 +42,6 @@ const SEARCH_WEEK: &str = "search_week";
 const QUESTION_DAY: &str = "question_day";
 const QUESTION_WEEK: &str = "question_week";
 
-/// The Monday of a date's week.
-pub fn week_of(day: NaiveDate) -> NaiveDate {
-    day - Days::new(u64::from(day.weekday().num_days_from_monday()))
-}
-
 /// What a roll-up reads from and with.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sources<'a> {
@@ -74,15 +69,20 @@ pub(crate) async fn roll_up(sources: Sources<'_>, now: DateTime<Utc>) -> Result<
             }
         }
         // After the days: a week's key goes only once all its days are counted.
-        let (weeks, keys_deleted) =
-            weeks(sources, Source::Searches, (week_of(first_day), settled_day), now).await?;
+        let (weeks, keys_deleted) = weeks(
+            sources,
+            Source::Searches,
+            (japan::week_starting(first_day), settled_day),
+            now,
+        )
+        .await?;
         report.weeks += weeks;
         report.keys_deleted += keys_deleted;
     }
     // The community keeps its questions: the roll-ups look back as far as a report can.
     let first_question_day = settled_day - Days::new(crate::MAX_PERIOD_DAYS as u64);
     report.question_days = question_days(sources, (first_question_day, settled_day), now).await?;
-    let first_question_week = week_of(first_question_day);
+    let first_question_week = japan::week_starting(first_question_day);
     (report.question_weeks, _) = weeks(
         sources,
         Source::Questions,
@@ -90,7 +90,7 @@ pub(crate) async fn roll_up(sources: Sources<'_>, now: DateTime<Utc>) -> Result<
         now,
     )
     .await?;
-    let rare_before = week_of(settled_day) - Days::new(7 * RARE_TERMS_WEEKS);
+    let rare_before = japan::week_starting(settled_day) - Days::new(7 * RARE_TERMS_WEEKS);
     let forget_rare = "DELETE FROM insights_terms_weekly WHERE week < $1 AND people < $2 AND term <> ''";
     write(
         db,

@@ -12,7 +12,6 @@ use kosodate_domain::japan;
 use sea_orm::Value;
 
 use super::searches::{RawSearch, big};
-use super::week_of;
 use crate::MIN_CELL;
 use crate::model::Source;
 use crate::terms::TermAnalyzer;
@@ -132,7 +131,7 @@ pub(crate) const SEARCHER_COLUMNS: [&str; 2] = ["week", "searchers"];
 
 pub(crate) fn person_of(search: &RawSearch) -> Option<Person> {
     let searcher = search.searcher.clone()?;
-    Some((week_of(japan::date_of(search.searched_at)), searcher))
+    Some((japan::week_starting(japan::date_of(search.searched_at)), searcher))
 }
 
 /// The texts of a week's searches with a query.
