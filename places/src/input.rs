@@ -444,7 +444,7 @@ fn schedule(errors: &mut Vec<FieldError>, schedule: &Schedule) -> Schedule {
     if let Schedule::Recurring { except, rule, .. } = &mut normalized {
         except.sort();
         except.dedup();
-        if let Recurrence::Weekly { weekdays } = rule {
+        if let Recurrence::Weekly { weekdays, .. } = rule {
             weekdays.sort();
             weekdays.dedup();
         }
@@ -452,14 +452,25 @@ fn schedule(errors: &mut Vec<FieldError>, schedule: &Schedule) -> Schedule {
     normalized
 }
 
+/// 4週ごと is the longest weekly rhythm a municipality announces; past that it says a date.
+const INTERVAL_WEEKS_MAX: u8 = 4;
+
 fn recurrence(errors: &mut Vec<FieldError>, rule: &Recurrence) {
     match rule {
-        Recurrence::Weekly { weekdays } if weekdays.is_empty() => problem(
+        Recurrence::Weekly { weekdays, .. } if weekdays.is_empty() => problem(
             errors,
             "/schedule/rule/weekdays",
             "曜日を1つ以上選んでください",
             "choose at least one weekday",
         ),
+        Recurrence::Weekly { interval_weeks, .. } if !(1..=INTERVAL_WEEKS_MAX).contains(interval_weeks) => {
+            problem(
+                errors,
+                "/schedule/rule/interval_weeks",
+                format!("何週ごとかは1から{INTERVAL_WEEKS_MAX}の間で選んでください（隔週は2）"),
+                format!("interval_weeks must be 1 to {INTERVAL_WEEKS_MAX}"),
+            )
+        }
         Recurrence::MonthlyWeekday { nth, .. } if !(matches!(nth, 1..=5 | -1)) => problem(
             errors,
             "/schedule/rule/nth",

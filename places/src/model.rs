@@ -254,12 +254,26 @@ pub enum Schedule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "every", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Recurrence {
-    /// Every week on these weekdays.
-    Weekly { weekdays: Vec<Weekday> },
+    /// Every week on these weekdays; with `interval_weeks` 2, every other week (隔週), counted
+    /// from the week of the schedule's first day.
+    Weekly {
+        weekdays: Vec<Weekday>,
+        #[serde(default = "every_week", skip_serializing_if = "is_every_week")]
+        #[schema(minimum = 1, maximum = 4, default = 1)]
+        interval_weeks: u8,
+    },
     /// Every month on the n-th such weekday (1 to 5; -1 the last): 第2火曜日.
     MonthlyWeekday { nth: i8, weekday: Weekday },
     /// Every month on this day (a month without it has none): 毎月15日.
     MonthlyDay { day: u8 },
+}
+
+fn every_week() -> u8 {
+    1
+}
+
+fn is_every_week(interval: &u8) -> bool {
+    *interval == 1
 }
 
 /// One day an event takes place.

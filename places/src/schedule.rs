@@ -3,7 +3,7 @@
 use std::ops::RangeInclusive;
 
 use chrono::{Datelike, Days, NaiveDate};
-use kosodate_domain::CalendarDate;
+use kosodate_domain::{CalendarDate, japan};
 use kosodate_matcher::date::{age_in_months, fiscal_year, school_cohort, school_grade};
 
 use crate::model::{Audience, ChildDate, Event, Occurrence, Recurrence, Schedule};
@@ -51,7 +51,7 @@ impl Schedule {
                 first_day
                     .iter_days()
                     .take_while(|day| *day <= last_day)
-                    .filter(|day| rule.falls_on(*day))
+                    .filter(|day| rule.falls_on(*day, first.date()))
                     .filter_map(|day| CalendarDate::try_from(day).ok())
                     .filter(|date| !except.contains(date))
                     .map(|date| Occurrence {
@@ -66,9 +66,17 @@ impl Schedule {
 }
 
 impl Recurrence {
-    pub fn falls_on(&self, day: NaiveDate) -> bool {
+    /// Whether the rule falls on `day`, for a schedule that starts on `first`.
+    pub fn falls_on(&self, day: NaiveDate, first: NaiveDate) -> bool {
         match self {
-            Self::Weekly { weekdays } => weekdays.contains(&Weekday::of(day)),
+            Self::Weekly {
+                weekdays,
+                interval_weeks,
+            } => {
+                let weeks_since_first = (japan::week_starting(day) - japan::week_starting(first)).num_weeks();
+                weekdays.contains(&Weekday::of(day))
+                    && weeks_since_first.rem_euclid(i64::from((*interval_weeks).max(1))) == 0
+            }
             Self::MonthlyDay { day: wanted } => day.day() == u32::from(*wanted),
             Self::MonthlyWeekday { nth, weekday } => {
                 if Weekday::of(day) != *weekday {

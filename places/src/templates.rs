@@ -97,6 +97,7 @@ pub fn event_templates() -> Vec<EventTemplate> {
             audience: months(0, 72, "就学前のお子さんと保護者"),
             rule: Some(Recurrence::Weekly {
                 weekdays: vec![Weekday::Wed],
+                interval_weeks: 1,
             }),
             start: at(10, 0),
             end: at(12, 0),

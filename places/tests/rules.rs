@@ -197,6 +197,42 @@ fn weekly_schedules_skip_excluded_days_and_stop_at_until() {
 }
 
 #[test]
+fn every_other_week_counts_from_the_week_of_the_first_day() {
+    // 2026-12-02 is a Wednesday: its week and every second week after it, whatever the window.
+    let every_other = schedule(
+        json!({"kind": "recurring", "rule": {"every": "weekly", "weekdays": ["mon", "wed"], "interval_weeks": 2},
+        "start": "10:00", "from": "2026-12-02", "except": ["2026-12-28"]}),
+    );
+    assert_eq!(
+        dates(&every_other, "2026-11-01", "2027-01-13"),
+        [
+            "2026-12-02",
+            "2026-12-14",
+            "2026-12-16",
+            "2026-12-30",
+            "2027-01-11",
+            "2027-01-13"
+        ]
+    );
+    assert_eq!(
+        dates(&every_other, "2026-12-21", "2026-12-27"),
+        Vec::<String>::new(),
+        "an off week"
+    );
+    let mut value = valid_event();
+    value["schedule"]["rule"] = json!({"every": "weekly", "weekdays": ["wed"], "interval_weeks": 5});
+    let errors = event(value).validate().unwrap_err().0;
+    assert_eq!(errors[0].pointer, "/schedule/rule/interval_weeks");
+    // Every week is what a rule without an interval says, and what it is written back as.
+    let weekly = schedule(
+        json!({"kind": "recurring", "rule": {"every": "weekly", "weekdays": ["wed"]},
+        "start": "10:00", "from": "2026-12-02"}),
+    );
+    assert_eq!(dates(&weekly, "2026-12-01", "2026-12-16").len(), 3);
+    assert!(!serde_json::to_string(&weekly).unwrap().contains("interval"));
+}
+
+#[test]
 fn monthly_schedules_by_nth_weekday_last_weekday_and_day() {
     let second_tuesday = schedule(json!({"kind": "recurring",
         "rule": {"every": "monthly_weekday", "nth": 2, "weekday": "tue"}, "start": "10:00", "from": "2026-01-01"}));

@@ -24,7 +24,8 @@ both_backends!(
     a_parent_says_going_and_the_calendar_feed_has_the_event,
     a_clerk_enters_a_place_from_its_kind_and_publishes_it,
     wrong_place_entries_are_stopped_at_their_controls,
-    a_clerk_imports_places_then_events_from_a_spreadsheet
+    a_clerk_imports_places_then_events_from_a_spreadsheet,
+    a_clerk_enters_an_event_held_every_other_week
 );
 
 /// The weaning class template as a clerk finishes it: venue, first day, days off, contact.
@@ -713,4 +714,65 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
         )
         .await;
     assert_eq!(audit.len(), 3);
+}
+
+async fn a_clerk_enters_an_event_held_every_other_week(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let mut fields: Vec<(&str, &str)> = weaning_class("隔週の親子ひろば")
+        .into_iter()
+        .filter(|(name, _)| !matches!(*name, "repeat" | "from" | "except"))
+        .collect();
+    // 2026-12-02 is a Wednesday.
+    fields.extend([
+        ("repeat", "weekly"),
+        ("weekday", "wed"),
+        ("interval_weeks", "2"),
+        ("from", "令和8年12月2日"),
+        ("action", "publish"),
+    ]);
+    let (status, location, body) = clerk.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 303, "{body}");
+    let id = event_id(&location);
+    let event = kosodate_tests::call(app.app.get(&format!("/api/v1/events/{id}")), 200).await;
+    assert_eq!(
+        event["schedule"]["rule"],
+        serde_json::json!({"every": "weekly", "weekdays": ["wed"], "interval_weeks": 2})
+    );
+    let days = kosodate_tests::call(
+        app.app.get(&format!(
+            "/api/v1/events/{id}/occurrences?from=2026-12-01&to=2026-12-31"
+        )),
+        200,
+    )
+    .await;
+    let dates: Vec<&str> = days
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|day| day["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates, ["2026-12-02", "2026-12-16", "2026-12-30"]);
+    let edit = clerk.page(&location, 200).await;
+    assert!(
+        edit.contains(r#"<option value="2" selected>隔週（2週ごと）</option>"#),
+        "{edit}"
+    );
+    let feed = app
+        .app
+        .get("/api/v1/open-data/events.ics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(feed.contains("RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"), "{feed}");
+
+    // Five weeks apart is not on the list: a hand-made form is refused at the control.
+    fields.retain(|(name, _)| *name != "interval_weeks" && *name != "action");
+    fields.extend([("interval_weeks", "5"), ("action", "save")]);
+    let (status, _, body) = clerk.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(error_at(&body, "interval_weeks").contains("隔週は2"), "{body}");
 }

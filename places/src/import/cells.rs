@@ -126,7 +126,7 @@ pub(crate) fn recurrence(text: &str) -> Result<Value, Unread> {
     let written = half_width(text.trim()).replace(['　', ' '], "");
     let wrong = || {
         unread(
-            format!("くり返し「{text}」を読めません（例: 毎週火、第2火曜、最終土曜、毎月20日）"),
+            format!("くり返し「{text}」を読めません（例: 毎週火、隔週水、第2火曜、最終土曜、毎月20日）"),
             format!("invalid recurrence {text:?}"),
         )
     };
@@ -142,6 +142,9 @@ pub(crate) fn recurrence(text: &str) -> Result<Value, Unread> {
     } else if let Some(rest) = written.strip_prefix('第') {
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         (digits.parse::<i8>().map_err(|_| wrong())?, &rest[digits.len()..])
+    } else if let Some(rest) = written.strip_prefix("隔週") {
+        let weekdays = weekday_set(rest).ok_or_else(wrong)?;
+        return Ok(json!({"every": "weekly", "weekdays": weekdays, "interval_weeks": 2}));
     } else {
         let rest = written.strip_prefix("毎週").unwrap_or(&written);
         let weekdays = weekday_set(rest).ok_or_else(wrong)?;
@@ -169,6 +172,10 @@ mod tests {
         assert_eq!(
             recurrence("毎週火・木").unwrap(),
             json!({"every": "weekly", "weekdays": ["tue", "thu"]})
+        );
+        assert_eq!(
+            recurrence("隔週 水曜").unwrap(),
+            json!({"every": "weekly", "weekdays": ["wed"], "interval_weeks": 2})
         );
         assert_eq!(
             recurrence("第２火曜日").unwrap(),

@@ -200,8 +200,11 @@ fn event_schedule(schedule: &Schedule) -> Value {
         "exceptDate": except,
     });
     match rule {
-        Recurrence::Weekly { weekdays } => {
-            value["repeatFrequency"] = json!("P1W");
+        Recurrence::Weekly {
+            weekdays,
+            interval_weeks,
+        } => {
+            value["repeatFrequency"] = json!(format!("P{interval_weeks}W"));
             value["byDay"] = json!(weekdays.iter().map(|day| schema_day(*day)).collect::<Vec<_>>());
         }
         Recurrence::MonthlyWeekday { nth, weekday } => {
@@ -394,8 +397,15 @@ fn ics_day(weekday: Weekday) -> &'static str {
 
 fn rrule(rule: &Recurrence, until: Option<NaiveDate>) -> String {
     let mut text = match rule {
-        Recurrence::Weekly { weekdays } => format!(
-            "FREQ=WEEKLY;BYDAY={}",
+        Recurrence::Weekly {
+            weekdays,
+            interval_weeks,
+        } => format!(
+            "FREQ=WEEKLY;{}BYDAY={}",
+            match interval_weeks {
+                1 => String::new(),
+                weeks => format!("INTERVAL={weeks};"),
+            },
             weekdays
                 .iter()
                 .map(|day| ics_day(*day))

@@ -1,8 +1,8 @@
 //! The event form, as typed, and its two translations: to the `EventInput` the crate validates
 //! (times, dates in 和暦 or 2026/4/1, 「3か月」, full-width digits) and back from a stored event
-//! or a template. The schedule is entered the way a clerk says it: once on a day, every week on
-//! ticked weekdays, every month on the n-th weekday (第2火曜), or every month on a day, with the
-//! days off one a line. Messages are keyed by the id of the control they are about, whether
+//! or a template. The schedule is entered the way a clerk says it: once on a day, every week or
+//! every 2 to 4 weeks (隔週) on ticked weekdays, every month on the n-th weekday (第2火曜), or
+//! every month on a day, with the days off one a line. Messages are keyed by the id of the control they are about, whether
 //! the form could not read a value or validation refused it (its JSON pointers are mapped here).
 
 use kosodate_domain::{CalendarDate, Vocabulary, japan};
@@ -34,6 +34,8 @@ pub struct EventForm {
     pub end: String,
     /// Weekday ids ticked for `weekly`.
     pub weekdays: Vec<String>,
+    /// For `weekly`: 1 every week, 2 every other week (隔週), up to 4; empty means 1.
+    pub interval_weeks: String,
     pub nth: String,
     pub nth_weekday: String,
     pub month_day: String,
@@ -80,6 +82,7 @@ impl EventForm {
             start: text("start"),
             end: text("end"),
             weekdays: form_fields::values(fields, "weekday"),
+            interval_weeks: text("interval_weeks"),
             nth: text("nth"),
             nth_weekday: text("nth_weekday"),
             month_day: text("month_day"),
@@ -226,9 +229,13 @@ impl EventForm {
 
     fn rule(&mut self, rule: &Recurrence) {
         match rule {
-            Recurrence::Weekly { weekdays } => {
+            Recurrence::Weekly {
+                weekdays,
+                interval_weeks,
+            } => {
                 self.repeat = "weekly".to_owned();
                 self.weekdays = weekdays.iter().map(|day| day.id().to_owned()).collect();
+                self.interval_weeks = interval_weeks.to_string();
             }
             Recurrence::MonthlyWeekday { nth, weekday } => {
                 self.repeat = "monthly_weekday".to_owned();
@@ -353,6 +360,11 @@ impl EventForm {
             },
             _ => Recurrence::Weekly {
                 weekdays: self.weekdays.iter().filter_map(|id| Weekday::parse(id)).collect(),
+                // The select offers 1 to 4 only; anything else is refused by validation.
+                interval_weeks: match self.interval_weeks.trim() {
+                    "" => 1,
+                    weeks => weeks.parse().unwrap_or(0),
+                },
             },
         };
         let except = self
@@ -426,6 +438,7 @@ const CONTROLS: &[(&str, &str)] = &[
     ("/schedule/until", "until"),
     ("/schedule/except", "except"),
     ("/schedule/rule/weekdays", "weekdays"),
+    ("/schedule/rule/interval_weeks", "interval_weeks"),
     ("/schedule/rule/nth", "nth"),
     ("/schedule/rule/day", "month_day"),
     ("/schedule", "start"),
