@@ -16,7 +16,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::model::{
-    Audience, EventContent, Fee, MonthRange, OpeningHours, PlaceContent, Recurrence, Schedule, SignUp, Venue,
+    Audience, ClockTime, EventContent, Fee, MonthRange, OpeningHours, PlaceContent, Recurrence, Schedule,
+    SignUp, Venue,
 };
 use crate::vocabulary::{EventKind, Facility, PlaceKind, SignUpMethod};
 
@@ -403,7 +404,9 @@ fn venue(errors: &mut Vec<FieldError>, place_id: Option<Uuid>, text: Option<&str
 
 fn schedule(errors: &mut Vec<FieldError>, schedule: &Schedule) -> Schedule {
     let (start, end) = match schedule {
-        Schedule::Once { start, end, .. } | Schedule::Recurring { start, end, .. } => (start, end),
+        Schedule::Once { start, end, .. }
+        | Schedule::Dates { start, end, .. }
+        | Schedule::Recurring { start, end, .. } => (start, end),
     };
     if end.is_some_and(|end| end <= *start) {
         problem(
@@ -412,6 +415,9 @@ fn schedule(errors: &mut Vec<FieldError>, schedule: &Schedule) -> Schedule {
             "終了時刻は開始時刻より後にしてください",
             "the end must be after the start",
         );
+    }
+    if let Schedule::Dates { dates, start, end } = schedule {
+        return listed_dates(errors, dates, *start, *end);
     }
     let Schedule::Recurring {
         rule,
@@ -450,6 +456,38 @@ fn schedule(errors: &mut Vec<FieldError>, schedule: &Schedule) -> Schedule {
         }
     }
     normalized
+}
+
+/// A year of a monthly class with spare days; more is a recurring event.
+const DATES_MAX: usize = 60;
+
+/// The days listed, in order and once each: at least one, at most [`DATES_MAX`].
+fn listed_dates(
+    errors: &mut Vec<FieldError>,
+    dates: &[CalendarDate],
+    start: ClockTime,
+    end: Option<ClockTime>,
+) -> Schedule {
+    if dates.is_empty() {
+        problem(
+            errors,
+            "/schedule/dates",
+            "開催日を1日以上入力してください",
+            "list at least one date",
+        );
+    }
+    if dates.len() > DATES_MAX {
+        problem(
+            errors,
+            "/schedule/dates",
+            format!("開催日は{DATES_MAX}日までです。それより多いときは「くり返し」で入力してください"),
+            format!("at most {DATES_MAX} dates; use a recurring schedule for more"),
+        );
+    }
+    let mut dates = dates.to_vec();
+    dates.sort();
+    dates.dedup();
+    Schedule::Dates { dates, start, end }
 }
 
 /// 4週ごと is the longest weekly rhythm a municipality announces; past that it says a date.
@@ -529,11 +567,11 @@ fn sign_up(errors: &mut Vec<FieldError>, sign_up: &SignUp, schedule: &Schedule) 
             "申込締切は開催日以前にしてください",
             "the deadline must not be after the event",
         ),
-        (Schedule::Recurring { .. }, Some(_), _) => problem(
+        (Schedule::Recurring { .. } | Schedule::Dates { .. }, Some(_), _) => problem(
             errors,
             "/sign_up/deadline",
-            "くり返しの催しは、締切を「開催日の何日前」で入力してください",
-            "a recurring event's deadline is given in days before each date",
+            "くり返しや複数の日の催しは、締切を「開催日の何日前」で入力してください",
+            "the deadline of an event on several days is given in days before each date",
         ),
         (_, _, Some(days)) if days > DEADLINE_DAYS_MAX => problem(
             errors,
@@ -581,10 +619,11 @@ fn fee(errors: &mut Vec<FieldError>, fee: &Fee) -> Fee {
 }
 
 /// The first date of a schedule and its last (none while it repeats without end): the span a
-/// date filter compares with.
-pub(crate) fn span(schedule: &Schedule) -> (CalendarDate, Option<CalendarDate>) {
+/// date filter compares with. `None` for an empty list of dates, which validation refuses.
+pub(crate) fn span(schedule: &Schedule) -> Option<(CalendarDate, Option<CalendarDate>)> {
     match schedule {
-        Schedule::Once { date, .. } => (*date, Some(*date)),
-        Schedule::Recurring { from, until, .. } => (*from, *until),
+        Schedule::Once { date, .. } => Some((*date, Some(*date))),
+        Schedule::Dates { dates, .. } => Some((*dates.first()?, dates.last().copied())),
+        Schedule::Recurring { from, until, .. } => Some((*from, *until)),
     }
 }

@@ -236,6 +236,14 @@ pub enum Schedule {
         #[serde(default)]
         end: Option<ClockTime>,
     },
+    /// On each of these days (年に数回の教室: the days a municipality announces for the year),
+    /// at the same times.
+    Dates {
+        dates: Vec<CalendarDate>,
+        start: ClockTime,
+        #[serde(default)]
+        end: Option<ClockTime>,
+    },
     /// Repeating from `from` until `until` (open when absent), except on `except`.
     Recurring {
         rule: Recurrence,

@@ -38,6 +38,15 @@ impl Schedule {
                     false => Vec::new(),
                 }
             }
+            Self::Dates { dates, start, end } => dates
+                .iter()
+                .filter(|date| (from..=to).contains(&date.date()))
+                .map(|date| Occurrence {
+                    date: *date,
+                    start: *start,
+                    end: *end,
+                })
+                .collect(),
             Self::Recurring {
                 rule,
                 start,

@@ -285,7 +285,8 @@ pub(crate) fn event_values(
     version: i32,
     now: DateTime<Utc>,
 ) -> Result<event::ActiveModel, PlacesError> {
-    let (first, last) = span(&content.schedule);
+    let (first, last) = span(&content.schedule)
+        .ok_or_else(|| PlacesError::Corrupt("an event without a day to take place on".into()))?;
     let place_id = match &content.venue {
         Venue::Place { place_id } => Some(place_id.to_string()),
         Venue::Text { .. } => None,

@@ -233,6 +233,28 @@ fn every_other_week_counts_from_the_week_of_the_first_day() {
 }
 
 #[test]
+fn listed_days_are_kept_in_order_once_each() {
+    let mut value = valid_event();
+    value["schedule"] = json!({"kind": "dates", "dates": ["2026-09-08", "2026-06-09", "2026-09-08"],
+        "start": "13:30", "end": "15:00"});
+    value["sign_up"] = json!({"method": "counter", "deadline_days_before": 7});
+    let content = event(value.clone()).validate().unwrap();
+    assert_eq!(
+        dates(&content.schedule, "2026-01-01", "2026-12-31"),
+        ["2026-06-09", "2026-09-08"]
+    );
+    assert_eq!(
+        dates(&content.schedule, "2026-07-01", "2026-08-31"),
+        Vec::<String>::new()
+    );
+    value["schedule"]["dates"] = json!([]);
+    value["sign_up"] = json!({"method": "counter", "deadline": "2026-06-01"});
+    let errors = event(value).validate().unwrap_err().0;
+    let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/schedule/dates", "/sign_up/deadline"]);
+}
+
+#[test]
 fn monthly_schedules_by_nth_weekday_last_weekday_and_day() {
     let second_tuesday = schedule(json!({"kind": "recurring",
         "rule": {"every": "monthly_weekday", "nth": 2, "weekday": "tue"}, "start": "10:00", "from": "2026-01-01"}));

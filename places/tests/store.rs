@@ -563,16 +563,29 @@ async fn imports_are_all_or_nothing_with_problems_by_line_and_column(fixture: Fi
         panic!("an event needs a place or a venue");
     };
     assert_eq!(problems.0[0].column.as_deref(), Some("D"), "{problems:?}");
-    let right = events_xlsx(&[[
-        "022012",
-        "離乳食教室",
-        "もぐもぐ",
-        "浪打児童館",
-        "第2火曜",
-        "2026-04-01",
-        "10:00",
-        "8",
-    ]]);
+    let right = events_xlsx(&[
+        [
+            "022012",
+            "離乳食教室",
+            "もぐもぐ",
+            "浪打児童館",
+            "第2火曜",
+            "2026-04-01",
+            "10:00",
+            "8",
+        ],
+        // Several days in the first day's cell, no repetition: an event on those days.
+        [
+            "022012",
+            "両親学級",
+            "パパママ教室",
+            "浪打児童館",
+            "",
+            "2026/9/8、令和8年6月9日\n2026-06-09",
+            "13:30",
+            "",
+        ],
+    ]);
     let sheet = Sheet::from_xlsx(&right).unwrap();
     let done = places
         .import(&aomori_staff(), ImportKind::Events, &sheet, false)
@@ -586,6 +599,15 @@ async fn imports_are_all_or_nothing_with_problems_by_line_and_column(fixture: Fi
         event.content.venue,
         kosodate_places::Venue::Place { place_id: hall.id }
     );
+    let classes = places
+        .event(done.created[1].id.unwrap(), Visibility::Staff)
+        .await
+        .unwrap();
+    let kosodate_places::Schedule::Dates { dates, .. } = &classes.content.schedule else {
+        panic!("{:?}", classes.content.schedule);
+    };
+    let dates: Vec<String> = dates.iter().map(ToString::to_string).collect();
+    assert_eq!(dates, ["2026-06-09", "2026-09-08"], "in order, once each");
     let hirosaki = StaffIdentity::for_organisation("弘前市 職員", code("022021"));
     let refused = places.import(&hirosaki, ImportKind::Events, &sheet, true).await;
     assert!(

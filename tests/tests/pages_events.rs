@@ -25,7 +25,8 @@ both_backends!(
     a_clerk_enters_a_place_from_its_kind_and_publishes_it,
     wrong_place_entries_are_stopped_at_their_controls,
     a_clerk_imports_places_then_events_from_a_spreadsheet,
-    a_clerk_enters_an_event_held_every_other_week
+    a_clerk_enters_an_event_held_every_other_week,
+    a_clerk_enters_an_event_on_listed_days
 );
 
 /// The weaning class template as a clerk finishes it: venue, first day, days off, contact.
@@ -775,4 +776,53 @@ async fn a_clerk_enters_an_event_held_every_other_week(backend: Backend) {
     let (status, _, body) = clerk.post("/staff/events/new", &fields).await;
     assert_eq!(status, 422, "{body}");
     assert!(error_at(&body, "interval_weeks").contains("隔週は2"), "{body}");
+}
+
+async fn a_clerk_enters_an_event_on_listed_days(backend: Backend) {
+    let app = spawn_app_with_sign_in(backend, |_| {}).await;
+    let clerk = clerk(&app, "hirosaki").await;
+    let mut fields: Vec<(&str, &str)> = weaning_class("パパママ教室")
+        .into_iter()
+        .filter(|(name, _)| !matches!(*name, "repeat" | "from" | "except" | "deadline_days_before"))
+        .collect();
+    fields.extend([
+        ("repeat", "dates"),
+        ("dates", "令和8年9月8日\n2026/6/9\n\n2026/6/9"),
+        ("deadline_days_before", "7"),
+        ("action", "publish"),
+    ]);
+    let (status, location, body) = clerk.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 303, "{body}");
+    let id = event_id(&location);
+    let event = kosodate_tests::call(app.app.get(&format!("/api/v1/events/{id}")), 200).await;
+    assert_eq!(event["schedule"]["kind"], "dates");
+    assert_eq!(
+        event["schedule"]["dates"],
+        serde_json::json!(["2026-06-09", "2026-09-08"])
+    );
+    let edit = clerk.page(&location, 200).await;
+    assert!(edit.contains(r#"value="dates" checked"#), "{edit}");
+    assert!(edit.contains("2026-06-09\n2026-09-08</textarea>"), "{edit}");
+    let feed = app
+        .app
+        .get("/api/v1/open-data/events.ics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(feed.contains("DTSTART;TZID=Asia/Tokyo:20260609T100000"), "{feed}");
+    assert!(feed.contains("RDATE;TZID=Asia/Tokyo:20260908T100000"), "{feed}");
+    let described = kosodate_tests::call(app.app.get("/api/v1/open-data/events"), 200).await;
+    let listed = &described["@graph"][0];
+    assert_eq!(listed["startDate"], "2026-06-09T10:00:00+09:00");
+    assert_eq!(listed["eventSchedule"][1]["startDate"], "2026-09-08");
+
+    // No day at all is refused at the list.
+    fields.retain(|(name, _)| *name != "dates" && *name != "action");
+    fields.extend([("dates", ""), ("action", "save")]);
+    let (status, _, body) = clerk.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(error_at(&body, "dates").contains("1日以上"), "{body}");
 }

@@ -285,7 +285,15 @@ fn place(cells: &mut Cells<'_>) -> Value {
 fn event(cells: &mut Cells<'_>) -> Value {
     let start = cells.read("start", cells::time);
     let end = cells.read("end", cells::time);
-    let date = cells.read("date", cells::date);
+    // Several days in the cell (「4/14、6/9、9/8」) and no repetition: an event on those days.
+    let listed = cells.text("repeat").is_none()
+        && cells
+            .text("date")
+            .is_some_and(|text| cells::split_list(&text).nth(1).is_some());
+    let date = match listed {
+        true => cells.read("date", cells::dates),
+        false => cells.read("date", cells::date),
+    };
     if date.is_null() && cells.text("date").is_none() {
         let problem = cells.layout.problem_in(
             cells.row.line,
@@ -305,6 +313,7 @@ fn event(cells: &mut Cells<'_>) -> Value {
         cells.problems.push(problem);
     }
     let schedule = match cells.text("repeat") {
+        None if listed => json!({"kind": "dates", "dates": date, "start": start, "end": end}),
         None => json!({"kind": "once", "date": date, "start": start, "end": end}),
         Some(_) => {
             json!({"kind": "recurring", "rule": cells.read("repeat", cells::recurrence), "start": start,

@@ -11,7 +11,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{Days, NaiveDate, Utc};
 use icalendar::{Calendar, CalendarDateTime, Component, EventLike, Property};
-use kosodate_domain::{MunicipalityCode, Vocabulary};
+use kosodate_domain::{CalendarDate, MunicipalityCode, Vocabulary};
 use kosodate_places::{
     Event, EventFilter, Occurrence, Place, PlaceFilter, PlaceKind, Recurrence, Schedule, SignUpMethod, Venue,
     Weekday,
@@ -182,6 +182,18 @@ fn local_time(date: NaiveDate, time: kosodate_places::ClockTime) -> String {
 }
 
 fn event_schedule(schedule: &Schedule) -> Value {
+    // schema.org's Schedule repeats; days listed one by one are each a sub-event's day.
+    if let Schedule::Dates { dates, start, end } = schedule {
+        let days: Vec<Value> = dates
+            .iter()
+            .map(|date| {
+                json!({"@type": "Schedule", "scheduleTimezone": TIME_ZONE, "startDate": date,
+                    "endDate": date, "startTime": format!("{start}:00"),
+                    "endTime": end.map(|end| format!("{end}:00"))})
+            })
+            .collect();
+        return json!(days);
+    }
     let Schedule::Recurring {
         rule,
         start,
@@ -254,6 +266,15 @@ fn event_json_ld(
             json!(local_time(date.date(), *start)),
             json!(end.map(|end| local_time(date.date(), end))),
         ),
+        Schedule::Dates { dates, start, end } => {
+            let at = |date: Option<&CalendarDate>, time: Option<kosodate_places::ClockTime>| {
+                date.zip(time).map(|(date, time)| local_time(date.date(), time))
+            };
+            (
+                json!(at(dates.first(), Some(*start))),
+                json!(at(dates.last(), end.or(Some(*start)))),
+            )
+        }
         Schedule::Recurring { from, until, .. } => (json!(from), json!(until)),
     };
     let sign_up_url = (content.sign_up.method == SignUpMethod::Web).then_some(&content.sign_up.url);
@@ -426,12 +447,25 @@ fn rrule(rule: &Recurrence, until: Option<NaiveDate>) -> String {
     text
 }
 
+/// A local date-time as iCalendar writes one with a TZID: `20261214T100000`.
+fn local_stamp(day: CalendarDate, time: kosodate_places::ClockTime) -> String {
+    day.date()
+        .and_time(time.time())
+        .format("%Y%m%dT%H%M%S")
+        .to_string()
+}
+
 fn ics_event(state: &AppState, event: &Event, places: &HashMap<Uuid, Place>) -> Option<icalendar::Event> {
     let content = &event.content;
     // The first day it takes place is DTSTART (RFC 5545 wants it to be an instance).
     let first: Occurrence = match &content.schedule {
         Schedule::Once { date, start, end } => Occurrence {
             date: *date,
+            start: *start,
+            end: *end,
+        },
+        Schedule::Dates { dates, start, end } => Occurrence {
+            date: *dates.first()?,
             start: *start,
             end: *end,
         },
@@ -463,6 +497,16 @@ fn ics_event(state: &AppState, event: &Event, places: &HashMap<Uuid, Place>) -> 
     if let Some(location) = &location {
         vevent.location(location);
     }
+    if let Schedule::Dates { dates, .. } = &content.schedule {
+        // The first day is DTSTART; the others are RDATEs at the same local time.
+        for day in dates.iter().skip(1) {
+            vevent.append_multi_property(
+                Property::new("RDATE", local_stamp(*day, first.start))
+                    .add_parameter("TZID", TIME_ZONE)
+                    .done(),
+            );
+        }
+    }
     if let Schedule::Recurring {
         rule, until, except, ..
     } = &content.schedule
@@ -472,13 +516,8 @@ fn ics_event(state: &AppState, event: &Event, places: &HashMap<Uuid, Place>) -> 
             rrule(rule, until.map(|until| until.date())),
         ));
         for day in except {
-            let value = day
-                .date()
-                .and_time(first.start.time())
-                .format("%Y%m%dT%H%M%S")
-                .to_string();
             vevent.append_multi_property(
-                Property::new("EXDATE", &value)
+                Property::new("EXDATE", local_stamp(*day, first.start))
                     .add_parameter("TZID", TIME_ZONE)
                     .done(),
             );

@@ -79,6 +79,23 @@ pub fn date(errors: &mut FieldMessages, name: &str, text: &str) -> Option<Calend
     }
 }
 
+/// Dates one a line (blank lines skipped), each read as [`date`] reads one.
+pub fn dates_of(errors: &mut FieldMessages, name: &str, text: &str) -> Vec<CalendarDate> {
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .filter_map(|line| date(errors, name, line))
+        .collect()
+}
+
+/// Dates one a line, as [`dates_of`] reads them back.
+pub fn one_a_line(dates: &[CalendarDate]) -> String {
+    dates
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The form's own messages and then validation's, one per control, each validation error at the
 /// control its JSON pointer names first in `controls` (pointer prefix, control id), else at
 /// `fallback`.

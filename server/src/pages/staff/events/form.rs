@@ -1,8 +1,8 @@
 //! The event form, as typed, and its two translations: to the `EventInput` the crate validates
 //! (times, dates in 和暦 or 2026/4/1, 「3か月」, full-width digits) and back from a stored event
-//! or a template. The schedule is entered the way a clerk says it: once on a day, every week or
-//! every 2 to 4 weeks (隔週) on ticked weekdays, every month on the n-th weekday (第2火曜), or
-//! every month on a day, with the days off one a line. Messages are keyed by the id of the control they are about, whether
+//! or a template. The schedule is entered the way a clerk says it: once on a day, on days listed
+//! one a line, every week or every 2 to 4 weeks (隔週) on ticked weekdays, every month on the
+//! n-th weekday (第2火曜), or every month on a day, with the days off one a line. Messages are keyed by the id of the control they are about, whether
 //! the form could not read a value or validation refused it (its JSON pointers are mapped here).
 
 use kosodate_domain::{CalendarDate, Vocabulary, japan};
@@ -13,7 +13,7 @@ use kosodate_places::{
 use kosodate_registry::{Contact, FieldError};
 use strum::VariantArray;
 
-use crate::pages::staff::form_fields::{self, date, number, optional, read, time};
+use crate::pages::staff::form_fields::{self, date, dates_of, number, one_a_line, optional, read, time};
 pub use crate::pages::staff::form_fields::{FieldMessages, field};
 
 /// Every field of the event form, as typed.
@@ -27,9 +27,11 @@ pub struct EventForm {
     /// A place's id, or empty for a venue in words.
     pub place_id: String,
     pub venue: String,
-    /// `once`, `weekly`, `monthly_weekday` or `monthly_day`.
+    /// `once`, `dates`, `weekly`, `monthly_weekday` or `monthly_day`.
     pub repeat: String,
     pub date: String,
+    /// For `dates`: one date a line.
+    pub dates: String,
     pub start: String,
     pub end: String,
     /// Weekday ids ticked for `weekly`.
@@ -79,6 +81,7 @@ impl EventForm {
             venue: text("venue"),
             repeat: text("repeat"),
             date: text("date"),
+            dates: text("dates"),
             start: text("start"),
             end: text("end"),
             weekdays: form_fields::values(fields, "weekday"),
@@ -201,6 +204,11 @@ impl EventForm {
                 self.date = date.to_string();
                 self.times(*start, *end);
             }
+            Schedule::Dates { dates, start, end } => {
+                self.repeat = "dates".to_owned();
+                self.dates = one_a_line(dates);
+                self.times(*start, *end);
+            }
             Schedule::Recurring {
                 rule,
                 start,
@@ -213,11 +221,7 @@ impl EventForm {
                 self.times(*start, *end);
                 self.from = from.to_string();
                 self.until = until.map(|d| d.to_string()).unwrap_or_default();
-                self.except = except
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                self.except = one_a_line(except);
             }
         }
     }
@@ -333,6 +337,10 @@ impl EventForm {
             let date = first(errors, "date", &self.date).unwrap_or(today);
             return Schedule::Once { date, start, end };
         }
+        if self.repeat == "dates" {
+            let dates = dates_of(errors, "dates", &self.dates);
+            return Schedule::Dates { dates, start, end };
+        }
         let from = first(errors, "from", &self.from).unwrap_or(today);
         self.recurring(errors, start, end, from)
     }
@@ -367,12 +375,7 @@ impl EventForm {
                 },
             },
         };
-        let except = self
-            .except
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .filter_map(|line| date(errors, "except", line))
-            .collect();
+        let except = dates_of(errors, "except", &self.except);
         Schedule::Recurring {
             rule,
             start,
@@ -437,6 +440,7 @@ const CONTROLS: &[(&str, &str)] = &[
     ("/schedule/end", "end"),
     ("/schedule/until", "until"),
     ("/schedule/except", "except"),
+    ("/schedule/dates", "dates"),
     ("/schedule/rule/weekdays", "weekdays"),
     ("/schedule/rule/interval_weeks", "interval_weeks"),
     ("/schedule/rule/nth", "nth"),

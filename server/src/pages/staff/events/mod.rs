@@ -1,8 +1,8 @@
 //! The staff pages of children's events, under `/staff/events`: the organisation's events with
 //! their state and next day, the templates of the common kinds (離乳食教室, 両親学級 …) to start
 //! from, and the event editor (`editor`, with the form ↔ `EventInput` in `form`), whose
-//! schedule a clerk enters as they would say it: once, every week or every other week (隔週) on
-//! ticked weekdays, 第2火曜, or 毎月15日, with the days off. Writing goes through the places
+//! schedule a clerk enters as they would say it: once, on listed days, every week or every other
+//! week (隔週) on ticked weekdays, 第2火曜, or 毎月15日, with the days off. Writing goes through the places
 //! crate, which decides who may.
 
 mod editor;
