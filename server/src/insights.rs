@@ -114,15 +114,11 @@ pub fn from_parameter(search: Uuid, rank: usize) -> String {
 /// Records the click a `from` parameter describes. A parameter that names no logged search or
 /// program is ignored, and a click that cannot be recorded is logged: the parent still gets the
 /// page.
-pub async fn record_result_click(state: &AppState, program: &str, from: &str) {
+pub async fn record_result_click(state: &AppState, program: ProgramId, from: &str) {
     let Some((search, rank)) = from.split_once('.') else {
         return;
     };
-    let (Ok(search_id), Ok(rank), Ok(program)) = (
-        Uuid::parse_str(search),
-        rank.parse::<u32>(),
-        ProgramId::parse(program),
-    ) else {
+    let (Ok(search_id), Ok(rank)) = (Uuid::parse_str(search), rank.parse::<u32>()) else {
         return;
     };
     let click = Click {

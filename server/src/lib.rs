@@ -24,6 +24,7 @@ pub mod pages;
 pub mod parent;
 pub mod partner_links;
 pub mod partners;
+pub mod path_ids;
 pub mod places;
 pub mod rematch;
 pub mod search;

@@ -130,16 +130,6 @@ pub fn area(municipality: Option<&str>, region: Option<&str>, owner: Option<&str
     })
 }
 
-/// A record id in a path: anything else is a record that does not exist.
-pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| {
-        ApiError::not_found(
-            format!("{what}（ID: {raw}）は見つかりません"),
-            format!("no such record {raw:?}"),
-        )
-    })
-}
-
 /// A date in a query string.
 pub fn query_date(parameter: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
     raw.map(|raw| {

@@ -19,7 +19,8 @@ both_backends!(
     only_uuid_request_ids_are_kept,
     if_match_star_matches_the_current_version,
     concurrent_saves_with_if_match_star_all_land,
-    control_characters_are_refused_by_field
+    control_characters_are_refused_by_field,
+    a_path_that_names_no_record_is_not_found_by_name
 );
 
 /// Asserts a problem document with `status`, and returns it.
@@ -325,4 +326,45 @@ async fn control_characters_are_refused_by_field(backend: Backend) {
     assert_eq!(pointers.len(), 4, "{pointers:?}");
     let listed = call(app.get("/api/v1/programs").bearer_auth(AOMORI_CITY_TOKEN), 200).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 0, "nothing was stored");
+}
+
+/// Every route that names a record in its path reads the id the same way: a segment that is no
+/// id is a record that is not there, said in Japanese with what it is, for programs and people.
+async fn a_path_that_names_no_record_is_not_found_by_name(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (path, name) in [
+        ("/api/v1/programs/zzz", "制度"),
+        ("/api/v1/places/zzz", "施設"),
+        ("/api/v1/events/zzz", "イベント"),
+        ("/api/v1/community/questions/zzz", "質問"),
+    ] {
+        let refused = problem(app.get(path), 404).await;
+        let detail = refused["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(name) && detail.contains("zzz"),
+            "{path}: {refused}"
+        );
+    }
+    let refused = problem(
+        app.post("/api/v1/search/zzz/clicks", ADMIN_TOKEN)
+            .json(&json!({"program_id": "x", "rank": 1})),
+        404,
+    )
+    .await;
+    assert!(refused["detail"].as_str().unwrap().contains("検索"), "{refused}");
+    for (path, name) in [
+        ("/community/questions/zzz", "質問"),
+        ("/events/zzz", "イベント"),
+        ("/programs/zzz", "制度"),
+    ] {
+        let response = app
+            .get(path)
+            .header(reqwest::header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(name) && page.contains("zzz"), "{path}: {page}");
+    }
 }

@@ -6,7 +6,7 @@
 //! consent (`POST /me/consents` with `community`) and a display name (`POST /community/members`).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -28,6 +28,7 @@ use crate::auth::session::SessionUser;
 use crate::community::{self, member_key};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, Parent, RequestContext, Staff};
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 /// How many similar questions are offered before asking.
@@ -182,7 +183,7 @@ pub async fn answer(
     State(state): State<AppState>,
     parent: Parent,
     context: RequestContext,
-    Path(question): Path<Uuid>,
+    RecordId(question): RecordId<path_ids::Question>,
     JsonBody(request): JsonBody<AnswerRequest>,
 ) -> Result<Response, ApiError> {
     let posted = community::answer(
@@ -391,7 +392,7 @@ pub struct QuestionDetail {
 pub async fn get_question(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Question>,
 ) -> Result<Json<QuestionDetail>, ApiError> {
     let question = state
         .community
@@ -414,7 +415,7 @@ pub async fn get_question(
 pub async fn mark_helpful(
     State(state): State<AppState>,
     parent: Parent,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Answer>,
 ) -> Result<StatusCode, ApiError> {
     let member = community::require_member(&state, parent.account).await?;
     state
@@ -427,11 +428,11 @@ pub async fn mark_helpful(
 /// Takes a helpful mark back.
 #[utoipa::path(delete, path = "/community/answers/{id}/helpful", tag = "community", security(("parent_session" = [])),
     params(("id" = Uuid, Path, description = "the answer")),
-    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn unmark_helpful(
     State(state): State<AppState>,
     parent: Parent,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Answer>,
 ) -> Result<StatusCode, ApiError> {
     let member = community::require_member(&state, parent.account).await?;
     state.community.unmark_helpful(member.account, id).await?;
@@ -445,7 +446,7 @@ pub async fn unmark_helpful(
 pub async fn accept(
     State(state): State<AppState>,
     parent: Parent,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Answer>,
 ) -> Result<StatusCode, ApiError> {
     let member = community::require_member(&state, parent.account).await?;
     state.community.accept(member.account, id).await?;
@@ -613,7 +614,7 @@ pub async fn decide_expert(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(account): Path<Uuid>,
+    RecordId(account): RecordId<path_ids::Member>,
     JsonBody(decision): JsonBody<ExpertDecision>,
 ) -> Result<Json<Member>, ApiError> {
     let member = community::verify_expert(&state, &staff, &context, account, decision.verified).await?;

@@ -3,7 +3,7 @@
 //! audited, `If-Match` versions).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use kosodate_domain::CalendarDate;
@@ -19,8 +19,9 @@ use super::programs::{IfMatch, if_match_version, visibility};
 use super::transfer::ImportQuery;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, Body, JsonBody, MaybeStaff, RequestContext, Staff};
+use crate::path_ids::{self, RecordId};
 use crate::places::import_audited;
-use crate::places::{area, audited, parse_id, query_age_months, query_date};
+use crate::places::{area, audited, query_age_months, query_date};
 use crate::state::AppState;
 
 /// Filters for listing events.
@@ -139,7 +140,7 @@ pub async fn list_events(
 pub async fn event_occurrences(
     State(state): State<AppState>,
     staff: MaybeStaff,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Event>,
     ApiQuery(days): ApiQuery<DaysQuery>,
 ) -> Result<Json<Vec<Occurrence>>, ApiError> {
     let required = |parameter: &str, value: Option<chrono::NaiveDate>| {
@@ -153,10 +154,7 @@ pub async fn event_occurrences(
     };
     let from = required("from", query_date("from", days.from.as_deref())?)?;
     let to = required("to", query_date("to", days.to.as_deref())?)?;
-    let event = state
-        .places
-        .event(parse_id(&id, "イベント")?, visibility(&staff))
-        .await?;
+    let event = state.places.event(id, visibility(&staff)).await?;
     Ok(Json(event.occurrences_between(from, to)))
 }
 
@@ -201,12 +199,9 @@ pub async fn create_event(
 pub async fn get_event(
     State(state): State<AppState>,
     staff: MaybeStaff,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Event>,
 ) -> Result<Response, ApiError> {
-    let event = state
-        .places
-        .event(parse_id(&id, "イベント")?, visibility(&staff))
-        .await?;
+    let event = state.places.event(id, visibility(&staff)).await?;
     Ok(respond(StatusCode::OK, event))
 }
 
@@ -232,12 +227,11 @@ pub async fn update_event(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Event>,
     headers: HeaderMap,
     JsonBody(input): JsonBody<EventInput>,
 ) -> Result<Response, ApiError> {
     let expected_version = if_match_version(&headers)?;
-    let id = parse_id(&id, "イベント")?;
     let result = state
         .places
         .update_event(&staff, id, &input, expected_version)
@@ -264,9 +258,8 @@ pub async fn publish_event(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Event>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "イベント")?;
     let result = state.places.publish_event(&staff, id).await;
     let event = audited(&state, &staff, &context, "event.publish", Some(id), result).await?;
     Ok(respond(StatusCode::OK, event))
@@ -290,9 +283,8 @@ pub async fn archive_event(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Event>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "イベント")?;
     let result = state.places.archive_event(&staff, id).await;
     let event = audited(&state, &staff, &context, "event.archive", Some(id), result).await?;
     Ok(respond(StatusCode::OK, event))

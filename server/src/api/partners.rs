@@ -12,11 +12,11 @@ use kosodate_partners::PartnerInput;
 use kosodate_partners::webhooks::{DeliveryView, Subscription, SubscriptionInput};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, RequestContext, Staff, WebhookManager};
 use crate::partners::{self, PartnerSecrets, PartnerView, SecretKind};
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 /// A partner app to register.
@@ -87,7 +87,7 @@ pub async fn revoke_partner(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Partner>,
 ) -> Result<Json<PartnerView>, ApiError> {
     Ok(Json(partners::revoke(&state, &staff, &context, id).await?))
 }
@@ -106,7 +106,7 @@ pub async fn rotate_secret(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Partner>,
     JsonBody(rotation): JsonBody<Rotation>,
 ) -> Result<Json<PartnerSecrets>, ApiError> {
     Ok(Json(
@@ -117,12 +117,12 @@ pub async fn rotate_secret(
 /// A partner's latest webhook deliveries (200 at most), newest first.
 #[utoipa::path(get, path = "/admin/partners/{id}/deliveries", tag = "partners", security(("staff_session" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<DeliveryView>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = Vec<DeliveryView>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn partner_deliveries(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Partner>,
 ) -> Result<Json<Vec<DeliveryView>>, ApiError> {
     partners::list(&state, &staff, &context).await?;
     Ok(Json(state.partners.deliveries(id, 200).await?))
@@ -136,8 +136,9 @@ pub async fn redrive_delivery(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path((id, delivery)): Path<(Uuid, String)>,
+    Path((id, delivery)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
+    let id = path_ids::parse::<path_ids::Partner>(&id)?;
     partners::list(&state, &staff, &context).await?;
     state.partners.redrive(id, &delivery, Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -179,7 +180,7 @@ pub async fn subscribe_webhook(
 pub async fn delete_webhook(
     State(state): State<AppState>,
     WebhookManager(access): WebhookManager,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Partner>,
 ) -> Result<StatusCode, ApiError> {
     state.partners.unsubscribe(access.partner.id, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,7 +2,7 @@
 //! municipality or the prefecture, audited, `If-Match` versions).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kosodate_places::{Place, PlaceFilter, PlaceInput, PlaceKind, Status};
@@ -17,7 +17,8 @@ use super::programs::{IfMatch, if_match_version, visibility};
 use super::transfer::{ImportQuery, format_of};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, Body, JsonBody, MaybeStaff, RequestContext, Staff};
-use crate::places::{area, audited, import_audited, parse_id, query_age_months};
+use crate::path_ids::{self, RecordId};
+use crate::places::{area, audited, import_audited, query_age_months};
 use crate::state::AppState;
 
 /// Filters for listing places.
@@ -143,12 +144,9 @@ pub async fn create_place(
 pub async fn get_place(
     State(state): State<AppState>,
     staff: MaybeStaff,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Place>,
 ) -> Result<Response, ApiError> {
-    let place = state
-        .places
-        .place(parse_id(&id, "施設")?, visibility(&staff))
-        .await?;
+    let place = state.places.place(id, visibility(&staff)).await?;
     Ok(respond(StatusCode::OK, place))
 }
 
@@ -174,12 +172,11 @@ pub async fn update_place(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Place>,
     headers: HeaderMap,
     JsonBody(input): JsonBody<PlaceInput>,
 ) -> Result<Response, ApiError> {
     let expected_version = if_match_version(&headers)?;
-    let id = parse_id(&id, "施設")?;
     let result = state
         .places
         .update_place(&staff, id, &input, expected_version)
@@ -206,9 +203,8 @@ pub async fn publish_place(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Place>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "施設")?;
     let result = state.places.publish_place(&staff, id).await;
     let place = audited(&state, &staff, &context, "place.publish", Some(id), result).await?;
     Ok(respond(StatusCode::OK, place))
@@ -232,9 +228,8 @@ pub async fn archive_place(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Place>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "施設")?;
     let result = state.places.archive_place(&staff, id).await;
     let place = audited(&state, &staff, &context, "place.archive", Some(id), result).await?;
     Ok(respond(StatusCode::OK, place))

@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kosodate_domain::ProgramId;
@@ -14,6 +14,7 @@ use super::municipalities::query_code;
 use crate::audit;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, MaybeStaff, RequestContext, Staff};
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 /// Filters for listing and exporting programs.
@@ -105,15 +106,6 @@ fn program_changed(state: &AppState, id: ProgramId) {
     state.search.follower.nudge();
 }
 
-fn parse_id(raw: &str) -> Result<ProgramId, ApiError> {
-    ProgramId::parse(raw).map_err(|_| {
-        ApiError::not_found(
-            format!("制度（ID: {raw}）は見つかりません"),
-            format!("no program {raw:?}"),
-        )
-    })
-}
-
 /// Programs, filtered, in creation order.
 #[utoipa::path(
     get,
@@ -181,9 +173,9 @@ pub async fn create_program(
 pub async fn get_program(
     State(state): State<AppState>,
     staff: MaybeStaff,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Program>,
 ) -> Result<Response, ApiError> {
-    let program = state.registry.program(parse_id(&id)?, visibility(&staff)).await?;
+    let program = state.registry.program(id, visibility(&staff)).await?;
     Ok(with_etag(StatusCode::OK, program))
 }
 
@@ -213,16 +205,24 @@ pub async fn update_program(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Program>,
     headers: HeaderMap,
     JsonBody(input): JsonBody<ProgramInput>,
 ) -> Result<Response, ApiError> {
     let expected_version = if_match_version(&headers)?;
     let result = state
         .registry
-        .update_program(&staff, parse_id(&id)?, &input, expected_version)
+        .update_program(&staff, id, &input, expected_version)
         .await;
-    let program = audit::program_action(&state, &staff, &context, "program.update", Some(id), result).await?;
+    let program = audit::program_action(
+        &state,
+        &staff,
+        &context,
+        "program.update",
+        Some(id.to_string()),
+        result,
+    )
+    .await?;
     tracing::info!(program_id = %program.id, version = program.version, actor = %staff.name, "program updated");
     program_changed(&state, program.id);
     Ok(with_etag(StatusCode::OK, program))
@@ -286,11 +286,18 @@ pub async fn publish_program(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Program>,
 ) -> Result<Response, ApiError> {
-    let result = state.registry.publish_program(&staff, parse_id(&id)?).await;
-    let program =
-        audit::program_action(&state, &staff, &context, "program.publish", Some(id), result).await?;
+    let result = state.registry.publish_program(&staff, id).await;
+    let program = audit::program_action(
+        &state,
+        &staff,
+        &context,
+        "program.publish",
+        Some(id.to_string()),
+        result,
+    )
+    .await?;
     tracing::info!(program_id = %program.id, actor = %staff.name, "program published");
     program_changed(&state, program.id);
     Ok(with_etag(StatusCode::OK, program))
@@ -314,11 +321,18 @@ pub async fn archive_program(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Program>,
 ) -> Result<Response, ApiError> {
-    let result = state.registry.archive_program(&staff, parse_id(&id)?).await;
-    let program =
-        audit::program_action(&state, &staff, &context, "program.archive", Some(id), result).await?;
+    let result = state.registry.archive_program(&staff, id).await;
+    let program = audit::program_action(
+        &state,
+        &staff,
+        &context,
+        "program.archive",
+        Some(id.to_string()),
+        result,
+    )
+    .await?;
     tracing::info!(program_id = %program.id, actor = %staff.name, "program archived");
     program_changed(&state, program.id);
     Ok(with_etag(StatusCode::OK, program))
@@ -341,8 +355,8 @@ pub async fn archive_program(
 pub async fn program_history(
     State(state): State<AppState>,
     Staff(_staff): Staff,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Program>,
     ApiQuery(page): ApiQuery<PageRequest>,
 ) -> Result<Json<Page<ProgramVersion>>, ApiError> {
-    Ok(Json(state.registry.history(parse_id(&id)?, &page).await?))
+    Ok(Json(state.registry.history(id, &page).await?))
 }

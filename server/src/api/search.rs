@@ -1,7 +1,7 @@
 //! Searching the published programs (public), and the search trends staff analyse.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,6 +19,7 @@ use super::staff::{ScopeQuery, authorize, scope};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
 use crate::insights::Searcher;
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 use kosodate_domain::Vocabulary;
 use kosodate_domain::japan;
@@ -253,15 +254,9 @@ pub struct ClickInput {
     responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn record_click(
     State(state): State<AppState>,
-    Path(search_id): Path<String>,
+    RecordId(search_id): RecordId<path_ids::Search>,
     JsonBody(input): JsonBody<ClickInput>,
 ) -> Result<StatusCode, ApiError> {
-    let search_id = uuid::Uuid::parse_str(&search_id).map_err(|_| {
-        ApiError::not_found(
-            format!("検索（ID: {search_id}）は見つかりません"),
-            format!("no search {search_id:?}"),
-        )
-    })?;
     let program = ProgramId::parse(&input.program_id).map_err(|_| {
         bad_field(
             "/program_id",

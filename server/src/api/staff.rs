@@ -4,11 +4,11 @@
 //! recorded in the audit log, allowed or denied.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kosodate_domain::MunicipalityCode;
-use kosodate_households::{ConsentPurpose, HouseholdId, HouseholdInput, MunicipalityCounts};
+use kosodate_households::{ConsentPurpose, HouseholdInput, MunicipalityCounts};
 use kosodate_registry::StaffAction;
 use kosodate_registry::audit::{AuditActor, AuditRecord};
 use kosodate_registry::page::Page;
@@ -22,6 +22,7 @@ pub(super) use crate::audit::authorize;
 use crate::counter;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, JsonBody, RequestContext, Staff};
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 use kosodate_domain::Vocabulary;
 use kosodate_domain::japan;
@@ -168,10 +169,8 @@ pub async fn delete_at_counter(
     State(state): State<AppState>,
     Staff(staff): Staff,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Household>,
 ) -> Result<Response, ApiError> {
-    let id =
-        HouseholdId::parse(&id).map_err(|_| kosodate_households::HouseholdError::HouseholdNotFound(id))?;
     let record = state.households.record(id).await?;
     let code = record.household.municipality;
     authorize(

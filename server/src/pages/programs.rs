@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{Days, NaiveDate, Utc};
@@ -30,6 +30,7 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Body};
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 /// How far ahead the answer looks: past the end of every program for a child (22 years), so that
@@ -109,13 +110,13 @@ struct Answer {
 /// that carries them.
 pub async fn show(
     State(state): State<AppState>,
-    Path(raw_id): Path<String>,
+    RecordId(id): RecordId<path_ids::Program>,
     ApiQuery(query): ApiQuery<CheckQuery>,
 ) -> Result<Response, ApiError> {
     if let Some(from) = &query.from {
-        crate::insights::record_result_click(&state, &raw_id, from).await;
+        crate::insights::record_result_click(&state, id, from).await;
     }
-    render(&state, &raw_id, &query).await
+    render(&state, id, &query).await
 }
 
 /// `POST /programs/{id}`: the inline check's form. Posting keeps the child's date out of the
@@ -123,7 +124,7 @@ pub async fn show(
 /// is involved.
 pub async fn check(
     State(state): State<AppState>,
-    Path(raw_id): Path<String>,
+    RecordId(id): RecordId<path_ids::Program>,
     Body(bytes): Body,
 ) -> Result<Response, ApiError> {
     let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
@@ -134,11 +135,11 @@ pub async fn check(
             format!("the check's form could not be read: {}", error.inner()),
         )
     })?;
-    render(&state, &raw_id, &query).await
+    render(&state, id, &query).await
 }
 
-async fn render(state: &AppState, raw_id: &str, query: &CheckQuery) -> Result<Response, ApiError> {
-    let program = published_program(state, raw_id).await?;
+async fn render(state: &AppState, id: ProgramId, query: &CheckQuery) -> Result<Response, ApiError> {
+    let program = published_program(state, id).await?;
     let today = japan::date_of(Utc::now());
     let owner_name = match program.content.owner {
         ProgramOwner::National => "国".to_owned(),
@@ -207,14 +208,13 @@ async fn eligibility_lines(
 }
 
 /// The program if the public may see it; a draft is not found, an archived one has ended.
-async fn published_program(state: &AppState, raw_id: &str) -> Result<Program, ApiError> {
+async fn published_program(state: &AppState, id: ProgramId) -> Result<Program, ApiError> {
     let not_found = || {
         ApiError::not_found(
             "この制度は見つかりません。公開前か、アドレスが正しくない可能性があります",
-            format!("no published program {raw_id:?}"),
+            format!("no published program {id}"),
         )
     };
-    let id = ProgramId::parse(raw_id).map_err(|_| not_found())?;
     let program = match state.registry.program(id, Visibility::Staff).await {
         Ok(program) => program,
         Err(RegistryError::ProgramNotFound(_)) => return Err(not_found()),

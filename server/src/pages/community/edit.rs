@@ -4,7 +4,7 @@
 //! kept and shown.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
@@ -19,6 +19,7 @@ use crate::community::{member_key, question_path};
 use crate::error::ApiError;
 use crate::pages::me::see_other;
 use crate::pages::visitor::{ParentForm, SignedInParent, Visitor};
+use crate::path_ids::{self, RecordId, RecordIds};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -55,7 +56,7 @@ async fn own_question(
 pub async fn page(
     State(state): State<AppState>,
     parent: SignedInParent,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Question>,
 ) -> Result<Response, ApiError> {
     if let Err(join) = member_or_join(&state, &parent).await? {
         return Ok(join);
@@ -81,7 +82,7 @@ pub async fn page(
 /// Saves the new text; the one it replaces is kept in the history.
 pub async fn save(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Question>,
     form: ParentForm<AskForm>,
 ) -> Result<Response, ApiError> {
     let ParentForm { parent, fields } = form;
@@ -139,7 +140,7 @@ struct HistoryPage {
 pub async fn history(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Question>,
 ) -> Result<Response, ApiError> {
     let viewer = visitor
         .parent()
@@ -232,7 +233,7 @@ async fn own_answer(
 pub async fn answer_page(
     State(state): State<AppState>,
     parent: SignedInParent,
-    Path((question, id)): Path<(Uuid, Uuid)>,
+    RecordIds(question, id): RecordIds<path_ids::Question, path_ids::Answer>,
 ) -> Result<Response, ApiError> {
     if let Err(join) = member_or_join(&state, &parent).await? {
         return Ok(join);
@@ -245,7 +246,7 @@ pub async fn answer_page(
 /// Saves the answer's new text; the one it replaces is kept as a revision.
 pub async fn save_answer(
     State(state): State<AppState>,
-    Path((question, id)): Path<(Uuid, Uuid)>,
+    RecordIds(question, id): RecordIds<path_ids::Question, path_ids::Answer>,
     form: ParentForm<AskForm>,
 ) -> Result<Response, ApiError> {
     let ParentForm { parent, fields } = form;

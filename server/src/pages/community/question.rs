@@ -4,7 +4,7 @@
 //! history, and beside it the programs that relate to it and where to ask in person.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_community::{AnswerInput, PostKind, PostRef, QuestionView, ReportReason, Viewer};
@@ -20,6 +20,7 @@ use crate::error::ApiError;
 use crate::extract::RequestContext;
 use crate::pages::me::see_other;
 use crate::pages::visitor::{ParentForm, SignedInParent, Visitor};
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -64,17 +65,11 @@ struct AnswerDraft {
     refusal: Refusal,
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw)
-        .map_err(|_| ApiError::not_found("質問が見つかりません", format!("no question {raw:?}")))
-}
-
 pub async fn page(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Question>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
     render(&state, &visitor, id, AnswerDraft::default(), StatusCode::OK).await
 }
 
@@ -172,10 +167,9 @@ pub async fn answer(
     State(state): State<AppState>,
     context: RequestContext,
     visitor: Visitor,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Question>,
     form: ParentForm<AnswerForm>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
     let ParentForm { parent, fields } = form;
     if let Err(join) = member_or_join(&state, &parent).await? {
         return Ok(join);
@@ -214,7 +208,7 @@ pub struct MarkForm {
 /// 「役に立った」, or taking it back.
 pub async fn helpful(
     State(state): State<AppState>,
-    Path(answer): Path<Uuid>,
+    RecordId(answer): RecordId<path_ids::Answer>,
     form: ParentForm<MarkForm>,
 ) -> Result<Response, ApiError> {
     let ParentForm { parent, fields } = form;
@@ -237,7 +231,7 @@ pub async fn helpful(
 /// The asker chooses the best answer.
 pub async fn accept(
     State(state): State<AppState>,
-    Path(answer): Path<Uuid>,
+    RecordId(answer): RecordId<path_ids::Answer>,
     form: ParentForm<MarkForm>,
 ) -> Result<Response, ApiError> {
     let ParentForm { parent, fields } = form;

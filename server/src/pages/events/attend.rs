@@ -2,7 +2,7 @@
 //! which puts its days into the household's calendar feed. Stored only under the household's
 //! consent to matching; nothing about it is logged.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::pages::calendar_feed::EventDay;
 use crate::pages::visitor::ParentForm;
 use crate::parent;
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 /// How far ahead the calendar feed carries an event's days.
@@ -29,10 +30,9 @@ pub struct AttendForm {
 
 pub async fn attend(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Event>,
     form: ParentForm<AttendForm>,
 ) -> Result<Response, ApiError> {
-    let id = crate::places::parse_id(&id, "イベント")?;
     let household = parent::require_household(&state, form.parent.account).await?;
     match form.fields.going.as_str() {
         "yes" => {

@@ -1,7 +1,7 @@
 //! `/events/{id}` and `/places/{id}`: one published event or place, for anybody.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::{Vocabulary, japan};
@@ -14,6 +14,7 @@ use super::{EventDay, window};
 use crate::error::ApiError;
 use crate::pages::places::Places;
 use crate::pages::visitor::Visitor;
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 /// Next dates a detail page shows.
@@ -48,9 +49,8 @@ enum Going {
 pub async fn event(
     State(state): State<AppState>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Event>,
 ) -> Result<Response, ApiError> {
-    let id = crate::places::parse_id(&id, "イベント")?;
     let event = state.places.event(id, Visibility::Public).await?;
     let going = going(&state, &visitor, id).await?;
     let places = Places::load(&state).await?;
@@ -164,8 +164,10 @@ struct PlacePage {
     next: Vec<EventDay>,
 }
 
-pub async fn place(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let id = crate::places::parse_id(&id, "施設")?;
+pub async fn place(
+    State(state): State<AppState>,
+    RecordId(id): RecordId<path_ids::Place>,
+) -> Result<Response, ApiError> {
     let place = state.places.place(id, Visibility::Public).await?;
     let places = Places::load(&state).await?;
     let (from, to) = window();

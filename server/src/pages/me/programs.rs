@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
@@ -24,6 +24,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
 use crate::pages::visitor::{ParentForm, SignedInParent};
 use crate::parent;
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 use kosodate_domain::japan::format_date_with_weekday;
 
@@ -375,12 +376,10 @@ pub struct MarkForm {
 pub async fn mark(
     State(state): State<AppState>,
     context: RequestContext,
-    Path(program): Path<String>,
+    RecordId(program_id): RecordId<path_ids::Program>,
     form: ParentForm<MarkForm>,
 ) -> Result<Response, ApiError> {
     let ParentForm { parent, fields } = form;
-    let program_id = ProgramId::parse(&program)
-        .map_err(|_| ApiError::not_found("その制度は見つかりません", "no such program"))?;
     let id = parent::require_household(&state, parent.account).await?;
     match Dismissal::parse(&fields.mark) {
         Some(dismissal) => {

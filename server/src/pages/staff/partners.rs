@@ -4,7 +4,7 @@
 //! API's `/api/v1/admin/partners`.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kosodate_domain::{Vocabulary, japan};
@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::extract::RequestContext;
 use crate::pages::visitor::{SignedInStaff, StaffForm};
 use crate::partners::{self, PartnerSecrets, PartnerView, SecretKind};
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -183,7 +184,7 @@ pub async fn register(
 pub async fn revoke(
     State(state): State<AppState>,
     context: RequestContext,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Partner>,
     form: StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     partners::revoke(&state, &form.staff.identity, &context, id).await?;
@@ -194,7 +195,7 @@ pub async fn revoke(
 pub async fn rotate(
     State(state): State<AppState>,
     context: RequestContext,
-    Path(id): Path<Uuid>,
+    RecordId(id): RecordId<path_ids::Partner>,
     form: StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let kind = match field(&form.fields, "secret") {

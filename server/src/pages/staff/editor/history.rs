@@ -3,7 +3,7 @@
 //! the form's words.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::japan;
@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::pages::staff::StaffChrome;
 use crate::pages::visitor::SignedInStaff;
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 /// Versions read per page of the registry's history.
@@ -51,10 +52,10 @@ pub struct Compare {
 pub async fn page(
     State(state): State<AppState>,
     staff: SignedInStaff,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Program>,
     ApiQuery(compare): ApiQuery<Compare>,
 ) -> Result<Response, ApiError> {
-    let program = load_writable(&state, &staff, &id).await?;
+    let program = load_writable(&state, &staff, id).await?;
     let versions = all_versions(&state, &program).await?;
     let latest = versions.last().map_or(1, |version| version.version);
     let to = compare

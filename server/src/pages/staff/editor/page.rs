@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::{MunicipalityCode, ProgramId, Vocabulary, japan};
@@ -24,6 +24,7 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::pages::staff::StaffChrome;
 use crate::pages::visitor::SignedInStaff;
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -315,10 +316,10 @@ pub struct EditQuery {
 pub async fn edit_program(
     State(state): State<AppState>,
     staff: SignedInStaff,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Program>,
     ApiQuery(query): ApiQuery<EditQuery>,
 ) -> Result<Response, ApiError> {
-    let program = load_writable(&state, &staff, &id).await?;
+    let program = load_writable(&state, &staff, id).await?;
     let lookup = Lookup::load(&state).await?;
     let mut form = lookup
         .with_places(|places| ProgramForm::of_input(&ProgramInput::from(program.content.clone()), places));
@@ -348,14 +349,11 @@ fn saved_notice(what: &str) -> String {
 }
 
 /// A program the staff member may change; anything else is "not found" or "forbidden".
-pub async fn load_writable(state: &AppState, staff: &SignedInStaff, id: &str) -> Result<Program, ApiError> {
-    let not_found = || {
-        ApiError::not_found(
-            format!("制度（ID: {id}）は見つかりません"),
-            format!("no program {id:?}"),
-        )
-    };
-    let id = ProgramId::parse(id).map_err(|_| not_found())?;
+pub async fn load_writable(
+    state: &AppState,
+    staff: &SignedInStaff,
+    id: ProgramId,
+) -> Result<Program, ApiError> {
     let program = state.registry.program(id, Visibility::Staff).await?;
     if !staff
         .identity

@@ -3,7 +3,7 @@
 //! 「公開する」 validate, save through the registry with the version the form was read at, and
 //! record the action in the audit log; 「終了する」 archives.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kosodate_domain::japan;
@@ -17,6 +17,7 @@ use crate::audit;
 use crate::error::ApiError;
 use crate::extract::RequestContext;
 use crate::pages::visitor::{SignedInStaff, StaffForm};
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 type Fields = Vec<(String, String)>;
@@ -40,10 +41,10 @@ pub async fn new_program(
 pub async fn edit_program(
     State(state): State<AppState>,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Program>,
     form: StaffForm<Fields>,
 ) -> Result<Response, ApiError> {
-    let program = load_writable(&state, &form.staff, &id).await?;
+    let program = load_writable(&state, &form.staff, id).await?;
     let view = View::new(format!("/staff/programs/{}/edit", program.id), Some(&program));
     submit(&state, &context, form, view, Some(program)).await
 }

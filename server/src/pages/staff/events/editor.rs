@@ -3,7 +3,7 @@
 //! the form was read at; 「終了する」 archives. Every write is audited.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::{CalendarDate, Vocabulary, japan};
@@ -17,12 +17,15 @@ use strum::VariantArray;
 
 use super::Lookup;
 use super::form::{self, EventForm, FieldMessages, field};
+use uuid::Uuid;
+
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
 use crate::pages::staff::StaffChrome;
 use crate::pages::staff::records::{Stored, View, back_to, check_writable};
 use crate::pages::visitor::{SignedInStaff, StaffForm};
-use crate::places::{audited, parse_id};
+use crate::path_ids::{self, RecordId};
+use crate::places::audited;
 use crate::state::AppState;
 
 /// Where an event's editor lives.
@@ -132,10 +135,10 @@ pub async fn new_event(
 pub async fn edit_event(
     State(state): State<AppState>,
     staff: SignedInStaff,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Event>,
     ApiQuery(query): ApiQuery<EditQuery>,
 ) -> Result<Response, ApiError> {
-    let event = load_writable(&state, &staff, &id).await?;
+    let event = load_writable(&state, &staff, id).await?;
     let lookup = Lookup::load(&state, &staff).await?;
     let mut view = view(format!("/staff/events/{}/edit", event.id), Some(&event));
     view.notice = query.saved.as_deref().and_then(saved_notice).map(str::to_owned);
@@ -166,11 +169,8 @@ fn view(action: String, event: Option<&Event>) -> View {
 }
 
 /// An event the staff member may change (others see that it is not theirs).
-async fn load_writable(state: &AppState, staff: &SignedInStaff, id: &str) -> Result<Event, ApiError> {
-    let event = state
-        .places
-        .event(parse_id(id, "イベント")?, Visibility::Staff)
-        .await?;
+async fn load_writable(state: &AppState, staff: &SignedInStaff, id: Uuid) -> Result<Event, ApiError> {
+    let event = state.places.event(id, Visibility::Staff).await?;
     check_writable(staff, event.content.owner)?;
     Ok(event)
 }
@@ -235,10 +235,10 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Event>,
     form: StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let event = load_writable(&state, &form.staff, &id).await?;
+    let event = load_writable(&state, &form.staff, id).await?;
     let view = view(format!("/staff/events/{}/edit", event.id), Some(&event));
     submit(&state, &context, form, view, Some(event)).await
 }

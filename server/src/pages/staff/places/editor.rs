@@ -3,7 +3,7 @@
 //! save with the version the form was read at; 「掲載を終了する」 archives. Every write is audited.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::Vocabulary;
@@ -13,13 +13,16 @@ use serde::Deserialize;
 use strum::VariantArray;
 
 use super::form::{self, PlaceForm};
+use uuid::Uuid;
+
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
 use crate::pages::staff::StaffChrome;
 use crate::pages::staff::form_fields::{FieldMessages, field};
 use crate::pages::staff::records::{Stored, View, back_to, check_writable};
 use crate::pages::visitor::{SignedInStaff, StaffForm};
-use crate::places::{audited, parse_id};
+use crate::path_ids::{self, RecordId};
+use crate::places::audited;
 use crate::state::AppState;
 
 /// Where a place's editor lives.
@@ -127,10 +130,10 @@ pub async fn new_place(
 pub async fn edit_place(
     State(state): State<AppState>,
     staff: SignedInStaff,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Place>,
     ApiQuery(query): ApiQuery<EditQuery>,
 ) -> Result<Response, ApiError> {
-    let place = load_writable(&state, &staff, &id).await?;
+    let place = load_writable(&state, &staff, id).await?;
     let owners = owners(&state, &staff).await?;
     let mut view = view(format!("/staff/places/{}/edit", place.id), Some(&place));
     view.notice = query.saved.as_deref().and_then(saved_notice).map(str::to_owned);
@@ -162,11 +165,8 @@ async fn owners(state: &AppState, staff: &SignedInStaff) -> Result<Vec<(String, 
 }
 
 /// A place the staff member may change (others see that it is not theirs).
-async fn load_writable(state: &AppState, staff: &SignedInStaff, id: &str) -> Result<Place, ApiError> {
-    let place = state
-        .places
-        .place(parse_id(id, "施設")?, Visibility::Staff)
-        .await?;
+async fn load_writable(state: &AppState, staff: &SignedInStaff, id: Uuid) -> Result<Place, ApiError> {
+    let place = state.places.place(id, Visibility::Staff).await?;
     check_writable(staff, place.content.owner)?;
     Ok(place)
 }
@@ -208,10 +208,10 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::Place>,
     form: StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let place = load_writable(&state, &form.staff, &id).await?;
+    let place = load_writable(&state, &form.staff, id).await?;
     let view = view(format!("/staff/places/{}/edit", place.id), Some(&place));
     submit(&state, &context, form, view, Some(place)).await
 }
