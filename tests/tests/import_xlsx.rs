@@ -91,8 +91,13 @@ async fn an_xlsx_export_is_a_spreadsheet_with_dates_numbers_and_a_frozen_header(
     assert_eq!(rows.len(), 2, "the header and one program");
     let header = &rows[0];
     assert_eq!(header[0], Data::String("ID".into()));
-    assert_eq!(header.len(), 30, "the CSV's columns");
+    assert_eq!(header.len(), 31, "the CSV's columns");
     let row = &rows[1];
+    assert_eq!(
+        row[column(header, "ライセンス")],
+        Data::String("https://creativecommons.org/licenses/by/4.0/".into()),
+        "the licence is written out"
+    );
     assert_eq!(row[column(header, "給付額(円)")], Data::Float(50000.0));
     let Data::DateTime(from) = &row[column(header, "申請開始日")] else {
         panic!(
