@@ -2,14 +2,16 @@
 //! PostgreSQL with the example data and runs this against it. It sends `SOAK_RATE` requests/s (1,000) for `SOAK_SECONDS` (600) at
 //! a fixed rate whatever the answers take (an open loop, so that a slow server shows as latency,
 //! not as a lower rate): reads of the home page, the search API and page, program pages and the
-//! program API, the municipality list; writes of search-result clicks and a staff member's
-//! updates of a program through the API with a token. It samples the server's resident memory
+//! program API, the municipality list, the events page and API, event pages, and a registered
+//! partner app's reads with its OAuth token (programs and events); writes of search-result clicks
+//! and a staff member's updates of a program through the API with a token. It samples the server's resident memory
 //! (`SOAK_PID`) every 10 s, and prints each kind's count, errors and p50/p99, the memory samples
 //! and the verdict: flat when, after the first quarter of the run (warm-up), the highest sample
 //! is within 10 % of the lowest.
 //!
-//! `SOAK_URL` (http://127.0.0.1:18080), `SOAK_TOKEN` (a staff token of 青森市, 022012). Under
-//! `cargo test` (no `--bench` argument) it does nothing.
+//! `SOAK_URL` (http://127.0.0.1:18080), `SOAK_TOKEN` (a staff token of 青森市, 022012),
+//! `SOAK_ADMIN_TOKEN` (an administrator's, who registers the partner app). Under `cargo test` (no
+//! `--bench` argument) it does nothing.
 
 #![allow(clippy::print_stdout)] // a load driver prints its figures
 
@@ -34,15 +36,19 @@ const MAX_IN_FLIGHT: usize = 2_000;
 const FLAT_WITHIN: f64 = 0.10;
 
 /// The kinds of request, with how many of each hundred.
-const MIX: [(Kind, u32); 9] = [
-    (Kind::Home, 12),
-    (Kind::SearchApi, 28),
-    (Kind::SearchPage, 10),
-    (Kind::ProgramPage, 15),
-    (Kind::ProgramApi, 10),
-    (Kind::Municipalities, 5),
-    (Kind::BrowseApi, 10),
-    (Kind::Click, 8),
+const MIX: [(Kind, u32); 13] = [
+    (Kind::Home, 10),
+    (Kind::SearchApi, 25),
+    (Kind::SearchPage, 8),
+    (Kind::ProgramPage, 12),
+    (Kind::ProgramApi, 8),
+    (Kind::Municipalities, 4),
+    (Kind::BrowseApi, 8),
+    (Kind::EventsPage, 5),
+    (Kind::EventsApi, 4),
+    (Kind::EventPage, 3),
+    (Kind::PartnerRead, 4),
+    (Kind::Click, 7),
     (Kind::StaffUpdate, 2),
 ];
 
@@ -55,6 +61,10 @@ enum Kind {
     ProgramApi,
     Municipalities,
     BrowseApi,
+    EventsPage,
+    EventsApi,
+    EventPage,
+    PartnerRead,
     Click,
     StaffUpdate,
 }
@@ -69,6 +79,10 @@ impl Kind {
             Self::ProgramApi => "GET /api/v1/programs/{id}",
             Self::Municipalities => "GET /api/v1/municipalities",
             Self::BrowseApi => "GET /api/v1/programs/search (browse)",
+            Self::EventsPage => "GET /events?area&age (page)",
+            Self::EventsApi => "GET /api/v1/events?municipality&from",
+            Self::EventPage => "GET /events/{id} (page)",
+            Self::PartnerRead => "GET programs, events (partner token)",
             Self::Click => "POST /api/v1/search/{id}/clicks",
             Self::StaffUpdate => "PUT /api/v1/programs/{id} (staff)",
         }
@@ -84,6 +98,10 @@ struct Fixture {
     municipalities: Vec<String>,
     /// The staff member's own program, updated again and again.
     staff_program: String,
+    /// Every published event's id.
+    events: Vec<String>,
+    /// The registered partner app's access token (`programs:read events:read`).
+    partner_token: String,
     /// (search id, first program found) of recent searches.
     searches: Mutex<Vec<(String, String)>>,
 }
@@ -151,6 +169,20 @@ fn request(client: &Client, fixture: &Fixture, kind: Kind, rng: &mut ChaCha8Rng)
             "{base}/api/v1/programs/search?municipality={municipality}&child_age_months={}&open_now=true",
             rng.random_range(0..72)
         )),
+        Kind::EventsPage => client.get(format!(
+            "{base}/events?area={municipality}&age={}",
+            rng.random_range(0..36)
+        )),
+        Kind::EventsApi => client.get(format!(
+            "{base}/api/v1/events?municipality={municipality}&from=2026-12-01&to=2027-01-31"
+        )),
+        Kind::EventPage => client.get(format!("{base}/events/{}", pick(&fixture.events, rng))),
+        Kind::PartnerRead if rng.random_bool(0.5) => client
+            .get(format!("{base}/api/v1/programs?limit=20"))
+            .bearer_auth(&fixture.partner_token),
+        Kind::PartnerRead => client
+            .get(format!("{base}/api/v1/events?limit=20"))
+            .bearer_auth(&fixture.partner_token),
         Kind::Click => {
             let recent = fixture
                 .searches
@@ -214,17 +246,17 @@ fn staff_program_body(revision: u32) -> Value {
     })
 }
 
-/// Every published program's id, page by page.
-async fn program_ids(client: &Client, base: &str) -> anyhow::Result<Vec<String>> {
+/// Every published program's (`programs`) or event's (`events`) id, page by page.
+async fn record_ids(client: &Client, base: &str, records: &str) -> anyhow::Result<Vec<String>> {
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut url = format!("{base}/api/v1/programs?limit=100");
+        let mut url = format!("{base}/api/v1/{records}?limit=100");
         if let Some(cursor) = &cursor {
             url.push_str(&format!("&cursor={cursor}"));
         }
         let page: Value = client.get(url).send().await?.error_for_status()?.json().await?;
-        let items = page["items"].as_array().context("no items in the program list")?;
+        let items = page["items"].as_array().context("no items in the list")?;
         ids.extend(
             items
                 .iter()
@@ -261,8 +293,52 @@ async fn staff_program(client: &Client, base: &str, token: &str) -> anyhow::Resu
     Ok(id)
 }
 
-async fn fixture(client: &Client, base: String, token: String) -> anyhow::Result<Fixture> {
-    let programs = program_ids(client, &base).await?;
+/// A partner app registered by the administrator, and an access token of its own through
+/// `/oauth/token` (client credentials), valid for an hour: longer than a soak.
+async fn partner_token(client: &Client, base: &str, admin_token: &str) -> anyhow::Result<String> {
+    let registered: Value = client
+        .post(format!("{base}/api/v1/admin/partners"))
+        .bearer_auth(admin_token)
+        .json(
+            &json!({"name": "負荷試験の連携アプリ", "contact_email": "soak@example.jp",
+            "scopes": ["programs:read", "events:read"], "rate_limit_per_minute": 60_000}),
+        )
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let client_id = registered["partner"]["client_id"]
+        .as_str()
+        .context("no client id")?;
+    let secret = registered["client_secret"].as_str().context("no client secret")?;
+    let issued: Value = client
+        .post(format!("{base}/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(issued["access_token"]
+        .as_str()
+        .context("no access token")?
+        .to_owned())
+}
+
+async fn fixture(client: &Client, base: String, tokens: (String, String)) -> anyhow::Result<Fixture> {
+    let (token, admin_token) = tokens;
+    let programs = record_ids(client, &base, "programs").await?;
+    let events = record_ids(client, &base, "events").await?;
+    anyhow::ensure!(
+        !events.is_empty(),
+        "no published events: start the service with the example data"
+    );
+    let partner_token = partner_token(client, &base, &admin_token).await?;
     anyhow::ensure!(
         !programs.is_empty(),
         "no published programs: start the service with the example data"
@@ -289,6 +365,8 @@ async fn fixture(client: &Client, base: String, token: String) -> anyhow::Result
         programs,
         municipalities,
         staff_program,
+        events,
+        partner_token,
         searches: Mutex::new(Vec::new()),
     };
     // Searches to click on from the first click.
@@ -474,6 +552,7 @@ fn main() -> anyhow::Result<()> {
     }
     let base = env_or("SOAK_URL", "http://127.0.0.1:18080");
     let token = env_or("SOAK_TOKEN", "soak-token-aomori-city");
+    let admin_token = env_or("SOAK_ADMIN_TOKEN", "soak-token-admin");
     let rate: u64 = env_or("SOAK_RATE", "1000").parse().context("SOAK_RATE")?;
     let seconds: u64 = env_or("SOAK_SECONDS", "600").parse().context("SOAK_SECONDS")?;
     let pid = std::env::var("SOAK_PID").ok();
@@ -483,10 +562,11 @@ fn main() -> anyhow::Result<()> {
             .pool_max_idle_per_host(256)
             .timeout(Duration::from_secs(30))
             .build()?;
-        let fixture = Arc::new(fixture(&client, base.clone(), token).await?);
+        let fixture = Arc::new(fixture(&client, base.clone(), (token, admin_token)).await?);
         println!(
-            "soak: {rate} requests/s for {seconds} s against {base}; {} programs, {} queries",
+            "soak: {rate} requests/s for {seconds} s against {base}; {} programs, {} events, {} queries",
             fixture.programs.len(),
+            fixture.events.len(),
             fixture.queries.len()
         );
         let started = Instant::now();
