@@ -10,8 +10,8 @@
 //! is within 10 % of the lowest.
 //!
 //! `SOAK_URL` (http://127.0.0.1:18080), `SOAK_TOKEN` (a staff token of 青森市, 022012),
-//! `SOAK_ADMIN_TOKEN` (an administrator's, who registers the partner app). Under `cargo test` (no
-//! `--bench` argument) it does nothing.
+//! `SOAK_DATABASE_URL` (the service's database, where the partner app is registered). Under
+//! `cargo test` (no `--bench` argument) it does nothing.
 
 #![allow(clippy::print_stdout)] // a load driver prints its figures
 
@@ -293,31 +293,31 @@ async fn staff_program(client: &Client, base: &str, token: &str) -> anyhow::Resu
     Ok(id)
 }
 
-/// A partner app registered by the administrator, and an access token of its own through
-/// `/oauth/token` (client credentials), valid for an hour: longer than a soak.
-async fn partner_token(client: &Client, base: &str, admin_token: &str) -> anyhow::Result<String> {
-    let registered: Value = client
-        .post(format!("{base}/api/v1/admin/partners"))
-        .bearer_auth(admin_token)
-        .json(
-            &json!({"name": "負荷試験の連携アプリ", "contact_email": "soak@example.jp",
-            "scopes": ["programs:read", "events:read"], "rate_limit_per_minute": 60_000}),
-        )
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
+/// A partner app registered in the service's database, as an operator registers one on
+/// `/staff/partners` (a staff session's action: API tokens may not manage partners), and an
+/// access token of its own through `/oauth/token` (client credentials), valid for an hour:
+/// longer than a soak.
+async fn partner_token(client: &Client, base: &str, database_url: &str) -> anyhow::Result<String> {
+    let db = sea_orm::Database::connect(database_url)
+        .await
+        .context("SOAK_DATABASE_URL")?;
+    let input = kosodate_partners::PartnerInput {
+        name: "負荷試験の連携アプリ".into(),
+        contact_email: "soak@example.jp".into(),
+        scopes: "programs:read events:read".into(),
+        redirect_uris: Vec::new(),
+        notice_webhook_url: None,
+        rate_limit_per_minute: kosodate_partners::MAX_RATE_PER_MINUTE,
+    };
+    let registered = kosodate_partners::Partners::new(db)
+        .register(&input, chrono::Utc::now())
         .await?;
-    let client_id = registered["partner"]["client_id"]
-        .as_str()
-        .context("no client id")?;
-    let secret = registered["client_secret"].as_str().context("no client secret")?;
     let issued: Value = client
         .post(format!("{base}/oauth/token"))
         .form(&[
             ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("client_secret", secret),
+            ("client_id", registered.partner.client_id.as_str()),
+            ("client_secret", registered.client_secret.as_str()),
         ])
         .send()
         .await?
@@ -330,15 +330,19 @@ async fn partner_token(client: &Client, base: &str, admin_token: &str) -> anyhow
         .to_owned())
 }
 
-async fn fixture(client: &Client, base: String, tokens: (String, String)) -> anyhow::Result<Fixture> {
-    let (token, admin_token) = tokens;
+async fn fixture(
+    client: &Client,
+    base: String,
+    token: String,
+    database_url: &str,
+) -> anyhow::Result<Fixture> {
     let programs = record_ids(client, &base, "programs").await?;
     let events = record_ids(client, &base, "events").await?;
     anyhow::ensure!(
         !events.is_empty(),
         "no published events: start the service with the example data"
     );
-    let partner_token = partner_token(client, &base, &admin_token).await?;
+    let partner_token = partner_token(client, &base, database_url).await?;
     anyhow::ensure!(
         !programs.is_empty(),
         "no published programs: start the service with the example data"
@@ -552,7 +556,7 @@ fn main() -> anyhow::Result<()> {
     }
     let base = env_or("SOAK_URL", "http://127.0.0.1:18080");
     let token = env_or("SOAK_TOKEN", "soak-token-aomori-city");
-    let admin_token = env_or("SOAK_ADMIN_TOKEN", "soak-token-admin");
+    let database_url = std::env::var("SOAK_DATABASE_URL").context("SOAK_DATABASE_URL")?;
     let rate: u64 = env_or("SOAK_RATE", "1000").parse().context("SOAK_RATE")?;
     let seconds: u64 = env_or("SOAK_SECONDS", "600").parse().context("SOAK_SECONDS")?;
     let pid = std::env::var("SOAK_PID").ok();
@@ -562,7 +566,7 @@ fn main() -> anyhow::Result<()> {
             .pool_max_idle_per_host(256)
             .timeout(Duration::from_secs(30))
             .build()?;
-        let fixture = Arc::new(fixture(&client, base.clone(), (token, admin_token)).await?);
+        let fixture = Arc::new(fixture(&client, base.clone(), token, &database_url).await?);
         println!(
             "soak: {rate} requests/s for {seconds} s against {base}; {} programs, {} events, {} queries",
             fixture.programs.len(),

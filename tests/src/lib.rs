@@ -186,6 +186,17 @@ impl TestApp {
         self.client.get(self.url(path))
     }
 
+    /// The body of a public `GET` as text (a feed, a page), asserting success.
+    pub async fn text(&self, path: &str) -> String {
+        let response = self.get(path).send().await.expect("the service answers");
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.text().await.expect("a text body")
+    }
+
     pub fn post(&self, path: &str, token: &str) -> RequestBuilder {
         self.client.post(self.url(path)).bearer_auth(token)
     }

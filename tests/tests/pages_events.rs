@@ -759,15 +759,7 @@ async fn a_clerk_enters_an_event_held_every_other_week(backend: Backend) {
         edit.contains(r#"<option value="2" selected>隔週（2週ごと）</option>"#),
         "{edit}"
     );
-    let feed = app
-        .app
-        .get("/api/v1/open-data/events.ics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let feed = app.app.text("/api/v1/open-data/events.ics").await;
     assert!(feed.contains("RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"), "{feed}");
 
     // Five weeks apart is not on the list: a hand-made form is refused at the control.
@@ -803,15 +795,7 @@ async fn a_clerk_enters_an_event_on_listed_days(backend: Backend) {
     let edit = clerk.page(&location, 200).await;
     assert!(edit.contains(r#"value="dates" checked"#), "{edit}");
     assert!(edit.contains("2026-06-09\n2026-09-08</textarea>"), "{edit}");
-    let feed = app
-        .app
-        .get("/api/v1/open-data/events.ics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let feed = app.app.text("/api/v1/open-data/events.ics").await;
     assert!(feed.contains("DTSTART;TZID=Asia/Tokyo:20260609T100000"), "{feed}");
     assert!(feed.contains("RDATE;TZID=Asia/Tokyo:20260908T100000"), "{feed}");
     let described = kosodate_tests::call(app.app.get("/api/v1/open-data/events"), 200).await;

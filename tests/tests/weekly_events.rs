@@ -75,6 +75,15 @@ async fn publish_event(places: &Places, owner: &str, title: &str, on: NaiveDate,
     places.publish_event(&staff, event.id).await.unwrap();
 }
 
+fn planner(app: &TestApp, households: &Households, places: &Places) -> WeeklyEventNotices {
+    WeeklyEventNotices::new(
+        households.clone(),
+        Registry::new(app.db.clone()),
+        places.clone(),
+        url::Url::parse(&app.url("/events/")).unwrap(),
+    )
+}
+
 /// (household, kind, content) of every notice.
 async fn notices(app: &TestApp) -> Vec<(String, String, String)> {
     let rows = app
@@ -137,12 +146,7 @@ async fn events_for_the_childrens_ages_are_told_once_a_week(backend: Backend) {
     // Events for everybody are not "for your child's age".
     publish_event(&places, "022012", "市民まつり", wednesday, json!({})).await;
 
-    let planner = WeeklyEventNotices::new(
-        households.clone(),
-        Registry::new(app.db.clone()),
-        places.clone(),
-        url::Url::parse(&app.url("/events/")).unwrap(),
-    );
+    let planner = planner(&app, &households, &places);
     let queued = planner.plan_due(now).await.unwrap();
     let found = notices(&app).await;
     let asked_id = asked.to_string();
@@ -201,12 +205,7 @@ async fn events_published_after_the_week_was_planned_are_told_the_next_day(backe
     let baby = household(&households, "022012", eight_months, true, "baby@example.jp").await;
     let months = json!({"age_months": {"from": 7, "to": 11}});
     publish_event(&places, "022012", "離乳食教室（中期）", day(2), months.clone()).await;
-    let planner = WeeklyEventNotices::new(
-        households.clone(),
-        Registry::new(app.db.clone()),
-        places.clone(),
-        url::Url::parse(&app.url("/events/")).unwrap(),
-    );
+    let planner = planner(&app, &households, &places);
     assert_eq!(planner.plan_due(monday_morning).await.unwrap(), 1);
 
     // Published on Monday afternoon: one on Tuesday, one on Thursday, one for older children.
