@@ -142,25 +142,11 @@ impl WeeklyEventNotices {
             };
             let area = Area::around(municipality.code, municipality.region.clone());
             let events = self.places.events_between(&area, today, sunday).await?;
-            let (fresh, told, claim) = match told_before {
-                None => (events, ToldEvents(BTreeSet::new()), Claim::First),
-                Some(told_before) => {
-                    let fresh: Vec<EventDays> = events
-                        .into_iter()
-                        .filter(|days| !told_before.0.contains(&days.event.id))
-                        .collect();
-                    let claim = Claim::Addendum {
-                        told_before: told_before.clone(),
-                    };
-                    (fresh, told_before.clone(), claim)
-                }
-            };
+            let (fresh, told, claim) = still_to_tell(events, told_before);
             // A week without events is not claimed: one published on Wednesday is told then.
             if fresh.is_empty() {
                 continue;
             }
-            let mut told = told;
-            told.0.extend(fresh.iter().map(|days| days.event.id));
             let venues = self.venue_names(&fresh).await?;
             let plan = MunicipalityWeek {
                 code: municipality.code,
@@ -344,6 +330,28 @@ impl WeeklyEventNotices {
         url.set_path(&format!("{}{id}", self.events_base.path()));
         url
     }
+}
+
+/// The events of the week not told yet (all of them for the week's first notice), what the run
+/// holds once they are told, and how the run is claimed.
+fn still_to_tell(
+    events: Vec<EventDays>,
+    told_before: Option<&ToldEvents>,
+) -> (Vec<EventDays>, ToldEvents, Claim) {
+    let Some(told_before) = told_before else {
+        let told = ToldEvents(events.iter().map(|days| days.event.id).collect());
+        return (events, told, Claim::First);
+    };
+    let fresh: Vec<EventDays> = events
+        .into_iter()
+        .filter(|days| !told_before.0.contains(&days.event.id))
+        .collect();
+    let mut told = told_before.clone();
+    told.0.extend(fresh.iter().map(|days| days.event.id));
+    let claim = Claim::Addendum {
+        told_before: told_before.clone(),
+    };
+    (fresh, told, claim)
 }
 
 /// The notice's idempotency key: the same for a household's week, or for one of its addenda
