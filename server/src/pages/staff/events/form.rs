@@ -2,8 +2,9 @@
 //! (times, dates in 和暦 or 2026/4/1, 「3か月」, full-width digits) and back from a stored event
 //! or a template. The schedule is entered the way a clerk says it: once on a day, on days listed
 //! one a line, every week or every 2 to 4 weeks (隔週) on ticked weekdays, every month on the
-//! n-th weekday (第2火曜), or every month on a day, with the days off one a line. Messages are keyed by the id of the control they are about, whether
-//! the form could not read a value or validation refused it (its JSON pointers are mapped here).
+//! n-th weekday (第2火曜), or every month on a day, with the days off one a line. Messages are
+//! keyed by the id of the control they are about, whether the form could not read a value or
+//! validation refused it (its JSON pointers are mapped here).
 
 use kosodate_domain::{CalendarDate, Vocabulary, japan};
 use kosodate_places::{
