@@ -5,7 +5,8 @@
 //! tables, the one validation of what staff submit, the expansion of a schedule into its days and
 //! whether an event suits a child, using the matcher's Japanese date law (月齢, 学年 with
 //! 早生まれ) rather than arithmetic of its own. Who may write is the registry's rule
-//! (`StaffAction::WritePlaces`). It must not depend on HTTP, households or the notifier: the
+//! (`StaffAction::WritePlaces`); words in lists are compared as the program search compares them
+//! (the search crate's folding and synonyms). It must not depend on HTTP, households or the notifier: the
 //! server publishes, audits and notifies around it.
 
 mod entity;

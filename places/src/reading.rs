@@ -2,11 +2,13 @@
 //! the change feed copies follow (by `updated_at`, then id, like the registry's).
 
 use std::ops::RangeInclusive;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE, Vocabulary};
 use kosodate_registry::Visibility;
 use kosodate_registry::page::{Page, PageRequest};
+use kosodate_search::{DEFAULT_SYNONYMS, Synonyms, fold_kana, normalize};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -125,7 +127,10 @@ impl Places {
             row_id: |row: &place::Model| row.id.clone(),
             read: place_from_row,
         };
-        let items = scan.fill(page, |place| place_matches(place, filter)).await?;
+        let words = filter.text.as_deref().map(QueryWords::of);
+        let items = scan
+            .fill(page, |place| place_matches(place, filter, words.as_ref()))
+            .await?;
         Ok(Page::from_overfetch(items, page.limit(), |place| {
             place.id.to_string()
         }))
@@ -145,7 +150,10 @@ impl Places {
             row_id: |row: &event::Model| row.id.clone(),
             read: event_from_row,
         };
-        let items = scan.fill(page, |event| event_matches(event, filter)).await?;
+        let words = filter.text.as_deref().map(QueryWords::of);
+        let items = scan
+            .fill(page, |event| event_matches(event, filter, words.as_ref()))
+            .await?;
         Ok(Page::from_overfetch(items, page.limit(), |event| {
             event.id.to_string()
         }))
@@ -303,52 +311,81 @@ fn feed_condition(
     }
 }
 
-/// Text folded for finding words: full-width to half-width, lower case.
+/// The synonym groups of the program search (`search/synonyms.txt`), so that both searches relate
+/// the same words; the search crate's own test checks that the shipped file parses.
+static SYNONYMS: LazyLock<Synonyms> = LazyLock::new(|| Synonyms::parse(DEFAULT_SYNONYMS).unwrap_or_default());
+
+/// Text as the program search compares it: NFKC, lower case, カタカナ as ひらがな.
 fn fold(text: &str) -> String {
-    kosodate_domain::japan::half_width(text).to_lowercase()
+    fold_kana(&normalize(text))
 }
 
-fn contains_all_words(haystack: &[Option<&str>], text: &str) -> bool {
-    let haystack = fold(&haystack.iter().flatten().copied().collect::<Vec<_>>().join("\n"));
-    fold(text).split_whitespace().all(|word| haystack.contains(word))
+/// The words of a text filter, each with the spellings that also count: the word with a synonym
+/// in place of a group's word it holds (「赤ちゃん」 also as 「乳児」 and 「新生児」). A record
+/// matches when every word occurs in its text in one of its spellings. Lists of places and
+/// events are a municipality's or a region's, so reading their few records beats an index.
+struct QueryWords(Vec<Vec<String>>);
+
+impl QueryWords {
+    fn of(text: &str) -> Self {
+        let words = fold(text)
+            .split_whitespace()
+            .map(|word| {
+                let mut spellings = vec![word.to_owned()];
+                for expansion in SYNONYMS.expand(word) {
+                    spellings.extend(
+                        expansion
+                            .alternatives
+                            .iter()
+                            .map(|alternative| word.replace(expansion.found, alternative)),
+                    );
+                }
+                spellings
+            })
+            .collect();
+        Self(words)
+    }
+
+    fn all_in(&self, fields: &[Option<&str>]) -> bool {
+        let haystack = fold(&fields.iter().flatten().copied().collect::<Vec<_>>().join("\n"));
+        self.0.iter().all(|spellings| {
+            spellings
+                .iter()
+                .any(|spelling| haystack.contains(spelling.as_str()))
+        })
+    }
 }
 
-fn place_matches(place: &Place, filter: &PlaceFilter) -> bool {
+fn place_matches(place: &Place, filter: &PlaceFilter, words: Option<&QueryWords>) -> bool {
     let content = &place.content;
     let age = filter
         .age_months
         .is_none_or(|months| content.age_months.is_none_or(|range| range.contains(months)));
-    let text = filter.text.as_deref().is_none_or(|text| {
-        contains_all_words(
-            &[
-                Some(&content.name),
-                content.reading.as_deref(),
-                Some(&content.address),
-                content.description.as_deref(),
-                Some(content.kind.label_ja()),
-            ],
-            text,
-        )
+    let text = words.is_none_or(|words| {
+        words.all_in(&[
+            Some(&content.name),
+            content.reading.as_deref(),
+            Some(&content.address),
+            content.description.as_deref(),
+            Some(content.kind.label_ja()),
+        ])
     });
     age && text
 }
 
-fn event_matches(event: &Event, filter: &EventFilter) -> bool {
+fn event_matches(event: &Event, filter: &EventFilter, words: Option<&QueryWords>) -> bool {
     let content = &event.content;
     let age = filter
         .age_months
         .as_ref()
         .is_none_or(|months| content.audience.suits_some_age_in_months(months));
-    let text = filter.text.as_deref().is_none_or(|text| {
-        contains_all_words(
-            &[
-                Some(&content.title),
-                content.reading.as_deref(),
-                content.description.as_deref(),
-                Some(content.kind.label_ja()),
-            ],
-            text,
-        )
+    let text = words.is_none_or(|words| {
+        words.all_in(&[
+            Some(&content.title),
+            content.reading.as_deref(),
+            content.description.as_deref(),
+            Some(content.kind.label_ja()),
+        ])
     });
     let days = match (filter.from, filter.to) {
         (Some(from), Some(to)) => !event.occurrences_between(from, to).is_empty(),

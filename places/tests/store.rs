@@ -76,7 +76,8 @@ both_backends!(
     lists_filter_by_area_dates_age_and_words,
     the_change_feed_follows_updated_at_then_id,
     the_examples_load_once_and_are_published,
-    imports_are_all_or_nothing_with_problems_by_line_and_column
+    imports_are_all_or_nothing_with_problems_by_line_and_column,
+    importing_a_file_again_updates_what_it_created
 );
 
 fn code(text: &str) -> MunicipalityCode {
@@ -230,7 +231,7 @@ async fn lists_filter_by_area_dates_age_and_words(fixture: Fixture) {
     let hachinohe_story = publish_event(
         places,
         &hachinohe,
-        &event_input("022039", "おはなし会", once("2026-12-09"), json!({})),
+        &event_input("022039", "こどもおはなし会", once("2026-12-09"), json!({})),
     )
     .await;
     let draft = places
@@ -319,6 +320,24 @@ async fn lists_filter_by_area_dates_age_and_words(fixture: Fixture) {
             .unwrap()),
         [salon]
     );
+    // Words are compared as the program search compares them: kana and width folded, and a
+    // word of a synonym group finds the others (子供 ~ こども).
+    for (query, found) in [
+        ("ヒヨコさろん", vec![salon]),
+        ("ｵﾝﾗｲﾝ 両親", vec![online]),
+        ("子供 おハナし", vec![hachinohe_story]),
+        ("児童 ひよこ", vec![]),
+    ] {
+        let words = EventFilter {
+            text: Some(query.into()),
+            ..EventFilter::default()
+        };
+        let listed = ids(places
+            .list_events(&words, Visibility::Public, &all)
+            .await
+            .unwrap());
+        assert_eq!(listed, found, "{query}");
+    }
     // Pages of one: every event once, in id order.
     let mut seen = Vec::new();
     let mut page = PageRequest {
@@ -614,4 +633,136 @@ async fn imports_are_all_or_nothing_with_problems_by_line_and_column(fixture: Fi
         matches!(refused, Err(PlacesError::Forbidden { .. })),
         "{refused:?}"
     );
+}
+
+fn titles_on_first_days(rows: &[(&str, &str)]) -> Vec<u8> {
+    let rows: Vec<[&str; 8]> = rows
+        .iter()
+        .map(|(title, first_day)| {
+            [
+                "022012",
+                "子育てサロン",
+                title,
+                "浪打児童館",
+                "毎週水",
+                first_day,
+                "10:00",
+                "36",
+            ]
+        })
+        .collect();
+    events_xlsx(&rows)
+}
+
+async fn importing_a_file_again_updates_what_it_created(fixture: Fixture) {
+    use kosodate_places::import::{ImportKind, Sheet};
+    let places = &fixture.places;
+    let staff = aomori_staff();
+    let sheet = Sheet::from_csv(PLACES_CSV.as_bytes()).unwrap();
+    let first = places
+        .import(&staff, ImportKind::Places, &sheet, false)
+        .await
+        .unwrap();
+    let again = places
+        .import(&staff, ImportKind::Places, &sheet, false)
+        .await
+        .unwrap();
+    assert!(again.created.is_empty() && again.updated.is_empty(), "{again:?}");
+    let ids =
+        |rows: &[kosodate_places::import::ImportedRow]| rows.iter().map(|row| row.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&again.unchanged),
+        ids(&first.created),
+        "the same two places, untouched"
+    );
+    let hall_id = first.created[0].id.unwrap();
+    places.publish_place(&staff, hall_id).await.unwrap();
+
+    let moved = PLACES_CSV.replace("青森市浪打2-6-10", "青森市浪打2-7-1");
+    let sheet = Sheet::from_csv(moved.as_bytes()).unwrap();
+    let checked = places
+        .import(&staff, ImportKind::Places, &sheet, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&checked.updated),
+        [Some(hall_id)],
+        "a check names the record it would change"
+    );
+    let hall = places.place(hall_id, Visibility::Staff).await.unwrap();
+    assert_eq!(hall.content.address, "青森市浪打2-6-10", "a check writes nothing");
+    let moved_report = places
+        .import(&staff, ImportKind::Places, &sheet, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            moved_report.created.len(),
+            ids(&moved_report.updated),
+            moved_report.unchanged.len()
+        ),
+        (0, vec![Some(hall_id)], 1)
+    );
+    let hall = places.place(hall_id, Visibility::Staff).await.unwrap();
+    assert_eq!(hall.content.address, "青森市浪打2-7-1");
+    assert_eq!(
+        hall.status,
+        kosodate_places::Status::Published,
+        "an update keeps the status"
+    );
+    assert_eq!(hall.version, 3, "created, published, updated");
+    assert_eq!(places.places_changed_after(None, 10).await.unwrap().len(), 2);
+
+    let salons = titles_on_first_days(&[("ひろば", "2026-04-01"), ("ひろば", "2026-10-07")]);
+    let sheet = Sheet::from_xlsx(&salons).unwrap();
+    let created = places
+        .import(&staff, ImportKind::Events, &sheet, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        created.created.len(),
+        2,
+        "one title on two first days is two events"
+    );
+    let again = places
+        .import(&staff, ImportKind::Events, &sheet, false)
+        .await
+        .unwrap();
+    assert_eq!((again.created.len(), again.unchanged.len()), (0, 2), "{again:?}");
+    assert_eq!(places.events_changed_after(None, 10).await.unwrap().len(), 2);
+
+    let twice = titles_on_first_days(&[("ひろば", "2026-04-01"), ("ひろば", "2026/4/1")]);
+    let Err(PlacesError::Import(problems)) = places
+        .import(
+            &staff,
+            ImportKind::Events,
+            &Sheet::from_xlsx(&twice).unwrap(),
+            true,
+        )
+        .await
+    else {
+        panic!("one event on two lines is refused");
+    };
+    let found: Vec<_> = problems.0.iter().map(|p| (p.line, p.column.as_deref())).collect();
+    assert_eq!(found, [(3, Some("C"))], "{problems:?}");
+    assert!(problems.0[0].detail.contains("2行目"), "{problems:?}");
+
+    // An event made in the editor with the same title and first day: the row could be either.
+    let input = event_input("022012", "ひろば", once("2026-04-01"), json!({}));
+    let made = places.create_event(&staff, &input).await.unwrap();
+    let Err(PlacesError::Import(problems)) = places.import(&staff, ImportKind::Events, &sheet, true).await
+    else {
+        panic!("a row that is two stored events is refused");
+    };
+    assert_eq!(problems.0.len(), 1, "{problems:?}");
+    assert_eq!(
+        (problems.0[0].line, problems.0[0].column.as_deref()),
+        (2, Some("C"))
+    );
+    places.archive_event(&staff, made.id).await.unwrap();
+    let after = places
+        .import(&staff, ImportKind::Events, &sheet, false)
+        .await
+        .unwrap();
+    assert_eq!(after.unchanged.len(), 2, "archived events are not the row's");
 }

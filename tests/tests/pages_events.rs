@@ -661,12 +661,14 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
     let (status, checked) = upload_sheet(&clerk, "places", "check", places).await;
     assert_eq!(status, 200, "{checked}");
     assert!(
-        checked.contains("1件を登録できます") && checked.contains("取込児童館"),
+        checked.contains("1件を登録・更新できます")
+            && checked.contains("新しく登録するもの：1件")
+            && checked.contains("取込児童館"),
         "{checked}"
     );
     let (status, done) = upload_sheet(&clerk, "places", "import", places).await;
     assert_eq!(status, 200, "{done}");
-    assert!(done.contains("1件を下書きとして登録しました"), "{done}");
+    assert!(done.contains("新しく登録したもの（下書き）：1件"), "{done}");
     let editor = done
         .split(r#"<a href="/staff/places/"#)
         .nth(1)
@@ -674,6 +676,29 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
         .unwrap();
     let form = clerk.page(&format!("/staff/places/{editor}"), 200).await;
     assert!(form.contains(r#"value="取込児童館""#), "{form}");
+
+    // The same file again is the same place, not a second one; a changed row updates it.
+    let (status, again) = upload_sheet(&clerk, "places", "import", places).await;
+    assert_eq!(status, 200, "{again}");
+    assert!(again.contains("登録済みで変更のなかったもの：1件"), "{again}");
+    assert!(
+        again.contains(&format!(r#"href="/staff/places/{editor}""#)),
+        "{again}"
+    );
+    let moved = places.replace("城東中央1-1-1", "城東中央2-2-2");
+    let (_, updated) = upload_sheet(&clerk, "places", "import", &moved).await;
+    assert!(updated.contains("内容を更新したもの：1件"), "{updated}");
+    let named = app
+        .app
+        .rows_once(
+            "SELECT id FROM places WHERE name = '取込児童館'",
+            0,
+            std::time::Duration::ZERO,
+        )
+        .await;
+    assert_eq!(named.len(), 1, "one place, however often its file is imported");
+    let form = clerk.page(&format!("/staff/places/{editor}"), 200).await;
+    assert!(form.contains("城東中央2-2-2"), "{form}");
 
     // A file with a problem stores nothing and names its line and column.
     let events = "団体コード,種類,タイトル,会場,くり返し,開始日,開始時刻\n\
@@ -710,11 +735,11 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
         .app
         .rows_once(
             "SELECT action FROM audit_log WHERE action IN ('place.import_check', 'place.import', 'event.import')",
-            3,
+            5,
             std::time::Duration::from_secs(5),
         )
         .await;
-    assert_eq!(audit.len(), 3);
+    assert_eq!(audit.len(), 5);
 }
 
 async fn a_clerk_enters_an_event_held_every_other_week(backend: Backend) {

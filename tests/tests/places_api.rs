@@ -470,12 +470,29 @@ async fn spreadsheets_import_places_and_events_all_or_nothing(backend: Backend) 
         403,
     )
     .await;
-    let done = call(
-        app.post("/api/v1/events/import", AOMORI_CITY_TOKEN)
+    let import_events = async |body: String| {
+        let request = app
+            .post("/api/v1/events/import", AOMORI_CITY_TOKEN)
             .header("Content-Type", "text/csv")
-            .body(good),
+            .body(body);
+        call(request, 200).await
+    };
+    let done = import_events(good.clone()).await;
+    assert_eq!(done["created"].as_array().unwrap().len(), 1);
+    // The same file again: the same event, untouched, not a second one.
+    let again = import_events(good.clone()).await;
+    assert_eq!(again["created"], json!([]), "{again}");
+    assert_eq!(again["updated"], json!([]), "{again}");
+    assert_eq!(again["unchanged"][0]["id"], done["created"][0]["id"], "{again}");
+    let later = good.replace(",10:30,", ",11:00,");
+    let moved = import_events(later).await;
+    assert_eq!(moved["updated"][0]["id"], done["created"][0]["id"], "{moved}");
+    let event_id = done["created"][0]["id"].as_str().unwrap();
+    let event = call(
+        app.get(&format!("/api/v1/events/{event_id}"))
+            .bearer_auth(AOMORI_CITY_TOKEN),
         200,
     )
     .await;
-    assert_eq!(done["created"].as_array().unwrap().len(), 1);
+    assert_eq!(event["schedule"]["start"], "11:00", "{event}");
 }

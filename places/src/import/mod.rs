@@ -1,8 +1,13 @@
 //! Bulk import of places and events from a spreadsheet (CSV in UTF-8 or Shift_JIS, or Excel
 //! .xlsx), in the registry's manner: every problem of every line at once, named by line and
 //! column letter with the column's header, and all or nothing: a file with any problem writes
-//! nothing, and a dry run only says what would be created. Each row becomes the same
-//! `PlaceInput` or `EventInput` the API takes and goes through the same validation.
+//! nothing, and a dry run only says what would be done. Each row becomes the same `PlaceInput`
+//! or `EventInput` the API takes and goes through the same validation.
+//!
+//! Importing a file again updates what it created instead of making every row twice: a row is
+//! the record of its owner with the same place name (names are unique per owner anyway), or the
+//! same event title on the same first day among the events not archived. Such a record is
+//! replaced by the row when they differ, keeping its status, and left alone when they do not.
 
 mod cells;
 mod columns;
@@ -11,6 +16,8 @@ mod write;
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
+use kosodate_domain::MunicipalityCode;
 use kosodate_registry::StaffIdentity;
 use kosodate_registry::import::{ImportError, ImportErrors};
 use serde::Serialize;
@@ -19,7 +26,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::PlacesError;
-use crate::input::{EventInput, PlaceInput};
+use crate::input::{EventInput, PlaceInput, span};
+use crate::model::{EventContent, PlaceContent};
 use crate::store::Places;
 
 pub use columns::headers;
@@ -32,44 +40,37 @@ pub enum ImportKind {
     Events,
 }
 
-/// What the import did (or, in a dry run, would do) with each row.
+/// What the import did (or, in a dry run, would do) with a row.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = PlaceImportedRow)]
 pub struct ImportedRow {
     pub line: usize,
-    /// The new record's id; none in a dry run.
+    /// The record's id; none for a record a dry run would create.
     pub id: Option<Uuid>,
     pub owner: String,
     /// The place's name or the event's title.
     pub name: String,
 }
 
+/// The rows of a file by what the import does with them: records created, records the row
+/// replaced, and records that already were as the row says.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = PlaceImportReport)]
 pub struct ImportReport {
     pub dry_run: bool,
     pub created: Vec<ImportedRow>,
+    pub updated: Vec<ImportedRow>,
+    pub unchanged: Vec<ImportedRow>,
 }
 
-/// A row read and checked, ready to be written.
+/// A row read and checked, before its place name is resolved.
 #[derive(Debug, Clone)]
-pub(crate) enum Planned {
+enum Planned {
     Place(PlaceInput),
     Event(EventInput),
 }
 
 impl Planned {
-    pub(crate) fn describe(&self, line: usize, id: Option<Uuid>) -> ImportedRow {
-        let (owner, name) = match self {
-            Self::Place(input) => (&input.owner, &input.name),
-            Self::Event(input) => (&input.owner, &input.title),
-        };
-        ImportedRow {
-            line,
-            id,
-            owner: owner.trim().to_owned(),
-            name: name.trim().to_owned(),
-        }
-    }
-
     /// The row as an input, or where (a JSON pointer) and why it cannot be one.
     fn read(kind: ImportKind, value: Value) -> Result<Self, (String, String)> {
         let failed = |error: serde_path_to_error::Error<serde_json::Error>| {
@@ -94,18 +95,84 @@ impl Planned {
         }
     }
 
-    fn problems(&self) -> Vec<kosodate_registry::FieldError> {
+    fn validate(&self) -> Result<Content, Vec<kosodate_registry::FieldError>> {
         let validated = match self {
-            Self::Place(input) => input.validate().map(|_| ()),
-            Self::Event(input) => input.validate().map(|_| ()),
+            Self::Place(input) => input.validate().map(Content::Place),
+            Self::Event(input) => input.validate().map(Content::Event),
         };
-        validated.err().map(|errors| errors.0).unwrap_or_default()
+        validated.map_err(|errors| errors.0)
     }
 }
 
+/// A row's record as it would be stored.
+#[derive(Debug, Clone)]
+pub(crate) enum Content {
+    Place(PlaceContent),
+    Event(EventContent),
+}
+
+impl Content {
+    pub(crate) fn owner(&self) -> MunicipalityCode {
+        match self {
+            Self::Place(content) => content.owner,
+            Self::Event(content) => content.owner,
+        }
+    }
+
+    /// What makes a row the same record as a stored one (see the module's comment).
+    fn key(&self) -> Option<RecordKey> {
+        match self {
+            Self::Place(content) => Some(RecordKey::Place {
+                owner: content.owner.to_string(),
+                name: content.name.clone(),
+            }),
+            Self::Event(content) => Some(RecordKey::Event {
+                owner: content.owner.to_string(),
+                title: content.title.clone(),
+                first_date: span(&content.schedule)?.0.date(),
+            }),
+        }
+    }
+
+    pub(crate) fn describe(&self, line: usize, id: Option<Uuid>) -> ImportedRow {
+        let name = match self {
+            Self::Place(content) => &content.name,
+            Self::Event(content) => &content.title,
+        };
+        ImportedRow {
+            line,
+            id,
+            owner: self.owner().to_string(),
+            name: name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum RecordKey {
+    Place {
+        owner: String,
+        name: String,
+    },
+    Event {
+        owner: String,
+        title: String,
+        first_date: NaiveDate,
+    },
+}
+
+/// A checked row and the stored record it is, if any.
+#[derive(Debug, Clone)]
+pub(crate) struct PlannedRow {
+    pub(crate) line: usize,
+    pub(crate) content: Content,
+    pub(crate) existing: Option<Uuid>,
+}
+
 impl Places {
-    /// Imports every row of `sheet` as a draft place or event, or nothing when any row has a
-    /// problem. An event names its place by the place's name (a place of the same owner).
+    /// Imports every row of `sheet` as a draft place or event, or as an update of the record it
+    /// already is, or nothing when any row has a problem. An event names its place by the
+    /// place's name (a place of the same owner).
     pub async fn import(
         &self,
         actor: &StaffIdentity,
@@ -114,11 +181,22 @@ impl Places {
         dry_run: bool,
     ) -> Result<ImportReport, PlacesError> {
         let layout = columns::Layout::for_sheet(kind, sheet).map_err(PlacesError::Import)?;
-        let places = match kind {
-            ImportKind::Events => self.place_ids_by_name().await?,
-            ImportKind::Places => HashMap::new(),
+        let places = self.place_ids_by_name().await?;
+        let existing = match kind {
+            ImportKind::Events => self.event_ids_by_key().await?,
+            ImportKind::Places => places
+                .iter()
+                .map(|((owner, name), id)| {
+                    let key = RecordKey::Place {
+                        owner: owner.clone(),
+                        name: name.clone(),
+                    };
+                    (key, vec![*id])
+                })
+                .collect(),
         };
         let mut problems = Vec::new();
+        let mut lines_by_key = HashMap::new();
         let mut planned = Vec::new();
         for row in &sheet.rows {
             let (value, place_name) = layout.read(row, &mut problems);
@@ -136,11 +214,27 @@ impl Places {
                     )),
                 }
             }
-            let invalid = record.problems();
-            problems.extend(invalid.iter().map(|error| {
-                layout.problem(row.line, &error.pointer, &error.detail, error.detail_en.clone())
-            }));
-            planned.push((row.line, record));
+            let content = match record.validate() {
+                Ok(content) => content,
+                Err(invalid) => {
+                    problems.extend(invalid.iter().map(|error| {
+                        layout.problem(row.line, &error.pointer, &error.detail, error.detail_en.clone())
+                    }));
+                    continue;
+                }
+            };
+            let key = content.key();
+            let found = key.as_ref().and_then(|key| existing.get(key));
+            let same_as = key.and_then(|key| lines_by_key.insert(key, row.line));
+            if let Some(problem) = identity_problem(&layout, row.line, same_as, found) {
+                problems.push(problem);
+                continue;
+            }
+            planned.push(PlannedRow {
+                line: row.line,
+                content,
+                existing: found.and_then(|ids| ids.first().copied()),
+            });
         }
         if !problems.is_empty() {
             // In the order a person reads the sheet: by line, then left to right.
@@ -150,9 +244,46 @@ impl Places {
             });
             return Err(PlacesError::Import(ImportErrors(problems)));
         }
-        let created = self.write_planned(actor, planned, dry_run).await?;
-        Ok(ImportReport { dry_run, created })
+        self.write_planned(actor, planned, dry_run).await
     }
+}
+
+/// Why a row cannot say which record it is: an earlier line of the file is the same record, or
+/// several stored events are.
+fn identity_problem(
+    layout: &columns::Layout,
+    line: usize,
+    same_as: Option<usize>,
+    found: Option<&Vec<Uuid>>,
+) -> Option<ImportError> {
+    let (pointer, what, key_en) = match layout.kind {
+        ImportKind::Places => ("/name", "施設", "name"),
+        ImportKind::Events => ("/title", "イベント", "title and first day"),
+    };
+    if let Some(earlier) = same_as {
+        let same = match layout.kind {
+            ImportKind::Places => "名称",
+            ImportKind::Events => "タイトルと開始日",
+        };
+        return Some(layout.problem(
+            line,
+            pointer,
+            &format!("{earlier}行目と{same}が同じ{what}です。1行にまとめてください"),
+            format!("line {earlier} has the same {key_en}"),
+        ));
+    }
+    let count = found.map_or(0, Vec::len);
+    (count > 1).then(|| {
+        layout.problem(
+            line,
+            pointer,
+            &format!(
+                "タイトルと開始日が同じイベントがすでに{count}件あり、どれを更新するか決められません。\
+                 不要なものをイベントの編集画面でアーカイブしてから取り込んでください"
+            ),
+            format!("{count} stored events have this {key_en}; archive the ones not wanted"),
+        )
+    })
 }
 
 /// The row as an input; a row whose cells could not be read is not read further (its cells'

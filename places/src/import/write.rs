@@ -1,24 +1,36 @@
 //! Writing an import's checked rows: all in one transaction, or, in a dry run, nothing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use chrono::Utc;
-use kosodate_domain::MunicipalityCode;
+use chrono::{NaiveDate, Utc};
+use kosodate_domain::Vocabulary;
 use kosodate_registry::StaffIdentity;
-use sea_orm::{ActiveValue::Set, EntityTrait, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::{ImportedRow, Planned};
+use super::{Content, ImportReport, PlannedRow, RecordKey};
 use crate::entity::{event, place};
 use crate::error::PlacesError;
-use crate::model::{EventContent, PlaceContent};
 use crate::store::{
-    Places, authorize, check_place_name_free, check_venue, event_values, place_values, stored_instant,
+    Hold, Places, authorize, check_place_name_free, check_venue, event_values, load_event, load_place,
+    place_values, stored_instant,
 };
 use crate::vocabulary::Status;
 
+/// What a row does to the record it is.
+enum Decision {
+    Create,
+    Unchanged(Uuid),
+    Replace { id: Uuid, status: Status, version: i32 },
+}
+
+fn parse_id(id: &str, what: &str) -> Result<Uuid, PlacesError> {
+    Uuid::parse_str(id).map_err(|_| PlacesError::Corrupt(format!("{what} id {id:?}")))
+}
+
 impl Places {
-    /// Every place's id by (owner, name): how an imported event names its place.
+    /// Every place's id by (owner, name): how an imported event names its place, and which
+    /// place an imported place row is.
     pub(crate) async fn place_ids_by_name(&self) -> Result<HashMap<(String, String), Uuid>, PlacesError> {
         let rows: Vec<(String, String, String)> = place::Entity::find()
             .select_only()
@@ -29,82 +41,164 @@ impl Places {
             .all(&self.db)
             .await?;
         rows.into_iter()
-            .map(|(id, owner, name)| {
-                let id =
-                    Uuid::parse_str(&id).map_err(|_| PlacesError::Corrupt(format!("place id {id:?}")))?;
-                Ok(((owner, name), id))
-            })
+            .map(|(id, owner, name)| Ok(((owner, name), parse_id(&id, "place")?)))
             .collect()
     }
 
-    /// Writes checked rows as drafts in one transaction (all or nothing), or in a dry run only
-    /// says what would be written. Owners and permissions are checked for every row first.
+    /// The ids of the events not archived by (owner, title, first day): which event an imported
+    /// event row is. Several ids under one key make the row ambiguous.
+    pub(crate) async fn event_ids_by_key(&self) -> Result<HashMap<RecordKey, Vec<Uuid>>, PlacesError> {
+        let rows: Vec<(String, String, String, NaiveDate)> = event::Entity::find()
+            .select_only()
+            .column(event::Column::Id)
+            .column(event::Column::OwnerCode)
+            .column(event::Column::Title)
+            .column(event::Column::FirstDate)
+            .filter(event::Column::Status.ne(Status::Archived.id()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut ids: HashMap<RecordKey, Vec<Uuid>> = HashMap::new();
+        for (id, owner, title, first_date) in rows {
+            let key = RecordKey::Event {
+                owner,
+                title,
+                first_date,
+            };
+            ids.entry(key).or_default().push(parse_id(&id, "event")?);
+        }
+        Ok(ids)
+    }
+
+    /// Writes checked rows in one transaction (all or nothing): new records as drafts, changed
+    /// ones replaced with their status kept. A dry run only says what would be written. Owners
+    /// and permissions are checked for every row first.
     pub(crate) async fn write_planned(
         &self,
         actor: &StaffIdentity,
-        planned: Vec<(usize, Planned)>,
+        rows: Vec<PlannedRow>,
         dry_run: bool,
-    ) -> Result<Vec<ImportedRow>, PlacesError> {
-        let mut rows = Vec::new();
-        for (line, record) in planned {
-            let content = match &record {
-                Planned::Place(input) => Content::Place(input.validate()?),
-                Planned::Event(input) => Content::Event(input.validate()?),
-            };
-            authorize(actor, content.owner())?;
-            self.check_owner(content.owner()).await?;
-            rows.push((line, record, content));
+    ) -> Result<ImportReport, PlacesError> {
+        let owners: BTreeSet<_> = rows.iter().map(|row| row.content.owner()).collect();
+        for owner in owners {
+            authorize(actor, owner)?;
+            self.check_owner(owner).await?;
         }
+        let mut report = ImportReport {
+            dry_run,
+            created: Vec::new(),
+            updated: Vec::new(),
+            unchanged: Vec::new(),
+        };
         if dry_run {
-            return Ok(rows
-                .iter()
-                .map(|(line, record, _)| record.describe(*line, None))
-                .collect());
+            for row in rows {
+                let decision = decide(&self.db, &row, Hold::Nothing).await?;
+                report.note(&row, &decision, None);
+            }
+            return Ok(report);
         }
         let now = stored_instant(Utc::now());
         let txn = kosodate_database::begin_write(&self.db).await?;
-        let mut written = Vec::new();
-        for (line, record, content) in rows {
-            let id = Uuid::now_v7();
-            match &content {
-                Content::Place(content) => {
-                    check_place_name_free(&txn, content, None).await?;
+        for row in rows {
+            let decision = decide(&txn, &row, Hold::ForUpdate).await?;
+            let created = write_row(&txn, &row.content, &decision, now).await?;
+            report.note(&row, &decision, created);
+        }
+        txn.commit().await?;
+        Ok(report)
+    }
+}
+
+impl ImportReport {
+    fn note(&mut self, row: &PlannedRow, decision: &Decision, created: Option<Uuid>) {
+        match decision {
+            Decision::Create => self.created.push(row.content.describe(row.line, created)),
+            Decision::Unchanged(id) => self.unchanged.push(row.content.describe(row.line, Some(*id))),
+            Decision::Replace { id, .. } => self.updated.push(row.content.describe(row.line, Some(*id))),
+        }
+    }
+}
+
+/// Whether the row creates a record, replaces one or finds it as it says; what replaces a record
+/// reads it with `hold`, so that a save meanwhile waits for the import.
+async fn decide(db: &impl ConnectionTrait, row: &PlannedRow, hold: Hold) -> Result<Decision, PlacesError> {
+    let Some(id) = row.existing else {
+        return Ok(Decision::Create);
+    };
+    let (same, status, version) = match &row.content {
+        Content::Place(content) => {
+            let current = load_place(db, id, hold).await?;
+            (current.content == *content, current.status, current.version)
+        }
+        Content::Event(content) => {
+            let current = load_event(db, id, hold).await?;
+            (current.content == *content, current.status, current.version)
+        }
+    };
+    Ok(match same {
+        true => Decision::Unchanged(id),
+        false => Decision::Replace { id, status, version },
+    })
+}
+
+/// Writes one row as decided; the id of a record it created.
+async fn write_row(
+    txn: &impl ConnectionTrait,
+    content: &Content,
+    decision: &Decision,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<Uuid>, PlacesError> {
+    let (id, status, version) = match *decision {
+        Decision::Unchanged(_) => return Ok(None),
+        Decision::Create => (Uuid::now_v7(), Status::Draft, 0),
+        Decision::Replace { id, status, version } => (id, status, version),
+    };
+    let creating = matches!(decision, Decision::Create);
+    match content {
+        Content::Place(content) => {
+            check_place_name_free(txn, content, (!creating).then_some(id)).await?;
+            let values = place_values(content, status, version + 1, now)?;
+            match creating {
+                true => {
                     let row = place::ActiveModel {
                         id: Set(id.to_string()),
                         created_at: Set(now),
                         published_at: Set(None),
-                        ..place_values(content, Status::Draft, 1, now)?
+                        ..values
                     };
-                    place::Entity::insert(row).exec_without_returning(&txn).await?;
+                    place::Entity::insert(row).exec_without_returning(txn).await?;
                 }
-                Content::Event(content) => {
-                    check_venue(&txn, content).await?;
+                false => {
+                    let row = place::ActiveModel {
+                        id: sea_orm::ActiveValue::Unchanged(id.to_string()),
+                        ..values
+                    };
+                    place::Entity::update(row).exec(txn).await?;
+                }
+            }
+        }
+        Content::Event(content) => {
+            check_venue(txn, content).await?;
+            let values = event_values(content, status, version + 1, now)?;
+            match creating {
+                true => {
                     let row = event::ActiveModel {
                         id: Set(id.to_string()),
                         created_at: Set(now),
                         published_at: Set(None),
-                        ..event_values(content, Status::Draft, 1, now)?
+                        ..values
                     };
-                    event::Entity::insert(row).exec_without_returning(&txn).await?;
+                    event::Entity::insert(row).exec_without_returning(txn).await?;
+                }
+                false => {
+                    let row = event::ActiveModel {
+                        id: sea_orm::ActiveValue::Unchanged(id.to_string()),
+                        ..values
+                    };
+                    event::Entity::update(row).exec(txn).await?;
                 }
             }
-            written.push(record.describe(line, Some(id)));
-        }
-        txn.commit().await?;
-        Ok(written)
-    }
-}
-
-enum Content {
-    Place(PlaceContent),
-    Event(EventContent),
-}
-
-impl Content {
-    fn owner(&self) -> MunicipalityCode {
-        match self {
-            Self::Place(content) => content.owner,
-            Self::Event(content) => content.owner,
         }
     }
+    Ok(creating.then_some(id))
 }

@@ -302,8 +302,10 @@ pub async fn event_templates() -> Json<Vec<kosodate_places::EventTemplate>> {
     Json(kosodate_places::event_templates())
 }
 
-/// Imports a spreadsheet of events (CSV in UTF-8 or Shift_JIS, or .xlsx), all or nothing, as
-/// drafts. Columns: 団体コード, 種類, タイトル, よみがな, 説明, 施設名 (a place of the same owner)
+/// Imports a spreadsheet of events (CSV in UTF-8 or Shift_JIS, or .xlsx), all or nothing: new
+/// events as drafts; a row with the title and first day of an event of its owner that is not
+/// archived replaces that event's content (its status kept), so a file imported twice is stored
+/// once. Columns: 団体コード, 種類, タイトル, よみがな, 説明, 施設名 (a place of the same owner)
 /// or 会場, くり返し (empty for once; 「毎週火・木」「第2火曜」「最終土曜」「毎月20日」), 開始日, 終了日,
 /// 開始時刻, 終了時刻, 休みの日, 妊娠中 (○), 対象月齢（から）, 対象月齢（まで）, 対象学年（から）,
 /// 対象学年（まで）, 対象の補足, 定員, 申込方法, 申込URL, 申込電話番号, 申込締切日,

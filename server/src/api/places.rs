@@ -247,8 +247,9 @@ pub async fn place_templates() -> Json<&'static [kosodate_places::PlaceTemplate]
     Json(kosodate_places::place_templates())
 }
 
-/// Imports a spreadsheet of places (CSV in UTF-8 or Shift_JIS, or .xlsx), all or nothing, as
-/// drafts. Columns: 団体コード, 種類, 名称, よみがな, 住所, 郵便番号, 緯度, 経度, 電話番号, URL,
+/// Imports a spreadsheet of places (CSV in UTF-8 or Shift_JIS, or .xlsx), all or nothing: new
+/// places as drafts; a row with the name of a place of its owner replaces that place's content
+/// (its status kept), so a file imported twice is stored once. Columns: 団体コード, 種類, 名称, よみがな, 住所, 郵便番号, 緯度, 経度, 電話番号, URL,
 /// 開館時間 (「月-金 9:00-17:00、土 9:00-12:00」), 休館日, 開館時間の備考, 対象月齢（から）,
 /// 対象月齢（まで）, 設備 (「授乳室、おむつ替え」), 説明, ライセンス.
 #[utoipa::path(

@@ -1,17 +1,17 @@
 //! `/staff/places/import`: many places or events at once from a spreadsheet (CSV in UTF-8 or
 //! Shift_JIS, or Excel .xlsx), the columns the JSON API's import reads. 「確認だけする」 reads
-//! the file and lists what would be created, or every problem by line and column, writing
-//! nothing; 「取り込む」 does the same and, when the file has no problem, creates every row as a
-//! draft at once (all or nothing). Both are audited as the API's are.
+//! the file and lists what would be created, updated (a row that is a record already, see
+//! `kosodate_places::import`) or left as it is, or every problem by line and column, writing
+//! nothing; 「取り込む」 does the same and, when the file has no problem, writes every row at once
+//! (all or nothing). Both are audited as the API's are.
 
 use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_places::PlacesError;
-use kosodate_places::import::{ImportKind, ImportReport, Sheet, headers};
+use kosodate_places::import::{ImportKind, ImportReport, ImportedRow, Sheet, headers};
 use kosodate_registry::transfer::ImportFormat;
-use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::RequestContext;
@@ -35,16 +35,23 @@ struct ImportPage {
     event_headers: Vec<&'static str>,
 }
 
-/// What a file gave: the rows a check would create, or those an import created.
+/// What a file gave: the rows a check would write, or those an import wrote, by what was done.
 struct Outcome {
     checked_only: bool,
-    rows: Vec<CreatedRow>,
+    written: usize,
+    groups: Vec<OutcomeGroup>,
 }
 
-struct CreatedRow {
+/// Rows that had the same fate, under a heading that says which.
+struct OutcomeGroup {
+    heading: String,
+    rows: Vec<OutcomeRow>,
+}
+
+struct OutcomeRow {
     line: usize,
     name: String,
-    /// The created record's editor; none in a check.
+    /// The record's editor; none for a record a check would create.
     editor: Option<String>,
 }
 
@@ -156,17 +163,39 @@ pub async fn upload(
 }
 
 fn outcome(kind: &str, report: ImportReport) -> Outcome {
-    let editor = |id: Option<Uuid>| id.map(|id| format!("/staff/{kind}/{id}/edit"));
-    Outcome {
-        checked_only: report.dry_run,
-        rows: report
-            .created
+    let (created, updated, unchanged) = match report.dry_run {
+        true => (
+            "新しく登録するもの",
+            "内容を更新するもの",
+            "登録済みで変更のないもの",
+        ),
+        false => (
+            "新しく登録したもの（下書き）",
+            "内容を更新したもの",
+            "登録済みで変更のなかったもの",
+        ),
+    };
+    let group = |heading: &str, rows: Vec<ImportedRow>| OutcomeGroup {
+        heading: format!("{heading}：{}件", rows.len()),
+        rows: rows
             .into_iter()
-            .map(|row| CreatedRow {
+            .map(|row| OutcomeRow {
                 line: row.line,
                 name: row.name,
-                editor: editor(row.id),
+                editor: row.id.map(|id| format!("/staff/{kind}/{id}/edit")),
             })
             .collect(),
+    };
+    Outcome {
+        checked_only: report.dry_run,
+        written: report.created.len() + report.updated.len(),
+        groups: [
+            group(created, report.created),
+            group(updated, report.updated),
+            group(unchanged, report.unchanged),
+        ]
+        .into_iter()
+        .filter(|group| !group.rows.is_empty())
+        .collect(),
     }
 }
