@@ -33,6 +33,7 @@ mod m20261205_000112_partner_links;
 mod m20261205_000120_match_partitions;
 mod m20261206_000130_program_licenses;
 mod m20261206_000131_weekly_event_addenda;
+mod m20261206_000132_staged_import_subjects;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000120_match_partitions::Migration),
             Box::new(m20261206_000130_program_licenses::Migration),
             Box::new(m20261206_000131_weekly_event_addenda::Migration),
+            Box::new(m20261206_000132_staged_import_subjects::Migration),
         ]
     }
 }

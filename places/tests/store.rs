@@ -711,6 +711,16 @@ async fn importing_a_file_again_updates_what_it_created(fixture: Fixture) {
         "an update keeps the status"
     );
     assert_eq!(hall.version, 3, "created, published, updated");
+    assert_eq!(
+        moved_report.updated[0].version,
+        Some(3),
+        "the report says the version written"
+    );
+    assert_eq!(
+        checked.updated[0].version,
+        Some(2),
+        "a check, the version it would replace"
+    );
     assert_eq!(places.places_changed_after(None, 10).await.unwrap().len(), 2);
 
     let salons = titles_on_first_days(&[("ひろば", "2026-04-01"), ("ひろば", "2026-10-07")]);

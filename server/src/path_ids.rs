@@ -93,6 +93,8 @@ uuid_records! {
     Partner = "連携アプリ", "partner";
     /// A search in the search log, whose result a click is recorded for.
     Search = "検索", "search";
+    /// A spreadsheet a staff member uploaded, waiting for its import.
+    StagedImport = "アップロードしたファイル", "staged import";
 }
 
 #[derive(Debug)]

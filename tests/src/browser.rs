@@ -226,6 +226,17 @@ impl Chromium {
         field.send_keys(text).await.expect("the field takes the text");
     }
 
+    /// Chooses the file at `path` in the file control `css` selects, as a person picking it in
+    /// the browser's file dialog would.
+    pub async fn choose_file(&self, css: &str, path: &Path) {
+        let path = path.to_str().expect("a UTF-8 path");
+        self.find(css)
+            .await
+            .send_keys(path)
+            .await
+            .expect("the file control takes the file");
+    }
+
     /// Sets the value of the field `css` selects as a date picker would (typing into a date field
     /// follows the browser's locale, which a test should not depend on).
     pub async fn set_value(&self, css: &str, value: &str) {

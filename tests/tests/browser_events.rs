@@ -70,6 +70,27 @@ async fn a_clerk_enters_a_recurring_event_and_a_parent_goes(backend: Backend) {
         .visit(&app.url("/staff/places/import"), (1280, 800))
         .await;
     chromium.check_open_page(&shots, "places-import").await;
+    // The whole import as a clerk goes through it: choose the file, check, import.
+    let sheet = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    std::fs::write(
+        sheet.path(),
+        "団体コード,種類,名称,住所,開館時間,設備\n\
+         022021,児童館,取込児童館,弘前市大字城東中央1-1-1,月-金 9:00-18:00,授乳室\n\
+         022021,児童館,弘前市児童センター,弘前市大字末広4丁目10-1,火-日 9:00-17:00,\n",
+    )
+    .unwrap();
+    chromium.choose_file("#file", sheet.path()).await;
+    chromium.click_and_wait(".buttons button[type=submit]").await;
+    let text = chromium.text().await;
+    assert!(
+        text.contains("新しく登録するもの：1件") && text.contains("内容を更新するもの：1件"),
+        "{text}"
+    );
+    chromium.check_open_page(&shots, "places-import-check").await;
+    chromium.click_and_wait(".buttons button[type=submit]").await;
+    let text = chromium.text().await;
+    assert!(text.contains("2件を登録・更新しました"), "{text}");
+    chromium.check_open_page(&shots, "places-import-done").await;
     chromium.visit(&app.url("/staff/events"), (1280, 800)).await;
     chromium
         .click_and_wait("a[href='/staff/events/new?template=parenting_salon']")

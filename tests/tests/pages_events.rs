@@ -628,12 +628,13 @@ async fn wrong_place_entries_are_stopped_at_their_controls(backend: Backend) {
     assert_eq!(stored().await, before);
 }
 
-/// Uploads `csv` on the places and events import page; the status and the page.
+/// Uploads `csv` on the places and events import page and opens the check it redirects to;
+/// with `action` "import", imports it from there when the check offers it. The status and the
+/// last page.
 async fn upload_sheet(clerk: &FormBrowser, kind: &str, action: &str, csv: &str) -> (u16, String) {
     let form = reqwest::multipart::Form::new()
         .text("csrf_token", clerk.csrf.clone())
         .text("kind", kind.to_owned())
-        .text("action", action.to_owned())
         .part(
             "file",
             reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("一覧.csv"),
@@ -645,7 +646,22 @@ async fn upload_sheet(clerk: &FormBrowser, kind: &str, action: &str, csv: &str) 
         .send()
         .await
         .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
+    let status = response.status().as_u16();
+    let Some(check) = response
+        .headers()
+        .get("location")
+        .map(|value| value.to_str().unwrap().to_owned())
+    else {
+        return (status, response.text().await.unwrap());
+    };
+    assert_eq!(status, 303);
+    let response = clerk.client.get(clerk.url(&check)).send().await.unwrap();
+    let (status, page) = (response.status().as_u16(), response.text().await.unwrap());
+    if action != "import" || !page.contains(&format!(r#"action="{check}/apply""#)) {
+        return (status, page);
+    }
+    let (status, _, done) = clerk.post(&format!("{check}/apply"), &[]).await;
+    (status, done)
 }
 
 async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend) {
@@ -680,7 +696,8 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
     // The same file again is the same place, not a second one; a changed row updates it.
     let (status, again) = upload_sheet(&clerk, "places", "import", places).await;
     assert_eq!(status, 200, "{again}");
-    assert!(again.contains("登録済みで変更のなかったもの：1件"), "{again}");
+    assert!(again.contains("すべて登録済みです"), "{again}");
+    assert!(again.contains("登録済みで変更のないもの：1件"), "{again}");
     assert!(
         again.contains(&format!(r#"href="/staff/places/{editor}""#)),
         "{again}"
@@ -700,6 +717,29 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
     let form = clerk.page(&format!("/staff/places/{editor}"), 200).await;
     assert!(form.contains("城東中央2-2-2"), "{form}");
 
+    // A check goes stale when the place changes before 取り込む: the new plan is shown instead,
+    // and nothing is written until the clerk confirms it.
+    let (_, stale) = upload_sheet(&clerk, "places", "check", places).await;
+    let apply = stale
+        .split(r#"action="/staff/places/import/"#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|rest| format!("/staff/places/import/{rest}"))
+        .unwrap();
+    let elsewhere = places.replace("城東中央1-1-1", "城東中央3-3-3");
+    upload_sheet(&clerk, "places", "import", &elsewhere).await;
+    let (status, _, replanned) = clerk.post(&apply, &[]).await;
+    assert_eq!(status, 200, "{replanned}");
+    assert!(replanned.contains("計算し直しました"), "{replanned}");
+    let form = clerk.page(&format!("/staff/places/{editor}"), 200).await;
+    assert!(form.contains("城東中央3-3-3"), "nothing written yet: {form}");
+    let (_, _, done) = clerk.post(&apply, &[]).await;
+    assert!(done.contains("内容を更新したもの：1件"), "{done}");
+    let form = clerk.page(&format!("/staff/places/{editor}"), 200).await;
+    assert!(form.contains("城東中央1-1-1"), "{form}");
+    let (status, _, gone) = clerk.post(&apply, &[]).await;
+    assert_eq!(status, 404, "an applied file is gone: {gone}");
+
     // A file with a problem stores nothing and names its line and column.
     let events = "団体コード,種類,タイトル,会場,くり返し,開始日,開始時刻\n\
         022021,遊びの広場,ひろば,弘前市児童センター,毎週水,2026-04-01,10:30\n\
@@ -707,9 +747,15 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
     let (status, refused) = upload_sheet(&clerk, "events", "import", events).await;
     assert_eq!(status, 422, "{refused}");
     assert!(refused.contains("3行目 E列（くり返し）"), "{refused}");
+    assert!(refused.contains("<h1>取り込むイベントの確認</h1>"), "{refused}");
     assert!(
-        refused.contains(r#"id="kind-events" name="kind" value="events" checked"#),
-        "{refused}"
+        !refused.contains("/apply"),
+        "a file with problems cannot be imported: {refused}"
+    );
+    let events_form = clerk.page("/staff/places/import?kind=events", 200).await;
+    assert!(
+        events_form.contains(r#"id="kind-events" name="kind" value="events" checked"#),
+        "{events_form}"
     );
     let stored = app
         .app
@@ -734,12 +780,21 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
     let audit = app
         .app
         .rows_once(
-            "SELECT action FROM audit_log WHERE action IN ('place.import_check', 'place.import', 'event.import')",
-            5,
+            "SELECT action FROM audit_log WHERE action IN ('place.import', 'event.import')",
+            4,
             std::time::Duration::from_secs(5),
         )
         .await;
-    assert_eq!(audit.len(), 5);
+    assert_eq!(audit.len(), 4, "four imports of places, none of events");
+    let checks = app
+        .app
+        .rows_once(
+            "SELECT action FROM audit_log WHERE action = 'event.import_check'",
+            1,
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(checks.len(), 1);
 }
 
 async fn a_clerk_enters_an_event_held_every_other_week(backend: Backend) {

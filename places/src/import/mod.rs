@@ -47,6 +47,9 @@ pub struct ImportedRow {
     pub line: usize,
     /// The record's id; none for a record a dry run would create.
     pub id: Option<Uuid>,
+    /// The record's version after the import, or in a dry run as it stands (none for a record a
+    /// dry run would create): a check and its import agree only while nobody changed the record.
+    pub version: Option<i32>,
     pub owner: String,
     /// The place's name or the event's title.
     pub name: String,
@@ -134,7 +137,7 @@ impl Content {
         }
     }
 
-    pub(crate) fn describe(&self, line: usize, id: Option<Uuid>) -> ImportedRow {
+    pub(crate) fn describe(&self, line: usize, id: Option<Uuid>, version: Option<i32>) -> ImportedRow {
         let name = match self {
             Self::Place(content) => &content.name,
             Self::Event(content) => &content.title,
@@ -142,6 +145,7 @@ impl Content {
         ImportedRow {
             line,
             id,
+            version,
             owner: self.owner().to_string(),
             name: name.clone(),
         }

@@ -17,10 +17,10 @@ use crate::store::{
 };
 use crate::vocabulary::Status;
 
-/// What a row does to the record it is.
+/// What a row does to the record it is; a new record's id is drawn when it is decided.
 enum Decision {
-    Create,
-    Unchanged(Uuid),
+    Create { id: Uuid },
+    Unchanged { id: Uuid, version: i32 },
     Replace { id: Uuid, status: Status, version: i32 },
 }
 
@@ -93,7 +93,7 @@ impl Places {
         if dry_run {
             for row in rows {
                 let decision = decide(&self.db, &row, Hold::Nothing).await?;
-                report.note(&row, &decision, None);
+                report.note(&row, &decision, false);
             }
             return Ok(report);
         }
@@ -101,8 +101,8 @@ impl Places {
         let txn = kosodate_database::begin_write(&self.db).await?;
         for row in rows {
             let decision = decide(&txn, &row, Hold::ForUpdate).await?;
-            let created = write_row(&txn, &row.content, &decision, now).await?;
-            report.note(&row, &decision, created);
+            write_row(&txn, &row.content, &decision, now).await?;
+            report.note(&row, &decision, true);
         }
         txn.commit().await?;
         Ok(report)
@@ -110,12 +110,15 @@ impl Places {
 }
 
 impl ImportReport {
-    fn note(&mut self, row: &PlannedRow, decision: &Decision, created: Option<Uuid>) {
-        match decision {
-            Decision::Create => self.created.push(row.content.describe(row.line, created)),
-            Decision::Unchanged(id) => self.unchanged.push(row.content.describe(row.line, Some(*id))),
-            Decision::Replace { id, .. } => self.updated.push(row.content.describe(row.line, Some(*id))),
-        }
+    /// Notes what `decision` did to the row's record, or, before it is `written`, would do.
+    fn note(&mut self, row: &PlannedRow, decision: &Decision, written: bool) {
+        let step = i32::from(written);
+        let (list, id, version) = match *decision {
+            Decision::Create { id } => (&mut self.created, written.then_some(id), written.then_some(1)),
+            Decision::Unchanged { id, version } => (&mut self.unchanged, Some(id), Some(version)),
+            Decision::Replace { id, version, .. } => (&mut self.updated, Some(id), Some(version + step)),
+        };
+        list.push(row.content.describe(row.line, id, version));
     }
 }
 
@@ -123,7 +126,7 @@ impl ImportReport {
 /// reads it with `hold`, so that a save meanwhile waits for the import.
 async fn decide(db: &impl ConnectionTrait, row: &PlannedRow, hold: Hold) -> Result<Decision, PlacesError> {
     let Some(id) = row.existing else {
-        return Ok(Decision::Create);
+        return Ok(Decision::Create { id: Uuid::now_v7() });
     };
     let (same, status, version) = match &row.content {
         Content::Place(content) => {
@@ -136,24 +139,24 @@ async fn decide(db: &impl ConnectionTrait, row: &PlannedRow, hold: Hold) -> Resu
         }
     };
     Ok(match same {
-        true => Decision::Unchanged(id),
+        true => Decision::Unchanged { id, version },
         false => Decision::Replace { id, status, version },
     })
 }
 
-/// Writes one row as decided; the id of a record it created.
+/// Writes one row as decided.
 async fn write_row(
     txn: &impl ConnectionTrait,
     content: &Content,
     decision: &Decision,
     now: chrono::DateTime<Utc>,
-) -> Result<Option<Uuid>, PlacesError> {
+) -> Result<(), PlacesError> {
     let (id, status, version) = match *decision {
-        Decision::Unchanged(_) => return Ok(None),
-        Decision::Create => (Uuid::now_v7(), Status::Draft, 0),
+        Decision::Unchanged { .. } => return Ok(()),
+        Decision::Create { id } => (id, Status::Draft, 0),
         Decision::Replace { id, status, version } => (id, status, version),
     };
-    let creating = matches!(decision, Decision::Create);
+    let creating = matches!(decision, Decision::Create { .. });
     match content {
         Content::Place(content) => {
             check_place_name_free(txn, content, (!creating).then_some(id)).await?;
@@ -200,5 +203,5 @@ async fn write_row(
             }
         }
     }
-    Ok(creating.then_some(id))
+    Ok(())
 }

@@ -9,6 +9,7 @@ pub struct Model {
     pub organisation: String,
     pub file_name: String,
     pub format: String,
+    pub subject: String,
     pub content: Vec<u8>,
     pub sha256: String,
     pub checked_plan: Option<String>,

@@ -2,7 +2,9 @@
 //! that whichever server process serves the apply finds the file the staff member checked,
 //! without a second upload. A staged file is its uploader's alone (staff name and organisation),
 //! lives an hour at most, is checked against its SHA-256 when read, and is deleted when applied.
-//! The digest of the plan last shown lets the apply tell whether the registry changed since.
+//! The digest of the plan last shown lets the apply tell whether the registry changed since. A
+//! file is staged for one [`StagedSubject`]: the places and events page stages its uploads here
+//! too, and a page finds only its own subject's files.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
@@ -19,10 +21,20 @@ use crate::transfer::ImportFormat;
 /// How long a staged file waits for its apply.
 pub const STAGED_FOR: Duration = Duration::hours(1);
 
+/// What a staged file is to be imported as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum StagedSubject {
+    Programs,
+    Places,
+    Events,
+}
+
 /// A file as staged, its content checked against its digest.
 #[derive(Debug, Clone)]
 pub struct StagedImport {
     pub id: String,
+    pub subject: StagedSubject,
     pub file_name: String,
     pub format: ImportFormat,
     pub content: Vec<u8>,
@@ -46,6 +58,13 @@ fn organisation_key(staff: &StaffIdentity) -> String {
         .map_or_else(|| "administrator".to_owned(), |code| code.to_string())
 }
 
+/// Any plan as one digest of its JSON: equal digests mean equal plans. For a plan whose JSON
+/// holds nothing drawn afresh by each dry run (the places crate's leaves a new record's id out).
+pub fn digest_of(plan: &impl serde::Serialize) -> String {
+    // Serialising our own plans cannot fail; an empty digest would only force a re-check.
+    hex_sha256(&serde_json::to_vec(plan).unwrap_or_default())
+}
+
 /// What a plan would do, as one digest: equal digests mean the same creates, the same changes
 /// field by field and the same unchanged programs. A new program's id is drawn afresh by every
 /// plan, so it is left out.
@@ -64,7 +83,7 @@ pub fn plan_digest(report: &ImportReport) -> String {
             value
         })
         .collect();
-    hex_sha256(&serde_json::to_vec(&items).unwrap_or_default())
+    digest_of(&items)
 }
 
 impl Registry {
@@ -73,6 +92,7 @@ impl Registry {
     pub async fn stage_import(
         &self,
         staff: &StaffIdentity,
+        subject: StagedSubject,
         file_name: &str,
         format: ImportFormat,
         content: Vec<u8>,
@@ -90,6 +110,7 @@ impl Registry {
             organisation: Set(organisation_key(staff)),
             file_name: Set(file_name.to_owned()),
             format: Set(format.id().to_owned()),
+            subject: Set(<&str>::from(subject).to_owned()),
             sha256: Set(hex_sha256(&content)),
             content: Set(content),
             checked_plan: Set(None),
@@ -102,15 +123,19 @@ impl Registry {
         Ok(id)
     }
 
-    /// The staff member's own staged file, if it is still there and whole.
+    /// The staff member's own staged file of one of `subjects`, if it is still there and whole.
     pub async fn staged_import(
         &self,
         staff: &StaffIdentity,
-        id: &str,
+        subjects: &[StagedSubject],
+        id: uuid::Uuid,
         now: DateTime<Utc>,
     ) -> Result<StagedImport, RegistryError> {
-        let not_found = || RegistryError::StagedImportNotFound(id.to_owned());
-        let row = staged_import::Entity::find_by_id(id.to_owned())
+        let not_found = || RegistryError::StagedImportNotFound(id.to_string());
+        let row = staged_import::Entity::find_by_id(id.to_string())
+            .filter(
+                staged_import::Column::Subject.is_in(subjects.iter().map(|subject| <&str>::from(*subject))),
+            )
             .filter(staged_import::Column::StaffName.eq(staff.name.as_str()))
             .filter(staged_import::Column::Organisation.eq(organisation_key(staff)))
             .filter(staged_import::Column::ExpiresAt.gt(now))
@@ -124,8 +149,13 @@ impl Registry {
         }
         let format = ImportFormat::parse(&row.format)
             .ok_or_else(|| RegistryError::Corrupt(format!("unknown staged format {}", row.format)))?;
+        let subject = row
+            .subject
+            .parse()
+            .map_err(|_| RegistryError::Corrupt(format!("unknown staged subject {}", row.subject)))?;
         Ok(StagedImport {
             id: row.id,
+            subject,
             file_name: row.file_name,
             format,
             content: row.content,

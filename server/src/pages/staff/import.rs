@@ -8,12 +8,12 @@
 //! permissions, exactly as the JSON API's import does.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use kosodate_registry::audit::Outcome;
-use kosodate_registry::import::staged::{StagedImport, plan_digest};
+use kosodate_registry::import::staged::{StagedImport, StagedSubject, plan_digest};
 use kosodate_registry::import::{ImportAction, ImportError, ImportItem, ImportReport};
 use kosodate_registry::{RegistryError, StaffIdentity};
 use serde::Deserialize;
@@ -24,6 +24,7 @@ use super::upload::{Posted, ProblemRow, problem_rows};
 use crate::error::ApiError;
 use crate::extract::RequestContext;
 use crate::pages::visitor::{SignedInStaff, StaffForm};
+use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 const HERE: &str = "/staff/import";
@@ -96,6 +97,7 @@ pub async fn upload(State(state): State<AppState>, staff: SignedInStaff, multipa
         .registry
         .stage_import(
             &staff.identity,
+            StagedSubject::Programs,
             &upload.file_name,
             format,
             upload.bytes,
@@ -227,11 +229,11 @@ pub async fn review(
     State(state): State<AppState>,
     staff: SignedInStaff,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::StagedImport>,
 ) -> Result<Response, ApiError> {
     let staged = state
         .registry
-        .staged_import(&staff.identity, &id, Utc::now())
+        .staged_import(&staff.identity, &[StagedSubject::Programs], id, Utc::now())
         .await?;
     let planned = dry_run(&state, &staff.identity, &context, &staged).await?;
     review_page(&state, &staff, &staged, planned, false).await
@@ -252,13 +254,13 @@ struct DonePage {
 pub async fn apply(
     State(state): State<AppState>,
     context: RequestContext,
-    Path(id): Path<String>,
+    RecordId(id): RecordId<path_ids::StagedImport>,
     form: StaffForm<ApplyForm>,
 ) -> Result<Response, ApiError> {
     let staff = form.staff;
     let staged = state
         .registry
-        .staged_import(&staff.identity, &id, Utc::now())
+        .staged_import(&staff.identity, &[StagedSubject::Programs], id, Utc::now())
         .await?;
     let planned = dry_run(&state, &staff.identity, &context, &staged).await?;
     let unchanged_since_shown = match &planned {

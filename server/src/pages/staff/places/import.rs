@@ -1,38 +1,155 @@
 //! `/staff/places/import`: many places or events at once from a spreadsheet (CSV in UTF-8 or
-//! Shift_JIS, or Excel .xlsx), the columns the JSON API's import reads. 「確認だけする」 reads
-//! the file and lists what would be created, updated (a row that is a record already, see
-//! `kosodate_places::import`) or left as it is, or every problem by line and column, writing
-//! nothing; 「取り込む」 does the same and, when the file has no problem, writes every row at once
-//! (all or nothing). Both are audited as the API's are.
+//! Shift_JIS, or Excel .xlsx), the columns the JSON API's import reads. As on the programs'
+//! import page, the upload is kept in the database (`Registry::stage_import`, subject places or
+//! events) and the page redirects to its dry run, `/staff/places/import/{id}`: what would be
+//! created, updated (a row that is a record already, see `kosodate_places::import`) or left as
+//! it is, or every problem by line and column. 「取り込む」 posts only the id and the CSRF token;
+//! the apply plans again first and, should the records have changed since the plan shown, shows
+//! the new plan instead of writing it. Checks and imports are audited as the API's are.
 
 use askama::Template;
-use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
 use kosodate_places::PlacesError;
 use kosodate_places::import::{ImportKind, ImportReport, ImportedRow, Sheet, headers};
+use kosodate_registry::import::ImportError;
+use kosodate_registry::import::staged::{StagedImport, StagedSubject, digest_of};
 use kosodate_registry::transfer::ImportFormat;
+use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::extract::RequestContext;
 use crate::pages::staff::StaffChrome;
 use crate::pages::staff::form_fields::field;
 use crate::pages::staff::upload::{self, ProblemRow, problem_rows};
-use crate::pages::visitor::SignedInStaff;
+use crate::pages::visitor::{SignedInStaff, StaffForm};
+use crate::path_ids::{self, RecordId};
 use crate::places::import_audited;
 use crate::state::AppState;
 
+const HERE: &str = "/staff/places/import";
+const SUBJECTS: &[StagedSubject] = &[StagedSubject::Places, StagedSubject::Events];
+
 #[derive(Template)]
 #[template(path = "staff/places_import.html")]
-struct ImportPage {
+struct UploadPage {
     chrome: StaffChrome,
     /// `places` or `events`: what the form imports.
     kind: &'static str,
     file_error: Option<&'static str>,
-    problems: Vec<ProblemRow>,
-    outcome: Option<Outcome>,
     place_headers: Vec<&'static str>,
     event_headers: Vec<&'static str>,
+}
+
+impl UploadPage {
+    fn is(&self, kind: &str) -> bool {
+        self.kind == kind
+    }
+}
+
+/// `?kind=events` opens the form for events.
+#[derive(Debug, Deserialize)]
+pub struct KindQuery {
+    kind: Option<String>,
+}
+
+fn subject_of(kind: &str) -> StagedSubject {
+    match kind {
+        "events" => StagedSubject::Events,
+        _ => StagedSubject::Places,
+    }
+}
+
+/// The form's value, the places crate's kind and the page's word for a staged subject.
+fn kind_of(subject: StagedSubject) -> (&'static str, ImportKind, &'static str) {
+    match subject {
+        StagedSubject::Events => ("events", ImportKind::Events, "イベント"),
+        _ => ("places", ImportKind::Places, "施設"),
+    }
+}
+
+async fn upload_page(
+    state: &AppState,
+    staff: &SignedInStaff,
+    subject: StagedSubject,
+    file_error: Option<&'static str>,
+) -> Response {
+    let page = UploadPage {
+        chrome: StaffChrome::load(state, staff, "/staff/places").await,
+        kind: kind_of(subject).0,
+        file_error,
+        place_headers: headers(ImportKind::Places),
+        event_headers: headers(ImportKind::Events),
+    };
+    let status = match file_error {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
+    crate::pages::html(status, &page)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    Query(query): Query<KindQuery>,
+) -> Response {
+    let subject = subject_of(query.kind.as_deref().unwrap_or_default());
+    upload_page(&state, &staff, subject, None).await
+}
+
+pub async fn upload(State(state): State<AppState>, staff: SignedInStaff, multipart: Multipart) -> Response {
+    let posted = match upload::read(&staff, multipart).await {
+        Ok(posted) => posted,
+        Err(refused) => return refused,
+    };
+    let subject = subject_of(field(&posted.fields, "kind"));
+    let refuse = async |message| upload_page(&state, &staff, subject, Some(message)).await;
+    let Some(file) = posted.upload else {
+        return refuse("取り込むファイルを選んでください").await;
+    };
+    let Some(format) = file.spreadsheet_format() else {
+        return refuse("CSV（.csv）または Excel（.xlsx）のファイルを選んでください").await;
+    };
+    if file.bytes.is_empty() {
+        return refuse("選んだファイルは空です").await;
+    }
+    let staged = state
+        .registry
+        .stage_import(
+            &staff.identity,
+            subject,
+            &file.file_name,
+            format,
+            file.bytes,
+            Utc::now(),
+        )
+        .await;
+    match staged {
+        Ok(id) => (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("{HERE}/{id}"))],
+        )
+            .into_response(),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff/places_import_review.html")]
+struct ReviewPage {
+    chrome: StaffChrome,
+    id: String,
+    file_name: String,
+    /// 「取り込む施設の確認」, or 「施設を取り込みました」 once done.
+    heading: String,
+    /// 施設 or イベント.
+    what: &'static str,
+    /// The records changed since the plan last shown: this is a new plan.
+    replanned: bool,
+    problems: Vec<ProblemRow>,
+    outcome: Option<Outcome>,
 }
 
 /// What a file gave: the rows a check would write, or those an import wrote, by what was done.
@@ -55,111 +172,119 @@ struct OutcomeRow {
     editor: Option<String>,
 }
 
-impl ImportPage {
-    fn is(&self, kind: &str) -> bool {
-        self.kind == kind
-    }
+/// What planning or importing the staged file gave: a report, or every problem with the file.
+enum Planned {
+    Report(ImportReport),
+    Problems(Vec<ImportError>),
 }
 
-fn kind_of(fields: &[(String, String)]) -> (ImportKind, &'static str) {
-    match field(fields, "kind") {
-        "events" => (ImportKind::Events, "events"),
-        _ => (ImportKind::Places, "places"),
-    }
-}
-
-async fn render(
+/// Reads the staged file and imports it (a dry run unless `dry_run` is false), audited.
+async fn import_staged(
     state: &AppState,
     staff: &SignedInStaff,
-    page: ImportPageParts,
-    status: StatusCode,
-) -> Response {
-    let page = ImportPage {
-        chrome: StaffChrome::load(state, staff, "/staff/places").await,
-        kind: page.kind,
-        file_error: page.file_error,
-        problems: page.problems,
-        outcome: page.outcome,
-        place_headers: headers(ImportKind::Places),
-        event_headers: headers(ImportKind::Events),
+    context: &RequestContext,
+    staged: &StagedImport,
+    dry_run: bool,
+) -> Result<Planned, ApiError> {
+    let sheet = match staged.format {
+        ImportFormat::Xlsx => Sheet::from_xlsx(&staged.content),
+        _ => Sheet::from_csv(&staged.content),
     };
-    crate::pages::html(status, &page)
-}
-
-/// The page without its chrome.
-struct ImportPageParts {
-    kind: &'static str,
-    file_error: Option<&'static str>,
-    problems: Vec<ProblemRow>,
-    outcome: Option<Outcome>,
-}
-
-impl ImportPageParts {
-    fn blank(kind: &'static str) -> Self {
-        Self {
-            kind,
-            file_error: None,
-            problems: Vec::new(),
-            outcome: None,
-        }
-    }
-
-    fn file_error(kind: &'static str, message: &'static str) -> Self {
-        Self {
-            file_error: Some(message),
-            ..Self::blank(kind)
-        }
+    let sheet = match sheet {
+        Ok(sheet) => sheet,
+        Err(problems) => return Ok(Planned::Problems(problems.0)),
+    };
+    let kind = kind_of(staged.subject).1;
+    match import_audited(state, &staff.identity, context, kind, &sheet, dry_run).await? {
+        Ok(report) => Ok(Planned::Report(report)),
+        Err(PlacesError::Import(problems)) => Ok(Planned::Problems(problems.0)),
+        Err(error) => Err(error.into()),
     }
 }
 
-pub async fn page(State(state): State<AppState>, staff: SignedInStaff) -> Response {
-    render(&state, &staff, ImportPageParts::blank("places"), StatusCode::OK).await
-}
-
-pub async fn upload(
-    State(state): State<AppState>,
-    staff: SignedInStaff,
-    context: RequestContext,
-    multipart: Multipart,
+async fn review_page(
+    state: &AppState,
+    staff: &SignedInStaff,
+    staged: &StagedImport,
+    planned: Planned,
+    replanned: bool,
 ) -> Result<Response, ApiError> {
-    let posted = match upload::read(&staff, multipart).await {
-        Ok(posted) => posted,
-        Err(refused) => return Ok(refused),
+    let (kind, _, what) = kind_of(staged.subject);
+    let heading = match &planned {
+        Planned::Report(report) if !report.dry_run => format!("{what}を取り込みました"),
+        _ => format!("取り込む{what}の確認"),
     };
-    let (kind, kind_id) = kind_of(&posted.fields);
-    let refuse = async |message| {
-        let page = ImportPageParts::file_error(kind_id, message);
-        render(&state, &staff, page, StatusCode::UNPROCESSABLE_ENTITY).await
+    let mut page = ReviewPage {
+        heading,
+        chrome: StaffChrome::load(state, staff, "/staff/places").await,
+        id: staged.id.clone(),
+        file_name: staged.file_name.clone(),
+        what,
+        replanned,
+        problems: Vec::new(),
+        outcome: None,
     };
-    let Some(file) = posted.upload else {
-        return Ok(refuse("取り込むファイルを選んでください").await);
-    };
-    let Some(format) = file.spreadsheet_format() else {
-        return Ok(refuse("CSV（.csv）または Excel（.xlsx）のファイルを選んでください").await);
-    };
-    if file.bytes.is_empty() {
-        return Ok(refuse("選んだファイルは空です").await);
-    }
-    let sheet = match format {
-        ImportFormat::Xlsx => Sheet::from_xlsx(&file.bytes),
-        _ => Sheet::from_csv(&file.bytes),
-    };
-    let dry_run = field(&posted.fields, "action") != "import";
-    let result = match sheet {
-        Ok(sheet) => import_audited(&state, &staff.identity, &context, kind, &sheet, dry_run).await?,
-        Err(problems) => Err(PlacesError::Import(problems)),
-    };
-    let mut page = ImportPageParts::blank(kind_id);
-    match result {
-        Ok(report) => page.outcome = Some(outcome(kind_id, report)),
-        Err(PlacesError::Import(problems)) => page.problems = problem_rows(&problems.0),
-        Err(error) => return Err(error.into()),
+    match planned {
+        Planned::Report(report) => {
+            if report.dry_run {
+                state
+                    .registry
+                    .note_checked_plan(&staged.id, &digest_of(&report))
+                    .await?;
+            }
+            page.outcome = Some(outcome(kind, report));
+        }
+        Planned::Problems(problems) => page.problems = problem_rows(&problems),
     }
     let status = match page.problems.is_empty() {
         true => StatusCode::OK,
         false => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    Ok(render(&state, &staff, page, status).await)
+    Ok(crate::pages::html(status, &page))
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    context: RequestContext,
+    RecordId(id): RecordId<path_ids::StagedImport>,
+) -> Result<Response, ApiError> {
+    let staged = state
+        .registry
+        .staged_import(&staff.identity, SUBJECTS, id, Utc::now())
+        .await?;
+    let planned = import_staged(&state, &staff, &context, &staged, true).await?;
+    review_page(&state, &staff, &staged, planned, false).await
+}
+
+/// The apply form carries nothing but its CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct ApplyForm {}
+
+pub async fn apply(
+    State(state): State<AppState>,
+    context: RequestContext,
+    RecordId(id): RecordId<path_ids::StagedImport>,
+    form: StaffForm<ApplyForm>,
+) -> Result<Response, ApiError> {
+    let staff = form.staff;
+    let staged = state
+        .registry
+        .staged_import(&staff.identity, SUBJECTS, id, Utc::now())
+        .await?;
+    let planned = import_staged(&state, &staff, &context, &staged, true).await?;
+    let unchanged_since_shown = match &planned {
+        Planned::Report(report) => staged.checked_plan.as_deref() == Some(digest_of(report).as_str()),
+        Planned::Problems(_) => false,
+    };
+    if !unchanged_since_shown {
+        return review_page(&state, &staff, &staged, planned, true).await;
+    }
+    let done = import_staged(&state, &staff, &context, &staged, false).await?;
+    if let Planned::Report(_) = done {
+        state.registry.discard_staged_import(&staged.id).await?;
+    }
+    review_page(&state, &staff, &staged, done, false).await
 }
 
 fn outcome(kind: &str, report: ImportReport) -> Outcome {

@@ -33,6 +33,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/places", get(list))
         .route("/staff/places/import", get(import::page).post(import::upload))
+        .route("/staff/places/import/{id}", get(import::review))
+        .route(
+            "/staff/places/import/{id}/apply",
+            axum::routing::post(import::apply),
+        )
         .route("/staff/places/new", get(editor::new_place).post(editor::create))
         .route(
             "/staff/places/{id}/edit",
