@@ -120,6 +120,10 @@ async fn a_clerk_enters_a_recurring_event_and_a_parent_goes(backend: Backend) {
             [
                 ("events".to_owned(), app.url("/events?area=022021")),
                 ("event".to_owned(), app.url(&format!("/events/{id}"))),
+                (
+                    "event-preview".to_owned(),
+                    app.url(&format!("/staff/events/{id}/preview")),
+                ),
             ],
             &shots,
         )

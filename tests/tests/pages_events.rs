@@ -196,6 +196,16 @@ async fn drafts_and_archived_events_are_not_public(backend: Backend) {
 
     let edit = clerk.page(&location, 200).await;
     assert!(edit.contains("下書きを保存しました"), "{edit}");
+    // The clerk sees the draft as parents will, before publishing it.
+    let preview_path = format!("/staff/events/{id}/preview");
+    assert!(edit.contains(&format!(r#"href="{preview_path}""#)), "{edit}");
+    let preview = clerk.page(&preview_path, 200).await;
+    assert!(
+        preview.contains("プレビュー（下書き）") && preview.contains("公開するまで住民には表示されません"),
+        "{preview}"
+    );
+    assert!(preview.contains("<h1>下書きの離乳食教室</h1>"), "{preview}");
+    assert!(preview.contains("弘前市保健センター 2階"), "{preview}");
     let version = edit
         .split(r#"name="version" value=""#)
         .nth(1)
@@ -226,6 +236,7 @@ async fn another_organisations_event_cannot_be_opened(backend: Backend) {
     let id = published_event(&hirosaki, "弘前の離乳食教室").await;
     let aomori = clerk(&app, "aomori").await;
     aomori.page(&format!("/staff/events/{id}/edit"), 403).await;
+    aomori.page(&format!("/staff/events/{id}/preview"), 403).await;
     let (status, _, _) = aomori
         .post(&format!("/staff/events/{id}/edit"), &[("action", "archive")])
         .await;
@@ -563,6 +574,11 @@ async fn a_clerk_enters_a_place_from_its_kind_and_publishes_it(backend: Backend)
     let public = clerk.page(&format!("/places/{id}"), 200).await;
     assert!(public.contains("弘前市児童センター"), "{public}");
     assert!(public.contains("13:00"), "{public}");
+    assert!(!public.contains("プレビュー"), "{public}");
+    let preview = clerk.page(&format!("/staff/places/{id}/preview"), 200).await;
+    assert!(preview.contains("プレビュー（公開）"), "{preview}");
+    assert!(!preview.contains("公開するまで"), "{preview}");
+    assert!(preview.contains("13:00"), "{preview}");
     // The event editor offers the new place as a venue.
     let event_form = clerk.page("/staff/events/new", 200).await;
     assert!(
@@ -739,6 +755,11 @@ async fn a_clerk_imports_places_then_events_from_a_spreadsheet(backend: Backend)
     assert!(form.contains("城東中央1-1-1"), "{form}");
     let (status, _, gone) = clerk.post(&apply, &[]).await;
     assert_eq!(status, 404, "an applied file is gone: {gone}");
+    let mistyped = clerk.page("/staff/places/import/zzz", 404).await;
+    assert!(
+        mistyped.contains("アップロードしたファイル（ID: zzz）"),
+        "{mistyped}"
+    );
 
     // A file with a problem stores nothing and names its line and column.
     let events = "団体コード,種類,タイトル,会場,くり返し,開始日,開始時刻\n\

@@ -6,7 +6,7 @@
 
 mod attend;
 mod listing;
-mod show;
+pub mod show;
 
 use axum::Router;
 use axum::routing::get;

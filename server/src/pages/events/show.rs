@@ -1,4 +1,6 @@
-//! `/events/{id}` and `/places/{id}`: one published event or place, for anybody.
+//! `/events/{id}` and `/places/{id}`: one published event or place, for anybody; and the same
+//! pages as a preview for the staff who may change the record (`/staff/events/{id}/preview`,
+//! `/staff/places/{id}/preview`), drafts too, under a banner that says so.
 
 use askama::Template;
 use axum::extract::State;
@@ -34,10 +36,30 @@ struct EventPage {
     sign_up: String,
     fee: String,
     going: Going,
+    preview: Option<Preview>,
+}
+
+/// The banner of a staff preview: the record's status and its editor.
+#[derive(Debug)]
+pub struct Preview {
+    pub status: &'static str,
+    pub published: bool,
+    pub editor: String,
+}
+
+impl Preview {
+    /// Which records a page shows: the public's, or in a preview the staff's (drafts too).
+    fn visibility(preview: Option<&Self>) -> Visibility {
+        match preview {
+            Some(_) => Visibility::Staff,
+            None => Visibility::Public,
+        }
+    }
 }
 
 /// Where the 「行く」 button stands for whoever looks.
-enum Going {
+#[derive(Debug)]
+pub enum Going {
     /// Not a signed-in parent with a household: the page says how to get there.
     SignIn,
     Parent {
@@ -53,9 +75,20 @@ pub async fn event(
 ) -> Result<Response, ApiError> {
     let event = state.places.event(id, Visibility::Public).await?;
     let going = going(&state, &visitor, id).await?;
-    let places = Places::load(&state).await?;
+    event_page(&state, event, going, None).await
+}
+
+/// An event's page as a parent sees it, or in a preview as a parent would see it once published.
+pub async fn event_page(
+    state: &AppState,
+    event: Event,
+    going: Going,
+    preview: Option<Preview>,
+) -> Result<Response, ApiError> {
+    let places = Places::load(state).await?;
+    let visibility = Preview::visibility(preview.as_ref());
     let (place, venue) = match &event.content.venue {
-        Venue::Place { place_id } => match state.places.place(*place_id, Visibility::Public).await {
+        Venue::Place { place_id } => match state.places.place(*place_id, visibility).await {
             Ok(place) => (Some((place.id, place.content.name, place.content.address)), None),
             Err(PlacesError::PlaceNotFound(_)) => (None, None),
             Err(error) => return Err(error.into()),
@@ -79,6 +112,7 @@ pub async fn event(
         next,
         event,
         going,
+        preview,
     };
     Ok(crate::pages::html(StatusCode::OK, &page))
 }
@@ -162,6 +196,7 @@ struct PlacePage {
     facilities: Vec<&'static str>,
     ages: Option<String>,
     next: Vec<EventDay>,
+    preview: Option<Preview>,
 }
 
 pub async fn place(
@@ -169,7 +204,17 @@ pub async fn place(
     RecordId(id): RecordId<path_ids::Place>,
 ) -> Result<Response, ApiError> {
     let place = state.places.place(id, Visibility::Public).await?;
-    let places = Places::load(&state).await?;
+    place_page(&state, place, None).await
+}
+
+/// A place's page as a parent sees it, or in a preview as a parent would see it once published
+/// (its events are the published ones either way).
+pub async fn place_page(
+    state: &AppState,
+    place: Place,
+    preview: Option<Preview>,
+) -> Result<Response, ApiError> {
+    let places = Places::load(state).await?;
     let (from, to) = window();
     let filter = EventFilter {
         place: Some(place.id),
@@ -177,7 +222,7 @@ pub async fn place(
         to: Some(to),
         ..EventFilter::default()
     };
-    let events = published(&state, &filter).await?;
+    let events = published(state, &filter).await?;
     let content = &place.content;
     let page = PlacePage {
         kind: content.kind.label_ja(),
@@ -206,6 +251,7 @@ pub async fn place(
         ages: content.age_months.map(months_words),
         next: days_of(events.iter(), from, to),
         place,
+        preview,
     };
     Ok(crate::pages::html(StatusCode::OK, &page))
 }

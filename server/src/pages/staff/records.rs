@@ -1,6 +1,7 @@
 //! What the staff editors of places and events share: whose records a staff member lists (their
 //! municipality's, or everything for the prefecture and the operators), whether they may change
-//! one, what the editor says about the stored record beside the form, and where a save goes.
+//! one, what the editor says about the stored record beside the form, the banner of its preview,
+//! and where a save goes.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,6 +11,7 @@ use kosodate_registry::{StaffAction, StaffRole};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::pages::events::show::Preview;
 use crate::pages::visitor::SignedInStaff;
 
 /// The records a staff member's list shows.
@@ -49,6 +51,15 @@ impl Stored {
             status: status.label_ja(),
             published: status == Status::Published,
         }
+    }
+}
+
+/// The banner of a record's preview: its status and the way back to its editor.
+pub fn preview(status: Status, editor: String) -> Preview {
+    Preview {
+        status: status.label_ja(),
+        published: status == Status::Published,
+        editor,
     }
 }
 

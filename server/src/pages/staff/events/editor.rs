@@ -21,8 +21,9 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
+use crate::pages::events::show;
 use crate::pages::staff::StaffChrome;
-use crate::pages::staff::records::{Stored, View, back_to, check_writable};
+use crate::pages::staff::records::{self, Stored, View, back_to, check_writable};
 use crate::pages::visitor::{SignedInStaff, StaffForm};
 use crate::path_ids::{self, RecordId};
 use crate::places::audited;
@@ -169,6 +170,17 @@ fn view(action: String, event: Option<&Event>) -> View {
 }
 
 /// An event the staff member may change (others see that it is not theirs).
+/// `/staff/events/{id}/preview`: the event's page as parents will see it, drafts too.
+pub async fn preview(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    RecordId(id): RecordId<path_ids::Event>,
+) -> Result<Response, ApiError> {
+    let event = load_writable(&state, &staff, id).await?;
+    let banner = records::preview(event.status, format!("/staff/events/{id}/edit"));
+    show::event_page(&state, event, show::Going::SignIn, Some(banner)).await
+}
+
 async fn load_writable(state: &AppState, staff: &SignedInStaff, id: Uuid) -> Result<Event, ApiError> {
     let event = state.places.event(id, Visibility::Staff).await?;
     check_writable(staff, event.content.owner)?;

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
             "/staff/events/{id}/edit",
             get(editor::edit_event).post(editor::update),
         )
+        .route("/staff/events/{id}/preview", get(editor::preview))
 }
 
 /// What the editor needs from the registry: whom the staff member may enter events for.

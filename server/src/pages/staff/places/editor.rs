@@ -17,9 +17,10 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
+use crate::pages::events::show;
 use crate::pages::staff::StaffChrome;
 use crate::pages::staff::form_fields::{FieldMessages, field};
-use crate::pages::staff::records::{Stored, View, back_to, check_writable};
+use crate::pages::staff::records::{self, Stored, View, back_to, check_writable};
 use crate::pages::visitor::{SignedInStaff, StaffForm};
 use crate::path_ids::{self, RecordId};
 use crate::places::audited;
@@ -165,6 +166,17 @@ async fn owners(state: &AppState, staff: &SignedInStaff) -> Result<Vec<(String, 
 }
 
 /// A place the staff member may change (others see that it is not theirs).
+/// `/staff/places/{id}/preview`: the place's page as parents will see it, drafts too.
+pub async fn preview(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    RecordId(id): RecordId<path_ids::Place>,
+) -> Result<Response, ApiError> {
+    let place = load_writable(&state, &staff, id).await?;
+    let banner = records::preview(place.status, format!("/staff/places/{id}/edit"));
+    show::place_page(&state, place, Some(banner)).await
+}
+
 async fn load_writable(state: &AppState, staff: &SignedInStaff, id: Uuid) -> Result<Place, ApiError> {
     let place = state.places.place(id, Visibility::Staff).await?;
     check_writable(staff, place.content.owner)?;

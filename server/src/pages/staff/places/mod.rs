@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
             "/staff/places/{id}/edit",
             get(editor::edit_place).post(editor::update),
         )
+        .route("/staff/places/{id}/preview", get(editor::preview))
 }
 
 #[derive(Template)]
