@@ -6,7 +6,6 @@
 //! (`cli/`); `startup` is the one composition root. Domain rules must not live here: they belong
 //! to the library crates, which must never depend on this one.
 
-pub mod allocator;
 pub mod api;
 pub mod audit;
 pub mod auth;

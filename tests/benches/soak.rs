@@ -29,10 +29,6 @@ use reqwest::{Client, RequestBuilder};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-// The service's own allocator, so that `--serve` measures what `kosodate serve` runs.
-#[global_allocator]
-static ALLOCATOR: kosodate_server::allocator::Allocator = kosodate_server::allocator::Allocator;
-
 const MEMORY_INTERVAL: Duration = Duration::from_secs(10);
 /// Requests in flight beyond which the driver itself would be the bottleneck: a request that
 /// finds none free counts as an error ("overloaded") instead of queueing.
