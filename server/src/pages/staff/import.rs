@@ -9,8 +9,8 @@
 
 use askama::Template;
 use axum::extract::{Multipart, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::Utc;
 use kosodate_registry::audit::Outcome;
 use kosodate_registry::import::staged::{StagedImport, StagedSubject, plan_digest};
@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::StaffChrome;
 use super::changes::ChangeInWords;
-use super::upload::{Posted, ProblemRow, problem_rows};
+use super::upload::{ProblemRow, problem_rows};
 use crate::error::ApiError;
 use crate::extract::RequestContext;
 use crate::pages::visitor::{SignedInStaff, StaffForm};
@@ -75,42 +75,13 @@ pub async fn page(State(state): State<AppState>, staff: SignedInStaff) -> Respon
 }
 
 pub async fn upload(State(state): State<AppState>, staff: SignedInStaff, multipart: Multipart) -> Response {
-    let upload = match super::upload::read(&staff, multipart).await {
-        Ok(Posted {
-            upload: Some(upload), ..
-        }) => upload,
-        Ok(Posted { upload: None, .. }) => {
-            let message = "取り込むファイルを選んでください";
-            return upload_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
-        }
+    let posted = match super::upload::read(&staff, multipart).await {
+        Ok(posted) => posted,
         Err(refused) => return refused,
     };
-    let Some(format) = upload.spreadsheet_format() else {
-        let message = "CSV（.csv）または Excel（.xlsx）のファイルを選んでください";
-        return upload_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
-    };
-    if upload.bytes.is_empty() {
-        let message = "選んだファイルは空です";
-        return upload_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
-    }
-    let staged = state
-        .registry
-        .stage_import(
-            &staff.identity,
-            StagedSubject::Programs,
-            &upload.file_name,
-            format,
-            upload.bytes,
-            Utc::now(),
-        )
-        .await;
-    match staged {
-        Ok(id) => (
-            StatusCode::SEE_OTHER,
-            [(header::LOCATION, format!("{HERE}/{id}"))],
-        )
-            .into_response(),
-        Err(error) => ApiError::from(error).into_response(),
+    match super::upload::spreadsheet(posted.upload) {
+        Ok(file) => super::upload::stage(&state, &staff, StagedSubject::Programs, file, HERE).await,
+        Err(message) => upload_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await,
     }
 }
 

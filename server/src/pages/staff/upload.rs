@@ -1,15 +1,20 @@
 //! A spreadsheet a staff page uploads (`multipart/form-data`), said once for the programs'
 //! import and the places' and events' import: the file with its name and type, the form's other
-//! fields, the CSRF token checked, and the spreadsheet format the file is in.
+//! fields, the CSRF token checked, the spreadsheet format the file is in, and the file staged for
+//! its check.
 
 use axum::extract::Multipart;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::Utc;
 use kosodate_registry::import::ImportError;
+use kosodate_registry::import::staged::StagedSubject;
 use kosodate_registry::transfer::ImportFormat;
 
 use crate::auth::session::tokens_match;
 use crate::error::ApiError;
 use crate::pages::visitor::SignedInStaff;
+use crate::state::AppState;
 
 /// The uploaded file: its name, content type and bytes.
 pub struct Upload {
@@ -24,6 +29,50 @@ impl Upload {
         ImportFormat::recognise(None, Some(&self.file_name))
             .or_else(|| ImportFormat::recognise(self.content_type.as_deref(), None))
             .filter(|format| *format != ImportFormat::TokyoJson)
+    }
+}
+
+/// The chosen file and its format, or what the page says at its file control.
+pub fn spreadsheet(upload: Option<Upload>) -> Result<(Upload, ImportFormat), &'static str> {
+    let Some(upload) = upload else {
+        return Err("取り込むファイルを選んでください");
+    };
+    let Some(format) = upload.spreadsheet_format() else {
+        return Err("CSV（.csv）または Excel（.xlsx）のファイルを選んでください");
+    };
+    if upload.bytes.is_empty() {
+        return Err("選んだファイルは空です");
+    }
+    Ok((upload, format))
+}
+
+/// Keeps the file for the staff member's check (`Registry::stage_import`) and sends them to it,
+/// `{page}/{id}`.
+pub async fn stage(
+    state: &AppState,
+    staff: &SignedInStaff,
+    subject: StagedSubject,
+    (upload, format): (Upload, ImportFormat),
+    page: &str,
+) -> Response {
+    let staged = state
+        .registry
+        .stage_import(
+            &staff.identity,
+            subject,
+            &upload.file_name,
+            format,
+            upload.bytes,
+            Utc::now(),
+        )
+        .await;
+    match staged {
+        Ok(id) => (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("{page}/{id}"))],
+        )
+            .into_response(),
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
 

@@ -9,8 +9,8 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::Utc;
 use kosodate_places::PlacesError;
 use kosodate_places::import::{ImportKind, ImportReport, ImportedRow, Sheet, headers};
@@ -105,34 +105,9 @@ pub async fn upload(State(state): State<AppState>, staff: SignedInStaff, multipa
         Err(refused) => return refused,
     };
     let subject = subject_of(field(&posted.fields, "kind"));
-    let refuse = async |message| upload_page(&state, &staff, subject, Some(message)).await;
-    let Some(file) = posted.upload else {
-        return refuse("取り込むファイルを選んでください").await;
-    };
-    let Some(format) = file.spreadsheet_format() else {
-        return refuse("CSV（.csv）または Excel（.xlsx）のファイルを選んでください").await;
-    };
-    if file.bytes.is_empty() {
-        return refuse("選んだファイルは空です").await;
-    }
-    let staged = state
-        .registry
-        .stage_import(
-            &staff.identity,
-            subject,
-            &file.file_name,
-            format,
-            file.bytes,
-            Utc::now(),
-        )
-        .await;
-    match staged {
-        Ok(id) => (
-            StatusCode::SEE_OTHER,
-            [(header::LOCATION, format!("{HERE}/{id}"))],
-        )
-            .into_response(),
-        Err(error) => ApiError::from(error).into_response(),
+    match upload::spreadsheet(posted.upload) {
+        Ok(file) => upload::stage(&state, &staff, subject, file, HERE).await,
+        Err(message) => upload_page(&state, &staff, subject, Some(message)).await,
     }
 }
 
