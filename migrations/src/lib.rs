@@ -34,6 +34,7 @@ mod m20261205_000120_match_partitions;
 mod m20261206_000130_program_licenses;
 mod m20261206_000131_weekly_event_addenda;
 mod m20261206_000132_staged_import_subjects;
+mod m20261206_000133_place_event_versions;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000130_program_licenses::Migration),
             Box::new(m20261206_000131_weekly_event_addenda::Migration),
             Box::new(m20261206_000132_staged_import_subjects::Migration),
+            Box::new(m20261206_000133_place_event_versions::Migration),
         ]
     }
 }

@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE, Vocabulary};
-use kosodate_registry::Visibility;
 use kosodate_registry::page::{Page, PageRequest};
+use kosodate_registry::{StaffIdentity, Visibility};
 use kosodate_search::{DEFAULT_SYNONYMS, Synonyms, fold_kana, normalize};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -15,8 +15,9 @@ use uuid::Uuid;
 
 use crate::entity::{event, place};
 use crate::error::PlacesError;
+use crate::history::{self, EventVersion, PlaceVersion, Subject};
 use crate::model::{Event, Place};
-use crate::store::{Hold, Places, event_from_row, load_event, load_place, place_from_row};
+use crate::store::{Hold, Places, authorize, event_from_row, load_event, load_place, place_from_row};
 use crate::vocabulary::{EventKind, PlaceKind, Status};
 
 /// Where: records of one municipality (and the prefecture's, which are for everybody), of a
@@ -392,4 +393,28 @@ fn event_matches(event: &Event, filter: &EventFilter, words: Option<&QueryWords>
         _ => true,
     };
     age && text && days
+}
+
+impl Places {
+    /// Every version of a place, oldest first, for whoever may change it.
+    pub async fn place_history(
+        &self,
+        actor: &StaffIdentity,
+        id: Uuid,
+    ) -> Result<Vec<PlaceVersion>, PlacesError> {
+        let place = load_place(&self.db, id, Hold::Nothing).await?;
+        authorize(actor, place.content.owner)?;
+        history::versions(&self.db, Subject::Place, id).await
+    }
+
+    /// Every version of an event, oldest first, for whoever may change it.
+    pub async fn event_history(
+        &self,
+        actor: &StaffIdentity,
+        id: Uuid,
+    ) -> Result<Vec<EventVersion>, PlacesError> {
+        let event = load_event(&self.db, id, Hold::Nothing).await?;
+        authorize(actor, event.content.owner)?;
+        history::versions(&self.db, Subject::Event, id).await
+    }
 }

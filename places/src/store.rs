@@ -1,5 +1,6 @@
 //! Writing places and events: one transaction per write, the owner's staff (or the prefecture)
-//! only, optimistic locking on `version`, and nothing deleted (records are archived).
+//! only, optimistic locking on `version`, each change's version kept in the same transaction
+//! (`history.rs`), and nothing deleted (records are archived).
 
 use chrono::{DateTime, SubsecRound, Utc};
 use kosodate_domain::{MunicipalityCode, Vocabulary};
@@ -9,9 +10,10 @@ use uuid::Uuid;
 
 use crate::entity::{event, place};
 use crate::error::PlacesError;
+use crate::history::{self, NewVersion};
 use crate::input::{EventInput, InputErrors, PlaceInput, span};
 use crate::model::{Event, EventContent, Place, PlaceContent, Venue};
-use crate::vocabulary::Status;
+use crate::vocabulary::{Status, VersionAction};
 
 /// Places and events over their tables. Cheap to clone: it holds the connection pool.
 #[derive(Debug, Clone)]
@@ -24,6 +26,15 @@ pub struct Places {
 enum Transition {
     Publish,
     Archive,
+}
+
+impl Transition {
+    fn action(self) -> VersionAction {
+        match self {
+            Self::Publish => VersionAction::Published,
+            Self::Archive => VersionAction::Archived,
+        }
+    }
 }
 
 impl Places {
@@ -53,8 +64,10 @@ impl Places {
         let txn = kosodate_database::begin_write(&self.db).await?;
         check_place_name_free(&txn, &content, None).await?;
         let stored = place::Entity::insert(row).exec_with_returning(&txn).await?;
+        let place = place_from_row(stored)?;
+        history::record(&txn, NewVersion::of_place(&place, VersionAction::Created, actor)?).await?;
         txn.commit().await?;
-        place_from_row(stored)
+        Ok(place)
     }
 
     /// Replaces a place's content; with `expected_version`, refuses when somebody changed it
@@ -83,8 +96,10 @@ impl Places {
             ..place_values(&content, current.status, current.version + 1, now)?
         };
         let stored = place::Entity::update(row).exec(&txn).await?;
+        let place = place_from_row(stored)?;
+        history::record(&txn, NewVersion::of_place(&place, VersionAction::Updated, actor)?).await?;
         txn.commit().await?;
-        place_from_row(stored)
+        Ok(place)
     }
 
     pub async fn publish_place(&self, actor: &StaffIdentity, id: Uuid) -> Result<Place, PlacesError> {
@@ -117,8 +132,10 @@ impl Places {
             row.published_at = Set(Some(now));
         }
         let stored = place::Entity::update(row).exec(&txn).await?;
+        let place = place_from_row(stored)?;
+        history::record(&txn, NewVersion::of_place(&place, transition.action(), actor)?).await?;
         txn.commit().await?;
-        place_from_row(stored)
+        Ok(place)
     }
 
     pub async fn create_event(
@@ -139,8 +156,10 @@ impl Places {
         let txn = kosodate_database::begin_write(&self.db).await?;
         check_venue(&txn, &content).await?;
         let stored = event::Entity::insert(row).exec_with_returning(&txn).await?;
+        let event = event_from_row(stored)?;
+        history::record(&txn, NewVersion::of_event(&event, VersionAction::Created, actor)?).await?;
         txn.commit().await?;
-        event_from_row(stored)
+        Ok(event)
     }
 
     pub async fn update_event(
@@ -167,8 +186,10 @@ impl Places {
             ..event_values(&content, current.status, current.version + 1, now)?
         };
         let stored = event::Entity::update(row).exec(&txn).await?;
+        let event = event_from_row(stored)?;
+        history::record(&txn, NewVersion::of_event(&event, VersionAction::Updated, actor)?).await?;
         txn.commit().await?;
-        event_from_row(stored)
+        Ok(event)
     }
 
     pub async fn publish_event(&self, actor: &StaffIdentity, id: Uuid) -> Result<Event, PlacesError> {
@@ -201,8 +222,10 @@ impl Places {
             row.published_at = Set(Some(now));
         }
         let stored = event::Entity::update(row).exec(&txn).await?;
+        let event = event_from_row(stored)?;
+        history::record(&txn, NewVersion::of_event(&event, transition.action(), actor)?).await?;
         txn.commit().await?;
-        event_from_row(stored)
+        Ok(event)
     }
 
     /// The owner must be the prefecture or one of its municipalities.
@@ -307,7 +330,7 @@ pub(crate) fn event_values(
     })
 }
 
-fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, PlacesError> {
+pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, PlacesError> {
     serde_json::to_value(value).map_err(|error| PlacesError::Corrupt(format!("content: {error}")))
 }
 

@@ -169,6 +169,39 @@ pub enum Status {
     Archived,
 }
 
+/// What a version of a place or an event records was done to it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::EnumMessage,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum VersionAction {
+    #[strum(message = "作成")]
+    Created,
+    #[strum(message = "変更")]
+    Updated,
+    #[strum(message = "ファイルから作成")]
+    CreatedFromFile,
+    #[strum(message = "ファイルで変更")]
+    UpdatedFromFile,
+    #[strum(message = "公開")]
+    Published,
+    #[strum(message = "終了")]
+    Archived,
+    /// The version a record had when history began to be kept (migration 133).
+    #[strum(message = "履歴の記録を始めたときの内容")]
+    Recorded,
+}
+
 /// A day of the week, Monday first as in Japanese calendars at work.
 #[derive(
     Debug,
@@ -257,7 +290,15 @@ pub enum SignUpMethod {
     Counter,
 }
 
-kosodate_domain::vocabulary_deserialize!(PlaceKind, Facility, EventKind, Status, Weekday, SignUpMethod);
+kosodate_domain::vocabulary_deserialize!(
+    PlaceKind,
+    Facility,
+    EventKind,
+    Status,
+    VersionAction,
+    Weekday,
+    SignUpMethod
+);
 
 #[cfg(test)]
 mod tests {
@@ -271,6 +312,7 @@ mod tests {
         assert_eq!(serde_names_agree::<Facility>(), Ok(()));
         assert_eq!(serde_names_agree::<EventKind>(), Ok(()));
         assert_eq!(serde_names_agree::<Status>(), Ok(()));
+        assert_eq!(serde_names_agree::<VersionAction>(), Ok(()));
         assert_eq!(serde_names_agree::<Weekday>(), Ok(()));
         assert_eq!(serde_names_agree::<SignUpMethod>(), Ok(()));
         assert_eq!(

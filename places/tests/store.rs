@@ -27,6 +27,15 @@ struct Fixture {
 }
 
 async fn open(backend: Backend) -> Fixture {
+    let fixture = open_before_history(backend).await;
+    Migrator::up(fixture.places.connection(), None)
+        .await
+        .expect("migrations run");
+    fixture
+}
+
+/// A database migrated up to, not including, the history of places and events (migration 133).
+async fn open_before_history(backend: Backend) -> Fixture {
     let directory = tempfile::tempdir().expect("temporary directory");
     let url = match backend {
         Backend::Sqlite => format!(
@@ -45,7 +54,13 @@ async fn open(backend: Backend) -> Fixture {
         }
     };
     let db = connect(&url, 4).await.expect("database opens");
-    Migrator::up(&db, None).await.expect("migrations run");
+    let before_history = Migrator::migrations()
+        .iter()
+        .position(|migration| migration.name().contains("place_event_versions"))
+        .expect("the history migration");
+    Migrator::up(&db, Some(u32::try_from(before_history).unwrap()))
+        .await
+        .expect("migrations run");
     kosodate_registry::seed::seed_municipalities(&db)
         .await
         .expect("municipalities");
@@ -77,8 +92,28 @@ both_backends!(
     the_change_feed_follows_updated_at_then_id,
     the_examples_load_once_and_are_published,
     imports_are_all_or_nothing_with_problems_by_line_and_column,
-    importing_a_file_again_updates_what_it_created
+    importing_a_file_again_updates_what_it_created,
+    every_change_is_a_version_with_who_made_it
 );
+
+/// Runs a test on a database migrated up to the one before the history of places and events.
+macro_rules! both_backends_before_history {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+both_backends_before_history!(a_place_from_before_history_starts_from_its_version_then);
 
 fn code(text: &str) -> MunicipalityCode {
     MunicipalityCode::parse(text).unwrap()
@@ -775,4 +810,191 @@ async fn importing_a_file_again_updates_what_it_created(fixture: Fixture) {
         .await
         .unwrap();
     assert_eq!(after.unchanged.len(), 2, "archived events are not the row's");
+}
+
+async fn every_change_is_a_version_with_who_made_it(fixture: Fixture) {
+    use kosodate_places::VersionAction::{
+        Archived, Created, CreatedFromFile, Published, Updated, UpdatedFromFile,
+    };
+    use kosodate_places::import::{ImportKind, Sheet};
+    let places = &fixture.places;
+    let prefecture = StaffIdentity::for_organisation("県 職員", code("020001"));
+    let place = places
+        .create_place(&aomori_staff(), &place_input("022012", "浪打児童館"))
+        .await
+        .unwrap();
+    let renamed = place_input("022012", "浪打児童館（なみうち）");
+    places
+        .update_place(&prefecture, place.id, &renamed, Some(1))
+        .await
+        .unwrap();
+    places
+        .update_place(&aomori_staff(), place.id, &renamed, None)
+        .await
+        .unwrap();
+    places.publish_place(&aomori_staff(), place.id).await.unwrap();
+    places.archive_place(&prefecture, place.id).await.unwrap();
+    let history = places.place_history(&aomori_staff(), place.id).await.unwrap();
+    let summary: Vec<_> = history
+        .iter()
+        .map(|version| {
+            (
+                version.version,
+                version.action,
+                version.actor.as_deref(),
+                version.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, Created, Some("青森市 職員"), Status::Draft),
+            (2, Updated, Some("県 職員"), Status::Draft),
+            (3, Published, Some("青森市 職員"), Status::Published),
+            (4, Archived, Some("県 職員"), Status::Archived),
+        ],
+        "saving the same content again is no version"
+    );
+    assert_eq!(history[0].content.name, "浪打児童館");
+    assert_eq!(history[3].content.name, "浪打児童館（なみうち）");
+    assert!(
+        history
+            .windows(2)
+            .all(|pair| pair[0].recorded_at <= pair[1].recorded_at)
+    );
+    let hirosaki = StaffIdentity::for_organisation("弘前市 職員", code("022021"));
+    assert!(matches!(
+        places.place_history(&hirosaki, place.id).await,
+        Err(PlacesError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        places.place_history(&prefecture, Uuid::now_v7()).await,
+        Err(PlacesError::PlaceNotFound(_))
+    ));
+
+    let event = places
+        .create_event(
+            &aomori_staff(),
+            &event_input("022012", "親子サロン", once("2026-12-10"), json!({})),
+        )
+        .await
+        .unwrap();
+    places.publish_event(&prefecture, event.id).await.unwrap();
+    let actions: Vec<_> = places
+        .event_history(&aomori_staff(), event.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|version| (version.action, version.content.title.clone()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (Created, "親子サロン".to_owned()),
+            (Published, "親子サロン".to_owned())
+        ]
+    );
+
+    let sheet = Sheet::from_csv(PLACES_CSV.as_bytes()).unwrap();
+    let checked = places
+        .import(&aomori_staff(), ImportKind::Places, &sheet, true)
+        .await
+        .unwrap();
+    assert!(
+        checked.created.iter().all(|row| row.id.is_none()),
+        "a check makes no record"
+    );
+    let imported = places
+        .import(&aomori_staff(), ImportKind::Places, &sheet, false)
+        .await
+        .unwrap();
+    let hall = imported.created[0].id.unwrap();
+    let moved = PLACES_CSV.replace("青森市浪打2-6-10", "青森市浪打2-7-1");
+    let sheet = Sheet::from_csv(moved.as_bytes()).unwrap();
+    places
+        .import(&aomori_staff(), ImportKind::Places, &sheet, true)
+        .await
+        .unwrap();
+    places
+        .import(&aomori_staff(), ImportKind::Places, &sheet, false)
+        .await
+        .unwrap();
+    places
+        .import(&aomori_staff(), ImportKind::Places, &sheet, false)
+        .await
+        .unwrap();
+    let history = places.place_history(&aomori_staff(), hall).await.unwrap();
+    let summary: Vec<_> = history
+        .iter()
+        .map(|version| (version.version, version.action, version.content.address.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, CreatedFromFile, "青森市浪打2-6-10"),
+            (2, UpdatedFromFile, "青森市浪打2-7-1")
+        ],
+        "a check and an unchanged row write no version"
+    );
+}
+
+/// Migration 133 gives every place and event that existed before it its version then, as the
+/// one its history starts from, with nobody named.
+async fn a_place_from_before_history_starts_from_its_version_then(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let fixture = open_before_history(backend).await;
+    let db = fixture.places.connection();
+    let content = serde_json::to_value(place_input("022012", "浪打児童館").validate().unwrap()).unwrap();
+    let id = Uuid::now_v7();
+    let statement = sea_orm::Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "INSERT INTO places (id, owner_code, kind, name, content, status, version, created_at, updated_at) \
+         VALUES ($1, '022012', 'childrens_hall', '浪打児童館', $2, 'published', 4, $3, $3)",
+        [id.to_string().into(), content.into(), chrono::Utc::now().into()],
+    );
+    db.execute_raw(statement).await.unwrap();
+    Migrator::up(db, None).await.expect("the history migration runs");
+    let history = fixture.places.place_history(&aomori_staff(), id).await.unwrap();
+    let summary: Vec<_> = history
+        .iter()
+        .map(|version| {
+            (
+                version.version,
+                version.action,
+                version.actor.clone(),
+                version.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [(
+            4,
+            kosodate_places::VersionAction::Recorded,
+            None,
+            Status::Published
+        )]
+    );
+    assert_eq!(history[0].content.name, "浪打児童館");
+    let renamed = fixture
+        .places
+        .update_place(
+            &aomori_staff(),
+            id,
+            &place_input("022012", "浪打児童館（なみうち）"),
+            Some(4),
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.version, 5);
+    assert_eq!(
+        fixture
+            .places
+            .place_history(&aomori_staff(), id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }

@@ -66,6 +66,11 @@ async fn a_clerk_enters_a_recurring_event_and_a_parent_goes(backend: Backend) {
         "{path}: {}",
         chromium.text().await
     );
+    let place_id = path
+        .strip_prefix("/staff/places/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
     chromium
         .visit(&app.url("/staff/places/import"), (1280, 800))
         .await;
@@ -123,6 +128,15 @@ async fn a_clerk_enters_a_recurring_event_and_a_parent_goes(backend: Backend) {
                 (
                     "event-preview".to_owned(),
                     app.url(&format!("/staff/events/{id}/preview")),
+                ),
+                (
+                    "event-history".to_owned(),
+                    app.url(&format!("/staff/events/{id}/history")),
+                ),
+                // Created in the editor, then updated by the file: its hours and facilities differ.
+                (
+                    "place-history".to_owned(),
+                    app.url(&format!("/staff/places/{place_id}/history")),
                 ),
             ],
             &shots,

@@ -228,6 +228,21 @@ async fn drafts_and_archived_events_are_not_public(backend: Backend) {
     stale.extend([("version", "1"), ("action", "save")]);
     let (status, _, _) = clerk.post(&path, &stale).await;
     assert_eq!(status, 412);
+
+    // Every step is a version, with who took it; the refused save is none.
+    let history_path = format!("/staff/events/{id}/history");
+    assert!(edit.contains(&format!(r#"href="{history_path}""#)), "{edit}");
+    let history = clerk.page(&history_path, 200).await;
+    for row in [
+        "<th scope=\"row\">第3版</th><td>終了</td><td>弘前市 こども家庭課 佐藤</td>",
+        "<th scope=\"row\">第2版</th><td>公開</td>",
+        "<th scope=\"row\">第1版</th><td>作成</td>",
+    ] {
+        assert!(history.contains(row), "{row} in {history}");
+    }
+    assert!(!history.contains("第4版"), "{history}");
+    assert!(history.contains("第2版と第3版の違い"), "{history}");
+    assert!(history.contains("内容の違いはありません"), "{history}");
 }
 
 async fn another_organisations_event_cannot_be_opened(backend: Backend) {
@@ -237,6 +252,10 @@ async fn another_organisations_event_cannot_be_opened(backend: Backend) {
     let aomori = clerk(&app, "aomori").await;
     aomori.page(&format!("/staff/events/{id}/edit"), 403).await;
     aomori.page(&format!("/staff/events/{id}/preview"), 403).await;
+    aomori.page(&format!("/staff/events/{id}/history"), 403).await;
+    aomori
+        .page("/staff/events/0190a000-0000-7000-8000-000000000000/history", 404)
+        .await;
     let (status, _, _) = aomori
         .post(&format!("/staff/events/{id}/edit"), &[("action", "archive")])
         .await;
@@ -586,9 +605,39 @@ async fn a_clerk_enters_a_place_from_its_kind_and_publishes_it(backend: Backend)
         "{event_form}"
     );
 
+    // A move is a version; the history compares it with the one before, field by field.
+    let mut moved = childrens_hall("弘前市児童センター");
+    moved[3] = ("address", "弘前市大字茂森町126");
+    moved.extend([("version", "2"), ("action", "save")]);
+    let (status, _, body) = clerk.post(&format!("/staff/places/{id}/edit"), &moved).await;
+    assert_eq!(status, 303, "{body}");
+    let history_path = format!("/staff/places/{id}/history");
+    let edit = clerk.page(&location, 200).await;
+    assert!(edit.contains(&format!(r#"href="{history_path}""#)), "{edit}");
+    let history = clerk.page(&history_path, 200).await;
+    assert!(history.contains("第2版と第3版の違い"), "{history}");
+    assert!(
+        history.contains(
+            "<th scope=\"row\">住所</th><td>弘前市大字末広4丁目10-1</td><td>弘前市大字茂森町126</td>"
+        ),
+        "{history}"
+    );
+    assert!(
+        !history.contains("<th scope=\"row\">名称</th>"),
+        "only what changed: {history}"
+    );
+    let first_two = clerk.page(&format!("{history_path}?from=1&to=2"), 200).await;
+    assert!(
+        first_two.contains("内容の違いはありません"),
+        "publishing changes no field: {first_two}"
+    );
+    let mistyped = clerk.page(&format!("{history_path}?from=x"), 400).await;
+    assert!(mistyped.contains("from"), "{mistyped}");
+
     // Another municipality cannot open it; archiving takes it off the public pages.
     let aomori = FormBrowser::sign_in(&app.app, "staff", "aomori").await;
     aomori.page(&format!("/staff/places/{id}/edit"), 403).await;
+    aomori.page(&history_path, 403).await;
     let path = format!("/staff/places/{id}/edit");
     let (status, location, _) = clerk.post(&path, &[("action", "archive")]).await;
     assert_eq!(status, 303);
@@ -599,11 +648,11 @@ async fn a_clerk_enters_a_place_from_its_kind_and_publishes_it(backend: Backend)
         .app
         .rows_once(
             "SELECT action FROM audit_log WHERE action LIKE 'place.%' AND municipality_code = '022021'",
-            3,
+            4,
             std::time::Duration::from_secs(5),
         )
         .await;
-    assert_eq!(audit.len(), 3, "create, publish and archive");
+    assert_eq!(audit.len(), 4, "create, publish, update and archive");
 }
 
 async fn wrong_place_entries_are_stopped_at_their_controls(backend: Backend) {

@@ -119,6 +119,33 @@ async fn places_are_written_by_their_staff_and_read_by_everyone(backend: Backend
     call(app.post(&format!("{path}/publish"), AOMORI_CITY_TOKEN), 200).await;
     call(app.post(&format!("{path}/publish"), AOMORI_CITY_TOKEN), 409).await;
     assert_eq!(call(app.get(&path), 200).await["name"], "つどいの広場さんぽぽ");
+    // Each change is a version with who made it; staff of other municipalities do not see it.
+    let history = call(
+        app.get(&format!("{path}/history")).bearer_auth(AOMORI_CITY_TOKEN),
+        200,
+    )
+    .await;
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["created", "updated", "published"], "{history}");
+    assert_eq!(history[0]["content"]["name"], "つどいの広場");
+    assert_eq!(history[1]["content"]["name"], "つどいの広場さんぽぽ");
+    assert_ne!(
+        history[0]["actor"], history[1]["actor"],
+        "the city, then the prefecture"
+    );
+    assert_eq!(history[2]["status"], "published");
+    call(
+        app.get(&format!("{path}/history"))
+            .bearer_auth(HIROSAKI_CITY_TOKEN),
+        403,
+    )
+    .await;
+    call(app.get(&format!("{path}/history")), 401).await;
 
     let listed = call(
         app.get("/api/v1/places")
@@ -190,6 +217,27 @@ async fn saves_racing_on_one_place_each_make_a_version(backend: Backend) {
     assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
     let stored = call(app.get(&path).bearer_auth(AOMORI_CITY_TOKEN), 200).await;
     assert_eq!(stored["version"], 1 + SAVES);
+    let history = call(
+        app.get(&format!("{path}/history")).bearer_auth(AOMORI_CITY_TOKEN),
+        200,
+    )
+    .await;
+    let versions: Vec<u64> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|version| version["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        versions,
+        (1..=1 + SAVES as u64).collect::<Vec<_>>(),
+        "one version per save"
+    );
+    let descriptions: std::collections::HashSet<&str> = history.as_array().unwrap()[1..]
+        .iter()
+        .map(|version| version["content"]["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(descriptions.len(), SAVES, "each save's own content: {history}");
 }
 
 async fn events_are_found_by_area_dates_and_age(backend: Backend) {

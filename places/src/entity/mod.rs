@@ -1,2 +1,3 @@
 pub mod event;
 pub mod place;
+pub mod record_version;

@@ -11,11 +11,12 @@ use uuid::Uuid;
 use super::{Content, ImportReport, PlannedRow, RecordKey};
 use crate::entity::{event, place};
 use crate::error::PlacesError;
+use crate::history::{self, NewVersion, Subject};
 use crate::store::{
     Hold, Places, authorize, check_place_name_free, check_venue, event_values, load_event, load_place,
-    place_values, stored_instant,
+    place_values, stored_instant, to_json,
 };
-use crate::vocabulary::Status;
+use crate::vocabulary::{Status, VersionAction};
 
 /// What a row does to the record it is; a new record's id is drawn when it is decided.
 enum Decision {
@@ -101,7 +102,7 @@ impl Places {
         let txn = kosodate_database::begin_write(&self.db).await?;
         for row in rows {
             let decision = decide(&txn, &row, Hold::ForUpdate).await?;
-            write_row(&txn, &row.content, &decision, now).await?;
+            write_row(&txn, actor, &row.content, &decision, now).await?;
             report.note(&row, &decision, true);
         }
         txn.commit().await?;
@@ -147,6 +148,7 @@ async fn decide(db: &impl ConnectionTrait, row: &PlannedRow, hold: Hold) -> Resu
 /// Writes one row as decided.
 async fn write_row(
     txn: &impl ConnectionTrait,
+    actor: &StaffIdentity,
     content: &Content,
     decision: &Decision,
     now: chrono::DateTime<Utc>,
@@ -203,5 +205,22 @@ async fn write_row(
             }
         }
     }
-    Ok(())
+    let (subject, recorded) = match content {
+        Content::Place(content) => (Subject::Place, to_json(content)?),
+        Content::Event(content) => (Subject::Event, to_json(content)?),
+    };
+    let version = NewVersion {
+        subject,
+        id,
+        version: version + 1,
+        action: match creating {
+            true => VersionAction::CreatedFromFile,
+            false => VersionAction::UpdatedFromFile,
+        },
+        actor,
+        status,
+        content: recorded,
+        at: now,
+    };
+    history::record(txn, version).await
 }

@@ -7,7 +7,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use kosodate_domain::CalendarDate;
-use kosodate_places::{Event, EventFilter, EventInput, EventKind, Occurrence, Status};
+use kosodate_places::{
+    Event, EventContent, EventFilter, EventInput, EventKind, Occurrence, RecordVersion, Status,
+};
 use kosodate_registry::page::{Page, PageRequest};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -288,6 +290,28 @@ pub async fn archive_event(
     let result = state.places.archive_event(&staff, id).await;
     let event = audited(&state, &staff, &context, "event.archive", Some(id), result).await?;
     Ok(respond(StatusCode::OK, event))
+}
+
+/// Every version of an event, oldest first: what was done, by whom, when, and the event's status
+/// and content after it. For staff who may change the event.
+#[utoipa::path(
+    get,
+    path = "/events/{id}/history",
+    tag = "events",
+    params(("id" = String, Path, format = Uuid)),
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = [RecordVersion<EventContent>]),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn event_history(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    RecordId(id): RecordId<path_ids::Event>,
+) -> Result<Json<Vec<kosodate_places::EventVersion>>, ApiError> {
+    Ok(Json(state.places.event_history(&staff, id).await?))
 }
 
 /// What a new event of a common kind starts from in the editor (title, description, audience,

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kosodate_places::{Place, PlaceFilter, PlaceInput, PlaceKind, Status};
+use kosodate_places::{Place, PlaceContent, PlaceFilter, PlaceInput, PlaceKind, RecordVersion, Status};
 use kosodate_registry::page::{Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
@@ -233,6 +233,28 @@ pub async fn archive_place(
     let result = state.places.archive_place(&staff, id).await;
     let place = audited(&state, &staff, &context, "place.archive", Some(id), result).await?;
     Ok(respond(StatusCode::OK, place))
+}
+
+/// Every version of a place, oldest first: what was done, by whom, when, and the place's status
+/// and content after it. For staff who may change the place.
+#[utoipa::path(
+    get,
+    path = "/places/{id}/history",
+    tag = "places",
+    params(("id" = String, Path, format = Uuid)),
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = [RecordVersion<PlaceContent>]),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn place_history(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    RecordId(id): RecordId<path_ids::Place>,
+) -> Result<Json<Vec<kosodate_places::PlaceVersion>>, ApiError> {
+    Ok(Json(state.places.place_history(&staff, id).await?))
 }
 
 /// What a new place of each kind starts from in the editor (description, ages, facilities,

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::{Vocabulary, japan};
-use kosodate_places::{Event, EventFilter, MonthRange, Place, PlacesError, SignUpMethod, Venue};
+use kosodate_places::{Audience, Event, EventFilter, MonthRange, Place, PlacesError, SignUpMethod, Venue};
 use kosodate_registry::Visibility;
 use uuid::Uuid;
 
@@ -101,7 +101,7 @@ pub async fn event_page(
     let page = EventPage {
         kind: event.content.kind.label_ja(),
         owner_name: places.name_of(&event.content.owner.to_string()),
-        audience: audience_words(&event),
+        audience: audience_words(&event.content.audience),
         sign_up: sign_up_words(&event),
         fee: match event.content.fee.yen {
             0 => "無料".to_owned(),
@@ -131,8 +131,8 @@ async fn going(state: &AppState, visitor: &Visitor, event: Uuid) -> Result<Going
     })
 }
 
-fn audience_words(event: &Event) -> Vec<String> {
-    let audience = &event.content.audience;
+/// Who an event is for, in a parent's words: 「妊娠中の方」「生後5か月から8か月のお子さん」.
+pub fn audience_words(audience: &Audience) -> Vec<String> {
     let mut words = Vec::new();
     if audience.pregnancy {
         words.push("妊娠中の方".to_owned());
@@ -151,7 +151,7 @@ fn audience_words(event: &Event) -> Vec<String> {
 }
 
 /// 「生後5か月から8か月」.
-fn months_words(range: MonthRange) -> String {
+pub fn months_words(range: MonthRange) -> String {
     match (range.from, range.to) {
         (Some(from), Some(to)) => format!("生後{from}か月から{to}か月"),
         (Some(from), None) => format!("生後{from}か月から"),

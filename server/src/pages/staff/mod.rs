@@ -24,6 +24,7 @@ mod places;
 mod records;
 mod types;
 mod upload;
+mod versions;
 
 use axum::Router;
 use axum::routing::{get, post};

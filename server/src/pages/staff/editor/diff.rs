@@ -8,14 +8,7 @@ use kosodate_matcher::MunicipalityNames;
 use kosodate_registry::{ApplicationWindow, ProgramInput};
 
 use super::builder::stored_rule;
-
-/// One field that differs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiffRow {
-    pub label: &'static str,
-    pub before: String,
-    pub after: String,
-}
+use crate::pages::staff::versions::{DiffRow, differences};
 
 /// Every field of a program in words, in the form's order.
 fn described(input: &ProgramInput, names: &MunicipalityNames<'_>) -> Vec<(&'static str, String)> {
@@ -82,12 +75,7 @@ fn described(input: &ProgramInput, names: &MunicipalityNames<'_>) -> Vec<(&'stat
 
 /// The fields that differ between `before` and `after`.
 pub fn diff(before: &ProgramInput, after: &ProgramInput, names: &MunicipalityNames<'_>) -> Vec<DiffRow> {
-    described(before, names)
-        .into_iter()
-        .zip(described(after, names))
-        .filter(|((_, before), (_, after))| before != after)
-        .map(|((label, before), (_, after))| DiffRow { label, before, after })
-        .collect()
+    differences(described(before, names), described(after, names))
 }
 
 /// A rule document in the words parents read.

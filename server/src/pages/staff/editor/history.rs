@@ -2,52 +2,24 @@
 //! difference between any two, chosen with two selects of a plain GET form, field by field in
 //! the form's words.
 
-use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use kosodate_domain::japan;
 use kosodate_registry::page::PageRequest;
 use kosodate_registry::{ProgramAction, ProgramInput, ProgramVersion};
-use serde::Deserialize;
 
-use super::diff::{DiffRow, diff};
+use super::diff::diff;
 use super::page::{Lookup, load_writable};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::pages::staff::StaffChrome;
+use crate::pages::staff::versions::{Compare, HistoryPage, VersionRow};
 use crate::pages::visitor::SignedInStaff;
 use crate::path_ids::{self, RecordId};
 use crate::state::AppState;
 
 /// Versions read per page of the registry's history.
 const HISTORY_PAGE: u64 = 100;
-
-#[derive(Template)]
-#[template(path = "staff/history.html")]
-struct HistoryPage {
-    chrome: StaffChrome,
-    id: String,
-    name: String,
-    versions: Vec<VersionRow>,
-    from: i32,
-    to: i32,
-    differences: Vec<DiffRow>,
-}
-
-#[derive(Debug)]
-struct VersionRow {
-    version: i32,
-    action: &'static str,
-    actor: String,
-    at: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Compare {
-    from: Option<i32>,
-    to: Option<i32>,
-}
 
 pub async fn page(
     State(state): State<AppState>,
@@ -57,15 +29,8 @@ pub async fn page(
 ) -> Result<Response, ApiError> {
     let program = load_writable(&state, &staff, id).await?;
     let versions = all_versions(&state, &program).await?;
-    let latest = versions.last().map_or(1, |version| version.version);
-    let to = compare
-        .to
-        .filter(|to| (1..=latest).contains(to))
-        .unwrap_or(latest);
-    let from = compare
-        .from
-        .filter(|from| (1..=latest).contains(from))
-        .unwrap_or((to - 1).max(1));
+    let numbers: Vec<i32> = versions.iter().map(|version| version.version).collect();
+    let (from, to) = compare.chosen(&numbers);
     let snapshot = |number: i32| {
         versions
             .iter()
@@ -79,8 +44,9 @@ pub async fn page(
     };
     let page = HistoryPage {
         chrome: StaffChrome::load(&state, &staff, "/staff").await,
-        id: program.id.to_string(),
         name: program.content.name.clone(),
+        editor: format!("/staff/programs/{id}/edit"),
+        path: format!("/staff/programs/{id}/history"),
         versions: versions.iter().rev().map(row).collect(),
         from,
         to,
@@ -110,20 +76,12 @@ async fn all_versions(
 }
 
 fn row(version: &ProgramVersion) -> VersionRow {
-    VersionRow {
-        version: version.version,
-        action: match version.action {
-            ProgramAction::Created => "作成",
-            ProgramAction::Updated => "変更",
-            ProgramAction::Published => "公開",
-            ProgramAction::Archived => "終了",
-            ProgramAction::Reviewed => "確認（変更なし）",
-        },
-        actor: version.actor.clone(),
-        at: format!(
-            "{} {}",
-            japan::format_date_with_weekday(japan::date_of(version.recorded_at)),
-            japan::local(version.recorded_at).format("%H:%M")
-        ),
-    }
+    let action = match version.action {
+        ProgramAction::Created => "作成",
+        ProgramAction::Updated => "変更",
+        ProgramAction::Published => "公開",
+        ProgramAction::Archived => "終了",
+        ProgramAction::Reviewed => "確認（変更なし）",
+    };
+    VersionRow::new(version.version, action, Some(&version.actor), version.recorded_at)
 }

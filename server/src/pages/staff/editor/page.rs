@@ -17,12 +17,12 @@ use serde::Deserialize;
 use strum::VariantArray;
 
 use super::builder::{self, ConditionRow, GROUPS, KINDS, Places, RuleMode};
-use super::diff::DiffRow;
 use super::form::{FieldMessages, METHODS, ProgramForm};
 use super::preview::{self, PreviewRow};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::pages::staff::StaffChrome;
+use crate::pages::staff::versions::DiffRow;
 use crate::pages::visitor::SignedInStaff;
 use crate::path_ids::{self, RecordId};
 use crate::state::AppState;

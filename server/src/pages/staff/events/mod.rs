@@ -2,11 +2,13 @@
 //! their state and next day, the templates of the common kinds (離乳食教室, 両親学級 …) to start
 //! from, and the event editor (`editor`, with the form ↔ `EventInput` in `form`), whose
 //! schedule a clerk enters as they would say it: once, on listed days, every week or every other
-//! week (隔週) on ticked weekdays, 第2火曜, or 毎月15日, with the days off. Writing goes through the places
-//! crate, which decides who may.
+//! week (隔週) on ticked weekdays, 第2火曜, or 毎月15日, with the days off; and each event's versions
+//! compared field by field (`history`). Writing goes through the places crate, which decides who
+//! may and keeps every version.
 
 mod editor;
 mod form;
+mod history;
 
 use askama::Template;
 use axum::Router;
@@ -37,6 +39,7 @@ pub fn router() -> Router<AppState> {
             get(editor::edit_event).post(editor::update),
         )
         .route("/staff/events/{id}/preview", get(editor::preview))
+        .route("/staff/events/{id}/history", get(history::page))
 }
 
 /// What the editor needs from the registry: whom the staff member may enter events for.

@@ -1,12 +1,14 @@
 //! The staff pages of places to go with children, under `/staff/places`: the organisation's
 //! places with their kind, state and address, one template per kind (子育て支援センター, 児童館 …:
 //! the usual facilities, ages and opening hours already entered) to start from, the place editor
-//! (`editor`, with the form ↔ `PlaceInput` in `form`), and the spreadsheet import of places and
-//! events (`import`). Writing goes through the places crate, which decides who may; each write
-//! is audited with the place's municipality.
+//! (`editor`, with the form ↔ `PlaceInput` in `form`), each place's versions compared field by
+//! field (`history`), and the spreadsheet import of places and events (`import`). Writing goes
+//! through the places crate, which decides who may and keeps every version; each write is
+//! audited with the place's municipality.
 
 mod editor;
 mod form;
+mod history;
 mod import;
 
 use askama::Template;
@@ -44,6 +46,7 @@ pub fn router() -> Router<AppState> {
             get(editor::edit_place).post(editor::update),
         )
         .route("/staff/places/{id}/preview", get(editor::preview))
+        .route("/staff/places/{id}/history", get(history::page))
 }
 
 #[derive(Template)]
