@@ -35,6 +35,7 @@ mod m20261206_000130_program_licenses;
 mod m20261206_000131_weekly_event_addenda;
 mod m20261206_000132_staged_import_subjects;
 mod m20261206_000133_place_event_versions;
+mod m20261206_000134_place_event_review_requests;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000131_weekly_event_addenda::Migration),
             Box::new(m20261206_000132_staged_import_subjects::Migration),
             Box::new(m20261206_000133_place_event_versions::Migration),
+            Box::new(m20261206_000134_place_event_review_requests::Migration),
         ]
     }
 }

@@ -26,7 +26,7 @@ pub enum PlacesError {
     InvalidCursor(#[from] kosodate_registry::page::InvalidCursor),
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
-    #[error("municipality lookup failed")]
+    #[error("the registry refused or failed")]
     Registry(#[source] Box<kosodate_registry::RegistryError>),
     #[error("places database query failed")]
     Database(#[from] sea_orm::DbErr),

@@ -34,15 +34,15 @@ pub struct RecordVersion<C> {
 pub type PlaceVersion = RecordVersion<PlaceContent>;
 pub type EventVersion = RecordVersion<EventContent>;
 
-/// Which table a version belongs to.
+/// Which kind of record a version or a review request is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Subject {
+pub enum Subject {
     Place,
     Event,
 }
 
 impl Subject {
-    fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             Self::Place => "place",
             Self::Event => "event",

@@ -10,9 +10,10 @@ use uuid::Uuid;
 
 use crate::entity::{event, place};
 use crate::error::PlacesError;
-use crate::history::{self, NewVersion};
+use crate::history::{self, NewVersion, Subject};
 use crate::input::{EventInput, InputErrors, PlaceInput, span};
 use crate::model::{Event, EventContent, Place, PlaceContent, Venue};
+use crate::publication::{Publishing, check_publication};
 use crate::vocabulary::{Status, VersionAction};
 
 /// Places and events over their tables. Cheap to clone: it holds the connection pool.
@@ -120,6 +121,15 @@ impl Places {
         let current = load_place(&txn, id, Hold::ForUpdate).await?;
         authorize(actor, current.content.owner)?;
         let status = next_status(current.status, transition)?;
+        if status == Status::Published {
+            let record = Publishing {
+                subject: Subject::Place,
+                id,
+                version: current.version,
+                owner: current.content.owner,
+            };
+            check_publication(&txn, actor, &record).await?;
+        }
         let now = stored_instant(Utc::now());
         let mut row = place::ActiveModel {
             id: sea_orm::ActiveValue::Unchanged(id.to_string()),
@@ -210,6 +220,15 @@ impl Places {
         let current = load_event(&txn, id, Hold::ForUpdate).await?;
         authorize(actor, current.content.owner)?;
         let status = next_status(current.status, transition)?;
+        if status == Status::Published {
+            let record = Publishing {
+                subject: Subject::Event,
+                id,
+                version: current.version,
+                owner: current.content.owner,
+            };
+            check_publication(&txn, actor, &record).await?;
+        }
         let now = stored_instant(Utc::now());
         let mut row = event::ActiveModel {
             id: sea_orm::ActiveValue::Unchanged(id.to_string()),

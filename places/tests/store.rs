@@ -93,7 +93,8 @@ both_backends!(
     the_examples_load_once_and_are_published,
     imports_are_all_or_nothing_with_problems_by_line_and_column,
     importing_a_file_again_updates_what_it_created,
-    every_change_is_a_version_with_who_made_it
+    every_change_is_a_version_with_who_made_it,
+    a_colleague_publishes_what_a_clerk_asked_to_review
 );
 
 /// Runs a test on a database migrated up to the one before the history of places and events.
@@ -997,4 +998,108 @@ async fn a_place_from_before_history_starts_from_its_version_then(backend: Backe
             .len(),
         2
     );
+}
+
+fn refused_for(result: Result<impl std::fmt::Debug, PlacesError>, expected: &str) {
+    match result {
+        Err(PlacesError::Registry(error)) => assert_eq!(format!("{error:?}"), expected),
+        other => panic!("expected {expected}, got {other:?}"),
+    }
+}
+
+/// Where an organisation turned review on (the setting its programs follow), a place or an event
+/// is published only by a colleague of the one who asked for a review of that very version.
+async fn a_colleague_publishes_what_a_clerk_asked_to_review(fixture: Fixture) {
+    let places = &fixture.places;
+    let registry = kosodate_registry::Registry::new(places.connection().clone());
+    let clerk = aomori_staff();
+    let colleague = StaffIdentity::for_organisation("青森市 係長", code("022012"));
+    registry
+        .set_review_before_publishing(&clerk, code("022012"), true)
+        .await
+        .unwrap();
+    let place = places
+        .create_place(&clerk, &place_input("022012", "浪打児童館"))
+        .await
+        .unwrap();
+    refused_for(places.publish_place(&colleague, place.id).await, "ReviewRequired");
+    let request = places.request_place_review(&clerk, place.id).await.unwrap();
+    assert_eq!(
+        (request.version, request.requested_by.as_str()),
+        (1, "青森市 職員")
+    );
+    refused_for(
+        places.publish_place(&clerk, place.id).await,
+        "ReviewBySomeoneElse",
+    );
+    // A save after the request makes it stale: the colleague would publish what nobody asked about.
+    places
+        .update_place(
+            &clerk,
+            place.id,
+            &place_input("022012", "浪打児童館（なみうち）"),
+            Some(1),
+        )
+        .await
+        .unwrap();
+    refused_for(places.publish_place(&colleague, place.id).await, "ReviewRequired");
+    assert_eq!(
+        places
+            .place_review_request(place.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
+    places.request_place_review(&clerk, place.id).await.unwrap();
+    let published = places.publish_place(&colleague, place.id).await.unwrap();
+    assert_eq!((published.status, published.version), (Status::Published, 3));
+    assert_eq!(
+        places.place_review_request(place.id).await.unwrap(),
+        None,
+        "used up"
+    );
+    let history = places.place_history(&clerk, place.id).await.unwrap();
+    assert_eq!(history[2].actor.as_deref(), Some("青森市 係長"));
+    // Publishing again after archiving needs a review again; an archived record cannot be asked about.
+    places.archive_place(&clerk, place.id).await.unwrap();
+    refused_for(places.publish_place(&colleague, place.id).await, "ReviewRequired");
+    assert!(matches!(
+        places.request_place_review(&clerk, place.id).await,
+        Err(PlacesError::InvalidTransition { .. })
+    ));
+
+    let event = places
+        .create_event(
+            &clerk,
+            &event_input("022012", "親子サロン", once("2026-12-10"), json!({})),
+        )
+        .await
+        .unwrap();
+    refused_for(places.publish_event(&clerk, event.id).await, "ReviewRequired");
+    places.request_event_review(&clerk, event.id).await.unwrap();
+    assert_eq!(
+        places.place_review_request(event.id).await.unwrap(),
+        None,
+        "requests are per subject"
+    );
+    assert_eq!(
+        places.publish_event(&colleague, event.id).await.unwrap().status,
+        Status::Published
+    );
+    // Another organisation's setting is its own.
+    let hirosaki = StaffIdentity::for_organisation("弘前市 職員", code("022021"));
+    let theirs = places
+        .create_place(&hirosaki, &place_input("022021", "弘前の館"))
+        .await
+        .unwrap();
+    assert_eq!(
+        places.publish_place(&hirosaki, theirs.id).await.unwrap().status,
+        Status::Published
+    );
+    assert!(matches!(
+        places.request_place_review(&hirosaki, place.id).await,
+        Err(PlacesError::Forbidden { .. })
+    ));
 }

@@ -18,7 +18,9 @@ pub fn organisation_of(owner: &ProgramOwner) -> MunicipalityCode {
     }
 }
 
-pub(crate) async fn review_required(
+/// Whether `organisation` publishes only after a colleague's review (read inside the caller's
+/// transaction: the places crate asks it for places and events too).
+pub async fn review_required(
     db: &impl ConnectionTrait,
     organisation: MunicipalityCode,
 ) -> Result<bool, RegistryError> {

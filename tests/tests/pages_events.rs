@@ -26,7 +26,8 @@ both_backends!(
     wrong_place_entries_are_stopped_at_their_controls,
     a_clerk_imports_places_then_events_from_a_spreadsheet,
     a_clerk_enters_an_event_held_every_other_week,
-    a_clerk_enters_an_event_on_listed_days
+    a_clerk_enters_an_event_on_listed_days,
+    with_review_on_a_colleague_publishes_places_and_events
 );
 
 /// The weaning class template as a clerk finishes it: venue, first day, days off, contact.
@@ -959,4 +960,85 @@ async fn a_clerk_enters_an_event_on_listed_days(backend: Backend) {
     let (status, _, body) = clerk.post("/staff/events/new", &fields).await;
     assert_eq!(status, 422, "{body}");
     assert!(error_at(&body, "dates").contains("1日以上"), "{body}");
+}
+
+/// The organisation's review before publication, which its programs follow, holds for its places
+/// and events: the clerk asks, a colleague publishes what is stored.
+async fn with_review_on_a_colleague_publishes_places_and_events(backend: Backend) {
+    let app = spawn_app_with_sign_in_accounts(
+        backend,
+        serde_json::json!({"hirosaki2": {"name": "弘前市 こども家庭課 山田", "roles": ["municipal_staff"], "municipality_code": "022021"}}),
+    )
+    .await;
+    let sato = clerk(&app, "hirosaki").await;
+    let settings = sato.page("/staff/settings", 200).await;
+    assert!(settings.contains("制度・施設・イベントの編集画面"), "{settings}");
+    let (status, _, _) = sato
+        .post("/staff/settings", &[("review_before_publishing", "on")])
+        .await;
+    assert_eq!(status, 303);
+    let form = sato.page("/staff/places/new?kind=childrens_hall", 200).await;
+    assert!(form.contains(r#"value="request_review""#), "{form}");
+    assert!(!form.contains(r#"value="publish""#), "{form}");
+
+    let mut fields = childrens_hall("確認つき児童センター");
+    fields.push(("action", "request_review"));
+    let (status, location, body) = sato.post("/staff/places/new", &fields).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.ends_with("saved=review"), "{location}");
+    let id = place_id(&location);
+    let edit = sato.page(&location, 200).await;
+    assert!(edit.contains("確認を依頼しました"), "{edit}");
+    assert!(edit.contains("佐藤さんが確認を依頼しています"), "{edit}");
+    assert!(
+        !edit.contains(r#"value="approve""#),
+        "the one who asked may not publish: {edit}"
+    );
+    let path = format!("/staff/places/{id}/edit");
+    let (status, _, body) = sato.post(&path, &[("action", "approve")]).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("別の職員"), "{body}");
+    sato.page(&format!("/places/{id}"), 404).await;
+
+    let yamada = clerk(&app, "hirosaki2").await;
+    // The colleague's home lists the place as waiting, beside the programs.
+    let home = yamada.page("/staff", 200).await;
+    assert!(
+        home.contains(&format!(r#"<a href="{path}">確認つき児童センター</a>"#)),
+        "{home}"
+    );
+    let aomori = clerk(&app, "aomori").await;
+    let elsewhere = aomori.page("/staff", 200).await;
+    assert!(!elsewhere.contains("確認つき児童センター"), "{elsewhere}");
+    let edit = yamada.page(&path, 200).await;
+    assert!(edit.contains(r#"value="approve""#), "{edit}");
+    let (status, location, body) = yamada.post(&path, &[("action", "approve")]).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.ends_with("saved=published"), "{location}");
+    yamada.page(&format!("/places/{id}"), 200).await;
+
+    let mut fields = weaning_class("確認つき離乳食教室");
+    fields.push(("action", "publish"));
+    let (status, _, body) = sato.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 409, "publishing without a review is refused: {body}");
+    assert!(body.contains("公開の前に確認が必要です"), "{body}");
+    let mut fields = weaning_class("確認つき離乳食教室（依頼）");
+    fields.push(("action", "request_review"));
+    let (status, location, body) = sato.post("/staff/events/new", &fields).await;
+    assert_eq!(status, 303, "{body}");
+    let id = event_id(&location);
+    let path = format!("/staff/events/{id}/edit");
+    let (status, location, body) = yamada.post(&path, &[("action", "approve")]).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.ends_with("saved=published"), "{location}");
+    yamada.page(&format!("/events/{id}"), 200).await;
+    let audit = app
+        .app
+        .rows_once(
+            "SELECT action FROM audit_log WHERE action IN ('place.review_request', 'event.review_request')",
+            2,
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(audit.len(), 2, "each request is audited");
 }

@@ -1,4 +1,5 @@
-//! `/staff`: the staff member's own organisation at a glance, tasks first: programs with a
+//! `/staff`: the staff member's own organisation at a glance, tasks first: its programs, places
+//! and events waiting for a colleague's review before publication; programs with a
 //! problem to fix (the registry's freshness rules: overdue or coming review, broken link, missing
 //! contact, no structured rule, a national or prefecture change of its type), then every current
 //! program of the organisation with its status and review dates.
@@ -8,7 +9,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use kosodate_domain::{PREFECTURE_CODE, Vocabulary, japan};
+use kosodate_places::Subject;
 use kosodate_registry::freshness::problems::{ProgramFreshness, ProgramProblem};
+use kosodate_registry::review::ReviewRequest;
 use kosodate_registry::{ProgramOwner, StaffRole};
 
 use super::StaffChrome;
@@ -26,7 +29,7 @@ struct HomePage {
     programs: Vec<ProgramRow>,
 }
 
-/// A draft waiting for a colleague's review.
+/// A program, place or event waiting for a colleague's review.
 struct WaitingRow {
     href: String,
     name: String,
@@ -89,20 +92,45 @@ async fn waiting_for_review(
 ) -> Result<Vec<WaitingRow>, ApiError> {
     let ids: Vec<_> = programs.iter().map(|freshness| freshness.program.id).collect();
     let requests = state.registry.review_requests(&ids).await?;
-    Ok(programs
+    let mut waiting: Vec<WaitingRow> = programs
         .iter()
         .filter_map(|freshness| {
             let program = &freshness.program;
             let request = requests.get(&program.id)?;
-            Some(WaitingRow {
-                href: format!("/staff/programs/{}/edit", program.id),
-                name: program.content.name.clone(),
-                requested_on: japan::format_date_with_weekday(japan::date_of(request.requested_at)),
-                own: request.requested_by == staff.identity.name,
-                requested_by: request.requested_by.clone(),
-            })
+            let href = format!("/staff/programs/{}/edit", program.id);
+            Some(WaitingRow::new(
+                href,
+                program.content.name.clone(),
+                request,
+                staff,
+            ))
         })
-        .collect())
+        .collect();
+    let organisation = match staff.identity.role {
+        StaffRole::Municipal(code) => code,
+        StaffRole::Prefecture | StaffRole::Administrator => PREFECTURE_CODE,
+    };
+    for record in state.places.waiting_for_review(organisation).await? {
+        let section = match record.subject {
+            Subject::Place => "places",
+            Subject::Event => "events",
+        };
+        let href = format!("/staff/{section}/{}/edit", record.id);
+        waiting.push(WaitingRow::new(href, record.name, &record.request, staff));
+    }
+    Ok(waiting)
+}
+
+impl WaitingRow {
+    fn new(href: String, name: String, request: &ReviewRequest, staff: &SignedInStaff) -> Self {
+        Self {
+            href,
+            name,
+            requested_on: japan::format_date_with_weekday(japan::date_of(request.requested_at)),
+            own: request.requested_by == staff.identity.name,
+            requested_by: request.requested_by.clone(),
+        }
+    }
 }
 
 fn row(freshness: &ProgramFreshness) -> ProgramRow {

@@ -22,6 +22,7 @@ use super::preview::{self, PreviewRow};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::pages::staff::StaffChrome;
+use crate::pages::staff::records::Review;
 use crate::pages::staff::versions::DiffRow;
 use crate::pages::visitor::SignedInStaff;
 use crate::path_ids::{self, RecordId};
@@ -48,44 +49,25 @@ pub struct EditorPage {
 }
 
 /// Where the program stands with its organisation's review before publication.
-#[derive(Debug, Clone, Default)]
-pub struct Review {
-    /// The organisation publishes only after a colleague's review.
-    pub required: bool,
-    /// Who asked for a review of the current version, if someone did.
-    pub requested_by: Option<String>,
-    /// The one looking is a colleague who may publish the requested version.
-    pub may_approve: bool,
-}
-
-impl Review {
-    async fn load(
-        state: &AppState,
-        staff: &SignedInStaff,
-        owner: &ProgramOwner,
-        program: Option<&ProgramState>,
-    ) -> Result<Self, ApiError> {
-        let organisation = kosodate_registry::review::organisation_of(owner);
-        let required = state.registry.review_before_publishing(organisation).await?;
-        let Some(program) = program.filter(|_| required) else {
-            return Ok(Self {
-                required,
-                ..Self::default()
-            });
-        };
-        let id = ProgramId::parse(&program.id).map_err(|_| ApiError::internal())?;
-        let request = state.registry.review_request(id).await?;
-        let requested_by = request
-            .filter(|request| request.version == program.version)
-            .map(|request| request.requested_by);
-        Ok(Self {
-            required,
-            may_approve: requested_by
-                .as_ref()
-                .is_some_and(|name| *name != staff.identity.name),
-            requested_by,
-        })
-    }
+async fn review_of(
+    state: &AppState,
+    staff: &SignedInStaff,
+    owner: &ProgramOwner,
+    program: Option<&ProgramState>,
+) -> Result<Review, ApiError> {
+    let organisation = kosodate_registry::review::organisation_of(owner);
+    let required = state.registry.review_before_publishing(organisation).await?;
+    let Some(program) = program.filter(|_| required) else {
+        return Ok(Review::new(required, None, None, &staff.identity.name));
+    };
+    let id = ProgramId::parse(&program.id).map_err(|_| ApiError::internal())?;
+    let request = state.registry.review_request(id).await?;
+    Ok(Review::new(
+        required,
+        request,
+        Some(program.version),
+        &staff.identity.name,
+    ))
 }
 
 /// The stored program the form edits.
@@ -428,7 +410,7 @@ pub async fn render(
     };
     let owner = ProgramOwner::parse(&form.owner).unwrap_or(ProgramOwner::National);
     let owner = view.program.as_ref().map_or(owner, |program| program.owner);
-    let review = Review::load(state, staff, &owner, view.program.as_ref()).await?;
+    let review = review_of(state, staff, &owner, view.program.as_ref()).await?;
     let page = EditorPage {
         review,
         chrome,

@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiQuery, RequestContext};
 use crate::pages::events::show;
 use crate::pages::staff::StaffChrome;
-use crate::pages::staff::records::{self, Stored, View, back_to, check_writable};
+use crate::pages::staff::records::{self, Review, Stored, View, back_to, check_writable};
 use crate::pages::visitor::{SignedInStaff, StaffForm};
 use crate::path_ids::{self, RecordId};
 use crate::places::audited;
@@ -43,6 +43,7 @@ pub struct EventEditorPage {
     notice: Option<String>,
     owners: Vec<(String, String)>,
     places: Vec<(String, String)>,
+    review: Review,
 }
 
 impl EventEditorPage {
@@ -159,6 +160,7 @@ pub async fn edit_event(
 fn saved_notice(what: &str) -> Option<&'static str> {
     match what {
         "draft" => Some("下書きを保存しました。公開するまで住民には表示されません。"),
+        "review" => Some(records::REVIEW_REQUESTED),
         "published" => Some("公開しました。住民のイベント一覧に表示されます。"),
         "archived" => Some("終了しました。住民には表示されなくなりました。"),
         _ => None,
@@ -166,7 +168,10 @@ fn saved_notice(what: &str) -> Option<&'static str> {
 }
 
 fn view(action: String, event: Option<&Event>) -> View {
-    View::new(action, event.map(|event| Stored::new(event.id, event.status)))
+    View::new(
+        action,
+        event.map(|event| Stored::new(event.id, event.status, event.version)),
+    )
 }
 
 /// An event the staff member may change (others see that it is not theirs).
@@ -197,8 +202,14 @@ async fn render(
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let places = places_of(state, &form.owner).await?;
+    let request = match &view.stored {
+        Some(stored) => state.places.event_review_request(stored.id).await?,
+        None => None,
+    };
+    let review = Review::of_record(state, staff, &form.owner, view.stored.as_ref(), request).await?;
     let page = EventEditorPage {
         chrome: StaffChrome::load(state, staff, "/staff/events").await,
+        review,
         action: view.action,
         event: view.stored,
         form,
@@ -279,6 +290,21 @@ async fn submit(
         .await?;
         return Ok(back_to(EDITOR, archived.id, "archived"));
     }
+    if let Some(event) = &event
+        && action == "approve"
+    {
+        let result = state.places.publish_event(&staff.identity, event.id).await;
+        let published = audited(
+            state,
+            &staff.identity,
+            context,
+            "event.publish",
+            Some(event.id),
+            result,
+        )
+        .await?;
+        return Ok(back_to(EDITOR, published.id, "published"));
+    }
     let lookup = Lookup::load(state, &staff).await?;
     let form = EventForm::from_fields(&fields);
     let (input, messages) = checked(&form)?;
@@ -322,6 +348,19 @@ async fn submit(
     };
     let target = event.as_ref().map(|event| event.id);
     let saved = audited(state, &staff.identity, context, verb, target, saved).await?;
+    if action == "request_review" {
+        let result = state.places.request_event_review(&staff.identity, saved.id).await;
+        let asked = audited(
+            state,
+            &staff.identity,
+            context,
+            "event.review_request",
+            Some(saved.id),
+            result.map(|_| saved),
+        )
+        .await?;
+        return Ok(back_to(EDITOR, asked.id, "review"));
+    }
     if action != "publish" || saved.status == Status::Published {
         let what = if action == "publish" { "published" } else { "draft" };
         return Ok(back_to(EDITOR, saved.id, what));

@@ -20,7 +20,7 @@ use crate::extract::{ApiQuery, RequestContext};
 use crate::pages::events::show;
 use crate::pages::staff::StaffChrome;
 use crate::pages::staff::form_fields::{FieldMessages, field};
-use crate::pages::staff::records::{self, Stored, View, back_to, check_writable};
+use crate::pages::staff::records::{self, Review, Stored, View, back_to, check_writable};
 use crate::pages::visitor::{SignedInStaff, StaffForm};
 use crate::path_ids::{self, RecordId};
 use crate::places::audited;
@@ -39,6 +39,7 @@ pub struct PlaceEditorPage {
     messages: FieldMessages,
     notice: Option<String>,
     owners: Vec<(String, String)>,
+    review: Review,
 }
 
 impl PlaceEditorPage {
@@ -154,6 +155,7 @@ pub async fn edit_place(
 fn saved_notice(what: &str) -> Option<&'static str> {
     match what {
         "draft" => Some("下書きを保存しました。公開するまで住民には表示されません。"),
+        "review" => Some(records::REVIEW_REQUESTED),
         "published" => Some("公開しました。住民向けの施設のページに表示されます。"),
         "archived" => Some("掲載を終了しました。住民には表示されなくなりました。"),
         _ => None,
@@ -184,7 +186,10 @@ async fn load_writable(state: &AppState, staff: &SignedInStaff, id: Uuid) -> Res
 }
 
 fn view(action: String, place: Option<&Place>) -> View {
-    View::new(action, place.map(|place| Stored::new(place.id, place.status)))
+    View::new(
+        action,
+        place.map(|place| Stored::new(place.id, place.status, place.version)),
+    )
 }
 
 async fn render(
@@ -196,8 +201,14 @@ async fn render(
     view: View,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
+    let request = match &view.stored {
+        Some(stored) => state.places.place_review_request(stored.id).await?,
+        None => None,
+    };
+    let review = Review::of_record(state, staff, &form.owner, view.stored.as_ref(), request).await?;
     let page = PlaceEditorPage {
         chrome: StaffChrome::load(state, staff, "/staff/places").await,
+        review,
         action: view.action,
         place: view.stored,
         form,
@@ -245,6 +256,13 @@ async fn submit(
         let archived = audited(state, identity, context, "place.archive", Some(place.id), result).await?;
         return Ok(back_to(EDITOR, archived.id, "archived"));
     }
+    if let Some(place) = &place
+        && action == "approve"
+    {
+        let result = state.places.publish_place(identity, place.id).await;
+        let published = audited(state, identity, context, "place.publish", Some(place.id), result).await?;
+        return Ok(back_to(EDITOR, published.id, "published"));
+    }
     let form = PlaceForm::from_fields(&fields);
     let (input, typed, rows) = form.to_input();
     let messages = match input.validate() {
@@ -278,6 +296,19 @@ async fn submit(
     }
     let target = place.as_ref().map(|place| place.id);
     let saved = audited(state, identity, context, verb, target, saved).await?;
+    if action == "request_review" {
+        let result = state.places.request_place_review(identity, saved.id).await;
+        let asked = audited(
+            state,
+            identity,
+            context,
+            "place.review_request",
+            Some(saved.id),
+            result.map(|_| saved),
+        )
+        .await?;
+        return Ok(back_to(EDITOR, asked.id, "review"));
+    }
     if action != "publish" || saved.status == Status::Published {
         let what = if action == "publish" { "published" } else { "draft" };
         return Ok(back_to(EDITOR, saved.id, what));
