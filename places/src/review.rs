@@ -55,16 +55,11 @@ impl Places {
             if owner != organisation {
                 continue;
             }
-            let request = ReviewRequest {
-                version: row.version,
-                requested_by: row.requested_by,
-                requested_at: row.requested_at,
-            };
             waiting.push(WaitingForReview {
                 subject,
                 id,
                 name,
-                request,
+                request: request_of(row),
             });
         }
         Ok(waiting)
@@ -153,9 +148,13 @@ async fn open_request(
     let row = review_request::Entity::find_by_id((subject.id().to_owned(), id.to_string()))
         .one(db)
         .await?;
-    Ok(row.map(|row| ReviewRequest {
+    Ok(row.map(request_of))
+}
+
+fn request_of(row: review_request::Model) -> ReviewRequest {
+    ReviewRequest {
         version: row.version,
         requested_by: row.requested_by,
         requested_at: row.requested_at,
-    }))
+    }
 }

@@ -43,14 +43,28 @@ pub(crate) async fn check_publication(
     let request = program_review_request::Entity::find_by_id(current.id.to_string())
         .one(db)
         .await?;
-    match request {
-        Some(request) if request.version == current.version && request.requested_by != actor.name => {
-            program_review_request::Entity::delete_by_id(current.id.to_string())
-                .exec(db)
-                .await?;
-            Ok(())
-        }
-        Some(request) if request.version == current.version => Err(RegistryError::ReviewBySomeoneElse),
+    let asked = request
+        .as_ref()
+        .map(|request| (request.version, request.requested_by.as_str()));
+    review_allows(asked, current.version, actor)?;
+    program_review_request::Entity::delete_by_id(current.id.to_string())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The review rule itself, for every kind of record (programs here, places and events in their
+/// crate): `asked` is the open request's (version, requester). Publishing `version` by `actor` is
+/// allowed when a colleague other than `actor` asked about this very version; the caller then
+/// uses the request up.
+pub fn review_allows(
+    asked: Option<(i32, &str)>,
+    version: i32,
+    actor: &StaffIdentity,
+) -> Result<(), RegistryError> {
+    match asked {
+        Some((asked_version, requester)) if asked_version == version && requester != actor.name => Ok(()),
+        Some((asked_version, _)) if asked_version == version => Err(RegistryError::ReviewBySomeoneElse),
         _ => Err(RegistryError::ReviewRequired),
     }
 }

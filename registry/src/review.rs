@@ -15,7 +15,7 @@ use crate::StaffIdentity;
 use crate::entity::{organisation_setting, program_review_request};
 use crate::error::RegistryError;
 use crate::model::{ProgramOwner, ProgramStatus};
-pub use crate::publication::{organisation_of, review_required};
+pub use crate::publication::{organisation_of, review_allows, review_required};
 use crate::store::{Registry, authorize, load};
 
 /// An open request for a colleague's review.
