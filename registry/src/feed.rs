@@ -19,12 +19,14 @@ pub struct FeedPosition {
     pub id: Option<ProgramId>,
 }
 
-/// A program's current version and status, for comparing a copy with the registry.
+/// A program's current version and status, for comparing a copy with the registry; `updated_at`
+/// tells a change the feed has not reached yet from one it passed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProgramVersionStatus {
     pub id: ProgramId,
     pub version: i32,
     pub status: ProgramStatus,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl Registry {
@@ -60,23 +62,25 @@ impl Registry {
         rows.into_iter().map(program_from_row).collect()
     }
 
-    /// Every program's id, version and status.
+    /// Every program's id, version, status and last change.
     pub async fn program_versions(&self) -> Result<Vec<ProgramVersionStatus>, RegistryError> {
-        let rows: Vec<(String, i32, String)> = program::Entity::find()
+        let rows: Vec<(String, i32, String, DateTime<Utc>)> = program::Entity::find()
             .select_only()
             .column(program::Column::Id)
             .column(program::Column::Version)
             .column(program::Column::Status)
+            .column(program::Column::UpdatedAt)
             .into_tuple()
             .all(&self.db)
             .await?;
         rows.into_iter()
-            .map(|(id, version, status)| {
+            .map(|(id, version, status, updated_at)| {
                 let corrupt = |what: &str| RegistryError::Corrupt(format!("program {id}: {what}"));
                 Ok(ProgramVersionStatus {
                     id: ProgramId::parse(&id).map_err(|_| corrupt("id"))?,
                     version,
                     status: ProgramStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+                    updated_at,
                 })
             })
             .collect()

@@ -6,11 +6,13 @@
 //! then: together nothing published is missed for long.
 
 use kosodate_domain::error_chain;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use kosodate_registry::{FeedPosition, Program, ProgramStatus, Registry, Visibility};
+use kosodate_domain::ProgramId;
+use kosodate_registry::{FeedPosition, Program, ProgramStatus, ProgramVersionStatus, Registry, Visibility};
 use tokio::sync::Notify;
 
 use crate::error::SearchError;
@@ -96,22 +98,18 @@ impl IndexFollower {
         Ok(applied)
     }
 
-    /// Compares every program's version with the index and repairs what differs.
+    /// Compares every program's version with the index and repairs what differs. A change the
+    /// feed's next poll re-reads anyway (within the margin of the watermark, or after it) is left
+    /// to the feed, so that what this repairs is only what the feed passed by.
     pub async fn reconcile(&self) -> Result<Applied, SearchError> {
+        let feed_rereads_from = self
+            .index
+            .manifest()
+            .watermark
+            .map(|watermark| watermark - chrono::Duration::seconds(CHANGE_MARGIN_SECONDS));
         let indexed = self.index.indexed_versions();
-        let mut stale = Vec::new();
-        let mut gone = Vec::new();
-        let mut published = std::collections::HashSet::new();
-        for program in self.registry.program_versions().await? {
-            if program.status != ProgramStatus::Published {
-                continue;
-            }
-            published.insert(program.id);
-            if indexed.get(&program.id) != Some(&program.version) {
-                stale.push(program.id);
-            }
-        }
-        gone.extend(indexed.keys().filter(|id| !published.contains(id)).copied());
+        let versions = self.registry.program_versions().await?;
+        let Differences { stale, mut gone } = differences(&indexed, &versions, feed_rereads_from);
         let mut programs = Vec::with_capacity(stale.len());
         for id in stale {
             match self.registry.program(id, Visibility::Staff).await {
@@ -205,6 +203,46 @@ impl IndexFollower {
     }
 }
 
+/// What the index holds that the registry no longer says, among the changes the feed has passed.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Differences {
+    /// Published in another version than the one indexed, or not indexed at all.
+    stale: Vec<ProgramId>,
+    /// Indexed, but no longer published (or no longer there).
+    gone: Vec<ProgramId>,
+}
+
+fn differences(
+    indexed: &HashMap<ProgramId, i32>,
+    versions: &[ProgramVersionStatus],
+    feed_rereads_from: Option<DateTime<Utc>>,
+) -> Differences {
+    let mut differences = Differences::default();
+    let mut known = HashSet::with_capacity(versions.len());
+    for program in versions {
+        known.insert(program.id);
+        let left_to_feed = feed_rereads_from.is_some_and(|from| program.updated_at >= from);
+        if left_to_feed {
+            continue;
+        }
+        let indexed_version = indexed.get(&program.id);
+        match program.status {
+            ProgramStatus::Published if indexed_version != Some(&program.version) => {
+                differences.stale.push(program.id);
+            }
+            ProgramStatus::Published => {}
+            ProgramStatus::Draft | ProgramStatus::Archived if indexed_version.is_some() => {
+                differences.gone.push(program.id);
+            }
+            ProgramStatus::Draft | ProgramStatus::Archived => {}
+        }
+    }
+    differences
+        .gone
+        .extend(indexed.keys().filter(|id| !known.contains(id)).copied());
+    differences
+}
+
 /// Index writes fsync: keep them off the async workers.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, SearchError> + Send + 'static,
@@ -212,4 +250,61 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|_| SearchError::Poisoned)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program(n: u128, version: i32, status: ProgramStatus, minutes_ago: i64) -> ProgramVersionStatus {
+        ProgramVersionStatus {
+            id: ProgramId::from(uuid::Uuid::from_u128(n)),
+            version,
+            status,
+            updated_at: Utc::now() - chrono::Duration::minutes(minutes_ago),
+        }
+    }
+
+    #[test]
+    fn only_what_the_feed_passed_by_is_a_difference() {
+        let old_stale = program(1, 3, ProgramStatus::Published, 60);
+        let old_missing = program(2, 1, ProgramStatus::Published, 60);
+        let old_archived = program(3, 2, ProgramStatus::Archived, 60);
+        let recent_stale = program(4, 5, ProgramStatus::Published, 0);
+        let recent_archived = program(5, 2, ProgramStatus::Archived, 0);
+        let in_step = program(6, 1, ProgramStatus::Published, 60);
+        let deleted = ProgramId::from(uuid::Uuid::from_u128(7));
+        let indexed: HashMap<ProgramId, i32> = [
+            (old_stale.id, 2),
+            (old_archived.id, 1),
+            (recent_stale.id, 4),
+            (recent_archived.id, 1),
+            (in_step.id, 1),
+            (deleted, 1),
+        ]
+        .into();
+        let versions = [
+            old_stale,
+            old_missing,
+            old_archived,
+            recent_stale,
+            recent_archived,
+            in_step,
+        ];
+        let watermark_minus_margin = Utc::now() - chrono::Duration::minutes(5);
+
+        let mut found = differences(&indexed, &versions, Some(watermark_minus_margin));
+        found.gone.sort();
+        let mut gone = vec![old_archived.id, deleted];
+        gone.sort();
+        assert_eq!(found.stale, vec![old_stale.id, old_missing.id]);
+        assert_eq!(found.gone, gone);
+
+        let never_followed = differences(&indexed, &versions, None);
+        assert_eq!(
+            never_followed.stale,
+            vec![old_stale.id, old_missing.id, recent_stale.id]
+        );
+        assert_eq!(never_followed.gone.len(), 3);
+    }
 }
