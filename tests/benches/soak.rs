@@ -5,9 +5,10 @@
 //! program API, the municipality list, the events page and API, event pages, and a registered
 //! partner app's reads with its OAuth token (programs and events); writes of search-result clicks
 //! and a staff member's updates of a program through the API with a token. It samples the server's resident memory
-//! (`SOAK_PID`) every 10 s, and prints each kind's count, errors and p50/p99, the memory samples
-//! and the verdict: flat when, after the first quarter of the run (warm-up), the highest sample
-//! is within 10 % of the lowest.
+//! (`SOAK_PID`) every 10 s, as a whole and in its two parts (anonymous: the heap; files: mapped
+//! pages of the search index), and prints each kind's count, errors and p50/p99, the memory
+//! samples and the verdict: flat when, after the first quarter of the run (warm-up), the highest
+//! resident sample is within 10 % of the lowest.
 //!
 //! `SOAK_URL` (http://127.0.0.1:18080), `SOAK_TOKEN` (a staff token of 青森市, 022012),
 //! `SOAK_DATABASE_URL` (the service's database, where the partner app is registered). Under
@@ -383,12 +384,41 @@ async fn fixture(
     Ok(fixture)
 }
 
-/// The server's resident memory in MB, from /proc.
-fn resident_mb(pid: &str) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-    let kilobytes: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kilobytes / 1024.0)
+/// One sample of the server's resident memory, in MB, from /proc: the whole, and its two parts.
+/// Anonymous memory is the heap (what a leak would grow); file-backed memory is pages of mapped
+/// files (the search index's segments), which the kernel may drop and read again at any time.
+#[derive(Debug, Clone, Copy)]
+struct MemorySample {
+    second: u64,
+    resident: f64,
+    anonymous: f64,
+    file: f64,
+    /// Threads at the sample: each may hold its own stack and allocator arena.
+    threads: u32,
+}
+
+impl MemorySample {
+    fn read(pid: &str, second: u64) -> Option<Self> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let megabytes = |key: &str| -> Option<f64> {
+            let line = status.lines().find(|line| line.starts_with(key))?;
+            let kilobytes: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kilobytes / 1024.0)
+        };
+        Some(Self {
+            second,
+            resident: megabytes("VmRSS:")?,
+            anonymous: megabytes("RssAnon:")?,
+            file: megabytes("RssFile:")?,
+            threads: status
+                .lines()
+                .find(|line| line.starts_with("Threads:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?,
+        })
+    }
 }
 
 fn load_average() -> String {
@@ -404,7 +434,7 @@ async fn drive(
     rate: u64,
     duration: Duration,
     pid: Option<&str>,
-) -> (Outcomes, Vec<(u64, f64)>, u64) {
+) -> (Outcomes, Vec<MemorySample>, u64) {
     let outcomes = Arc::new(Mutex::new(Outcomes::default()));
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let mut rng = ChaCha8Rng::seed_from_u64(20_261_205);
@@ -417,13 +447,17 @@ async fn drive(
     while started.elapsed() < duration {
         ticks.tick().await;
         if started.elapsed() >= next_sample {
-            if let Some(mb) = pid.and_then(resident_mb) {
-                let second = started.elapsed().as_secs();
+            let second = started.elapsed().as_secs();
+            if let Some(sample) = pid.and_then(|pid| MemorySample::read(pid, second)) {
                 println!(
-                    "  {second:>5} s  RSS {mb:>8.1} MB  load average {}",
+                    "  {second:>5} s  RSS {:>8.1} MB (anonymous {:>7.1}, files {:>6.1})  {:>4} threads  load average {}",
+                    sample.resident,
+                    sample.anonymous,
+                    sample.file,
+                    sample.threads,
                     load_average()
                 );
-                memory.push((second, mb));
+                memory.push(sample);
             }
             next_sample += MEMORY_INTERVAL;
         }
@@ -502,31 +536,43 @@ fn report(outcomes: &mut Outcomes, sent: u64, elapsed: Duration) {
     }
 }
 
-/// Flat when the samples after the first quarter of the run stay within 10 % of their lowest.
-fn memory_verdict(memory: &[(u64, f64)], seconds: u64) {
-    let settled: Vec<f64> = memory
+/// One part of a memory sample.
+type MemoryPart = fn(&MemorySample) -> f64;
+
+/// Flat when the samples after the first quarter of the run stay within 10 % of their lowest. The
+/// verdict is on the resident whole; its parts are shown so that a swing can be told apart.
+fn memory_verdict(memory: &[MemorySample], seconds: u64) {
+    let settled: Vec<&MemorySample> = memory
         .iter()
-        .filter(|(second, _)| *second >= seconds / 4)
-        .map(|(_, mb)| *mb)
+        .filter(|sample| sample.second >= seconds / 4)
         .collect();
-    let (Some(low), Some(high)) = (
-        settled.iter().copied().reduce(f64::min),
-        settled.iter().copied().reduce(f64::max),
-    ) else {
+    if settled.is_empty() {
         println!("memory: no samples after warm-up (set SOAK_PID)");
         return;
-    };
-    let growth = (high - low) / low;
-    let verdict = match growth <= FLAT_WITHIN {
-        true => "flat",
-        false => "NOT flat",
-    };
-    println!(
-        "memory after warm-up ({} samples from {} s): {low:.1}–{high:.1} MB, spread {:.1} % → {verdict} (limit 10 %)",
-        settled.len(),
-        seconds / 4,
-        growth * 100.0
-    );
+    }
+    let parts: [(&str, MemoryPart); 3] = [
+        ("resident", |sample| sample.resident),
+        ("anonymous", |sample| sample.anonymous),
+        ("files", |sample| sample.file),
+    ];
+    for (name, part) in parts {
+        let values = settled.iter().map(|sample| part(sample));
+        let low = values.clone().fold(f64::INFINITY, f64::min);
+        let high = values.clone().fold(f64::NEG_INFINITY, f64::max);
+        let mean = values.sum::<f64>() / settled.len() as f64;
+        let spread = (high - low) / low;
+        let verdict = match (name, spread <= FLAT_WITHIN) {
+            ("resident", true) => " → flat (limit 10 %)",
+            ("resident", false) => " → NOT flat (limit 10 %)",
+            _ => "",
+        };
+        println!(
+            "memory after warm-up, {name} ({} samples from {} s): {low:.1}–{high:.1} MB, mean {mean:.1}, spread {:.1} %{verdict}",
+            settled.len(),
+            seconds / 4,
+            spread * 100.0
+        );
+    }
 }
 
 /// `--serve`: the service as `kosodate serve` runs it (its command line's own code, settings from
