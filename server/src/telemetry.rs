@@ -3,7 +3,7 @@
 //! strings, no bodies, no headers).
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
@@ -35,8 +35,14 @@ where
     };
 }
 
+/// How often histogram samples are folded into their buckets (see [`metrics_handle`]).
+const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
 /// The process-wide Prometheus recorder. Installed once, however many apps a process starts
-/// (the tests start many).
+/// (the tests start many). A recorder built this way keeps every histogram sample until it is
+/// folded into the buckets, which only a scrape of `/metrics` or an upkeep does: without a
+/// scraper its memory would grow with every request. So a thread of its own does the upkeep,
+/// outside any one app's runtime.
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
@@ -47,6 +53,18 @@ pub fn metrics_handle() -> PrometheusHandle {
                 .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
             let handle = recorder.handle();
             let _ = metrics::set_global_recorder(recorder);
+            let upkept = handle.clone();
+            let upkeep = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(METRICS_UPKEEP_INTERVAL);
+                        upkept.run_upkeep();
+                    }
+                });
+            if let Err(error) = upkeep {
+                tracing::warn!(%error, "no thread for the metrics' upkeep: histogram samples wait for a scrape of /metrics");
+            }
             handle
         })
         .clone()
