@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::entity::review_request;
 use crate::error::PlacesError;
 use crate::history::Subject;
+use crate::model::{Event, Place};
 use crate::store::{Hold, Places, authorize, load_event, load_place};
 use crate::vocabulary::Status;
 
@@ -65,32 +66,34 @@ impl Places {
         Ok(waiting)
     }
 
-    /// Asks a colleague to review the place as it is now; replaces an earlier request.
+    /// Asks a colleague to review the place as it is now; replaces an earlier request. Answers
+    /// with the place asked about.
     pub async fn request_place_review(
         &self,
         actor: &StaffIdentity,
         id: Uuid,
-    ) -> Result<ReviewRequest, PlacesError> {
+    ) -> Result<(Place, ReviewRequest), PlacesError> {
         let txn = kosodate_database::begin_write(&self.db).await?;
         let place = load_place(&txn, id, Hold::ForUpdate).await?;
         authorize(actor, place.content.owner)?;
         let request = ask(&txn, actor, Subject::Place, id, place.status, place.version).await?;
         txn.commit().await?;
-        Ok(request)
+        Ok((place, request))
     }
 
-    /// Asks a colleague to review the event as it is now; replaces an earlier request.
+    /// Asks a colleague to review the event as it is now; replaces an earlier request. Answers
+    /// with the event asked about.
     pub async fn request_event_review(
         &self,
         actor: &StaffIdentity,
         id: Uuid,
-    ) -> Result<ReviewRequest, PlacesError> {
+    ) -> Result<(Event, ReviewRequest), PlacesError> {
         let txn = kosodate_database::begin_write(&self.db).await?;
         let event = load_event(&txn, id, Hold::ForUpdate).await?;
         authorize(actor, event.content.owner)?;
         let request = ask(&txn, actor, Subject::Event, id, event.status, event.version).await?;
         txn.commit().await?;
-        Ok(request)
+        Ok((event, request))
     }
 
     /// The place's open review request, whatever version it names.

@@ -1023,7 +1023,7 @@ async fn a_colleague_publishes_what_a_clerk_asked_to_review(fixture: Fixture) {
         .await
         .unwrap();
     refused_for(places.publish_place(&colleague, place.id).await, "ReviewRequired");
-    let request = places.request_place_review(&clerk, place.id).await.unwrap();
+    let (_, request) = places.request_place_review(&clerk, place.id).await.unwrap();
     assert_eq!(
         (request.version, request.requested_by.as_str()),
         (1, "青森市 職員")

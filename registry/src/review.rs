@@ -14,14 +14,16 @@ use sea_orm::sea_query::OnConflict;
 use crate::StaffIdentity;
 use crate::entity::{organisation_setting, program_review_request};
 use crate::error::RegistryError;
-use crate::model::{ProgramOwner, ProgramStatus};
+use crate::model::{Program, ProgramOwner, ProgramStatus};
 pub use crate::publication::{organisation_of, review_allows, review_required};
 use crate::store::{Registry, authorize, load};
 
 /// An open request for a colleague's review.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ReviewRequest {
+    /// The version a colleague is asked to publish; a later save makes the request stale.
     pub version: i32,
+    /// Who asked: a colleague other than this one must publish.
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
 }
@@ -67,12 +69,12 @@ impl Registry {
     }
 
     /// Asks a colleague to review the program as it is now (a draft, or a published program's
-    /// latest change); replaces an earlier request.
+    /// latest change); replaces an earlier request. Answers with the program asked about.
     pub async fn request_review(
         &self,
         actor: &StaffIdentity,
         id: ProgramId,
-    ) -> Result<ReviewRequest, RegistryError> {
+    ) -> Result<(Program, ReviewRequest), RegistryError> {
         let txn = kosodate_database::begin_write(self.connection()).await?;
         let program = load(&txn, id).await?;
         authorize(actor, &program.content.owner)?;
@@ -100,7 +102,7 @@ impl Registry {
             .exec_without_returning(&txn)
             .await?;
         txn.commit().await?;
-        Ok(request)
+        Ok((program, request))
     }
 
     /// The program's open review request, if any.

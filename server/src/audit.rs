@@ -23,15 +23,15 @@ fn owner_code(owner: &ProgramOwner) -> Option<MunicipalityCode> {
 }
 
 /// Records a staff action on a program with its outcome, then hands the result on.
-pub async fn program_action(
+pub async fn program_action<T: OnProgram>(
     state: &AppState,
     staff: &StaffIdentity,
     context: &RequestContext,
     action: &'static str,
     target: Option<String>,
-    result: Result<Program, RegistryError>,
-) -> Result<Program, ApiError> {
-    let (outcome, municipality, target) = match &result {
+    result: Result<T, RegistryError>,
+) -> Result<T, ApiError> {
+    let (outcome, municipality, target) = match result.as_ref().map(OnProgram::program) {
         Ok(program) => (
             Outcome::Allowed,
             owner_code(&program.content.owner),
@@ -50,6 +50,24 @@ pub async fn program_action(
     };
     audit::record(state.registry.connection(), event).await?;
     Ok(result?)
+}
+
+/// What a program action answers with: the program it touched, alone or with what else the
+/// action made (a review request).
+pub trait OnProgram {
+    fn program(&self) -> &Program;
+}
+
+impl OnProgram for Program {
+    fn program(&self) -> &Program {
+        self
+    }
+}
+
+impl<T> OnProgram for (Program, T) {
+    fn program(&self) -> &Program {
+        &self.0
+    }
 }
 
 /// Records any other staff action.

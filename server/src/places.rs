@@ -31,6 +31,17 @@ pub trait Owned {
     fn id(&self) -> Uuid;
 }
 
+/// A record with what else the action made (a review request).
+impl<T: Owned, U> Owned for (T, U) {
+    fn owner(&self) -> MunicipalityCode {
+        self.0.owner()
+    }
+
+    fn id(&self) -> Uuid {
+        self.0.id()
+    }
+}
+
 impl Owned for Place {
     fn owner(&self) -> MunicipalityCode {
         self.content.owner

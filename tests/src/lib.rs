@@ -60,7 +60,8 @@ async fn fresh_postgres_database() -> anyhow::Result<String> {
     Ok(ScratchDatabase::create(&postgres_admin_url(), &name).await?.url)
 }
 
-fn token(name: &str, organisation: &str, token: &str) -> ApiTokenSetting {
+/// A staff token of an organisation, for a test that needs one more than the app's four.
+pub fn token(name: &str, organisation: &str, token: &str) -> ApiTokenSetting {
     ApiTokenSetting {
         name: name.into(),
         organisation: organisation.into(),

@@ -5,9 +5,11 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use icalendar::{Calendar, Component, EventLike};
+use kosodate_domain::MunicipalityCode;
+use kosodate_registry::{Registry, StaffIdentity};
 use kosodate_tests::{
     AOMORI_CITY_TOKEN, Backend, HIROSAKI_CITY_TOKEN, PREFECTURE_TOKEN, TestApp, both_backends, call,
-    program_body, spawn_app,
+    program_body, spawn_app, spawn_app_with,
 };
 use serde_json::{Value, json};
 
@@ -16,7 +18,8 @@ both_backends!(
     saves_racing_on_one_place_each_make_a_version,
     events_are_found_by_area_dates_and_age,
     open_data_reads_back_as_json_ld_and_icalendar,
-    spreadsheets_import_places_and_events_all_or_nothing
+    spreadsheets_import_places_and_events_all_or_nothing,
+    with_review_on_a_colleague_publishes_through_the_api_what_a_clerk_asked_about
 );
 
 fn place_body(owner: &str, name: &str) -> Value {
@@ -47,6 +50,9 @@ async fn create(app: &TestApp, kind: &str, token: &str, body: &Value) -> String 
     call(app.post(&format!("/api/v1/{kind}/{id}/publish"), token), 200).await;
     id
 }
+
+/// A second token of 青森市: a colleague of the holder of `AOMORI_CITY_TOKEN`.
+const AOMORI_COLLEAGUE_TOKEN: &str = "test-token-aomori-city-colleague";
 
 fn ids(page: &Value) -> Vec<String> {
     page["items"]
@@ -543,4 +549,73 @@ async fn spreadsheets_import_places_and_events_all_or_nothing(backend: Backend) 
     )
     .await;
     assert_eq!(event["schedule"]["start"], "11:00", "{event}");
+}
+
+/// Where 青森市 wants a second person's review, a clerk's token asks for it through the API and a
+/// colleague's token publishes; programs, places and events alike.
+async fn with_review_on_a_colleague_publishes_through_the_api_what_a_clerk_asked_about(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        let colleague = kosodate_tests::token("青森市 子育て支援課", "022012", AOMORI_COLLEAGUE_TOKEN);
+        settings.api_tokens.push(colleague);
+    })
+    .await;
+    let aomori = MunicipalityCode::parse("022012").unwrap();
+    Registry::new(app.db.clone())
+        .set_review_before_publishing(&StaffIdentity::administrator("test"), aomori, true)
+        .await
+        .unwrap();
+    let place = place_body("022012", "つどいの広場さんかく");
+    let schedule = json!({"kind": "once", "date": "2027-02-10", "start": "10:00"});
+    let event = event_body(
+        "022012",
+        "離乳食教室",
+        None,
+        schedule,
+        json!({"age_months": {"from": 5, "to": 8}}),
+    );
+    let records = [
+        ("programs", program_body("022012", "青森市確認つき事業")),
+        ("places", place),
+        ("events", event),
+    ];
+    for (kind, body) in records {
+        let created = call(
+            app.post(&format!("/api/v1/{kind}"), AOMORI_CITY_TOKEN)
+                .json(&body),
+            201,
+        )
+        .await;
+        let id = created["id"].as_str().unwrap();
+        let publish = format!("/api/v1/{kind}/{id}/publish");
+        let ask = format!("/api/v1/{kind}/{id}/review-request");
+
+        let unasked = call(app.post(&publish, AOMORI_CITY_TOKEN), 409).await;
+        assert_eq!(unasked["title"], "公開の前に確認が必要です", "{kind}: {unasked}");
+        call(app.post(&ask, HIROSAKI_CITY_TOKEN), 403).await;
+        let request = call(app.post(&ask, AOMORI_CITY_TOKEN), 200).await;
+        assert_eq!(request["version"], created["version"], "{kind}: {request}");
+        assert_eq!(request["requested_by"], "青森市 こども支援課", "{kind}");
+        let own = call(app.post(&publish, AOMORI_CITY_TOKEN), 409).await;
+        assert_eq!(own["title"], "別の職員が公開してください", "{kind}: {own}");
+        let published = call(app.post(&publish, AOMORI_COLLEAGUE_TOKEN), 200).await;
+        assert_eq!(published["status"], "published", "{kind}: {published}");
+
+        call(
+            app.post(&format!("/api/v1/{kind}/{id}/archive"), AOMORI_CITY_TOKEN),
+            200,
+        )
+        .await;
+        let archived = call(app.post(&ask, AOMORI_CITY_TOKEN), 409).await;
+        assert!(archived["detail_en"].is_string(), "{kind}: {archived}");
+        let unknown = format!("/api/v1/{kind}/{}/review-request", uuid::Uuid::now_v7());
+        call(app.post(&unknown, AOMORI_CITY_TOKEN), 404).await;
+    }
+    let asked = app
+        .rows_once(
+            "SELECT action FROM audit_log WHERE action LIKE '%.review_request' AND outcome = 'allowed'",
+            3,
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(asked.len(), 3, "each request is in the audit log: {asked:?}");
 }

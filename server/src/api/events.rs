@@ -5,12 +5,13 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use kosodate_domain::CalendarDate;
 use kosodate_places::{
     Event, EventContent, EventFilter, EventInput, EventKind, Occurrence, RecordVersion, Status,
 };
 use kosodate_registry::page::{Page, PageRequest};
+use kosodate_registry::review::ReviewRequest;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -265,6 +266,35 @@ pub async fn publish_event(
     let result = state.places.publish_event(&staff, id).await;
     let event = audited(&state, &staff, &context, "event.publish", Some(id), result).await?;
     Ok(respond(StatusCode::OK, event))
+}
+
+/// Asks a colleague to review the event as it is now, where the organisation publishes only after
+/// a second person's review: then a colleague (another staff member or token of the
+/// organisation) publishes it with `POST /events/{id}/publish`. A later change makes the request
+/// stale; asking again replaces it.
+#[utoipa::path(
+    post,
+    path = "/events/{id}/review-request",
+    tag = "events",
+    params(("id" = String, Path, format = Uuid)),
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = ReviewRequest),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn request_event_review(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    RecordId(id): RecordId<path_ids::Event>,
+) -> Result<Response, ApiError> {
+    let result = state.places.request_event_review(&staff, id).await;
+    let action = "event.review_request";
+    let (_, request) = audited(&state, &staff, &context, action, Some(id), result).await?;
+    Ok((StatusCode::OK, Json(request)).into_response())
 }
 
 /// Archives an event (cancelled, ended).

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kosodate_places::{Place, PlaceContent, PlaceFilter, PlaceInput, PlaceKind, RecordVersion, Status};
 use kosodate_registry::page::{Page, PageRequest};
+use kosodate_registry::review::ReviewRequest;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
@@ -208,6 +209,35 @@ pub async fn publish_place(
     let result = state.places.publish_place(&staff, id).await;
     let place = audited(&state, &staff, &context, "place.publish", Some(id), result).await?;
     Ok(respond(StatusCode::OK, place))
+}
+
+/// Asks a colleague to review the place as it is now, where the organisation publishes only after
+/// a second person's review: then a colleague (another staff member or token of the
+/// organisation) publishes it with `POST /places/{id}/publish`. A later change makes the request
+/// stale; asking again replaces it.
+#[utoipa::path(
+    post,
+    path = "/places/{id}/review-request",
+    tag = "places",
+    params(("id" = String, Path, format = Uuid)),
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = ReviewRequest),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn request_place_review(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    RecordId(id): RecordId<path_ids::Place>,
+) -> Result<Response, ApiError> {
+    let result = state.places.request_place_review(&staff, id).await;
+    let action = "place.review_request";
+    let (_, request) = audited(&state, &staff, &context, action, Some(id), result).await?;
+    Ok((StatusCode::OK, Json(request)).into_response())
 }
 
 /// Archives a place (closed, moved).

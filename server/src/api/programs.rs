@@ -6,6 +6,7 @@ use kosodate_domain::ProgramId;
 use kosodate_registry::page::{Page, PageRequest};
 use kosodate_registry::{
     Category, Program, ProgramFilter, ProgramInput, ProgramOwner, ProgramStatus, ProgramVersion, Visibility,
+    review::ReviewRequest,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -301,6 +302,42 @@ pub async fn publish_program(
     tracing::info!(program_id = %program.id, actor = %staff.name, "program published");
     program_changed(&state, program.id);
     Ok(with_etag(StatusCode::OK, program))
+}
+
+/// Asks a colleague to review the program as it is now, where the organisation publishes only
+/// after a second person's review: then a colleague (another staff member or token of the
+/// organisation) publishes it with `POST /programs/{id}/publish`. A later change makes the request
+/// stale; asking again replaces it.
+#[utoipa::path(
+    post,
+    path = "/programs/{id}/review-request",
+    tag = "programs",
+    params(("id" = String, Path, format = Uuid)),
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = ReviewRequest),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn request_program_review(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    context: RequestContext,
+    RecordId(id): RecordId<path_ids::Program>,
+) -> Result<Response, ApiError> {
+    let result = state.registry.request_review(&staff, id).await;
+    let (_, request) = audit::program_action(
+        &state,
+        &staff,
+        &context,
+        "program.review_request",
+        Some(id.to_string()),
+        result,
+    )
+    .await?;
+    Ok((StatusCode::OK, Json(request)).into_response())
 }
 
 /// Archives a program (ended or replaced). Its history is kept.
