@@ -1,5 +1,7 @@
 //! What a search asks for and what it answers.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use kosodate_domain::MunicipalityCode;
 use kosodate_registry::Category;
@@ -102,19 +104,29 @@ pub struct FacetCount {
     pub count: u64,
 }
 
+/// At most this many owners are counted in a search's facets, as search services commonly cap a
+/// facet's values (Algolia's default is 100). A municipality's residents see at most three
+/// owners, a prefecture's some 40; a search of the whole country touches about 1,800
+/// municipalities, whose counts would make up most of every answer.
+pub const MAX_OWNER_FACETS: usize = 100;
+
 /// Counts of the matching programs. Category counts ignore the category filter, so that a parent
 /// sees what choosing another category would give.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Facets {
     pub categories: Vec<FacetCount>,
+    /// The 100 owners with the most matching programs, the most first.
     pub owners: Vec<FacetCount>,
 }
 
+/// One search's answer. The page and the counts are shared rather than copied: an answer kept for
+/// repeated searches is handed to each of them, and at national scale its owner counts alone are
+/// some 1,800 entries.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResults {
     pub total: usize,
-    pub hits: Vec<SearchHit>,
-    pub facets: Facets,
+    pub hits: Arc<[SearchHit]>,
+    pub facets: Arc<Facets>,
     pub mode: MatchMode,
     /// The words the query was searched with, as the parent typed them after her sentence was
     /// cut (妊娠したら → 妊娠); empty without a query.

@@ -109,8 +109,8 @@ impl SearchIndex {
         let Some(text) = text else {
             return Ok(SearchResults {
                 total: 0,
-                hits: Vec::new(),
-                facets: Facets::default(),
+                hits: Arc::default(),
+                facets: Arc::default(),
                 mode,
                 words: Vec::new(),
             });
@@ -140,11 +140,11 @@ impl SearchIndex {
         let snippets = (mode != MatchMode::Browse).then_some(&*query);
         Ok(SearchResults {
             total,
-            hits: self.hits(searcher, snippets, page)?,
-            facets: Facets {
+            hits: self.hits(searcher, snippets, page)?.into(),
+            facets: Arc::new(Facets {
                 categories,
                 owners: tallies.owners(),
-            },
+            }),
             mode,
             words: Vec::new(),
         })

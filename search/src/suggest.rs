@@ -117,7 +117,7 @@ impl SearchIndex {
         contacts.categories = vec![Category::Consultation];
         contacts.limit = MAX_CONSULTATION;
         let results = self.search(&contacts)?;
-        Ok(results.hits.into_iter().map(|hit| hit.program).collect())
+        Ok(results.hits.iter().map(|hit| hit.program.clone()).collect())
     }
 }
 

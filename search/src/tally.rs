@@ -16,7 +16,7 @@ use tantivy::columnar::ColumnValues;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::document::{CATEGORIES_FIELD, OWNER_FIELD, owner_key};
-use crate::request::FacetCount;
+use crate::request::{FacetCount, MAX_OWNER_FACETS};
 
 /// One count per category: the list is short (ten today), and this says so at compile time.
 const CATEGORY_SLOTS: usize = 32;
@@ -34,13 +34,15 @@ pub struct Tallies {
 }
 
 impl Tallies {
-    /// Owners by key, the most frequent first.
+    /// Owners by key, the most frequent first, at most [`MAX_OWNER_FACETS`] of them.
     pub fn owners(&self) -> Vec<FacetCount> {
-        sorted(
+        let mut owners = sorted(
             self.owners
                 .iter()
                 .map(|(number, count)| (owner_key(*number), *count)),
-        )
+        );
+        owners.truncate(MAX_OWNER_FACETS);
+        owners
     }
 
     /// Categories by id, the most frequent first.
@@ -168,5 +170,22 @@ mod tests {
         assert_eq!(as_map(&named), HashMap::from([("medical", 2), ("allowance", 1)]));
         assert_eq!(named[0].value, "medical", "the most frequent first");
         assert_eq!(as_map(&tallies.owners()), HashMap::from([("national", 3)]));
+    }
+
+    #[test]
+    fn only_the_owners_with_the_most_matches_are_named() {
+        let mut tallies = Tallies::default();
+        let owners = MAX_OWNER_FACETS as u64 + 50;
+        // Owner n (a code, 1 to owners) has n matches, so the last ones are the most frequent.
+        for owner in 1..=owners {
+            for _ in 0..owner {
+                tallies.count(owner, 0);
+            }
+        }
+        let named = tallies.owners();
+        assert_eq!(named.len(), MAX_OWNER_FACETS);
+        assert_eq!(named[0].count, owners, "the most frequent first");
+        let fewest = named.iter().map(|owner| owner.count).min();
+        assert_eq!(fewest, Some(owners - MAX_OWNER_FACETS as u64 + 1));
     }
 }

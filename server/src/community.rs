@@ -385,7 +385,7 @@ pub async fn contact_of(state: &AppState, card: &ProgramCard) -> Option<String> 
 async fn programs(state: &AppState, request: SearchRequest) -> Vec<ProgramCard> {
     let index = std::sync::Arc::clone(state.search.follower.index());
     match tokio::task::spawn_blocking(move || index.search(&request)).await {
-        Ok(Ok(results)) => results.hits.into_iter().map(|hit| hit.program).collect(),
+        Ok(Ok(results)) => results.hits.iter().map(|hit| hit.program.clone()).collect(),
         Ok(Err(error)) => {
             tracing::warn!(error = %error_chain(&error), "related programs could not be searched");
             Vec::new()

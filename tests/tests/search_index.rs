@@ -17,7 +17,7 @@ fn names(index: &SearchIndex, text: &str) -> Vec<String> {
     let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
     let request = SearchRequest::new(SearchQuery::parse(text).ok(), today);
     let results = index.search(&request).expect("search");
-    results.hits.into_iter().map(|hit| hit.program.name).collect()
+    results.hits.iter().map(|hit| hit.program.name.clone()).collect()
 }
 
 fn open(directory: &Path, readings: Option<Arc<dyn Reader>>) -> (Arc<SearchIndex>, Opened) {

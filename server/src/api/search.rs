@@ -1,5 +1,7 @@
 //! Searching the published programs (public), and the search trends staff analyse.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -77,13 +79,16 @@ fn categories_schema() -> utoipa::openapi::schema::Object {
 /// One page of results, in the same shape as the API's other lists.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchPage {
-    pub items: Vec<SearchHit>,
+    // Shared with the answer the index keeps for repeated searches, as are the facets.
+    #[schema(value_type = Vec<SearchHit>)]
+    pub items: Arc<[SearchHit]>,
     pub next_cursor: Option<String>,
     /// How many programs match in all.
     pub total: usize,
     /// `all_words`, `some_words` (nothing had every word) or `browse` (no query).
     pub mode: MatchMode,
-    pub facets: Facets,
+    #[schema(value_type = Facets)]
+    pub facets: Arc<Facets>,
     /// This search as the search log keeps it: report which result was opened with
     /// `POST /search/{search_id}/clicks`. Absent when the search is not logged (a later page, a
     /// query that looks like personal data).

@@ -5,6 +5,8 @@
 //! are, for click-through). A search that finds nothing always offers a way on:
 //! nearby words, the same search in the whole prefecture, and whom to ask.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -239,13 +241,7 @@ pub async fn search(
     let form = SearchForm::parse(raw.as_deref());
     let places = Places::load(&state).await?;
     let (status, errors, outcome, facets, events) = match search_request(&form, &places) {
-        Err(errors) => (
-            StatusCode::BAD_REQUEST,
-            errors,
-            None,
-            Facets::default(),
-            Vec::new(),
-        ),
+        Err(errors) => (StatusCode::BAD_REQUEST, errors, None, Arc::default(), Vec::new()),
         Ok(request) => {
             let events = events_beside(&state, &form, &request).await?;
             let (outcome, facets) = run(&state, (&form, &places), request, searcher).await?;
@@ -295,7 +291,7 @@ async fn run(
     (form, places): (&SearchForm, &Places),
     request: SearchRequest,
     Searcher(searcher): Searcher,
-) -> Result<(Outcome, Facets), ApiError> {
+) -> Result<(Outcome, Arc<Facets>), ApiError> {
     let (results, search_id) = state.search.search(request.clone(), searcher).await?;
     let first_rank = (form.page - 1) * PAGE_SIZE + 1;
     let empty = match results.total {
