@@ -1,7 +1,6 @@
 //! The community service over its tables, and what every part of it shares: reading stored ids
 //! and list values back, the instants it stores, and the member a write acts for.
 
-use chrono::{DateTime, SubsecRound, Utc};
 use kosodate_domain::Vocabulary;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect};
 use uuid::Uuid;
@@ -25,11 +24,7 @@ impl Community {
     }
 }
 
-/// An instant as both databases keep it (microseconds), so that what is written reads back equal
-/// and a cursor made from a read row finds that row again.
-pub(crate) fn stored_instant(now: DateTime<Utc>) -> DateTime<Utc> {
-    now.trunc_subsecs(6)
-}
+pub(crate) use kosodate_database::stored_instant;
 
 pub(crate) fn stored_uuid(text: &str) -> Result<Uuid, CommunityError> {
     Uuid::parse_str(text).map_err(|_| CommunityError::Corrupt(format!("stored id {text:?}")))

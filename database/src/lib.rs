@@ -1,6 +1,6 @@
 //! The database every kosodate crate shares: opening SQLite (the embedded default) or
 //! PostgreSQL (production), transactions that write, what a busy database looks like, and
-//! scratch databases for tests and benchmarks. It owns no table and knows no domain: it must not
+//! scratch databases for tests and benchmarks, and the precision instants are stored at. It owns no table and knows no domain: it must not
 //! depend on any other kosodate crate.
 //!
 //! SQLite takes one writer at a time. Every write transaction of this process first takes its
@@ -13,11 +13,13 @@
 
 mod busy;
 mod connect;
+mod instant;
 mod scratch;
 mod write;
 
 pub use busy::{RETRY_AFTER_SECONDS, is_busy, retry_while_busy};
 pub use connect::connect;
+pub use instant::stored_instant;
 pub use scratch::ScratchDatabase;
 pub use write::{WRITE_WAIT, WriteTransaction, begin_write};
 

@@ -5,8 +5,8 @@
 
 use chrono::Utc;
 use kosodate_domain::MunicipalityCode;
-use kosodate_registry::StaffIdentity;
 use kosodate_registry::review::ReviewRequest;
+use kosodate_registry::{RegistryError, StaffIdentity};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 use uuid::Uuid;
@@ -94,6 +94,32 @@ impl Places {
         let request = ask(&txn, actor, Subject::Event, id, event.status, event.version).await?;
         txn.commit().await?;
         Ok((event, request))
+    }
+
+    /// The place's open review request, for staff who may change the place; refused when
+    /// nobody asked, or the place was published since.
+    pub async fn open_place_review_request(
+        &self,
+        actor: &StaffIdentity,
+        id: Uuid,
+    ) -> Result<ReviewRequest, PlacesError> {
+        let place = load_place(&self.db, id, Hold::Nothing).await?;
+        authorize(actor, place.content.owner)?;
+        let request = open_request(&self.db, Subject::Place, id).await?;
+        request.ok_or_else(|| RegistryError::NoReviewRequest.into())
+    }
+
+    /// The event's open review request, for staff who may change the event; refused when
+    /// nobody asked, or the event was published since.
+    pub async fn open_event_review_request(
+        &self,
+        actor: &StaffIdentity,
+        id: Uuid,
+    ) -> Result<ReviewRequest, PlacesError> {
+        let event = load_event(&self.db, id, Hold::Nothing).await?;
+        authorize(actor, event.content.owner)?;
+        let request = open_request(&self.db, Subject::Event, id).await?;
+        request.ok_or_else(|| RegistryError::NoReviewRequest.into())
     }
 
     /// The place's open review request, whatever version it names.

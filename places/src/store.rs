@@ -2,7 +2,7 @@
 //! only, optimistic locking on `version`, each change's version kept in the same transaction
 //! (`history.rs`), and nothing deleted (records are archived).
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use kosodate_domain::{MunicipalityCode, Vocabulary};
 use kosodate_registry::{FieldError, Registry, StaffAction, StaffIdentity};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect};
@@ -296,11 +296,7 @@ fn next_status(current: Status, transition: Transition) -> Result<Status, Places
     }
 }
 
-/// An instant as both databases keep it (microseconds), so that a feed position made from a
-/// read row finds that row again.
-pub(crate) fn stored_instant(now: DateTime<Utc>) -> DateTime<Utc> {
-    now.trunc_subsecs(6)
-}
+pub(crate) use kosodate_database::stored_instant;
 
 pub(crate) fn place_values(
     content: &PlaceContent,

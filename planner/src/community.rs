@@ -5,7 +5,7 @@
 //! consent to the community is active: a member without a household or channels sees new answers
 //! on the community's own page.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use kosodate_database::begin_write;
 use kosodate_households::match_store;
 use kosodate_households::{AccountId, ConsentPurpose, HouseholdId, Households, consent_active_on};
@@ -112,7 +112,10 @@ async fn mark_planned(
 ) -> Result<(), PlannerError> {
     let update = Query::update()
         .table(Alias::new("community_answers"))
-        .value(Alias::new("notice_planned_at"), now.trunc_subsecs(6))
+        .value(
+            Alias::new("notice_planned_at"),
+            kosodate_database::stored_instant(now),
+        )
         .and_where(Expr::col(Alias::new("id")).eq(answer.to_string()))
         .and_where(Expr::col(Alias::new("notice_planned_at")).is_null())
         .to_owned();

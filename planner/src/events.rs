@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Days, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use kosodate_database::begin_write;
 use kosodate_domain::japan::format_date_with_weekday;
 use kosodate_domain::{MunicipalityCode, Vocabulary, japan};
@@ -401,7 +401,7 @@ async fn claim_week(
     plan: &MunicipalityWeek<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let planned_at = now.trunc_subsecs(6);
+    let planned_at = kosodate_database::stored_instant(now);
     let result = match &plan.claim {
         Claim::First => {
             let insert = Query::insert()

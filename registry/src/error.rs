@@ -31,6 +31,8 @@ pub enum RegistryError {
     ReviewRequired,
     #[error("a colleague other than the one who asked for the review must publish")]
     ReviewBySomeoneElse,
+    #[error("nobody asked for a review of this record, or it was published since")]
+    NoReviewRequest,
     #[error("program changed meanwhile: expected version {expected}, current version {current}")]
     VersionMismatch { expected: i32, current: i32 },
     #[error(transparent)]

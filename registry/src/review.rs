@@ -87,7 +87,7 @@ impl Registry {
         let request = ReviewRequest {
             version: program.version,
             requested_by: actor.name.clone(),
-            requested_at: Utc::now(),
+            requested_at: kosodate_database::stored_instant(Utc::now()),
         };
         let row = program_review_request::ActiveModel {
             program_id: Set(id.to_string()),
@@ -103,6 +103,21 @@ impl Registry {
             .await?;
         txn.commit().await?;
         Ok((program, request))
+    }
+
+    /// The program's open review request, for staff who may change the program: what a
+    /// clerk's own tool shows as waiting for a colleague. Refused when nobody asked, or the
+    /// program was published since.
+    pub async fn open_review_request(
+        &self,
+        actor: &StaffIdentity,
+        id: ProgramId,
+    ) -> Result<ReviewRequest, RegistryError> {
+        let program = load(self.connection(), id).await?;
+        authorize(actor, &program.content.owner)?;
+        self.review_request(id)
+            .await?
+            .ok_or(RegistryError::NoReviewRequest)
     }
 
     /// The program's open review request, if any.

@@ -588,6 +588,10 @@ impl From<RegistryError> for ApiError {
                 "確認を依頼した本人は公開できません。同じ団体の別の職員が内容を確認して公開してください",
                 detail_en,
             ),
+            RegistryError::NoReviewRequest => Self::not_found(
+                "確認の依頼はありません。まだ依頼されていないか、すでに公開されました",
+                detail_en,
+            ),
             RegistryError::VersionMismatch { current, .. } => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 "version-mismatch",

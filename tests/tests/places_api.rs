@@ -551,8 +551,8 @@ async fn spreadsheets_import_places_and_events_all_or_nothing(backend: Backend) 
     assert_eq!(event["schedule"]["start"], "11:00", "{event}");
 }
 
-/// Where 青森市 wants a second person's review, a clerk's token asks for it through the API and a
-/// colleague's token publishes; programs, places and events alike.
+/// Where 青森市 wants a second person's review, a clerk's token asks for it through the API, a
+/// colleague's token reads the open request and publishes; programs, places and events alike.
 async fn with_review_on_a_colleague_publishes_through_the_api_what_a_clerk_asked_about(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         let colleague = kosodate_tests::token("青森市 子育て支援課", "022012", AOMORI_COLLEAGUE_TOKEN);
@@ -591,14 +591,27 @@ async fn with_review_on_a_colleague_publishes_through_the_api_what_a_clerk_asked
 
         let unasked = call(app.post(&publish, AOMORI_CITY_TOKEN), 409).await;
         assert_eq!(unasked["title"], "公開の前に確認が必要です", "{kind}: {unasked}");
+        let none = call(app.get(&ask).bearer_auth(AOMORI_CITY_TOKEN), 404).await;
+        assert!(
+            none["detail"]
+                .as_str()
+                .unwrap()
+                .contains("確認の依頼はありません"),
+            "{none}"
+        );
         call(app.post(&ask, HIROSAKI_CITY_TOKEN), 403).await;
         let request = call(app.post(&ask, AOMORI_CITY_TOKEN), 200).await;
         assert_eq!(request["version"], created["version"], "{kind}: {request}");
         assert_eq!(request["requested_by"], "青森市 こども支援課", "{kind}");
+        let open = call(app.get(&ask).bearer_auth(AOMORI_COLLEAGUE_TOKEN), 200).await;
+        assert_eq!(open, request, "{kind}: a colleague reads what was asked");
+        call(app.get(&ask).bearer_auth(HIROSAKI_CITY_TOKEN), 403).await;
+        call(app.get(&ask), 401).await;
         let own = call(app.post(&publish, AOMORI_CITY_TOKEN), 409).await;
         assert_eq!(own["title"], "別の職員が公開してください", "{kind}: {own}");
         let published = call(app.post(&publish, AOMORI_COLLEAGUE_TOKEN), 200).await;
         assert_eq!(published["status"], "published", "{kind}: {published}");
+        call(app.get(&ask).bearer_auth(AOMORI_CITY_TOKEN), 404).await;
 
         call(
             app.post(&format!("/api/v1/{kind}/{id}/archive"), AOMORI_CITY_TOKEN),
@@ -609,6 +622,11 @@ async fn with_review_on_a_colleague_publishes_through_the_api_what_a_clerk_asked
         assert!(archived["detail_en"].is_string(), "{kind}: {archived}");
         let unknown = format!("/api/v1/{kind}/{}/review-request", uuid::Uuid::now_v7());
         call(app.post(&unknown, AOMORI_CITY_TOKEN), 404).await;
+        let missing = call(app.get(&unknown).bearer_auth(AOMORI_CITY_TOKEN), 404).await;
+        assert!(
+            missing["detail"].as_str().unwrap().contains("見つかりません"),
+            "{missing}"
+        );
     }
     let asked = app
         .rows_once(

@@ -91,7 +91,10 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(search::record_click))
                 .routes(routes!(programs::get_program, programs::update_program))
                 .routes(routes!(programs::publish_program))
-                .routes(routes!(programs::request_program_review))
+                .routes(routes!(
+                    programs::program_review_request,
+                    programs::request_program_review
+                ))
                 .routes(routes!(programs::archive_program))
                 .routes(routes!(programs::program_history))
                 .routes(routes!(program_types::list_program_types))
@@ -141,7 +144,10 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(places::list_places, places::create_place))
                 .routes(routes!(places::get_place, places::update_place))
                 .routes(routes!(places::publish_place))
-                .routes(routes!(places::request_place_review))
+                .routes(routes!(
+                    places::place_review_request,
+                    places::request_place_review
+                ))
                 .routes(routes!(places::archive_place))
                 .routes(routes!(places::place_history))
                 .routes(routes!(places::place_templates))
@@ -152,7 +158,10 @@ pub fn router() -> axum::Router<AppState> {
                 .routes(routes!(events::get_event, events::update_event))
                 .routes(routes!(events::event_occurrences))
                 .routes(routes!(events::publish_event))
-                .routes(routes!(events::request_event_review))
+                .routes(routes!(
+                    events::event_review_request,
+                    events::request_event_review
+                ))
                 .routes(routes!(events::archive_event))
                 .routes(routes!(events::event_history))
                 .routes(routes!(open_data::places_json_ld))

@@ -304,6 +304,30 @@ pub async fn publish_program(
     Ok(with_etag(StatusCode::OK, program))
 }
 
+/// The program's open request for a colleague's review, for staff who may change it: who asked,
+/// when, and about which version. A request whose `version` is older than the program's is stale.
+/// Not found when nobody asked, or the program was published since.
+#[utoipa::path(
+    get,
+    path = "/programs/{id}/review-request",
+    tag = "programs",
+    params(("id" = String, Path, format = Uuid)),
+    security(("staff_token" = []), ("staff_session" = [])),
+    responses(
+        (status = 200, body = ReviewRequest),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn program_review_request(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    RecordId(id): RecordId<path_ids::Program>,
+) -> Result<Json<ReviewRequest>, ApiError> {
+    Ok(Json(state.registry.open_review_request(&staff, id).await?))
+}
+
 /// Asks a colleague to review the program as it is now, where the organisation publishes only
 /// after a second person's review: then a colleague (another staff member or token of the
 /// organisation) publishes it with `POST /programs/{id}/publish`. A later change makes the request
