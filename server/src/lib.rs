@@ -2,10 +2,12 @@
 //! people reach the service (the JSON API under `api/`; the HTML pages under `pages/`, both over
 //! the same `AppState` services), how identities are established (`auth/`, staff tokens in
 //! `extract`), the mapping from every error to HTTP (one file: `error.rs`), settings, telemetry,
-//! the background work of a process (`rematch`, `notices`, `search`) and the command line
-//! (`cli/`); `startup` is the one composition root. Domain rules must not live here: they belong
-//! to the library crates, which must never depend on this one.
+//! the memory allocator (`allocator.rs`), the background work of a process (`rematch`,
+//! `notices`, `search`) and the command line (`cli/`); `startup` is the one composition root.
+//! Domain rules must not live here: they belong to the library crates, which must never depend
+//! on this one.
 
+pub mod allocator;
 pub mod api;
 pub mod audit;
 pub mod auth;

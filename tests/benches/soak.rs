@@ -6,7 +6,8 @@
 //! partner app's reads with its OAuth token (programs and events); writes of search-result clicks
 //! and a staff member's updates of a program through the API with a token. It samples the server's resident memory
 //! (`SOAK_PID`) every 10 s, as a whole and in its two parts (anonymous: the heap; files: mapped
-//! pages of the search index), and prints each kind's count, errors and p50/p99, the memory
+//! pages of the search index), with what the heap holds in use by the allocator's own count
+//! (`allocator_allocated_bytes` on `/metrics`), and prints each kind's count, errors and p50/p99, the memory
 //! samples and the verdict: flat when, after the first quarter of the run (warm-up), the highest
 //! resident sample is within 10 % of the lowest.
 //!
@@ -395,10 +396,13 @@ struct MemorySample {
     file: f64,
     /// Threads at the sample: each may hold its own stack and allocator arena.
     threads: u32,
+    /// What the service's data takes on the heap, from its allocator (`/metrics`); 0 when the
+    /// server does not say.
+    allocated: f64,
 }
 
 impl MemorySample {
-    fn read(pid: &str, second: u64) -> Option<Self> {
+    fn read(pid: &str, second: u64, allocated: f64) -> Option<Self> {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         let megabytes = |key: &str| -> Option<f64> {
             let line = status.lines().find(|line| line.starts_with(key))?;
@@ -417,8 +421,21 @@ impl MemorySample {
                 .nth(1)?
                 .parse()
                 .ok()?,
+            allocated,
         })
     }
+}
+
+/// The server's `allocator_allocated_bytes` in MB, or 0 when `/metrics` does not answer it.
+async fn allocated_megabytes(client: &Client, base: &str) -> f64 {
+    let Ok(response) = client.get(format!("{base}/metrics")).send().await else {
+        return 0.0;
+    };
+    let text = response.text().await.unwrap_or_default();
+    text.lines()
+        .find_map(|line| line.strip_prefix("allocator_allocated_bytes "))
+        .and_then(|value| value.trim().parse::<f64>().ok())
+        .map_or(0.0, |bytes| bytes / 1024.0 / 1024.0)
 }
 
 fn load_average() -> String {
@@ -448,12 +465,14 @@ async fn drive(
         ticks.tick().await;
         if started.elapsed() >= next_sample {
             let second = started.elapsed().as_secs();
-            if let Some(sample) = pid.and_then(|pid| MemorySample::read(pid, second)) {
+            let allocated = allocated_megabytes(client, &fixture.base).await;
+            if let Some(sample) = pid.and_then(|pid| MemorySample::read(pid, second, allocated)) {
                 println!(
-                    "  {second:>5} s  RSS {:>8.1} MB (anonymous {:>7.1}, files {:>6.1})  {:>4} threads  load average {}",
+                    "  {second:>5} s  RSS {:>8.1} MB (anonymous {:>7.1}, files {:>6.1}; heap in use {:>6.1})  {:>4} threads  load average {}",
                     sample.resident,
                     sample.anonymous,
                     sample.file,
+                    sample.allocated,
                     sample.threads,
                     load_average()
                 );
@@ -550,16 +569,21 @@ fn memory_verdict(memory: &[MemorySample], seconds: u64) {
         println!("memory: no samples after warm-up (set SOAK_PID)");
         return;
     }
-    let parts: [(&str, MemoryPart); 3] = [
+    let parts: [(&str, MemoryPart); 4] = [
         ("resident", |sample| sample.resident),
         ("anonymous", |sample| sample.anonymous),
         ("files", |sample| sample.file),
+        ("heap in use", |sample| sample.allocated),
     ];
     for (name, part) in parts {
         let values = settled.iter().map(|sample| part(sample));
         let low = values.clone().fold(f64::INFINITY, f64::min);
         let high = values.clone().fold(f64::NEG_INFINITY, f64::max);
         let mean = values.sum::<f64>() / settled.len() as f64;
+        if low <= 0.0 {
+            // A server without the allocator's count (an older build).
+            continue;
+        }
         let spread = (high - low) / low;
         let verdict = match (name, spread <= FLAT_WITHIN) {
             ("resident", true) => " → flat (limit 10 %)",

@@ -38,6 +38,17 @@ async fn probes_metrics_and_request_ids(backend: Backend) {
         "{metrics}"
     );
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
+    for gauge in ["allocator_allocated_bytes", "allocator_resident_bytes"] {
+        let bytes: f64 = metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{gauge} ")))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{gauge} in {metrics}"));
+        assert!(
+            bytes > 1_000_000.0,
+            "{gauge} {bytes}: the service holds megabytes"
+        );
+    }
     assert!(!metrics.contains(AOMORI_CITY_TOKEN));
 }
 
