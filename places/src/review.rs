@@ -104,9 +104,8 @@ impl Places {
         id: Uuid,
     ) -> Result<ReviewRequest, PlacesError> {
         let place = load_place(&self.db, id, Hold::Nothing).await?;
-        authorize(actor, place.content.owner)?;
-        let request = open_request(&self.db, Subject::Place, id).await?;
-        request.ok_or_else(|| RegistryError::NoReviewRequest.into())
+        self.open_request_for(actor, place.content.owner, Subject::Place, id)
+            .await
     }
 
     /// The event's open review request, for staff who may change the event; refused when
@@ -117,8 +116,20 @@ impl Places {
         id: Uuid,
     ) -> Result<ReviewRequest, PlacesError> {
         let event = load_event(&self.db, id, Hold::Nothing).await?;
-        authorize(actor, event.content.owner)?;
-        let request = open_request(&self.db, Subject::Event, id).await?;
+        self.open_request_for(actor, event.content.owner, Subject::Event, id)
+            .await
+    }
+
+    /// A record's open review request, for staff who may change what `owner` owns.
+    async fn open_request_for(
+        &self,
+        actor: &StaffIdentity,
+        owner: MunicipalityCode,
+        subject: Subject,
+        id: Uuid,
+    ) -> Result<ReviewRequest, PlacesError> {
+        authorize(actor, owner)?;
+        let request = open_request(&self.db, subject, id).await?;
         request.ok_or_else(|| RegistryError::NoReviewRequest.into())
     }
 
