@@ -4,6 +4,9 @@
 //! the schema history never changes when domain code does.
 
 pub use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{
+    DatabaseConnection, DbBackend, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 mod m20261121_000001_create_municipalities;
 mod m20261121_000002_create_programs;
@@ -78,3 +81,28 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// Applies every pending migration, all in one transaction on one connection, so that an upgrade
+/// that fails leaves the database as it was, and so that a second process starting at the same
+/// time waits for the first one's upgrade and then finds nothing left to apply: PostgreSQL's
+/// transaction-scoped advisory lock serialises them there, SQLite's write lock, taken first
+/// (`BEGIN IMMEDIATE`), here. sea-orm alone would run each migration in its own transaction on
+/// PostgreSQL, and on SQLite statement by statement over the pool, several connections whose views
+/// of the schema may differ.
+pub async fn upgrade(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    let transaction = db.begin_with_options(options).await?;
+    if transaction.get_database_backend() == DbBackend::Postgres {
+        transaction
+            .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({UPGRADE_LOCK})"))
+            .await?;
+    }
+    Migrator::up(&transaction, None).await?;
+    transaction.commit().await
+}
+
+/// The advisory lock key of [`upgrade`] on PostgreSQL: "kosodate" in ASCII.
+const UPGRADE_LOCK: i64 = 0x6b6f_736f_6461_7465;

@@ -13,7 +13,6 @@ use axum::{Router, middleware};
 use kosodate_community::Community;
 use kosodate_domain::error_chain;
 use kosodate_households::Households;
-use kosodate_migrations::{Migrator, MigratorTrait};
 use kosodate_planner::CommunityNotices;
 use kosodate_registry::Registry;
 use sea_orm::DatabaseConnection;
@@ -42,7 +41,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await?;
+    kosodate_migrations::upgrade(db).await?;
     kosodate_registry::seed::seed_municipalities(db).await?;
     Ok(())
 }
