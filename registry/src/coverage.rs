@@ -5,11 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE, Vocabulary};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::entity::{municipality, program};
+use crate::entity::program;
 use crate::error::RegistryError;
 use crate::model::{ProgramOwner, ProgramStatus};
 use crate::program_types;
@@ -95,18 +95,13 @@ impl Registry {
     }
 
     async fn municipality_names(&self) -> Result<Vec<(MunicipalityCode, String)>, RegistryError> {
-        let rows = municipality::Entity::find()
-            .filter(municipality::Column::Code.ne(PREFECTURE_CODE.to_string()))
-            .order_by_asc(municipality::Column::Code)
-            .all(&self.db)
-            .await?;
-        rows.into_iter()
-            .map(|row| {
-                let code = MunicipalityCode::parse(&row.code)
-                    .map_err(|error| RegistryError::Corrupt(error.to_string()))?;
-                Ok((code, row.name))
-            })
-            .collect()
+        Ok(self
+            .all_municipalities()
+            .await?
+            .iter()
+            .filter(|municipality| !municipality.code.is_prefecture())
+            .map(|municipality| (municipality.code, municipality.name.clone()))
+            .collect())
     }
 
     /// Owner key → the types of its published programs.

@@ -16,6 +16,7 @@ mod feed;
 pub mod freshness;
 pub mod import;
 mod model;
+mod municipalities;
 pub mod page;
 pub mod program_types;
 mod publication;

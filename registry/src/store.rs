@@ -1,6 +1,8 @@
 //! Reading and writing programs. Every write is one transaction that updates the program, its
 //! category index and appends a version, so history and current state never disagree.
 
+use std::sync::{Arc, OnceLock};
+
 use chrono::Utc;
 use kosodate_domain::Vocabulary;
 use kosodate_domain::{MunicipalityCode, ProgramId};
@@ -47,38 +49,20 @@ pub enum Visibility {
 #[derive(Debug, Clone)]
 pub struct Registry {
     pub(crate) db: DatabaseConnection,
+    /// The municipality list once read (`municipalities.rs`), shared by every clone.
+    pub(crate) municipalities: Arc<OnceLock<Arc<[Municipality]>>>,
 }
 
 impl Registry {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            municipalities: Arc::default(),
+        }
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
-    }
-
-    pub async fn municipalities(&self, page: &PageRequest) -> Result<Page<Municipality>, RegistryError> {
-        let limit = page.limit();
-        let mut query = municipality::Entity::find().order_by_asc(municipality::Column::Code);
-        if let Some(after) = page.after()? {
-            query = query.filter(municipality::Column::Code.gt(after));
-        }
-        let rows = query.limit(limit + 1).all(&self.db).await?;
-        let items = rows
-            .into_iter()
-            .map(municipality_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_overfetch(items, limit, |m| m.code.to_string()))
-    }
-
-    pub async fn municipality(&self, code: MunicipalityCode) -> Result<Municipality, RegistryError> {
-        municipality::Entity::find_by_id(code.to_string())
-            .one(&self.db)
-            .await?
-            .map(municipality_from_row)
-            .transpose()?
-            .ok_or_else(|| RegistryError::MunicipalityNotFound(code.to_string()))
     }
 
     pub async fn list_programs(
@@ -611,17 +595,5 @@ fn version_from_row(row: program_version::Model) -> Result<ProgramVersion, Regis
         changes: from_json("changes", row.changes)?,
         recorded_at: row.recorded_at,
         snapshot: from_json("snapshot", row.snapshot)?,
-    })
-}
-
-pub(crate) fn municipality_from_row(row: municipality::Model) -> Result<Municipality, RegistryError> {
-    Ok(Municipality {
-        code: MunicipalityCode::parse(&row.code)
-            .map_err(|error| RegistryError::Corrupt(error.to_string()))?,
-        name: row.name,
-        kana: row.kana,
-        district: row.district,
-        kind: row.kind,
-        region: row.region,
     })
 }

@@ -14,7 +14,6 @@ use kosodate_insights::{
 };
 use kosodate_registry::StaffAction;
 use kosodate_registry::StaffIdentity;
-use kosodate_registry::page::PageRequest;
 use serde::Deserialize;
 
 use crate::audit::authorize;
@@ -26,8 +25,6 @@ use crate::state::AppState;
 pub const DEFAULT_UNANSWERED_DAYS: u32 = 7;
 /// The privacy budget of one open-data release (docs/insights.md).
 pub const OPEN_DATA_EPSILON: f64 = 1.0;
-/// More than the prefecture and its 40 municipalities.
-const AREAS_PAGE: u64 = 100;
 
 /// Checks that `staff` may see the evidence and records the look in the audit log.
 pub async fn authorize_view(
@@ -41,18 +38,14 @@ pub async fn authorize_view(
 
 /// The municipalities with their regions, as the insights crate needs them.
 pub async fn areas(state: &AppState) -> Result<Areas, ApiError> {
-    let request = PageRequest {
-        limit: Some(AREAS_PAGE),
-        cursor: None,
-    };
-    let municipalities = state.registry.municipalities(&request).await?.items;
+    let municipalities = state.registry.all_municipalities().await?;
     Ok(Areas::new(
         municipalities
-            .into_iter()
+            .iter()
             .map(|municipality| Area {
                 code: municipality.code,
-                name: municipality.name,
-                region: municipality.region,
+                name: municipality.name.clone(),
+                region: municipality.region.clone(),
             })
             .collect(),
     ))

@@ -12,10 +12,7 @@ use super::flags::{RelatedChange, open_flags};
 use super::links::{LinkState, link_states};
 use crate::error::RegistryError;
 use crate::model::{Municipality, Program, ProgramOwner, ProgramStatus};
-use sea_orm::{EntityTrait, QueryOrder};
-
-use crate::entity::municipality;
-use crate::store::{ProgramFilter, Registry, Visibility, municipality_from_row};
+use crate::store::{ProgramFilter, Registry, Visibility};
 
 /// Something about a program that its owner should look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +124,7 @@ impl Registry {
         let mut lines: BTreeMap<MunicipalityCode, MunicipalityFreshness> = self
             .all_municipalities()
             .await?
-            .into_iter()
+            .iter()
             .filter(|municipality| !municipality.code.is_prefecture())
             .map(|municipality| {
                 let line = MunicipalityFreshness {
@@ -172,16 +169,6 @@ impl Registry {
             links: link_states(&self.db, programs.iter().flat_map(Program::urls)).await?,
             flags: open_flags(&self.db).await?,
         })
-    }
-
-    async fn all_municipalities(&self) -> Result<Vec<Municipality>, RegistryError> {
-        municipality::Entity::find()
-            .order_by_asc(municipality::Column::Code)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(municipality_from_row)
-            .collect()
     }
 }
 

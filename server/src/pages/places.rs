@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use kosodate_registry::page::PageRequest;
 use kosodate_registry::{Municipality, ProgramOwner};
 
 use crate::error::ApiError;
@@ -12,8 +11,6 @@ use crate::state::AppState;
 
 /// The prefecture's regions in the order Aomori lists them.
 const REGION_ORDER: [&str; 6] = ["東青", "中南", "三八", "西北", "上北", "下北"];
-/// More than the prefecture and its 40 municipalities, so that one page holds them all.
-const PLACES_PAGE: u64 = 100;
 
 #[derive(Debug, Clone)]
 pub struct Place {
@@ -37,15 +34,11 @@ pub struct Places {
 
 impl Places {
     pub async fn load(state: &AppState) -> Result<Self, ApiError> {
-        let request = PageRequest {
-            limit: Some(PLACES_PAGE),
-            cursor: None,
-        };
-        let municipalities = state.registry.municipalities(&request).await?.items;
-        Ok(Self::grouped(municipalities))
+        let municipalities = state.registry.all_municipalities().await?;
+        Ok(Self::grouped(&municipalities))
     }
 
-    fn grouped(municipalities: Vec<Municipality>) -> Self {
+    fn grouped(municipalities: &[Municipality]) -> Self {
         let mut places = Self::default();
         for municipality in municipalities {
             let place = Place {
@@ -53,7 +46,7 @@ impl Places {
                 name: municipality.name.clone(),
             };
             places.names.insert(place.code.clone(), place.name.clone());
-            let Some(region) = municipality.region else {
+            let Some(region) = municipality.region.clone() else {
                 places.prefecture = Some(place);
                 continue;
             };

@@ -21,7 +21,6 @@ use kosodate_matcher::{
     Window,
 };
 use kosodate_matching::CatalogueEntry;
-use kosodate_registry::page::PageRequest;
 use kosodate_registry::{
     ApplicationWindow, Municipality, Program, ProgramOwner, ProgramStatus, RegistryError, ValidationErrors,
     Visibility,
@@ -249,15 +248,11 @@ async fn municipality_choices(state: &AppState, program: &Program) -> Result<Vec
     if municipal || !names_municipalities {
         return Ok(Vec::new());
     }
-    let every = PageRequest {
-        limit: Some(500),
-        cursor: None,
-    };
-    let page = state.registry.municipalities(&every).await?;
-    Ok(page
-        .items
-        .into_iter()
+    let all = state.registry.all_municipalities().await?;
+    Ok(all
+        .iter()
         .filter(|municipality| !municipality.code.is_prefecture())
+        .cloned()
         .collect())
 }
 
