@@ -199,10 +199,22 @@ impl QuestionIndex {
     }
 
     /// Adds or replaces questions and takes out the invisible ones, then commits: they are
-    /// searchable when this returns, and the watermark is the latest `updated_at` seen.
-    pub fn upsert(&self, questions: &[IndexedQuestion]) -> Result<(), CommunityError> {
+    /// searchable when this returns, and the watermark is the latest `updated_at` seen. Returns
+    /// how many questions changed the index. A question whose version the index already holds
+    /// (or that is invisible and not there) is skipped, and when nothing changes and the
+    /// watermark stays, nothing is committed: the follower re-reads the last 30 s of changes at
+    /// every poll, and committing those re-reads wrote a segment twice a second while nobody
+    /// posted anything.
+    pub fn upsert(&self, questions: &[IndexedQuestion]) -> Result<usize, CommunityError> {
         let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        // Taken under the writer's lock, which is held until the reload: it shows every commit.
+        let searcher = self.reader.searcher();
+        let mut changed = 0;
         for question in questions {
+            if self.holds(&searcher, question)? {
+                continue;
+            }
+            changed += 1;
             writer.delete_term(self.fields.id_term(question.id));
             if question.visible {
                 writer
@@ -212,14 +224,32 @@ impl QuestionIndex {
         }
         let latest = questions.iter().map(|question| question.updated_at).max();
         let mut manifest = self.manifest.lock().map_err(|_| SearchError::Poisoned)?;
-        manifest.watermark = manifest.watermark.max(latest);
+        let watermark = manifest.watermark.max(latest);
+        if changed == 0 && watermark == manifest.watermark {
+            return Ok(0);
+        }
+        manifest.watermark = watermark;
         let payload = serde_json::to_string(&*manifest).map_err(|_| SearchError::Poisoned)?;
         let mut prepared = writer.prepare_commit().map_err(SearchError::from)?;
         prepared.set_payload(&payload);
         prepared.commit().map_err(SearchError::from)?;
-        drop(writer);
         self.reader.reload().map_err(SearchError::from)?;
-        Ok(())
+        Ok(changed)
+    }
+
+    /// Whether the index already says what `question` says: its version, or its absence.
+    fn holds(&self, searcher: &Searcher, question: &IndexedQuestion) -> Result<bool, CommunityError> {
+        let by_id = TermQuery::new(self.fields.id_term(question.id), IndexRecordOption::Basic);
+        let versions = TopDocs::with_limit(1).order_by_fast_field::<i64>(UPDATED_AT, Order::Desc);
+        let indexed = searcher
+            .search(&by_id, &versions)
+            .map_err(SearchError::from)?
+            .first()
+            .map(|(updated_at, _)| *updated_at);
+        Ok(match question.visible {
+            true => indexed == Some(Some(question.updated_at.timestamp_micros())),
+            false => indexed.is_none(),
+        })
     }
 
     /// The questions closest to a draft (its title, or title and body), best first: any of its
@@ -688,6 +718,34 @@ mod tests {
         assert!(!ids(&index.similar("保育園に入れませんでした", 5).unwrap()).contains(&2));
         assert_eq!(ids(&index.similar("寝ない子", 5).unwrap()).first(), Some(&1));
         assert_eq!(index.watermark(), Some(edited.updated_at));
+    }
+
+    #[test]
+    fn a_reread_of_what_the_index_holds_commits_nothing() {
+        let index = index();
+        let generation = || index.reader.searcher().generation().generation_id();
+        let before = generation();
+        let mut hidden = question(2, "保育園に入れませんでした", "", "childcare");
+        hidden.visible = false;
+        let mut reread = questions();
+        let mut never_indexed = question(9, "もう見えない質問", "", "infant");
+        never_indexed.visible = false;
+        never_indexed.updated_at = reread[0].updated_at;
+        reread.push(never_indexed);
+        assert_eq!(
+            index.upsert(&reread).unwrap(),
+            0,
+            "the same versions, and one never indexed"
+        );
+        assert_eq!(generation(), before, "no commit");
+        assert_eq!(index.upsert(&[hidden.clone()]).unwrap(), 1);
+        assert_ne!(generation(), before);
+        let after_hiding = generation();
+        assert_eq!(index.upsert(&[hidden]).unwrap(), 0, "already out of the index");
+        assert_eq!(generation(), after_hiding);
+        let mut edited = question(1, "寝ない子の相談", "夜中に何度も起きます", "infant");
+        edited.updated_at += chrono::Duration::microseconds(1);
+        assert_eq!(index.upsert(&[edited]).unwrap(), 1, "a newer version");
     }
 
     #[test]

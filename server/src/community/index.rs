@@ -56,7 +56,7 @@ impl QuestionSearch {
         self.wake.notify_one();
     }
 
-    /// Reads what changed since the watermark into the index; returns how many questions.
+    /// Reads what changed since the watermark into the index; returns how many questions changed it.
     pub async fn catch_up(&self) -> Result<usize, CommunityError> {
         let mut after = self.index.watermark().map(|mark| QuestionFeedPosition {
             updated_at: mark - OVERLAP,
@@ -73,10 +73,9 @@ impl QuestionSearch {
             };
             let index = Arc::clone(&self.index);
             let count = batch.len();
-            tokio::task::spawn_blocking(move || index.upsert(&batch))
+            total += tokio::task::spawn_blocking(move || index.upsert(&batch))
                 .await
                 .map_err(|_| CommunityError::Corrupt("the index task failed".into()))??;
-            total += count;
             if (count as u64) < BATCH {
                 return Ok(total);
             }
