@@ -5,8 +5,5 @@ use sha2::{Digest, Sha256};
 
 /// The SHA-256 of `secret`, in lower-case hex.
 pub(crate) fn sha256_hex(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }

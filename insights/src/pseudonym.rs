@@ -57,7 +57,7 @@ impl WeeklyKeys {
 }
 
 fn pseudonym(key: &[u8], browser: &str) -> String {
-    let mut digest = secret::hex(&secret::mac(key, browser.as_bytes()));
+    let mut digest = hex::encode(secret::mac(key, browser.as_bytes()));
     digest.truncate(PSEUDONYM_HEX);
     digest
 }

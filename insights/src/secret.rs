@@ -36,7 +36,12 @@ pub(crate) async fn stored_or_made(
         table = place.table,
         column = place.name_column,
     );
-    sql::execute(&transaction, &insert, vec![name.clone(), hex(&fresh).into()]).await?;
+    sql::execute(
+        &transaction,
+        &insert,
+        vec![name.clone(), hex::encode(fresh).into()],
+    )
+    .await?;
     let key = stored(&transaction, place, name).await?;
     transaction.commit().await?;
     key.ok_or_else(|| DbErr::RecordNotFound(format!("a key in {}", place.table)))
@@ -61,8 +66,4 @@ pub(crate) fn mac(key: &[u8], message: &[u8]) -> [u8; 32] {
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(message);
     mac.finalize().into_bytes().into()
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

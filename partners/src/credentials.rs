@@ -19,10 +19,6 @@ fn random_text(prefix: &str, bytes: usize) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
 pub(crate) fn new_client_id() -> String {
     random_text(CLIENT_ID_PREFIX, 16)
 }
@@ -43,7 +39,7 @@ pub fn looks_like_access_token(text: &str) -> bool {
 
 /// An access token is found by its SHA-256 (hex): the token itself is never stored.
 pub(crate) fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// A client secret as stored: a random salt and SHA-256(salt ‖ secret), both in hex.
@@ -57,7 +53,7 @@ impl SecretHash {
     pub fn of(secret: &str) -> Self {
         let mut salt = [0_u8; 16];
         rand::rng().fill_bytes(&mut salt);
-        let salt = hex(&salt);
+        let salt = hex::encode(salt);
         let hash = salted(&salt, secret);
         Self { salt, hash }
     }
@@ -75,7 +71,7 @@ fn salted(salt: &str, secret: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(salt.as_bytes());
     hasher.update(secret.as_bytes());
-    hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 #[cfg(test)]

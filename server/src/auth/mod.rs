@@ -497,8 +497,5 @@ pub(crate) fn random_secret() -> String {
 }
 
 pub(crate) fn sha256_hex(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }

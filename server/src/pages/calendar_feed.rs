@@ -103,11 +103,8 @@ impl FeedSite<'_> {
     /// A tag from the household id: the same across replaced feeds, so that a calendar app
     /// subscribed again sees the same events, and no way back to the household.
     pub fn household_tag(household: &str) -> String {
-        Sha256::digest(format!("calendar-feed:{household}").as_bytes())
-            .iter()
-            .take(8)
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        let digest = Sha256::digest(format!("calendar-feed:{household}").as_bytes());
+        hex::encode(&digest[..8])
     }
 
     fn program_url(&self, id: ProgramId) -> String {
