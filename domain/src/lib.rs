@@ -1,16 +1,17 @@
 //! Validated domain types that every kosodate crate shares: municipality codes, program ids,
 //! contact addresses, calendar dates within the years the service deals with (`CalendarDate`), why
-//! a household hears from us (`NoticeKind`), a child's age as a coarse band (`AgeBand`), Japan's calendar (dates written and read in the era
-//! as well as the Western calendar), closed lists read by their ids, Japanese labels or everyday
-//! words (`Vocabulary`), which control characters text may not hold (`text`) and how an error is
-//! written down (`error_chain`). Each type has one `parse`
-//! constructor that validates at the edge, so code that holds a value never checks it again. This
-//! crate must stay free of I/O: no database, no HTTP, no async runtime, and it never reads the
-//! clock (callers pass the instant).
+//! a household hears from us (`NoticeKind`), a child's age as a coarse band (`AgeBand`), Japan's
+//! calendar (dates written and read in the era as well as the Western calendar), closed lists read
+//! by their ids, Japanese labels or everyday words (`Vocabulary`), which control characters text
+//! may not hold (`text`), how an error is written down (`error_chain`) and what is stored instead
+//! of a secret (`digest::sha256_hex`). Each type has one `parse` constructor that validates at the
+//! edge, so code that holds a value never checks it again. This crate must stay free of I/O: no
+//! database, no HTTP, no async runtime, and it never reads the clock (callers pass the instant).
 
 mod age_band;
 mod calendar_date;
 mod contact;
+pub mod digest;
 mod error_chain;
 pub mod japan;
 mod municipality_code;

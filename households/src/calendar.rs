@@ -13,12 +13,12 @@ use kosodate_domain::Vocabulary;
 use rand::RngCore;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::digest::sha256_hex;
 use crate::entity::{calendar_feed, consent};
 use crate::error::HouseholdError;
 use crate::ids::HouseholdId;
 use crate::purposes::ConsentPurpose;
 use crate::store::Households;
+use kosodate_domain::digest::sha256_hex;
 
 /// The secret part of a feed's URL. Its `Debug` hides it: it opens the feed to whoever has it.
 #[derive(Clone, PartialEq, Eq)]

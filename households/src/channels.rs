@@ -18,13 +18,13 @@ use uuid::Uuid;
 pub use kosodate_notifier::ChannelKind;
 
 use crate::consents::purpose_of_channel;
-use crate::digest::sha256_hex;
 use crate::entity::{consent, contact_channel};
 use crate::error::HouseholdError;
 use crate::ids::HouseholdId;
 use crate::match_store;
 use crate::partner_links::UNLINKED;
 use crate::store::Households;
+use kosodate_domain::digest::sha256_hex;
 
 /// How long an email verification link works.
 const VERIFICATION_VALIDITY_HOURS: i64 = 48;

@@ -18,7 +18,6 @@ mod channels;
 pub mod consent_texts;
 mod consents;
 mod counts;
-mod digest;
 mod dismissals;
 mod entity;
 mod error;

@@ -25,12 +25,12 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::consent_texts;
-use crate::digest::sha256_hex;
 use crate::entity::{contact_channel, partner_authorization_code as code, partner_link};
 use crate::error::HouseholdError;
 use crate::ids::HouseholdId;
 use crate::match_store;
 use crate::store::Households;
+use kosodate_domain::digest::sha256_hex;
 
 /// The one purpose a link serves: the scope a partner asks for.
 pub const LINK_PURPOSE: &str = "notices:deliver";

@@ -39,7 +39,7 @@ pub fn looks_like_access_token(text: &str) -> bool {
 
 /// An access token is found by its SHA-256 (hex): the token itself is never stored.
 pub(crate) fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    kosodate_domain::digest::sha256_hex(token)
 }
 
 /// A client secret as stored: a random salt and SHA-256(salt ‖ secret), both in hex.

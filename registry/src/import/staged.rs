@@ -7,9 +7,9 @@
 //! too, and a page finds only its own subject's files.
 
 use chrono::{DateTime, Duration, Utc};
+use kosodate_domain::digest::sha256_hex;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use sha2::{Digest, Sha256};
 
 use super::ImportReport;
 use crate::authz::StaffIdentity;
@@ -43,10 +43,6 @@ pub struct StagedImport {
     pub expires_at: DateTime<Utc>,
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// Whose staged files these are: the staff member's name within the organisation.
 fn organisation_key(staff: &StaffIdentity) -> String {
     staff
@@ -59,7 +55,7 @@ fn organisation_key(staff: &StaffIdentity) -> String {
 /// holds nothing drawn afresh by each dry run (the places crate's leaves a new record's id out).
 pub fn digest_of(plan: &impl serde::Serialize) -> String {
     // Serialising our own plans cannot fail; an empty digest would only force a re-check.
-    hex_sha256(&serde_json::to_vec(plan).unwrap_or_default())
+    sha256_hex(serde_json::to_vec(plan).unwrap_or_default())
 }
 
 /// What a plan would do, as one digest: equal digests mean the same creates, the same changes
@@ -108,7 +104,7 @@ impl Registry {
             file_name: Set(file_name.to_owned()),
             format: Set(format.id().to_owned()),
             subject: Set(<&str>::from(subject).to_owned()),
-            sha256: Set(hex_sha256(&content)),
+            sha256: Set(sha256_hex(&content)),
             content: Set(content),
             checked_plan: Set(None),
             created_at: Set(now),
@@ -139,7 +135,7 @@ impl Registry {
             .one(self.connection())
             .await?
             .ok_or_else(not_found)?;
-        if hex_sha256(&row.content) != row.sha256 {
+        if sha256_hex(&row.content) != row.sha256 {
             return Err(RegistryError::Corrupt(format!(
                 "staged import {id} does not match its digest"
             )));

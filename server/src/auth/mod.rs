@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use chrono::Utc;
+use kosodate_domain::digest::sha256_hex;
 use kosodate_domain::{EmailAddress, MunicipalityCode};
 use kosodate_registry::{StaffIdentity, StaffRole};
 use openidconnect::core::{
@@ -26,7 +27,6 @@ use openidconnect::{
 use rand::RngCore;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use secrecy::ExposeSecret;
-use sha2::{Digest, Sha256};
 use tokio::sync::RwLock;
 
 use crate::settings::{Audience, OidcProviderSetting};
@@ -494,8 +494,4 @@ pub(crate) fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-pub(crate) fn sha256_hex(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
 }

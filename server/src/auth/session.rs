@@ -73,7 +73,7 @@ impl Sessions {
             SessionUser::Staff(identity) => ("staff", None, Some(identity)),
         };
         let row = session::ActiveModel {
-            id_hash: Set(super::sha256_hex(&secret)),
+            id_hash: Set(kosodate_domain::digest::sha256_hex(&secret)),
             kind: Set(kind.to_owned()),
             provider: Set(provider.to_owned()),
             account_id: Set(account),
@@ -120,7 +120,7 @@ impl Sessions {
         let Some(secret) = self.cookie_value(headers) else {
             return Ok(None);
         };
-        let row = session::Entity::find_by_id(super::sha256_hex(&secret))
+        let row = session::Entity::find_by_id(kosodate_domain::digest::sha256_hex(&secret))
             .filter(session::Column::ExpiresAt.gt(Utc::now()))
             .one(&self.db)
             .await?;
