@@ -35,7 +35,7 @@ pub use analyzer::{
 pub use compose::{DEFAULT_STOPWORDS, Segmentation, Word, all_words, some_words, words as query_words};
 pub use document::{ProgramCard, SCHEMA_VERSION};
 pub use error::SearchError;
-pub use follow::{Applied, IndexFollower, POLL_INTERVAL};
+pub use follow::{Applied, IndexFollower, POLL_INTERVAL, Wake};
 pub use index::{Indexed, Manifest, Opened, SearchIndex};
 /// Opening an index directory that must be rebuilt when its [`Manifest`] differs, for other
 /// indexes kept the same way.

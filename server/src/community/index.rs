@@ -1,8 +1,9 @@
 //! This process's index of community questions, following the database like program search
 //! does (`crate::search`): opened under the data directory beside the program index (or kept in
-//! memory), brought up to date before the server answers, then a poll every 500 ms, at once after
-//! a post through this process, re-reading 30 s before the watermark stored in the index's last
-//! commit (late commits and clock skew cost a re-read, never a lost question).
+//! memory), brought up to date before the server answers, then a poll every 500 ms, soon after a
+//! post through this process (paced by [`kosodate_search::Wake`]), re-reading 30 s before the
+//! watermark stored in the index's last commit (late commits and clock skew cost a re-read, never
+//! a lost question).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,11 +12,10 @@ use std::time::Duration;
 use kosodate_community::similar::{QuestionIndex, SimilarQuestion};
 use kosodate_community::{Community, CommunityError, QuestionFeedPosition};
 use kosodate_domain::error_chain;
-use tokio::sync::Notify;
+use kosodate_search::Wake;
 
 use crate::settings::Settings;
 
-const POLL: Duration = Duration::from_millis(500);
 /// How far before the watermark each round reads again.
 const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 /// Questions read per round trip.
@@ -26,7 +26,7 @@ const BATCH: u64 = 500;
 pub struct QuestionSearch {
     index: Arc<QuestionIndex>,
     community: Community,
-    wake: Arc<Notify>,
+    wake: Arc<Wake>,
 }
 
 impl std::fmt::Debug for QuestionSearch {
@@ -43,7 +43,7 @@ impl QuestionSearch {
         let search = Self {
             index: Arc::new(index),
             community,
-            wake: Arc::new(Notify::new()),
+            wake: Arc::new(Wake::default()),
         };
         let indexed = search.catch_up().await?;
         tracing::info!(indexed, "community question index is up to date");
@@ -53,7 +53,7 @@ impl QuestionSearch {
 
     /// Something was just posted here: look now rather than at the next poll.
     pub fn nudge(&self) {
-        self.wake.notify_one();
+        self.wake.nudge();
     }
 
     /// Reads what changed since the watermark into the index; returns how many questions changed it.
@@ -85,11 +85,12 @@ impl QuestionSearch {
 
     async fn follow(self) {
         loop {
-            let _ = tokio::time::timeout(POLL, self.wake.notified()).await;
+            let look = tokio::time::Instant::now();
             if let Err(error) = self.catch_up().await {
                 tracing::warn!(error = %error_chain(&error), "the community index could not follow the database");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
+            self.wake.next_look(look).await;
         }
     }
 
