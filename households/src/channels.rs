@@ -87,7 +87,8 @@ impl Households {
         let expires = Utc::now() + Duration::hours(VERIFICATION_VALIDITY_HOURS);
         let mut row = new_channel(household, ChannelKind::Email, address.as_str(), None, None);
         // Both on a new row and on one re-sent: a first link that did not work was a bug.
-        row.verification_hash = Set(Some(sha256_hex(&token.0)));
+        let verification_hash = sha256_hex(&token.0);
+        row.verification_hash = Set(Some(verification_hash.clone()));
         row.verification_expires_at = Set(Some(expires));
         let id = self
             .upsert_channel(
@@ -95,7 +96,7 @@ impl Households {
                 &[
                     (
                         contact_channel::Column::VerificationHash,
-                        Expr::value(sha256_hex(&token.0)),
+                        Expr::value(verification_hash),
                     ),
                     (
                         contact_channel::Column::VerificationExpiresAt,
