@@ -43,10 +43,14 @@ pub fn configure() {
         }
     };
     for arena in 0..arena_count {
-        let key = format!("arena.{arena}.dirty_decay_ms\0");
         // An arena no thread has used yet does not exist: it will take the default set above.
-        let _ = key.as_str().name().write(DIRTY_DECAY_MS);
+        let _ = arena_decay_key(arena).as_str().name().write(DIRTY_DECAY_MS);
     }
+}
+
+/// The decay setting of one arena, by its index.
+fn arena_decay_key(arena: u32) -> String {
+    format!("arena.{arena}.dirty_decay_ms\0")
 }
 
 /// Sets the allocator's gauges for a scrape of `/metrics`: `allocator_allocated_bytes`, what
@@ -83,10 +87,7 @@ mod tests {
         assert_eq!(new_arenas, DIRTY_DECAY_MS);
         let arena_count = arenas::narenas::read().expect("readable");
         let used_arenas: Vec<isize> = (0..arena_count)
-            .filter_map(|arena| {
-                let key = format!("arena.{arena}.dirty_decay_ms\0");
-                key.as_str().name().read().ok()
-            })
+            .filter_map(|arena| arena_decay_key(arena).as_str().name().read().ok())
             .collect();
         assert!(!used_arenas.is_empty(), "no arena in use");
         assert!(
