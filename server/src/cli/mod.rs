@@ -82,7 +82,6 @@ impl Cli {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings()?;
     crate::telemetry::init_tracing(settings.log_format);
-    crate::allocator::configure();
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(_) => serve(&settings).await,
         Command::Migrate => {
