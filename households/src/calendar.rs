@@ -10,6 +10,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use kosodate_database::begin_write;
 use kosodate_domain::Vocabulary;
+use kosodate_domain::digest::sha256_hex;
 use rand::RngCore;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -18,7 +19,6 @@ use crate::error::HouseholdError;
 use crate::ids::HouseholdId;
 use crate::purposes::ConsentPurpose;
 use crate::store::Households;
-use kosodate_domain::digest::sha256_hex;
 
 /// The secret part of a feed's URL. Its `Debug` hides it: it opens the feed to whoever has it.
 #[derive(Clone, PartialEq, Eq)]

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use kosodate_database::begin_write;
 use kosodate_domain::Vocabulary;
+use kosodate_domain::digest::sha256_hex;
 use kosodate_domain::{EmailAddress, LineUserId};
 use kosodate_notifier::outbox::{self, Scope};
 use kosodate_notifier::{Address, NoticeStatus};
@@ -24,7 +25,6 @@ use crate::ids::HouseholdId;
 use crate::match_store;
 use crate::partner_links::UNLINKED;
 use crate::store::Households;
-use kosodate_domain::digest::sha256_hex;
 
 /// How long an email verification link works.
 const VERIFICATION_VALIDITY_HOURS: i64 = 48;

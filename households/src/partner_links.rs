@@ -14,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use kosodate_database::begin_write;
 use kosodate_domain::Vocabulary;
+use kosodate_domain::digest::sha256_hex;
 use kosodate_notifier::ChannelKind;
 use kosodate_notifier::outbox::{self, Scope};
 use kosodate_notifier::{NoticeStatus, PartnerAppLink};
@@ -30,7 +31,6 @@ use crate::error::HouseholdError;
 use crate::ids::HouseholdId;
 use crate::match_store;
 use crate::store::Households;
-use kosodate_domain::digest::sha256_hex;
 
 /// The one purpose a link serves: the scope a partner asks for.
 pub const LINK_PURPOSE: &str = "notices:deliver";

@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use chrono::{Duration, Utc};
 use cookie::Cookie;
+use kosodate_domain::digest::sha256_hex;
 use kosodate_households::AccountId;
 use kosodate_registry::{StaffIdentity, StaffRole};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
@@ -73,7 +74,7 @@ impl Sessions {
             SessionUser::Staff(identity) => ("staff", None, Some(identity)),
         };
         let row = session::ActiveModel {
-            id_hash: Set(kosodate_domain::digest::sha256_hex(&secret)),
+            id_hash: Set(sha256_hex(&secret)),
             kind: Set(kind.to_owned()),
             provider: Set(provider.to_owned()),
             account_id: Set(account),
@@ -120,7 +121,7 @@ impl Sessions {
         let Some(secret) = self.cookie_value(headers) else {
             return Ok(None);
         };
-        let row = session::Entity::find_by_id(kosodate_domain::digest::sha256_hex(&secret))
+        let row = session::Entity::find_by_id(sha256_hex(&secret))
             .filter(session::Column::ExpiresAt.gt(Utc::now()))
             .one(&self.db)
             .await?;

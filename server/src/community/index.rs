@@ -51,7 +51,7 @@ impl QuestionSearch {
         Ok(search)
     }
 
-    /// Something was just posted here: look now rather than at the next poll.
+    /// Something was just posted here: look soon rather than at the next poll.
     pub fn nudge(&self) {
         self.wake.nudge();
     }
