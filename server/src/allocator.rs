@@ -15,12 +15,13 @@
 //! them, so the anonymous memory swung between 40 and 75 MB with 25 to 45 MB in use. jemalloc
 //! built with `oversize_threshold:1048576` (`.cargo/config.toml`, read by `tikv-jemalloc-sys`'s
 //! build) serves allocations of 1 MiB and more from an arena that gives them back at once, and
-//! keeps its ten seconds for the small allocations that requests make. Two pairs of ten-minute
-//! soaks, with and without it, one after the other: resident spread 5.4 and 8.2 % against 21.2
-//! and 16.2 %, anonymous memory 40–49 and 35–46 MB against 40–75 and 46–69 MB; p99 of all
-//! requests 14.5 and 10.5 ms against 14.1 and 8.8 ms and server CPU 497 and 468 s against 475
-//! and 440 s, since each commit takes its buffers from the system again. Setting the decay of
-//! every arena to 0 instead flattened memory too, but doubled the p99 on a busy machine (`git
+//! keeps its ten seconds for the small allocations that requests make. Three pairs of ten-minute
+//! soaks, with and without it, one after the other: anonymous memory 35–55 MB against 40–75 MB,
+//! about 20 MB less on average, and resident spread 5.4, 8.2 and 12.8 % against 21.2, 16.2 and
+//! 13.5 % (what still moves is the heap in use itself, in bursts up to 50 MB); p99 of all
+//! requests 14.5, 10.5 and 9.4 ms against 14.1, 8.8 and 8.5 ms and server CPU 2 to 6 % higher,
+//! since each commit takes its buffers from the system again. Setting the decay of every arena
+//! to 0 instead flattened memory too, but doubled the p99 on a busy machine (`git
 //! show 2a42187`): small allocations were then taken from the system again and again.
 
 use tikv_jemalloc_ctl::{epoch, stats};
