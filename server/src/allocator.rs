@@ -15,11 +15,11 @@
 //! them, so the anonymous memory swung between 40 and 75 MB with 25 to 45 MB in use. jemalloc
 //! built with `oversize_threshold:1048576` (`.cargo/config.toml`, read by `tikv-jemalloc-sys`'s
 //! build) serves allocations of 1 MiB and more from an arena that gives them back at once, and
-//! keeps its ten seconds for the small allocations that requests make. Three pairs of ten-minute
-//! soaks, with and without it, one after the other: anonymous memory 35–55 MB against 40–75 MB,
-//! about 20 MB less on average, and resident spread 5.4, 8.2 and 12.8 % against 21.2, 16.2 and
-//! 13.5 % (what still moves is the heap in use itself, in bursts up to 50 MB); p99 of all
-//! requests 14.5, 10.5 and 9.4 ms against 14.1, 8.8 and 8.5 ms and server CPU 2 to 6 % higher,
+//! keeps its ten seconds for the small allocations that requests make. Four pairs of ten-minute
+//! soaks, with and without it, one after the other: anonymous memory about 20 MB less on average,
+//! resident spread 5.4, 8.2, 12.8 and 17.1 % against 21.2, 16.2, 13.5 and 22.7 % (what still
+//! moves is the heap in use itself, in bursts up to 50 MB); p99 of all requests 3 to 19 % higher
+//! (14.5, 10.5, 9.4 and 13.5 ms against 14.1, 8.8, 8.5 and 12.9 ms), server CPU 2 to 7 % higher,
 //! since each commit takes its buffers from the system again. Setting the decay of every arena
 //! to 0 instead flattened memory too, but doubled the p99 on a busy machine (`git
 //! show 2a42187`): small allocations were then taken from the system again and again.
