@@ -274,7 +274,8 @@ pub(crate) type Common<'a> = &'a dyn Fn(Field, &str) -> bool;
 /// says is in too many programs of a field (子ども in the body of most of them) only adds to the
 /// score of what the other clauses find there, as Lucene's "common terms" query does: it says
 /// little about which program is meant, and would make the search visit nearly every program.
-/// When every clause is common, they all find.
+/// It scores by its pieces, without their positions ([`every_piece`]). When every clause is
+/// common, they all find, as phrases.
 pub(crate) fn some_words_with(
     analysis: &dyn TextAnalysis,
     fields: &[(Field, f32)],
@@ -292,20 +293,36 @@ pub(crate) fn some_words_with(
                 .iter()
                 .map(move |(field, field_weight)| (variant, *field, weight * field_weight))
         });
+    let mut common_words: Vec<(&str, Field, f32)> = Vec::new();
     for (variant, field, weight) in clauses {
+        if common(field, variant) {
+            common_words.push((variant, field, weight));
+            continue;
+        }
         let Some(phrase) = substring(analysis, field, variant) else {
             continue;
         };
-        let kept = match common(field, variant) {
-            true => &mut scoring,
-            false => &mut finding,
-        };
-        kept.push(boosted(phrase, weight));
+        finding.push(boosted(phrase, weight));
         if let Some(pieces) = most_pieces(analysis, field, variant, unions) {
-            kept.push(boosted(pieces, weight * LOOSE_WEIGHT));
+            finding.push(boosted(pieces, weight * LOOSE_WEIGHT));
         }
     }
-    if finding.is_empty() {
+    // Alone, common words find as typed: as a phrase.
+    let only_common = finding.is_empty();
+    for (variant, field, weight) in common_words {
+        let whole = match only_common {
+            true => substring(analysis, field, variant),
+            false => every_piece(analysis, field, variant),
+        };
+        let Some(whole) = whole else {
+            continue;
+        };
+        scoring.push(boosted(whole, weight));
+        if let Some(pieces) = most_pieces(analysis, field, variant, unions) {
+            scoring.push(boosted(pieces, weight * LOOSE_WEIGHT));
+        }
+    }
+    if only_common {
         return (!scoring.is_empty()).then(|| unions.any(scoring));
     }
     let found = unions.any(finding);
@@ -317,6 +334,24 @@ pub(crate) fn some_words_with(
         (Occur::Must, found),
         (Occur::Should, Unions::Seeking.any(scoring)),
     ])))
+}
+
+/// Every distinct piece of `text` in `field`, wherever they are, each scoring its share of the
+/// word: a common word only adds to the score of programs the other words found, and asking
+/// where its pieces sit (a phrase) read the positions of nearly every one of tens of thousands of
+/// programs for a sentence's loose query. Its pieces rarely meet in a program without the word.
+fn every_piece(analysis: &dyn TextAnalysis, field: Field, text: &str) -> Option<Box<dyn Query>> {
+    let pieces = distinct_pieces(analysis, text);
+    let share = 1.0 / pieces.len().max(1) as f32;
+    let clauses: Vec<(Occur, Box<dyn Query>)> = pieces
+        .iter()
+        .map(|piece| (Occur::Must, boosted(piece_query(field, piece), share)))
+        .collect();
+    match clauses.len() {
+        0 => None,
+        1 => clauses.into_iter().next().map(|(_, query)| query),
+        _ => Some(Box::new(BooleanQuery::new(clauses))),
+    }
 }
 
 /// At most how many programs of `searcher` can hold `variant` in `field` (the fewest holding one
@@ -352,25 +387,31 @@ fn most_pieces(
     word: &str,
     unions: Unions,
 ) -> Option<Box<dyn Query>> {
+    let pieces = distinct_pieces(analysis, word);
+    if pieces.len() < 3 {
+        return None;
+    }
+    let required = (pieces.len() as f32 * LOOSE_SHARE).ceil() as usize;
+    let terms = pieces.iter().map(|piece| piece_query(field, piece)).collect();
+    Some(unions.at_least(terms, required))
+}
+
+/// The two-character pieces of `text`, each once.
+fn distinct_pieces(analysis: &dyn TextAnalysis, text: &str) -> Vec<String> {
     let mut pieces: Vec<String> = analysis
-        .tokens(word)
+        .tokens(text)
         .into_iter()
         .map(|token| token.text)
         .collect();
     pieces.sort();
     pieces.dedup();
-    if pieces.len() < 3 {
-        return None;
-    }
-    let required = (pieces.len() as f32 * LOOSE_SHARE).ceil() as usize;
-    let terms: Vec<Box<dyn Query>> = pieces
-        .iter()
-        .map(|piece| {
-            let term = Term::from_field_text(field, piece);
-            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>
-        })
-        .collect();
-    Some(unions.at_least(terms, required))
+    pieces
+}
+
+/// One piece anywhere in `field`, scored by how often it is there.
+fn piece_query(field: Field, piece: &str) -> Box<dyn Query> {
+    let term = Term::from_field_text(field, piece);
+    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
 }
 
 #[cfg(test)]
@@ -402,6 +443,72 @@ mod tests {
         assert_eq!(words.len(), 2, "{words:?}");
         assert!(words[0].contains(&"1歳6か月".to_owned()), "{words:?}");
         assert!(words[1].contains(&"健康診査".to_owned()), "{words:?}");
+    }
+
+    /// An index of one text field, read with the search's analysis, and its documents' texts.
+    fn text_index(texts: &[&str]) -> (tantivy::Index, Field) {
+        use tantivy::schema::{Schema, TextFieldIndexing, TextOptions};
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(crate::analyzer::TEXT_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let mut schema = Schema::builder();
+        let field = schema.add_text_field("text", TextOptions::default().set_indexing_options(indexing));
+        let index = tantivy::Index::create_in_ram(schema.build());
+        let analysis = std::sync::Arc::new(crate::analyzer::Bigrams);
+        index.tokenizers().register(
+            crate::analyzer::TEXT_ANALYZER,
+            tantivy::tokenizer::TextAnalyzer::from(crate::analyzer::AnalysisTokenizer(analysis)),
+        );
+        let mut writer = index.writer(15_000_000).expect("a writer");
+        for text in texts {
+            writer.add_document(tantivy::doc!(field => *text)).expect("added");
+        }
+        writer.commit().expect("committed");
+        (index, field)
+    }
+
+    fn plain(text: &str) -> Word {
+        Word {
+            variants: vec![(text.to_owned(), 1.0)],
+        }
+    }
+
+    #[test]
+    fn a_common_word_only_scores_what_the_others_found_and_reads_no_positions() {
+        let texts = [
+            "保育の案内",           // 0: the rare word only
+            "保育と子どもの案内",   // 1: both
+            "子どもの案内",         // 2: the common word only
+            "子どりとともども案内", // 3: the common word's pieces, apart
+        ];
+        let (index, field) = text_index(&texts);
+        let searcher = index.reader().expect("a reader").searcher();
+        let words = [plain("保育"), plain("子ども")];
+        let fields = [(field, 1.0)];
+        let analysis = crate::analyzer::Bigrams;
+        let common: Common<'_> = &|_, variant| variant == "子ども";
+        let search = |query: &dyn Query| {
+            let top = tantivy::collector::TopDocs::with_limit(10).order_by_score();
+            let found = searcher.search(query, &top).expect("searched");
+            found
+                .into_iter()
+                .map(|(_, address)| address.doc_id)
+                .collect::<Vec<_>>()
+        };
+
+        let led = some_words_with(&analysis, &fields, &words, Unions::Seeking, common).expect("a query");
+        assert_eq!(
+            search(&*led),
+            [1, 0],
+            "found by the rare word, the common one adds"
+        );
+        // Nothing the rare word finds needs the common word's positions: its pieces score.
+        assert!(!format!("{led:?}").contains("Phrase"), "{led:?}");
+
+        // Alone, the common word still finds only where it is written whole.
+        let alone =
+            some_words_with(&analysis, &fields, &words[1..], Unions::Seeking, common).expect("a query");
+        assert_eq!(search(&*alone), [2, 1]);
     }
 
     #[test]
