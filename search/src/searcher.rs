@@ -8,7 +8,7 @@ use chrono::{Months, NaiveDate};
 use kosodate_domain::{MunicipalityCode, PREFECTURE_CODE};
 use kosodate_matcher::{Child, Household, PreparedHousehold, Truth};
 use kosodate_registry::ProgramOwner;
-use tantivy::collector::{Count, FilterCollector, TopDocs};
+use tantivy::collector::{Collector, Count, FilterCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -121,21 +121,21 @@ impl SearchIndex {
         let (total, tallies, page) = match mode {
             MatchMode::Browse => {
                 let by_key = top.order_by_u64_field(KEY_FIELD, Order::Asc);
-                let (total, tallies, page) = searcher.search(&query, &age.wrap((Count, Tally, by_key)))?;
+                let (total, tallies, page) = age.collect(searcher, &query, (Count, Tally, by_key))?;
                 (
                     total,
                     tallies,
                     page.into_iter().map(|(_, address)| (0.0, address)).collect(),
                 )
             }
-            _ => searcher.search(&query, &age.wrap((Count, Tally, top.order_by_score())))?,
+            _ => age.collect(searcher, &query, (Count, Tally, top.order_by_score()))?,
         };
         let categories = if request.categories.is_empty() {
             tallies.categories()
         } else {
             // Counted without the category filter, so that a parent sees what the others hold.
             let unfiltered = with_filters(text.box_clone(), self.filters(request, false));
-            searcher.search(&unfiltered, &age.wrap(Tally))?.categories()
+            age.collect(searcher, &unfiltered, Tally)?.categories()
         };
         let snippets = (mode != MatchMode::Browse).then_some(&*query);
         Ok(SearchResults {
@@ -319,15 +319,22 @@ impl AgeFilter {
         Self { check }
     }
 
-    fn wrap<C: tantivy::collector::Collector>(
+    /// `collector`'s fruit over the programs of `query` that pass the age check. Without an age
+    /// asked, no program's key is read: a loose query's tens of thousands of matches each cost a
+    /// column read otherwise.
+    fn collect<C: Collector>(
         &self,
+        searcher: &Searcher,
+        query: &dyn Query,
         collector: C,
-    ) -> FilterCollector<C, impl Fn(u64) -> bool + Clone + Send + Sync + 'static, u64> {
-        let check = self.check.clone();
-        FilterCollector::new(
-            KEY_FIELD.to_owned(),
-            move |key: u64| check.as_ref().is_none_or(|check| check.possible(key)),
-            collector,
+    ) -> tantivy::Result<C::Fruit> {
+        let Some(check) = self.check.clone() else {
+            return searcher.search(query, &collector);
+        };
+        let possible = move |key: u64| check.possible(key);
+        searcher.search(
+            query,
+            &FilterCollector::new(KEY_FIELD.to_owned(), possible, collector),
         )
     }
 }
