@@ -342,16 +342,12 @@ pub(crate) fn some_words_with(
 /// programs for a sentence's loose query. Its pieces rarely meet in a program without the word.
 fn every_piece(analysis: &dyn TextAnalysis, field: Field, text: &str) -> Option<Box<dyn Query>> {
     let pieces = distinct_pieces(analysis, text);
-    let share = 1.0 / pieces.len().max(1) as f32;
-    let clauses: Vec<(Occur, Box<dyn Query>)> = pieces
-        .iter()
-        .map(|piece| (Occur::Must, boosted(piece_query(field, piece), share)))
-        .collect();
-    match clauses.len() {
-        0 => None,
-        1 => clauses.into_iter().next().map(|(_, query)| query),
-        _ => Some(Box::new(BooleanQuery::new(clauses))),
+    if pieces.is_empty() {
+        return None;
     }
+    let share = 1.0 / pieces.len() as f32;
+    let terms = pieces.iter().map(|piece| piece_query(field, piece)).collect();
+    Some(boosted(Box::new(BooleanQuery::intersection(terms)), share))
 }
 
 /// At most how many programs of `searcher` can hold `variant` in `field` (the fewest holding one
