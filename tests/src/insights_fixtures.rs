@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use kosodate_domain::{MunicipalityCode, japan};
-use kosodate_insights::Insights;
+use kosodate_insights::{Insights, SETTLE};
 use kosodate_search::MatchMode;
 use kosodate_search::log::{SearchLogEntry, record};
 
@@ -74,8 +74,9 @@ pub async fn seed_fortnight_of_searches(app: &TestApp) -> NaiveDate {
     record(&app.db, &entries)
         .await
         .expect("the search log takes the fortnight");
+    // Past the settling, so that in Japan's first ten minutes of a Monday last week is complete.
     Insights::new(app.db.clone())
-        .roll_up(Utc::now())
+        .roll_up(Utc::now() + SETTLE)
         .await
         .expect("the fortnight rolls up");
     last_week
