@@ -5,7 +5,7 @@
 //! program API, the municipality list, the events page and API, event pages, and a registered
 //! partner app's reads with its OAuth token (programs and events); writes of search-result clicks
 //! and a staff member's updates of a program through the API with a token. It samples the server's resident memory
-//! (`SOAK_PID`) every 10 s, as a whole and in its two parts (anonymous: the heap; files: mapped
+//! (`SOAK_PID`) every `SOAK_MEMORY_SECONDS` (10), as a whole and in its two parts (anonymous: the heap; files: mapped
 //! pages of the search index), with what the heap holds in use by the allocator's own count
 //! (`allocator_allocated_bytes` on `/metrics`), and prints each kind's count, errors and p50/p99, the memory
 //! samples and the verdict: flat when, after the first quarter of the run (warm-up), the highest
@@ -31,7 +31,10 @@ use reqwest::{Client, RequestBuilder};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-const MEMORY_INTERVAL: Duration = Duration::from_secs(10);
+/// Seconds between memory samples unless `SOAK_MEMORY_SECONDS` says otherwise. One second
+/// shows how long a rise lasts and when it comes, which ten cannot tell apart from a
+/// steady rise.
+const MEMORY_SECONDS: &str = "10";
 /// Requests in flight beyond which the driver itself would be the bottleneck: a request that
 /// finds none free counts as an error ("overloaded") instead of queueing.
 const MAX_IN_FLIGHT: usize = 2_000;
@@ -450,6 +453,7 @@ async fn drive(
     fixture: &Arc<Fixture>,
     rate: u64,
     duration: Duration,
+    memory_interval: Duration,
     pid: Option<&str>,
 ) -> (Outcomes, Vec<MemorySample>, u64) {
     let outcomes = Arc::new(Mutex::new(Outcomes::default()));
@@ -478,7 +482,7 @@ async fn drive(
                 );
                 memory.push(sample);
             }
-            next_sample += MEMORY_INTERVAL;
+            next_sample += memory_interval;
         }
         let kind = pick_kind(&mut rng);
         let request = request(client, fixture, kind, &mut rng);
@@ -629,6 +633,9 @@ fn main() -> anyhow::Result<()> {
     let database_url = std::env::var("SOAK_DATABASE_URL").context("SOAK_DATABASE_URL")?;
     let rate: u64 = env_or("SOAK_RATE", "1000").parse().context("SOAK_RATE")?;
     let seconds: u64 = env_or("SOAK_SECONDS", "600").parse().context("SOAK_SECONDS")?;
+    let memory_seconds: u64 = env_or("SOAK_MEMORY_SECONDS", MEMORY_SECONDS)
+        .parse()
+        .context("SOAK_MEMORY_SECONDS")?;
     let pid = std::env::var("SOAK_PID").ok();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
@@ -649,6 +656,7 @@ fn main() -> anyhow::Result<()> {
             &fixture,
             rate,
             Duration::from_secs(seconds),
+            Duration::from_secs(memory_seconds.max(1)),
             pid.as_deref(),
         )
         .await;
