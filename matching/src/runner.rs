@@ -227,12 +227,30 @@ impl MatchRunner {
             Area::Municipality(code) => Some(vec![code]),
             Area::National | Area::Prefecture(_) => None,
         };
+        // Staff save a program many times in a row, and each save re-matches its area: where
+        // nobody lives, reading the catalogue (every published program) would be for nothing.
+        if !self.anyone_lives_in(municipalities.as_deref()).await? {
+            return Ok(MatchReport::default());
+        }
         let mut run = self.start().await?;
         let mut report = run.report();
         let scope = Scope::Area { area, municipalities };
         self.run_source(&mut run, Source::Scope(scope), today, &mut report)
             .await?;
         Ok(report)
+    }
+
+    /// Whether any household, consenting or not, lives in `municipalities` (anywhere: `None`).
+    async fn anyone_lives_in(
+        &self,
+        municipalities: Option<&[MunicipalityCode]>,
+    ) -> Result<bool, MatchingError> {
+        let scope = PageScope {
+            municipalities,
+            ..PageScope::default()
+        };
+        let page = consenting_page(self.db(), None, 1, scope).await?;
+        Ok(page.last_read.is_some())
     }
 
     /// A household changed: re-evaluate it alone.

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 both_backends!(
     states_and_events_are_stored_once,
     a_changed_program_rematches_only_its_area,
+    a_changed_program_where_nobody_lives_reads_no_catalogue,
     withdrawn_consent_leaves_nothing_behind,
     withdrawal_racing_a_match_leaves_nothing_behind,
     nothing_is_matched_without_consent,
@@ -278,6 +279,35 @@ async fn a_changed_program_rematches_only_its_area(backend: Backend) {
         runner.households().events(ids[1]).await.unwrap().is_empty(),
         "弘前市 was never evaluated"
     );
+}
+
+/// 青森市's program is re-matched without reading the catalogue while nobody lives in 青森市,
+/// and against it once someone does: `programs` counts the catalogue the run read.
+async fn a_changed_program_where_nobody_lives_reads_no_catalogue(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let today = kosodate_domain::japan::date_of(chrono::Utc::now());
+    let runner = runner(&app);
+    let program = publish_quietly(
+        &app,
+        "青森市の子育て支援",
+        json!({"some_child": {"age": {"unit": "years", "lt": 6}}}),
+    )
+    .await;
+
+    let nobody = runner.run_program(program, today).await.unwrap();
+    assert_eq!((nobody.programs, nobody.households), (0, 0), "{nobody:?}");
+
+    insert(&app, &[household("022021", &[today])]).await;
+    let elsewhere = runner.run_program(program, today).await.unwrap();
+    assert_eq!(
+        elsewhere.programs, 0,
+        "only 弘前市 has a household: {elsewhere:?}"
+    );
+
+    insert(&app, &[household("022012", &[today])]).await;
+    let someone = runner.run_program(program, today).await.unwrap();
+    assert!(someone.programs > 0, "{someone:?}");
+    assert_eq!(someone.households, 1, "{someone:?}");
 }
 
 async fn withdrawn_consent_leaves_nothing_behind(backend: Backend) {
