@@ -7,7 +7,8 @@
 //! and a staff member's updates of a program through the API with a token. It samples the server's resident memory
 //! (`SOAK_PID`) every `SOAK_MEMORY_SECONDS` (10), as a whole and in its two parts (anonymous: the heap; files: mapped
 //! pages of the search index), with what the heap holds in use by the allocator's own count
-//! (`allocator_allocated_bytes` on `/metrics`), and prints each kind's count, errors and p50/p99, the memory
+//! (`allocator_allocated_bytes` on `/metrics`) and the part of it that threads keep in their caches
+//! (`allocator_thread_cache_bytes`), and prints each kind's count, errors and p50/p99, the memory
 //! samples and the verdict: flat when, after the first quarter of the run (warm-up), the highest
 //! resident sample is within 10 % of the lowest.
 //!
@@ -402,10 +403,12 @@ struct MemorySample {
     /// What the service's data takes on the heap, from its allocator (`/metrics`); 0 when the
     /// server does not say.
     allocated: f64,
+    /// The part of `allocated` that threads freed but keep in their caches (`/metrics`).
+    thread_caches: f64,
 }
 
 impl MemorySample {
-    fn read(pid: &str, second: u64, allocated: f64) -> Option<Self> {
+    fn read(pid: &str, second: u64, allocator: AllocatorFigures) -> Option<Self> {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         let megabytes = |key: &str| -> Option<f64> {
             let line = status.lines().find(|line| line.starts_with(key))?;
@@ -424,21 +427,34 @@ impl MemorySample {
                 .nth(1)?
                 .parse()
                 .ok()?,
-            allocated,
+            allocated: allocator.allocated,
+            thread_caches: allocator.thread_caches,
         })
     }
 }
 
-/// The server's `allocator_allocated_bytes` in MB, or 0 when `/metrics` does not answer it.
-async fn allocated_megabytes(client: &Client, base: &str) -> f64 {
+/// The allocator's figures from the server's `/metrics`, in MB; 0 for what it does not answer.
+#[derive(Debug, Clone, Copy, Default)]
+struct AllocatorFigures {
+    allocated: f64,
+    thread_caches: f64,
+}
+
+async fn allocator_figures(client: &Client, base: &str) -> AllocatorFigures {
     let Ok(response) = client.get(format!("{base}/metrics")).send().await else {
-        return 0.0;
+        return AllocatorFigures::default();
     };
     let text = response.text().await.unwrap_or_default();
-    text.lines()
-        .find_map(|line| line.strip_prefix("allocator_allocated_bytes "))
-        .and_then(|value| value.trim().parse::<f64>().ok())
-        .map_or(0.0, |bytes| bytes / 1024.0 / 1024.0)
+    let megabytes = |gauge: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(gauge)?.strip_prefix(' '))
+            .and_then(|value| value.trim().parse::<f64>().ok())
+            .map_or(0.0, |bytes| bytes / 1024.0 / 1024.0)
+    };
+    AllocatorFigures {
+        allocated: megabytes("allocator_allocated_bytes"),
+        thread_caches: megabytes("allocator_thread_cache_bytes"),
+    }
 }
 
 fn load_average() -> String {
@@ -469,14 +485,15 @@ async fn drive(
         ticks.tick().await;
         if started.elapsed() >= next_sample {
             let second = started.elapsed().as_secs();
-            let allocated = allocated_megabytes(client, &fixture.base).await;
-            if let Some(sample) = pid.and_then(|pid| MemorySample::read(pid, second, allocated)) {
+            let allocator = allocator_figures(client, &fixture.base).await;
+            if let Some(sample) = pid.and_then(|pid| MemorySample::read(pid, second, allocator)) {
                 println!(
-                    "  {second:>5} s  RSS {:>8.1} MB (anonymous {:>7.1}, files {:>6.1}; heap in use {:>6.1})  {:>4} threads  load average {}",
+                    "  {second:>5} s  RSS {:>8.1} MB (anonymous {:>7.1}, files {:>6.1}; heap in use {:>6.1}, thread caches {:>5.1})  {:>4} threads  load average {}",
                     sample.resident,
                     sample.anonymous,
                     sample.file,
                     sample.allocated,
+                    sample.thread_caches,
                     sample.threads,
                     load_average()
                 );
@@ -573,11 +590,12 @@ fn memory_verdict(memory: &[MemorySample], seconds: u64) {
         println!("memory: no samples after warm-up (set SOAK_PID)");
         return;
     }
-    let parts: [(&str, MemoryPart); 4] = [
+    let parts: [(&str, MemoryPart); 5] = [
         ("resident", |sample| sample.resident),
         ("anonymous", |sample| sample.anonymous),
         ("files", |sample| sample.file),
         ("heap in use", |sample| sample.allocated),
+        ("thread caches", |sample| sample.thread_caches),
     ];
     for (name, part) in parts {
         let values = settled.iter().map(|sample| part(sample));

@@ -38,17 +38,23 @@ async fn probes_metrics_and_request_ids(backend: Backend) {
         "{metrics}"
     );
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
-    for gauge in ["allocator_allocated_bytes", "allocator_resident_bytes"] {
-        let bytes: f64 = metrics
+    let gauge = |name: &str| -> f64 {
+        metrics
             .lines()
-            .find_map(|line| line.strip_prefix(&format!("{gauge} ")))
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
             .and_then(|value| value.trim().parse().ok())
-            .unwrap_or_else(|| panic!("{gauge} in {metrics}"));
-        assert!(
-            bytes > 1_000_000.0,
-            "{gauge} {bytes}: the service holds megabytes"
-        );
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+    };
+    for name in ["allocator_allocated_bytes", "allocator_resident_bytes"] {
+        let bytes = gauge(name);
+        assert!(bytes > 1_000_000.0, "{name} {bytes}: the service holds megabytes");
     }
+    // Part of the allocated bytes, read in the same snapshot.
+    let thread_caches = gauge("allocator_thread_cache_bytes");
+    assert!(
+        thread_caches > 0.0 && thread_caches < gauge("allocator_allocated_bytes"),
+        "allocator_thread_cache_bytes {thread_caches}"
+    );
     assert!(!metrics.contains(AOMORI_CITY_TOKEN));
 }
 
