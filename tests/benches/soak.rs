@@ -8,8 +8,9 @@
 //! (`SOAK_PID`) every `SOAK_MEMORY_SECONDS` (10), as a whole and in its two parts (anonymous: the heap; files: mapped
 //! pages of the search index), with what the heap holds in use by the allocator's own count
 //! (`allocator_allocated_bytes` on `/metrics`) and the part of it that threads keep in their caches
-//! (`allocator_thread_cache_bytes`), and prints each kind's count, errors and p50/p99, the memory
-//! samples and the verdict: flat when, after the first quarter of the run (warm-up), the highest
+//! (`allocator_thread_cache_bytes`), beside the requests in flight and the p99 of those answered
+//! since the last sample. It prints each kind's count, errors and p50/p99, the memory samples and
+//! the verdict: flat when, after the first quarter of the run (warm-up), the highest
 //! resident sample is within 10 % of the lowest.
 //!
 //! `SOAK_URL` (http://127.0.0.1:18080), `SOAK_TOKEN` (a staff token of 青森市, 022012),
@@ -118,12 +119,18 @@ struct Outcomes {
     errors: BTreeMap<Kind, u64>,
     /// The first few error messages, to say what went wrong.
     examples: Vec<String>,
+    /// Latencies of the requests answered since the last memory sample, so that a rise in memory
+    /// can be set beside the latency of that moment.
+    since_sample: Vec<Duration>,
 }
 
 impl Outcomes {
     fn record(&mut self, kind: Kind, elapsed: Duration, outcome: Result<(), String>) {
         match outcome {
-            Ok(()) => self.latencies.entry(kind).or_default().push(elapsed),
+            Ok(()) => {
+                self.latencies.entry(kind).or_default().push(elapsed);
+                self.since_sample.push(elapsed);
+            }
             Err(error) => {
                 *self.errors.entry(kind).or_default() += 1;
                 if self.examples.len() < 10 {
@@ -463,6 +470,39 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "?".to_owned())
 }
 
+/// Samples the server's memory and prints it beside the driver's view of that moment: requests
+/// in flight (a queue building up holds each request's buffers in the server too) and the p99 of
+/// the requests answered since the last sample.
+async fn sample_memory(
+    client: &Client,
+    fixture: &Fixture,
+    pid: Option<&str>,
+    elapsed: Duration,
+    in_flight: usize,
+    outcomes: &Mutex<Outcomes>,
+) -> Option<MemorySample> {
+    let second = elapsed.as_secs();
+    let mut recent = outcomes
+        .lock()
+        .map(|mut outcomes| std::mem::take(&mut outcomes.since_sample))
+        .unwrap_or_default();
+    recent.sort_unstable();
+    let allocator = allocator_figures(client, &fixture.base).await;
+    let sample = MemorySample::read(pid?, second, allocator)?;
+    println!(
+        "  {second:>5} s  RSS {:>8.1} MB (anonymous {:>7.1}, files {:>6.1}; heap in use {:>6.1}, thread caches {:>5.1})  {:>4} threads  in flight {in_flight:>4}  p99 {:>7.2} ms  load average {}",
+        sample.resident,
+        sample.anonymous,
+        sample.file,
+        sample.allocated,
+        sample.thread_caches,
+        sample.threads,
+        percentile(&recent, 0.99),
+        load_average()
+    );
+    Some(sample)
+}
+
 /// Sends at the rate until the end, sampling memory; the outcomes and the memory samples.
 async fn drive(
     client: &Client,
@@ -484,21 +524,9 @@ async fn drive(
     while started.elapsed() < duration {
         ticks.tick().await;
         if started.elapsed() >= next_sample {
-            let second = started.elapsed().as_secs();
-            let allocator = allocator_figures(client, &fixture.base).await;
-            if let Some(sample) = pid.and_then(|pid| MemorySample::read(pid, second, allocator)) {
-                println!(
-                    "  {second:>5} s  RSS {:>8.1} MB (anonymous {:>7.1}, files {:>6.1}; heap in use {:>6.1}, thread caches {:>5.1})  {:>4} threads  load average {}",
-                    sample.resident,
-                    sample.anonymous,
-                    sample.file,
-                    sample.allocated,
-                    sample.thread_caches,
-                    sample.threads,
-                    load_average()
-                );
-                memory.push(sample);
-            }
+            let in_flight = MAX_IN_FLIGHT - slots.available_permits();
+            let sample = sample_memory(client, fixture, pid, started.elapsed(), in_flight, &outcomes).await;
+            memory.extend(sample);
             next_sample += memory_interval;
         }
         let kind = pick_kind(&mut rng);
