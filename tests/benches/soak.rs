@@ -5,7 +5,7 @@
 //! program API, the municipality list, the events page and API, event pages, and a registered
 //! partner app's reads with its OAuth token (programs and events); writes of search-result clicks
 //! and a staff member's updates of a program through the API with a token. It samples the server's resident memory
-//! (`SOAK_PID`) every `SOAK_MEMORY_SECONDS` (10), as a whole and in its two parts (anonymous: the heap; files: mapped
+//! (`SOAK_PID`) about every `SOAK_MEMORY_SECONDS` (10; each interval a random quarter shorter or longer), as a whole and in its two parts (anonymous: the heap; files: mapped
 //! pages of the search index), with what the heap holds in use by the allocator's own count
 //! (`allocator_allocated_bytes` on `/metrics`) and the part of it that threads keep in their caches
 //! (`allocator_thread_cache_bytes`), beside the requests in flight and the p99 of those answered
@@ -527,7 +527,11 @@ async fn drive(
             let in_flight = MAX_IN_FLIGHT - slots.available_permits();
             let sample = sample_memory(client, fixture, pid, started.elapsed(), in_flight, &outcomes).await;
             memory.extend(sample);
-            next_sample += memory_interval;
+            // Each sample a random quarter of the interval early or late: at a fixed interval the
+            // samples lock onto the search index's commits (every quarter second under this load,
+            // each holding some megabytes for tens of milliseconds) and fall inside them in runs
+            // for seconds about once a minute, which looks like memory that jumps and settles.
+            next_sample += memory_interval.mul_f64(rng.random_range(0.75..1.25));
         }
         let kind = pick_kind(&mut rng);
         let request = request(client, fixture, kind, &mut rng);
