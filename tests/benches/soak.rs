@@ -4,9 +4,10 @@
 //! not as a lower rate): reads of the home page, the search API and page, program pages and the
 //! program API, the municipality list, the events page and API, event pages, and a registered
 //! partner app's reads with its OAuth token (programs and events); writes of search-result clicks
-//! and a staff member's updates of a program through the API with a token. It samples the server's resident memory
-//! (`SOAK_PID`) about every `SOAK_MEMORY_SECONDS` (10; each interval a random quarter shorter or longer), as a whole and in its two parts (anonymous: the heap; files: mapped
-//! pages of the search index), with what the heap holds in use by the allocator's own count
+//! and a staff member's updates of a program through the API with a token. It samples the
+//! server's resident memory (`SOAK_PID`) about every `SOAK_MEMORY_SECONDS` (10; each interval a
+//! random quarter shorter or longer), as a whole and in its two parts (anonymous: the heap; files:
+//! mapped pages of the search index), with what the heap holds in use by the allocator's own count
 //! (`allocator_allocated_bytes` on `/metrics`) and the part of it that threads keep in their caches
 //! (`allocator_thread_cache_bytes`), beside the requests in flight and the p99 of those answered
 //! since the last sample. It prints each kind's count, errors and p50/p99, the memory samples and
@@ -481,6 +482,7 @@ async fn sample_memory(
     in_flight: usize,
     outcomes: &Mutex<Outcomes>,
 ) -> Option<MemorySample> {
+    let pid = pid?;
     let second = elapsed.as_secs();
     let mut recent = outcomes
         .lock()
@@ -488,7 +490,7 @@ async fn sample_memory(
         .unwrap_or_default();
     recent.sort_unstable();
     let allocator = allocator_figures(client, &fixture.base).await;
-    let sample = MemorySample::read(pid?, second, allocator)?;
+    let sample = MemorySample::read(pid, second, allocator)?;
     println!(
         "  {second:>5} s  RSS {:>8.1} MB (anonymous {:>7.1}, files {:>6.1}; heap in use {:>6.1}, thread caches {:>5.1})  {:>4} threads  in flight {in_flight:>4}  p99 {:>7.2} ms  load average {}",
         sample.resident,
